@@ -1,0 +1,1 @@
+"""caseledger's HTTP API and command line: translation of HTTP to commands, errors to problem+json."""

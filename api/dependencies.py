@@ -1,0 +1,81 @@
+"""Request-scoped dependencies: the application, and what a write carries in its headers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel
+
+from application.caseledger import CaseLedger
+from application.context import WriteContext
+from domain.errors import InvalidInput
+
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def get_ledger(request: Request) -> CaseLedger:
+    """The application built by the lifespan."""
+    ledger: CaseLedger = request.app.state.ledger
+    return ledger
+
+
+Ledger = Annotated[CaseLedger, Depends(get_ledger)]
+
+
+class WriteHeaders:
+    """``Idempotency-Key`` and ``If-Match`` of a write, and the request line they apply to."""
+
+    def __init__(
+        self,
+        request: Request,
+        idempotency_key: Annotated[
+            str | None,
+            Header(description="Repeat a POST with the same key and body: the first answer, nothing appended."),
+        ] = None,
+        if_match: Annotated[
+            str | None, Header(description='The version you expect, e.g. "3"; 412 if it has moved on.')
+        ] = None,
+    ) -> None:
+        if idempotency_key is not None and not _KEY.match(idempotency_key):
+            msg = "Idempotency-Key must be 1 to 255 visible ASCII characters"
+            raise InvalidInput("invalid-idempotency-key", msg, field="Idempotency-Key")
+        self.idempotency_key = idempotency_key
+        self.expected_version = self._version(if_match)
+        self.request_line = f"{request.method} {request.url.path}"
+
+    @staticmethod
+    def _version(if_match: str | None) -> int | None:
+        if if_match is None or if_match.strip() == "*":
+            return None
+        found = _IF_MATCH.match(if_match)
+        if not found:
+            msg = 'If-Match must be a version as an entity tag, e.g. "3"'
+            raise InvalidInput("invalid-if-match", msg, field="If-Match")
+        return int(found.group(1))
+
+    def context(self, body: BaseModel) -> WriteContext:
+        """The write context, fingerprinting the request line and the validated body."""
+        return WriteContext(
+            idempotency_key=self.idempotency_key,
+            fingerprint=fingerprint(self.request_line, body),
+            expected_version=self.expected_version,
+        )
+
+
+def fingerprint(request_line: str, body: BaseModel) -> str:
+    """A hash of what a request asks for; equal bodies (850 and "850.00") hash alike."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{request_line}\n{canonical}".encode()).hexdigest()
+
+
+Writing = Annotated[WriteHeaders, Depends()]
+
+
+def etag(version: int) -> dict[str, str]:
+    """The ETag header for an aggregate at ``version``."""
+    return {"ETag": f'"{version}"'}

@@ -1,0 +1,84 @@
+"""Field types for request and response bodies: exact money and hours, strict ISO dates, text."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, PlainSerializer, PlainValidator, WithJsonSchema
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CENT = Decimal("0.01")
+
+
+def _exact_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError("must be a decimal number, as a string (\"850.00\") or a JSON number")
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a decimal number") from None
+    if not amount.is_finite():
+        raise ValueError("must be a finite number")
+    if amount.adjusted() >= 15:
+        raise ValueError("is far too large")
+    if amount != amount.quantize(CENT):
+        raise ValueError("has more than two decimals; amounts are exact to the øre, never rounded")
+    return amount.quantize(CENT)
+
+
+def _two_decimals(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+_DECIMAL_SCHEMA = WithJsonSchema(
+    {
+        "anyOf": [{"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$"}, {"type": "number"}],
+        "examples": ["850.00"],
+        "description": "Exact, at most two decimals; answered as a string with two decimals.",
+    },
+    mode="validation",
+)
+
+Money = Annotated[
+    Decimal,
+    PlainValidator(_exact_decimal),
+    PlainSerializer(_two_decimals, return_type=str),
+    _DECIMAL_SCHEMA,
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["850.00"]}, mode="serialization"),
+]
+"""DKK with øre. Accepts "850.00" or 850 or 850.5; refuses a third decimal."""
+
+Hours = Money
+"""Hours per week (face-to-face), same exactness as money."""
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_date)]
+"""A calendar date, only as ``YYYY-MM-DD``."""
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, str) and not re.search(r"(Z|[+-]\d{2}:?\d{2})$", value.strip()):
+        raise ValueError("must be an RFC 3339 instant with an offset, e.g. 2026-03-01T12:00:00Z")
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_aware)]
+"""An RFC 3339 instant with an offset."""
+
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+Municipality = Annotated[str, Field(pattern=r"^\d{3}$", examples=["461"])]
+Cvr = Annotated[str, Field(pattern=r"^\d{8}$", examples=["12345674"])]

@@ -1,0 +1,137 @@
+"""Every error, mapped once, to an RFC 9457 problem+json answer.
+
+400 malformed JSON · 404 unknown id · 409 rule or state · 412 If-Match · 413 body too large ·
+422 invalid input · 503 storage unavailable (Retry-After). Nothing a client sends causes a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from eventsourcing.persistence import InterfaceError, OperationalError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.schemas import ProblemOut
+from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
+from domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = "5"
+log = logging.getLogger("caseledger.api")
+
+_STATUS_OF: list[tuple[type[DomainError], int, str]] = [
+    (VersionMismatch, 412, "Precondition failed"),
+    (IdempotencyKeyReused, 422, "Idempotency key reused"),
+    (NotFound, 404, "Not found"),
+    (InvalidInput, 422, "Invalid input"),
+    (RuleViolation, 409, "Conflict with a business rule or the current state"),
+]
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: Sequence[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The problem body (RFC 9457) with a stable ``type`` per kind of problem."""
+    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = list(errors)
+    return body
+
+
+def respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
+
+
+def domain_problem(error: DomainError) -> dict[str, Any]:
+    """The problem for a refused command (also used per item by batch ingestion)."""
+    for kind, status, title in _STATUS_OF:
+        if isinstance(error, kind):
+            break
+    else:
+        status, title = 409, "Conflict"
+    errors = [{"loc": ["body", *error.field.split(".")], "msg": error.detail}] if error.field else None
+    return problem(status, error.problem, title, error.detail, errors)
+
+
+def validation_problem(errors: Sequence[Any]) -> dict[str, Any]:
+    """400 for JSON that does not parse, 422 for JSON that does not fit the schema."""
+    if any(error.get("type") == "json_invalid" for error in errors):
+        detail = "; ".join(str(e.get("ctx", {}).get("error", e.get("msg"))) for e in errors)
+        return problem(400, "malformed-json", "Malformed JSON", f"the request body is not valid JSON: {detail}")
+    listed = [{"loc": [str(part) for part in error.get("loc", ())], "msg": error.get("msg", "")} for error in errors]
+    summary = "; ".join(f"{'.'.join(item['loc'])}: {item['msg']}" for item in listed[:5])
+    return problem(422, "invalid-input", "Invalid input", summary or "the request is invalid", listed)
+
+
+def unavailable_problem(error: Exception) -> dict[str, Any]:
+    log.warning("storage unavailable: %s", error)
+    return problem(503, "storage-unavailable", "Storage unavailable", "the database cannot be reached; retry later")
+
+
+def install(app: FastAPI) -> None:
+    """Register the one mapping from exceptions to problem+json."""
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        return respond(validation_problem(error.errors()))
+
+    @app.exception_handler(ValidationError)
+    def _invalid(request: Request, error: ValidationError) -> JSONResponse:
+        return respond(validation_problem(error.errors()))
+
+    @app.exception_handler(DomainError)
+    def _refused(request: Request, error: DomainError) -> JSONResponse:
+        return respond(domain_problem(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "no-such-route", 405: "method-not-allowed", 413: "body-too-large"}.get(
+            error.status_code, "http-error"
+        )
+        return respond(problem(error.status_code, slug, str(error.detail), str(error.detail)), dict(error.headers or {}))
+
+    for unavailable in (
+        StorageUnavailable,
+        OperationalError,
+        InterfaceError,
+        psycopg.OperationalError,
+        psycopg_pool.PoolTimeout,
+    ):
+
+        @app.exception_handler(unavailable)
+        def _unavailable(request: Request, error: Exception) -> JSONResponse:
+            return respond(unavailable_problem(error), {"Retry-After": RETRY_AFTER_SECONDS})
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return respond(problem(500, "internal-error", "Internal error", "an unexpected error occurred"))
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI descriptions of the problem answers a route can give."""
+    meaning = {
+        400: "Malformed JSON",
+        404: "Unknown id",
+        409: "A business rule or the current state forbids it",
+        412: "If-Match does not match the current version",
+        413: "Body too large",
+        422: "Invalid input",
+        503: "Storage unavailable (Retry-After)",
+    }
+    return {
+        status: {"model": ProblemOut, "description": meaning[status], "content": {PROBLEM_JSON: {}}}
+        for status in statuses
+    }

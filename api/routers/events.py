@@ -1,0 +1,76 @@
+"""Batch ingestion for case systems: ``POST /events``, each item applied on its own, in order."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from api.commands import COMMANDS
+from api.dependencies import Ledger
+from api.problems import domain_problem, responses, validation_problem
+from api.schemas import BatchIn, BatchItemIn, BatchOut
+from application.context import WriteContext
+from domain.errors import DomainError, InvalidInput
+
+router = APIRouter(tags=["batch ingestion"])
+
+
+def _rejected(event_id: Any, problem: dict[str, Any]) -> dict[str, Any]:
+    return {"event_id": event_id if isinstance(event_id, str) else None, "status": "rejected", "problem": problem}
+
+
+def _item_fingerprint(item: BatchItemIn, data: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {
+            "type": item.type,
+            "referral_id": str(item.referral_id) if item.referral_id else None,
+            "supplier_id": str(item.supplier_id) if item.supplier_id else None,
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _apply(ledger: Ledger, raw: dict[str, Any], source_system: str | None) -> dict[str, Any]:
+    try:
+        item = BatchItemIn.model_validate(raw)
+        command = COMMANDS[item.type]
+        body = command.body.model_validate(item.data)
+    except ValidationError as error:
+        return _rejected(raw.get("event_id"), validation_problem(error.errors()))
+    target: UUID | None = getattr(item, command.target)
+    context = WriteContext(
+        fingerprint=_item_fingerprint(item, body.model_dump(mode="json")),
+        expected_version=item.expected_version,
+        event_id=item.event_id,
+        source_system=source_system,
+    )
+    try:
+        result = command.run(ledger, target, body, context)
+    except DomainError as error:
+        return _rejected(item.event_id, domain_problem(error))
+    return {
+        "event_id": item.event_id,
+        "status": "duplicate" if result.replayed else "accepted",
+        **result.body(),
+    }
+
+
+@router.post("/events", response_model=BatchOut, responses=responses(400, 413, 422, 503))
+def ingest(batch: BatchIn, ledger: Ledger, request: Request) -> dict[str, Any]:
+    """Apply a batch of lifecycle events; an ``event_id`` seen before is a ``duplicate``.
+
+    Each item is checked and committed on its own, so one rejected item does not stop the rest.
+    """
+    limit: int = request.app.state.settings.max_batch_items
+    if len(batch.events) > limit:
+        msg = f"a batch carries at most {limit} events, this one {len(batch.events)}; split it"
+        raise InvalidInput("batch-too-large", msg, field="events")
+    return {"results": [_apply(ledger, raw, batch.source_system) for raw in batch.events]}

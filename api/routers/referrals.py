@@ -1,0 +1,102 @@
+"""Referrals: the lifecycle commands, state (now, at a version, as of an instant) and events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from api import commands
+from api.dependencies import Ledger, Writing, etag
+from api.fields import Instant
+from api.problems import responses
+from api.schemas import (
+    AdjustmentIn,
+    ClosureIn,
+    EventOut,
+    ExtensionIn,
+    MatchIn,
+    PriceAgreementIn,
+    ReferralIn,
+    ReferralOut,
+    WriteResultOut,
+)
+from application.views import event_view, referral_view
+
+router = APIRouter(prefix="/referrals", tags=["referrals"])
+WRITE_ERRORS = responses(400, 404, 409, 412, 413, 422, 503)
+
+
+@router.post("", status_code=201, response_model=WriteResultOut, responses=WRITE_ERRORS)
+def refer(body: ReferralIn, ledger: Ledger, writing: Writing, response: Response) -> dict[str, Any]:
+    """File a referral for a measure."""
+    result = commands.refer(ledger, None, body, writing.context(body))
+    response.headers.update(etag(result.version))
+    return result.body()
+
+
+@router.post("/{referral_id}/match", response_model=WriteResultOut, responses=WRITE_ERRORS)
+def match(referral_id: UUID, body: MatchIn, ledger: Ledger, writing: Writing, response: Response) -> dict[str, Any]:
+    """Choose the supplier, with criteria and the candidates considered (re-matching until priced)."""
+    result = commands.match_supplier(ledger, referral_id, body, writing.context(body))
+    response.headers.update(etag(result.version))
+    return result.body()
+
+
+@router.post("/{referral_id}/price-agreement", response_model=WriteResultOut, responses=WRITE_ERRORS)
+def agree_price(
+    referral_id: UUID, body: PriceAgreementIn, ledger: Ledger, writing: Writing, response: Response
+) -> dict[str, Any]:
+    """Agree hourly, daily or package terms; a rate above the list rate needs a rationale."""
+    result = commands.agree_price(ledger, referral_id, body, writing.context(body))
+    response.headers.update(etag(result.version))
+    return result.body()
+
+
+@router.post("/{referral_id}/extension", response_model=WriteResultOut, responses=WRITE_ERRORS)
+def extend(
+    referral_id: UUID, body: ExtensionIn, ledger: Ledger, writing: Writing, response: Response
+) -> dict[str, Any]:
+    """Extend an active referral to a later end."""
+    result = commands.extend_referral(ledger, referral_id, body, writing.context(body))
+    response.headers.update(etag(result.version))
+    return result.body()
+
+
+@router.post("/{referral_id}/adjustment", response_model=WriteResultOut, responses=WRITE_ERRORS)
+def adjust(
+    referral_id: UUID, body: AdjustmentIn, ledger: Ledger, writing: Writing, response: Response
+) -> dict[str, Any]:
+    """Change hours and/or rate of an active referral from a date on."""
+    result = commands.adjust_referral(ledger, referral_id, body, writing.context(body))
+    response.headers.update(etag(result.version))
+    return result.body()
+
+
+@router.post("/{referral_id}/closure", response_model=WriteResultOut, responses=WRITE_ERRORS)
+def close(referral_id: UUID, body: ClosureIn, ledger: Ledger, writing: Writing, response: Response) -> dict[str, Any]:
+    """Close a referral that is not closed yet."""
+    result = commands.close_referral(ledger, referral_id, body, writing.context(body))
+    response.headers.update(etag(result.version))
+    return result.body()
+
+
+@router.get("/{referral_id}", response_model=ReferralOut, responses=responses(404, 422, 503))
+def get_referral(
+    referral_id: UUID,
+    ledger: Ledger,
+    response: Response,
+    version: Annotated[int | None, Query(ge=1, description="The referral as it was at this version.")] = None,
+    as_of: Annotated[Instant | None, Query(description="The referral as it was at this instant (RFC 3339).")] = None,
+) -> dict[str, Any]:
+    """The referral's state, now or as it was; ``committed_total`` per DOMAIN.md."""
+    referral = ledger.get_referral(referral_id, version=version, as_of=as_of)
+    response.headers.update(etag(referral.version))
+    return referral_view(referral, ledger.today())
+
+
+@router.get("/{referral_id}/events", response_model=list[EventOut], responses=responses(404, 503))
+def referral_events(referral_id: UUID, ledger: Ledger) -> list[dict[str, Any]]:
+    """The referral's events, oldest first."""
+    return [event_view(e) for e in ledger.referral_events(referral_id)]

@@ -1,0 +1,66 @@
+"""Suppliers: registration, details, price lists, state and events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from api import commands
+from api.dependencies import Ledger, Writing, etag
+from api.fields import Instant
+from api.problems import responses
+from api.schemas import EventOut, PriceListIn, SupplierDetailsIn, SupplierIn, SupplierOut, WriteResultOut
+from application.views import event_view, supplier_view
+
+router = APIRouter(prefix="/suppliers", tags=["suppliers"])
+WRITE_ERRORS = responses(400, 404, 409, 412, 413, 422, 503)
+
+
+@router.post("", status_code=201, response_model=WriteResultOut, responses=WRITE_ERRORS)
+def register_supplier(body: SupplierIn, ledger: Ledger, writing: Writing, response: Response) -> dict[str, Any]:
+    """Register a supplier (one per CVR number; 409 if the CVR is registered)."""
+    result = commands.register_supplier(ledger, None, body, writing.context(body))
+    response.headers.update(etag(result.version))
+    return result.body()
+
+
+@router.post("/{supplier_id}/details", response_model=WriteResultOut, responses=WRITE_ERRORS)
+def update_details(
+    supplier_id: UUID, body: SupplierDetailsIn, ledger: Ledger, writing: Writing, response: Response
+) -> dict[str, Any]:
+    """Change any registered field but the CVR number."""
+    result = commands.update_supplier_details(ledger, supplier_id, body, writing.context(body))
+    response.headers.update(etag(result.version))
+    return result.body()
+
+
+@router.post("/{supplier_id}/price-lists", response_model=WriteResultOut, responses=WRITE_ERRORS)
+def negotiate_price_list(
+    supplier_id: UUID, body: PriceListIn, ledger: Ledger, writing: Writing, response: Response
+) -> dict[str, Any]:
+    """Record a price list negotiated with one municipality (rates and packages)."""
+    result = commands.negotiate_price_list(ledger, supplier_id, body, writing.context(body))
+    response.headers.update(etag(result.version))
+    return result.body()
+
+
+@router.get("/{supplier_id}", response_model=SupplierOut, responses=responses(404, 422, 503))
+def get_supplier(
+    supplier_id: UUID,
+    ledger: Ledger,
+    response: Response,
+    version: Annotated[int | None, Query(ge=1, description="The supplier as it was at this version.")] = None,
+    as_of: Annotated[Instant | None, Query(description="The supplier as it was at this instant.")] = None,
+) -> dict[str, Any]:
+    """The supplier with the prices in force today per municipality, and every negotiated list."""
+    supplier = ledger.get_supplier(supplier_id, version=version, as_of=as_of)
+    response.headers.update(etag(supplier.version))
+    return supplier_view(supplier, ledger.today())
+
+
+@router.get("/{supplier_id}/events", response_model=list[EventOut], responses=responses(404, 503))
+def supplier_events(supplier_id: UUID, ledger: Ledger) -> list[dict[str, Any]]:
+    """The supplier's events, oldest first."""
+    return [event_view(e) for e in ledger.supplier_events(supplier_id)]

@@ -1,0 +1,319 @@
+"""Request and response bodies (API.md). Unknown fields are refused everywhere."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.fields import Code, Cvr, Day, Hours, LongText, Money, Municipality, ShortText
+
+
+class Body(BaseModel):
+    """Base of every request body: unknown fields are an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ActorIn(Body):
+    """Who decided."""
+
+    id: ShortText
+    name: ShortText | None = None
+
+
+# -- suppliers ---------------------------------------------------------------------------------------
+
+
+class ContactIn(Body):
+    name: ShortText | None = None
+    email: ShortText | None = None
+    phone: ShortText | None = None
+    address: LongText | None = None
+
+
+class SupplierIn(Body):
+    """``POST /suppliers``."""
+
+    id: UUID | None = None
+    name: ShortText
+    cvr: Cvr
+    contact: ContactIn = Field(default_factory=lambda: ContactIn())
+    target_groups: list[ShortText] = Field(default_factory=list, max_length=100)
+    competencies: list[ShortText] = Field(default_factory=list, max_length=100)
+    education_levels: list[ShortText] = Field(default_factory=list, max_length=100)
+    actor: ActorIn | None = None
+
+
+class SupplierDetailsIn(Body):
+    """``POST /suppliers/{id}/details``: any registered field but ``cvr``."""
+
+    name: ShortText | None = None
+    contact: ContactIn | None = None
+    target_groups: list[ShortText] | None = Field(default=None, max_length=100)
+    competencies: list[ShortText] | None = Field(default=None, max_length=100)
+    education_levels: list[ShortText] | None = Field(default=None, max_length=100)
+    actor: ActorIn | None = None
+
+
+class RateIn(Body):
+    intervention: Code
+    unit: Literal["hour", "day"]
+    rate: Money
+
+
+class PackageIn(Body):
+    name: ShortText
+    intervention: Code
+    price: Money
+    hours: Hours
+
+
+class PriceListIn(Body):
+    """``POST /suppliers/{id}/price-lists``."""
+
+    municipality: Municipality
+    negotiated_on: Day
+    valid_from: Day
+    valid_to: Day | None = None
+    rates: list[RateIn] = Field(default_factory=list, max_length=500)
+    packages: list[PackageIn] = Field(default_factory=list, max_length=500)
+    actor: ActorIn
+    note: LongText | None = None
+
+
+# -- referrals ---------------------------------------------------------------------------------------
+
+
+class ReferralIn(Body):
+    """``POST /referrals``."""
+
+    id: UUID | None = None
+    municipality: Municipality
+    citizen_ref: ShortText
+    case_ref: ShortText | None = None
+    legal_basis: Code
+    intervention: Code
+    purpose: LongText
+    requested_hours_per_week: Hours | None = None
+    requested_start: Day
+    expected_end: Day
+    referred_on: Day
+    actor: ActorIn
+
+
+class CandidateIn(Body):
+    supplier_id: UUID
+    hourly_rate: Money | None = None
+    reason: LongText
+
+
+class MatchIn(Body):
+    """``POST /referrals/{id}/match``."""
+
+    supplier_id: UUID
+    rationale: LongText
+    criteria: list[LongText] = Field(default_factory=list, max_length=50)
+    candidates: list[CandidateIn] = Field(default_factory=list, max_length=50)
+    matched_on: Day
+    actor: ActorIn
+
+
+class PackageTermsIn(Body):
+    name: ShortText
+    price: Money
+
+
+class PriceAgreementIn(Body):
+    """``POST /referrals/{id}/price-agreement``: one of hourly, daily or package terms."""
+
+    hourly_rate: Money | None = None
+    hours_per_week: Hours | None = None
+    daily_rate: Money | None = None
+    package: PackageTermsIn | None = None
+    start: Day
+    end: Day
+    agreed_on: Day
+    actor: ActorIn
+    rationale: LongText | None = None
+
+
+class ExtensionIn(Body):
+    """``POST /referrals/{id}/extension``."""
+
+    new_end: Day
+    hours_per_week: Hours | None = None
+    package_price: Money | None = None
+    rationale: LongText
+    decided_on: Day
+    actor: ActorIn
+
+
+class AdjustmentIn(Body):
+    """``POST /referrals/{id}/adjustment``."""
+
+    effective_from: Day
+    hours_per_week: Hours | None = None
+    hourly_rate: Money | None = None
+    daily_rate: Money | None = None
+    rationale: LongText
+    decided_on: Day
+    actor: ActorIn
+
+
+CloseReason = Literal[
+    "goal_achieved",
+    "planned_end",
+    "need_changed",
+    "family_declined",
+    "moved",
+    "supplier_terminated",
+    "rematched",
+    "withdrawn",
+    "other",
+]
+
+
+class ClosureIn(Body):
+    """``POST /referrals/{id}/closure``."""
+
+    closed_on: Day
+    reason: CloseReason
+    rationale: LongText
+    actor: ActorIn
+
+
+# -- batch ingestion ---------------------------------------------------------------------------------
+
+EventType = Literal[
+    "referral.referred",
+    "referral.matched",
+    "referral.price_agreed",
+    "referral.extended",
+    "referral.adjusted",
+    "referral.closed",
+    "supplier.registered",
+    "supplier.details_updated",
+    "supplier.price_list_negotiated",
+]
+
+
+class BatchItemIn(Body):
+    """One item of ``POST /events``; ``data`` is the body of the matching command."""
+
+    event_id: ShortText
+    type: EventType
+    referral_id: UUID | None = None
+    supplier_id: UUID | None = None
+    expected_version: int | None = Field(default=None, ge=1)
+    data: dict[str, Any]
+
+
+class BatchIn(BaseModel):
+    """``POST /events``. Items are checked and applied one by one, in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[dict[str, Any]] = Field(max_length=10_000)
+    source_system: ShortText | None = None
+
+
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class BatchResultOut(BaseModel):
+    event_id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    id: str | None = None
+    version: int | None = None
+    position: int | None = None
+    problem: ProblemOut | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchResultOut]
+
+
+# -- answers -----------------------------------------------------------------------------------------
+
+
+class WriteResultOut(BaseModel):
+    """The answer to every successful write."""
+
+    id: str
+    version: int
+    position: int = Field(description="Global position of the write's last event; use as min_position.")
+
+
+class EventOut(BaseModel):
+    version: int
+    type: str
+    recorded_at: str
+    actor: dict[str, Any] | None
+    source: dict[str, Any] | None = None
+    data: dict[str, Any]
+
+
+class PricingOut(BaseModel):
+    kind: Literal["hourly", "daily", "package"]
+    hourly_rate: str | None
+    hours_per_week: str | None
+    daily_rate: str | None
+    package: dict[str, Any] | None
+
+
+class ReferralOut(BaseModel):
+    id: str
+    version: int
+    status: Literal["referred", "matched", "active", "closed"]
+    municipality: str
+    citizen_ref: str
+    case_ref: str | None
+    legal_basis: str
+    intervention: str
+    purpose: str
+    requested_hours_per_week: str | None
+    requested_start: str
+    expected_end: str
+    referred_on: str
+    supplier_id: str | None
+    previous_supplier_ids: list[str]
+    pricing: PricingOut | None
+    list_rate: str | None
+    start: str | None
+    end: str | None
+    closed_on: str | None
+    close_reason: str | None
+    committed_total: str
+    committed_by_month: dict[str, str]
+    created_at: str
+    modified_at: str
+
+
+class PricesInForceOut(BaseModel):
+    municipality: str
+    rates: list[dict[str, Any]]
+    packages: list[dict[str, Any]]
+
+
+class SupplierOut(BaseModel):
+    id: str
+    version: int
+    name: str
+    cvr: str
+    contact: dict[str, str]
+    target_groups: list[str]
+    competencies: list[str]
+    education_levels: list[str]
+    prices_in_force: list[PricesInForceOut]
+    price_lists: list[dict[str, Any]]
+    created_at: str
+    modified_at: str

@@ -1,0 +1,23 @@
+"""Configuration from the environment (``CASELEDGER_*``), read once by the composition root."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything caseledger can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="CASELEDGER_", extra="ignore")
+
+    database_url: str = ""
+    """Empty: an SQLite file under ``./caseledger-data/``; ``sqlite:///path`` or ``postgresql://…``."""
+
+    max_body_bytes: int = 5 * 1024 * 1024
+    """Request bodies above this size are refused with 413."""
+
+    max_batch_items: int = 1000
+    """The most items one ``POST /events`` may carry."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000

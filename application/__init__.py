@@ -1,0 +1,1 @@
+"""caseledger's application layer: the eventsourcing Application that composes the domain."""

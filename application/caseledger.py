@@ -1,0 +1,504 @@
+"""The caseledger Application: referral and supplier commands, reads by id, version and instant."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, InterfaceError
+
+from application.context import WriteContext, WriteResult
+from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
+from application.keys import Claim
+from application.storage import PostgresKeyedRecorder, SQLiteKeyedRecorder
+from application.transcodings import DateAsISO
+from domain.errors import NotFound, RuleViolation
+from domain.referral import Referral
+from domain.supplier import Supplier
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+CONFLICT_RETRIES = 5
+A = TypeVar("A", bound=Aggregate)
+
+
+def copenhagen_today() -> date:
+    """Business dates are calendar dates in Europe/Copenhagen."""
+    return datetime.now(COPENHAGEN).date()
+
+
+class CaseLedger(Application[UUID]):
+    """Stores referrals and suppliers as event-sourced aggregates in one notification log."""
+
+    name = "caseledger"
+
+    def __init__(self, env: Mapping[str, str] | None = None, *, clock: Callable[[], date] = copenhagen_today):
+        super().__init__(env=dict(env or {}))
+        self.today = clock
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    @property
+    def keyed_recorder(self) -> SQLiteKeyedRecorder | PostgresKeyedRecorder:
+        recorder = self.recorder
+        assert isinstance(recorder, SQLiteKeyedRecorder | PostgresKeyedRecorder)
+        return recorder
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def _load(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        label = kind.__name__.lower()
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            msg = f"no {label} with id {aggregate_id}"
+            raise NotFound(f"{label}-not-found", msg) from None
+        if not isinstance(aggregate, kind):
+            msg = f"no {label} with id {aggregate_id}"
+            raise NotFound(f"{label}-not-found", msg)
+        return aggregate
+
+    def _load_as_of(self, kind: type[A], aggregate_id: UUID, version: int | None, as_of: datetime | None) -> A:
+        current = self._load(kind, aggregate_id)
+        if version is not None:
+            if not 1 <= version <= current.version:
+                msg = f"{kind.__name__.lower()} {aggregate_id} has versions 1..{current.version}, not {version}"
+                raise NotFound("version-not-found", msg)
+            return self._load(kind, aggregate_id, version)
+        if as_of is not None:
+            known = [e.originator_version for e in self.events.get(aggregate_id) if e.timestamp <= as_of]
+            if not known:
+                msg = f"{kind.__name__.lower()} {aggregate_id} did not exist at {as_of.isoformat()}"
+                raise NotFound("not-yet-recorded", msg)
+            return self._load(kind, aggregate_id, known[-1])
+        return current
+
+    def get_referral(
+        self, referral_id: UUID, *, version: int | None = None, as_of: datetime | None = None
+    ) -> Referral:
+        """The referral now, at ``version``, or as it stood at the instant ``as_of``."""
+        return self._load_as_of(Referral, referral_id, version, as_of)
+
+    def get_supplier(
+        self, supplier_id: UUID, *, version: int | None = None, as_of: datetime | None = None
+    ) -> Supplier:
+        """The supplier now, at ``version``, or as it stood at the instant ``as_of``."""
+        return self._load_as_of(Supplier, supplier_id, version, as_of)
+
+    def referral_events(self, referral_id: UUID) -> list[Any]:
+        """The referral's events, oldest first."""
+        self._load(Referral, referral_id)
+        return list(self.events.get(referral_id))
+
+    def supplier_events(self, supplier_id: UUID) -> list[Any]:
+        """The supplier's events, oldest first."""
+        self._load(Supplier, supplier_id)
+        return list(self.events.get(supplier_id))
+
+    def last_position(self) -> int:
+        """The global position of the newest stored event (0 when empty)."""
+        try:
+            return self.recorder.max_notification_id() or 0
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+
+    # -- the write path ----------------------------------------------------------------------------
+
+    def _replay(self, context: WriteContext) -> WriteResult | None:
+        """The earlier answer to this very request, if there was one."""
+        for key in self._request_keys(context):
+            claim = self.keyed_recorder.find_claim(key)
+            if claim is None:
+                continue
+            if claim.fingerprint != context.fingerprint:
+                what = "event_id" if key.startswith("event:") else "Idempotency-Key"
+                msg = f"this {what} was already used for a different request"
+                raise IdempotencyKeyReused("idempotency-key-reused", msg)
+            stored = json.loads(claim.result)
+            aggregate_id = UUID(stored["id"])
+            position = self.keyed_recorder.position_of(aggregate_id, stored["version"]) or 0
+            return WriteResult(stored["id"], stored["version"], position, replayed=True)
+        return None
+
+    @staticmethod
+    def _request_keys(context: WriteContext) -> list[str]:
+        keys = []
+        if context.idempotency_key:
+            keys.append(f"idempotency:{context.idempotency_key}")
+        if context.event_id:
+            keys.append(f"event:{context.event_id}")
+        return keys
+
+    def _write(
+        self,
+        context: WriteContext,
+        command: Callable[[], Aggregate],
+        *,
+        unique: Sequence[tuple[str, str]] = (),
+        on_conflict: Callable[[], Exception] | None = None,
+    ) -> WriteResult:
+        """Run ``command`` (which loads, checks and mutates) and save its events with the claims.
+
+        A lost race on the aggregate's version is retried on fresh state, unless the client named
+        the version it expected (then 412). Any unique key already taken by a concurrent request is
+        answered as that request's replay, or by ``on_conflict``.
+        """
+        try:
+            replay = self._replay(context)
+            if replay is not None:
+                return replay
+            for _ in range(CONFLICT_RETRIES):
+                aggregate = command()
+                result = json.dumps({"id": str(aggregate.id), "version": aggregate.version})
+                claims = [Claim(key, context.fingerprint, result) for key in self._request_keys(context)]
+                claims += [Claim(key, owner, result) for key, owner in unique]
+                try:
+                    recordings = self.save(aggregate, claims=claims)
+                except IntegrityError:
+                    replay = self._replay(context)
+                    if replay is not None:
+                        return replay
+                    if on_conflict is not None and any(self.keyed_recorder.find_claim(k) for k, _ in unique):
+                        raise on_conflict() from None
+                    if context.expected_version is not None:
+                        raise self._moved_on(aggregate.id, context.expected_version) from None
+                    continue
+                return WriteResult(str(aggregate.id), aggregate.version, recordings[-1].notification.id)
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        msg = "the aggregate kept changing under this command; try again"
+        raise RuleViolation("concurrent-update", msg)
+
+    def _moved_on(self, aggregate_id: UUID, expected: int) -> VersionMismatch:
+        msg = f"If-Match expected version {expected} of {aggregate_id}, which has moved on"
+        return VersionMismatch("version-mismatch", msg)
+
+    def _existing(self, kind: type[A], aggregate_id: UUID, context: WriteContext) -> A:
+        aggregate = self._load(kind, aggregate_id)
+        if context.expected_version is not None and aggregate.version != context.expected_version:
+            msg = (
+                f"If-Match expected version {context.expected_version} of {aggregate_id}, "
+                f"but it is at version {aggregate.version}"
+            )
+            raise VersionMismatch("version-mismatch", msg)
+        return aggregate
+
+    def _ensure_new(self, aggregate_id: UUID) -> None:
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return
+        msg = f"an aggregate with id {aggregate_id} already exists"
+        raise RuleViolation("already-exists", msg, field="id")
+
+    def _registered_supplier(self, supplier_id: UUID, field: str) -> Supplier:
+        try:
+            return self._load(Supplier, supplier_id)
+        except NotFound:
+            msg = f"{field} {supplier_id} is not a registered supplier"
+            raise RuleViolation("supplier-not-registered", msg, field=field) from None
+
+    # -- suppliers ---------------------------------------------------------------------------------
+
+    def register_supplier(
+        self,
+        *,
+        supplier_id: UUID | None,
+        name: str,
+        cvr: str,
+        contact: Mapping[str, str | None],
+        target_groups: Sequence[str],
+        competencies: Sequence[str],
+        education_levels: Sequence[str],
+        actor: Mapping[str, str | None],
+        context: WriteContext,
+    ) -> WriteResult:
+        """Register a supplier; one per CVR number (DOMAIN.md rule 6)."""
+        new_id = supplier_id or uuid4()
+
+        def command() -> Supplier:
+            self._ensure_new(new_id)
+            self._refuse_taken_cvr(cvr)
+            return Supplier.register(
+                supplier_id=new_id,
+                name=name,
+                cvr=cvr,
+                contact=contact,
+                target_groups=target_groups,
+                competencies=competencies,
+                education_levels=education_levels,
+                decided_by=actor,
+                origin=context.origin(),
+            )
+
+        return self._write(
+            context, command, unique=[(f"cvr:{cvr}", str(new_id))], on_conflict=lambda: self._cvr_taken(cvr)
+        )
+
+    def _refuse_taken_cvr(self, cvr: str) -> None:
+        if self.keyed_recorder.find_claim(f"cvr:{cvr}") is not None:
+            raise self._cvr_taken(cvr)
+
+    def _cvr_taken(self, cvr: str) -> RuleViolation:
+        claim = self.keyed_recorder.find_claim(f"cvr:{cvr}")
+        owner = claim.fingerprint if claim else "another supplier"
+        msg = f"CVR {cvr} is already registered (supplier {owner}); one supplier per CVR number"
+        return RuleViolation("cvr-already-registered", msg, field="cvr")
+
+    def update_supplier_details(
+        self,
+        supplier_id: UUID,
+        *,
+        changes: Mapping[str, Any],
+        actor: Mapping[str, str | None],
+        context: WriteContext,
+    ) -> WriteResult:
+        """Change a supplier's name, contact or profile."""
+
+        def command() -> Supplier:
+            supplier = self._existing(Supplier, supplier_id, context)
+            supplier.update_details(changes=changes, decided_by=actor, origin=context.origin())
+            return supplier
+
+        return self._write(context, command)
+
+    def negotiate_price_list(
+        self,
+        supplier_id: UUID,
+        *,
+        municipality: str,
+        negotiated_on: date,
+        valid_from: date,
+        valid_to: date | None,
+        rates: Sequence[Mapping[str, Any]],
+        packages: Sequence[Mapping[str, Any]],
+        note: str | None,
+        actor: Mapping[str, str | None],
+        context: WriteContext,
+    ) -> WriteResult:
+        """Record a price list negotiated between the supplier and one municipality."""
+
+        def command() -> Supplier:
+            supplier = self._existing(Supplier, supplier_id, context)
+            supplier.negotiate_price_list(
+                municipality_code=municipality,
+                negotiated_on=negotiated_on,
+                valid_from=valid_from,
+                valid_to=valid_to,
+                rates=rates,
+                packages=packages,
+                note=note,
+                decided_by=actor,
+                origin=context.origin(),
+            )
+            return supplier
+
+        return self._write(context, command)
+
+    # -- referrals ---------------------------------------------------------------------------------
+
+    def refer(
+        self,
+        *,
+        referral_id: UUID | None,
+        municipality: str,
+        citizen_ref: str,
+        case_ref: str | None,
+        legal_basis: str,
+        intervention: str,
+        purpose: str,
+        requested_hours_per_week: Decimal | None,
+        requested_start: date,
+        expected_end: date,
+        referred_on: date,
+        actor: Mapping[str, str | None],
+        context: WriteContext,
+    ) -> WriteResult:
+        """File a referral."""
+        new_id = referral_id or uuid4()
+
+        def command() -> Referral:
+            self._ensure_new(new_id)
+            return Referral.refer(
+                referral_id=new_id,
+                municipality_code=municipality,
+                citizen_ref=citizen_ref,
+                case_ref=case_ref,
+                legal_basis=legal_basis,
+                intervention=intervention,
+                purpose=purpose,
+                requested_hours_per_week=requested_hours_per_week,
+                requested_start=requested_start,
+                expected_end=expected_end,
+                referred_on=referred_on,
+                decided_by=actor,
+                origin=context.origin(),
+            )
+
+        return self._write(context, command, on_conflict=None)
+
+    def match_supplier(
+        self,
+        referral_id: UUID,
+        *,
+        supplier_id: UUID,
+        rationale: str,
+        criteria: Sequence[str],
+        candidates: Sequence[Mapping[str, Any]],
+        matched_on: date,
+        actor: Mapping[str, str | None],
+        context: WriteContext,
+    ) -> WriteResult:
+        """Choose the supplier for a referral, with the criteria and the alternatives considered."""
+
+        def command() -> Referral:
+            referral = self._existing(Referral, referral_id, context)
+            supplier = self._registered_supplier(supplier_id, "supplier_id")
+            for i, candidate in enumerate(candidates):
+                self._registered_supplier(candidate["supplier_id"], f"candidates[{i}].supplier_id")
+            referral.match(
+                supplier=supplier,
+                rationale=rationale,
+                criteria=criteria,
+                candidates=candidates,
+                matched_on=matched_on,
+                decided_by=actor,
+                origin=context.origin(),
+            )
+            return referral
+
+        return self._write(context, command)
+
+    def agree_price(
+        self,
+        referral_id: UUID,
+        *,
+        hourly_rate: Decimal | None,
+        hours_per_week: Decimal | None,
+        daily_rate: Decimal | None,
+        package_name: str | None,
+        package_price: Decimal | None,
+        start: date,
+        end: date,
+        agreed_on: date,
+        rationale: str | None,
+        actor: Mapping[str, str | None],
+        context: WriteContext,
+    ) -> WriteResult:
+        """Agree the price with the matched supplier; records the list rate in force on ``start``."""
+
+        def command() -> Referral:
+            referral = self._existing(Referral, referral_id, context)
+            supplier = self._matched_supplier(referral)
+            referral.agree_price(
+                supplier=supplier,
+                hourly_rate=hourly_rate,
+                hours_per_week=hours_per_week,
+                daily_rate=daily_rate,
+                package_name=package_name,
+                package_price=package_price,
+                start=start,
+                end=end,
+                agreed_on=agreed_on,
+                rationale=rationale,
+                decided_by=actor,
+                origin=context.origin(),
+            )
+            return referral
+
+        return self._write(context, command)
+
+    def _matched_supplier(self, referral: Referral) -> Supplier | None:
+        """The matched supplier; None before matching (the domain then refuses the command)."""
+        return self._load(Supplier, referral.supplier_id) if referral.supplier_id else None
+
+    def extend_referral(
+        self,
+        referral_id: UUID,
+        *,
+        new_end: date,
+        hours_per_week: Decimal | None,
+        package_price: Decimal | None,
+        rationale: str,
+        decided_on: date,
+        actor: Mapping[str, str | None],
+        context: WriteContext,
+    ) -> WriteResult:
+        """Extend an active referral to a later end."""
+
+        def command() -> Referral:
+            referral = self._existing(Referral, referral_id, context)
+            referral.extend(
+                new_end=new_end,
+                hours_per_week=hours_per_week,
+                package_price=package_price,
+                rationale=rationale,
+                decided_on=decided_on,
+                decided_by=actor,
+                origin=context.origin(),
+            )
+            return referral
+
+        return self._write(context, command)
+
+    def adjust_referral(
+        self,
+        referral_id: UUID,
+        *,
+        effective_from: date,
+        hours_per_week: Decimal | None,
+        hourly_rate: Decimal | None,
+        daily_rate: Decimal | None,
+        rationale: str,
+        decided_on: date,
+        actor: Mapping[str, str | None],
+        context: WriteContext,
+    ) -> WriteResult:
+        """Change hours and/or rate of an active referral from a date on."""
+
+        def command() -> Referral:
+            referral = self._existing(Referral, referral_id, context)
+            supplier = self._matched_supplier(referral)
+            referral.adjust(
+                supplier=supplier,
+                effective_from=effective_from,
+                hours_per_week=hours_per_week,
+                hourly_rate=hourly_rate,
+                daily_rate=daily_rate,
+                rationale=rationale,
+                decided_on=decided_on,
+                decided_by=actor,
+                origin=context.origin(),
+            )
+            return referral
+
+        return self._write(context, command)
+
+    def close_referral(
+        self,
+        referral_id: UUID,
+        *,
+        closed_on: date,
+        reason: str,
+        rationale: str,
+        actor: Mapping[str, str | None],
+        context: WriteContext,
+    ) -> WriteResult:
+        """Close a referral that is not closed yet."""
+
+        def command() -> Referral:
+            referral = self._existing(Referral, referral_id, context)
+            referral.close(
+                closed_on=closed_on, reason=reason, rationale=rationale, decided_by=actor, origin=context.origin()
+            )
+            return referral
+
+        return self._write(context, command)

@@ -1,0 +1,40 @@
+"""What comes with a write besides its body: idempotency, expected version, integration source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """Request metadata for one command.
+
+    ``idempotency_key`` with ``fingerprint`` (a hash of the request) makes a repeat a replay;
+    ``event_id`` does the same for a batch item; ``expected_version`` is ``If-Match``.
+    """
+
+    idempotency_key: str | None = None
+    fingerprint: str = ""
+    expected_version: int | None = None
+    event_id: str | None = None
+    source_system: str | None = None
+
+    def origin(self) -> dict[str, Any] | None:
+        """The ``source`` recorded on events from an integration."""
+        if not self.event_id and not self.source_system:
+            return None
+        return {"system": self.source_system, "event_id": self.event_id}
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """``{"id", "version", "position"}``; ``replayed`` when an earlier identical request answered."""
+
+    id: str
+    version: int
+    position: int
+    replayed: bool = False
+
+    def body(self) -> dict[str, Any]:
+        return {"id": self.id, "version": self.version, "position": self.position}

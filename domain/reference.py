@@ -1,0 +1,118 @@
+"""Reference data shipped with caseledger: legal bases and intervention types.
+
+Read from the CSV files in ``domain/reference_data`` (copies of shared/reference) on first use.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+
+from domain.errors import InvalidInput, RuleViolation
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    """A section of law a measure can be granted under."""
+
+    code: str
+    law: str
+    title_da: str
+    title_en: str
+    valid_from: date
+    valid_to: date | None
+    successor: str | None
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """A kind of measure, its usual unit and the legal bases that allow it."""
+
+    code: str
+    name_da: str
+    name_en: str
+    unit: str
+    legal_bases: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The legal bases and interventions caseledger validates against."""
+
+    legal_bases: dict[str, LegalBasis]
+    interventions: dict[str, Intervention]
+
+    def intervention(self, code: str, field: str = "intervention") -> Intervention:
+        try:
+            return self.interventions[code]
+        except KeyError:
+            msg = f"{field} {code!r} is not a known intervention code"
+            raise InvalidInput("unknown-intervention", msg, field=field) from None
+
+    def legal_basis(self, code: str, field: str = "legal_basis") -> LegalBasis:
+        try:
+            return self.legal_bases[code]
+        except KeyError:
+            msg = f"{field} {code!r} is not a known legal basis code"
+            raise InvalidInput("unknown-legal-basis", msg, field=field) from None
+
+    def check_grant(self, legal_basis: str, intervention: str, on: date) -> None:
+        """DOMAIN.md rule 5: the intervention is allowed under the basis, valid on ``on``."""
+        basis = self.legal_basis(legal_basis)
+        kind = self.intervention(intervention)
+        if basis.code not in kind.legal_bases:
+            allowed = ", ".join(sorted(kind.legal_bases))
+            msg = f"intervention {intervention!r} is not allowed under {legal_basis!r} (allowed: {allowed})"
+            raise RuleViolation("intervention-not-allowed", msg, field="intervention")
+        if not basis.is_valid_on(on):
+            until = basis.valid_to.isoformat() if basis.valid_to else "open"
+            hint = f"; use {basis.successor}" if basis.successor else ""
+            msg = (
+                f"legal basis {legal_basis!r} is valid {basis.valid_from.isoformat()} to {until}, "
+                f"not on requested_start {on.isoformat()}{hint}"
+            )
+            raise RuleViolation("legal-basis-not-valid", msg, field="legal_basis")
+
+
+def _date_or_none(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    source = resources.files("domain") / "reference_data" / name
+    with source.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@cache
+def load_reference() -> Reference:
+    """Read the shipped reference CSVs once per process."""
+    legal_bases = {
+        row["code"]: LegalBasis(
+            code=row["code"],
+            law=row["law"],
+            title_da=row["title_da"],
+            title_en=row["title_en"],
+            valid_from=date.fromisoformat(row["valid_from"]),
+            valid_to=_date_or_none(row["valid_to"]),
+            successor=row["successor"] or None,
+        )
+        for row in _rows("legal_bases.csv")
+    }
+    interventions = {
+        row["code"]: Intervention(
+            code=row["code"],
+            name_da=row["name_da"],
+            name_en=row["name_en"],
+            unit=row["unit"],
+            legal_bases=frozenset(row["legal_bases"].split(";")),
+        )
+        for row in _rows("interventions.csv")
+    }
+    return Reference(legal_bases=legal_bases, interventions=interventions)

@@ -1,0 +1,118 @@
+"""Committed spend (disponering) per calendar month, exactly as DOMAIN.md defines it.
+
+A referral's terms are kept as step functions over calendar days: each change applies "from a
+date on" and overrides everything after that date that earlier decisions had set, so the order of
+decisions is the order they were recorded (a retroactive adjustment changes past months).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+DAYS_IN_A_WEEK = 7
+ONE_DAY = timedelta(days=1)
+
+
+def set_from(steps: list[tuple[date, Decimal]], start: date, value: Decimal) -> None:
+    """Make ``value`` hold from ``start`` on, replacing any later step."""
+    steps[:] = [step for step in steps if step[0] < start]
+    steps.append((start, value))
+
+
+def value_on(steps: list[tuple[date, Decimal]], on: date) -> Decimal | None:
+    """The value in force on ``on`` (steps are kept in date order)."""
+    found = None
+    for since, value in steps:
+        if since > on:
+            break
+        found = value
+    return found
+
+
+@dataclass
+class Terms:
+    """What a referral commits: its period, its rate and hours over time, and its packages."""
+
+    kind: str  # "hourly", "daily" or "package"
+    start: date
+    end: date
+    rate: list[tuple[date, Decimal]] = field(default_factory=list)
+    hours: list[tuple[date, Decimal]] = field(default_factory=list)
+    packages: list[tuple[date, Decimal]] = field(default_factory=list)
+    closed_on: date | None = None
+
+    @property
+    def last_day(self) -> date:
+        """The last day that spends: the end, cut by a closure."""
+        return min(self.end, self.closed_on) if self.closed_on else self.end
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+def _segments(terms: Terms) -> Iterator[tuple[date, date, Fraction]]:
+    """Runs of days, within one month, that spend the same amount per day."""
+    first, last = terms.start, terms.last_day
+    if last < first:
+        return
+    changes = sorted(
+        {since for since, _ in terms.rate + terms.hours if first < since <= last}
+        | {month for month in _month_starts(first, last) if month > first}
+    )
+    bounds = [first, *changes, last + ONE_DAY]
+    for begin, stop in zip(bounds, bounds[1:], strict=False):
+        per_day = _per_day(terms, begin)
+        if per_day:
+            yield begin, stop - ONE_DAY, per_day
+
+
+def _month_starts(first: date, last: date) -> Iterator[date]:
+    month = date(first.year, first.month, 1)
+    while month <= last:
+        yield month
+        month = _next_month(month)
+
+
+def _per_day(terms: Terms, on: date) -> Fraction:
+    rate = value_on(terms.rate, on)
+    if rate is None:
+        return Fraction(0)
+    if terms.kind == "daily":
+        return Fraction(rate)
+    hours = value_on(terms.hours, on)
+    if terms.kind != "hourly" or hours is None:
+        return Fraction(0)
+    return Fraction(rate) * Fraction(hours) / DAYS_IN_A_WEEK
+
+
+def round_half_up(amount: Fraction) -> Decimal:
+    """Round an exact amount to øre, halves away from zero (amounts here are never negative)."""
+    cents = (amount * 100 + Fraction(1, 2)).__floor__()
+    return Decimal(cents) / 100
+
+
+def monthly_commitments(terms: Terms) -> dict[str, Decimal]:
+    """Committed spend per month ('YYYY-MM' → DKK), each rounded once per referral and month."""
+    exact: dict[str, Fraction] = {}
+    for begin, stop, per_day in _segments(terms):
+        key = _month(begin)
+        exact[key] = exact.get(key, Fraction(0)) + per_day * ((stop - begin).days + 1)
+    months = {key: round_half_up(amount) for key, amount in exact.items()}
+    for since, price in terms.packages:
+        key = _month(since)
+        months[key] = months.get(key, Decimal("0.00")) + price
+    return {key: months[key].quantize(Decimal("0.01")) for key in sorted(months)}
+
+
+def committed_total(terms: Terms) -> Decimal:
+    """The sum of the rounded monthly amounts."""
+    return sum(monthly_commitments(terms).values(), Decimal("0.00"))

@@ -1,0 +1,64 @@
+"""Checks on free text: no CPR numbers (DOMAIN.md rule 7), nothing blank where text is required."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping, Sequence
+
+from domain.errors import InvalidInput
+
+# Six digits forming a DDMMYY date, an optional dash (or space), four digits, not inside a longer number.
+_CPR_LIKE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?\d{4}(?!\d)")
+
+
+def _is_ddmmyy(day: int, month: int, year: int) -> bool:
+    if not 1 <= month <= 12:
+        return False
+    # The century is unknown: 29 February counts whenever YY is a leap year in some century.
+    last_day = 29 if month == 2 and year % 4 == 0 else calendar.monthrange(2001, month)[1]
+    return 1 <= day <= last_day
+
+
+def contains_cpr(text: str) -> bool:
+    """True when ``text`` contains something that reads as a CPR number."""
+    return any(
+        _is_ddmmyy(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        for m in _CPR_LIKE.finditer(text)
+    )
+
+
+def reject_cpr(value: object, field: str) -> None:
+    """Walk strings, mappings and sequences; refuse the first CPR-like number found."""
+    if isinstance(value, str):
+        if contains_cpr(value):
+            msg = f"{field} contains what looks like a CPR number; personal identity numbers are never stored"
+            raise InvalidInput("cpr-number-in-text", msg, field=field)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            reject_cpr(item, f"{field}.{key}")
+    elif isinstance(value, Sequence) and not isinstance(value, bytes):
+        for index, item in enumerate(value):
+            reject_cpr(item, f"{field}[{index}]")
+
+
+def reject_cpr_in(fields: Mapping[str, object]) -> None:
+    """``reject_cpr`` over every named field of a command."""
+    for name, value in fields.items():
+        reject_cpr(value, name)
+
+
+def required(value: str, field: str) -> str:
+    """Non-blank text, trimmed."""
+    text = value.strip()
+    if not text:
+        msg = f"{field} must not be blank"
+        raise InvalidInput("blank-text", msg, field=field)
+    return text
+
+
+def optional(value: str | None) -> str | None:
+    """Trimmed text, or None when absent or blank."""
+    if value is None:
+        return None
+    return value.strip() or None

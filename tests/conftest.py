@@ -1,0 +1,31 @@
+"""Shared fixtures: every storage test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from application.caseledger import CaseLedger
+from application.storage import storage_env
+from tests.storage import database_url
+
+STORAGES = [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
+TODAY = date(2026, 6, 15)
+
+
+@pytest.fixture(params=STORAGES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind."""
+    with database_url(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def ledger(db_url: str) -> Iterator[CaseLedger]:
+    """The application on a fresh database, with 'today' fixed at 2026-06-15."""
+    app = CaseLedger(storage_env(db_url), clock=lambda: TODAY)
+    yield app
+    app.close()
