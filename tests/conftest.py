@@ -7,7 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.storage import storage_env
 from tests.storage import database_url
@@ -29,3 +32,10 @@ def ledger(db_url: str) -> Iterator[CaseLedger]:
     app = CaseLedger(storage_env(db_url), clock=lambda: TODAY)
     yield app
     app.close()
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    """The HTTP API on a fresh database of each kind, served in-process."""
+    with TestClient(create_app(Settings(database_url=db_url))) as test_client:
+        yield test_client
