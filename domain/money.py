@@ -17,6 +17,9 @@ def exact(value: Decimal | int | str, field: str) -> Decimal:
 
     More than two decimals is an error, not a rounding (DOMAIN.md rule 3).
     """
+    if isinstance(value, float | bool):
+        msg = f"{field} must be an exact decimal (Decimal, int or str), never floating point"
+        raise InvalidInput("inexact-amount", msg, field=field)
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):

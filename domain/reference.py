@@ -6,6 +6,7 @@ Read from the CSV files in ``domain/reference_data`` (copies of shared/reference
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -85,9 +86,8 @@ def _date_or_none(text: str) -> date | None:
 
 
 def _rows(name: str) -> list[dict[str, str]]:
-    source = resources.files("domain") / "reference_data" / name
-    with source.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    text = (resources.files("domain") / "reference_data" / name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 @cache

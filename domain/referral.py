@@ -494,6 +494,9 @@ class Referral(Aggregate):
     ) -> None:
         """Change hours and/or rate from a date within the current period on (rules 1, 2)."""
         terms = self._require_active_terms("adjust")
+        if supplier is not None and supplier.id != self.supplier_id:
+            msg = f"list rates are looked up with the matched supplier {self.supplier_id}"
+            raise _refuse("not-the-matched-supplier", msg, field="supplier_id")
         reject_cpr_in({"rationale": rationale, "actor": decided_by})
         day(effective_from, "effective_from")
         self._decision_date(decided_on, "decided_on")

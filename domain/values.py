@@ -7,7 +7,7 @@ from datetime import date
 from typing import TypedDict
 
 from domain.errors import InvalidInput
-from domain.text import optional, required
+from domain.text import optional, reject_cpr, required
 
 EARLIEST = date(1990, 1, 1)
 LATEST = date(2199, 12, 31)
@@ -40,11 +40,12 @@ def source(value: Mapping[str, str | None] | None) -> Source | None:
     """The integration source of an event, if any."""
     if not value:
         return None
+    reject_cpr(dict(value), "source")
     result: Source = {}
     for key in ("system", "event_id"):
         text = optional(value.get(key))
         if text:
-            result[key] = text  # type: ignore[literal-required]
+            result[key] = text
     return result or None
 
 
