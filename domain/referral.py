@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -13,7 +13,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import money
 from domain.errors import InvalidInput, RuleViolation
 from domain.reference import load_reference
-from domain.spending import Terms, committed_total, monthly_commitments, set_from, value_on
+from domain.spending import Terms, committed_total, monthly_commitments, value_on
 from domain.supplier import Supplier
 from domain.text import optional, reject_cpr_in, required
 from domain.values import Actor, Source, actor, day, municipality, not_before, source
@@ -31,7 +31,6 @@ CLOSE_REASONS = (
     "other",
 )
 HOURLY, DAILY, PACKAGE = "hourly", "daily", "package"
-ONE_DAY = timedelta(days=1)
 
 
 def _refuse(problem: str, detail: str, field: str | None = None) -> RuleViolation:
@@ -398,15 +397,14 @@ class Referral(Aggregate):
         actor: Actor,
         source: Source | None,
     ) -> None:
-        terms = Terms(kind=kind, start=start, end=end)
-        rate = hourly_rate if kind == HOURLY else daily_rate
-        if rate is not None:
-            set_from(terms.rate, start, rate)
-        if hours_per_week is not None:
-            set_from(terms.hours, start, hours_per_week)
-        if package is not None:
-            terms.packages.append((start, package["price"]))
-        self.terms = terms
+        self.terms = Terms.agreed(
+            kind=kind,
+            start=start,
+            end=end,
+            rate=hourly_rate if kind == HOURLY else daily_rate,
+            hours_per_week=hours_per_week,
+            package_price=package["price"] if package else None,
+        )
         self.package = package
         self.list_rate = list_rate
         self.status = ACTIVE
@@ -470,12 +468,7 @@ class Referral(Aggregate):
         source: Source | None,
     ) -> None:
         assert self.terms is not None
-        first_extended_day = previous_end + ONE_DAY
-        if hours_per_week is not None:
-            set_from(self.terms.hours, first_extended_day, hours_per_week)
-        if package_price is not None:
-            self.terms.packages.append((first_extended_day, package_price))
-        self.terms.end = new_end
+        self.terms.extend(new_end=new_end, hours_per_week=hours_per_week, package_price=package_price)
 
     # -- adjusted ------------------------------------------------------------------------------
 
@@ -555,11 +548,8 @@ class Referral(Aggregate):
         source: Source | None,
     ) -> None:
         assert self.terms is not None
-        if hours_per_week is not None:
-            set_from(self.terms.hours, effective_from, hours_per_week)
         rate = hourly_rate if hourly_rate is not None else daily_rate
-        if rate is not None:
-            set_from(self.terms.rate, effective_from, rate)
+        self.terms.adjust(effective_from=effective_from, hours_per_week=hours_per_week, rate=rate)
 
     # -- closed --------------------------------------------------------------------------------
 
@@ -589,9 +579,11 @@ class Referral(Aggregate):
         )
 
     @event(Closed)
-    def _closed(self, *, closed_on: date, reason: str, rationale: str, actor: Actor, source: Source | None) -> None:
+    def _closed(
+        self, *, closed_on: date, reason: str, rationale: str, actor: Actor, source: Source | None
+    ) -> None:
         if self.terms is not None:
-            self.terms.closed_on = closed_on
+            self.terms.close(closed_on)
         self.closed_on = closed_on
         self.close_reason = reason
         self.status = CLOSED

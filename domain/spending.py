@@ -7,6 +7,7 @@ decisions is the order they were recorded (a retroactive adjustment changes past
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -45,6 +46,47 @@ class Terms:
     packages: list[tuple[date, Decimal]] = field(default_factory=list)
     closed_on: date | None = None
 
+    @classmethod
+    def agreed(
+        cls,
+        *,
+        kind: str,
+        start: date,
+        end: date,
+        rate: Decimal | None,
+        hours_per_week: Decimal | None,
+        package_price: Decimal | None,
+    ) -> Terms:
+        """The terms of a price agreement."""
+        terms = cls(kind=kind, start=start, end=end)
+        if rate is not None:
+            set_from(terms.rate, start, rate)
+        if hours_per_week is not None:
+            set_from(terms.hours, start, hours_per_week)
+        if package_price is not None:
+            terms.packages.append((start, package_price))
+        return terms
+
+    def extend(self, *, new_end: date, hours_per_week: Decimal | None, package_price: Decimal | None) -> None:
+        """A later end; new hours and a new package apply from the day after the old end."""
+        first_extended_day = self.end + ONE_DAY
+        if hours_per_week is not None:
+            set_from(self.hours, first_extended_day, hours_per_week)
+        if package_price is not None:
+            self.packages.append((first_extended_day, package_price))
+        self.end = new_end
+
+    def adjust(self, *, effective_from: date, hours_per_week: Decimal | None, rate: Decimal | None) -> None:
+        """Hours and/or rate change from ``effective_from`` on."""
+        if hours_per_week is not None:
+            set_from(self.hours, effective_from, hours_per_week)
+        if rate is not None:
+            set_from(self.rate, effective_from, rate)
+
+    def close(self, closed_on: date) -> None:
+        """Nothing is spent after ``closed_on``."""
+        self.closed_on = closed_on
+
     @property
     def last_day(self) -> date:
         """The last day that spends: the end, cut by a closure."""
@@ -69,7 +111,7 @@ def _segments(terms: Terms) -> Iterator[tuple[date, date, Fraction]]:
         | {month for month in _month_starts(first, last) if month > first}
     )
     bounds = [first, *changes, last + ONE_DAY]
-    for begin, stop in zip(bounds, bounds[1:], strict=False):
+    for begin, stop in itertools.pairwise(bounds):
         per_day = _per_day(terms, begin)
         if per_day:
             yield begin, stop - ONE_DAY, per_day

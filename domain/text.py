@@ -23,8 +23,7 @@ def _is_ddmmyy(day: int, month: int, year: int) -> bool:
 def contains_cpr(text: str) -> bool:
     """True when ``text`` contains something that reads as a CPR number."""
     return any(
-        _is_ddmmyy(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        for m in _CPR_LIKE.finditer(text)
+        _is_ddmmyy(int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in _CPR_LIKE.finditer(text)
     )
 
 

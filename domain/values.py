@@ -60,7 +60,9 @@ def day(value: date, field: str) -> date:
 def not_before(later: date, earlier: date, later_field: str, earlier_field: str) -> None:
     """Refuse ``later`` when it lies before ``earlier`` (both inclusive calendar dates)."""
     if later < earlier:
-        msg = f"{later_field} ({later.isoformat()}) must not be before {earlier_field} ({earlier.isoformat()})"
+        msg = (
+            f"{later_field} ({later.isoformat()}) must not be before {earlier_field} ({earlier.isoformat()})"
+        )
         raise InvalidInput("dates-out-of-order", msg, field=later_field)
 
 
