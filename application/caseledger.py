@@ -57,7 +57,7 @@ class CaseLedger(Application[UUID]):
     def _load(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         label = kind.__name__.lower()
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             msg = f"no {label} with id {aggregate_id}"
             raise NotFound(f"{label}-not-found", msg) from None
@@ -74,7 +74,9 @@ class CaseLedger(Application[UUID]):
                 raise NotFound("version-not-found", msg)
             return self._load(kind, aggregate_id, version)
         if as_of is not None:
-            known = [e.originator_version for e in self.events.get(aggregate_id) if e.timestamp <= as_of]
+            known = [
+                e.originator_version for e in self.events.get(aggregate_id) if getattr(e, "timestamp") <= as_of
+            ]
             if not known:
                 msg = f"{kind.__name__.lower()} {aggregate_id} did not exist at {as_of.isoformat()}"
                 raise NotFound("not-yet-recorded", msg)
