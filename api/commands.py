@@ -68,6 +68,11 @@ def update_supplier_details(
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"actor"})
     if "contact" in changes and changes["contact"] is None:
         changes["contact"] = {}
+    for labels in ("target_groups", "competencies", "education_levels"):
+        if labels in changes and changes[labels] is None:
+            changes[labels] = []
+    if "name" in changes and changes["name"] is None:
+        raise InvalidInput("blank-text", "name cannot be removed; send the new name", field="name")
     return ledger.update_supplier_details(_existing(target), changes=changes, actor=_actor(body.actor), context=ctx)
 
 

@@ -97,7 +97,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        slug = {404: "no-such-route", 405: "method-not-allowed", 413: "body-too-large"}.get(
+        slug = {400: "malformed-json", 404: "no-such-route", 405: "method-not-allowed", 413: "body-too-large"}.get(
             error.status_code, "http-error"
         )
         return respond(problem(error.status_code, slug, str(error.detail), str(error.detail)), dict(error.headers or {}))
@@ -131,7 +131,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid input",
         503: "Storage unavailable (Retry-After)",
     }
+    schema = {"schema": {"$ref": f"#/components/schemas/{ProblemOut.__name__}"}}
     return {
-        status: {"model": ProblemOut, "description": meaning[status], "content": {PROBLEM_JSON: {}}}
+        status: {"model": ProblemOut, "description": meaning[status], "content": {PROBLEM_JSON: schema}}
         for status in statuses
     }

@@ -83,11 +83,19 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         claims: Sequence[Claim] = kwargs.get("claims", ())
-        for claim in claims:
-            curs.execute(
-                SQL("INSERT INTO {0} (key, fingerprint, result) VALUES (%s, %s, %s)").format(self.keys_table),
-                (claim.key, claim.fingerprint, claim.result),
-            )
+        if not claims:
+            return
+        # eventsourcing writes in pipeline mode. Sync right after the claims, so that a key taken by
+        # a concurrent request raises its own UniqueViolation (an IntegrityError: a replay or a 409)
+        # rather than surfacing later as PipelineAborted, an OperationalError that would be retried
+        # and then answered as 503.
+        with curs.connection.pipeline() as pipeline:
+            for claim in claims:
+                curs.execute(
+                    SQL("INSERT INTO {0} (key, fingerprint, result) VALUES (%s, %s, %s)").format(self.keys_table),
+                    (claim.key, claim.fingerprint, claim.result),
+                )
+            pipeline.sync()
 
     def find_claim(self, key: str) -> StoredClaim | None:
         with self.datastore.transaction(commit=False) as curs:

@@ -20,8 +20,15 @@ from domain.errors import DomainError, InvalidInput
 router = APIRouter(tags=["batch ingestion"])
 
 
+def _echo(event_id: Any) -> str | None:
+    """The item's ``event_id`` as sent, if it is text; lone surrogates escaped so the answer encodes."""
+    if not isinstance(event_id, str):
+        return None
+    return event_id.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _rejected(event_id: Any, problem: dict[str, Any]) -> dict[str, Any]:
-    return {"event_id": event_id if isinstance(event_id, str) else None, "status": "rejected", "problem": problem}
+    return {"event_id": _echo(event_id), "status": "rejected", "problem": problem}
 
 
 def _item_fingerprint(item: BatchItemIn, data: dict[str, Any]) -> str:

@@ -96,7 +96,7 @@ def get_referral(
     return referral_view(referral, ledger.today())
 
 
-@router.get("/{referral_id}/events", response_model=list[EventOut], responses=responses(404, 503))
+@router.get("/{referral_id}/events", response_model=list[EventOut], responses=responses(404, 422, 503))
 def referral_events(referral_id: UUID, ledger: Ledger) -> list[dict[str, Any]]:
     """The referral's events, oldest first."""
     return [event_view(e) for e in ledger.referral_events(referral_id)]

@@ -60,7 +60,7 @@ def get_supplier(
     return supplier_view(supplier, ledger.today())
 
 
-@router.get("/{supplier_id}/events", response_model=list[EventOut], responses=responses(404, 503))
+@router.get("/{supplier_id}/events", response_model=list[EventOut], responses=responses(404, 422, 503))
 def supplier_events(supplier_id: UUID, ledger: Ledger) -> list[dict[str, Any]]:
     """The supplier's events, oldest first."""
     return [event_view(e) for e in ledger.supplier_events(supplier_id)]
