@@ -215,7 +215,7 @@ class BatchIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    events: list[dict[str, Any]] = Field(max_length=10_000)
+    events: list[Any] = Field(max_length=10_000)
     source_system: ShortText | None = None
 
 

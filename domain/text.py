@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from domain.errors import InvalidInput
 
 # Six digits forming a DDMMYY date, an optional dash (or space), four digits, not inside a longer number.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _CPR_LIKE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?\d{4}(?!\d)")
 
 
@@ -28,11 +29,18 @@ def contains_cpr(text: str) -> bool:
 
 
 def reject_cpr(value: object, field: str) -> None:
-    """Walk strings, mappings and sequences; refuse the first CPR-like number found."""
+    """Walk strings, mappings and sequences; refuse the first CPR-like number or control character.
+
+    Control characters (other than tab and line breaks) are refused too: they carry no meaning in a
+    case record, and PostgreSQL cannot store NUL in text.
+    """
     if isinstance(value, str):
         if contains_cpr(value):
             msg = f"{field} contains what looks like a CPR number; personal identity numbers are never stored"
             raise InvalidInput("cpr-number-in-text", msg, field=field)
+        if _CONTROL.search(value):
+            msg = f"{field} contains a control character"
+            raise InvalidInput("control-character-in-text", msg, field=field)
     elif isinstance(value, Mapping):
         for key, item in value.items():
             reject_cpr(item, f"{field}.{key}")

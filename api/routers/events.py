@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from api.commands import COMMANDS
 from api.dependencies import Ledger
-from api.problems import domain_problem, responses, validation_problem
+from api.problems import domain_problem, problem, responses, validation_problem
 from api.schemas import BatchIn, BatchItemIn, BatchOut
 from application.context import WriteContext
 from domain.errors import DomainError, InvalidInput
@@ -45,7 +45,10 @@ def _item_fingerprint(item: BatchItemIn, data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _apply(ledger: Ledger, raw: dict[str, Any], source_system: str | None) -> dict[str, Any]:
+def _apply(ledger: Ledger, raw: Any, source_system: str | None) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        detail = "each item must be an object {event_id, type, referral_id | supplier_id, data}"
+        return _rejected(None, problem(422, "invalid-input", "Invalid input", detail))
     try:
         item = BatchItemIn.model_validate(raw)
         command = COMMANDS[item.type]

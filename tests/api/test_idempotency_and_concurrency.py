@@ -187,11 +187,13 @@ def item(
     return body
 
 
-def post_batch(client: TestClient, items: list[dict[str, Any]], source: str = "DUBU") -> list[dict[str, Any]]:
+def post_batch(client: TestClient, items: list[Any], source: str = "DUBU") -> list[dict[str, Any]]:
     response = client.post("/events", json={"events": items, "source_system": source})
     assert response.status_code == 200, response.text
     results: list[dict[str, Any]] = response.json()["results"]
-    assert [r["event_id"] for r in results] == [i.get("event_id") for i in items]
+    assert [r["event_id"] for r in results] == [
+        i.get("event_id") if isinstance(i, dict) else None for i in items
+    ]
     return results
 
 
@@ -337,6 +339,16 @@ def test_an_item_whose_expected_version_has_moved_on_is_rejected_with_412(client
             },
             422,
         ),
+        (
+            {
+                "event_id": "b-1",
+                "type": "referral.referred",
+                "data": bodies.referral(purpose="nul\u0000byte"),
+            },
+            422,
+        ),
+        ("not an object", 422),
+        ([1, 2], 422),
     ],
     ids=[
         "unknown-type",
@@ -347,11 +359,12 @@ def test_an_item_whose_expected_version_has_moved_on_is_rejected_with_412(client
         "unknown-target",
         "unknown-field",
         "cpr",
+        "nul-character",
+        "string-item",
+        "list-item",
     ],
 )
-def test_a_bad_item_is_rejected_alone_with_its_problem(
-    client: TestClient, bad: dict[str, Any], status: int
-) -> None:
+def test_a_bad_item_is_rejected_alone_with_its_problem(client: TestClient, bad: Any, status: int) -> None:
     good = item("g-1", "referral.referred", bodies.referral())
     results = post_batch(client, [bad, good])
     assert results[0]["status"] == "rejected"

@@ -248,3 +248,15 @@ def test_modulus_11_catches_swapped_neighbouring_digits(cvr: str, position: int)
     swapped = cvr[:position] + cvr[position + 1] + cvr[position] + cvr[position + 2 :]
 
     assert is_valid_cvr(swapped) == (swapped == cvr)
+
+
+@pytest.mark.parametrize("text", ["nul\x00byte", "escape\x1b[31m", "bell\x07"])
+def test_control_characters_in_text_are_rejected(text: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        reject_cpr(text, "purpose")
+
+    assert refused.value.problem == "control-character-in-text"
+
+
+def test_tabs_and_line_breaks_in_text_are_accepted() -> None:
+    reject_cpr("første linje\n\tanden linje\r\n", "purpose")
