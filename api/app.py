@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,10 +11,13 @@ from fastapi import FastAPI
 from api import problems
 from api.body_limit import BodyLimit
 from api.metrics import Metrics
-from api.routers import events, operations, referrals, suppliers
+from api.routers import events, feed, operations, referrals, reports, suppliers
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.storage import prepare_storage, storage_env
+from projections.database import ProjectionDatabase
+from projections.read_models import Reports
+from projections.runner import ProjectionRunner
 
 DESCRIPTION = """
 Event-sourced case flow for social-services procurement: referrals, suppliers and price lists.
@@ -31,17 +35,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         env = storage_env(settings.database_url)
         prepare_storage(env)
         ledger = CaseLedger(env)
+        projection_db = ProjectionDatabase.from_url(settings.database_url)
+        runner = ProjectionRunner(
+            projection_db, ledger.read_events, batch_size=settings.projection_batch_size
+        )
         app.state.ledger = ledger
+        app.state.reports = Reports(projection_db)
+        stop = threading.Event()
+        worker = None
+        if settings.run_projections:
+            ledger.subscribe(lambda _position: runner.wake.set())
+            worker = threading.Thread(
+                target=runner.run_forever, args=(stop,), name="projections", daemon=True
+            )
+            worker.start()
         try:
             yield
         finally:
+            stop.set()
+            if worker is not None:
+                runner.interrupt()
+                worker.join(timeout=10)
+            projection_db.close()
             ledger.close()
 
     app = FastAPI(title="caseledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = Metrics()
     problems.install(app)
-    for router in (suppliers.router, referrals.router, events.router, operations.router):
+    for router in (
+        suppliers.router,
+        referrals.router,
+        events.router,
+        reports.router,
+        feed.router,
+        operations.router,
+    ):
         app.include_router(router)
     app.middleware("http")(app.state.metrics.middleware)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

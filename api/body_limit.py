@@ -52,14 +52,16 @@ class BodyLimit:
 
     async def _refuse(self, send: Send) -> None:
 
-
         detail = f"the request body exceeds {self.max_bytes} bytes"
         payload = json.dumps(problem(413, "body-too-large", "Body too large", detail)).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode())],
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": payload})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 from typing import Annotated
 
 import typer
@@ -12,9 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.app import create_app
 from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
+from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
+from projections.database import ProjectionDatabase
+from projections.runner import ProjectionRunner
 
-cli = typer.Typer(help="caseledger: event-sourced case flow for social-services procurement.", no_args_is_help=True)
+cli = typer.Typer(
+    help="caseledger: event-sourced case flow for social-services procurement.", no_args_is_help=True
+)
 console = Console(stderr=True)
 
 
@@ -25,8 +33,6 @@ def _open_ledger(settings: Settings) -> CaseLedger:
 
 
 def _load_demo(ledger: CaseLedger, weeks: int, suppliers: int, per_week: int, seed: int) -> None:
-    from application.demo import load_demo
-
     with Progress(
         TextColumn("[bold]demo[/bold] {task.description}"),
         BarColumn(),
@@ -55,7 +61,9 @@ def _load_demo(ledger: CaseLedger, weeks: int, suppliers: int, per_week: int, se
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (CASELEDGER_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (CASELEDGER_PORT).")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Load the demo municipality first if the store is empty.")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo municipality first if the store is empty.")
+    ] = False,
 ) -> None:
     """Serve the HTTP API on CASELEDGER_DATABASE_URL (default: SQLite under ./caseledger-data/)."""
     settings = Settings()
@@ -69,7 +77,9 @@ def serve(
         finally:
             ledger.close()
     bind_host, bind_port = host or settings.host, port or settings.port
-    console.print(f"caseledger on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)")
+    console.print(
+        f"caseledger on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)"
+    )
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
 
 
@@ -79,16 +89,84 @@ def demo(
     suppliers: Annotated[int, typer.Option(min=3, max=5000, help="Suppliers to register.")] = 180,
     per_week: Annotated[int, typer.Option(min=1, max=10000, help="Referrals filed per week.")] = 60,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 461,
-    force: Annotated[bool, typer.Option("--force", help="Load even if the store already holds events.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Load even if the store already holds events.")
+    ] = False,
 ) -> None:
     """Load a realistic demo municipality (Odense, 461): suppliers, price lists, a year of referrals."""
     ledger = _open_ledger(Settings())
     try:
         if ledger.last_position() and not force:
-            console.print(f"store already holds {ledger.last_position()} events; use --force to add the demo anyway")
+            console.print(
+                f"store already holds {ledger.last_position()} events; use --force to add the demo anyway"
+            )
             raise typer.Exit(1)
         _load_demo(ledger, weeks=weeks, suppliers=suppliers, per_week=per_week, seed=seed)
     finally:
+        ledger.close()
+
+
+projections_cli = typer.Typer(help="The projection worker and full rebuilds.", no_args_is_help=True)
+cli.add_typer(projections_cli, name="projections")
+
+
+def _runner(ledger: CaseLedger, settings: Settings) -> tuple[ProjectionRunner, ProjectionDatabase]:
+    db = ProjectionDatabase.from_url(settings.database_url)
+    return ProjectionRunner(db, ledger.read_events, batch_size=settings.projection_batch_size), db
+
+
+@projections_cli.command("run")
+def projections_run() -> None:
+    """Follow the event store and keep the read models current (for production: serve with
+    CASELEDGER_RUN_PROJECTIONS=false and run this as its own process). Stops on SIGINT/SIGTERM."""
+    settings = Settings()
+    ledger = _open_ledger(settings)
+    runner, db = _runner(ledger, settings)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+        runner.wake.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    console.print(f"projections at {runner.position()} of {ledger.last_position()}; following the log")
+    try:
+        runner.run_forever(stop)
+    finally:
+        console.print(f"projections stopped at {runner.position()}")
+        db.close()
+        ledger.close()
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild() -> None:
+    """Rebuild every read model from position 0 beside the live ones, then switch (no downtime)."""
+    settings = Settings()
+    ledger = _open_ledger(settings)
+    runner, db = _runner(ledger, settings)
+    try:
+        started = time.perf_counter()
+        with Progress(
+            TextColumn("[bold]rebuild[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} events/s"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("rebuild", total=ledger.last_position(), rate="-")
+
+            def advance(processed: int) -> None:
+                progress.advance(task, processed)
+                done = progress.tasks[0].completed
+                progress.update(task, rate=f"{done / max(time.perf_counter() - started, 1e-9):,.0f}")
+
+            done = runner.rebuild(advance)
+        elapsed = time.perf_counter() - started
+        console.print(f"rebuilt {done} events in {elapsed:.1f} s ({done / max(elapsed, 1e-9):,.0f} events/s)")
+    finally:
+        db.close()
         ledger.close()
 
 

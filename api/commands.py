@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from application.caseledger import CaseLedger
-from application.context import WriteContext, WriteResult
-from domain.errors import InvalidInput
 from api.schemas import (
     ActorIn,
     AdjustmentIn,
@@ -27,6 +24,9 @@ from api.schemas import (
     SupplierDetailsIn,
     SupplierIn,
 )
+from application.caseledger import CaseLedger
+from application.context import WriteContext, WriteResult
+from domain.errors import InvalidInput
 
 UNATTRIBUTED = {"id": "unattributed"}
 
@@ -48,7 +48,9 @@ def _existing(target: UUID | None) -> UUID:
     return target
 
 
-def register_supplier(ledger: CaseLedger, target: UUID | None, body: SupplierIn, ctx: WriteContext) -> WriteResult:
+def register_supplier(
+    ledger: CaseLedger, target: UUID | None, body: SupplierIn, ctx: WriteContext
+) -> WriteResult:
     return ledger.register_supplier(
         supplier_id=_new_id(target, body.id),
         name=body.name,
@@ -73,10 +75,14 @@ def update_supplier_details(
             changes[labels] = []
     if "name" in changes and changes["name"] is None:
         raise InvalidInput("blank-text", "name cannot be removed; send the new name", field="name")
-    return ledger.update_supplier_details(_existing(target), changes=changes, actor=_actor(body.actor), context=ctx)
+    return ledger.update_supplier_details(
+        _existing(target), changes=changes, actor=_actor(body.actor), context=ctx
+    )
 
 
-def negotiate_price_list(ledger: CaseLedger, target: UUID | None, body: PriceListIn, ctx: WriteContext) -> WriteResult:
+def negotiate_price_list(
+    ledger: CaseLedger, target: UUID | None, body: PriceListIn, ctx: WriteContext
+) -> WriteResult:
     return ledger.negotiate_price_list(
         _existing(target),
         municipality=body.municipality,
@@ -122,7 +128,9 @@ def match_supplier(ledger: CaseLedger, target: UUID | None, body: MatchIn, ctx: 
     )
 
 
-def agree_price(ledger: CaseLedger, target: UUID | None, body: PriceAgreementIn, ctx: WriteContext) -> WriteResult:
+def agree_price(
+    ledger: CaseLedger, target: UUID | None, body: PriceAgreementIn, ctx: WriteContext
+) -> WriteResult:
     return ledger.agree_price(
         _existing(target),
         hourly_rate=body.hourly_rate,
@@ -139,7 +147,9 @@ def agree_price(ledger: CaseLedger, target: UUID | None, body: PriceAgreementIn,
     )
 
 
-def extend_referral(ledger: CaseLedger, target: UUID | None, body: ExtensionIn, ctx: WriteContext) -> WriteResult:
+def extend_referral(
+    ledger: CaseLedger, target: UUID | None, body: ExtensionIn, ctx: WriteContext
+) -> WriteResult:
     return ledger.extend_referral(
         _existing(target),
         new_end=body.new_end,
@@ -152,7 +162,9 @@ def extend_referral(ledger: CaseLedger, target: UUID | None, body: ExtensionIn, 
     )
 
 
-def adjust_referral(ledger: CaseLedger, target: UUID | None, body: AdjustmentIn, ctx: WriteContext) -> WriteResult:
+def adjust_referral(
+    ledger: CaseLedger, target: UUID | None, body: AdjustmentIn, ctx: WriteContext
+) -> WriteResult:
     return ledger.adjust_referral(
         _existing(target),
         effective_from=body.effective_from,
@@ -166,7 +178,9 @@ def adjust_referral(ledger: CaseLedger, target: UUID | None, body: AdjustmentIn,
     )
 
 
-def close_referral(ledger: CaseLedger, target: UUID | None, body: ClosureIn, ctx: WriteContext) -> WriteResult:
+def close_referral(
+    ledger: CaseLedger, target: UUID | None, body: ClosureIn, ctx: WriteContext
+) -> WriteResult:
     return ledger.close_referral(
         _existing(target),
         closed_on=body.closed_on,

@@ -7,12 +7,14 @@ import json
 import re
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
 from application.caseledger import CaseLedger
-from application.context import WriteContext
+from application.context import WriteContext, WriteResult
 from domain.errors import InvalidInput
+from projections.read_models import Reports as ReadModels
+from projections.runner import wait_for_position
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -27,6 +29,40 @@ def get_ledger(request: Request) -> CaseLedger:
 Ledger = Annotated[CaseLedger, Depends(get_ledger)]
 
 
+def get_reports(request: Request) -> ReadModels:
+    """The report queries on the live read models."""
+    reports: ReadModels = request.app.state.reports
+    return reports
+
+
+Reports = Annotated[ReadModels, Depends(get_reports)]
+
+
+class NotYetProjected(Exception):
+    """``min_position`` was not reached by the projections in time (HTTP 503)."""
+
+
+def fresh(
+    request: Request,
+    min_position: Annotated[
+        int | None,
+        Query(ge=0, description="Wait (up to 5 s) until the projections have processed this position."),
+    ] = None,
+) -> None:
+    """Read-your-writes: hold the query until the read models include ``min_position``."""
+    if min_position is None:
+        return
+    reports: ReadModels = request.app.state.reports
+    if not wait_for_position(
+        reports.position, min_position, timeout=request.app.state.settings.min_position_wait
+    ):
+        msg = f"the projections have not reached position {min_position} yet; retry shortly"
+        raise NotYetProjected(msg)
+
+
+Fresh = Annotated[None, Depends(fresh)]
+
+
 class WriteHeaders:
     """``Idempotency-Key`` and ``If-Match`` of a write, and the request line they apply to."""
 
@@ -35,7 +71,9 @@ class WriteHeaders:
         request: Request,
         idempotency_key: Annotated[
             str | None,
-            Header(description="Repeat a POST with the same key and body: the first answer, nothing appended."),
+            Header(
+                description="Repeat a POST with the same key and body: the first answer, nothing appended."
+            ),
         ] = None,
         if_match: Annotated[
             str | None, Header(description='The version you expect, e.g. "3"; 412 if it has moved on.')
@@ -79,3 +117,11 @@ Writing = Annotated[WriteHeaders, Depends()]
 def etag(version: int) -> dict[str, str]:
     """The ETag header for an aggregate at ``version``."""
     return {"ETag": f'"{version}"'}
+
+
+def written(result: WriteResult, response: Response) -> dict[str, object]:
+    """The body of a successful write, with its ETag (and a marker when it is a replay)."""
+    response.headers.update(etag(result.version))
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.body()

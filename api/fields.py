@@ -15,7 +15,7 @@ CENT = Decimal("0.01")
 
 def _exact_decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise ValueError("must be a decimal number, as a string (\"850.00\") or a JSON number")
+        raise ValueError('must be a decimal number, as a string ("850.00") or a JSON number')
     text = repr(value) if isinstance(value, float) else str(value).strip()
     try:
         amount = Decimal(text)
@@ -48,7 +48,9 @@ Money = Annotated[
     PlainValidator(_exact_decimal),
     PlainSerializer(_two_decimals, return_type=str),
     _DECIMAL_SCHEMA,
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["850.00"]}, mode="serialization"),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["850.00"]}, mode="serialization"
+    ),
 ]
 """DKK with øre. Accepts "850.00" or 850 or 850.5; refuses a third decimal."""
 

@@ -26,10 +26,24 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.last_position = Gauge(
-            "caseledger_event_store_position", "Global position of the newest stored event", registry=self.registry
+            "caseledger_event_store_position",
+            "Global position of the newest stored event",
+            registry=self.registry,
+        )
+        self.projection_position = Gauge(
+            "caseledger_projection_position",
+            "Position the live read models have processed",
+            registry=self.registry,
+        )
+        self.projection_lag = Gauge(
+            "caseledger_projection_lag_events",
+            "Events stored but not yet in the read models",
+            registry=self.registry,
         )
 
-    async def middleware(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def middleware(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")

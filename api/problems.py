@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.dependencies import NotYetProjected
 from api.schemas import ProblemOut
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
 from domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
@@ -56,11 +57,9 @@ def respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSON
 
 def domain_problem(error: DomainError) -> dict[str, Any]:
     """The problem for a refused command (also used per item by batch ingestion)."""
-    for kind, status, title in _STATUS_OF:
-        if isinstance(error, kind):
-            break
-    else:
-        status, title = 409, "Conflict"
+    status, title = next(
+        ((status, title) for kind, status, title in _STATUS_OF if isinstance(error, kind)), (409, "Conflict")
+    )
     errors = [{"loc": ["body", *error.field.split(".")], "msg": error.detail}] if error.field else None
     return problem(status, error.problem, title, error.detail, errors)
 
@@ -69,15 +68,21 @@ def validation_problem(errors: Sequence[Any]) -> dict[str, Any]:
     """400 for JSON that does not parse, 422 for JSON that does not fit the schema."""
     if any(error.get("type") == "json_invalid" for error in errors):
         detail = "; ".join(str(e.get("ctx", {}).get("error", e.get("msg"))) for e in errors)
-        return problem(400, "malformed-json", "Malformed JSON", f"the request body is not valid JSON: {detail}")
-    listed = [{"loc": [str(part) for part in error.get("loc", ())], "msg": error.get("msg", "")} for error in errors]
+        return problem(
+            400, "malformed-json", "Malformed JSON", f"the request body is not valid JSON: {detail}"
+        )
+    listed = [
+        {"loc": [str(part) for part in error.get("loc", ())], "msg": error.get("msg", "")} for error in errors
+    ]
     summary = "; ".join(f"{'.'.join(item['loc'])}: {item['msg']}" for item in listed[:5])
     return problem(422, "invalid-input", "Invalid input", summary or "the request is invalid", listed)
 
 
 def unavailable_problem(error: Exception) -> dict[str, Any]:
     log.warning("storage unavailable: %s", error)
-    return problem(503, "storage-unavailable", "Storage unavailable", "the database cannot be reached; retry later")
+    return problem(
+        503, "storage-unavailable", "Storage unavailable", "the database cannot be reached; retry later"
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -97,10 +102,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        slug = {400: "malformed-json", 404: "no-such-route", 405: "method-not-allowed", 413: "body-too-large"}.get(
-            error.status_code, "http-error"
+        slug = {
+            400: "malformed-json",
+            404: "no-such-route",
+            405: "method-not-allowed",
+            413: "body-too-large",
+        }.get(error.status_code, "http-error")
+        return respond(
+            problem(error.status_code, slug, str(error.detail), str(error.detail)), dict(error.headers or {})
         )
-        return respond(problem(error.status_code, slug, str(error.detail), str(error.detail)), dict(error.headers or {}))
 
     for unavailable in (
         StorageUnavailable,
@@ -113,6 +123,11 @@ def install(app: FastAPI) -> None:
         @app.exception_handler(unavailable)
         def _unavailable(request: Request, error: Exception) -> JSONResponse:
             return respond(unavailable_problem(error), {"Retry-After": RETRY_AFTER_SECONDS})
+
+    @app.exception_handler(NotYetProjected)
+    def _behind(request: Request, error: NotYetProjected) -> JSONResponse:
+        body = problem(503, "projections-behind", "Projections behind", str(error))
+        return respond(body, {"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -39,7 +39,7 @@ class SupplierIn(Body):
     id: UUID | None = None
     name: ShortText
     cvr: Cvr
-    contact: ContactIn = Field(default_factory=lambda: ContactIn())
+    contact: ContactIn = Field(default_factory=ContactIn)
     target_groups: list[ShortText] = Field(default_factory=list, max_length=100)
     competencies: list[ShortText] = Field(default_factory=list, max_length=100)
     education_levels: list[ShortText] = Field(default_factory=list, max_length=100)
@@ -317,3 +317,29 @@ class SupplierOut(BaseModel):
     price_lists: list[dict[str, Any]]
     created_at: str
     modified_at: str
+
+
+class ReferralListItemOut(BaseModel):
+    id: str
+    version: int
+    status: str
+    municipality: str
+    citizen_ref: str
+    case_ref: str | None
+    legal_basis: str
+    intervention: str
+    supplier_id: str | None
+    pricing_kind: str | None
+    start: str | None
+    end: str | None
+    closed_on: str | None
+    close_reason: str | None
+    referred_on: str
+    committed_total: str
+
+
+class ReferralPageOut(BaseModel):
+    items: list[ReferralListItemOut]
+    page: int
+    page_size: int
+    total: int

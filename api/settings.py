@@ -19,5 +19,15 @@ class Settings(BaseSettings):
     max_batch_items: int = 1000
     """The most items one ``POST /events`` may carry."""
 
+    run_projections: bool = True
+    """Run the projection runner inside the API process (the embedded default). Set false when
+    ``caseledger projections run`` runs as its own process."""
+
+    projection_batch_size: int = 500
+    """Events folded into the read models per transaction."""
+
+    min_position_wait: float = 5.0
+    """How long a query with ``min_position`` waits for the projections before answering 503."""
+
     host: str = "127.0.0.1"
     port: int = 8000

@@ -6,13 +6,13 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError, InterfaceError
+from eventsourcing.persistence import IntegrityError, InterfaceError, JSONTranscoder, OperationalError
 
 from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
@@ -41,6 +41,18 @@ class CaseLedger(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, *, clock: Callable[[], date] = copenhagen_today):
         super().__init__(env=dict(env or {}))
         self.today = clock
+        self._subscribers: list[Callable[[int], None]] = []
+
+    def subscribe(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(position)`` after each save (e.g. to wake an in-process projection runner)."""
+        self._subscribers.append(callback)
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        if recordings:
+            for callback in self._subscribers:
+                callback(recordings[-1].notification.id)
+        return recordings
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -66,16 +78,20 @@ class CaseLedger(Application[UUID]):
             raise NotFound(f"{label}-not-found", msg)
         return aggregate
 
-    def _load_as_of(self, kind: type[A], aggregate_id: UUID, version: int | None, as_of: datetime | None) -> A:
+    def _load_as_of(
+        self, kind: type[A], aggregate_id: UUID, version: int | None, as_of: datetime | None
+    ) -> A:
         current = self._load(kind, aggregate_id)
         if version is not None:
             if not 1 <= version <= current.version:
-                msg = f"{kind.__name__.lower()} {aggregate_id} has versions 1..{current.version}, not {version}"
+                msg = (
+                    f"{kind.__name__.lower()} {aggregate_id} has versions 1..{current.version}, not {version}"
+                )
                 raise NotFound("version-not-found", msg)
             return self._load(kind, aggregate_id, version)
         if as_of is not None:
             known = [
-                e.originator_version for e in self.events.get(aggregate_id) if getattr(e, "timestamp") <= as_of
+                e.originator_version for e in self.events.get(aggregate_id) if cast(Any, e).timestamp <= as_of
             ]
             if not known:
                 msg = f"{kind.__name__.lower()} {aggregate_id} did not exist at {as_of.isoformat()}"
@@ -111,6 +127,16 @@ class CaseLedger(Application[UUID]):
             return self.recorder.max_notification_id() or 0
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
+
+    def read_events(self, after: int, limit: int) -> list[tuple[int, Any]]:
+        """Up to ``limit`` stored events after global position ``after``, as (position, event)."""
+        try:
+            notifications = self.recorder.select_notifications(
+                start=after, limit=limit, inclusive_of_start=False
+            )
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
 
     # -- the write path ----------------------------------------------------------------------------
 
@@ -499,7 +525,11 @@ class CaseLedger(Application[UUID]):
         def command() -> Referral:
             referral = self._existing(Referral, referral_id, context)
             referral.close(
-                closed_on=closed_on, reason=reason, rationale=rationale, decided_by=actor, origin=context.origin()
+                closed_on=closed_on,
+                reason=reason,
+                rationale=rationale,
+                decided_by=actor,
+                origin=context.origin(),
             )
             return referral
 

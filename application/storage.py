@@ -12,11 +12,11 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import get_topic
-import psycopg
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -81,7 +81,9 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
             ).format(self.keys_table)
         )
 
-    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
         claims: Sequence[Claim] = kwargs.get("claims", ())
         if not claims:
             return
@@ -92,7 +94,9 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         with curs.connection.pipeline() as pipeline:
             for claim in claims:
                 curs.execute(
-                    SQL("INSERT INTO {0} (key, fingerprint, result) VALUES (%s, %s, %s)").format(self.keys_table),
+                    SQL("INSERT INTO {0} (key, fingerprint, result) VALUES (%s, %s, %s)").format(
+                        self.keys_table
+                    ),
                     (claim.key, claim.fingerprint, claim.result),
                 )
             pipeline.sync()

@@ -15,7 +15,10 @@ from application.caseledger import CaseLedger
 from application.storage import storage_env
 from tests.storage import database_url
 
-STORAGES = [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
+STORAGES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
 TODAY = date(2026, 6, 15)
 
 

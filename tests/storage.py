@@ -14,7 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-POSTGRES_ADMIN_URL = os.environ.get("CASELEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CASELEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 def postgres_required() -> bool:

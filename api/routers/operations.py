@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.dependencies import Ledger
+from api.dependencies import Ledger, Reports
 from application.errors import StorageUnavailable
 
 router = APIRouter(tags=["operations"])
@@ -20,23 +20,44 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Storage unreachable"}})
-def readyz(ledger: Ledger) -> Any:
-    """Storage is reachable; the newest event's position."""
+def _positions(ledger: Ledger, reports: Reports) -> dict[str, Any]:
+    last = ledger.last_position()
     try:
-        position = ledger.last_position()
+        processed: int | None = reports.position()
+    except Exception:  # the read models' own storage is down or not yet created
+        processed = None
+    return {
+        "storage": {"ok": True, "last_position": last},
+        "projections": {
+            "ok": processed is not None,
+            "position": processed,
+            "lag": None if processed is None else max(0, last - processed),
+        },
+    }
+
+
+@router.get("/readyz", responses={503: {"description": "Storage unreachable"}})
+def readyz(ledger: Ledger, reports: Reports) -> Any:
+    """Storage is reachable; the newest event's position; the projections' position and lag."""
+    try:
+        state = _positions(ledger, reports)
     except StorageUnavailable as error:
         body = {"status": "unavailable", "storage": {"ok": False, "error": str(error)}}
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
-    return {"status": "ready", "storage": {"ok": True, "last_position": position}}
+    return {"status": "ready", **state}
 
 
 @router.get("/metrics", response_class=Response)
-def metrics(request: Request, ledger: Ledger) -> Response:
-    """Prometheus text format: requests by route and status, latency, the event store's position."""
+def metrics(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """Prometheus text: requests by route and status, latency, store position, projection position and lag."""
     instruments = request.app.state.metrics
     try:
-        instruments.last_position.set(ledger.last_position())
+        state = _positions(ledger, reports)
     except StorageUnavailable:
         instruments.last_position.set(float("nan"))
+    else:
+        instruments.last_position.set(state["storage"]["last_position"])
+        projected = state["projections"]
+        instruments.projection_position.set(projected["position"] if projected["ok"] else float("nan"))
+        instruments.projection_lag.set(projected["lag"] if projected["ok"] else float("nan"))
     return Response(generate_latest(instruments.registry), media_type=CONTENT_TYPE_LATEST)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
 from api import commands
-from api.dependencies import Ledger, Writing, etag
-from api.fields import Instant
+from api.dependencies import Fresh, Ledger, Reports, Writing, etag, written
+from api.fields import Instant, Municipality
 from api.problems import responses
 from api.schemas import (
     AdjustmentIn,
@@ -20,6 +20,7 @@ from api.schemas import (
     PriceAgreementIn,
     ReferralIn,
     ReferralOut,
+    ReferralPageOut,
     WriteResultOut,
 )
 from application.views import event_view, referral_view
@@ -31,17 +32,15 @@ WRITE_ERRORS = responses(400, 404, 409, 412, 413, 422, 503)
 @router.post("", status_code=201, response_model=WriteResultOut, responses=WRITE_ERRORS)
 def refer(body: ReferralIn, ledger: Ledger, writing: Writing, response: Response) -> dict[str, Any]:
     """File a referral for a measure."""
-    result = commands.refer(ledger, None, body, writing.context(body))
-    response.headers.update(etag(result.version))
-    return result.body()
+    return written(commands.refer(ledger, None, body, writing.context(body)), response)
 
 
 @router.post("/{referral_id}/match", response_model=WriteResultOut, responses=WRITE_ERRORS)
-def match(referral_id: UUID, body: MatchIn, ledger: Ledger, writing: Writing, response: Response) -> dict[str, Any]:
+def match(
+    referral_id: UUID, body: MatchIn, ledger: Ledger, writing: Writing, response: Response
+) -> dict[str, Any]:
     """Choose the supplier, with criteria and the candidates considered (re-matching until priced)."""
-    result = commands.match_supplier(ledger, referral_id, body, writing.context(body))
-    response.headers.update(etag(result.version))
-    return result.body()
+    return written(commands.match_supplier(ledger, referral_id, body, writing.context(body)), response)
 
 
 @router.post("/{referral_id}/price-agreement", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -49,9 +48,7 @@ def agree_price(
     referral_id: UUID, body: PriceAgreementIn, ledger: Ledger, writing: Writing, response: Response
 ) -> dict[str, Any]:
     """Agree hourly, daily or package terms; a rate above the list rate needs a rationale."""
-    result = commands.agree_price(ledger, referral_id, body, writing.context(body))
-    response.headers.update(etag(result.version))
-    return result.body()
+    return written(commands.agree_price(ledger, referral_id, body, writing.context(body)), response)
 
 
 @router.post("/{referral_id}/extension", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -59,9 +56,7 @@ def extend(
     referral_id: UUID, body: ExtensionIn, ledger: Ledger, writing: Writing, response: Response
 ) -> dict[str, Any]:
     """Extend an active referral to a later end."""
-    result = commands.extend_referral(ledger, referral_id, body, writing.context(body))
-    response.headers.update(etag(result.version))
-    return result.body()
+    return written(commands.extend_referral(ledger, referral_id, body, writing.context(body)), response)
 
 
 @router.post("/{referral_id}/adjustment", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -69,17 +64,38 @@ def adjust(
     referral_id: UUID, body: AdjustmentIn, ledger: Ledger, writing: Writing, response: Response
 ) -> dict[str, Any]:
     """Change hours and/or rate of an active referral from a date on."""
-    result = commands.adjust_referral(ledger, referral_id, body, writing.context(body))
-    response.headers.update(etag(result.version))
-    return result.body()
+    return written(commands.adjust_referral(ledger, referral_id, body, writing.context(body)), response)
 
 
 @router.post("/{referral_id}/closure", response_model=WriteResultOut, responses=WRITE_ERRORS)
-def close(referral_id: UUID, body: ClosureIn, ledger: Ledger, writing: Writing, response: Response) -> dict[str, Any]:
+def close(
+    referral_id: UUID, body: ClosureIn, ledger: Ledger, writing: Writing, response: Response
+) -> dict[str, Any]:
     """Close a referral that is not closed yet."""
-    result = commands.close_referral(ledger, referral_id, body, writing.context(body))
-    response.headers.update(etag(result.version))
-    return result.body()
+    return written(commands.close_referral(ledger, referral_id, body, writing.context(body)), response)
+
+
+@router.get("", response_model=ReferralPageOut, responses=responses(422, 503))
+def list_referrals(
+    reports: Reports,
+    _fresh: Fresh,
+    status: Annotated[Literal["referred", "matched", "active", "closed"] | None, Query()] = None,
+    supplier_id: UUID | None = None,
+    intervention: str | None = None,
+    legal_basis: str | None = None,
+    municipality: Annotated[Municipality | None, Query()] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """A page of referrals from the referral-list projection, newest referral first."""
+    filters = {
+        "status": status,
+        "supplier_id": str(supplier_id) if supplier_id else None,
+        "intervention": intervention,
+        "legal_basis": legal_basis,
+        "municipality": municipality,
+    }
+    return reports.referrals(filters, page, page_size)
 
 
 @router.get("/{referral_id}", response_model=ReferralOut, responses=responses(404, 422, 503))
@@ -88,7 +104,9 @@ def get_referral(
     ledger: Ledger,
     response: Response,
     version: Annotated[int | None, Query(ge=1, description="The referral as it was at this version.")] = None,
-    as_of: Annotated[Instant | None, Query(description="The referral as it was at this instant (RFC 3339).")] = None,
+    as_of: Annotated[
+        Instant | None, Query(description="The referral as it was at this instant (RFC 3339).")
+    ] = None,
 ) -> dict[str, Any]:
     """The referral's state, now or as it was; ``committed_total`` per DOMAIN.md."""
     referral = ledger.get_referral(referral_id, version=version, as_of=as_of)

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api import commands
-from api.dependencies import Ledger, Writing, etag
+from api.dependencies import Ledger, Writing, etag, written
 from api.fields import Instant
 from api.problems import responses
 from api.schemas import EventOut, PriceListIn, SupplierDetailsIn, SupplierIn, SupplierOut, WriteResultOut
@@ -19,11 +19,11 @@ WRITE_ERRORS = responses(400, 404, 409, 412, 413, 422, 503)
 
 
 @router.post("", status_code=201, response_model=WriteResultOut, responses=WRITE_ERRORS)
-def register_supplier(body: SupplierIn, ledger: Ledger, writing: Writing, response: Response) -> dict[str, Any]:
+def register_supplier(
+    body: SupplierIn, ledger: Ledger, writing: Writing, response: Response
+) -> dict[str, Any]:
     """Register a supplier (one per CVR number; 409 if the CVR is registered)."""
-    result = commands.register_supplier(ledger, None, body, writing.context(body))
-    response.headers.update(etag(result.version))
-    return result.body()
+    return written(commands.register_supplier(ledger, None, body, writing.context(body)), response)
 
 
 @router.post("/{supplier_id}/details", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -31,9 +31,9 @@ def update_details(
     supplier_id: UUID, body: SupplierDetailsIn, ledger: Ledger, writing: Writing, response: Response
 ) -> dict[str, Any]:
     """Change any registered field but the CVR number."""
-    result = commands.update_supplier_details(ledger, supplier_id, body, writing.context(body))
-    response.headers.update(etag(result.version))
-    return result.body()
+    return written(
+        commands.update_supplier_details(ledger, supplier_id, body, writing.context(body)), response
+    )
 
 
 @router.post("/{supplier_id}/price-lists", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -41,9 +41,7 @@ def negotiate_price_list(
     supplier_id: UUID, body: PriceListIn, ledger: Ledger, writing: Writing, response: Response
 ) -> dict[str, Any]:
     """Record a price list negotiated with one municipality (rates and packages)."""
-    result = commands.negotiate_price_list(ledger, supplier_id, body, writing.context(body))
-    response.headers.update(etag(result.version))
-    return result.body()
+    return written(commands.negotiate_price_list(ledger, supplier_id, body, writing.context(body)), response)
 
 
 @router.get("/{supplier_id}", response_model=SupplierOut, responses=responses(404, 422, 503))

@@ -177,7 +177,6 @@ def test_a_field_of_the_wrong_type_or_size_is_rejected_with_422(
         ("register-supplier", "contact", "Hanne, 66131372"),
         ("register-supplier", "target_groups", [None]),
         ("events", "events", {"event_id": "x"}),
-        ("events", "events", [1, "two", None]),
     ],
 )
 def test_nested_fields_of_the_wrong_shape_are_rejected_with_422(
@@ -186,6 +185,16 @@ def test_nested_fields_of_the_wrong_shape_are_rejected_with_422(
     path, body = targets.routes()[route]
     problem = assert_problem(shared_client.post(path, json=body | {field: value}), 422, "invalid-input")
     assert problem["errors"]
+
+
+def test_batch_items_that_are_not_objects_are_each_rejected_and_nothing_is_written(
+    shared_client: TestClient, unchanged: None
+) -> None:
+    response = shared_client.post("/events", json={"events": [1, "two", None]})
+
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == ["rejected"] * 3
+    assert {r["problem"]["status"] for r in response.json()["results"]} == {422}
 
 
 @pytest.mark.parametrize("route", ROUTES)

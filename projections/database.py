@@ -1,0 +1,198 @@
+"""The projections' own connections to the database the events live in (SQLite or PostgreSQL).
+
+SQL is written once with ``?`` placeholders and portable SQL (``ON CONFLICT … DO UPDATE``,
+integers for øre, ISO text for dates), so every read model behaves the same on both storages.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+DEFAULT_SQLITE_PATH = Path("caseledger-data") / "caseledger.sqlite"
+
+Row = dict[str, Any]
+
+
+class Cursor(Protocol):
+    """What the read models need of a cursor: run a statement, fetch rows as dicts."""
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def rows(self) -> list[Row]: ...
+    def one(self) -> Row | None: ...
+
+
+class _SQLiteCursor:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._cursor = connection.cursor()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql, params)
+
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(sql, rows)
+
+    def rows(self) -> list[Row]:
+        return [dict(row) for row in self._cursor.fetchall()]
+
+    def one(self) -> Row | None:
+        row = self._cursor.fetchone()
+        return dict(row) if row is not None else None
+
+
+class _PostgresCursor:
+    def __init__(self, cursor: psycopg.Cursor[Row]) -> None:
+        self._cursor = cursor
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql.replace("?", "%s"), params)
+
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor.executemany(sql.replace("?", "%s"), rows)
+
+    def rows(self) -> list[Row]:
+        return self._cursor.fetchall()
+
+    def one(self) -> Row | None:
+        return self._cursor.fetchone()
+
+
+class ProjectionDatabase:
+    """Connections for read models: one write transaction at a time, concurrent reads."""
+
+    dialect: str
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:  # pragma: no cover - interface
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:  # pragma: no cover - interface
+        raise NotImplementedError
+        yield
+
+    def close(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @staticmethod
+    def from_url(database_url: str, *, pool_size: int = 4) -> ProjectionDatabase:
+        """The same ``CASELEDGER_DATABASE_URL`` the application uses."""
+        url = database_url.strip()
+        if not url or url.startswith("sqlite:"):
+            path = url.removeprefix("sqlite:").removeprefix("//").removeprefix("/") or str(
+                DEFAULT_SQLITE_PATH
+            )
+            if url.startswith("sqlite:////"):
+                path = "/" + path
+            return SQLiteProjectionDatabase(Path(path))
+        parts = urlsplit(url)
+        options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        conninfo = psycopg.conninfo.make_conninfo(
+            dbname=unquote(parts.path.lstrip("/")) or "postgres",
+            host=parts.hostname or "127.0.0.1",
+            port=str(parts.port or 5432),
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            connect_timeout=options.get("connect_timeout", "5"),
+        )
+        return PostgresProjectionDatabase(conninfo, options.get("schema", "public"), pool_size=pool_size)
+
+
+class SQLiteProjectionDatabase(ProjectionDatabase):
+    """SQLite in WAL mode: a connection per thread; writes take the database's write lock."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._local.connection = connection
+            with self._lock:
+                self._all.append(connection)
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteCursor(connection)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        connection = self._connection()
+        connection.execute("BEGIN")
+        try:
+            yield _SQLiteCursor(connection)
+        finally:
+            connection.execute("ROLLBACK")
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._all:
+                connection.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class PostgresProjectionDatabase(ProjectionDatabase):
+    """PostgreSQL through a psycopg pool, with the schema on the search path."""
+
+    dialect = "postgres"
+
+    def __init__(self, conninfo: str, schema: str, *, pool_size: int) -> None:
+        self.conninfo = conninfo
+        self.schema = schema
+        self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}"},
+            open=False,
+            timeout=5,
+        )
+        self.pool.open(wait=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self.pool.connection() as connection, connection.transaction(), connection.cursor() as cursor:
+            yield _PostgresCursor(cursor)
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        with self.pool.connection() as connection, connection.transaction(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION READ ONLY")
+            yield _PostgresCursor(cursor)
+
+    def listen_connection(self) -> psycopg.Connection[Any]:
+        """A dedicated autocommit connection for LISTEN/NOTIFY."""
+        return psycopg.connect(self.conninfo, autocommit=True, options=f"-c search_path={self.schema}")
+
+    def close(self) -> None:
+        self.pool.close()

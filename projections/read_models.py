@@ -1,0 +1,160 @@
+"""All read models together: fold a batch of events into their tables in one transaction, and
+answer the report queries from the live generation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from domain.referral import Referral
+from domain.supplier import Supplier
+from projections import price_benchmarks, referral_list, spending, supplier_overview
+from projections.codec import money
+from projections.database import Cursor, ProjectionDatabase
+from projections.tables import CONTROL, drop_statements, model_statements, table
+
+Batch = Sequence[tuple[int, Any]]
+
+
+def ensure_control(db: ProjectionDatabase) -> None:
+    """Create the control table, and a first live generation if there is none."""
+    with db.transaction() as cur:
+        for statement in CONTROL:
+            cur.run(statement)
+        cur.run("SELECT generation FROM cl_generations WHERE live = 1")
+        if cur.one() is None:
+            cur.run("SELECT COALESCE(MAX(generation), 0) AS g FROM cl_generations")
+            found = cur.one()
+            generation = int(found["g"]) + 1 if found else 1
+            create_generation(cur, generation, live=True)
+
+
+def create_generation(cur: Cursor, generation: int, *, live: bool) -> None:
+    for statement in model_statements(generation):
+        cur.run(statement)
+    cur.run(
+        "INSERT INTO cl_generations (generation, position, live, created_at) VALUES (?, 0, ?, ?)",
+        [generation, 1 if live else 0, datetime.now(UTC).isoformat()],
+    )
+
+
+def drop_generation(cur: Cursor, generation: int) -> None:
+    for statement in drop_statements(generation):
+        cur.run(statement)
+    cur.run("DELETE FROM cl_generations WHERE generation = ?", [generation])
+
+
+def live_generation(cur: Cursor) -> tuple[int, int]:
+    """``(generation, position)`` of the live read models."""
+    cur.run("SELECT generation, position FROM cl_generations WHERE live = 1")
+    row = cur.one()
+    if row is None:
+        msg = "no live projection generation; run ensure_control first"
+        raise LookupError(msg)
+    return int(row["generation"]), int(row["position"])
+
+
+def generation_position(cur: Cursor, generation: int) -> int | None:
+    cur.run("SELECT position FROM cl_generations WHERE generation = ?", [generation])
+    row = cur.one()
+    return int(row["position"]) if row else None
+
+
+def apply_batch(cur: Cursor, generation: int, batch: Batch) -> None:
+    """Fold events (positions ascending) into one generation's tables and record the last position.
+
+    Rows touched by the batch are loaded in one query per table, folded in memory, and written back
+    set-wise, all in the caller's transaction together with the tracking position.
+    """
+    if not batch:
+        return
+    referral_ids = {str(e.originator_id) for _, e in batch if isinstance(e, Referral.Event)}
+    supplier_ids = {str(e.originator_id) for _, e in batch if isinstance(e, Supplier.Event)}
+    referrals = referral_list.load(cur, generation, referral_ids)
+    suppliers = supplier_overview.load(cur, generation, supplier_ids)
+    touched_referrals: dict[str, referral_list.ReferralRow] = {}
+    touched_suppliers: dict[str, supplier_overview.SupplierRow] = {}
+    for position, event in batch:
+        key = str(event.originator_id)
+        if isinstance(event, Referral.Event):
+            row = referral_list.fold(referrals.get(key), event, position)
+            referrals[key] = touched_referrals[key] = row
+        elif isinstance(event, Supplier.Event):
+            supplier = supplier_overview.fold(suppliers.get(key), event)
+            suppliers[key] = touched_suppliers[key] = supplier
+    referral_list.save(cur, generation, list(touched_referrals.values()))
+    spending.save(cur, generation, list(touched_referrals.values()))
+    supplier_overview.save(cur, generation, list(touched_suppliers.values()))
+    cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])
+
+
+class Reports:
+    """The report queries, always on the live generation."""
+
+    def __init__(self, db: ProjectionDatabase) -> None:
+        self.db = db
+
+    def position(self) -> int:
+        with self.db.reading() as cur:
+            return live_generation(cur)[1]
+
+    def supplier_overview(self, query: supplier_overview.OverviewQuery, today: date) -> list[dict[str, Any]]:
+        with self.db.reading() as cur:
+            generation, _ = live_generation(cur)
+            return supplier_overview.overview(cur, generation, query, today)
+
+    def spending(self, query: spending.SpendingQuery) -> dict[str, Any]:
+        with self.db.reading() as cur:
+            generation, _ = live_generation(cur)
+            return spending.report(cur, generation, query)
+
+    def price_benchmarks(self, query: price_benchmarks.BenchmarkQuery, today: date) -> list[dict[str, Any]]:
+        with self.db.reading() as cur:
+            generation, _ = live_generation(cur)
+            return price_benchmarks.benchmarks(cur, generation, query, today)
+
+    def referrals(self, filters: dict[str, str | None], page: int, page_size: int) -> dict[str, Any]:
+        """A page of the referral list, newest referral first."""
+        where, params = [], []
+        for column in ("status", "supplier_id", "intervention", "municipality", "legal_basis"):
+            value = filters.get(column)
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        with self.db.reading() as cur:
+            generation, _ = live_generation(cur)
+            name = table("cl_referrals", generation)
+            cur.run(f"SELECT COUNT(*) AS n FROM {name} {clause}", params)
+            counted = cur.one()
+            cur.run(
+                f"SELECT referral_id, version, municipality, citizen_ref, case_ref, legal_basis, intervention, "
+                f"status, supplier_id, kind, start_date, end_date, closed_on, close_reason, referred_on, "
+                f"committed_total_ore FROM {name} {clause} ORDER BY referred_on DESC, referral_id "
+                f"LIMIT ? OFFSET ?",
+                [*params, page_size, (page - 1) * page_size],
+            )
+            items = [
+                {
+                    "id": row["referral_id"],
+                    "version": row["version"],
+                    "status": row["status"],
+                    "municipality": row["municipality"],
+                    "citizen_ref": row["citizen_ref"],
+                    "case_ref": row["case_ref"],
+                    "legal_basis": row["legal_basis"],
+                    "intervention": row["intervention"],
+                    "supplier_id": row["supplier_id"],
+                    "pricing_kind": row["kind"],
+                    "start": row["start_date"],
+                    "end": row["end_date"],
+                    "closed_on": row["closed_on"],
+                    "close_reason": row["close_reason"],
+                    "referred_on": row["referred_on"],
+                    "committed_total": money(row["committed_total_ore"]),
+                }
+                for row in cur.rows()
+            ]
+        total = int(counted["n"]) if counted else 0
+        return {"items": items, "page": page, "page_size": page_size, "total": total}

@@ -1,0 +1,154 @@
+"""Read model: one row per referral (the referral list), with the terms the spending fold needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.referral import Referral
+from domain.spending import Terms, committed_total
+from projections.codec import iso, terms_from_json, terms_to_json, to_ore
+from projections.database import Cursor, Row
+from projections.tables import table
+
+COLUMNS = (
+    "referral_id",
+    "version",
+    "position",
+    "municipality",
+    "citizen_ref",
+    "case_ref",
+    "legal_basis",
+    "intervention",
+    "status",
+    "supplier_id",
+    "kind",
+    "unit",
+    "agreed_rate_ore",
+    "list_rate_ore",
+    "start_date",
+    "end_date",
+    "closed_on",
+    "close_reason",
+    "referred_on",
+    "committed_total_ore",
+    "terms",
+)
+
+
+@dataclass
+class ReferralRow:
+    """The projection's state of one referral while a batch is folded."""
+
+    values: dict[str, Any]
+    terms: Terms | None = None
+    terms_changed: bool = False
+    dimensions_changed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_db(cls, row: Row) -> ReferralRow:
+        return cls(values=dict(row), terms=terms_from_json(row["terms"]))
+
+    def to_db(self) -> tuple[Any, ...]:
+        self.values["terms"] = terms_to_json(self.terms)
+        if self.terms is not None:
+            self.values["start_date"] = iso(self.terms.start)
+            self.values["end_date"] = iso(self.terms.end)
+            self.values["committed_total_ore"] = to_ore(committed_total(self.terms))
+        return tuple(self.values[column] for column in COLUMNS)
+
+
+def load(cur: Cursor, generation: int, referral_ids: set[str]) -> dict[str, ReferralRow]:
+    """The stored rows of the referrals a batch touches, in one query."""
+    if not referral_ids:
+        return {}
+    ids = sorted(referral_ids)
+    marks = ",".join("?" * len(ids))
+    cur.run(f"SELECT * FROM {table('cl_referrals', generation)} WHERE referral_id IN ({marks})", ids)
+    return {row["referral_id"]: ReferralRow.from_db(row) for row in cur.rows()}
+
+
+def save(cur: Cursor, generation: int, rows: list[ReferralRow]) -> None:
+    """Upsert the touched rows."""
+    names = ",".join(COLUMNS)
+    marks = ",".join("?" * len(COLUMNS))
+    updates = ",".join(f"{column}=excluded.{column}" for column in COLUMNS[1:])
+    cur.run_many(
+        f"INSERT INTO {table('cl_referrals', generation)} ({names}) VALUES ({marks}) "
+        f"ON CONFLICT (referral_id) DO UPDATE SET {updates}",
+        [row.to_db() for row in rows],
+    )
+
+
+def fold(row: ReferralRow | None, event: Any, position: int) -> ReferralRow:
+    """Apply one referral event to its row (a new row for ``referral.referred``)."""
+    if isinstance(event, Referral.Referred):
+        row = ReferralRow(
+            values={
+                "referral_id": str(event.originator_id),
+                "municipality": event.municipality,
+                "citizen_ref": event.citizen_ref,
+                "case_ref": event.case_ref,
+                "legal_basis": event.legal_basis,
+                "intervention": event.intervention,
+                "status": "referred",
+                "supplier_id": None,
+                "kind": None,
+                "unit": None,
+                "agreed_rate_ore": None,
+                "list_rate_ore": None,
+                "start_date": None,
+                "end_date": None,
+                "closed_on": None,
+                "close_reason": None,
+                "referred_on": event.referred_on.isoformat(),
+                "committed_total_ore": 0,
+                "terms": None,
+            }
+        )
+    assert row is not None, f"event {type(event).__name__} for an unknown referral {event.originator_id}"
+    values = row.values
+    values["version"] = event.originator_version
+    values["position"] = position
+    if isinstance(event, Referral.Matched):
+        values["supplier_id"] = str(event.supplier_id)
+        values["status"] = "matched"
+        row.dimensions_changed = True
+    elif isinstance(event, Referral.PriceAgreed):
+        rate = event.hourly_rate if event.kind == "hourly" else event.daily_rate
+        package_price = event.package["price"] if event.package else None
+        row.terms = Terms.agreed(
+            kind=event.kind,
+            start=event.start,
+            end=event.end,
+            rate=rate,
+            hours_per_week=event.hours_per_week,
+            package_price=package_price,
+        )
+        values.update(
+            status="active",
+            supplier_id=str(event.supplier_id),
+            kind=event.kind,
+            unit={"hourly": "hour", "daily": "day"}.get(event.kind, "package"),
+            agreed_rate_ore=to_ore(rate if rate is not None else package_price),
+            list_rate_ore=to_ore(event.list_rate),
+        )
+        row.terms_changed = True
+    elif isinstance(event, Referral.Extended):
+        assert row.terms is not None
+        row.terms.extend(
+            new_end=event.new_end, hours_per_week=event.hours_per_week, package_price=event.package_price
+        )
+        row.terms_changed = True
+    elif isinstance(event, Referral.Adjusted):
+        assert row.terms is not None
+        rate = event.hourly_rate if event.hourly_rate is not None else event.daily_rate
+        row.terms.adjust(effective_from=event.effective_from, hours_per_week=event.hours_per_week, rate=rate)
+        row.terms_changed = True
+    elif isinstance(event, Referral.Closed):
+        if row.terms is not None:
+            row.terms.close(event.closed_on)
+            row.terms_changed = True
+        values.update(status="closed", closed_on=event.closed_on.isoformat(), close_reason=event.reason)
+    return row

@@ -1,0 +1,159 @@
+"""The one projection runner for both storages.
+
+It reads the application's notification log in batches and folds each batch into the read models,
+recording the tracking position in the same transaction: exactly once, and after any crash it
+resumes where the last committed batch ended. Idle, it waits for PostgreSQL's NOTIFY (with a
+timeout, so a lost notification never stalls it) or, on SQLite, polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from projections import read_models
+from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
+
+log = logging.getLogger("caseledger.projections")
+
+EventSource = Callable[[int, int], Sequence[tuple[int, Any]]]
+"""``read_events(after, limit)``: up to ``limit`` (position, domain event) pairs after ``after``."""
+
+NOTIFY_CHANNEL = "stored_events"
+
+
+class ProjectionRunner:
+    """Feeds the read models from the notification log."""
+
+    def __init__(
+        self,
+        db: ProjectionDatabase,
+        read_events: EventSource,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 0.05,
+        listen_timeout: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.read_events = read_events
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.listen_timeout = listen_timeout
+        self.wake = threading.Event()
+        read_models.ensure_control(db)
+
+    def position(self) -> int:
+        """How far the live read models have processed the log."""
+        with self.db.reading() as cur:
+            return read_models.live_generation(cur)[1]
+
+    def run_once(self, generation: int | None = None) -> int:
+        """Process one batch on ``generation`` (default: the live one); returns how many events."""
+        while True:
+            with self.db.reading() as cur:
+                if generation is None:
+                    target, position = read_models.live_generation(cur)
+                else:
+                    target, position = generation, read_models.generation_position(cur, generation) or 0
+            # Events are read before the write transaction opens: on SQLite the event store shares
+            # the file, and holding its write lock while waiting for the event store's connection
+            # pool would stall writers that are waiting for that lock.
+            batch = self.read_events(position, self.batch_size)
+            if not batch:
+                return 0
+            with self.db.transaction() as cur:
+                # Check the position again under the write lock: a concurrent runner that committed
+                # this batch first has moved it; then read again after it, never apply it twice.
+                if self._locked_position(cur, target) != position:
+                    continue
+                read_models.apply_batch(cur, target, batch)
+                return len(batch)
+
+    def _locked_position(self, cur: Cursor, generation: int) -> int | None:
+        lock = " FOR UPDATE" if self.db.dialect == "postgres" else ""
+        cur.run(f"SELECT position FROM cl_generations WHERE generation = ?{lock}", [generation])
+        row = cur.one()
+        return int(row["position"]) if row else None
+
+    def catch_up(self, generation: int | None = None, progress: Callable[[int], None] | None = None) -> int:
+        """Process batches until the log has no more events; returns how many were processed."""
+        done = 0
+        while processed := self.run_once(generation):
+            done += processed
+            if progress:
+                progress(processed)
+        return done
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Follow the log until ``stop`` is set. Errors are logged and retried after a pause."""
+        listener = self._listen()
+        try:
+            while not stop.is_set():
+                try:
+                    if self.catch_up() == 0:
+                        self._idle(listener, stop)
+                except Exception:
+                    log.exception("projection batch failed; retrying")
+                    stop.wait(1.0)
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def _listen(self) -> Any:
+        if not isinstance(self.db, PostgresProjectionDatabase):
+            return None
+        try:
+            connection = self.db.listen_connection()
+            connection.execute(f'LISTEN "{NOTIFY_CHANNEL}"')
+        except Exception:
+            log.warning("LISTEN failed; polling instead", exc_info=True)
+            return None
+        return connection
+
+    def _idle(self, listener: Any, stop: threading.Event) -> None:
+        if listener is None:
+            self.wake.wait(self.poll_interval)
+            self.wake.clear()
+            return
+        for _ in listener.notifies(timeout=self.listen_timeout, stop_after=1):
+            break
+
+    def interrupt(self) -> None:
+        """Wake an idle ``run_forever`` at once (after its stop event is set)."""
+        self.wake.set()
+        if isinstance(self.db, PostgresProjectionDatabase):
+            with self.db.transaction() as cur:
+                cur.run(f'NOTIFY "{NOTIFY_CHANNEL}"')
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Build the next generation from position 0 beside the live one, then switch to it.
+
+        Reports keep answering from the old generation until the switch, one transaction after the
+        new one has caught up; a running live runner then follows the new generation, and the old
+        tables are dropped.
+        """
+        with self.db.transaction() as cur:
+            cur.run("SELECT COALESCE(MAX(generation), 0) AS g FROM cl_generations")
+            found = cur.one()
+            new = int(found["g"]) + 1 if found else 1
+            read_models.create_generation(cur, new, live=False)
+        done = self.catch_up(new, progress)
+        with self.db.transaction() as cur:
+            old, _ = read_models.live_generation(cur)
+            cur.run("UPDATE cl_generations SET live = CASE WHEN generation = ? THEN 1 ELSE 0 END", [new])
+        with self.db.transaction() as cur:
+            read_models.drop_generation(cur, old)
+        return done
+
+
+def wait_for_position(position_of: Callable[[], int], target: int, timeout: float = 5.0) -> bool:
+    """Wait until the read models have processed ``target`` (read-your-writes); False on timeout."""
+    deadline = time.monotonic() + timeout
+    while position_of() < target:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True

@@ -1,0 +1,247 @@
+"""Read model: suppliers with their price lists, and the supplier overview report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from domain.spending import value_on
+from domain.supplier import Supplier
+from projections.codec import money, plain_json, terms_from_json, to_ore
+from projections.database import Cursor, Row
+from projections.tables import table
+
+
+@dataclass
+class SupplierRow:
+    """The projection's state of one supplier while a batch is folded."""
+
+    values: dict[str, Any]
+    price_lists: list[dict[str, Any]]
+    new_rates: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def to_db(self) -> tuple[Any, ...]:
+        v = self.values
+        return (
+            v["supplier_id"],
+            v["version"],
+            v["name"],
+            v["cvr"],
+            plain_json(v["contact"]),
+            plain_json(self.price_lists),
+        )
+
+
+def load(cur: Cursor, generation: int, supplier_ids: set[str]) -> dict[str, SupplierRow]:
+    if not supplier_ids:
+        return {}
+    ids = sorted(supplier_ids)
+    marks = ",".join("?" * len(ids))
+    cur.run(f"SELECT * FROM {table('cl_suppliers', generation)} WHERE supplier_id IN ({marks})", ids)
+    rows = {}
+    for row in cur.rows():
+        values = dict(row)
+        values["contact"] = json.loads(row["contact"])
+        rows[row["supplier_id"]] = SupplierRow(values=values, price_lists=json.loads(row["price_lists"]))
+    return rows
+
+
+def save(cur: Cursor, generation: int, rows: list[SupplierRow]) -> None:
+    cur.run_many(
+        f"INSERT INTO {table('cl_suppliers', generation)} (supplier_id, version, name, cvr, contact, price_lists) "
+        "VALUES (?,?,?,?,?,?) ON CONFLICT (supplier_id) DO UPDATE SET version=excluded.version, "
+        "name=excluded.name, contact=excluded.contact, price_lists=excluded.price_lists",
+        [row.to_db() for row in rows],
+    )
+    cur.run_many(
+        f"INSERT INTO {table('cl_list_rates', generation)} "
+        "(supplier_id, list_no, municipality, intervention, unit, rate_ore, negotiated_on, valid_from, valid_to) "
+        "VALUES (?,?,?,?,?,?,?,?,?)",
+        [rate for row in rows for rate in row.new_rates],
+    )
+
+
+def fold(row: SupplierRow | None, event: Any) -> SupplierRow:
+    """Apply one supplier event."""
+    if isinstance(event, Supplier.Registered):
+        row = SupplierRow(
+            values={
+                "supplier_id": str(event.originator_id),
+                "name": event.name,
+                "cvr": event.cvr,
+                "contact": dict(event.contact),
+            },
+            price_lists=[],
+        )
+    assert row is not None, f"event {type(event).__name__} for an unknown supplier {event.originator_id}"
+    row.values["version"] = event.originator_version
+    if isinstance(event, Supplier.DetailsUpdated):
+        for key in ("name", "contact"):
+            if key in event.changes:
+                row.values[key] = event.changes[key]
+    elif isinstance(event, Supplier.PriceListNegotiated):
+        list_no = len(row.price_lists)
+        row.price_lists.append(
+            json.loads(
+                plain_json(
+                    {
+                        "municipality": event.municipality,
+                        "negotiated_on": event.negotiated_on,
+                        "valid_from": event.valid_from,
+                        "valid_to": event.valid_to,
+                        "rates": event.rates,
+                        "packages": event.packages,
+                    }
+                )
+            )
+        )
+        for rate in event.rates:
+            row.new_rates.append(
+                (
+                    row.values["supplier_id"],
+                    list_no,
+                    event.municipality,
+                    rate["intervention"],
+                    rate["unit"],
+                    to_ore(rate["rate"]),
+                    event.negotiated_on.isoformat(),
+                    event.valid_from.isoformat(),
+                    event.valid_to.isoformat() if event.valid_to else None,
+                )
+            )
+    return row
+
+
+def _covers(price_list: dict[str, Any], municipality: str, today: str) -> bool:
+    return (
+        price_list["municipality"] == municipality
+        and price_list["valid_from"] <= today
+        and (price_list["valid_to"] is None or today <= price_list["valid_to"])
+    )
+
+
+def prices_in_force(price_lists: list[dict[str, Any]], municipality: str, today: date) -> dict[str, Any]:
+    """Rates and packages in force on ``today`` for one municipality (later valid_from supersedes)."""
+    day = today.isoformat()
+    covering = sorted(
+        ((pl["valid_from"], n, pl) for n, pl in enumerate(price_lists) if _covers(pl, municipality, day)),
+        key=lambda c: (c[0], c[1]),
+    )
+    rates: dict[tuple[str, str], dict[str, Any]] = {}
+    packages: dict[str, dict[str, Any]] = {}
+    for _, _, price_list in covering:
+        dates = {k: price_list[k] for k in ("negotiated_on", "valid_from", "valid_to")}
+        for item in price_list["rates"]:
+            rates[(item["intervention"], item["unit"])] = {**item, **dates}
+        for item in price_list["packages"]:
+            packages[item["name"]] = {**item, **dates}
+    return {"municipality": municipality, "rates": list(rates.values()), "packages": list(packages.values())}
+
+
+@dataclass(frozen=True)
+class OverviewQuery:
+    municipality: str | None = None
+    supplier_id: str | None = None
+
+
+def _referral_figures(
+    cur: Cursor, generation: int, query: OverviewQuery, today: date
+) -> dict[str, dict[str, Any]]:
+    where, params = ["supplier_id IS NOT NULL"], []
+    if query.municipality:
+        where.append("municipality = ?")
+        params.append(query.municipality)
+    if query.supplier_id:
+        where.append("supplier_id = ?")
+        params.append(query.supplier_id)
+    clause = " AND ".join(where)
+    referrals = table("cl_referrals", generation)
+    cur.run(
+        f"SELECT supplier_id, COUNT(*) AS total, "
+        f"SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active FROM {referrals} WHERE {clause} GROUP BY supplier_id",
+        params,
+    )
+    figures: dict[str, dict[str, Any]] = {
+        row["supplier_id"]: {
+            "total_referrals": int(row["total"]),
+            "active_referrals": int(row["active"]),
+            "hours": 0,
+            "committed": 0,
+            "year": 0,
+        }
+        for row in cur.rows()
+    }
+    day = today.isoformat()
+    cur.run(
+        f"SELECT supplier_id, terms FROM {referrals} WHERE {clause} AND status = 'active' AND kind = 'hourly' "
+        "AND start_date <= ? AND end_date >= ?",
+        [*params, day, day],
+    )
+    for row in cur.rows():
+        terms = terms_from_json(row["terms"])
+        hours = value_on(terms.hours, today) if terms else None
+        if hours is not None:
+            figures[row["supplier_id"]]["hours"] += int(hours * 100)
+    cur.run(
+        f"SELECT supplier_id, SUM(amount_ore) AS committed, "
+        f"SUM(CASE WHEN month >= ? AND month <= ? THEN amount_ore ELSE 0 END) AS this_year "
+        f"FROM {table('cl_spending', generation)} WHERE {clause} GROUP BY supplier_id",
+        [f"{today.year:04d}-01", f"{today.year:04d}-12", *params],
+    )
+    for row in cur.rows():
+        entry = figures.setdefault(
+            row["supplier_id"],
+            {"total_referrals": 0, "active_referrals": 0, "hours": 0, "committed": 0, "year": 0},
+        )
+        entry["committed"] = int(row["committed"])
+        entry["year"] = int(row["this_year"])
+    return figures
+
+
+def _supplier_rows(cur: Cursor, generation: int, query: OverviewQuery) -> list[Row]:
+    suppliers = table("cl_suppliers", generation)
+    if query.supplier_id:
+        cur.run(f"SELECT * FROM {suppliers} WHERE supplier_id = ?", [query.supplier_id])
+    else:
+        cur.run(f"SELECT * FROM {suppliers} ORDER BY name, supplier_id")
+    return cur.rows()
+
+
+def overview(cur: Cursor, generation: int, query: OverviewQuery, today: date) -> list[dict[str, Any]]:
+    """Per supplier: identity, prices in force, caseload and committed spend (optionally for one municipality)."""
+    figures = _referral_figures(cur, generation, query, today)
+    rows = []
+    for supplier in _supplier_rows(cur, generation, query):
+        price_lists = json.loads(supplier["price_lists"])
+        municipalities = (
+            [query.municipality] if query.municipality else sorted({pl["municipality"] for pl in price_lists})
+        )
+        in_force = [prices_in_force(price_lists, code, today) for code in municipalities]
+        in_force = [entry for entry in in_force if entry["rates"] or entry["packages"]]
+        numbers = figures.get(supplier["supplier_id"])
+        if query.municipality and not in_force and numbers is None and not query.supplier_id:
+            continue
+        numbers = numbers or {
+            "total_referrals": 0,
+            "active_referrals": 0,
+            "hours": 0,
+            "committed": 0,
+            "year": 0,
+        }
+        rows.append(
+            {
+                "supplier_id": supplier["supplier_id"],
+                "name": supplier["name"],
+                "cvr": supplier["cvr"],
+                "contact": json.loads(supplier["contact"]),
+                "price_lists": in_force,
+                "active_referrals": numbers["active_referrals"],
+                "total_referrals": numbers["total_referrals"],
+                "active_hours_per_week": money(numbers["hours"]),
+                "committed_total": money(numbers["committed"]),
+                "committed_current_year": money(numbers["year"]),
+            }
+        )
+    return rows

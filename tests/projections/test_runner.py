@@ -1,0 +1,133 @@
+"""The projection runner: exactly once, resumable, and a rebuild equals incremental processing."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from application.caseledger import CaseLedger
+from domain.referral import Referral
+from projections import read_models
+from projections.database import ProjectionDatabase
+from projections.read_models import Reports
+from projections.runner import ProjectionRunner
+from projections.spending import SpendingQuery
+from tests.projections.helpers import dump, small_demo
+
+
+@pytest.fixture
+def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
+    db = ProjectionDatabase.from_url(db_url)
+    yield db
+    db.close()
+
+
+def runner_for(ledger: CaseLedger, db: ProjectionDatabase, batch_size: int = 97) -> ProjectionRunner:
+    return ProjectionRunner(db, ledger.read_events, batch_size=batch_size)
+
+
+def test_catch_up_processes_every_event_and_records_the_last_position(
+    ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    small_demo(ledger)
+    runner = runner_for(ledger, projection_db)
+
+    processed = runner.catch_up()
+
+    assert processed == ledger.last_position()
+    assert runner.position() == ledger.last_position()
+
+
+def test_spending_rows_equal_the_aggregates_own_commitments(
+    ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    small_demo(ledger)
+    runner_for(ledger, projection_db).catch_up()
+    expected: dict[str, Decimal] = {}
+    for _, event in ledger.read_events(0, 1_000_000):
+        if isinstance(event, Referral.Referred):
+            for month, amount in ledger.get_referral(event.originator_id).monthly_commitments().items():
+                expected[month] = expected.get(month, Decimal("0.00")) + amount
+
+    report = Reports(projection_db).spending(SpendingQuery())
+
+    assert {row["month"]: Decimal(row["amount"]) for row in report["rows"]} == expected
+    assert Decimal(report["total"]) == sum(expected.values())
+
+
+def test_incremental_processing_and_a_rebuild_give_identical_tables(
+    ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    small_demo(ledger)
+    runner = runner_for(ledger, projection_db, batch_size=13)
+    runner.catch_up()
+    incremental = dump(projection_db)
+
+    rebuilt = runner_for(ledger, projection_db, batch_size=500).rebuild()
+
+    assert rebuilt == ledger.last_position()
+    assert dump(projection_db) == incremental
+    with projection_db.reading() as cur:
+        cur.run("SELECT COUNT(*) AS n FROM cl_generations")
+        assert cur.one() == {"n": 1}
+
+
+def test_a_batch_that_fails_midway_leaves_nothing_and_is_redone_exactly_once(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_demo(ledger)
+    reference_runner = runner_for(ledger, projection_db)
+    reference_runner.catch_up()
+    expected = dump(projection_db)
+    with projection_db.transaction() as cur:
+        generation, _ = read_models.live_generation(cur)
+        read_models.drop_generation(cur, generation)
+    read_models.ensure_control(projection_db)
+
+    original = read_models.apply_batch
+    calls = {"n": 0}
+
+    def crash_on_third_batch(cur: Any, generation: int, batch: Any) -> None:
+        calls["n"] += 1
+        original(cur, generation, batch)
+        if calls["n"] == 3:
+            raise RuntimeError("killed in the middle of a batch")
+
+    monkeypatch.setattr(read_models, "apply_batch", crash_on_third_batch)
+    runner = runner_for(ledger, projection_db)
+    with pytest.raises(RuntimeError):
+        runner.catch_up()
+    position_after_crash = runner.position()
+    monkeypatch.setattr(read_models, "apply_batch", original)
+
+    runner.catch_up()
+
+    assert position_after_crash == 2 * 97
+    assert dump(projection_db) == expected
+
+
+def test_two_runners_racing_on_the_same_log_count_each_event_once(
+    ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    small_demo(ledger)
+    runners = [runner_for(ledger, projection_db, batch_size=29) for _ in range(2)]
+    barrier = threading.Barrier(2)
+
+    def run(runner: ProjectionRunner) -> None:
+        barrier.wait()
+        runner.catch_up()
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    raced = dump(projection_db)
+
+    runners[0].rebuild()
+
+    assert dump(projection_db) == raced

@@ -1,0 +1,78 @@
+"""The projection worker as its own process, killed with SIGKILL mid-catch-up, several times.
+
+After each kill it is started again; once it has caught up, its tables equal a rebuild from zero:
+no event lost, none counted twice.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from application.caseledger import CaseLedger
+from projections.database import ProjectionDatabase
+from projections.runner import ProjectionRunner
+from tests.projections.helpers import dump, small_demo
+
+
+@pytest.fixture
+def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
+    db = ProjectionDatabase.from_url(db_url)
+    yield db
+    db.close()
+
+
+def start_worker(db_url: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "CASELEDGER_DATABASE_URL": db_url,
+        "CASELEDGER_PROJECTION_BATCH_SIZE": "5",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", "from api.cli import main; main()", "projections", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_a_worker_killed_repeatedly_ends_with_the_tables_of_a_rebuild(
+    db_url: str, ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    small_demo(ledger, weeks=30, per_week=20, suppliers=25)
+    head = ledger.last_position()
+    runner = ProjectionRunner(projection_db, ledger.read_events)
+    chance = random.Random(20261123)
+    positions = []
+    for _ in range(4):
+        before = runner.position()
+        worker = start_worker(db_url)
+        deadline = time.monotonic() + 30
+        while runner.position() == before and time.monotonic() < deadline:
+            time.sleep(0.005)  # wait until it is processing, then kill it at a random moment
+        time.sleep(chance.uniform(0.0, 0.15))
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        positions.append(runner.position())
+
+    worker = start_worker(db_url)
+    deadline = time.monotonic() + 60
+    while runner.position() < head and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=20)
+    killed_and_resumed = dump(projection_db)
+
+    runner.rebuild()
+
+    assert runner.position() == head
+    assert positions == sorted(positions), "a restarted worker resumes, it never goes back"
+    assert 0 < positions[-1] < head, f"every kill should land mid catch-up: {positions} of {head}"
+    assert dump(projection_db) == killed_and_resumed
