@@ -101,8 +101,13 @@ def _next_month(day: date) -> date:
     return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
 
-def _segments(terms: Terms) -> Iterator[tuple[date, date, Fraction]]:
-    """Runs of days, within one month, that spend the same amount per day."""
+# Exact arithmetic in integers: a rate in øre times hours in hundredths over 7 days is a whole
+# number of 1/700 øre per day, so a month's exact sum is an integer count of 1/700 øre.
+PARTS_PER_ORE = 100 * DAYS_IN_A_WEEK
+
+
+def _segments(terms: Terms) -> Iterator[tuple[date, date, int]]:
+    """Runs of days, within one month, that spend the same amount per day (in 1/700 øre)."""
     first, last = terms.start, terms.last_day
     if last < first:
         return
@@ -124,16 +129,18 @@ def _month_starts(first: date, last: date) -> Iterator[date]:
         month = _next_month(month)
 
 
-def _per_day(terms: Terms, on: date) -> Fraction:
+def _per_day(terms: Terms, on: date) -> int:
+    """The amount spent on ``on``, in 1/700 øre."""
     rate = value_on(terms.rate, on)
     if rate is None:
-        return Fraction(0)
+        return 0
+    rate_ore = int(rate * 100)
     if terms.kind == "daily":
-        return Fraction(rate)
+        return rate_ore * PARTS_PER_ORE
     hours = value_on(terms.hours, on)
     if terms.kind != "hourly" or hours is None:
-        return Fraction(0)
-    return Fraction(rate) * Fraction(hours) / DAYS_IN_A_WEEK
+        return 0
+    return rate_ore * int(hours * 100)
 
 
 def round_half_up(amount: Fraction) -> Decimal:
@@ -144,15 +151,16 @@ def round_half_up(amount: Fraction) -> Decimal:
 
 def monthly_commitments(terms: Terms) -> dict[str, Decimal]:
     """Committed spend per month ('YYYY-MM' → DKK), each rounded once per referral and month."""
-    exact: dict[str, Fraction] = {}
+    parts: dict[str, int] = {}
     for begin, stop, per_day in _segments(terms):
         key = _month(begin)
-        exact[key] = exact.get(key, Fraction(0)) + per_day * ((stop - begin).days + 1)
-    months = {key: round_half_up(amount) for key, amount in exact.items()}
+        parts[key] = parts.get(key, 0) + per_day * ((stop - begin).days + 1)
+    # Half-up to whole øre: floor(parts / 700 + 1/2).
+    ore = {key: (2 * amount + PARTS_PER_ORE) // (2 * PARTS_PER_ORE) for key, amount in parts.items()}
     for since, price in terms.packages:
         key = _month(since)
-        months[key] = months.get(key, Decimal("0.00")) + price
-    return {key: months[key].quantize(Decimal("0.01")) for key in sorted(months)}
+        ore[key] = ore.get(key, 0) + int(price * 100)
+    return {key: Decimal(ore[key]).scaleb(-2) for key in sorted(ore)}
 
 
 def committed_total(terms: Terms) -> Decimal:

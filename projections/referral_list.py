@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from domain.referral import Referral
-from domain.spending import Terms, committed_total
+from domain.spending import Terms, monthly_commitments
 from projections.codec import iso, terms_from_json, terms_to_json, to_ore
 from projections.database import Cursor, Row
 from projections.tables import table
@@ -46,6 +47,13 @@ class ReferralRow:
     dimensions_changed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def months(self) -> dict[str, Decimal]:
+        """Committed spend per month, computed once per batch after the batch's events are folded."""
+        if "months" not in self.extra:
+            self.extra["months"] = monthly_commitments(self.terms) if self.terms else {}
+        months: dict[str, Decimal] = self.extra["months"]
+        return months
+
     @classmethod
     def from_db(cls, row: Row) -> ReferralRow:
         return cls(values=dict(row), terms=terms_from_json(row["terms"]))
@@ -55,7 +63,7 @@ class ReferralRow:
         if self.terms is not None:
             self.values["start_date"] = iso(self.terms.start)
             self.values["end_date"] = iso(self.terms.end)
-            self.values["committed_total_ore"] = to_ore(committed_total(self.terms))
+            self.values["committed_total_ore"] = to_ore(sum(self.months().values(), Decimal("0.00")))
         return tuple(self.values[column] for column in COLUMNS)
 
 

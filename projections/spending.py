@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from domain.spending import monthly_commitments
 from projections.codec import money, to_ore
 from projections.database import Cursor
 from projections.referral_list import ReferralRow
@@ -33,7 +32,7 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow]) -> None:
         if row.terms is None:
             continue
         v = row.values
-        for month, amount in monthly_commitments(row.terms).items():
+        for month, amount in row.months().items():
             inserts.append(
                 (
                     v["referral_id"],
