@@ -33,7 +33,7 @@ def start_worker(db_url: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CASELEDGER_DATABASE_URL": db_url,
-        "CASELEDGER_PROJECTION_BATCH_SIZE": "5",
+        "CASELEDGER_PROJECTION_BATCH_SIZE": "2",
     }
     return subprocess.Popen(
         [sys.executable, "-c", "from api.cli import main; main()", "projections", "run"],
@@ -57,7 +57,7 @@ def test_a_worker_killed_repeatedly_ends_with_the_tables_of_a_rebuild(
         deadline = time.monotonic() + 30
         while runner.position() == before and time.monotonic() < deadline:
             time.sleep(0.005)  # wait until it is processing, then kill it at a random moment
-        time.sleep(chance.uniform(0.0, 0.15))
+        time.sleep(chance.uniform(0.0, 0.1))
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
         positions.append(runner.position())
@@ -74,5 +74,6 @@ def test_a_worker_killed_repeatedly_ends_with_the_tables_of_a_rebuild(
 
     assert runner.position() == head
     assert positions == sorted(positions), "a restarted worker resumes, it never goes back"
-    assert 0 < positions[-1] < head, f"every kill should land mid catch-up: {positions} of {head}"
+    mid_catch_up = [p for p in positions if 0 < p < head]
+    assert len(mid_catch_up) >= 3, f"kills should land mid catch-up: {positions} of {head}"
     assert dump(projection_db) == killed_and_resumed
