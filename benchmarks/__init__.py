@@ -1,0 +1,1 @@
+"""Benchmark scripts: they measure and print, they never assert timings."""

@@ -1,0 +1,112 @@
+"""Rebuild rate of all projections together, and report query latencies.
+
+    python -m benchmarks.projections --database-url sqlite:///bench/b.sqlite --events 1000000
+    python -m benchmarks.projections --database-url "postgresql://postgres@127.0.0.1:5432/test?schema=bench" --demo
+
+The store is filled first when it is empty (``--demo``: the demo municipality; otherwise the bulk
+data set of ``benchmarks/dataset.py``). Prints a Markdown table; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from application.caseledger import CaseLedger
+from application.demo import load_demo
+from application.storage import prepare_storage, storage_env
+from benchmarks.dataset import generate
+from projections.database import ProjectionDatabase
+from projections.price_benchmarks import BenchmarkQuery
+from projections.read_models import Reports
+from projections.runner import ProjectionRunner
+from projections.spending import SpendingQuery
+from projections.supplier_overview import OverviewQuery
+
+TODAY = date(2026, 6, 15)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """(p50, p95) in milliseconds over ``repeat`` runs, after one warm-up."""
+    run()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--events", type=int, default=1_000_000, help="size of the bulk data set")
+    parser.add_argument("--demo", action="store_true", help="use the demo municipality instead")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+
+    env = storage_env(args.database_url)
+    prepare_storage(env)
+    ledger = CaseLedger(env)
+    if ledger.last_position() == 0:
+        started = time.perf_counter()
+        if args.demo:
+            load_demo(ledger, today=TODAY)
+        else:
+            generate(
+                ledger, events=args.events, progress=lambda n: print(f"\r  generated {n:,} events", end="")
+            )
+            print()
+        print(f"data set: {ledger.last_position():,} events in {time.perf_counter() - started:.0f} s")
+    events = ledger.last_position()
+
+    db = ProjectionDatabase.from_url(args.database_url)
+    runner = ProjectionRunner(db, ledger.read_events, batch_size=args.batch_size)
+    started = time.perf_counter()
+    rebuilt = runner.rebuild()
+    elapsed = time.perf_counter() - started
+    peak = rss_mb()
+
+    reports = Reports(db)
+    queries: dict[str, Callable[[], Any]] = {
+        "supplier overview (municipality 461)": lambda: reports.supplier_overview(
+            OverviewQuery(municipality="461"), TODAY
+        ),
+        "spending, a year by supplier (461)": lambda: reports.spending(
+            SpendingQuery(from_month="2025-01", to_month="2025-12", by="supplier", municipality="461")
+        ),
+        "spending, all months, all municipalities": lambda: reports.spending(SpendingQuery()),
+        "price benchmarks (all)": lambda: reports.price_benchmarks(BenchmarkQuery(), TODAY),
+        "referral list, page 1 of active in 461": lambda: reports.referrals(
+            {"status": "active", "municipality": "461"}, 1, 50
+        ),
+    }
+    print(f"\n{db.dialect}: {events:,} events\n")
+    print("| measure | result |")
+    print("|---|---|")
+    print(
+        f"| rebuild, all projections | {rebuilt:,} events in {elapsed:.1f} s = **{rebuilt / elapsed:,.0f} events/s** |"
+    )
+    print(f"| peak RSS of the rebuilding process | {peak:.0f} MB |")
+    for name, run in queries.items():
+        p50, p95 = timed(run, args.repeat)
+        print(f"| {name} | p50 {p50:.1f} ms, p95 {p95:.1f} ms |")
+    db.close()
+    ledger.close()
+
+
+if __name__ == "__main__":
+    main()
