@@ -56,7 +56,7 @@ def generate(
     progress: Callable[[int], None] | None = None,
 ) -> Generated:
     """Write about ``events`` events: suppliers with price lists, then referral lifecycles."""
-    rng = random.Random(seed)  # noqa: S311 - benchmark data
+    rng = random.Random(seed)
     reference = load_reference()
     hourly = [code for code, i in reference.interventions.items() if i.unit == "hour"]
     daily = [code for code, i in reference.interventions.items() if i.unit == "day"]
