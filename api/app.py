@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api import problems
 from api.body_limit import BodyLimit
 from api.metrics import Metrics
-from api.routers import events, feed, operations, referrals, reports, suppliers
+from api.routers import audit, events, feed, operations, referrals, reports, suppliers
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.storage import prepare_storage, storage_env
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports.router,
         feed.router,
         operations.router,
+        audit.router,
     ):
         app.include_router(router)
     app.middleware("http")(app.state.metrics.middleware)

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from api.app import create_app
 from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
 from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
+from domain.errors import NotFound
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 
@@ -168,6 +172,92 @@ def projections_rebuild() -> None:
     finally:
         db.close()
         ledger.close()
+
+
+audit_cli = typer.Typer(help="Integrity of the event store and decision trails.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+stdout = Console()
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON.")] = False,
+) -> None:
+    """Recompute both hash chains over every stored event. Prints the problems and the chain head
+    (keep it outside the database); exit code 1 when anything was altered, removed or reordered."""
+    ledger = _open_ledger(Settings())
+    try:
+        result = ledger.verify_integrity()
+    finally:
+        ledger.close()
+    head = result["head"]
+    if as_json:
+        stdout.print_json(json.dumps(result))
+    else:
+        for problem in result["problems"]:
+            stdout.print(
+                f"[red]{problem['problem']}[/red] stream {problem['stream_id']} version {problem['version']}"
+                f" position {problem['position']}: {problem['detail']}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        verdict = (
+            "[green]ok[/green]" if result["ok"] else f"[red]NOT OK[/red] ({result['problem_count']} problems)"
+        )
+        stdout.print(f"{verdict}: {result['checked']} events checked, {result['chained']} chain rows")
+        stdout.print(
+            f"chain head: position {head['position']} global_hash {head['global_hash']} "
+            f"computed_at {head['computed_at']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_cell(item)}" for key, item in value.items())
+    return str(value)
+
+
+@audit_cli.command("trail")
+def audit_trail(referral_id: Annotated[UUID, typer.Argument(help="The referral's id.")]) -> None:
+    """One referral's decision trail: who decided what, when, why and what it changed."""
+    ledger = _open_ledger(Settings())
+    try:
+        trail = ledger.referral_trail(referral_id)
+    except NotFound as error:
+        console.print(f"[red]{error.detail}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        ledger.close()
+    table = Table(title=f"referral {referral_id}", show_lines=True)
+    for column in ("v", "type", "recorded at", "effective", "actor", "rationale", "changes", "integrity"):
+        table.add_column(column)
+    for entry in trail["entries"]:
+        changes = entry["changes"] or {}
+        table.add_row(
+            str(entry["version"]),
+            entry["type"],
+            entry["recorded_at"] or "",
+            entry["effective_date"] or "",
+            _cell(entry["actor"]),
+            entry["rationale"] or "",
+            "\n".join(
+                f"{key}: {_cell(c['from']) or '-'} → {_cell(c['to']) or '-'}"
+                for key, c in sorted(changes.items())
+            ),
+            entry["integrity"],
+        )
+    stdout.print(table)
+    integrity = trail["integrity"]
+    verdict = "[green]intact[/green]" if integrity["ok"] else "[red]NOT intact[/red]"
+    stdout.print(f"stream {verdict}: {integrity['checked']} events checked")
+    if not integrity["ok"]:
+        raise typer.Exit(1)
 
 
 def main() -> None:

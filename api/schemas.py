@@ -343,3 +343,56 @@ class ReferralPageOut(BaseModel):
     page: int
     page_size: int
     total: int
+
+
+# -- audit -------------------------------------------------------------------------------------------
+
+
+class IntegrityProblemOut(BaseModel):
+    stream_id: str
+    version: int
+    position: int | None
+    problem: Literal["altered", "deleted", "missing", "moved", "not covered", "chain broken"]
+    detail: str
+
+
+class ChainHeadOut(BaseModel):
+    """The newest link of the global chain: export it and keep it outside the database."""
+
+    position: int
+    global_hash: str
+    computed_at: str
+
+
+class VerificationOut(BaseModel):
+    """``GET /audit/verify``: both hash chains recomputed over every stored event."""
+
+    ok: bool
+    checked: int = Field(description="Stored events checked.")
+    chained: int = Field(description="Chain rows checked.")
+    problem_count: int = Field(description="All problems found (``problems`` lists the first 1000).")
+    problems: list[IntegrityProblemOut]
+    head: ChainHeadOut
+
+
+class TrailEntryOut(BaseModel):
+    version: int
+    type: str
+    recorded_at: str | None
+    effective_date: str | None
+    actor: dict[str, Any] | None
+    rationale: str | None
+    source: dict[str, Any] | None = None
+    data: dict[str, Any] | None
+    changes: dict[str, dict[str, Any]] | None = Field(
+        description="What the decision changed: ``{field: {from, to}}``."
+    )
+    integrity: str = Field(description='"ok", or the problems found at this version.')
+
+
+class TrailOut(BaseModel):
+    """``GET /audit/referrals/{id}``: the decision trail and the integrity of its stream."""
+
+    referral_id: str
+    entries: list[TrailEntryOut]
+    integrity: VerificationOut

@@ -14,6 +14,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, JSONTranscoder, OperationalError
 
+from application.audit import trail_entries
+from application.chain import verify, verify_stream
 from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
 from application.keys import Claim
@@ -137,6 +139,31 @@ class CaseLedger(Application[UUID]):
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
         return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+
+    # -- audit -------------------------------------------------------------------------------------
+
+    def verify_integrity(self, *, batch_size: int = 2000, max_problems: int = 1000) -> dict[str, Any]:
+        """Recompute both hash chains over every stored event (see ``application.chain``):
+        ``{ok, checked, chained, problem_count, problems, head}``."""
+        try:
+            return verify(self.keyed_recorder, batch_size=batch_size, max_problems=max_problems).as_dict()
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+
+    def referral_trail(self, referral_id: UUID) -> dict[str, Any]:
+        """The referral's decision trail and the integrity of its stream.
+
+        Read from the stored events themselves, so an altered event still shows (flagged)."""
+        try:
+            stored = list(self.recorder.select_events(referral_id))
+            if not stored or not (stored[0].topic or "").startswith(f"{Referral.TOPIC}."):
+                msg = f"no referral with id {referral_id}"
+                raise NotFound("referral-not-found", msg)
+            integrity = verify_stream(self.keyed_recorder, referral_id).as_dict()
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        entries = trail_entries(stored, self.mapper, integrity["problems"])
+        return {"referral_id": str(referral_id), "entries": entries, "integrity": integrity}
 
     # -- the write path ----------------------------------------------------------------------------
 

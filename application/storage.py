@@ -1,11 +1,13 @@
 """Storage chosen by one setting: an SQLite file (embedded default) or PostgreSQL (production).
 
-The recorders extend eventsourcing's own with the ``caseledger_keys`` table, written in the same
-transaction as the events (see ``application.keys``).
+The recorders extend eventsourcing's own with two tables written in the same transaction as the
+events: ``caseledger_keys`` (see ``application.keys``) and ``caseledger_chain``, the hash chains
+that make tampering evident (see ``application.chain``). Both also answer the verifier's reads.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,9 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Identifier
 
+from application.chain import CHAIN_TABLE, GENESIS, ChainRow, NewEvent, StoredRow, link
 from application.keys import Claim, StoredClaim
 
 KEYS_TABLE = "caseledger_keys"
@@ -39,6 +42,10 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} ("
             "key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, result TEXT NOT NULL, "
             "recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
+            "position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL, stream_hash TEXT NOT NULL, global_hash TEXT NOT NULL, "
+            "UNIQUE (originator_id, originator_version))",
         ]
 
     def _insert_events(
@@ -50,7 +57,102 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
                 f"INSERT INTO {KEYS_TABLE} (key, fingerprint, result) VALUES (?,?,?)",
                 (claim.key, claim.fingerprint, claim.result),
             )
-        return super()._insert_events(c, stored_events, **kwargs)
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        if positions:
+            self._insert_chain(c, stored_events, positions)
+        return positions
+
+    def _insert_chain(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], positions: Sequence[int]
+    ) -> None:
+        """Link the new events into both chains. The write transaction holds SQLite's one write
+        lock (the events were just inserted), so the head read here is the head they follow."""
+        events = _new_events(stored_events, positions)
+        wanted = json.dumps([[i.hex, v] for i, v in _versions_before(events)])
+        c.execute(
+            f"SELECT originator_id, stream_hash AS hash FROM {CHAIN_TABLE} "
+            "WHERE (originator_id, originator_version) IN "
+            "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)) "
+            f"UNION ALL SELECT * FROM (SELECT NULL, global_hash FROM {CHAIN_TABLE} "
+            "ORDER BY position DESC LIMIT 1)",
+            (wanted,),
+        )
+        previous_stream, previous_global = _previous_hashes(c.fetchall())
+        rows = link(events, previous_stream, previous_global)
+        c.executemany(
+            f"INSERT INTO {CHAIN_TABLE} (position, originator_id, originator_version, stream_hash, "
+            "global_hash) VALUES (?,?,?,?,?)",
+            [(p, i.hex, v, sh, gh) for p, i, v, sh, gh in rows],
+        )
+
+    # -- the verifier's reads (application.chain.ChainStore) ---------------------------------------
+
+    def _select(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return list(c.fetchall())
+
+    def max_position(self) -> int:
+        return int(self.max_notification_id() or 0)
+
+    @staticmethod
+    def _stream_filter(after: tuple[UUID, int] | None, stream: UUID | None) -> tuple[str, list[Any]]:
+        where, params = "", list[Any]()
+        if stream is not None:
+            where += " AND originator_id = ?"
+            params.append(stream.hex)
+        if after is not None:
+            where += " AND (originator_id, originator_version) > (?, ?)"
+            params += [after[0].hex, after[1]]
+        return where, params
+
+    def stored_rows_by_stream(
+        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
+    ) -> list[StoredRow]:
+        where, params = self._stream_filter(after, stream)
+        rows = self._select(
+            # "+rowid": keep the planner on the (originator_id, originator_version) index.
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
+            f"WHERE +rowid <= ?{where} ORDER BY originator_id, originator_version LIMIT ?",
+            [upto, *params, limit],
+        )
+        return [
+            StoredRow(
+                UUID(r["originator_id"]),
+                r["originator_version"],
+                r["topic"] or "",
+                _as_bytes(r["state"]),
+                r["rowid"],
+            )
+            for r in rows
+        ]
+
+    def chain_rows_by_stream(
+        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
+    ) -> list[ChainRow]:
+        where, params = self._stream_filter(after, stream)
+        rows = self._select(
+            f"SELECT * FROM {CHAIN_TABLE} WHERE +position <= ?{where} "
+            "ORDER BY originator_id, originator_version LIMIT ?",
+            [upto, *params, limit],
+        )
+        return [_chain_row(r, UUID(r["originator_id"])) for r in rows]
+
+    def chain_rows_by_position(self, after: int, upto: int, limit: int) -> list[ChainRow]:
+        rows = self._select(
+            f"SELECT * FROM {CHAIN_TABLE} WHERE position > ? AND position <= ? ORDER BY position LIMIT ?",
+            [after, upto, limit],
+        )
+        return [_chain_row(r, UUID(r["originator_id"])) for r in rows]
+
+    def chain_links_of(self, stream: UUID, upto: int) -> list[tuple[ChainRow, str | None]]:
+        rows = self._select(
+            f"SELECT c.*, (SELECT p.global_hash FROM {CHAIN_TABLE} p WHERE p.position < c.position "
+            f"ORDER BY p.position DESC LIMIT 1) AS previous_global FROM {CHAIN_TABLE} c "
+            "WHERE c.originator_id = ? AND c.position <= ? ORDER BY c.position",
+            [stream.hex, upto],
+        )
+        return [(_chain_row(r, UUID(r["originator_id"])), r["previous_global"]) for r in rows]
 
     def find_claim(self, key: str) -> StoredClaim | None:
         with self.datastore.transaction(commit=False) as c:
@@ -80,6 +182,17 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
                 "result text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())"
             ).format(self.keys_table)
         )
+        self.chain_table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(CHAIN_TABLE))
+        self.events_table = SQL("{0}.{1}").format(
+            Identifier(datastore.schema), Identifier(self.events_table_name)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, originator_id uuid NOT NULL, "
+                "originator_version bigint NOT NULL, stream_hash text NOT NULL, global_hash text NOT NULL, "
+                "UNIQUE (originator_id, originator_version))"
+            ).format(self.chain_table)
+        )
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -101,6 +214,117 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
                 )
             pipeline.sync()
 
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if positions:
+            self._insert_chain(curs, stored_events, positions)
+        return positions
+
+    def _insert_chain(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], positions: Sequence[int]
+    ) -> None:
+        """Link the new events into both chains. eventsourcing holds the events table in EXCLUSIVE
+        mode until this transaction ends, so the head read here is the head they follow."""
+        events = _new_events(stored_events, positions)
+        before = _versions_before(events)
+        curs.execute(
+            SQL(
+                "SELECT c.originator_id, c.stream_hash AS hash FROM {0} c "
+                "JOIN unnest(%s::uuid[], %s::bigint[]) AS k(id, v) "
+                "ON c.originator_id = k.id AND c.originator_version = k.v "
+                "UNION ALL (SELECT NULL, global_hash FROM {0} ORDER BY position DESC LIMIT 1)"
+            ).format(self.chain_table),
+            ([i for i, _ in before], [v for _, v in before]),
+        )
+        previous_stream, previous_global = _previous_hashes(curs.fetchall())
+        curs.executemany(
+            SQL(
+                "INSERT INTO {0} (position, originator_id, originator_version, stream_hash, global_hash) "
+                "VALUES (%s, %s, %s, %s, %s)"
+            ).format(self.chain_table),
+            link(events, previous_stream, previous_global),
+        )
+
+    # -- the verifier's reads (application.chain.ChainStore) ---------------------------------------
+
+    def _select(self, statement: Any, params: Sequence[Any]) -> list[DictRow]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, params)
+            return curs.fetchall()
+
+    def max_position(self) -> int:
+        return int(self.max_notification_id() or 0)
+
+    @staticmethod
+    def _stream_filter(after: tuple[UUID, int] | None, stream: UUID | None) -> tuple[Composable, list[Any]]:
+        where: Composable = SQL("")
+        params: list[Any] = []
+        if stream is not None:
+            where += SQL(" AND originator_id = %s")
+            params.append(stream)
+        if after is not None:
+            where += SQL(" AND (originator_id, originator_version) > (%s, %s)")
+            params += [after[0], after[1]]
+        return where, params
+
+    def stored_rows_by_stream(
+        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
+    ) -> list[StoredRow]:
+        where, params = self._stream_filter(after, stream)
+        rows = self._select(
+            # "+ 0": keep the planner on the primary key (originator_id, originator_version).
+            SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state FROM {0} "
+                "WHERE notification_id + 0 <= %s{1} ORDER BY originator_id, originator_version LIMIT %s"
+            ).format(self.events_table, where),
+            [upto, *params, limit],
+        )
+        return [
+            StoredRow(
+                r["originator_id"],
+                r["originator_version"],
+                r["topic"] or "",
+                bytes(r["state"]),
+                r["notification_id"],
+            )
+            for r in rows
+        ]
+
+    def chain_rows_by_stream(
+        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
+    ) -> list[ChainRow]:
+        where, params = self._stream_filter(after, stream)
+        rows = self._select(
+            SQL(
+                "SELECT * FROM {0} WHERE position + 0 <= %s{1} "
+                "ORDER BY originator_id, originator_version LIMIT %s"
+            ).format(self.chain_table, where),
+            [upto, *params, limit],
+        )
+        return [_chain_row(r, r["originator_id"]) for r in rows]
+
+    def chain_rows_by_position(self, after: int, upto: int, limit: int) -> list[ChainRow]:
+        rows = self._select(
+            SQL("SELECT * FROM {0} WHERE position > %s AND position <= %s ORDER BY position LIMIT %s").format(
+                self.chain_table
+            ),
+            [after, upto, limit],
+        )
+        return [_chain_row(r, r["originator_id"]) for r in rows]
+
+    def chain_links_of(self, stream: UUID, upto: int) -> list[tuple[ChainRow, str | None]]:
+        rows = self._select(
+            SQL(
+                "SELECT c.*, (SELECT p.global_hash FROM {0} p WHERE p.position < c.position "
+                "ORDER BY p.position DESC LIMIT 1) AS previous_global FROM {0} c "
+                "WHERE c.originator_id = %s AND c.position <= %s ORDER BY c.position"
+            ).format(self.chain_table),
+            [stream, upto],
+        )
+        return [(_chain_row(r, r["originator_id"]), r["previous_global"]) for r in rows]
+
     def find_claim(self, key: str) -> StoredClaim | None:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
@@ -119,6 +343,51 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
         return int(row["notification_id"]) if row else None
+
+
+def _new_events(stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> list[NewEvent]:
+    """The events being recorded with the positions the database gave them (in insert order)."""
+    return [
+        NewEvent(_as_uuid(e.originator_id), e.originator_version, e.topic, e.state, p)
+        for e, p in zip(stored_events, positions, strict=True)
+    ]
+
+
+def _as_bytes(value: bytes | memoryview | str | None) -> bytes:
+    """Stored state as bytes, also when someone rewrote it as text (SQLite keeps what it is given)."""
+    if value is None:
+        return b""
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def _as_uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _versions_before(events: Sequence[NewEvent]) -> list[tuple[UUID, int]]:
+    """Per stream in the batch, the version just before its first new one (whose link it follows)."""
+    first: dict[UUID, int] = {}
+    for event in events:
+        first[event.originator_id] = min(event.version, first.get(event.originator_id, event.version))
+    return [(stream, version - 1) for stream, version in first.items()]
+
+
+def _previous_hashes(rows: Sequence[Any]) -> tuple[dict[UUID, bytes], bytes]:
+    """Split the one read of previous hashes: stream links by stream, and the global head."""
+    previous_stream: dict[UUID, bytes] = {}
+    previous_global = GENESIS
+    for row in rows:
+        if row["originator_id"] is None:
+            previous_global = bytes.fromhex(row["hash"])
+        else:
+            previous_stream[_as_uuid(row["originator_id"])] = bytes.fromhex(row["hash"])
+    return previous_stream, previous_global
+
+
+def _chain_row(row: Any, originator_id: UUID) -> ChainRow:
+    return ChainRow(
+        row["position"], originator_id, row["originator_version"], row["stream_hash"], row["global_hash"]
+    )
 
 
 def storage_env(database_url: str) -> dict[str, str]:

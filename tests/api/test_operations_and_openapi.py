@@ -28,6 +28,8 @@ ENDPOINTS: dict[tuple[str, str], set[str]] = {
     ("post", "/referrals/{referral_id}/adjustment"): WRITE_PROBLEMS,
     ("post", "/referrals/{referral_id}/closure"): WRITE_PROBLEMS,
     ("get", "/referrals/{referral_id}"): READ_PROBLEMS,
+    ("get", "/audit/verify"): {"503"},
+    ("get", "/audit/referrals/{referral_id}"): READ_PROBLEMS,
     ("get", "/referrals/{referral_id}/events"): READ_PROBLEMS,
     ("post", "/events"): {"400", "413", "422", "503"},
     ("get", "/healthz"): set(),

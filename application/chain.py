@@ -1,0 +1,324 @@
+"""Tamper evidence: hash chains over the stored events, and their verification.
+
+Every stored event is covered when it is recorded, in the events' own transaction, by a row in
+``caseledger_chain`` (written by the recorders in ``application.storage``):
+
+- ``stream_hash`` = sha256(previous stream_hash of that aggregate ‖ originator_id ‖ version ‖
+  topic ‖ state bytes) — the per-aggregate chain; the previous hash is that of version − 1, or 32
+  zero bytes for the first covered version;
+- ``global_hash`` = sha256(previous global_hash ‖ position ‖ stream_hash) — one chain over all
+  positions, in position order; its last row is the *head*, which can be exported and kept outside
+  the database, so that even a rewrite of the whole chain table can be noticed later.
+
+Fields are length-prefixed (fixed-size integers, sized byte strings), so no two different inputs
+hash alike. ``verify`` recomputes both chains from the stored events and the chain table in
+batches, with memory bounded by the batch size, and names each stream and version that was
+altered, deleted, moved or is not covered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+CHAIN_TABLE = "caseledger_chain"
+GENESIS = bytes(32)
+STREAM_DOMAIN = b"caseledger/stream/v1\x00"
+GLOBAL_DOMAIN = b"caseledger/global/v1\x00"
+DEFAULT_BATCH = 2000
+DEFAULT_MAX_PROBLEMS = 1000
+MAX_GAP_REPORTED = 100
+
+ALTERED = "altered"
+DELETED = "deleted"
+MISSING = "missing"
+MOVED = "moved"
+NOT_COVERED = "not covered"
+CHAIN_BROKEN = "chain broken"
+
+DESCRIPTIONS = {
+    ALTERED: "the stored event (topic or state bytes) differs from what was recorded, or its chain "
+    "link was rewritten",
+    DELETED: "the chain records this event, but it is no longer stored",
+    MISSING: "a version is missing from the stream, together with its chain row",
+    MOVED: "the event is stored at another position than the one it was recorded at",
+    NOT_COVERED: "the event has no chain row: it was stored before the chain existed or was "
+    "written past the recorder",
+    CHAIN_BROKEN: "the global chain does not link to the row before this position: that row or this "
+    "one was removed, reordered or rewritten",
+}
+
+
+def stream_hash(previous: bytes, originator_id: UUID, version: int, topic: str, state: bytes) -> bytes:
+    """The per-aggregate link for one stored event."""
+    encoded_topic = topic.encode()
+    digest = hashlib.sha256(STREAM_DOMAIN)
+    digest.update(previous)
+    digest.update(originator_id.bytes)
+    digest.update(version.to_bytes(8, "big", signed=True))
+    digest.update(len(encoded_topic).to_bytes(4, "big"))
+    digest.update(encoded_topic)
+    digest.update(len(state).to_bytes(8, "big"))
+    digest.update(state)
+    return digest.digest()
+
+
+def global_hash(previous: bytes, position: int, stream: bytes) -> bytes:
+    """The global link for the event at ``position`` whose stream link is ``stream``."""
+    digest = hashlib.sha256(GLOBAL_DOMAIN)
+    digest.update(previous)
+    digest.update(position.to_bytes(8, "big", signed=True))
+    digest.update(stream)
+    return digest.digest()
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A stored event as the verifier reads it."""
+
+    originator_id: UUID
+    version: int
+    topic: str
+    state: bytes
+    position: int
+
+
+@dataclass(frozen=True)
+class ChainRow:
+    """A row of ``caseledger_chain`` (hashes as 64 hex digits)."""
+
+    position: int
+    originator_id: UUID
+    version: int
+    stream_hash: str
+    global_hash: str
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event being recorded: what the recorder hashes."""
+
+    originator_id: UUID
+    version: int
+    topic: str
+    state: bytes
+    position: int
+
+
+def link(
+    events: Sequence[NewEvent], previous_stream: dict[UUID, bytes], previous_global: bytes
+) -> list[tuple[int, UUID, int, str, str]]:
+    """The chain rows ``(position, originator_id, version, stream_hash, global_hash)`` of a batch.
+
+    ``previous_stream`` maps each stream to the hash of the version before its first event in the
+    batch (absent: genesis); ``previous_global`` is the head before the batch.
+    """
+    rows = []
+    last_of_stream: dict[UUID, tuple[int, bytes]] = {}
+    head = previous_global
+    for event in sorted(events, key=lambda e: e.position):
+        before = last_of_stream.get(event.originator_id)
+        if before is not None and before[0] == event.version - 1:
+            previous = before[1]
+        else:
+            previous = previous_stream.get(event.originator_id, GENESIS)
+        link_hash = stream_hash(previous, event.originator_id, event.version, event.topic, event.state)
+        head = global_hash(head, event.position, link_hash)
+        last_of_stream[event.originator_id] = (event.version, link_hash)
+        rows.append((event.position, event.originator_id, event.version, link_hash.hex(), head.hex()))
+    return rows
+
+
+class ChainStore(Protocol):
+    """What verification needs of a recorder (both storage recorders implement it)."""
+
+    def max_position(self) -> int: ...
+
+    def stored_rows_by_stream(
+        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
+    ) -> list[StoredRow]: ...
+
+    def chain_rows_by_stream(
+        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
+    ) -> list[ChainRow]: ...
+
+    def chain_rows_by_position(self, after: int, upto: int, limit: int) -> list[ChainRow]: ...
+
+    def chain_links_of(self, stream: UUID, upto: int) -> list[tuple[ChainRow, str | None]]: ...
+
+
+@dataclass
+class Verification:
+    """What ``verify`` found; ``as_dict()`` is the JSON answer."""
+
+    checked: int = 0
+    chained: int = 0
+    problem_count: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    head: dict[str, Any] = field(default_factory=dict)
+    max_problems: int = DEFAULT_MAX_PROBLEMS
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def report(self, stream_id: UUID, version: int, position: int | None, problem: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < self.max_problems:
+            self.problems.append(
+                {
+                    "stream_id": str(stream_id),
+                    "version": version,
+                    "position": position,
+                    "problem": problem,
+                    "detail": DESCRIPTIONS[problem],
+                }
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "chained": self.chained,
+            "problem_count": self.problem_count,
+            "problems": sorted(self.problems, key=lambda p: (p["stream_id"], p["version"], p["problem"])),
+            "head": self.head,
+        }
+
+
+def _merged(
+    store: ChainStore, upto: int, batch: int, stream: UUID | None
+) -> Iterator[tuple[tuple[UUID, int], StoredRow | None, ChainRow | None]]:
+    """Stored events and chain rows merged on (stream, version), in that order, batch by batch."""
+
+    def pages_of_events() -> Iterator[StoredRow]:
+        after: tuple[UUID, int] | None = None
+        while True:
+            page = store.stored_rows_by_stream(after, upto, batch, stream)
+            yield from page
+            if len(page) < batch:
+                return
+            after = (page[-1].originator_id, page[-1].version)
+
+    def pages_of_links() -> Iterator[ChainRow]:
+        after: tuple[UUID, int] | None = None
+        while True:
+            page = store.chain_rows_by_stream(after, upto, batch, stream)
+            yield from page
+            if len(page) < batch:
+                return
+            after = (page[-1].originator_id, page[-1].version)
+
+    events, links = pages_of_events(), pages_of_links()
+    event, row = next(events, None), next(links, None)
+    while event is not None or row is not None:
+        event_key = (event.originator_id, event.version) if event else None
+        row_key = (row.originator_id, row.version) if row else None
+        if row_key is None or (event_key is not None and event_key < row_key):
+            assert event_key is not None
+            yield event_key, event, None
+            event = next(events, None)
+        elif event_key is None or row_key < event_key:
+            yield row_key, None, row
+            row = next(links, None)
+        else:
+            yield event_key, event, row
+            event, row = next(events, None), next(links, None)
+
+
+def _check_streams(
+    store: ChainStore, found: Verification, upto: int, batch: int, stream: UUID | None
+) -> None:
+    """Each stored event against its chain row, and each stream link against the one before."""
+    current: UUID | None = None
+    last_version = 0
+    previous: ChainRow | None = None
+    for (stream_id, version), event, row in _merged(store, upto, batch, stream):
+        if stream_id != current:
+            current, last_version, previous = stream_id, 0, None
+        gap = version > last_version + 1
+        for missing in range(last_version + 1, min(version, last_version + 1 + MAX_GAP_REPORTED)):
+            found.report(stream_id, missing, None, MISSING)
+        last_version = version
+        if event is not None:
+            found.checked += 1
+        if row is None:
+            assert event is not None
+            found.report(stream_id, version, event.position, NOT_COVERED)
+            continue
+        found.chained += 1
+        if event is None:
+            found.report(stream_id, version, row.position, DELETED)
+        elif gap:
+            # The link before this one went with the missing version: it cannot be checked here.
+            if event.position != row.position:
+                found.report(stream_id, version, event.position, MOVED)
+        else:
+            before = previous.stream_hash if previous and previous.version == version - 1 else GENESIS.hex()
+            expected = stream_hash(bytes.fromhex(before), stream_id, version, event.topic, event.state)
+            if expected.hex() != row.stream_hash:
+                found.report(stream_id, version, event.position, ALTERED)
+            elif event.position != row.position:
+                found.report(stream_id, version, event.position, MOVED)
+        previous = row
+
+
+def _check_global(store: ChainStore, found: Verification, upto: int, batch: int) -> ChainRow | None:
+    """Each global link against the one before it, in position order; returns the last row."""
+    last: ChainRow | None = None
+    after = 0
+    while True:
+        page = store.chain_rows_by_position(after, upto, batch)
+        for row in page:
+            head = last.global_hash if last else GENESIS.hex()
+            expected = global_hash(bytes.fromhex(head), row.position, bytes.fromhex(row.stream_hash))
+            if expected.hex() != row.global_hash:
+                found.report(row.originator_id, row.version, row.position, CHAIN_BROKEN)
+            last = row
+        if len(page) < batch:
+            return last
+        after = page[-1].position
+
+
+def _head(row: ChainRow | None) -> dict[str, Any]:
+    return {
+        "position": row.position if row else 0,
+        "global_hash": row.global_hash if row else GENESIS.hex(),
+        "computed_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def verify(
+    store: ChainStore, *, batch_size: int = DEFAULT_BATCH, max_problems: int = DEFAULT_MAX_PROBLEMS
+) -> Verification:
+    """Recompute both chains over every event stored so far (later writes are left for next time).
+
+    Reads in batches of ``batch_size`` (stream order, then position order); lists at most
+    ``max_problems`` problems but counts them all.
+    """
+    upto = store.max_position()
+    found = Verification(max_problems=max_problems)
+    _check_streams(store, found, upto, batch_size, None)
+    found.head = _head(_check_global(store, found, upto, batch_size))
+    return found
+
+
+def verify_stream(store: ChainStore, stream: UUID, *, batch_size: int = DEFAULT_BATCH) -> Verification:
+    """Both chains where they touch one stream: its events, its links, and the global links of its rows."""
+    upto = store.max_position()
+    found = Verification()
+    _check_streams(store, found, upto, batch_size, stream)
+    last: ChainRow | None = None
+    for row, previous_global in store.chain_links_of(stream, upto):
+        expected = global_hash(
+            bytes.fromhex(previous_global or GENESIS.hex()), row.position, bytes.fromhex(row.stream_hash)
+        )
+        if expected.hex() != row.global_hash:
+            found.report(row.originator_id, row.version, row.position, CHAIN_BROKEN)
+        last = row
+    found.head = _head(last)
+    return found

@@ -1,0 +1,54 @@
+"""``caseledger audit verify`` and ``caseledger audit trail ID`` on both storages."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.cli import cli
+from tests.api import bodies
+from tests.storage import alter_state
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("CASELEDGER_DATABASE_URL", db_url)
+    return db_url
+
+
+def test_audit_verify_prints_the_head_and_exits_1_once_history_was_altered(
+    client: TestClient, env: str
+) -> None:
+    referral_id = bodies.active(client)
+    result = runner.invoke(cli, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "ok: 5 events checked" in result.output
+    assert "chain head: position 5 global_hash " in result.output
+    assert "computed_at 20" in result.output
+
+    alter_state(env, UUID(referral_id), 2, lambda state: state.replace(b"Best", b"Good"))
+    result = runner.invoke(cli, ["audit", "verify"])
+    assert result.exit_code == 1, result.output
+    assert f"altered stream {referral_id} version 2" in result.output
+    assert "NOT OK (1 problems)" in result.output
+
+
+def test_audit_trail_prints_the_decisions_as_a_table(client: TestClient, env: str) -> None:
+    referral_id = bodies.closed(client)
+    result = runner.invoke(cli, ["audit", "trail", referral_id], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for text in ("referral.referred", "referral.matched", "referral.price_agreed", "referral.closed"):
+        assert text in result.output
+    assert "The goals of the plan are met" in result.output
+    assert "status: active → closed" in result.output
+    assert "stream intact: 4 events checked" in result.output
+
+
+def test_audit_trail_of_an_unknown_referral_exits_1(client: TestClient, env: str) -> None:
+    result = runner.invoke(cli, ["audit", "trail", "00000000-0000-4000-8000-000000000000"])
+    assert result.exit_code == 1
