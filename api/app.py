@@ -37,7 +37,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ledger = CaseLedger(env)
         projection_db = ProjectionDatabase.from_url(settings.database_url)
         runner = ProjectionRunner(
-            projection_db, ledger.read_events, batch_size=settings.projection_batch_size
+            projection_db,
+            ledger.read_events,
+            batch_size=settings.projection_batch_size,
+            notify_channel=ledger.notify_channel,
         )
         app.state.ledger = ledger
         app.state.reports = Reports(projection_db)

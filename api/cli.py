@@ -116,7 +116,13 @@ cli.add_typer(projections_cli, name="projections")
 
 def _runner(ledger: CaseLedger, settings: Settings) -> tuple[ProjectionRunner, ProjectionDatabase]:
     db = ProjectionDatabase.from_url(settings.database_url)
-    return ProjectionRunner(db, ledger.read_events, batch_size=settings.projection_batch_size), db
+    runner = ProjectionRunner(
+        db,
+        ledger.read_events,
+        batch_size=settings.projection_batch_size,
+        notify_channel=ledger.notify_channel,
+    )
+    return runner, db
 
 
 @projections_cli.command("run")

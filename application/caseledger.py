@@ -130,6 +130,12 @@ class CaseLedger(Application[UUID]):
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
 
+    @property
+    def notify_channel(self) -> str | None:
+        """The PostgreSQL channel NOTIFYed on every insert of events (None on SQLite)."""
+        channel = getattr(self.recorder, "channel_name", None)
+        return channel if isinstance(channel, str) else None
+
     def read_events(self, after: int, limit: int) -> list[tuple[int, Any]]:
         """Up to ``limit`` stored events after global position ``after``, as (position, event)."""
         try:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from psycopg import sql
+
 from projections import read_models
 from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
 
@@ -21,8 +23,6 @@ log = logging.getLogger("caseledger.projections")
 
 EventSource = Callable[[int, int], Sequence[tuple[int, Any]]]
 """``read_events(after, limit)``: up to ``limit`` (position, domain event) pairs after ``after``."""
-
-NOTIFY_CHANNEL = "stored_events"
 
 
 class ProjectionRunner:
@@ -36,12 +36,14 @@ class ProjectionRunner:
         batch_size: int = 500,
         poll_interval: float = 0.05,
         listen_timeout: float = 1.0,
+        notify_channel: str | None = None,
     ) -> None:
         self.db = db
         self.read_events = read_events
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.listen_timeout = listen_timeout
+        self.notify_channel = notify_channel
         self.wake = threading.Event()
         read_models.ensure_control(db)
 
@@ -103,11 +105,11 @@ class ProjectionRunner:
                 listener.close()
 
     def _listen(self) -> Any:
-        if not isinstance(self.db, PostgresProjectionDatabase):
+        if not isinstance(self.db, PostgresProjectionDatabase) or not self.notify_channel:
             return None
         try:
             connection = self.db.listen_connection()
-            connection.execute(f'LISTEN "{NOTIFY_CHANNEL}"')
+            connection.execute(sql.SQL("LISTEN {0}").format(sql.Identifier(self.notify_channel)))
         except Exception:
             log.warning("LISTEN failed; polling instead", exc_info=True)
             return None
@@ -124,9 +126,9 @@ class ProjectionRunner:
     def interrupt(self) -> None:
         """Wake an idle ``run_forever`` at once (after its stop event is set)."""
         self.wake.set()
-        if isinstance(self.db, PostgresProjectionDatabase):
-            with self.db.transaction() as cur:
-                cur.run(f'NOTIFY "{NOTIFY_CHANNEL}"')
+        if isinstance(self.db, PostgresProjectionDatabase) and self.notify_channel:
+            with self.db.listen_connection() as connection:
+                connection.execute(sql.SQL("NOTIFY {0}").format(sql.Identifier(self.notify_channel)))
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Build the next generation from position 0 beside the live one, then switch to it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -131,3 +132,28 @@ def test_two_runners_racing_on_the_same_log_count_each_event_once(
     runners[0].rebuild()
 
     assert dump(projection_db) == raced
+
+
+def test_a_following_runner_sees_a_write_from_another_process_quickly(
+    ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    """PostgreSQL wakes it by NOTIFY (the fallback poll here is 30 s); SQLite polls every 50 ms."""
+    runner = ProjectionRunner(
+        projection_db, ledger.read_events, listen_timeout=30.0, notify_channel=ledger.notify_channel
+    )
+    stop = threading.Event()
+    follower = threading.Thread(target=runner.run_forever, args=(stop,))
+    follower.start()
+    try:
+        time.sleep(0.3)  # idle, listening
+        small_demo(ledger, weeks=1, per_week=1, suppliers=3)
+        head = ledger.last_position()
+        deadline = time.monotonic() + 5
+        while runner.position() < head and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert runner.position() == head
+    finally:
+        stop.set()
+        runner.interrupt()
+        follower.join(timeout=10)
+    assert not follower.is_alive()
