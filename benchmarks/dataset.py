@@ -52,10 +52,14 @@ def generate(
     events: int = 1_000_000,
     suppliers: int = 180,
     seed: int = 1,
-    chunk: int = 2_000,
+    chunk: int = 300,
     progress: Callable[[int], None] | None = None,
 ) -> Generated:
-    """Write about ``events`` events: suppliers with price lists, then referral lifecycles."""
+    """Write about ``events`` events: suppliers with price lists, then referral lifecycles.
+
+    ``chunk`` referrals (about 1,700 events) go in one transaction: psycopg's pipeline mode, which
+    eventsourcing uses on PostgreSQL, was seen to hang on saves of about 10,000 events.
+    """
     rng = random.Random(seed)
     reference = load_reference()
     hourly = [code for code, i in reference.interventions.items() if i.unit == "hour"]
