@@ -14,17 +14,9 @@ from typing import Any
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from application.views import event_view, plain
-from domain.referral import HOURLY, Referral
+from domain.referral import EFFECTIVE_DATE_FIELDS, HOURLY, Referral
 from domain.spending import value_on
 
-EFFECTIVE_DATE = {
-    "referral.referred": "referred_on",
-    "referral.matched": "matched_on",
-    "referral.price_agreed": "agreed_on",
-    "referral.extended": "decided_on",
-    "referral.adjusted": "effective_from",
-    "referral.closed": "closed_on",
-}
 ONE_DAY = timedelta(days=1)
 
 
@@ -114,7 +106,7 @@ def trail_entries(
                 "version": version,
                 "type": view["type"],
                 "recorded_at": view["recorded_at"],
-                "effective_date": plain(state.get(EFFECTIVE_DATE.get(view["type"], ""))),
+                "effective_date": plain(state.get(EFFECTIVE_DATE_FIELDS.get(view["type"], ""))),
                 "actor": view["actor"],
                 "rationale": rationale,
                 "source": view["source"],

@@ -31,6 +31,15 @@ CLOSE_REASONS = (
     "other",
 )
 HOURLY, DAILY, PACKAGE = "hourly", "daily", "package"
+EFFECTIVE_DATE_FIELDS = {
+    "referral.referred": "referred_on",
+    "referral.matched": "matched_on",
+    "referral.price_agreed": "agreed_on",
+    "referral.extended": "decided_on",
+    "referral.adjusted": "effective_from",
+    "referral.closed": "closed_on",
+}
+"""The business date of each decision, by event type (for trails and the decision search)."""
 
 
 def _refuse(problem: str, detail: str, field: str | None = None) -> RuleViolation:

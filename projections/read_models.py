@@ -9,10 +9,10 @@ from typing import Any
 
 from domain.referral import Referral
 from domain.supplier import Supplier
-from projections import price_benchmarks, referral_list, spending, supplier_overview
+from projections import decision_log, price_benchmarks, referral_list, spending, supplier_overview
 from projections.codec import money
 from projections.database import Cursor, ProjectionDatabase
-from projections.tables import CONTROL, drop_statements, model_statements, table
+from projections.tables import CONTROL, MODELS_VERSION, drop_statements, model_statements, table
 
 Batch = Sequence[tuple[int, Any]]
 
@@ -34,9 +34,16 @@ def create_generation(cur: Cursor, generation: int, *, live: bool) -> None:
     for statement in model_statements(generation):
         cur.run(statement)
     cur.run(
-        "INSERT INTO cl_generations (generation, position, live, created_at) VALUES (?, 0, ?, ?)",
-        [generation, 1 if live else 0, datetime.now(UTC).isoformat()],
+        "INSERT INTO cl_generations (generation, position, live, created_at, models_version) VALUES (?, 0, ?, ?, ?)",
+        [generation, 1 if live else 0, datetime.now(UTC).isoformat(), MODELS_VERSION],
     )
+
+
+def live_is_current(cur: Cursor) -> bool:
+    """Whether the live generation was built by this version of the read models."""
+    cur.run("SELECT models_version FROM cl_generations WHERE live = 1")
+    row = cur.one()
+    return row is not None and int(row["models_version"]) == MODELS_VERSION
 
 
 def drop_generation(cur: Cursor, generation: int) -> None:
@@ -75,17 +82,20 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch) -> None:
     suppliers = supplier_overview.load(cur, generation, supplier_ids)
     touched_referrals: dict[str, referral_list.ReferralRow] = {}
     touched_suppliers: dict[str, supplier_overview.SupplierRow] = {}
+    decisions = []
     for position, event in batch:
         key = str(event.originator_id)
         if isinstance(event, Referral.Event):
             row = referral_list.fold(referrals.get(key), event, position)
             referrals[key] = touched_referrals[key] = row
+            decisions.append(decision_log.row_for(event, position, row))
         elif isinstance(event, Supplier.Event):
             supplier = supplier_overview.fold(suppliers.get(key), event)
             suppliers[key] = touched_suppliers[key] = supplier
     referral_list.save(cur, generation, list(touched_referrals.values()))
     spending.save(cur, generation, list(touched_referrals.values()))
     supplier_overview.save(cur, generation, list(touched_suppliers.values()))
+    decision_log.save(cur, generation, decisions)
     cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])
 
 
@@ -113,6 +123,11 @@ class Reports:
         with self.db.reading() as cur:
             generation, _ = live_generation(cur)
             return price_benchmarks.benchmarks(cur, generation, query, today)
+
+    def decisions(self, query: decision_log.DecisionQuery) -> dict[str, Any]:
+        with self.db.reading() as cur:
+            generation, _ = live_generation(cur)
+            return decision_log.search(cur, generation, query)
 
     def referrals(self, filters: dict[str, str | None], page: int, page_size: int) -> dict[str, Any]:
         """A page of the referral list, newest referral first."""

@@ -93,6 +93,11 @@ class ProjectionRunner:
         """Follow the log until ``stop`` is set. Errors are logged and retried after a pause."""
         listener = self._listen()
         try:
+            with self.db.reading() as cur:
+                outdated = not read_models.live_is_current(cur)
+            if outdated:
+                log.warning("read models were built by an older version; rebuilding beside them")
+                self.rebuild()
             while not stop.is_set():
                 try:
                     if self.catch_up() == 0:

@@ -4,9 +4,14 @@ far each has processed the notification log."""
 
 from __future__ import annotations
 
+MODELS_VERSION = 2
+"""Raise when a read model's tables or fold change: a live generation of an older version is rebuilt
+(beside, then switched) when the runner starts."""
+
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("
-    "generation INTEGER PRIMARY KEY, position BIGINT NOT NULL, live INTEGER NOT NULL, created_at TEXT NOT NULL)",
+    "generation INTEGER PRIMARY KEY, position BIGINT NOT NULL, live INTEGER NOT NULL, created_at TEXT NOT NULL, "
+    "models_version INTEGER NOT NULL DEFAULT 1)",
 ]
 
 MODELS = [
@@ -32,7 +37,17 @@ MODELS = [
     "valid_to TEXT, PRIMARY KEY (supplier_id, list_no, intervention, unit))",
 ]
 
-MODEL_TABLES = ("cl_referrals", "cl_spending", "cl_suppliers", "cl_list_rates")
+MODELS += [
+    "CREATE TABLE IF NOT EXISTS cl_decisions_g{g} ("
+    "position BIGINT PRIMARY KEY, referral_id TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, "
+    "recorded_at TEXT NOT NULL, effective_date TEXT, actor_id TEXT, actor_name TEXT, municipality TEXT NOT NULL, "
+    "supplier_id TEXT, rationale TEXT, above_list_rate INTEGER, agreed_rate_ore BIGINT, list_rate_ore BIGINT)",
+    "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_municipality ON cl_decisions_g{g} (municipality, effective_date)",
+    "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_actor ON cl_decisions_g{g} (actor_id, effective_date)",
+    "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_supplier ON cl_decisions_g{g} (supplier_id, effective_date)",
+]
+
+MODEL_TABLES = ("cl_referrals", "cl_spending", "cl_suppliers", "cl_list_rates", "cl_decisions")
 
 
 def model_statements(generation: int) -> list[str]:

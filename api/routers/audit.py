@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from api.csv_export import csv_response, wants_csv
-from api.dependencies import Ledger
+from api.dependencies import Fresh, Ledger, Reports
+from api.fields import Day, Municipality
 from api.problems import responses
-from api.schemas import TrailOut, VerificationOut
+from api.schemas import EventType, TrailOut, VerificationOut
+from projections.decision_log import DecisionQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -37,3 +39,40 @@ def referral_trail(referral_id: UUID, request: Request, ledger: Ledger) -> Any:
     if wants_csv(request):
         return csv_response(trail["entries"], f"referral-{referral_id}-trail")
     return trail
+
+
+@router.get("/decisions", responses=CSV_AND_PROBLEMS)
+def decisions(
+    request: Request,
+    reports: Reports,
+    _fresh: Fresh,
+    actor: Annotated[str | None, Query(description="The deciding actor's id.")] = None,
+    type: Annotated[EventType | None, Query(description="Event type, e.g. referral.matched.")] = None,
+    supplier_id: UUID | None = None,
+    municipality: Annotated[Municipality | None, Query()] = None,
+    from_date: Annotated[
+        Day | None, Query(alias="from", description="First business date, inclusive.")
+    ] = None,
+    to_date: Annotated[Day | None, Query(alias="to", description="Last business date, inclusive.")] = None,
+    above_list_rate: Annotated[
+        bool | None, Query(description="Only prices/adjustments above the list rate.")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    """Search decisions across referrals (e.g. every match by one consultant last quarter, every price
+    above the list rate), newest business date first; the period filters on the decision's business date."""
+    found = reports.decisions(
+        DecisionQuery(
+            actor=actor,
+            type=type,
+            supplier_id=str(supplier_id) if supplier_id else None,
+            municipality=municipality,
+            from_date=from_date.isoformat() if from_date else None,
+            to_date=to_date.isoformat() if to_date else None,
+            above_list_rate=above_list_rate,
+            page=page,
+            page_size=page_size,
+        )
+    )
+    return csv_response(found["items"], "decisions") if wants_csv(request) else found

@@ -157,3 +157,25 @@ def test_a_following_runner_sees_a_write_from_another_process_quickly(
         runner.interrupt()
         follower.join(timeout=10)
     assert not follower.is_alive()
+
+
+def test_a_runner_rebuilds_read_models_built_by_an_older_version_when_it_starts(
+    ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    small_demo(ledger, weeks=2, per_week=5, suppliers=4)
+    runner = runner_for(ledger, projection_db)
+    runner.catch_up()
+    expected = dump(projection_db)
+    with projection_db.transaction() as cur:
+        cur.run("UPDATE cl_generations SET models_version = 0 WHERE live = 1")
+        generation, _ = read_models.live_generation(cur)
+        cur.run(f"DELETE FROM cl_decisions_g{generation}")
+    stop = threading.Event()
+    stop.set()  # start, do what is due at start, then stop
+
+    runner.run_forever(stop)
+
+    with projection_db.reading() as cur:
+        assert read_models.live_is_current(cur)
+        assert read_models.live_generation(cur)[0] == generation + 1
+    assert dump(projection_db) == expected
