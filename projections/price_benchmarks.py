@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from domain.spending import round_half_up
+from projections import counters
 from projections.database import Cursor
 from projections.tables import table
 
@@ -19,27 +20,62 @@ class BenchmarkQuery:
     municipality: str | None = None
 
 
-def _quantile(sorted_ore: list[int], q: Fraction) -> str:
-    """Linear interpolation between closest ranks (as PostgreSQL's percentile_cont), to the øre."""
-    position = q * (len(sorted_ore) - 1)
+def _nth(counts: list[tuple[int, int]], index: int) -> int:
+    """The value at ``index`` (0-based) of the sorted values that ``counts`` [(value, n)] stand for."""
+    seen = 0
+    for value, n in counts:
+        seen += n
+        if index < seen:
+            return value
+    return counts[-1][0]
+
+
+def _quantile_of_counts(counts: list[tuple[int, int]], total: int, q: Fraction) -> str:
+    """Linear interpolation between closest ranks (as PostgreSQL's percentile_cont), to the øre,
+    over the sorted values that ``counts`` stand for, without expanding them."""
+    position = q * (total - 1)
     low = int(position)
-    high = min(low + 1, len(sorted_ore) - 1)
-    exact = Fraction(sorted_ore[low]) + (Fraction(sorted_ore[high] - sorted_ore[low]) * (position - low))
+    below, above = _nth(counts, low), _nth(counts, min(low + 1, total - 1))
+    exact = Fraction(below) + Fraction(above - below) * (position - low)
     return f"{round_half_up(exact / 100):.2f}"
 
 
 def _summary(values: list[int]) -> dict[str, Any]:
-    ordered = sorted(values)
-    if not ordered:
+    counted: dict[int, int] = {}
+    for value in values:
+        counted[value] = counted.get(value, 0) + 1
+    return _summary_of_counts(counted)
+
+
+def _summary_of_counts(counted: dict[int, int]) -> dict[str, Any]:
+    counts = sorted(counted.items())
+    total = sum(n for _, n in counts)
+    if not total:
         return {"count": 0, "min": None, "p25": None, "median": None, "p75": None, "max": None}
-    return {
-        "count": len(ordered),
-        "min": _quantile(ordered, Fraction(0)),
-        "p25": _quantile(ordered, Fraction(1, 4)),
-        "median": _quantile(ordered, Fraction(1, 2)),
-        "p75": _quantile(ordered, Fraction(3, 4)),
-        "max": _quantile(ordered, Fraction(1)),
+    quartiles = {
+        "min": Fraction(0),
+        "p25": Fraction(1, 4),
+        "median": Fraction(1, 2),
+        "p75": Fraction(3, 4),
+        "max": Fraction(1),
     }
+    return {"count": total, **{name: _quantile_of_counts(counts, total, q) for name, q in quartiles.items()}}
+
+
+def save_agreed(cur: Cursor, generation: int, referrals: list[Any]) -> None:
+    """Count the agreed rate of each price agreement folded in this batch."""
+    deltas: dict[tuple[Any, ...], int] = {}
+    for referral in referrals:
+        agreed = referral.extra.get("agreed")
+        if agreed is not None and agreed[3] is not None:
+            deltas[agreed] = deltas.get(agreed, 0) + 1
+    counters.add(
+        cur,
+        table("cl_agreed_rates", generation),
+        ("municipality", "intervention", "unit", "rate_ore"),
+        "n",
+        deltas,
+    )
 
 
 def _filters(query: BenchmarkQuery) -> tuple[list[str], list[Any]]:
@@ -58,14 +94,15 @@ def _filters(query: BenchmarkQuery) -> tuple[list[str], list[Any]]:
 def benchmarks(cur: Cursor, generation: int, query: BenchmarkQuery, today: date) -> list[dict[str, Any]]:
     """Per intervention and unit: the agreed rates of price agreements, and the list rates in force today."""
     where, params = _filters(query)
-    clause = " AND ".join(["agreed_rate_ore IS NOT NULL", *where])
+    clause = " AND ".join(["1 = 1", *where])
     cur.run(
-        f"SELECT intervention, unit, agreed_rate_ore FROM {table('cl_referrals', generation)} WHERE {clause}",
+        f"SELECT intervention, unit, rate_ore, SUM(n) AS n FROM {table('cl_agreed_rates', generation)} "
+        f"WHERE {clause} GROUP BY intervention, unit, rate_ore",
         params,
     )
-    agreed: dict[tuple[str, str], list[int]] = {}
+    agreed: dict[tuple[str, str], dict[int, int]] = {}
     for row in cur.rows():
-        agreed.setdefault((row["intervention"], row["unit"]), []).append(int(row["agreed_rate_ore"]))
+        agreed.setdefault((row["intervention"], row["unit"]), {})[int(row["rate_ore"])] = int(row["n"])
 
     day = today.isoformat()
     list_clause = " AND ".join(["valid_from <= ?", "(valid_to IS NULL OR valid_to >= ?)", *where])
@@ -86,7 +123,7 @@ def benchmarks(cur: Cursor, generation: int, query: BenchmarkQuery, today: date)
 
     rows = []
     for intervention, unit in sorted(set(agreed) | set(listed)):
-        of_agreements = _summary(agreed.get((intervention, unit), []))
+        of_agreements = _summary_of_counts(agreed.get((intervention, unit), {}))
         of_lists = _summary(listed.get((intervention, unit), []))
         rows.append(
             {

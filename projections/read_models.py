@@ -94,6 +94,9 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch) -> None:
             suppliers[key] = touched_suppliers[key] = supplier
     referral_list.save(cur, generation, list(touched_referrals.values()))
     spending.save(cur, generation, list(touched_referrals.values()))
+    supplier_overview.save_caseload(cur, generation, list(touched_referrals.values()))
+    supplier_overview.save_hours(cur, generation, list(touched_referrals.values()))
+    price_benchmarks.save_agreed(cur, generation, list(touched_referrals.values()))
     supplier_overview.save(cur, generation, list(touched_suppliers.values()))
     decision_log.save(cur, generation, decisions)
     cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])

@@ -56,7 +56,14 @@ class ReferralRow:
 
     @classmethod
     def from_db(cls, row: Row) -> ReferralRow:
-        return cls(values=dict(row), terms=terms_from_json(row["terms"]))
+        loaded = cls(values=dict(row), terms=terms_from_json(row["terms"]))
+        loaded.extra["caseload"] = loaded.caseload_key()
+        return loaded
+
+    def caseload_key(self) -> tuple[str, str, str] | None:
+        """(supplier, municipality, status) this referral counts under in the caseload, if matched."""
+        v = self.values
+        return (v["supplier_id"], v["municipality"], v["status"]) if v["supplier_id"] else None
 
     def to_db(self) -> tuple[Any, ...]:
         self.values["terms"] = terms_to_json(self.terms)
@@ -141,6 +148,12 @@ def fold(row: ReferralRow | None, event: Any, position: int) -> ReferralRow:
             unit={"hourly": "hour", "daily": "day"}.get(event.kind, "package"),
             agreed_rate_ore=to_ore(rate if rate is not None else package_price),
             list_rate_ore=to_ore(event.list_rate),
+        )
+        row.extra["agreed"] = (
+            values["municipality"],
+            values["intervention"],
+            values["unit"],
+            values["agreed_rate_ore"],
         )
         row.terms_changed = True
     elif isinstance(event, Referral.Extended):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from projections import counters
 from projections.codec import money, to_ore
 from projections.database import Cursor
 from projections.referral_list import ReferralRow
-from projections.tables import table
+from projections.tables import SPENDING_ROLLUPS, table
 
 GROUPINGS = {
     "supplier": "supplier_id",
@@ -19,20 +21,28 @@ GROUPINGS = {
 
 
 def save(cur: Cursor, generation: int, rows: list[ReferralRow]) -> None:
-    """Replace the monthly rows of referrals whose terms or dimensions changed in the batch."""
+    """Replace the monthly rows of referrals whose terms or dimensions changed in the batch, and move
+    the roll-ups by the difference between the old rows and the new."""
     changed = [row for row in rows if row.terms_changed or row.dimensions_changed]
     if not changed:
         return
     name = table("cl_spending", generation)
-    cur.run_many(
-        f"DELETE FROM {name} WHERE referral_id = ?", [(row.values["referral_id"],) for row in changed]
+    ids = [row.values["referral_id"] for row in changed]
+    cur.run(
+        f"SELECT month, amount_ore, municipality, supplier_id, intervention, legal_basis FROM {name} "
+        f"WHERE referral_id IN ({','.join('?' * len(ids))})",
+        ids,
     )
+    deltas: dict[str, dict[tuple[Any, ...], int]] = {rollup: {} for rollup in SPENDING_ROLLUPS}
+    for old in cur.rows():
+        _count(deltas, old, -int(old["amount_ore"]))
+    cur.run_many(f"DELETE FROM {name} WHERE referral_id = ?", [(referral_id,) for referral_id in ids])
     inserts = []
     for row in changed:
-        if row.terms is None:
-            continue
         v = row.values
         for month, amount in row.months().items():
+            new = {**v, "month": month}
+            _count(deltas, new, to_ore(amount) or 0)
             inserts.append(
                 (
                     v["referral_id"],
@@ -49,6 +59,38 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow]) -> None:
         "VALUES (?,?,?,?,?,?,?)",
         inserts,
     )
+    for rollup, dims in SPENDING_ROLLUPS.items():
+        counters.add(
+            cur, table(rollup, generation), ("month", "municipality", *dims), "amount_ore", deltas[rollup]
+        )
+
+
+def _count(deltas: dict[str, dict[tuple[Any, ...], int]], row: Mapping[str, Any], amount: int) -> None:
+    for rollup, dims in SPENDING_ROLLUPS.items():
+        key = (row["month"], row["municipality"], *(row[dim] for dim in dims))
+        deltas[rollup][key] = deltas[rollup].get(key, 0) + amount
+
+
+def _source(query: SpendingQuery) -> tuple[str, str | None]:
+    """The smallest table that can answer the query, and its grouping column."""
+    filters = {
+        "supplier_id": query.supplier_id,
+        "intervention": query.intervention,
+        "legal_basis": query.legal_basis,
+    }
+    used = {column for column, value in filters.items() if value is not None}
+    grouping = GROUPINGS[query.by] if query.by else None
+    needed = used | ({grouping} if grouping and grouping != "municipality" else set())
+    if not needed:
+        return "cl_spend_total", grouping
+    if len(needed) == 1:
+        (dimension,) = needed
+        return {
+            "supplier_id": "cl_spend_supplier",
+            "intervention": "cl_spend_intervention",
+            "legal_basis": "cl_spend_legal_basis",
+        }[dimension], grouping
+    return "cl_spending", grouping
 
 
 @dataclass(frozen=True)
@@ -82,12 +124,12 @@ def report(cur: Cursor, generation: int, query: SpendingQuery) -> dict[str, Any]
     if query.to_month:
         where.append("month <= ?")
         params.append(query.to_month)
-    key = GROUPINGS[query.by] if query.by else None
+    source, key = _source(query)
     select_key = f", {key} AS key" if key else ""
     group_key = f", {key}" if key else ""
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     cur.run(
-        f"SELECT month{select_key}, SUM(amount_ore) AS amount FROM {table('cl_spending', generation)} "
+        f"SELECT month{select_key}, SUM(amount_ore) AS amount FROM {table(source, generation)} "
         f"{clause} GROUP BY month{group_key} ORDER BY month{group_key}",
         params,
     )

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from domain.spending import value_on
+from domain.spending import ONE_DAY
 from domain.supplier import Supplier
-from projections.codec import money, plain_json, terms_from_json, to_ore
+from projections import counters
+from projections.codec import money, plain_json, to_ore
 from projections.database import Cursor, Row
+from projections.referral_list import ReferralRow
 from projections.tables import table
 
 
@@ -60,6 +62,56 @@ def save(cur: Cursor, generation: int, rows: list[SupplierRow]) -> None:
         "(supplier_id, list_no, municipality, intervention, unit, rate_ore, negotiated_on, valid_from, valid_to) "
         "VALUES (?,?,?,?,?,?,?,?,?)",
         [rate for row in rows for rate in row.new_rates],
+    )
+
+
+def save_caseload(cur: Cursor, generation: int, referrals: list[ReferralRow]) -> None:
+    """Move each touched referral from the (supplier, municipality, status) it counted under to its new one."""
+    deltas: dict[tuple[Any, ...], int] = {}
+    for referral in referrals:
+        before, after = referral.extra.get("caseload"), referral.caseload_key()
+        if before == after:
+            continue
+        if before is not None:
+            deltas[before] = deltas.get(before, 0) - 1
+        if after is not None:
+            deltas[after] = deltas.get(after, 0) + 1
+    counters.add(
+        cur, table("cl_caseload", generation), ("supplier_id", "municipality", "status"), "n", deltas
+    )
+
+
+def save_hours(cur: Cursor, generation: int, referrals: list[ReferralRow]) -> None:
+    """Replace the hours steps of hourly referrals whose terms changed, cut to their spending period."""
+    changed = [r for r in referrals if r.terms_changed and r.terms is not None and r.terms.kind == "hourly"]
+    if not changed:
+        return
+    name = table("cl_hours", generation)
+    cur.run_many(f"DELETE FROM {name} WHERE referral_id = ?", [(r.values["referral_id"],) for r in changed])
+    inserts = []
+    for referral in changed:
+        terms = referral.terms
+        assert terms is not None
+        last = terms.last_day
+        bounds = [since for since, _ in terms.hours[1:]]
+        for (since, hours), following in zip(terms.hours, [*bounds, None], strict=True):
+            first = max(since, terms.start)
+            until = min(last, following - ONE_DAY) if following else last
+            if first <= until:
+                v = referral.values
+                inserts.append(
+                    (
+                        v["referral_id"],
+                        first.isoformat(),
+                        until.isoformat(),
+                        v["municipality"],
+                        v["supplier_id"],
+                        int(hours * 100),
+                    )
+                )
+    cur.run_many(
+        f"INSERT INTO {name} (referral_id, from_date, to_date, municipality, supplier_id, hours_centi) VALUES (?,?,?,?,?,?)",
+        inserts,
     )
 
 
@@ -149,54 +201,50 @@ class OverviewQuery:
 def _referral_figures(
     cur: Cursor, generation: int, query: OverviewQuery, today: date
 ) -> dict[str, dict[str, Any]]:
-    where, params = ["supplier_id IS NOT NULL"], []
+    """Caseload, hours in force today and committed spend per supplier, from the summary tables."""
+    where, params = [], []
     if query.municipality:
         where.append("municipality = ?")
         params.append(query.municipality)
     if query.supplier_id:
         where.append("supplier_id = ?")
         params.append(query.supplier_id)
-    clause = " AND ".join(where)
-    referrals = table("cl_referrals", generation)
+    clause = " AND ".join(where) or "1 = 1"
+    figures: dict[str, dict[str, Any]] = {}
+
+    def entry(supplier_id: str) -> dict[str, Any]:
+        return figures.setdefault(
+            supplier_id, {"total_referrals": 0, "active_referrals": 0, "hours": 0, "committed": 0, "year": 0}
+        )
+
     cur.run(
-        f"SELECT supplier_id, COUNT(*) AS total, "
-        f"SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active FROM {referrals} WHERE {clause} GROUP BY supplier_id",
+        f"SELECT supplier_id, status, SUM(n) AS n FROM {table('cl_caseload', generation)} WHERE {clause} "
+        "GROUP BY supplier_id, status",
         params,
     )
-    figures: dict[str, dict[str, Any]] = {
-        row["supplier_id"]: {
-            "total_referrals": int(row["total"]),
-            "active_referrals": int(row["active"]),
-            "hours": 0,
-            "committed": 0,
-            "year": 0,
-        }
-        for row in cur.rows()
-    }
+    for row in cur.rows():
+        numbers = entry(row["supplier_id"])
+        numbers["total_referrals"] += int(row["n"])
+        if row["status"] == "active":
+            numbers["active_referrals"] += int(row["n"])
     day = today.isoformat()
     cur.run(
-        f"SELECT supplier_id, terms FROM {referrals} WHERE {clause} AND status = 'active' AND kind = 'hourly' "
-        "AND start_date <= ? AND end_date >= ?",
+        f"SELECT supplier_id, SUM(hours_centi) AS hours FROM {table('cl_hours', generation)} "
+        f"WHERE {clause} AND to_date >= ? AND from_date <= ? GROUP BY supplier_id",
         [*params, day, day],
     )
     for row in cur.rows():
-        terms = terms_from_json(row["terms"])
-        hours = value_on(terms.hours, today) if terms else None
-        if hours is not None:
-            figures[row["supplier_id"]]["hours"] += int(hours * 100)
+        entry(row["supplier_id"])["hours"] = int(row["hours"])
     cur.run(
         f"SELECT supplier_id, SUM(amount_ore) AS committed, "
         f"SUM(CASE WHEN month >= ? AND month <= ? THEN amount_ore ELSE 0 END) AS this_year "
-        f"FROM {table('cl_spending', generation)} WHERE {clause} GROUP BY supplier_id",
+        f"FROM {table('cl_spend_supplier', generation)} WHERE {clause} GROUP BY supplier_id",
         [f"{today.year:04d}-01", f"{today.year:04d}-12", *params],
     )
     for row in cur.rows():
-        entry = figures.setdefault(
-            row["supplier_id"],
-            {"total_referrals": 0, "active_referrals": 0, "hours": 0, "committed": 0, "year": 0},
-        )
-        entry["committed"] = int(row["committed"])
-        entry["year"] = int(row["this_year"])
+        numbers = entry(row["supplier_id"])
+        numbers["committed"] = int(row["committed"])
+        numbers["year"] = int(row["this_year"])
     return figures
 
 

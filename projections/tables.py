@@ -4,7 +4,7 @@ far each has processed the notification log."""
 
 from __future__ import annotations
 
-MODELS_VERSION = 2
+MODELS_VERSION = 3
 """Raise when a read model's tables or fold change: a live generation of an older version is rebuilt
 (beside, then switched) when the runner starts."""
 
@@ -47,7 +47,51 @@ MODELS += [
     "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_supplier ON cl_decisions_g{g} (supplier_id, effective_date)",
 ]
 
-MODEL_TABLES = ("cl_referrals", "cl_spending", "cl_suppliers", "cl_list_rates", "cl_decisions")
+# Monthly spend rolled up by municipality and one dimension, kept current with deltas as batches are
+# folded, so the spending report and the overview add up hundreds of rows instead of millions.
+SPENDING_ROLLUPS: dict[str, tuple[str, ...]] = {
+    "cl_spend_total": (),
+    "cl_spend_supplier": ("supplier_id",),
+    "cl_spend_intervention": ("intervention",),
+    "cl_spend_legal_basis": ("legal_basis",),
+}
+for _name, _dims in SPENDING_ROLLUPS.items():
+    _columns = "".join(f"{dim} TEXT NOT NULL, " for dim in _dims)
+    _key = ", ".join(("month", "municipality", *_dims))
+    MODELS.append(
+        f"CREATE TABLE IF NOT EXISTS {_name}_g{{g}} (month TEXT NOT NULL, municipality TEXT NOT NULL, "
+        f"{_columns}amount_ore BIGINT NOT NULL, PRIMARY KEY ({_key}))"
+    )
+
+MODELS += [
+    # Hours per week of hourly referrals, one row per step, valid from..to within the spending period.
+    "CREATE TABLE IF NOT EXISTS cl_hours_g{g} ("
+    "referral_id TEXT NOT NULL, from_date TEXT NOT NULL, to_date TEXT NOT NULL, municipality TEXT NOT NULL, "
+    "supplier_id TEXT, hours_centi BIGINT NOT NULL, PRIMARY KEY (referral_id, from_date))",
+    "CREATE INDEX IF NOT EXISTS cl_hours_g{g}_current ON cl_hours_g{g} (municipality, to_date)",
+    "CREATE INDEX IF NOT EXISTS cl_hours_g{g}_to ON cl_hours_g{g} (to_date)",
+    # How many referrals each supplier has per municipality and status.
+    "CREATE TABLE IF NOT EXISTS cl_caseload_g{g} ("
+    "supplier_id TEXT NOT NULL, municipality TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL, "
+    "PRIMARY KEY (supplier_id, municipality, status))",
+    # Agreed rates as counts per value, enough for exact quartiles without reading every agreement.
+    "CREATE TABLE IF NOT EXISTS cl_agreed_rates_g{g} ("
+    "municipality TEXT NOT NULL, intervention TEXT NOT NULL, unit TEXT NOT NULL, rate_ore BIGINT NOT NULL, "
+    "n BIGINT NOT NULL, PRIMARY KEY (municipality, intervention, unit, rate_ore))",
+    "CREATE INDEX IF NOT EXISTS cl_referrals_g{g}_status ON cl_referrals_g{g} (municipality, status, referred_on)",
+]
+
+MODEL_TABLES = (
+    "cl_referrals",
+    "cl_spending",
+    "cl_suppliers",
+    "cl_list_rates",
+    "cl_decisions",
+    *SPENDING_ROLLUPS,
+    "cl_hours",
+    "cl_caseload",
+    "cl_agreed_rates",
+)
 
 
 def model_statements(generation: int) -> list[str]:

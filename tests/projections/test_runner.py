@@ -13,6 +13,7 @@ import pytest
 from application.caseledger import CaseLedger
 from domain.referral import Referral
 from projections import read_models
+from projections import spending as spending_model
 from projections.database import ProjectionDatabase
 from projections.read_models import Reports
 from projections.runner import ProjectionRunner
@@ -179,3 +180,27 @@ def test_a_runner_rebuilds_read_models_built_by_an_older_version_when_it_starts(
         assert read_models.live_is_current(cur)
         assert read_models.live_generation(cur)[0] == generation + 1
     assert dump(projection_db) == expected
+
+
+@pytest.mark.parametrize("by", [None, "supplier", "intervention", "legal_basis", "municipality"])
+def test_spending_from_the_rollups_equals_spending_from_the_referral_rows(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, by: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_demo(ledger)
+    runner_for(ledger, projection_db, batch_size=31).catch_up()
+    reports = Reports(projection_db)
+    queries = [
+        SpendingQuery(by=by),
+        SpendingQuery(by=by, municipality="461", from_month="2026-03", to_month="2026-05"),
+        SpendingQuery(by=by, intervention="family-treatment"),
+        SpendingQuery(by=by, legal_basis="BL-32-1-2"),
+    ]
+    from_rollups = [reports.spending(query) for query in queries]
+
+    monkeypatch.setattr(
+        spending_model, "_source", lambda query: ("cl_spending", spending_model.GROUPINGS.get(query.by or ""))
+    )
+    from_rows = [reports.spending(query) for query in queries]
+
+    assert from_rollups == from_rows
+    assert from_rollups[0]["rows"]
