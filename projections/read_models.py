@@ -22,12 +22,24 @@ def ensure_control(db: ProjectionDatabase) -> None:
     with db.transaction() as cur:
         for statement in CONTROL:
             cur.run(statement)
+        _add_models_version(cur, db.dialect)
         cur.run("SELECT generation FROM cl_generations WHERE live = 1")
         if cur.one() is None:
             cur.run("SELECT COALESCE(MAX(generation), 0) AS g FROM cl_generations")
             found = cur.one()
             generation = int(found["g"]) + 1 if found else 1
             create_generation(cur, generation, live=True)
+
+
+def _add_models_version(cur: Cursor, dialect: str) -> None:
+    """Control tables made before read models carried a version get the column (as version 1)."""
+    column = "ALTER TABLE cl_generations ADD COLUMN {}models_version INTEGER NOT NULL DEFAULT 1"
+    if dialect == "postgres":
+        cur.run(column.format("IF NOT EXISTS "))
+        return
+    cur.run("PRAGMA table_info(cl_generations)")
+    if "models_version" not in {row["name"] for row in cur.rows()}:
+        cur.run(column.format(""))
 
 
 def create_generation(cur: Cursor, generation: int, *, live: bool) -> None:

@@ -204,3 +204,26 @@ def test_spending_from_the_rollups_equals_spending_from_the_referral_rows(
 
     assert from_rollups == from_rows
     assert from_rollups[0]["rows"]
+
+
+def test_a_control_table_from_before_versions_is_upgraded_and_its_models_rebuilt(
+    ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    small_demo(ledger, weeks=2, per_week=5, suppliers=4)
+    with projection_db.transaction() as cur:
+        cur.run(
+            "CREATE TABLE cl_generations (generation INTEGER PRIMARY KEY, position BIGINT NOT NULL, "
+            "live INTEGER NOT NULL, created_at TEXT NOT NULL)"
+        )
+        cur.run("INSERT INTO cl_generations VALUES (7, 0, 1, '2026-11-01T00:00:00+00:00')")
+        for statement in read_models.model_statements(7):
+            cur.run(statement)
+
+    runner = runner_for(ledger, projection_db)
+    stop = threading.Event()
+    stop.set()
+    runner.run_forever(stop)
+
+    with projection_db.reading() as cur:
+        assert read_models.live_is_current(cur)
+        assert read_models.live_generation(cur) == (8, ledger.last_position())
