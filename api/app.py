@@ -23,6 +23,12 @@ DESCRIPTION = """
 Event-sourced case flow for social-services procurement: referrals, suppliers and price lists.
 Money is DKK with exactly two decimals, written as strings in answers. Every error is
 `application/problem+json`. Every POST accepts `Idempotency-Key`; commands accept `If-Match`.
+
+Every endpoint but `/healthz`, `/readyz`, `/metrics` and the documentation needs
+`Authorization: Bearer <token>`; create one with
+`caseledger tokens create --role admin --municipality '*' --name me`. Roles: `case_system`,
+`caseworker`, `matcher`, `auditor`, `reporter`, `admin`; a token scoped to one municipality sees
+and writes only that municipality's referrals (others answer 404) and reports.
 """
 
 
@@ -43,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             notify_channel=ledger.notify_channel,
         )
         app.state.ledger = ledger
+        app.state.tokens = ledger.open_tokens()
         app.state.reports = Reports(projection_db)
         stop = threading.Event()
         worker = None

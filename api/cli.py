@@ -20,7 +20,8 @@ from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
 from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
-from domain.errors import NotFound
+from application.tokens import ROLES
+from domain.errors import DomainError, NotFound
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 
@@ -28,6 +29,7 @@ cli = typer.Typer(
     help="caseledger: event-sourced case flow for social-services procurement.", no_args_is_help=True
 )
 console = Console(stderr=True)
+AUTH_HINT = "create an API token with: caseledger tokens create --role admin --municipality '*' --name me"
 
 
 def _open_ledger(settings: Settings) -> CaseLedger:
@@ -71,11 +73,13 @@ def serve(
 ) -> None:
     """Serve the HTTP API on CASELEDGER_DATABASE_URL (default: SQLite under ./caseledger-data/)."""
     settings = Settings()
+    demo_token = None
     if demo:
         ledger = _open_ledger(settings)
         try:
             if ledger.last_position() == 0:
                 _load_demo(ledger, weeks=52, suppliers=180, per_week=60, seed=461)
+                demo_token = ledger.open_tokens().create(role="admin", municipality="*").secret
             else:
                 console.print(f"store already holds {ledger.last_position()} events; demo not loaded again")
         finally:
@@ -84,6 +88,19 @@ def serve(
     console.print(
         f"caseledger on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)"
     )
+    if demo_token:
+        console.print(
+            "admin token for the demo (shown once; send it as Authorization: Bearer <token>):",
+            highlight=False,
+        )
+        console.print(f"  {demo_token}", highlight=False, soft_wrap=True)
+        console.print(
+            f"  e.g. curl -H 'Authorization: Bearer {demo_token}' http://{bind_host}:{bind_port}/referrals",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print(AUTH_HINT, highlight=False)
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
 
 
@@ -108,6 +125,7 @@ def demo(
         _load_demo(ledger, weeks=weeks, suppliers=suppliers, per_week=per_week, seed=seed)
     finally:
         ledger.close()
+    console.print(AUTH_HINT, highlight=False)
 
 
 projections_cli = typer.Typer(help="The projection worker and full rebuilds.", no_args_is_help=True)
@@ -264,6 +282,68 @@ def audit_trail(referral_id: Annotated[UUID, typer.Argument(help="The referral's
     stdout.print(f"stream {verdict}: {integrity['checked']} events checked")
     if not integrity["ok"]:
         raise typer.Exit(1)
+
+
+tokens_cli = typer.Typer(help="Bearer tokens for the API (stored only as hashes).", no_args_is_help=True)
+cli.add_typer(tokens_cli, name="tokens")
+
+
+@tokens_cli.command("create")
+def tokens_create(
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")],
+    municipality: Annotated[
+        str, typer.Option(help="The municipality code (three digits) the token covers, or '*' for all.")
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="A unique name, recorded as the actor; default: generated.")
+    ] = None,
+) -> None:
+    """Create a token and print it once (only its SHA-256 hash is stored)."""
+    ledger = _open_ledger(Settings())
+    try:
+        issued = ledger.open_tokens().create(role=role, municipality=municipality, name=name)
+    except DomainError as error:
+        console.print(f"[red]{error.detail}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        ledger.close()
+    token = issued.token
+    console.print(
+        f"token {token.name!r}: role {token.role}, municipality {token.municipality}. "
+        "It is shown only now; send it as Authorization: Bearer <token>",
+        highlight=False,
+    )
+    stdout.print(issued.secret, highlight=False, soft_wrap=True)
+
+
+@tokens_cli.command("list")
+def tokens_list() -> None:
+    """Every token's name, role, municipality, creation and revocation (never the secrets)."""
+    ledger = _open_ledger(Settings())
+    try:
+        tokens = ledger.open_tokens().tokens()
+    finally:
+        ledger.close()
+    table = Table(title="tokens")
+    for column in ("name", "role", "municipality", "created at", "revoked at"):
+        table.add_column(column)
+    for token in tokens:
+        table.add_row(token.name, token.role, token.municipality, token.created_at, token.revoked_at or "")
+    stdout.print(table)
+
+
+@tokens_cli.command("revoke")
+def tokens_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
+    """Revoke a token: from now on it answers 401."""
+    ledger = _open_ledger(Settings())
+    try:
+        token = ledger.open_tokens().revoke(name)
+    except NotFound as error:
+        console.print(f"[red]{error.detail}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        ledger.close()
+    stdout.print(f"revoked {token.name} at {token.revoked_at}", highlight=False)
 
 
 def main() -> None:

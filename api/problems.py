@@ -1,6 +1,7 @@
 """Every error, mapped once, to an RFC 9457 problem+json answer.
 
-400 malformed JSON · 404 unknown id · 409 rule or state · 412 If-Match · 413 body too large ·
+400 malformed JSON · 401 missing, unknown or revoked token (WWW-Authenticate: Bearer) · 403 role or
+municipality not allowed · 404 unknown id (also a referral of another municipality) · 409 rule or state · 412 If-Match · 413 body too large ·
 422 invalid input · 503 storage unavailable (Retry-After). Nothing a client sends causes a 500.
 """
 
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth import Forbidden, Unauthenticated
 from api.dependencies import NotYetProjected
 from api.schemas import ProblemOut
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
@@ -29,6 +31,8 @@ RETRY_AFTER_SECONDS = "5"
 log = logging.getLogger("caseledger.api")
 
 _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
+    (Unauthenticated, 401, "Unauthorized"),
+    (Forbidden, 403, "Forbidden"),
     (VersionMismatch, 412, "Precondition failed"),
     (IdempotencyKeyReused, 422, "Idempotency key reused"),
     (NotFound, 404, "Not found"),
@@ -96,6 +100,10 @@ def install(app: FastAPI) -> None:
     def _invalid(request: Request, error: ValidationError) -> JSONResponse:
         return respond(validation_problem(error.errors()))
 
+    @app.exception_handler(Unauthenticated)
+    def _unauthenticated(request: Request, error: Unauthenticated) -> JSONResponse:
+        return respond(domain_problem(error), {"WWW-Authenticate": 'Bearer realm="caseledger"'})
+
     @app.exception_handler(DomainError)
     def _refused(request: Request, error: DomainError) -> JSONResponse:
         return respond(domain_problem(error))
@@ -139,6 +147,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI descriptions of the problem answers a route can give."""
     meaning = {
         400: "Malformed JSON",
+        401: "Missing, unknown or revoked bearer token (WWW-Authenticate: Bearer)",
+        403: "The token's role or municipality does not allow this",
         404: "Unknown id",
         409: "A business rule or the current state forbids it",
         412: "If-Match does not match the current version",

@@ -20,6 +20,7 @@ from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
 from application.keys import Claim
 from application.storage import PostgresKeyedRecorder, SQLiteKeyedRecorder
+from application.tokens import TokenStore, open_token_store
 from application.transcodings import DateAsISO
 from domain.errors import NotFound, RuleViolation
 from domain.referral import Referral
@@ -145,6 +146,23 @@ class CaseLedger(Application[UUID]):
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
         return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+
+    def referral_municipality(self, referral_id: UUID) -> str | None:
+        """The municipality a referral was filed for (fixed at referral), or None when there is no
+        such referral or its first event cannot be read (so access checks fail closed)."""
+        try:
+            first = list(self.events.get(referral_id, lte=1))
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if first and isinstance(first[0], Referral.Referred):
+            return str(first[0].municipality)
+        return None
+
+    def open_tokens(self) -> TokenStore:
+        """The bearer tokens, kept in the same database as the events."""
+        return open_token_store(self.keyed_recorder.datastore)
 
     # -- audit -------------------------------------------------------------------------------------
 

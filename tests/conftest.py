@@ -14,6 +14,7 @@ from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.storage import storage_env
 from tests.storage import database_url
+from tests.tokens import authorize
 
 STORAGES = [
     pytest.param("sqlite", id="sqlite"),
@@ -39,6 +40,6 @@ def ledger(db_url: str) -> Iterator[CaseLedger]:
 
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
-    """The HTTP API on a fresh database of each kind, served in-process."""
+    """The HTTP API on a fresh database of each kind, served in-process, with an admin ``*`` token."""
     with TestClient(create_app(Settings(database_url=db_url))) as test_client:
-        yield test_client
+        yield authorize(test_client)

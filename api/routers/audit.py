@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
+from api.auth import Principal, municipality_scope, referral_access, require
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
-from api.fields import Day, Municipality
+from api.fields import Day
 from api.problems import responses
 from api.schemas import EventType, TrailOut, VerificationOut
 from projections.decision_log import DecisionQuery
@@ -20,19 +21,22 @@ CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
         "content": {"text/csv": {}},
         "description": "JSON, or CSV (one row per entry) for `Accept: text/csv`",
     },
-    **responses(404, 422, 503),
+    **responses(401, 403, 404, 422, 503),
 }
+Audits = Annotated[Principal, Depends(require("audit:read"))]
+AuditsReferral = Annotated[Principal, Depends(referral_access("audit:read"))]
+AuditScope = Annotated[str | None, Depends(municipality_scope("audit:read"))]
 
 
-@router.get("/verify", response_model=VerificationOut, responses=responses(503))
-def verify(ledger: Ledger) -> dict[str, Any]:
+@router.get("/verify", response_model=VerificationOut, responses=responses(401, 403, 503))
+def verify(_principal: Audits, ledger: Ledger) -> dict[str, Any]:
     """Recompute the per-referral and the global hash chains over every stored event; name each stream
     and version that was altered, deleted, moved or is not covered, and give the chain head to keep."""
     return ledger.verify_integrity()
 
 
 @router.get("/referrals/{referral_id}", response_model=TrailOut, responses=CSV_AND_PROBLEMS)
-def referral_trail(referral_id: UUID, request: Request, ledger: Ledger) -> Any:
+def referral_trail(referral_id: UUID, _principal: AuditsReferral, request: Request, ledger: Ledger) -> Any:
     """Every decision on the referral: who, when (recorded and effective), why, what changed; and
     whether its stored events are intact."""
     trail = ledger.referral_trail(referral_id)
@@ -43,13 +47,13 @@ def referral_trail(referral_id: UUID, request: Request, ledger: Ledger) -> Any:
 
 @router.get("/decisions", responses=CSV_AND_PROBLEMS)
 def decisions(
+    municipality: AuditScope,
     request: Request,
     reports: Reports,
     _fresh: Fresh,
     actor: Annotated[str | None, Query(description="The deciding actor's id.")] = None,
     type: Annotated[EventType | None, Query(description="Event type, e.g. referral.matched.")] = None,
     supplier_id: UUID | None = None,
-    municipality: Annotated[Municipality | None, Query()] = None,
     from_date: Annotated[
         Day | None, Query(alias="from", description="First business date, inclusive.")
     ] = None,

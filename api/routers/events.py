@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
+from api.auth import Principal, authorize_command, require
 from api.commands import COMMANDS
 from api.dependencies import Ledger
 from api.problems import domain_problem, problem, responses, validation_problem
@@ -45,7 +46,7 @@ def _item_fingerprint(item: BatchItemIn, data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _apply(ledger: Ledger, raw: Any, source_system: str | None) -> dict[str, Any]:
+def _apply(ledger: Ledger, principal: Principal, raw: Any, source_system: str | None) -> dict[str, Any]:
     if not isinstance(raw, dict):
         detail = "each item must be an object {event_id, type, referral_id | supplier_id, data}"
         return _rejected(None, problem(422, "invalid-input", "Invalid input", detail))
@@ -56,6 +57,10 @@ def _apply(ledger: Ledger, raw: Any, source_system: str | None) -> dict[str, Any
     except ValidationError as error:
         return _rejected(raw.get("event_id"), validation_problem(error.errors()))
     target: UUID | None = getattr(item, command.target)
+    try:
+        body = authorize_command(principal, ledger, item.type, target, body)
+    except DomainError as error:
+        return _rejected(item.event_id, domain_problem(error))
     context = WriteContext(
         fingerprint=_item_fingerprint(item, body.model_dump(mode="json")),
         expected_version=item.expected_version,
@@ -73,14 +78,22 @@ def _apply(ledger: Ledger, raw: Any, source_system: str | None) -> dict[str, Any
     }
 
 
-@router.post("/events", response_model=BatchOut, responses=responses(400, 413, 422, 503))
-def ingest(batch: BatchIn, ledger: Ledger, request: Request) -> dict[str, Any]:
+@router.post("/events", response_model=BatchOut, responses=responses(400, 401, 403, 413, 422, 503))
+def ingest(
+    batch: BatchIn,
+    ledger: Ledger,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("batch:write"))],
+) -> dict[str, Any]:
     """Apply a batch of lifecycle events; an ``event_id`` seen before is a ``duplicate``.
 
-    Each item is checked and committed on its own, so one rejected item does not stop the rest.
+    Each item is checked and committed on its own, so one rejected item does not stop the rest. Each
+    item is also authorised on its own, as the single request would be: an item the token's role may
+    not write or naming another municipality is ``rejected`` with a 403 problem, one on another
+    municipality's referral with a 404 problem.
     """
     limit: int = request.app.state.settings.max_batch_items
     if len(batch.events) > limit:
         msg = f"a batch carries at most {limit} events, this one {len(batch.events)}; split it"
         raise InvalidInput("batch-too-large", msg, field="events")
-    return {"results": [_apply(ledger, raw, batch.source_system) for raw in batch.events]}
+    return {"results": [_apply(ledger, principal, raw, batch.source_system) for raw in batch.events]}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from api.auth import FeedFilter, feed_filter
 from api.dependencies import Ledger
 from api.problems import responses
 from application.views import event_view
@@ -13,15 +14,19 @@ from application.views import event_view
 router = APIRouter(tags=["feed"])
 
 
-@router.get("/feed", responses=responses(422, 503))
+@router.get("/feed", responses=responses(401, 403, 422, 503))
 def feed(
+    visible: Annotated[FeedFilter, Depends(feed_filter)],
     ledger: Ledger,
     after: Annotated[int, Query(ge=0, description="Global position to read after.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
-    """``[{position, stream_id, stream_type, version, type, recorded_at, actor, data}]`` in global order."""
-    items = []
-    for position, event in ledger.read_events(after, limit):
+    """``[{position, stream_id, stream_type, version, type, recorded_at, actor, data}]`` in global order.
+
+    A token scoped to one municipality sees every supplier event and its own municipality's
+    referral events; positions then skip the others (read on after the last position you got)."""
+    items: list[dict[str, Any]] = []
+    for position, event in visible.read(after, limit):
         view = event_view(event)
         items.append(
             {

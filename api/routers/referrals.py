@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api import commands
+from api.auth import Principal, check_municipality, municipality_scope, referral_access, require
 from api.dependencies import Fresh, Ledger, Reports, Writing, etag, written
-from api.fields import Instant, Municipality
+from api.fields import Instant
 from api.problems import responses
 from api.schemas import (
     AdjustmentIn,
@@ -26,18 +27,40 @@ from api.schemas import (
 from application.views import event_view, referral_view
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
-WRITE_ERRORS = responses(400, 404, 409, 412, 413, 422, 503)
+WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503)
+READ_ERRORS = responses(401, 403, 404, 422, 503)
+
+Refers = Annotated[Principal, Depends(require("referral:refer"))]
+Matches = Annotated[Principal, Depends(referral_access("referral:match"))]
+AgreesPrice = Annotated[Principal, Depends(referral_access("referral:agree_price"))]
+Extends = Annotated[Principal, Depends(referral_access("referral:extend"))]
+Adjusts = Annotated[Principal, Depends(referral_access("referral:adjust"))]
+Closes = Annotated[Principal, Depends(referral_access("referral:close"))]
+ReadsReferral = Annotated[Principal, Depends(referral_access("referral:read"))]
+ListScope = Annotated[str | None, Depends(municipality_scope("referral:read"))]
 
 
 @router.post("", status_code=201, response_model=WriteResultOut, responses=WRITE_ERRORS)
-def refer(body: ReferralIn, ledger: Ledger, writing: Writing, response: Response) -> dict[str, Any]:
-    """File a referral for a measure."""
+def refer(
+    body: ReferralIn,
+    ledger: Ledger,
+    writing: Writing,
+    response: Response,
+    principal: Refers,
+) -> dict[str, Any]:
+    """File a referral for a measure (the token must cover its municipality)."""
+    check_municipality(principal, body.municipality)
     return written(commands.refer(ledger, None, body, writing.context(body)), response)
 
 
 @router.post("/{referral_id}/match", response_model=WriteResultOut, responses=WRITE_ERRORS)
 def match(
-    referral_id: UUID, body: MatchIn, ledger: Ledger, writing: Writing, response: Response
+    referral_id: UUID,
+    body: MatchIn,
+    ledger: Ledger,
+    writing: Writing,
+    response: Response,
+    _principal: Matches,
 ) -> dict[str, Any]:
     """Choose the supplier, with criteria and the candidates considered (re-matching until priced)."""
     return written(commands.match_supplier(ledger, referral_id, body, writing.context(body)), response)
@@ -45,7 +68,12 @@ def match(
 
 @router.post("/{referral_id}/price-agreement", response_model=WriteResultOut, responses=WRITE_ERRORS)
 def agree_price(
-    referral_id: UUID, body: PriceAgreementIn, ledger: Ledger, writing: Writing, response: Response
+    referral_id: UUID,
+    body: PriceAgreementIn,
+    ledger: Ledger,
+    writing: Writing,
+    response: Response,
+    _principal: AgreesPrice,
 ) -> dict[str, Any]:
     """Agree hourly, daily or package terms; a rate above the list rate needs a rationale."""
     return written(commands.agree_price(ledger, referral_id, body, writing.context(body)), response)
@@ -53,7 +81,12 @@ def agree_price(
 
 @router.post("/{referral_id}/extension", response_model=WriteResultOut, responses=WRITE_ERRORS)
 def extend(
-    referral_id: UUID, body: ExtensionIn, ledger: Ledger, writing: Writing, response: Response
+    referral_id: UUID,
+    body: ExtensionIn,
+    ledger: Ledger,
+    writing: Writing,
+    response: Response,
+    _principal: Extends,
 ) -> dict[str, Any]:
     """Extend an active referral to a later end."""
     return written(commands.extend_referral(ledger, referral_id, body, writing.context(body)), response)
@@ -61,7 +94,12 @@ def extend(
 
 @router.post("/{referral_id}/adjustment", response_model=WriteResultOut, responses=WRITE_ERRORS)
 def adjust(
-    referral_id: UUID, body: AdjustmentIn, ledger: Ledger, writing: Writing, response: Response
+    referral_id: UUID,
+    body: AdjustmentIn,
+    ledger: Ledger,
+    writing: Writing,
+    response: Response,
+    _principal: Adjusts,
 ) -> dict[str, Any]:
     """Change hours and/or rate of an active referral from a date on."""
     return written(commands.adjust_referral(ledger, referral_id, body, writing.context(body)), response)
@@ -69,21 +107,26 @@ def adjust(
 
 @router.post("/{referral_id}/closure", response_model=WriteResultOut, responses=WRITE_ERRORS)
 def close(
-    referral_id: UUID, body: ClosureIn, ledger: Ledger, writing: Writing, response: Response
+    referral_id: UUID,
+    body: ClosureIn,
+    ledger: Ledger,
+    writing: Writing,
+    response: Response,
+    _principal: Closes,
 ) -> dict[str, Any]:
     """Close a referral that is not closed yet."""
     return written(commands.close_referral(ledger, referral_id, body, writing.context(body)), response)
 
 
-@router.get("", response_model=ReferralPageOut, responses=responses(422, 503))
+@router.get("", response_model=ReferralPageOut, responses=responses(401, 403, 422, 503))
 def list_referrals(
+    municipality: ListScope,
     reports: Reports,
     _fresh: Fresh,
     status: Annotated[Literal["referred", "matched", "active", "closed"] | None, Query()] = None,
     supplier_id: UUID | None = None,
     intervention: str | None = None,
     legal_basis: str | None = None,
-    municipality: Annotated[Municipality | None, Query()] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
@@ -98,10 +141,11 @@ def list_referrals(
     return reports.referrals(filters, page, page_size)
 
 
-@router.get("/{referral_id}", response_model=ReferralOut, responses=responses(404, 422, 503))
+@router.get("/{referral_id}", response_model=ReferralOut, responses=READ_ERRORS)
 def get_referral(
     referral_id: UUID,
     ledger: Ledger,
+    _principal: ReadsReferral,
     response: Response,
     version: Annotated[int | None, Query(ge=1, description="The referral as it was at this version.")] = None,
     as_of: Annotated[
@@ -114,7 +158,7 @@ def get_referral(
     return referral_view(referral, ledger.today())
 
 
-@router.get("/{referral_id}/events", response_model=list[EventOut], responses=responses(404, 422, 503))
-def referral_events(referral_id: UUID, ledger: Ledger) -> list[dict[str, Any]]:
+@router.get("/{referral_id}/events", response_model=list[EventOut], responses=READ_ERRORS)
+def referral_events(referral_id: UUID, ledger: Ledger, _principal: ReadsReferral) -> list[dict[str, Any]]:
     """The referral's events, oldest first."""
     return [event_view(e) for e in ledger.referral_events(referral_id)]

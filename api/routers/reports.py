@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
+from api.auth import municipality_scope
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
-from api.fields import Municipality
 from api.problems import responses
 from domain.errors import NotFound
 from projections.price_benchmarks import BenchmarkQuery
@@ -19,17 +19,19 @@ from projections.supplier_overview import OverviewQuery
 router = APIRouter(prefix="/reports", tags=["reports"])
 CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}}, "description": "JSON, or CSV for `Accept: text/csv`"},
-    **responses(404, 422, 503),
+    **responses(401, 403, 404, 422, 503),
 }
+ReportScope = Annotated[str | None, Depends(municipality_scope("report:read"))]
+"""The report right; the municipality to report on (a scoped token: always its own)."""
 
 
 @router.get("/suppliers", responses=CSV_AND_PROBLEMS)
 def supplier_overview(
+    municipality: ReportScope,
     request: Request,
     ledger: Ledger,
     reports: Reports,
     _fresh: Fresh,
-    municipality: Annotated[Municipality | None, Query()] = None,
 ) -> Any:
     """Per supplier: CVR, contact, prices in force (with negotiation dates), caseload and committed spend."""
     rows = reports.supplier_overview(OverviewQuery(municipality=municipality), ledger.today())
@@ -39,11 +41,11 @@ def supplier_overview(
 @router.get("/suppliers/{supplier_id}", responses=CSV_AND_PROBLEMS)
 def supplier_report(
     supplier_id: UUID,
+    municipality: ReportScope,
     request: Request,
     ledger: Ledger,
     reports: Reports,
     _fresh: Fresh,
-    municipality: Annotated[Municipality | None, Query()] = None,
 ) -> Any:
     """One supplier's overview row, plus its referrals by status."""
     rows = reports.supplier_overview(
@@ -64,13 +66,13 @@ def supplier_report(
 
 @router.get("/spending", responses=CSV_AND_PROBLEMS)
 def spending(
+    municipality: ReportScope,
     request: Request,
     reports: Reports,
     _fresh: Fresh,
     from_month: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     to_month: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     by: Annotated[str | None, Query(pattern=r"^(supplier|intervention|legal_basis|municipality)$")] = None,
-    municipality: Annotated[Municipality | None, Query()] = None,
     supplier_id: UUID | None = None,
     intervention: str | None = None,
     legal_basis: str | None = None,
@@ -92,13 +94,13 @@ def spending(
 
 @router.get("/price-benchmarks", responses=CSV_AND_PROBLEMS)
 def price_benchmarks(
+    municipality: ReportScope,
     request: Request,
     ledger: Ledger,
     reports: Reports,
     _fresh: Fresh,
     intervention: str | None = None,
     unit: Annotated[str | None, Query(pattern=r"^(hour|day|package)$")] = None,
-    municipality: Annotated[Municipality | None, Query()] = None,
 ) -> Any:
     """Per intervention and unit: count, min, p25, median, p75, max of agreed rates and of list rates in force."""
     rows = reports.price_benchmarks(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api import commands
+from api.auth import Principal, attributed, check_municipality, require
 from api.dependencies import Ledger, Writing, etag, written
 from api.fields import Instant
 from api.problems import responses
@@ -15,22 +16,34 @@ from api.schemas import EventOut, PriceListIn, SupplierDetailsIn, SupplierIn, Su
 from application.views import event_view, supplier_view
 
 router = APIRouter(prefix="/suppliers", tags=["suppliers"])
-WRITE_ERRORS = responses(400, 404, 409, 412, 413, 422, 503)
+WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503)
+READ_ERRORS = responses(401, 403, 404, 422, 503)
+WritesSupplier = Annotated[Principal, Depends(require("supplier:write"))]
+NegotiatesPrices = Annotated[Principal, Depends(require("price_list:write"))]
+ReadsSupplier = Annotated[Principal, Depends(require("supplier:read"))]
 
 
 @router.post("", status_code=201, response_model=WriteResultOut, responses=WRITE_ERRORS)
 def register_supplier(
-    body: SupplierIn, ledger: Ledger, writing: Writing, response: Response
+    body: SupplierIn, ledger: Ledger, writing: Writing, response: Response, principal: WritesSupplier
 ) -> dict[str, Any]:
-    """Register a supplier (one per CVR number; 409 if the CVR is registered)."""
+    """Register a supplier (one per CVR number; 409 if the CVR is registered). Without an ``actor``
+    the token's name is recorded as the actor."""
+    body = attributed(body, principal)
     return written(commands.register_supplier(ledger, None, body, writing.context(body)), response)
 
 
 @router.post("/{supplier_id}/details", response_model=WriteResultOut, responses=WRITE_ERRORS)
 def update_details(
-    supplier_id: UUID, body: SupplierDetailsIn, ledger: Ledger, writing: Writing, response: Response
+    supplier_id: UUID,
+    body: SupplierDetailsIn,
+    ledger: Ledger,
+    writing: Writing,
+    response: Response,
+    principal: WritesSupplier,
 ) -> dict[str, Any]:
     """Change any registered field but the CVR number."""
+    body = attributed(body, principal)
     return written(
         commands.update_supplier_details(ledger, supplier_id, body, writing.context(body)), response
     )
@@ -38,16 +51,25 @@ def update_details(
 
 @router.post("/{supplier_id}/price-lists", response_model=WriteResultOut, responses=WRITE_ERRORS)
 def negotiate_price_list(
-    supplier_id: UUID, body: PriceListIn, ledger: Ledger, writing: Writing, response: Response
+    supplier_id: UUID,
+    body: PriceListIn,
+    ledger: Ledger,
+    writing: Writing,
+    response: Response,
+    principal: NegotiatesPrices,
 ) -> dict[str, Any]:
-    """Record a price list negotiated with one municipality (rates and packages)."""
+    """Record a price list negotiated with one municipality (rates and packages); the token must
+    cover that municipality."""
+    check_municipality(principal, body.municipality)
+    body = attributed(body, principal)
     return written(commands.negotiate_price_list(ledger, supplier_id, body, writing.context(body)), response)
 
 
-@router.get("/{supplier_id}", response_model=SupplierOut, responses=responses(404, 422, 503))
+@router.get("/{supplier_id}", response_model=SupplierOut, responses=READ_ERRORS)
 def get_supplier(
     supplier_id: UUID,
     ledger: Ledger,
+    _principal: ReadsSupplier,
     response: Response,
     version: Annotated[int | None, Query(ge=1, description="The supplier as it was at this version.")] = None,
     as_of: Annotated[Instant | None, Query(description="The supplier as it was at this instant.")] = None,
@@ -58,7 +80,7 @@ def get_supplier(
     return supplier_view(supplier, ledger.today())
 
 
-@router.get("/{supplier_id}/events", response_model=list[EventOut], responses=responses(404, 422, 503))
-def supplier_events(supplier_id: UUID, ledger: Ledger) -> list[dict[str, Any]]:
+@router.get("/{supplier_id}/events", response_model=list[EventOut], responses=READ_ERRORS)
+def supplier_events(supplier_id: UUID, ledger: Ledger, _principal: ReadsSupplier) -> list[dict[str, Any]]:
     """The supplier's events, oldest first."""
     return [event_view(e) for e in ledger.supplier_events(supplier_id)]

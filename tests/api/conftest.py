@@ -3,6 +3,7 @@
 ``client`` (from tests/conftest.py) gives a fresh database per test. Tests that only need their own
 fresh referrals and suppliers share one app per module and storage (``shared_client``), which keeps
 the many rule and hostile-input cases fast; they compare the global position before and after.
+Every client starts with an admin token for all municipalities (``tests.tokens.authorize``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from tests.storage import database_url
+from tests.tokens import authorize
 
 STORAGES = [
     pytest.param("sqlite", id="sqlite"),
@@ -31,7 +33,7 @@ def shared_client(
         database_url(request.param, tmp_path_factory.mktemp("api")) as url,
         TestClient(create_app(Settings(database_url=url))) as test_client,
     ):
-        yield test_client
+        yield authorize(test_client)
 
 
 @pytest.fixture(scope="module")
@@ -39,4 +41,4 @@ def sqlite_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClie
     """One app on an SQLite file for the whole module (property tests run only here, to stay fast)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('api-sqlite') / 'caseledger.sqlite'}"
     with TestClient(create_app(Settings(database_url=url))) as test_client:
-        yield test_client
+        yield authorize(test_client)

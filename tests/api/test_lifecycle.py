@@ -300,7 +300,7 @@ def test_supplier_shows_prices_in_force_with_negotiation_dates_and_its_events(cl
     ]
     assert events[3]["data"]["municipality"] == "101"
     assert events[4]["data"]["changes"] == {"name": "Familiehuset Odense ApS"}
-    assert events[4]["actor"] == {"id": "unattributed"}
+    assert events[4]["actor"] == {"id": "test-admin"}
 
 
 def test_the_agreement_records_the_list_rate_valid_on_its_start(client: TestClient) -> None:

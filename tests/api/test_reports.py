@@ -14,6 +14,7 @@ from api.app import create_app
 from api.settings import Settings
 from tests.api import bodies
 from tests.api.bodies import assert_problem, created
+from tests.tokens import authorize
 
 DOMAIN_EXAMPLE = {"2026-01": "6192.86", "2026-02": "10200.00", "2026-03": "11292.86"}
 
@@ -196,7 +197,7 @@ def client_without_projections(tmp_path: Path) -> Iterator[TestClient]:
         database_url=f"sqlite:///{tmp_path / 'c.sqlite'}", run_projections=False, min_position_wait=0.2
     )
     with TestClient(create_app(settings)) as test_client:
-        yield test_client
+        yield authorize(test_client)
 
 
 def test_a_position_the_projections_have_not_reached_answers_503_with_retry_after(

@@ -1,0 +1,197 @@
+"""Access control, enforced in one place: a dependency per route that names the right it needs.
+
+``Authorization: Bearer <token>``; the token's role grants rights (``application.tokens.RIGHTS``)
+and its municipality (or ``*``) bounds what it sees and writes. Missing, unknown or revoked token:
+401. A right the role lacks, or a body or query naming another municipality: 403. A referral of
+another municipality answers as if it did not exist: 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.dependencies import Ledger
+from api.fields import Municipality
+from api.schemas import ActorIn, Body
+from application.caseledger import CaseLedger
+from application.tokens import Token, TokenStore
+from domain.errors import DomainError, NotFound
+from domain.referral import Referral
+
+Principal = Token
+"""Who is asking: the token's name, role and municipality."""
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A token from `caseledger tokens create --role R --municipality M`.",
+)
+
+
+class Unauthenticated(DomainError):
+    """No token, or one that is unknown or revoked (HTTP 401 with ``WWW-Authenticate: Bearer``)."""
+
+
+class Forbidden(DomainError):
+    """The token's role lacks the right, or the request names another municipality (HTTP 403)."""
+
+
+def get_tokens(request: Request) -> TokenStore:
+    tokens: TokenStore = request.app.state.tokens
+    return tokens
+
+
+def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The token presented in ``Authorization: Bearer …``; 401 without a live one."""
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated("missing-token", "send the header Authorization: Bearer <token>")
+    token = get_tokens(request).authenticate(credentials.credentials)
+    if token is None:
+        raise Unauthenticated("invalid-token", "the bearer token is unknown or revoked")
+    request.state.principal = token
+    return token
+
+
+def require(right: str) -> Callable[..., Principal]:
+    """A dependency that answers 401 without a live token and 403 when its role lacks ``right``."""
+
+    def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        check_right(principal, right)
+        return principal
+
+    dependency.__name__ = f"require_{right.replace(':', '_')}"
+    return dependency
+
+
+def check_right(principal: Principal, right: str) -> None:
+    if not principal.can(right):
+        msg = f"a {principal.role} token may not do this ({right})"
+        raise Forbidden("role-not-allowed", msg)
+
+
+def check_municipality(principal: Principal, municipality: str, field: str | None = "municipality") -> None:
+    """403 when a body or query names a municipality the token does not cover."""
+    if not principal.sees(municipality):
+        msg = f"this token covers municipality {principal.municipality}, not {municipality}"
+        raise Forbidden("municipality-not-allowed", msg, field=field)
+
+
+def check_referral(principal: Principal, ledger: CaseLedger, referral_id: UUID) -> None:
+    """404 for a referral of another municipality, as for one that does not exist."""
+    if principal.all_municipalities:
+        return
+    if ledger.referral_municipality(referral_id) != principal.municipality:
+        msg = f"no referral with id {referral_id}"
+        raise NotFound("referral-not-found", msg)
+
+
+def referral_access(right: str) -> Callable[..., Principal]:
+    """``require(right)`` plus: the referral in the path belongs to the token's municipality (else 404)."""
+    required = require(right)
+
+    # The default-value form: string annotations (PEP 563) cannot see the closure's variables.
+    authorised = Depends(required)
+
+    def dependency(referral_id: UUID, ledger: Ledger, principal: Principal = authorised) -> Principal:
+        check_referral(principal, ledger, referral_id)
+        return principal
+
+    dependency.__name__ = f"referral_{right.replace(':', '_')}"
+    return dependency
+
+
+def municipality_scope(right: str) -> Callable[..., str | None]:
+    """``require(right)`` plus the ``municipality`` query parameter, bounded by the token: a scoped
+    token always queries its own municipality (403 if it names another); ``*`` queries what it asks."""
+    authorised = Depends(require(right))
+
+    def dependency(
+        principal: Principal = authorised,
+        municipality: Annotated[
+            Municipality | None, Query(description="Only this municipality (a scoped token: its own).")
+        ] = None,
+    ) -> str | None:
+        if municipality is not None:
+            check_municipality(principal, municipality, field=None)
+            return municipality
+        return None if principal.all_municipalities else principal.municipality
+
+    dependency.__name__ = f"scope_{right.replace(':', '_')}"
+    return dependency
+
+
+def attributed(body: Any, principal: Principal) -> Any:
+    """A supplier write without an ``actor`` is recorded as made by the token (by its name)."""
+    if isinstance(body, Body) and "actor" in type(body).model_fields and getattr(body, "actor", 1) is None:
+        return body.model_copy(update={"actor": ActorIn(id=principal.name)})
+    return body
+
+
+# -- per-command rights, shared by the routes' declarations and batch items ---------------------------
+
+COMMAND_RIGHTS: dict[str, str] = {
+    "supplier.registered": "supplier:write",
+    "supplier.details_updated": "supplier:write",
+    "supplier.price_list_negotiated": "price_list:write",
+    "referral.referred": "referral:refer",
+    "referral.matched": "referral:match",
+    "referral.price_agreed": "referral:agree_price",
+    "referral.extended": "referral:extend",
+    "referral.adjusted": "referral:adjust",
+    "referral.closed": "referral:close",
+}
+
+
+def authorize_command(
+    principal: Principal, ledger: CaseLedger, event_type: str, target: UUID | None, body: Any
+) -> Any:
+    """Check one write as a route would (for batch items); returns the body to run."""
+    check_right(principal, COMMAND_RIGHTS[event_type])
+    municipality = getattr(body, "municipality", None)
+    if isinstance(municipality, str):
+        check_municipality(principal, municipality, field="data.municipality")
+    if event_type.startswith("referral.") and event_type != "referral.referred" and target is not None:
+        check_referral(principal, ledger, target)
+    return attributed(body, principal) if event_type.startswith("supplier.") else body
+
+
+class FeedFilter:
+    """Which stored events a token may see in the feed: its municipality's referrals, every supplier."""
+
+    def __init__(self, principal: Principal, ledger: CaseLedger) -> None:
+        self.principal = principal
+        self.ledger = ledger
+        self._municipality: dict[UUID, str | None] = {}
+
+    def visible(self, event: Any) -> bool:
+        if self.principal.all_municipalities or not isinstance(event, Referral.Event):
+            return True
+        stream: UUID = event.originator_id
+        if stream not in self._municipality:
+            if isinstance(event, Referral.Referred):
+                self._municipality[stream] = str(event.municipality)
+            else:
+                self._municipality[stream] = self.ledger.referral_municipality(stream)
+        return self._municipality[stream] == self.principal.municipality
+
+    def read(self, after: int, limit: int) -> list[tuple[int, Any]]:
+        """Up to ``limit`` visible events after ``after``, reading on past invisible ones."""
+        found: list[tuple[int, Any]] = []
+        while len(found) < limit:
+            batch = self.ledger.read_events(after, limit)
+            found.extend(item for item in batch if self.visible(item[1]))
+            if len(batch) < limit:
+                break
+            after = batch[-1][0]
+        return found[:limit]
+
+
+def feed_filter(ledger: Ledger, principal: Annotated[Principal, Depends(require("feed:read"))]) -> FeedFilter:
+    return FeedFilter(principal, ledger)

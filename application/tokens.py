@@ -1,0 +1,267 @@
+"""Bearer tokens: a role and a municipality (or ``*``) each, stored only as SHA-256 hashes.
+
+The secret is shown once, when it is created (``secrets.token_urlsafe``); the table
+``caseledger_tokens`` in the event store's own database keeps its hash, a unique name, the role, the
+municipality and when it was created and revoked. A presented token is found by its hash (an index
+lookup) and the stored hash compared once more in constant time.
+
+Roles and their rights (API.md "Auth"):
+
+- ``case_system``: every referral write, batch ingestion, referral reads, the feed
+- ``caseworker``: refer, extend, adjust, close; referral reads
+- ``matcher``: match, agree price, suppliers and price lists (own municipality); referral reads
+- ``auditor``: every read (referrals, reports, audit, feed), no writes
+- ``reporter``: reports only (aggregates, never ``citizen_ref`` or ``case_ref``)
+- ``admin``: everything
+
+Every role may read suppliers (they are shared).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+from psycopg.sql import SQL, Identifier
+
+from domain.errors import InvalidInput, NotFound, RuleViolation
+
+TOKENS_TABLE = "caseledger_tokens"
+ALL_MUNICIPALITIES = "*"
+_MUNICIPALITY = re.compile(r"^(\d{3}|\*)$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+
+REFERRAL_WRITES = (
+    "referral:refer",
+    "referral:match",
+    "referral:agree_price",
+    "referral:extend",
+    "referral:adjust",
+    "referral:close",
+)
+READS = ("referral:read", "supplier:read", "report:read", "audit:read", "feed:read")
+RIGHTS: dict[str, frozenset[str]] = {
+    "case_system": frozenset(
+        {*REFERRAL_WRITES, "batch:write", "referral:read", "supplier:read", "feed:read"}
+    ),
+    "caseworker": frozenset(
+        {
+            "referral:refer",
+            "referral:extend",
+            "referral:adjust",
+            "referral:close",
+            "referral:read",
+            "supplier:read",
+        }
+    ),
+    "matcher": frozenset(
+        {
+            "referral:match",
+            "referral:agree_price",
+            "supplier:write",
+            "price_list:write",
+            "referral:read",
+            "supplier:read",
+        }
+    ),
+    "auditor": frozenset(READS),
+    "reporter": frozenset({"report:read", "supplier:read"}),
+    "admin": frozenset({*REFERRAL_WRITES, *READS, "batch:write", "supplier:write", "price_list:write"}),
+}
+ROLES = tuple(RIGHTS)
+
+
+@dataclass(frozen=True)
+class Token:
+    """What a token grants, without its secret."""
+
+    name: str
+    role: str
+    municipality: str
+    created_at: str
+    revoked_at: str | None = None
+
+    def can(self, right: str) -> bool:
+        return right in RIGHTS.get(self.role, frozenset())
+
+    @property
+    def all_municipalities(self) -> bool:
+        return self.municipality == ALL_MUNICIPALITIES
+
+    def sees(self, municipality: str | None) -> bool:
+        """Whether this token may see or write data of ``municipality``."""
+        return self.all_municipalities or municipality == self.municipality
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new token: the secret (shown once) and what it grants."""
+
+    secret: str
+    token: Token
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class _Cursor(Protocol):
+    def execute(self, *args: Any, **kwargs: Any) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> Any: ...
+
+
+class TokenStore:
+    """Create, list, revoke and look up tokens. Subclasses say how SQL reaches the database."""
+
+    def _transaction(self) -> AbstractContextManager[_Cursor]:
+        raise NotImplementedError
+
+    def _sql(self, statement: str) -> Any:
+        raise NotImplementedError
+
+    def create(self, *, role: str, municipality: str, name: str | None = None) -> IssuedToken:
+        """A new token for ``role`` in ``municipality`` (three digits or ``*``)."""
+        if role not in RIGHTS:
+            msg = f"role must be one of {', '.join(ROLES)}, not {role!r}"
+            raise InvalidInput("unknown-role", msg, field="role")
+        if not _MUNICIPALITY.match(municipality):
+            msg = f"municipality must be three digits or '*', not {municipality!r}"
+            raise InvalidInput("invalid-municipality", msg, field="municipality")
+        secret = secrets.token_urlsafe(32)
+        name = name or f"{role}-{municipality.replace('*', 'all')}-{secrets.token_hex(3)}"
+        if not _NAME.match(name):
+            msg = "name must be 1 to 100 letters, digits, '.', '_', '@' or '-'"
+            raise InvalidInput("invalid-token-name", msg, field="name")
+        token = Token(name=name, role=role, municipality=municipality, created_at=_now())
+        with self._transaction() as cursor:
+            cursor.execute(self._sql("SELECT name FROM {table} WHERE name = ?"), (name,))
+            if cursor.fetchone() is not None:
+                msg = f"a token named {name!r} exists already"
+                raise RuleViolation("token-name-taken", msg, field="name")
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO {table} (token_hash, name, role, municipality, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)"
+                ),
+                (token_hash(secret), name, role, municipality, token.created_at),
+            )
+        return IssuedToken(secret=secret, token=token)
+
+    def tokens(self) -> list[Token]:
+        """Every token, oldest first (no secrets, no hashes)."""
+        with self._transaction() as cursor:
+            cursor.execute(
+                self._sql(
+                    "SELECT name, role, municipality, created_at, revoked_at FROM {table} "
+                    "ORDER BY created_at, name"
+                )
+            )
+            return [_token(row) for row in cursor.fetchall()]
+
+    def revoke(self, name: str) -> Token:
+        """Revoke the token named ``name`` (from now on it answers 401); revoking twice is fine."""
+        with self._transaction() as cursor:
+            cursor.execute(
+                self._sql("UPDATE {table} SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL"),
+                (_now(), name),
+            )
+            cursor.execute(
+                self._sql(
+                    "SELECT name, role, municipality, created_at, revoked_at FROM {table} WHERE name = ?"
+                ),
+                (name,),
+            )
+            row = cursor.fetchone()
+        if row is None:
+            msg = f"no token named {name!r}"
+            raise NotFound("token-not-found", msg)
+        return _token(row)
+
+    def authenticate(self, secret: str) -> Token | None:
+        """The live (not revoked) token with this secret, or None."""
+        wanted = token_hash(secret)
+        with self._transaction() as cursor:
+            cursor.execute(
+                self._sql(
+                    "SELECT token_hash, name, role, municipality, created_at, revoked_at FROM {table} "
+                    "WHERE token_hash = ?"
+                ),
+                (wanted,),
+            )
+            row = cursor.fetchone()
+        if row is None or not hmac.compare_digest(str(row["token_hash"]), wanted):
+            return None
+        token = _token(row)
+        return None if token.revoked_at is not None else token
+
+
+def _token(row: Any) -> Token:
+    revoked = row["revoked_at"]
+    return Token(
+        name=row["name"],
+        role=row["role"],
+        municipality=row["municipality"],
+        created_at=str(row["created_at"]),
+        revoked_at=None if revoked is None else str(revoked),
+    )
+
+
+class SQLiteTokenStore(TokenStore):
+    """Tokens in the SQLite file of the event store (through its datastore's connections)."""
+
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        self.datastore = datastore
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (token_hash TEXT PRIMARY KEY, "
+                "name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, municipality TEXT NOT NULL, "
+                "created_at TEXT NOT NULL, revoked_at TEXT) WITHOUT ROWID"
+            )
+
+    def _transaction(self) -> AbstractContextManager[_Cursor]:
+        return self.datastore.transaction(commit=True)
+
+    def _sql(self, statement: str) -> str:
+        return statement.format(table=TOKENS_TABLE)
+
+
+class PostgresTokenStore(TokenStore):
+    """Tokens in the PostgreSQL schema of the event store (through its datastore's pool)."""
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        self.datastore = datastore
+        self.table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(TOKENS_TABLE))
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (token_hash text PRIMARY KEY, "
+                    "name text NOT NULL UNIQUE, role text NOT NULL, municipality text NOT NULL, "
+                    "created_at text NOT NULL, revoked_at text)"
+                ).format(self.table)
+            )
+
+    def _transaction(self) -> AbstractContextManager[_Cursor]:
+        return self.datastore.transaction(commit=True)
+
+    def _sql(self, statement: str) -> Any:
+        return SQL(statement.replace("?", "%s").replace("{table}", "{0}")).format(self.table)
+
+
+def open_token_store(datastore: SQLiteDatastore | PostgresDatastore) -> TokenStore:
+    """The token store in the same database as the events (the table is created if missing)."""
+    if isinstance(datastore, PostgresDatastore):
+        return PostgresTokenStore(datastore)
+    return SQLiteTokenStore(datastore)
