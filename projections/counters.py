@@ -23,5 +23,7 @@ def add(
         f"DO UPDATE SET {value} = {name}.{value} + excluded.{value}",
         changes,
     )
+    # Summed values are never negative, so only a key that went down can have reached zero.
+    lowered = [change[:-1] for change in changes if change[-1] < 0]
     match = " AND ".join(f"{key} = ?" for key in keys)
-    cur.run_many(f"DELETE FROM {name} WHERE {match} AND {value} = 0", [change[:-1] for change in changes])
+    cur.run_many(f"DELETE FROM {name} WHERE {match} AND {value} = 0", lowered)
