@@ -32,6 +32,20 @@ and writes only that municipality's referrals (others answer 404) and reports.
 """
 
 
+def projections_for(
+    ledger: CaseLedger, env: dict[str, str], settings: Settings
+) -> tuple[ProjectionRunner, ProjectionDatabase]:
+    """The read models' database (the events' own) and the runner that feeds them from ``ledger``."""
+    db = ProjectionDatabase.from_env(env)
+    runner = ProjectionRunner(
+        db,
+        ledger.read_events,
+        batch_size=settings.projection_batch_size,
+        notify_channel=ledger.notify_channel,
+    )
+    return runner, db
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API. Storage is opened in the lifespan and closed after it."""
     settings = settings or Settings()
@@ -41,13 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         env = storage_env(settings.database_url)
         prepare_storage(env)
         ledger = CaseLedger(env)
-        projection_db = ProjectionDatabase.from_url(settings.database_url)
-        runner = ProjectionRunner(
-            projection_db,
-            ledger.read_events,
-            batch_size=settings.projection_batch_size,
-            notify_channel=ledger.notify_channel,
-        )
+        runner, projection_db = projections_for(ledger, env, settings)
         app.state.ledger = ledger
         app.state.tokens = ledger.open_tokens()
         app.state.reports = Reports(projection_db)

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.app import create_app
+from api.app import create_app, projections_for
 from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
 from application.demo import load_demo
@@ -133,14 +133,7 @@ cli.add_typer(projections_cli, name="projections")
 
 
 def _runner(ledger: CaseLedger, settings: Settings) -> tuple[ProjectionRunner, ProjectionDatabase]:
-    db = ProjectionDatabase.from_url(settings.database_url)
-    runner = ProjectionRunner(
-        db,
-        ledger.read_events,
-        batch_size=settings.projection_batch_size,
-        notify_channel=ledger.notify_channel,
-    )
-    return runner, db
+    return projections_for(ledger, storage_env(settings.database_url), settings)
 
 
 @projections_cli.command("run")

@@ -73,7 +73,7 @@ def main() -> None:
         print(f"data set: {ledger.last_position():,} events in {time.perf_counter() - started:.0f} s")
     events = ledger.last_position()
 
-    db = ProjectionDatabase.from_url(args.database_url)
+    db = ProjectionDatabase.from_env(env)
     runner = ProjectionRunner(db, ledger.read_events, batch_size=args.batch_size)
     started = time.perf_counter()
     rebuilt = runner.rebuild()

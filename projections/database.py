@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
-
-DEFAULT_SQLITE_PATH = Path("caseledger-data") / "caseledger.sqlite"
 
 Row = dict[str, Any]
 
@@ -87,27 +84,20 @@ class ProjectionDatabase:
         raise NotImplementedError
 
     @staticmethod
-    def from_url(database_url: str, *, pool_size: int = 4) -> ProjectionDatabase:
-        """The same ``CASELEDGER_DATABASE_URL`` the application uses."""
-        url = database_url.strip()
-        if not url or url.startswith("sqlite:"):
-            path = url.removeprefix("sqlite:").removeprefix("//").removeprefix("/") or str(
-                DEFAULT_SQLITE_PATH
-            )
-            if url.startswith("sqlite:////"):
-                path = "/" + path
-            return SQLiteProjectionDatabase(Path(path))
-        parts = urlsplit(url)
-        options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    def from_env(env: Mapping[str, str], *, pool_size: int = 4) -> ProjectionDatabase:
+        """The database the events live in, from the same storage settings the application uses
+        (eventsourcing's ``SQLITE_DBNAME`` or ``POSTGRES_*``), so the URL is parsed in one place."""
+        if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+            return SQLiteProjectionDatabase(Path(env["SQLITE_DBNAME"]))
         conninfo = psycopg.conninfo.make_conninfo(
-            dbname=unquote(parts.path.lstrip("/")) or "postgres",
-            host=parts.hostname or "127.0.0.1",
-            port=str(parts.port or 5432),
-            user=unquote(parts.username or "postgres"),
-            password=unquote(parts.password or ""),
-            connect_timeout=options.get("connect_timeout", "5"),
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=env["POSTGRES_CONNECT_TIMEOUT"],
         )
-        return PostgresProjectionDatabase(conninfo, options.get("schema", "public"), pool_size=pool_size)
+        return PostgresProjectionDatabase(conninfo, env["POSTGRES_SCHEMA"], pool_size=pool_size)
 
 
 class SQLiteProjectionDatabase(ProjectionDatabase):

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from application.caseledger import CaseLedger
+from application.storage import storage_env
 from domain.referral import Referral
 from projections import read_models
 from projections import spending as spending_model
@@ -23,7 +24,7 @@ from tests.projections.helpers import dump, small_demo
 
 @pytest.fixture
 def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_url(db_url)
+    db = ProjectionDatabase.from_env(storage_env(db_url))
     yield db
     db.close()
 

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from application.caseledger import CaseLedger
+from application.storage import storage_env
 from projections.database import ProjectionDatabase
 from projections.read_models import live_generation
 from projections.runner import ProjectionRunner
@@ -24,7 +25,7 @@ from tests.domain.test_spending_properties import Scenario, oracle, play, scenar
 
 @pytest.fixture
 def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_url(db_url)
+    db = ProjectionDatabase.from_env(storage_env(db_url))
     yield db
     db.close()
 

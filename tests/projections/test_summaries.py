@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from application.caseledger import CaseLedger
+from application.storage import storage_env
 from domain.referral import Referral
 from domain.spending import value_on
 from projections.database import ProjectionDatabase
@@ -24,7 +25,7 @@ from tests.projections.helpers import DEMO_TODAY, small_demo
 
 @pytest.fixture
 def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_url(db_url)
+    db = ProjectionDatabase.from_env(storage_env(db_url))
     yield db
     db.close()
 

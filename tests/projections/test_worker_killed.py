@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from application.caseledger import CaseLedger
+from application.storage import storage_env
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import dump, small_demo
@@ -24,7 +25,7 @@ from tests.projections.helpers import dump, small_demo
 
 @pytest.fixture
 def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_url(db_url)
+    db = ProjectionDatabase.from_env(storage_env(db_url))
     yield db
     db.close()
 
