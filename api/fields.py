@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field, PlainSerializer, PlainValidator, WithJsonSchema
 
@@ -113,3 +114,12 @@ InstantOrDay = Annotated[
     ),
 ]
 """A date or an instant with an offset."""
+
+
+def instant_from(value: date | datetime | None, *, next_day: bool = False) -> datetime | None:
+    """An instant as given; a date as the start of that day (or of the next: the end of an
+    inclusive period) in Europe/Copenhagen."""
+    if value is None or isinstance(value, datetime):
+        return value
+    day = value + timedelta(days=1) if next_day else value
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo("Europe/Copenhagen"))

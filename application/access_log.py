@@ -89,6 +89,7 @@ class AccessQuery:
     """Entries on any of these referrals (an empty list matches nothing)."""
     page: int = 1
     page_size: int = 50
+    newest_first: bool = False
 
 
 class _Cursor(Protocol):
@@ -144,7 +145,7 @@ class AccessLog:
             )
 
     def entries(self, query: AccessQuery) -> dict[str, Any]:
-        """``{items, page, page_size, total}``, oldest entry first."""
+        """``{items, page, page_size, total}``, oldest entry first (or newest first)."""
         where: list[str] = []
         params: list[Any] = []
         if query.municipality is not None:
@@ -168,11 +169,12 @@ class AccessLog:
                 where.append(f"referral_id IN ({', '.join('?' for _ in query.referral_ids)})")
                 params += [str(referral_id) for referral_id in query.referral_ids]
         clause = f" WHERE {' AND '.join(where)}" if where else ""
+        order = " DESC" if query.newest_first else ""
         with self._transaction() as cursor:
             cursor.execute(self._sql(f"SELECT COUNT(*) AS n FROM {{table}}{clause}"), params)
             total = int(cursor.fetchone()["n"])
             cursor.execute(
-                self._sql(f"SELECT {COLUMNS} FROM {{table}}{clause} ORDER BY id LIMIT ? OFFSET ?"),
+                self._sql(f"SELECT {COLUMNS} FROM {{table}}{clause} ORDER BY id{order} LIMIT ? OFFSET ?"),
                 [*params, query.page_size, (query.page - 1) * query.page_size],
             )
             items = [_row(row) for row in cursor.fetchall()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -12,11 +11,10 @@ from api.access_log import logged
 from api.auth import Principal, municipality_scope, referral_access, require
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
-from api.fields import Day, InstantOrDay
+from api.fields import Day, InstantOrDay, instant_from
 from api.problems import responses
 from api.schemas import AccessLogPageOut, EventType, TrailOut, VerificationOut
 from application.access_log import AccessQuery
-from application.caseledger import COPENHAGEN
 from projections.decision_log import DecisionQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -99,14 +97,6 @@ def decisions(
     return csv_response(found["items"], "decisions") if wants_csv(request) else found
 
 
-def _start(value: date | datetime | None, *, after_day: bool = False) -> datetime | None:
-    """An instant as given; a date as the start of that day (or of the next) in Copenhagen."""
-    if value is None or isinstance(value, datetime):
-        return value
-    day = value + timedelta(days=1) if after_day else value
-    return datetime.combine(day, time(0), tzinfo=COPENHAGEN)
-
-
 @router.get("/access-log", response_model=AccessLogPageOut, responses=CSV_AND_PROBLEMS)
 @logged("access_log.read")
 def access_log(
@@ -149,8 +139,8 @@ def access_log(
     found = request.app.state.access_log.entries(
         AccessQuery(
             municipality=municipality,
-            since=_start(from_),
-            until=_start(to, after_day=True),
+            since=instant_from(from_),
+            until=instant_from(to, next_day=True),
             token=token,
             role=role,
             action=action,
