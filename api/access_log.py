@@ -75,6 +75,13 @@ def _declared_query(route: APIRoute) -> list[tuple[str, Any]]:
     return list(found.items())
 
 
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
 class AccessRecorder:
     """Builds and writes the entry for one answered request (see the module's docstring)."""
 
@@ -103,8 +110,11 @@ class AccessRecorder:
         referral_id: UUID | None = None
         raw_id = request.path_params.get("referral_id")
         if raw_id is not None:
-            referral_id = UUID(str(raw_id))
-            municipality = self.ledger.referral_municipality(referral_id) or principal.municipality
+            # Refused before the path was validated (a role without the right), the id may be no
+            # UUID: the attempt is recorded without it.
+            referral_id = _uuid(raw_id)
+            known = self.ledger.referral_municipality(referral_id) if referral_id else None
+            municipality = known or principal.municipality
         elif principal.all_municipalities:
             municipality = str(query.get("municipality", principal.municipality))
         else:
@@ -118,7 +128,7 @@ class AccessRecorder:
             action=action,
             status=response.status_code,
             referral_id=referral_id,
-            query=query if (query or referral_id is None) else None,
+            query=query if (query or raw_id is None) else None,
             format="csv" if media_type.startswith("text/csv") else "json",
         )
 

@@ -60,6 +60,7 @@ def test_the_access_log_shows_exactly_each_read_and_denied_attempt_in_order(clie
     assert client.get("/audit/verify", headers=auditor).status_code == 200
     assert client.get(f"/referrals/{own}", params={"version": 0}, headers=worker).status_code == 422
     assert client.get(f"/referrals/{own}", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert_problem(client.get("/referrals/not-an-id", headers=reporter), 403)  # refused before validation
 
     entries = _log(client, chief)
 
@@ -90,8 +91,9 @@ def test_the_access_log_shows_exactly_each_read_and_denied_attempt_in_order(clie
             "json",
         ),
         ("access_log.read", "worker-461", "caseworker", None, {"page": "1", "page_size": "50"}, 403, "json"),
+        ("referral.read", "reporter-461", "reporter", None, None, 403, "json"),
     ]
-    assert [e["municipality"] for e in entries] == [ODENSE, ODENSE, ODENSE, ASSENS, *[ODENSE] * 6]
+    assert [e["municipality"] for e in entries] == [ODENSE, ODENSE, ODENSE, ASSENS, *[ODENSE] * 7]
     assert {e["token_municipality"] for e in entries} == {ODENSE}
     assert all(e["at"].endswith("Z") for e in entries)
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
