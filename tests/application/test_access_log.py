@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -61,6 +62,18 @@ def test_the_api_purges_expired_entries_when_it_starts(db_url: str, ledger: Case
         pass
 
     assert _tokens(ledger.open_access_log()) == ["recent"]
+
+
+def test_the_api_keeps_purging_periodically_while_it_runs(db_url: str, ledger: CaseLedger) -> None:
+    settings = Settings(database_url=db_url, access_log_retention_days=30, access_log_purge_interval=0.05)
+    with TestClient(create_app(settings)):
+        _at(ledger, datetime.now(UTC) - timedelta(days=31)).append(_entry(token="expired-meanwhile"))
+        _at(ledger, datetime.now(UTC)).append(_entry(token="fresh"))
+        deadline = time.monotonic() + 5
+        while "expired-meanwhile" in _tokens(ledger.open_access_log()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        assert _tokens(ledger.open_access_log()) == ["fresh"]
 
 
 @pytest.mark.parametrize(
