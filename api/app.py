@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,10 +10,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
+from api.access_log import AccessRecorder, record_access
 from api.body_limit import BodyLimit
 from api.metrics import Metrics
 from api.routers import audit, events, feed, operations, referrals, reports, suppliers
 from api.settings import Settings
+from application.access_log import AccessLog
 from application.caseledger import CaseLedger
 from application.storage import prepare_storage, storage_env
 from projections.database import ProjectionDatabase
@@ -29,7 +32,29 @@ Every endpoint but `/healthz`, `/readyz`, `/metrics` and the documentation needs
 `caseledger tokens create --role admin --municipality '*' --name me`. Roles: `case_system`,
 `caseworker`, `matcher`, `auditor`, `reporter`, `admin`; a token scoped to one municipality sees
 and writes only that municipality's referrals (others answer 404) and reports.
+
+Every read of referral-level data (a referral, its events or trail, the referral list, the feed,
+decision searches, the access log itself) and every denied attempt at one is recorded in the access
+log (`GET /audit/access-log`); a read that cannot be recorded answers 503.
 """
+log = logging.getLogger("caseledger.api")
+
+
+def purge_access_log(access_log: AccessLog, settings: Settings) -> None:
+    """Delete the access-log entries past their retention (logged, never raised: a failed purge is
+    retried at the next interval)."""
+    try:
+        deleted = access_log.purge_expired(settings.access_log_retention_days)
+    except Exception:
+        log.exception("access-log retention purge failed")
+        return
+    if deleted:
+        log.info("access-log retention purge deleted %d entries", deleted)
+
+
+def purge_periodically(access_log: AccessLog, settings: Settings, stop: threading.Event) -> None:
+    while not stop.wait(settings.access_log_purge_interval):
+        purge_access_log(access_log, settings)
 
 
 def projections_for(
@@ -58,8 +83,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner, projection_db = projections_for(ledger, env, settings)
         app.state.ledger = ledger
         app.state.tokens = ledger.open_tokens()
+        access_log = ledger.open_access_log()
+        app.state.access_log = access_log
+        app.state.access_recorder = AccessRecorder(ledger, access_log)
         app.state.reports = Reports(projection_db)
         stop = threading.Event()
+        purge_access_log(access_log, settings)
+        purger = threading.Thread(
+            target=purge_periodically, args=(access_log, settings, stop), name="access-log-purge", daemon=True
+        )
+        purger.start()
         worker = None
         if settings.run_projections:
             ledger.subscribe(lambda _position: runner.wake.set())
@@ -71,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             stop.set()
+            purger.join(timeout=10)
             if worker is not None:
                 runner.interrupt()
                 worker.join(timeout=10)
@@ -92,5 +126,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     app.middleware("http")(app.state.metrics.middleware)
+    app.middleware("http")(record_access)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import signal
 import threading
 import time
+from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import typer
 import uvicorn
+from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.app import create_app, projections_for
+from api.fields import InstantOrDay, instant_from
 from api.settings import Settings
+from application.access_log import AccessEntry, AccessQuery
 from application.caseledger import CaseLedger, copenhagen_today
 from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
@@ -191,7 +197,9 @@ def projections_rebuild() -> None:
         ledger.close()
 
 
-audit_cli = typer.Typer(help="Integrity of the event store and decision trails.", no_args_is_help=True)
+audit_cli = typer.Typer(
+    help="Integrity of the event store, decision trails and the access log.", no_args_is_help=True
+)
 cli.add_typer(audit_cli, name="audit")
 stdout = Console()
 
@@ -275,6 +283,92 @@ def audit_trail(referral_id: Annotated[UUID, typer.Argument(help="The referral's
     stdout.print(f"stream {verdict}: {integrity['checked']} events checked")
     if not integrity["ok"]:
         raise typer.Exit(1)
+
+
+def _instant_option(value: str | None, *, next_day: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return instant_from(TypeAdapter(InstantOrDay).validate_python(value), next_day=next_day)
+    except ValidationError:
+        raise typer.BadParameter(
+            f"{value!r} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant"
+        ) from None
+
+
+@audit_cli.command("access-log")
+def audit_access_log(
+    referral: Annotated[UUID | None, typer.Option("--referral", help="Only reads of this referral.")] = None,
+    citizen_ref: Annotated[
+        str | None,
+        typer.Option("--citizen-ref", help="Only reads of this citizen's referrals (never stored)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From this date (Copenhagen) or RFC 3339 instant, inclusive.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="To this date (inclusive) or before this instant.")
+    ] = None,
+    token: Annotated[str | None, typer.Option(help="Only reads by this token (its name).")] = None,
+    action: Annotated[str | None, typer.Option(help="Only this action, e.g. referral.read.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Show at most the newest N entries.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON.")] = False,
+) -> None:
+    """Who read or exported referral-level data (and who was refused), oldest first. This read is
+    itself recorded, as token ``cli:<user>``."""
+    query = AccessQuery(
+        since=_instant_option(since),
+        until=_instant_option(until, next_day=True),
+        token=token,
+        action=action,
+        page_size=limit,
+        newest_first=True,
+    )
+    ledger = _open_ledger(Settings())
+    try:
+        access_log = ledger.open_access_log()
+        ids: list[UUID] | None = None if referral is None else [referral]
+        if citizen_ref is not None:
+            of_citizen = ledger.referral_ids_of_citizen(citizen_ref)
+            ids = of_citizen if ids is None else [i for i in ids if i in of_citizen]
+        found = access_log.entries(replace(query, referral_ids=ids))
+        filters: dict[str, object] = {"referral": referral, "citizen_ref": citizen_ref, "since": since}
+        filters |= {"until": until, "token": token, "action": action, "limit": limit}
+        recorded = {k: "[redacted]" if k == "citizen_ref" else str(v) for k, v in filters.items() if v}
+        access_log.append(
+            AccessEntry(
+                token=f"cli:{getpass.getuser()}",
+                role="cli",
+                token_municipality="*",  # noqa: S106 -- a municipality, not a password
+                municipality="*",
+                action="access_log.read",
+                status=200,
+                query=recorded,
+                format="json" if as_json else "table",
+            )
+        )
+    finally:
+        ledger.close()
+    items = list(reversed(found["items"]))
+    if as_json:
+        stdout.print_json(json.dumps(items))
+        return
+    table = Table(title=f"access log: {len(items)} of {found['total']} entries")
+    for column in ("at", "token", "role", "municipality", "action", "referral / query", "status", "format"):
+        table.add_column(column)
+    for entry in items:
+        target = entry["referral_id"] or _cell(entry["query"])
+        table.add_row(
+            entry["at"],
+            entry["token"],
+            entry["role"],
+            entry["municipality"],
+            entry["action"],
+            target,
+            str(entry["status"]),
+            entry["format"],
+        )
+    stdout.print(table)
 
 
 tokens_cli = typer.Typer(help="Bearer tokens for the API (stored only as hashes).", no_args_is_help=True)

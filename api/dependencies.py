@@ -85,6 +85,7 @@ class WriteHeaders:
         self.idempotency_key = idempotency_key
         self.expected_version = self._version(if_match)
         self.request_line = f"{request.method} {request.url.path}"
+        self.request = request
 
     @staticmethod
     def _version(if_match: str | None) -> int | None:
@@ -97,11 +98,15 @@ class WriteHeaders:
         return int(found.group(1))
 
     def context(self, body: BaseModel) -> WriteContext:
-        """The write context, fingerprinting the request line and the validated body."""
+        """The write context, fingerprinting the request line and the validated body; the
+        idempotency key is scoped to the token that sent it (authenticated by the time a route
+        body runs)."""
+        principal = getattr(self.request.state, "principal", None)
         return WriteContext(
             idempotency_key=self.idempotency_key,
             fingerprint=fingerprint(self.request_line, body),
             expected_version=self.expected_version,
+            requester=getattr(principal, "name", None),
         )
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field, PlainSerializer, PlainValidator, WithJsonSchema
 
@@ -84,3 +85,41 @@ LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 Municipality = Annotated[str, Field(pattern=r"^\d{3}$", examples=["461"])]
 Cvr = Annotated[str, Field(pattern=r"^\d{8}$", examples=["12345674"])]
+
+
+def _instant_or_day(value: Any) -> date | datetime:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date (YYYY-MM-DD) or an RFC 3339 instant")
+    text = value.strip()
+    if _ISO_DATE.match(text):
+        return date.fromisoformat(text)
+    _aware(text)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("must be a date (YYYY-MM-DD) or an RFC 3339 instant") from None
+
+
+InstantOrDay = Annotated[
+    date | datetime,
+    PlainValidator(_instant_or_day),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "examples": ["2026-06-01", "2026-06-01T08:00:00Z"],
+            "description": "A date (YYYY-MM-DD, a whole day in Europe/Copenhagen) or an RFC 3339 instant.",
+        }
+    ),
+]
+"""A date or an instant with an offset."""
+
+
+def instant_from(value: date | datetime | None, *, next_day: bool = False) -> datetime | None:
+    """An instant as given; a date as the start of that day (or of the next: the end of an
+    inclusive period) in Europe/Copenhagen."""
+    if value is None or isinstance(value, datetime):
+        return value
+    day = value + timedelta(days=1) if next_day else value
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo("Europe/Copenhagen"))

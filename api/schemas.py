@@ -396,3 +396,31 @@ class TrailOut(BaseModel):
     referral_id: str
     entries: list[TrailEntryOut]
     integrity: VerificationOut
+
+
+class AccessEntryOut(BaseModel):
+    """One read of referral-level data, or a denied attempt (``status`` 403 or 404)."""
+
+    at: str = Field(description="When (UTC, RFC 3339).")
+    token: str = Field(description="The token's name (the actor).")
+    role: str
+    municipality: str = Field(
+        description="The municipality of the data read: the referral's, or the query's (`*`: all)."
+    )
+    token_municipality: str = Field(description="The municipality the token covers (or `*`).")
+    action: str = Field(description="e.g. `referral.read`, `audit.trail`, `referral.list`.")
+    referral_id: str | None = Field(description="The referral read, for reads of one referral.")
+    query: dict[str, Any] | None = Field(
+        description="The query's parameters (a `citizen_ref` is never stored: `[redacted]`)."
+    )
+    status: int = Field(description="The HTTP status answered.")
+    format: str = Field(description="`json` or `csv`.")
+
+
+class AccessLogPageOut(BaseModel):
+    """``GET /audit/access-log``: a page of entries, oldest first."""
+
+    items: list[AccessEntryOut]
+    page: int
+    page_size: int
+    total: int

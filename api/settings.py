@@ -29,5 +29,12 @@ class Settings(BaseSettings):
     min_position_wait: float = 5.0
     """How long a query with ``min_position`` waits for the projections before answering 503."""
 
+    access_log_retention_days: int = 183
+    """Access-log entries older than this many days (about six months) are deleted at start and then
+    every ``access_log_purge_interval`` seconds; 0 keeps them all."""
+
+    access_log_purge_interval: float = 3600.0
+    """Seconds between two retention purges of the access log while the API runs."""
+
     host: str = "127.0.0.1"
     port: int = 8000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -13,7 +14,9 @@ from zoneinfo import ZoneInfo
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, JSONTranscoder, OperationalError
+from eventsourcing.utils import get_topic
 
+from application.access_log import AccessLog, open_access_log, utc_now
 from application.audit import trail_entries
 from application.chain import verify, verify_stream
 from application.context import WriteContext, WriteResult
@@ -160,9 +163,38 @@ class CaseLedger(Application[UUID]):
             return str(first[0].municipality)
         return None
 
+    def referral_ids_of_citizen(self, citizen_ref: str) -> list[UUID]:
+        """The ids of the referrals filed for ``citizen_ref``, oldest first.
+
+        A plain scan, O(referrals): it reads every stored ``referral.referred`` event (each
+        referral's first, the only one carrying ``citizen_ref``) and compares. Good enough for the
+        occasional access request; to be replaced by a blind-index lookup when citizen references
+        are encrypted."""
+        topic = get_topic(Referral.Referred)
+        found: list[UUID] = []
+        after = 0
+        try:
+            while True:
+                batch = self.recorder.select_notifications(
+                    start=after, limit=1000, topics=[topic], inclusive_of_start=False
+                )
+                for notification in batch:
+                    event = self.mapper.to_domain_event(notification)
+                    if isinstance(event, Referral.Referred) and event.citizen_ref == citizen_ref:
+                        found.append(event.originator_id)
+                if len(batch) < 1000:
+                    return found
+                after = batch[-1].id
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+
     def open_tokens(self) -> TokenStore:
         """The bearer tokens, kept in the same database as the events."""
         return open_token_store(self.keyed_recorder.datastore)
+
+    def open_access_log(self, clock: Callable[[], datetime] = utc_now) -> AccessLog:
+        """The access log, kept in the same database as the events (see ``application.access_log``)."""
+        return open_access_log(self.keyed_recorder.datastore, clock)
 
     # -- audit -------------------------------------------------------------------------------------
 
@@ -211,7 +243,10 @@ class CaseLedger(Application[UUID]):
     def _request_keys(context: WriteContext) -> list[str]:
         keys = []
         if context.idempotency_key:
-            keys.append(f"idempotency:{context.idempotency_key}")
+            # Scoped to the requester: two case systems may pick the same key without colliding.
+            # Batch event ids stay global: they name events, not requests.
+            scope = hashlib.sha256(context.requester.encode()).hexdigest()[:32] if context.requester else "-"
+            keys.append(f"idempotency:{scope}:{context.idempotency_key}")
         if context.event_id:
             keys.append(f"event:{context.event_id}")
         return keys

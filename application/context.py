@@ -12,6 +12,8 @@ class WriteContext:
 
     ``idempotency_key`` with ``fingerprint`` (a hash of the request) makes a repeat a replay;
     ``event_id`` does the same for a batch item; ``expected_version`` is ``If-Match``.
+    ``requester`` (the token's name) scopes ``idempotency_key``: the same key from two tokens is two
+    requests; ``event_id`` stays global.
     """
 
     idempotency_key: str | None = None
@@ -19,6 +21,7 @@ class WriteContext:
     expected_version: int | None = None
     event_id: str | None = None
     source_system: str | None = None
+    requester: str | None = None
 
     def origin(self) -> dict[str, Any] | None:
         """The ``source`` recorded on events from an integration."""

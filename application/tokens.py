@@ -3,14 +3,16 @@
 The secret is shown once, when it is created (``secrets.token_urlsafe``); the table
 ``caseledger_tokens`` in the event store's own database keeps its hash, a unique name, the role, the
 municipality and when it was created and revoked. A presented token is found by its hash (an index
-lookup) and the stored hash compared once more in constant time.
+lookup) and the stored hash compared once more in constant time. Looking up by the hash does not
+leak the secret through timing: an index search on SHA-256(secret) can at most reveal how much of
+a *hash* prefix matched, and no one can choose a secret to steer its hash's prefix.
 
 Roles and their rights (API.md "Auth"):
 
 - ``case_system``: every referral write, batch ingestion, referral reads, the feed
 - ``caseworker``: refer, extend, adjust, close; referral reads
 - ``matcher``: match, agree price, suppliers and price lists (own municipality); referral reads
-- ``auditor``: every read (referrals, reports, audit, feed), no writes
+- ``auditor``: every read (referrals, reports, audit, the access log, feed), no writes
 - ``reporter``: reports only (aggregates, never ``citizen_ref`` or ``case_ref``)
 - ``admin``: everything
 
@@ -47,7 +49,7 @@ REFERRAL_WRITES = (
     "referral:adjust",
     "referral:close",
 )
-READS = ("referral:read", "supplier:read", "report:read", "audit:read", "feed:read")
+READS = ("referral:read", "supplier:read", "report:read", "audit:read", "feed:read", "access_log:read")
 RIGHTS: dict[str, frozenset[str]] = {
     "case_system": frozenset(
         {*REFERRAL_WRITES, "batch:write", "referral:read", "supplier:read", "feed:read"}

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from api.access_log import logged
 from api.auth import Principal, municipality_scope, referral_access, require
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
-from api.fields import Day
+from api.fields import Day, InstantOrDay, instant_from
 from api.problems import responses
-from api.schemas import EventType, TrailOut, VerificationOut
+from api.schemas import AccessLogPageOut, EventType, TrailOut, VerificationOut
+from application.access_log import AccessQuery
 from projections.decision_log import DecisionQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -26,6 +28,17 @@ CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
 Audits = Annotated[Principal, Depends(require("audit:read"))]
 AuditsReferral = Annotated[Principal, Depends(referral_access("audit:read"))]
 AuditScope = Annotated[str | None, Depends(municipality_scope("audit:read"))]
+AccessLogScope = Annotated[str | None, Depends(municipality_scope("access_log:read"))]
+Action = Literal[
+    "referral.read",
+    "referral.events",
+    "referral.list",
+    "audit.trail",
+    "audit.decisions",
+    "feed.read",
+    "access_log.read",
+]
+Role = Literal["case_system", "caseworker", "matcher", "auditor", "reporter", "admin"]
 
 
 @router.get("/verify", response_model=VerificationOut, responses=responses(401, 403, 503))
@@ -36,6 +49,7 @@ def verify(_principal: Audits, ledger: Ledger) -> dict[str, Any]:
 
 
 @router.get("/referrals/{referral_id}", response_model=TrailOut, responses=CSV_AND_PROBLEMS)
+@logged("audit.trail")
 def referral_trail(referral_id: UUID, _principal: AuditsReferral, request: Request, ledger: Ledger) -> Any:
     """Every decision on the referral: who, when (recorded and effective), why, what changed; and
     whether its stored events are intact."""
@@ -46,6 +60,7 @@ def referral_trail(referral_id: UUID, _principal: AuditsReferral, request: Reque
 
 
 @router.get("/decisions", responses=CSV_AND_PROBLEMS)
+@logged("audit.decisions")
 def decisions(
     municipality: AuditScope,
     request: Request,
@@ -80,3 +95,58 @@ def decisions(
         )
     )
     return csv_response(found["items"], "decisions") if wants_csv(request) else found
+
+
+@router.get("/access-log", response_model=AccessLogPageOut, responses=CSV_AND_PROBLEMS)
+@logged("access_log.read")
+def access_log(
+    municipality: AccessLogScope,
+    request: Request,
+    ledger: Ledger,
+    from_: Annotated[
+        InstantOrDay | None,
+        Query(alias="from", description="From this instant, or from the start of this date (inclusive)."),
+    ] = None,
+    to: Annotated[
+        InstantOrDay | None,
+        Query(description="Before this instant (exclusive), or to the end of this date (inclusive)."),
+    ] = None,
+    token: Annotated[str | None, Query(max_length=100, description="The token's name (the actor).")] = None,
+    role: Role | None = None,
+    action: Action | None = None,
+    referral_id: UUID | None = None,
+    citizen_ref: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only reads of this citizen's referrals (for a citizen's access request). "
+            "It is never stored; the log records `[redacted]`.",
+        ),
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    """Who read or exported referral-level data, oldest first: `at, token, role, municipality,
+    action, referral_id, query, status` (and `token_municipality, format`). Denied attempts (403,
+    404) are listed with their status. A token scoped to one municipality sees the entries on its
+    municipality's data and those made by its municipality's tokens; `*` sees all (or the
+    `municipality` it names)."""
+    referral_ids: list[UUID] | None = None if referral_id is None else [referral_id]
+    if citizen_ref is not None:
+        of_citizen = ledger.referral_ids_of_citizen(citizen_ref)
+        referral_ids = of_citizen if referral_ids is None else [i for i in referral_ids if i in of_citizen]
+    found = request.app.state.access_log.entries(
+        AccessQuery(
+            municipality=municipality,
+            since=instant_from(from_),
+            until=instant_from(to, next_day=True),
+            token=token,
+            role=role,
+            action=action,
+            referral_ids=referral_ids,
+            page=page,
+            page_size=page_size,
+        )
+    )
+    return csv_response(found["items"], "access-log") if wants_csv(request) else found

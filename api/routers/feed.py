@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from api.access_log import logged
 from api.auth import FeedFilter, feed_filter
 from api.dependencies import Ledger
 from api.problems import responses
@@ -15,6 +16,7 @@ router = APIRouter(tags=["feed"])
 
 
 @router.get("/feed", responses=responses(401, 403, 422, 503))
+@logged("feed.read")
 def feed(
     visible: Annotated[FeedFilter, Depends(feed_filter)],
     ledger: Ledger,

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 
 from api import commands
+from api.access_log import logged
 from api.auth import Principal, check_municipality, municipality_scope, referral_access, require
 from api.dependencies import Fresh, Ledger, Reports, Writing, etag, written
 from api.fields import Instant
@@ -119,6 +120,7 @@ def close(
 
 
 @router.get("", response_model=ReferralPageOut, responses=responses(401, 403, 422, 503))
+@logged("referral.list")
 def list_referrals(
     municipality: ListScope,
     reports: Reports,
@@ -142,6 +144,7 @@ def list_referrals(
 
 
 @router.get("/{referral_id}", response_model=ReferralOut, responses=READ_ERRORS)
+@logged("referral.read")
 def get_referral(
     referral_id: UUID,
     ledger: Ledger,
@@ -159,6 +162,7 @@ def get_referral(
 
 
 @router.get("/{referral_id}/events", response_model=list[EventOut], responses=READ_ERRORS)
+@logged("referral.events")
 def referral_events(referral_id: UUID, ledger: Ledger, _principal: ReadsReferral) -> list[dict[str, Any]]:
     """The referral's events, oldest first."""
     return [event_view(e) for e in ledger.referral_events(referral_id)]

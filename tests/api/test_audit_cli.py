@@ -52,3 +52,29 @@ def test_audit_trail_prints_the_decisions_as_a_table(client: TestClient, env: st
 def test_audit_trail_of_an_unknown_referral_exits_1(client: TestClient, env: str) -> None:
     result = runner.invoke(cli, ["audit", "trail", "00000000-0000-4000-8000-000000000000"])
     assert result.exit_code == 1
+
+
+def test_audit_access_log_prints_the_reads_of_a_citizen_and_records_its_own_read(
+    client: TestClient, env: str
+) -> None:
+    mine = bodies.referred(client, citizen_ref="B-5555cc")
+    other = bodies.referred(client, citizen_ref="B-6666dd")
+    for referral_id in (mine, other, mine):
+        assert client.get(f"/referrals/{referral_id}").status_code == 200
+
+    result = runner.invoke(cli, ["audit", "access-log", "--citizen-ref", "B-5555cc"], env={"COLUMNS": "250"})
+
+    assert result.exit_code == 0, result.output
+    assert "access log: 2 of 2 entries" in result.output
+    assert result.output.count(mine) == 2 and other not in result.output
+    assert "referral.read" in result.output and "test-admin" in result.output
+    own_read = client.get("/audit/access-log", params={"action": "access_log.read"}).json()["items"]
+    assert [(e["role"], e["query"]["citizen_ref"], e["format"]) for e in own_read] == [
+        ("cli", "[redacted]", "table")
+    ]
+    assert own_read[0]["token"].startswith("cli:")
+
+    since = runner.invoke(cli, ["audit", "access-log", "--since", "2999-01-01", "--json"])
+    assert since.exit_code == 0 and since.output.strip() == "[]"
+    bad = runner.invoke(cli, ["audit", "access-log", "--since", "last week"])
+    assert bad.exit_code == 2

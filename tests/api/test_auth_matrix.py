@@ -206,6 +206,7 @@ CASES: dict[str, Case] = {
     "GET /audit/verify": Case(AUDITORS, _get(lambda w, m: "/audit/verify"), other=None),
     "GET /audit/decisions": Case(AUDITORS, _get(lambda w, m: "/audit/decisions", params=True), other=403),
     "GET /feed": Case(frozenset({"case_system", "auditor", "admin"}), _get(lambda w, m: "/feed"), other=None),
+    "GET /audit/access-log": Case(AUDITORS, _get(lambda w, m: "/audit/access-log", params=True), other=403),
 }
 
 

@@ -1,0 +1,160 @@
+"""Recording reads of referral-level data in the access log: one middleware, one marker per route.
+
+A route whose answers carry referral-level data says so with ``@logged("referral.read")``; the
+middleware ``record_access`` then writes one entry for each of its requests that an authenticated
+token made and that answered
+
+- 2xx: the data was read or exported (``format`` csv or json), or
+- 403 or 404: a denied attempt (a role without the right; a referral of another municipality or
+  one that does not exist) — an auditor wants these as much as the reads.
+
+401 (no token to attribute it to), 422 (nothing was read, nothing checked against data) and 5xx
+are not recorded.
+
+The entry is written before the answer leaves. When it cannot be written the data is withheld and
+the client gets 503 (``access-log-unavailable``, with ``Retry-After``): an unlogged read of personal
+data is exactly what the log exists to exclude.
+
+What is stored: the token's name, role and municipality; the municipality of the data (the
+referral's, or for a query the municipality it covered, ``*`` for all); the referral id for a read of
+one referral; the query's declared parameters with their effective values for a list or search
+(as text, defaults included; ``citizen_ref`` stored as ``[redacted]``, other values cut at 200
+characters); the status; the format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
+from pydantic_core import PydanticUndefined
+
+from api.problems import problem, respond
+from application.access_log import AccessEntry, AccessLog
+from application.caseledger import CaseLedger
+from application.tokens import Token
+
+log = logging.getLogger("caseledger.access_log")
+ACTION_ATTRIBUTE = "__access_log_action__"
+NEVER_STORED = frozenset({"citizen_ref"})
+REDACTED = "[redacted]"
+MAX_VALUE_LENGTH = 200
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def logged(action: str) -> Callable[[F], F]:
+    """Mark a route whose answers are recorded in the access log as ``action``."""
+
+    def mark(endpoint: F) -> F:
+        setattr(endpoint, ACTION_ATTRIBUTE, action)
+        return endpoint
+
+    return mark
+
+
+def recorded(status: int) -> bool:
+    """Reads that returned data, and denied attempts."""
+    return 200 <= status < 300 or status in (403, 404)
+
+
+def _declared_query(route: APIRoute) -> list[tuple[str, Any]]:
+    """The route's query parameters (its dependencies' included) and their defaults."""
+    found: dict[str, Any] = {}
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        for field in dependant.query_params:
+            found.setdefault(field.alias, field.field_info.default)
+        pending.extend(dependant.dependencies)
+    return list(found.items())
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
+
+
+class AccessRecorder:
+    """Builds and writes the entry for one answered request (see the module's docstring)."""
+
+    def __init__(self, ledger: CaseLedger, access_log: AccessLog) -> None:
+        self.ledger = ledger
+        self.access_log = access_log
+        self._declared: dict[int, list[tuple[str, Any]]] = {}
+
+    def query_of(self, route: APIRoute, request: Request) -> dict[str, Any]:
+        if id(route) not in self._declared:
+            self._declared[id(route)] = _declared_query(route)
+        query: dict[str, Any] = {}
+        for name, default in self._declared[id(route)]:
+            raw = request.query_params.get(name)
+            if raw is None and (default is None or default is PydanticUndefined):
+                continue
+            # As a query string carries them: a default 50 is recorded as "50".
+            value = raw if raw is not None else default if isinstance(default, str) else json.dumps(default)
+            query[name] = REDACTED if name in NEVER_STORED else value[:MAX_VALUE_LENGTH]
+        return query
+
+    def entry(
+        self, action: str, principal: Token, route: APIRoute, request: Request, response: Response
+    ) -> AccessEntry:
+        query = self.query_of(route, request)
+        referral_id: UUID | None = None
+        raw_id = request.path_params.get("referral_id")
+        if raw_id is not None:
+            # Refused before the path was validated (a role without the right), the id may be no
+            # UUID: the attempt is recorded without it.
+            referral_id = _uuid(raw_id)
+            known = self.ledger.referral_municipality(referral_id) if referral_id else None
+            municipality = known or principal.municipality
+        elif principal.all_municipalities:
+            municipality = str(query.get("municipality", principal.municipality))
+        else:
+            municipality = principal.municipality
+        media_type = response.headers.get("content-type", "")
+        return AccessEntry(
+            token=principal.name,
+            role=principal.role,
+            token_municipality=principal.municipality,
+            municipality=municipality,
+            action=action,
+            status=response.status_code,
+            referral_id=referral_id,
+            query=query if (query or raw_id is None) else None,
+            format="csv" if media_type.startswith("text/csv") else "json",
+        )
+
+    def record(
+        self, action: str, principal: Token, route: APIRoute, request: Request, response: Response
+    ) -> None:
+        self.access_log.append(self.entry(action, principal, route, request, response))
+
+
+async def record_access(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """The HTTP middleware: answer, then record the answer if its route is marked ``@logged``."""
+    response = await call_next(request)
+    route = request.scope.get("route")
+    action = getattr(getattr(route, "endpoint", None), ACTION_ATTRIBUTE, None)
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(route, APIRoute) or action is None or principal is None:
+        return response
+    if not recorded(response.status_code):
+        return response
+    recorder: AccessRecorder = request.app.state.access_recorder
+    try:
+        await run_in_threadpool(recorder.record, action, principal, route, request, response)
+    except Exception:
+        log.exception("could not record %s by %s in the access log; answering 503", action, principal.name)
+        detail = "the read could not be recorded in the access log, so its data is withheld; retry later"
+        return respond(
+            problem(503, "access-log-unavailable", "Access log unavailable", detail), {"Retry-After": "5"}
+        )
+    return response
