@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import dashboard, problems
 from api.body_limit import BodyLimit
 from api.metrics import Metrics
 from api.routers import audit, events, feed, operations, referrals, reports, suppliers
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit.router,
     ):
         app.include_router(router)
+    dashboard.install(app)
     app.middleware("http")(app.state.metrics.middleware)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -29,5 +29,9 @@ class Settings(BaseSettings):
     min_position_wait: float = 5.0
     """How long a query with ``min_position`` waits for the projections before answering 503."""
 
+    cookie_secure: bool | None = None
+    """The dashboard's login cookie is ``Secure``: true, false, or unset to follow the request's scheme
+    (https → Secure; behind a TLS-terminating proxy run uvicorn with ``--proxy-headers`` or set true)."""
+
     host: str = "127.0.0.1"
     port: int = 8000
