@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import dashboard, problems
 from api.access_log import AccessRecorder, record_access
 from api.body_limit import BodyLimit
 from api.metrics import Metrics
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit.router,
     ):
         app.include_router(router)
+    dashboard.install(app)
     app.middleware("http")(app.state.metrics.middleware)
     app.middleware("http")(record_access)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -94,6 +94,7 @@ def serve(
     console.print(
         f"caseledger on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)"
     )
+    console.print(f"dashboard: http://{bind_host}:{bind_port}/dashboard/ (log in with a token)")
     if demo_token:
         console.print(
             "admin token for the demo (shown once; send it as Authorization: Bearer <token>):",

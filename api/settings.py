@@ -36,5 +36,9 @@ class Settings(BaseSettings):
     access_log_purge_interval: float = 3600.0
     """Seconds between two retention purges of the access log while the API runs."""
 
+    cookie_secure: bool | None = None
+    """The dashboard's login cookie is ``Secure``: true, false, or unset to follow the request's scheme
+    (https → Secure; behind a TLS-terminating proxy run uvicorn with ``--proxy-headers`` or set true)."""
+
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,0 +1,95 @@
+"""Danish presentation of money, numbers, dates and months for the dashboard.
+
+Money arrives as the API's two-decimal strings (``"1234.50"``) and is shown as ``1.234,50 kr.``;
+the exact string stays in the page as a ``data-`` attribute so a reader (or a test) can compare it
+with the report endpoints without parsing Danish number formatting.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+MONTHS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
+MONTH_NAMES = (
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def grouped(digits: str) -> str:
+    """Thousands separated by dots: ``1234567`` → ``1.234.567``."""
+    head = len(digits) % 3 or 3
+    parts = [digits[:head], *(digits[i : i + 3] for i in range(head, len(digits), 3))]
+    return ".".join(parts)
+
+
+def number(value: Decimal | int | str, decimals: int = 2) -> str:
+    """A number the Danish way: ``-1234.5`` → ``-1.234,50`` (``decimals`` places, rounded half up)."""
+    amount = Decimal(value)
+    quantum = Decimal(1).scaleb(-decimals)
+    rounded = amount.quantize(quantum, rounding=ROUND_HALF_UP)
+    whole, _, fraction = f"{abs(rounded):f}".partition(".")
+    sign = "-" if rounded < 0 else ""
+    return f"{sign}{grouped(whole)}" + (f",{fraction}" if decimals else "")
+
+
+def kroner(value: Decimal | int | str | None) -> str:
+    """Money: ``"1234.50"`` → ``1.234,50 kr.``; nothing → a dash."""
+    if value is None or value == "":
+        return "–"
+    return f"{number(value)} kr."
+
+
+def short_kroner(value: Decimal | int) -> str:
+    """An axis label: ``1.250.000`` → ``1,25 mio. kr.``, ``85.000`` → ``85.000 kr.``"""
+    amount = Decimal(value)
+    if abs(amount) >= 1_000_000:
+        text = number(amount / 1_000_000, 2).rstrip("0").rstrip(",")
+        return f"{text} mio. kr."
+    return f"{number(amount, 0)} kr."
+
+
+def day(value: date | str | None) -> str:
+    """A date as ``12.03.2025``; nothing → a dash."""
+    if value is None or value == "":
+        return "–"
+    found = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return f"{found.day:02d}.{found.month:02d}.{found.year}"
+
+
+def month(value: str) -> str:
+    """``2026-03`` → ``mar. 2026``."""
+    year, number_of_month = value.split("-")
+    return f"{MONTHS[int(number_of_month) - 1]} {year}"
+
+
+def month_long(value: str) -> str:
+    """``2026-03`` → ``marts 2026``."""
+    year, number_of_month = value.split("-")
+    return f"{MONTH_NAMES[int(number_of_month) - 1]} {year}"
+
+
+def age(since: date, today: date) -> str:
+    """How long ago, roughly: ``3 mdr.``, ``1 år 2 mdr.``, ``12 dage``."""
+    days = (today - since).days
+    if days < 31:
+        return f"{days} dag" if days == 1 else f"{days} dage"
+    months = (today.year - since.year) * 12 + today.month - since.month - (today.day < since.day)
+    years, rest = divmod(months, 12)
+    parts = []
+    if years:
+        parts.append(f"{years} år")
+    if rest:
+        parts.append(f"{rest} md." if rest == 1 else f"{rest} mdr.")
+    return " ".join(parts) or "1 md."

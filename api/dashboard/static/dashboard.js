@@ -1,0 +1,117 @@
+// caseledger dashboard: sortable tables, the supplier filter, and selects that submit their form.
+// Plain JavaScript, no libraries. The pages work without it; it only sorts and filters what is shown.
+"use strict";
+
+function columnOf(table, header) {
+  // The column a header stands over, walking the grid that row and column spans make.
+  const grid = [];
+  const rows = table.tHead.rows;
+  for (let r = 0; r < rows.length; r += 1) {
+    grid[r] = grid[r] || [];
+    let c = 0;
+    for (const cell of rows[r].cells) {
+      while (grid[r][c]) c += 1;
+      for (let dr = 0; dr < cell.rowSpan; dr += 1) {
+        grid[r + dr] = grid[r + dr] || [];
+        for (let dc = 0; dc < cell.colSpan; dc += 1) grid[r + dr][c + dc] = cell;
+      }
+      if (cell === header) return c;
+      c += cell.colSpan;
+    }
+  }
+  return -1;
+}
+
+function cellValue(row, index, kind) {
+  const cell = row.cells[index];
+  if (!cell) return kind === "number" ? -Infinity : "";
+  const raw = cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim().toLowerCase();
+  return kind === "number" ? Number(raw) : raw;
+}
+
+function sortBy(table, header) {
+  const index = columnOf(table, header);
+  const kind = header.dataset.sort;
+  const descending = header.getAttribute("aria-sort") === "ascending";
+  for (const other of table.tHead.querySelectorAll("th[aria-sort]")) other.removeAttribute("aria-sort");
+  header.setAttribute("aria-sort", descending ? "descending" : "ascending");
+  const body = table.tBodies[0];
+  const collator = new Intl.Collator("da");
+  const rows = Array.from(body.rows).sort((a, b) => {
+    const x = cellValue(a, index, kind);
+    const y = cellValue(b, index, kind);
+    const order = kind === "number" ? x - y : collator.compare(x, y);
+    return descending ? -order : order;
+  });
+  for (const row of rows) body.appendChild(row);
+}
+
+function makeSortable(table) {
+  for (const header of table.querySelectorAll("thead th[data-sort]")) {
+    header.tabIndex = 0;
+    header.addEventListener("click", () => sortBy(table, header));
+    header.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        sortBy(table, header);
+      }
+    });
+  }
+}
+
+// Money is summed in øre (integers) and written back both ways: "1234.50" and "1.234,50 kr.".
+function toOre(text) {
+  const negative = text.startsWith("-");
+  const [whole, fraction = "00"] = text.replace("-", "").split(".");
+  const ore = parseInt(whole, 10) * 100 + parseInt((fraction + "00").slice(0, 2), 10);
+  return negative ? -ore : ore;
+}
+
+function plainAmount(ore) {
+  const sign = ore < 0 ? "-" : "";
+  const abs = Math.abs(ore);
+  return sign + Math.floor(abs / 100) + "." + String(abs % 100).padStart(2, "0");
+}
+
+function kroner(ore) {
+  const [whole, cents] = plainAmount(ore).split(".");
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ".") + "," + cents + " kr.";
+}
+
+function filterSuppliers() {
+  const table = document.getElementById("suppliers");
+  if (!table) return;
+  const text = document.getElementById("filter-text");
+  const old = document.getElementById("filter-old");
+  const apply = () => {
+    const words = text.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    let shown = 0;
+    let active = 0;
+    let committed = 0;
+    for (const row of table.tBodies[0].rows) {
+      const visible =
+        words.every((word) => row.dataset.search.includes(word)) && (!old.checked || row.dataset.old === "ja");
+      row.hidden = !visible;
+      if (!visible) continue;
+      shown += 1;
+      active += Number(row.querySelector("td.active").dataset.value);
+      committed += toOre(row.querySelector("td.committed").dataset.amount);
+    }
+    document.getElementById("shown-count").textContent = String(shown);
+    document.getElementById("shown-active").textContent = String(active);
+    const sum = document.getElementById("shown-committed");
+    sum.dataset.amount = plainAmount(committed);
+    sum.textContent = kroner(committed);
+  };
+  text.addEventListener("input", apply);
+  old.addEventListener("change", apply);
+  apply();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const table of document.querySelectorAll("table.sortable")) makeSortable(table);
+  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+    select.addEventListener("change", () => select.form.requestSubmit());
+  }
+  filterSuppliers();
+});
