@@ -82,6 +82,12 @@ def _uuid(value: Any) -> UUID | None:
         return None
 
 
+def _format(media_type: str) -> str:
+    if media_type.startswith("text/csv"):
+        return "csv"
+    return "html" if media_type.startswith("text/html") else "json"
+
+
 class AccessRecorder:
     """Builds and writes the entry for one answered request (see the module's docstring)."""
 
@@ -106,9 +112,11 @@ class AccessRecorder:
     def entry(
         self, action: str, principal: Token, route: APIRoute, request: Request, response: Response
     ) -> AccessEntry:
-        query = self.query_of(route, request)
+        # A page that reads referral-level data from its own query string (the dashboard's) names
+        # what it read on ``request.state``; API routes declare it in their path and query.
+        query = getattr(request.state, "access_query", None) or self.query_of(route, request)
         referral_id: UUID | None = None
-        raw_id = request.path_params.get("referral_id")
+        raw_id = request.path_params.get("referral_id", getattr(request.state, "access_referral_id", None))
         if raw_id is not None:
             # Refused before the path was validated (a role without the right), the id may be no
             # UUID: the attempt is recorded without it.
@@ -129,7 +137,7 @@ class AccessRecorder:
             status=response.status_code,
             referral_id=referral_id,
             query=query if (query or raw_id is None) else None,
-            format="csv" if media_type.startswith("text/csv") else "json",
+            format=_format(media_type),
         )
 
     def record(

@@ -414,7 +414,7 @@ class AccessEntryOut(BaseModel):
         description="The query's parameters (a `citizen_ref` is never stored: `[redacted]`)."
     )
     status: int = Field(description="The HTTP status answered.")
-    format: str = Field(description="`json` or `csv`.")
+    format: str = Field(description="`json`, `csv`, or `html` for a dashboard page.")
 
 
 class AccessLogPageOut(BaseModel):

@@ -4,7 +4,7 @@ One append-only table, ``caseledger_access_log``, in the event store's own datab
 the business events: not in the notification log, not in the hash chains, never projected. Each row
 is one read (or a denied attempt): the instant (UTC), the token's name, role and municipality, the
 municipality of the data, the action, the referral id or the query's parameters (never a
-``citizen_ref``), the HTTP status and the format (json or csv).
+``citizen_ref``), the HTTP status and the format (json, csv, or html for a dashboard page).
 
 Append-only is enforced by the database, not only by this code:
 
@@ -47,6 +47,7 @@ ACTIONS = (
     "audit.decisions",
     "feed.read",
     "access_log.read",
+    "dashboard.revisionsspor",
 )
 COLUMNS = "at, token, role, token_municipality, municipality, action, referral_id, query, status, format"
 

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from api.access_log import logged
 from api.auth import Principal, check_referral, get_tokens
 from api.dashboard import formatting
 from api.dashboard.charts import distribution, months_between, stacked_bars
@@ -555,6 +556,7 @@ def fact_text(name: str, value: Any, supplier_name: Callable[[str], str]) -> str
 
 
 @router.get("/revisionsspor")
+@logged("dashboard.revisionsspor")
 def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Response:
     """A referral's decision trail (``GET /audit/referrals/{id}``) as a timeline with the integrity
     check's result; without a referral, the newest referrals to choose from.
@@ -562,16 +564,21 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
     Reads referral-level data: ``ledger.referral_trail`` (the trail) and ``reports.referrals`` (the
     list to choose from), both for the signed-in token; an access log records them here.
     """
+    asked = (request.query_params.get("referral") or "").strip()
+    page_text = request.query_params.get("page", "1")
+    page = max(1, min(10_000, int(page_text))) if page_text.isdigit() and len(page_text) < 6 else 1
+    status = request.query_params.get("status") or None
+    status = status if status in STATUSES else None
+    # What the access log records for this request, refused or not (an id that is no UUID is dropped).
+    if asked:
+        request.state.access_referral_id = asked
+    else:
+        request.state.access_query = {"status": status, "page": str(page)}
     viewer = open_page(request, "revisionsspor", ledger)
     if isinstance(viewer, Response):
         return viewer
     context = frame(viewer, "revisionsspor")
-    asked = (request.query_params.get("referral") or "").strip()
     if not asked:
-        page_text = request.query_params.get("page", "1")
-        page = max(1, min(10_000, int(page_text))) if page_text.isdigit() and len(page_text) < 6 else 1
-        status = request.query_params.get("status") or None
-        status = status if status in STATUSES else None
         listing = reports.referrals({"municipality": viewer.municipality, "status": status}, page, 25)
         return templates(request).render(
             "revisionsspor.html",

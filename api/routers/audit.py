@@ -37,6 +37,7 @@ Action = Literal[
     "audit.decisions",
     "feed.read",
     "access_log.read",
+    "dashboard.revisionsspor",
 ]
 Role = Literal["case_system", "caseworker", "matcher", "auditor", "reporter", "admin"]
 

@@ -254,3 +254,30 @@ def test_pages_forbid_caching_framing_and_inline_scripts(client: TestClient) -> 
     assert "<script>" not in response.text
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert browser.get("/dashboard/static/../app.py").status_code == 404
+
+
+def test_the_trail_page_records_each_read_and_refusal_in_the_access_log(client: TestClient) -> None:
+    _, referral_id, _ = lifecycle(client)
+    auditor_secret = new_token(client, "auditor", "461", name="dashboard-auditor")
+    reporter_secret = new_token(client, "reporter", "461", name="dashboard-reporter")
+    auditor, reporter = logged_in(client, auditor_secret), logged_in(client, reporter_secret)
+
+    assert auditor.get("/dashboard/revisionsspor", params={"status": "active"}).status_code == 200
+    assert auditor.get("/dashboard/revisionsspor", params={"referral": referral_id}).status_code == 200
+    assert reporter.get("/dashboard/revisionsspor", params={"referral": referral_id}).status_code == 403
+    auditor.get("/dashboard/overblik")  # aggregates only: not recorded
+
+    response = client.get("/audit/access-log", params={"action": "dashboard.revisionsspor"})
+    assert response.status_code == 200, response.text
+    log = response.json()
+    seen = [
+        (e["token"], e["role"], e["referral_id"], e["query"], e["status"], e["format"]) for e in log["items"]
+    ]
+    assert sorted(seen, key=str) == sorted(
+        [
+            ("dashboard-auditor", "auditor", None, {"status": "active", "page": "1"}, 200, "html"),
+            ("dashboard-auditor", "auditor", referral_id, None, 200, "html"),
+            ("dashboard-reporter", "reporter", referral_id, None, 403, "html"),
+        ],
+        key=str,
+    )
