@@ -29,5 +29,10 @@ class Settings(BaseSettings):
     min_position_wait: float = 5.0
     """How long a query with ``min_position`` waits for the projections before answering 503."""
 
+    crash_after_commits: int | None = None
+    """TEST ONLY (fault injection): SIGKILL this process right after its N-th committed write,
+    before the response is sent, so that tests can crash the API between commit and response.
+    Read once at startup; never set it in production."""
+
     host: str = "127.0.0.1"
     port: int = 8000
