@@ -146,7 +146,9 @@ def supplier_with_prices(api: Api) -> str:
     response = api.write("/suppliers", bodies.supplier(), "supplier.registered")
     assert response.status_code == 201, response.text
     supplier_id: str = response.json()["id"]
-    response = api.write(f"/suppliers/{supplier_id}/price-lists", bodies.price_list(), "supplier.price_list_negotiated")
+    response = api.write(
+        f"/suppliers/{supplier_id}/price-lists", bodies.price_list(), "supplier.price_list_negotiated"
+    )
     assert response.status_code == 200, response.text
     return supplier_id
 
