@@ -175,7 +175,7 @@ class ProjectionRunner:
 
         Reports keep answering from the old generation until the switch, one transaction after the
         new one has caught up; a running live runner then follows the new generation, and the old
-        tables are dropped.
+        tables are dropped — with those of any earlier rebuild that was killed before it switched.
         """
         with self.db.transaction() as cur:
             cur.run("SELECT COALESCE(MAX(generation), 0) AS g FROM cl_generations")
@@ -187,7 +187,9 @@ class ProjectionRunner:
             old, _ = read_models.live_generation(cur)
             cur.run("UPDATE cl_generations SET live = CASE WHEN generation = ? THEN 1 ELSE 0 END", [new])
         with self.db.transaction() as cur:
-            read_models.drop_generation(cur, old)
+            cur.run("SELECT generation FROM cl_generations WHERE generation < ?", [new])
+            for stale in sorted({old, *(int(row["generation"]) for row in cur.rows())}):
+                read_models.drop_generation(cur, stale)
         return done
 
 

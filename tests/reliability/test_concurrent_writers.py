@@ -15,9 +15,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.api import bodies
 from tests.reliability.conftest import scaled, started_server
 from tests.reliability.traffic import Api, Journal, supplier_with_prices, wait_projected
+
+pytestmark = pytest.mark.slow
 
 
 @dataclass

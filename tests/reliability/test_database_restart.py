@@ -33,7 +33,7 @@ from tests.reliability.traffic import (
     wait_projected,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 BOUND_SECONDS = 10.0
 """No request may take longer than this, outage or not (pool timeout 5 s + one retry window)."""
 

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.api import bodies
 from tests.reliability.conftest import scaled
 from tests.reliability.server import ApiServer, admin_token
-from tests.reliability.traffic import Ack, Api, Journal, assert_stored_exactly_once, wait_projected
+from tests.reliability.traffic import Ack, Api, Journal, assert_stored_exactly_once, event_id, wait_projected
+
+pytestmark = pytest.mark.slow
 
 
 class CrashingApi:
@@ -108,7 +111,7 @@ def test_resent_requests_and_batches_are_stored_once_across_crashes_between_comm
                     data = {k: v for k, v in body.items() if k != "id"}
                     items.append(
                         {
-                            "event_id": f"ev-{uuid.uuid4()}",
+                            "event_id": event_id(),
                             "type": kind,
                             "referral_id": referral_id,
                             "data": data,
