@@ -425,11 +425,14 @@ def storage_env(database_url: str) -> dict[str, str]:
     """Translate ``CASELEDGER_DATABASE_URL`` into eventsourcing's environment settings.
 
     ``sqlite:///relative/path.sqlite``, ``sqlite:////absolute/path.sqlite`` or an empty value (the
-    default file under ``./caseledger-data/``); ``postgresql://user:password@host:port/dbname`` with
+    default file under ``./caseledger-data/``), with optional ``?lock_timeout=S`` (how long a write
+    waits for SQLite's one write lock before it is answered 503; default 10); ``postgresql://user:password@host:port/dbname`` with
     optional ``?schema=NAME&pool_size=N&max_overflow=N&connect_timeout=S&lock_timeout=S``.
     """
     url = database_url.strip()
     if not url or url.startswith("sqlite:"):
+        url, _, query = url.partition("?")
+        sqlite_options = {key: values[-1] for key, values in parse_qs(query).items()}
         path = Path(url.removeprefix("sqlite:").removeprefix("//").removeprefix("/") or DEFAULT_SQLITE_PATH)
         if url.startswith("sqlite:////"):
             path = Path("/" + str(path))
@@ -438,7 +441,7 @@ def storage_env(database_url: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
-            "SQLITE_LOCK_TIMEOUT": "10",
+            "SQLITE_LOCK_TIMEOUT": sqlite_options.get("lock_timeout", "10"),
             "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteKeyedRecorder),
         }
     parts = urlsplit(url)
