@@ -102,6 +102,7 @@ class ProjectionRunner:
         twice, because each batch commits its rows and its position together.
         """
         listener: Any = None
+        listen_again = 0.0
         started = False
         failures = 0
         try:
@@ -111,8 +112,12 @@ class ProjectionRunner:
                         self._rebuild_if_outdated()  # due at start, even when asked to stop
                         started = True
                         continue
-                    if listener is None:
-                        listener = self._listen()
+                    if listener is None and time.monotonic() >= listen_again:
+                        try:
+                            listener = self._listen()
+                        except Exception:  # poll meanwhile; LISTEN is tried again later
+                            log.warning("LISTEN failed; polling until it works again", exc_info=True)
+                            listen_again = time.monotonic() + MAX_BACKOFF_SECONDS
                     if self.catch_up() == 0:
                         self._idle(listener, stop)
                     if failures:
@@ -140,8 +145,8 @@ class ProjectionRunner:
             self.rebuild()
 
     def _listen(self) -> Any:
-        """A LISTEN connection on PostgreSQL (None on SQLite: it polls). Raises while the
-        database is down, so that the caller backs off and tries again."""
+        """A LISTEN connection on PostgreSQL (None on SQLite: it polls). Raises if it cannot be
+        opened; the caller polls meanwhile and tries again later."""
         if not isinstance(self.db, PostgresProjectionDatabase) or not self.notify_channel:
             return None
         connection = self.db.listen_connection()
