@@ -79,6 +79,7 @@ class ApiServer:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
+                self.kill()
                 msg = f"the API did not start within {timeout} s:\n{self.log()}"
                 raise RuntimeError(msg)
             time.sleep(0.05)
