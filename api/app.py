@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -71,6 +73,22 @@ def projections_for(
     return runner, db
 
 
+def crash_after(commits: int) -> Callable[[int], None]:
+    """TEST ONLY: a save subscriber that kills the process after ``commits`` committed writes
+    (subscribers run after the commit, before the response is sent)."""
+    count = 0
+    lock = threading.Lock()
+
+    def after_commit(_position: int) -> None:
+        nonlocal count
+        with lock:
+            count += 1
+            if count >= commits:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return after_commit
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API. Storage is opened in the lifespan and closed after it."""
     settings = settings or Settings()
@@ -87,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.access_log = access_log
         app.state.access_recorder = AccessRecorder(ledger, access_log)
         app.state.reports = Reports(projection_db)
+        if settings.crash_after_commits is not None:
+            ledger.subscribe(crash_after(settings.crash_after_commits))
         stop = threading.Event()
         purge_access_log(access_log, settings)
         purger = threading.Thread(

@@ -3,17 +3,26 @@
 400 malformed JSON · 401 missing, unknown or revoked token (WWW-Authenticate: Bearer) · 403 role or
 municipality not allowed · 404 unknown id (also a referral of another municipality) · 409 rule or state · 412 If-Match · 413 body too large ·
 422 invalid input · 503 storage unavailable (Retry-After). Nothing a client sends causes a 500.
+
+"Storage unavailable" is every error that means the database could not be reached or answered in
+time, whichever layer raised it: psycopg's ``OperationalError``/``InterfaceError`` (refused or
+dropped connections, server shutdown, statement or lock timeouts), psycopg_pool's ``PoolTimeout``,
+eventsourcing's wrappers of those (``OperationalError``, ``InterfaceError``, and a bare
+``PersistenceError`` caused by one), the application's ``StorageUnavailable``, and SQLite's
+"database is locked"/"busy" once its lock timeout has passed. Other database errors (a constraint,
+a syntax error) are bugs and stay 500.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 import psycopg_pool
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -82,6 +91,29 @@ def validation_problem(errors: Sequence[Any]) -> dict[str, Any]:
     return problem(422, "invalid-input", "Invalid input", summary or "the request is invalid", listed)
 
 
+_UNREACHABLE = (
+    StorageUnavailable,
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout,
+)
+
+
+def storage_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) means the database is out of reach for now."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, _UNREACHABLE):
+            return True
+        if isinstance(seen, sqlite3.OperationalError):
+            message = str(seen).lower()
+            return "locked" in message or "busy" in message
+        seen = seen.__cause__
+    return False
+
+
 def unavailable_problem(error: Exception) -> dict[str, Any]:
     log.warning("storage unavailable: %s", error)
     return problem(
@@ -120,16 +152,12 @@ def install(app: FastAPI) -> None:
             problem(error.status_code, slug, str(error.detail), str(error.detail)), dict(error.headers or {})
         )
 
-    for unavailable in (
-        StorageUnavailable,
-        OperationalError,
-        InterfaceError,
-        psycopg.OperationalError,
-        psycopg_pool.PoolTimeout,
-    ):
+    for kind in (*_UNREACHABLE, PersistenceError, sqlite3.OperationalError):
 
-        @app.exception_handler(unavailable)
+        @app.exception_handler(kind)
         def _unavailable(request: Request, error: Exception) -> JSONResponse:
+            if not storage_unavailable(error):
+                return internal_error(request, error)
             return respond(unavailable_problem(error), {"Retry-After": RETRY_AFTER_SECONDS})
 
     @app.exception_handler(NotYetProjected)
@@ -137,10 +165,13 @@ def install(app: FastAPI) -> None:
         body = problem(503, "projections-behind", "Projections behind", str(error))
         return respond(body, {"Retry-After": "1"})
 
-    @app.exception_handler(Exception)
-    def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return respond(problem(500, "internal-error", "Internal error", "an unexpected error occurred"))
+    app.exception_handler(Exception)(internal_error)
+
+
+def internal_error(request: Request, error: Exception) -> JSONResponse:
+    """A bug: 500, logged with its traceback, nothing of it told to the client."""
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return respond(problem(500, "internal-error", "Internal error", "an unexpected error occurred"))
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

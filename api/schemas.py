@@ -292,6 +292,9 @@ class ReferralOut(BaseModel):
     end: str | None
     closed_on: str | None
     close_reason: str | None
+    close_initiated_by: str | None = Field(
+        None, description="Who ended the referral: municipality, citizen or supplier (from the reason)."
+    )
     committed_total: str
     committed_by_month: dict[str, str]
     created_at: str

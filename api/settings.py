@@ -40,5 +40,10 @@ class Settings(BaseSettings):
     """The dashboard's login cookie is ``Secure``: true, false, or unset to follow the request's scheme
     (https → Secure; behind a TLS-terminating proxy run uvicorn with ``--proxy-headers`` or set true)."""
 
+    crash_after_commits: int | None = None
+    """TEST ONLY (fault injection): SIGKILL this process right after its N-th committed write,
+    before the response is sent, so that tests can crash the API between commit and response.
+    Read once at startup; never set it in production."""
+
     host: str = "127.0.0.1"
     port: int = 8000

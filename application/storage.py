@@ -7,15 +7,17 @@ that make tampering evident (see ``application.chain``). Both also answer the ve
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import get_topic
@@ -28,6 +30,30 @@ from application.keys import Claim, StoredClaim
 
 KEYS_TABLE = "caseledger_keys"
 DEFAULT_SQLITE_PATH = Path("caseledger-data") / "caseledger.sqlite"
+RETRY_WINDOW_SECONDS = 1.0
+"""A storage call that fails within this time of its first attempt is tried again (a connection
+dropped by a server restart); one that fails later is given up, so that a request never waits for
+more than about one pool timeout (``connect_timeout``) while the database is down."""
+
+
+def _bounded_retry(method: Callable[..., Any]) -> Callable[..., Any]:
+    """eventsourcing's PostgreSQL recorder retries a failed call 10 times; each attempt may wait a
+    full pool timeout while the server is down, which holds a request for close to a minute. Use
+    the undecorated method and retry it only within ``RETRY_WINDOW_SECONDS``."""
+    inner: Callable[..., Any] = getattr(method, "__wrapped__", method)
+
+    @functools.wraps(inner)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
+        while True:
+            try:
+                return inner(*args, **kwargs)
+            except (InterfaceError, OperationalError):
+                if time.monotonic() - started > RETRY_WINDOW_SECONDS:
+                    raise
+                time.sleep(0.1)
+
+    return call
 
 
 class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
@@ -193,6 +219,11 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
                 "UNIQUE (originator_id, originator_version))"
             ).format(self.chain_table)
         )
+
+    insert_events = _bounded_retry(PostgresApplicationRecorder.insert_events)
+    select_events = _bounded_retry(PostgresApplicationRecorder.select_events)
+    select_notifications = _bounded_retry(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = _bounded_retry(PostgresApplicationRecorder.max_notification_id)
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -394,11 +425,14 @@ def storage_env(database_url: str) -> dict[str, str]:
     """Translate ``CASELEDGER_DATABASE_URL`` into eventsourcing's environment settings.
 
     ``sqlite:///relative/path.sqlite``, ``sqlite:////absolute/path.sqlite`` or an empty value (the
-    default file under ``./caseledger-data/``); ``postgresql://user:password@host:port/dbname`` with
+    default file under ``./caseledger-data/``), with optional ``?lock_timeout=S`` (how long a write
+    waits for SQLite's one write lock before it is answered 503; default 10); ``postgresql://user:password@host:port/dbname`` with
     optional ``?schema=NAME&pool_size=N&max_overflow=N&connect_timeout=S&lock_timeout=S``.
     """
     url = database_url.strip()
     if not url or url.startswith("sqlite:"):
+        url, _, query = url.partition("?")
+        sqlite_options = {key: values[-1] for key, values in parse_qs(query).items()}
         path = Path(url.removeprefix("sqlite:").removeprefix("//").removeprefix("/") or DEFAULT_SQLITE_PATH)
         if url.startswith("sqlite:////"):
             path = Path("/" + str(path))
@@ -407,7 +441,7 @@ def storage_env(database_url: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
-            "SQLITE_LOCK_TIMEOUT": "10",
+            "SQLITE_LOCK_TIMEOUT": sqlite_options.get("lock_timeout", "10"),
             "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteKeyedRecorder),
         }
     parts = urlsplit(url)

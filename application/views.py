@@ -73,6 +73,7 @@ def referral_view(referral: Referral, today: date) -> dict[str, Any]:
         "end": plain(referral.end),
         "closed_on": plain(referral.closed_on),
         "close_reason": referral.close_reason,
+        "close_initiated_by": referral.close_initiated_by,
         "committed_total": plain(referral.committed_total()),
         "committed_by_month": plain(referral.monthly_commitments()),
         "created_at": referral.created_on.isoformat(),

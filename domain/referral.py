@@ -30,6 +30,12 @@ CLOSE_REASONS = (
     "withdrawn",
     "other",
 )
+CLOSE_INITIATORS = {
+    "family_declined": "citizen",
+    "moved": "citizen",
+    "supplier_terminated": "supplier",
+}
+"""Who ended a referral, by close reason; every other reason is the municipality's decision."""
 HOURLY, DAILY, PACKAGE = "hourly", "daily", "package"
 EFFECTIVE_DATE_FIELDS = {
     "referral.referred": "referred_on",
@@ -40,6 +46,11 @@ EFFECTIVE_DATE_FIELDS = {
     "referral.closed": "closed_on",
 }
 """The business date of each decision, by event type (for trails and the decision search)."""
+
+
+def close_initiator(reason: str) -> str:
+    """``municipality``, ``citizen`` or ``supplier``: who ended a referral closed for ``reason``."""
+    return CLOSE_INITIATORS.get(reason, "municipality")
 
 
 def _refuse(problem: str, detail: str, field: str | None = None) -> RuleViolation:
@@ -123,12 +134,23 @@ class Referral(Aggregate):
         source: Source | None
 
     class Closed(Aggregate.Event):
+        """Version 2 records ``initiated_by`` (``municipality``, ``citizen`` or ``supplier``), so an
+        audit can tell a measure the municipality ended from one the family or the supplier ended.
+        Version 1 events (stored before the field existed) are upcast on read: it is derived from
+        their reason exactly as a version 2 close derives it."""
+
         TOPIC = "referral.closed"
+        class_version = 2
         closed_on: date
         reason: str
+        initiated_by: str
         rationale: str
         actor: Actor
         source: Source | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["initiated_by"] = close_initiator(state["reason"])
 
     # -- referred ------------------------------------------------------------------------------
 
@@ -219,6 +241,7 @@ class Referral(Aggregate):
         self.list_rate: Decimal | None = None
         self.closed_on: date | None = None
         self.close_reason: str | None = None
+        self.close_initiated_by: str | None = None
 
     # -- shared checks -------------------------------------------------------------------------
 
@@ -582,6 +605,7 @@ class Referral(Aggregate):
         self._closed(
             closed_on=self._decision_date(closed_on, "closed_on"),
             reason=reason,
+            initiated_by=close_initiator(reason),
             rationale=required(rationale, "rationale"),
             actor=actor(decided_by),
             source=source(origin),
@@ -589,12 +613,20 @@ class Referral(Aggregate):
 
     @event(Closed)
     def _closed(
-        self, *, closed_on: date, reason: str, rationale: str, actor: Actor, source: Source | None
+        self,
+        *,
+        closed_on: date,
+        reason: str,
+        initiated_by: str,
+        rationale: str,
+        actor: Actor,
+        source: Source | None,
     ) -> None:
         if self.terms is not None:
             self.terms.close(closed_on)
         self.closed_on = closed_on
         self.close_reason = reason
+        self.close_initiated_by = initiated_by
         self.status = CLOSED
 
     # -- queries -------------------------------------------------------------------------------

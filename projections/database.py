@@ -166,6 +166,9 @@ class PostgresProjectionDatabase(ProjectionDatabase):
             kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}"},
             open=False,
             timeout=5,
+            # After a server restart the pooled connections are dead: test each one before use
+            # (one round trip) rather than failing the request that happens to get it.
+            check=ConnectionPool.check_connection,
         )
         self.pool.open(wait=False)
 

@@ -14,12 +14,16 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from projections import read_models
 from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
 
 log = logging.getLogger("caseledger.projections")
+
+MAX_BACKOFF_SECONDS = 5.0
+"""The longest pause between two attempts while the database is unreachable."""
 
 EventSource = Callable[[int, int], Sequence[tuple[int, Any]]]
 """``read_events(after, limit)``: up to ``limit`` (position, domain event) pairs after ``after``."""
@@ -90,34 +94,67 @@ class ProjectionRunner:
         return done
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Follow the log until ``stop`` is set. Errors are logged and retried after a pause."""
-        listener = self._listen()
+        """Follow the log until ``stop`` is set.
+
+        It survives an outage of the database: a failed batch is rolled back (its position with
+        it), logged, and tried again after a pause that doubles up to ``MAX_BACKOFF_SECONDS``; the
+        LISTEN connection is opened again once the database answers. Nothing is lost or applied
+        twice, because each batch commits its rows and its position together.
+        """
+        listener: Any = None
+        listen_again = 0.0
+        started = False
+        failures = 0
         try:
-            with self.db.reading() as cur:
-                outdated = not read_models.live_is_current(cur)
-            if outdated:
-                log.warning("read models were built by an older version; rebuilding beside them")
-                self.rebuild()
-            while not stop.is_set():
+            while not started or not stop.is_set():
                 try:
+                    if not started:
+                        self._rebuild_if_outdated()  # due at start, even when asked to stop
+                        started = True
+                        continue
+                    if listener is None and time.monotonic() >= listen_again:
+                        try:
+                            listener = self._listen()
+                        except Exception:  # poll meanwhile; LISTEN is tried again later
+                            log.warning("LISTEN failed; polling until it works again", exc_info=True)
+                            listen_again = time.monotonic() + MAX_BACKOFF_SECONDS
                     if self.catch_up() == 0:
                         self._idle(listener, stop)
-                except Exception:
-                    log.exception("projection batch failed; retrying")
-                    stop.wait(1.0)
+                    if failures:
+                        log.warning("projections resumed after %d failed attempts", failures)
+                    failures = 0
+                except Exception as error:
+                    failures += 1
+                    pause = min(MAX_BACKOFF_SECONDS, 0.1 * 2 ** min(failures, 10))
+                    if failures == 1:
+                        log.exception("projection batch failed; retrying")
+                    else:
+                        log.warning("projections still failing (%s); retry in %.1f s", error, pause)
+                    _closed(listener)
+                    listener = None
+                    if stop.wait(pause):
+                        return
         finally:
-            if listener is not None:
-                listener.close()
+            _closed(listener)
+
+    def _rebuild_if_outdated(self) -> None:
+        with self.db.reading() as cur:
+            outdated = not read_models.live_is_current(cur)
+        if outdated:
+            log.warning("read models were built by an older version; rebuilding beside them")
+            self.rebuild()
 
     def _listen(self) -> Any:
+        """A LISTEN connection on PostgreSQL (None on SQLite: it polls). Raises if it cannot be
+        opened; the caller polls meanwhile and tries again later."""
         if not isinstance(self.db, PostgresProjectionDatabase) or not self.notify_channel:
             return None
+        connection = self.db.listen_connection()
         try:
-            connection = self.db.listen_connection()
             connection.execute(sql.SQL("LISTEN {0}").format(sql.Identifier(self.notify_channel)))
-        except Exception:
-            log.warning("LISTEN failed; polling instead", exc_info=True)
-            return None
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def _idle(self, listener: Any, stop: threading.Event) -> None:
@@ -132,15 +169,18 @@ class ProjectionRunner:
         """Wake an idle ``run_forever`` at once (after its stop event is set)."""
         self.wake.set()
         if isinstance(self.db, PostgresProjectionDatabase) and self.notify_channel:
-            with self.db.listen_connection() as connection:
-                connection.execute(sql.SQL("NOTIFY {0}").format(sql.Identifier(self.notify_channel)))
+            try:
+                with self.db.listen_connection() as connection:
+                    connection.execute(sql.SQL("NOTIFY {0}").format(sql.Identifier(self.notify_channel)))
+            except psycopg.Error:
+                log.warning("could not NOTIFY the projection runner; it stops within its listen timeout")
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Build the next generation from position 0 beside the live one, then switch to it.
 
         Reports keep answering from the old generation until the switch, one transaction after the
         new one has caught up; a running live runner then follows the new generation, and the old
-        tables are dropped.
+        tables are dropped — with those of any earlier rebuild that was killed before it switched.
         """
         with self.db.transaction() as cur:
             cur.run("SELECT COALESCE(MAX(generation), 0) AS g FROM cl_generations")
@@ -152,8 +192,19 @@ class ProjectionRunner:
             old, _ = read_models.live_generation(cur)
             cur.run("UPDATE cl_generations SET live = CASE WHEN generation = ? THEN 1 ELSE 0 END", [new])
         with self.db.transaction() as cur:
-            read_models.drop_generation(cur, old)
+            cur.run("SELECT generation FROM cl_generations WHERE generation < ?", [new])
+            for stale in sorted({old, *(int(row["generation"]) for row in cur.rows())}):
+                read_models.drop_generation(cur, stale)
         return done
+
+
+def _closed(listener: Any) -> None:
+    """Close a LISTEN connection, whatever state it is in."""
+    if listener is not None:
+        try:
+            listener.close()
+        except Exception:
+            log.debug("closing the LISTEN connection failed", exc_info=True)
 
 
 def wait_for_position(position_of: Callable[[], int], target: int, timeout: float = 5.0) -> bool:

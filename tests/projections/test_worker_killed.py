@@ -30,14 +30,14 @@ def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
     db.close()
 
 
-def start_worker(db_url: str) -> subprocess.Popen[bytes]:
+def start_worker(db_url: str, command: str = "run", batch_size: int = 2) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CASELEDGER_DATABASE_URL": db_url,
-        "CASELEDGER_PROJECTION_BATCH_SIZE": "2",
+        "CASELEDGER_PROJECTION_BATCH_SIZE": str(batch_size),
     }
     return subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import main; main()", "projections", "run"],
+        [sys.executable, "-c", "from api.cli import main; main()", "projections", command],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -78,3 +78,45 @@ def test_a_worker_killed_repeatedly_ends_with_the_tables_of_a_rebuild(
     mid_catch_up = [p for p in positions if 0 < p < head]
     assert len(mid_catch_up) >= 3, f"kills should land mid catch-up: {positions} of {head}"
     assert dump(projection_db) == killed_and_resumed
+
+
+def generations(db: ProjectionDatabase) -> list[tuple[int, int, int]]:
+    """``(generation, position, live)`` of every generation of the read models."""
+    with db.reading() as cur:
+        cur.run("SELECT generation, position, live FROM cl_generations ORDER BY generation")
+        return [(int(r["generation"]), int(r["position"]), int(r["live"])) for r in cur.rows()]
+
+
+def test_a_rebuild_killed_repeatedly_leaves_the_live_tables_alone_and_the_next_one_completes(
+    db_url: str, ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    small_demo(ledger, weeks=12, per_week=15, suppliers=15)
+    head = ledger.last_position()
+    runner = ProjectionRunner(projection_db, ledger.read_events)
+    runner.catch_up()
+    live = dump(projection_db)
+    chance = random.Random(461)
+    killed_at = []
+    for _ in range(3):
+        known = {g for g, _, _ in generations(projection_db)}
+        rebuild = start_worker(db_url, "rebuild")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            building = [p for g, p, is_live in generations(projection_db) if g not in known and not is_live]
+            if building and building[0] > 0:
+                break
+            time.sleep(0.005)
+        time.sleep(chance.uniform(0.0, 0.05))
+        rebuild.send_signal(signal.SIGKILL)
+        rebuild.wait(timeout=10)
+        killed_at.append([(g, p) for g, p, is_live in generations(projection_db) if not is_live])
+        assert dump(projection_db) == live, "a killed rebuild never touches the live read models"
+
+    assert any(0 < p < head for left in killed_at for _, p in left), (
+        f"kills should land mid-rebuild: {killed_at}"
+    )
+    rebuild = start_worker(db_url, "rebuild", batch_size=500)
+    assert rebuild.wait(timeout=120) == 0
+    assert dump(projection_db) == live
+    [(_, position, is_live)] = generations(projection_db)
+    assert (position, is_live) == (head, 1), "the completed rebuild dropped what the killed ones left"
