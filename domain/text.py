@@ -11,6 +11,8 @@ from domain.errors import InvalidInput
 # Six digits forming a DDMMYY date, an optional dash (or space), four digits, not inside a longer number.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _CPR_LIKE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?\d{4}(?!\d)")
+# About one random UUID in 2,400 has ten digits in a row that read as a date; a whole UUID is an id.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def _is_ddmmyy(day: int, month: int, year: int) -> bool:
@@ -22,7 +24,9 @@ def _is_ddmmyy(day: int, month: int, year: int) -> bool:
 
 
 def contains_cpr(text: str) -> bool:
-    """True when ``text`` contains something that reads as a CPR number."""
+    """True when ``text`` contains something that reads as a CPR number (a whole UUID never does)."""
+    if _UUID.fullmatch(text):
+        return False
     return any(
         _is_ddmmyy(int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in _CPR_LIKE.finditer(text)
     )

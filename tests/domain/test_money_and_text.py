@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 from hypothesis import given, settings
@@ -260,3 +261,16 @@ def test_control_characters_in_text_are_rejected(text: str) -> None:
 
 def test_tabs_and_line_breaks_in_text_are_accepted() -> None:
     reject_cpr("første linje\n\tanden linje\r\n", "purpose")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.uuids())
+def test_a_whole_uuid_is_an_id_never_a_cpr_number(value: UUID) -> None:
+    reject_cpr({"source": {"event_id": str(value)}, "actor": {"id": str(value).upper()}}, "body")
+
+
+def test_a_uuid_whose_digits_read_as_a_date_is_accepted_but_not_inside_other_text() -> None:
+    lookalike = "01019012-34ab-4cde-8f00-0101901234aa"  # ten digits in a row: 0101901234
+
+    assert not contains_cpr(lookalike)
+    assert contains_cpr(f"note {lookalike}")
