@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
+from api.fields import MAX_POSITION
 from application.caseledger import CaseLedger
 from application.context import WriteContext, WriteResult
 from domain.errors import InvalidInput
@@ -46,7 +47,11 @@ def fresh(
     request: Request,
     min_position: Annotated[
         int | None,
-        Query(ge=0, description="Wait (up to 5 s) until the projections have processed this position."),
+        Query(
+            ge=0,
+            le=MAX_POSITION,
+            description="Wait (up to 5 s) until the projections have processed this position.",
+        ),
     ] = None,
 ) -> None:
     """Read-your-writes: hold the query until the read models include ``min_position``."""

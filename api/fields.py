@@ -79,6 +79,9 @@ def _aware(value: Any) -> Any:
 Instant = Annotated[datetime, BeforeValidator(_aware)]
 """An RFC 3339 instant with an offset."""
 
+MAX_POSITION = 2**63 - 1
+"""The largest global position either database can store (a signed 64-bit integer)."""
+
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.auth import Forbidden, Unauthenticated
 from api.dependencies import NotYetProjected
@@ -116,9 +117,10 @@ def install(app: FastAPI) -> None:
             405: "method-not-allowed",
             413: "body-too-large",
         }.get(error.status_code, "http-error")
-        return respond(
-            problem(error.status_code, slug, str(error.detail), str(error.detail)), dict(error.headers or {})
-        )
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return respond(problem(error.status_code, slug, str(error.detail), str(error.detail)), headers)
 
     for unavailable in (
         StorageUnavailable,
@@ -141,6 +143,19 @@ def install(app: FastAPI) -> None:
     def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return respond(problem(500, "internal-error", "Internal error", "an unexpected error occurred"))
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the path answers to (Starlette's 405 names only those of the first route on it)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    )
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -44,9 +44,9 @@ ListScope = Annotated[str | None, Depends(municipality_scope("referral:read"))]
 def refer(
     body: ReferralIn,
     ledger: Ledger,
+    principal: Refers,
     writing: Writing,
     response: Response,
-    principal: Refers,
 ) -> dict[str, Any]:
     """File a referral for a measure (the token must cover its municipality)."""
     check_municipality(principal, body.municipality)
@@ -58,9 +58,9 @@ def match(
     referral_id: UUID,
     body: MatchIn,
     ledger: Ledger,
+    _principal: Matches,
     writing: Writing,
     response: Response,
-    _principal: Matches,
 ) -> dict[str, Any]:
     """Choose the supplier, with criteria and the candidates considered (re-matching until priced)."""
     return written(commands.match_supplier(ledger, referral_id, body, writing.context(body)), response)
@@ -71,9 +71,9 @@ def agree_price(
     referral_id: UUID,
     body: PriceAgreementIn,
     ledger: Ledger,
+    _principal: AgreesPrice,
     writing: Writing,
     response: Response,
-    _principal: AgreesPrice,
 ) -> dict[str, Any]:
     """Agree hourly, daily or package terms; a rate above the list rate needs a rationale."""
     return written(commands.agree_price(ledger, referral_id, body, writing.context(body)), response)
@@ -84,9 +84,9 @@ def extend(
     referral_id: UUID,
     body: ExtensionIn,
     ledger: Ledger,
+    _principal: Extends,
     writing: Writing,
     response: Response,
-    _principal: Extends,
 ) -> dict[str, Any]:
     """Extend an active referral to a later end."""
     return written(commands.extend_referral(ledger, referral_id, body, writing.context(body)), response)
@@ -97,9 +97,9 @@ def adjust(
     referral_id: UUID,
     body: AdjustmentIn,
     ledger: Ledger,
+    _principal: Adjusts,
     writing: Writing,
     response: Response,
-    _principal: Adjusts,
 ) -> dict[str, Any]:
     """Change hours and/or rate of an active referral from a date on."""
     return written(commands.adjust_referral(ledger, referral_id, body, writing.context(body)), response)
@@ -110,9 +110,9 @@ def close(
     referral_id: UUID,
     body: ClosureIn,
     ledger: Ledger,
+    _principal: Closes,
     writing: Writing,
     response: Response,
-    _principal: Closes,
 ) -> dict[str, Any]:
     """Close a referral that is not closed yet."""
     return written(commands.close_referral(ledger, referral_id, body, writing.context(body)), response)

@@ -408,6 +408,40 @@ def test_unknown_routes_and_methods_answer_problems(shared_client: TestClient) -
     assert_problem(shared_client.delete(f"/referrals/{uuid.uuid4()}"), 405, "method-not-allowed")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/referrals", "GET, POST"),
+        ("OPTIONS", "/referrals", "GET, POST"),
+        ("DELETE", f"/referrals/{uuid.UUID(int=1)}", "GET"),
+        ("GET", f"/referrals/{uuid.UUID(int=1)}/closure", "POST"),
+    ],
+)
+def test_a_405_names_every_method_the_path_answers_to(
+    shared_client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    response = shared_client.request(method, path)
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == allowed
+
+
+@pytest.mark.parametrize("after", [str(2**63), str(10**30)])
+def test_a_feed_position_beyond_any_database_is_rejected_with_422(
+    shared_client: TestClient, after: str
+) -> None:
+    assert_problem(shared_client.get("/feed", params={"after": after}), 422, "invalid-input", "after")
+    assert shared_client.get("/feed", params={"after": str(2**63 - 1)}).json() == []
+
+
+@pytest.mark.parametrize("route", ["register-supplier", "refer", "closure"])
+def test_without_a_token_a_write_is_refused_with_401_before_its_headers_are_read(
+    shared_client: TestClient, targets: Targets, unchanged: None, route: str
+) -> None:
+    path, body = targets.routes()[route]
+    response = shared_client.post(path, json=body, headers={"Authorization": "", "If-Match": "garbage"})
+    assert_problem(response, 401, "missing-token")
+
+
 # -- text ---------------------------------------------------------------------------------------------
 
 
