@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from api.auth import Principal, municipality_scope, referral_access, require
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
-from api.fields import Day
+from api.fields import Day, SearchText
 from api.problems import responses
 from api.schemas import EventType, TrailOut, VerificationOut
 from projections.decision_log import DecisionQuery
@@ -51,7 +51,7 @@ def decisions(
     request: Request,
     reports: Reports,
     _fresh: Fresh,
-    actor: Annotated[str | None, Query(description="The deciding actor's id.")] = None,
+    actor: Annotated[SearchText | None, Query(description="The deciding actor's id.")] = None,
     type: Annotated[EventType | None, Query(description="Event type, e.g. referral.matched.")] = None,
     supplier_id: UUID | None = None,
     from_date: Annotated[

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from api import commands
 from api.auth import Principal, check_municipality, municipality_scope, referral_access, require
 from api.dependencies import Fresh, Ledger, Reports, Writing, etag, written
-from api.fields import Instant
+from api.fields import Instant, SearchText
 from api.problems import responses
 from api.schemas import (
     AdjustmentIn,
@@ -125,8 +125,8 @@ def list_referrals(
     _fresh: Fresh,
     status: Annotated[Literal["referred", "matched", "active", "closed"] | None, Query()] = None,
     supplier_id: UUID | None = None,
-    intervention: str | None = None,
-    legal_basis: str | None = None,
+    intervention: SearchText | None = None,
+    legal_basis: SearchText | None = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from api.auth import municipality_scope
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
+from api.fields import SearchText
 from api.problems import responses
 from domain.errors import NotFound
 from projections.price_benchmarks import BenchmarkQuery
@@ -74,8 +75,8 @@ def spending(
     to_month: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     by: Annotated[str | None, Query(pattern=r"^(supplier|intervention|legal_basis|municipality)$")] = None,
     supplier_id: UUID | None = None,
-    intervention: str | None = None,
-    legal_basis: str | None = None,
+    intervention: SearchText | None = None,
+    legal_basis: SearchText | None = None,
 ) -> Any:
     """Committed spend per month (DOMAIN.md), optionally grouped by supplier, intervention, legal basis or municipality."""
     report = reports.spending(
@@ -99,7 +100,7 @@ def price_benchmarks(
     ledger: Ledger,
     reports: Reports,
     _fresh: Fresh,
-    intervention: str | None = None,
+    intervention: SearchText | None = None,
     unit: Annotated[str | None, Query(pattern=r"^(hour|day|package)$")] = None,
 ) -> Any:
     """Per intervention and unit: count, min, p25, median, p75, max of agreed rates and of list rates in force."""

@@ -433,6 +433,47 @@ def test_a_feed_position_beyond_any_database_is_rejected_with_422(
     assert shared_client.get("/feed", params={"after": str(2**63 - 1)}).json() == []
 
 
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/referrals", "intervention"),
+        ("/referrals", "legal_basis"),
+        ("/audit/decisions", "actor"),
+        ("/reports/spending", "intervention"),
+        ("/reports/spending", "legal_basis"),
+        ("/reports/price-benchmarks", "intervention"),
+    ],
+)
+@pytest.mark.parametrize("value", ["\x00", "family\x00treatment", "line\nbreak", "x" * 201])
+def test_a_text_filter_with_a_control_character_or_too_long_is_rejected_with_422(
+    shared_client: TestClient, path: str, name: str, value: str
+) -> None:
+    assert_problem(shared_client.get(path, params={name: value}), 422, "invalid-input", name)
+
+
+@pytest.mark.parametrize(
+    "query", ["intervention=%ED%A0%80", "intervention=%FF%FE", "legal_basis=%F0%9F%98%80"]
+)
+def test_a_text_filter_of_broken_or_unusual_utf8_answers_without_error(
+    shared_client: TestClient, query: str
+) -> None:
+    response = shared_client.get(f"/referrals?{query}")
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "largest"),
+    [("/referrals", "page_size", 500), ("/audit/decisions", "page_size", 500), ("/feed", "limit", 1000)],
+)
+def test_a_page_size_above_the_maximum_is_rejected_with_422(
+    shared_client: TestClient, path: str, name: str, largest: int
+) -> None:
+    assert shared_client.get(path, params={name: largest}).status_code == 200
+    for value in (largest + 1, 10**30, 0, -1):
+        assert_problem(shared_client.get(path, params={name: value}), 422, "invalid-input", name)
+
+
 @pytest.mark.parametrize("route", ["register-supplier", "refer", "closure"])
 def test_without_a_token_a_write_is_refused_with_401_before_its_headers_are_read(
     shared_client: TestClient, targets: Targets, unchanged: None, route: str

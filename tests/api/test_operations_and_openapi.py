@@ -224,6 +224,18 @@ def test_openapi_describes_money_as_exact_strings_or_numbers(openapi: dict[str, 
     assert set(out["required"]) == {"id", "version", "position"}
 
 
+def test_openapi_bounds_every_page_size_and_page_of_every_endpoint(openapi: dict[str, Any]) -> None:
+    paged = {}
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and parameter["name"] in ("page", "page_size", "limit"):
+                    paged[f"{method} {path} {parameter['name']}"] = parameter["schema"]
+    assert {"get /referrals page_size", "get /audit/decisions page_size", "get /feed limit"} <= set(paged)
+    unbounded = [name for name, schema in paged.items() if "maximum" not in schema or "minimum" not in schema]
+    assert not unbounded, f"page sizes without a maximum: {unbounded}"
+
+
 @pytest.mark.parametrize("path", ["/referrals/{referral_id}", "/suppliers/{supplier_id}"])
 def test_openapi_describes_reads_as_of_a_version_or_an_instant(openapi: dict[str, Any], path: str) -> None:
     parameters = {p["name"]: p for p in openapi["paths"][path]["get"]["parameters"]}
