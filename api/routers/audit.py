@@ -12,13 +12,13 @@ from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
 from api.fields import Day, SearchText
 from api.problems import responses
-from api.schemas import EventType, TrailOut, VerificationOut
+from api.schemas import DecisionPageOut, EventType, TrailOut, VerificationOut
 from projections.decision_log import DecisionQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {"text/csv": {}},
+        "content": {"text/csv": {"schema": {"type": "string"}}},
         "description": "JSON, or CSV (one row per entry) for `Accept: text/csv`",
     },
     **responses(401, 403, 404, 422, 503),
@@ -45,7 +45,7 @@ def referral_trail(referral_id: UUID, _principal: AuditsReferral, request: Reque
     return trail
 
 
-@router.get("/decisions", responses=CSV_AND_PROBLEMS)
+@router.get("/decisions", response_model=DecisionPageOut, responses=CSV_AND_PROBLEMS)
 def decisions(
     municipality: AuditScope,
     request: Request,

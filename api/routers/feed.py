@@ -10,12 +10,13 @@ from api.auth import FeedFilter, feed_filter
 from api.dependencies import Ledger
 from api.fields import MAX_POSITION
 from api.problems import responses
+from api.schemas import FeedEventOut
 from application.views import event_view
 
 router = APIRouter(tags=["feed"])
 
 
-@router.get("/feed", responses=responses(401, 403, 422, 503))
+@router.get("/feed", response_model=list[FeedEventOut], responses=responses(401, 403, 422, 503))
 def feed(
     visible: Annotated[FeedFilter, Depends(feed_filter)],
     ledger: Ledger,

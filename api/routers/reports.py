@@ -12,6 +12,7 @@ from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
 from api.fields import SearchText
 from api.problems import responses
+from api.schemas import BenchmarkOut, SpendingOut, SupplierOverviewOut, SupplierReportOut
 from domain.errors import NotFound
 from projections.price_benchmarks import BenchmarkQuery
 from projections.spending import SpendingQuery
@@ -19,14 +20,17 @@ from projections.supplier_overview import OverviewQuery
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "JSON, or CSV for `Accept: text/csv`"},
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "JSON, or CSV for `Accept: text/csv` (the same columns, nested values as JSON)",
+    },
     **responses(401, 403, 404, 422, 503),
 }
 ReportScope = Annotated[str | None, Depends(municipality_scope("report:read"))]
 """The report right; the municipality to report on (a scoped token: always its own)."""
 
 
-@router.get("/suppliers", responses=CSV_AND_PROBLEMS)
+@router.get("/suppliers", response_model=list[SupplierOverviewOut], responses=CSV_AND_PROBLEMS)
 def supplier_overview(
     municipality: ReportScope,
     request: Request,
@@ -39,7 +43,7 @@ def supplier_overview(
     return csv_response(rows, "suppliers") if wants_csv(request) else rows
 
 
-@router.get("/suppliers/{supplier_id}", responses=CSV_AND_PROBLEMS)
+@router.get("/suppliers/{supplier_id}", response_model=SupplierReportOut, responses=CSV_AND_PROBLEMS)
 def supplier_report(
     supplier_id: UUID,
     municipality: ReportScope,
@@ -65,7 +69,9 @@ def supplier_report(
     return csv_response([row], "supplier") if wants_csv(request) else row
 
 
-@router.get("/spending", responses=CSV_AND_PROBLEMS)
+@router.get(
+    "/spending", response_model=SpendingOut, response_model_exclude_unset=True, responses=CSV_AND_PROBLEMS
+)
 def spending(
     municipality: ReportScope,
     request: Request,
@@ -93,7 +99,7 @@ def spending(
     return csv_response(report["rows"], "spending") if wants_csv(request) else report
 
 
-@router.get("/price-benchmarks", responses=CSV_AND_PROBLEMS)
+@router.get("/price-benchmarks", response_model=list[BenchmarkOut], responses=CSV_AND_PROBLEMS)
 def price_benchmarks(
     municipality: ReportScope,
     request: Request,
