@@ -60,12 +60,18 @@ def respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSON
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
+def _location(field: str) -> list[str]:
+    """``loc`` of a refused field: in the body, unless it names a header (``header.If-Match``)."""
+    parts = field.split(".")
+    return parts if parts[0] == "header" else ["body", *parts]
+
+
 def domain_problem(error: DomainError) -> dict[str, Any]:
     """The problem for a refused command (also used per item by batch ingestion)."""
     status, title = next(
         ((status, title) for kind, status, title in _STATUS_OF if isinstance(error, kind)), (409, "Conflict")
     )
-    errors = [{"loc": ["body", *error.field.split(".")], "msg": error.detail}] if error.field else None
+    errors = [{"loc": _location(error.field), "msg": error.detail}] if error.field else None
     return problem(status, error.problem, title, error.detail, errors)
 
 

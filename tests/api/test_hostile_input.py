@@ -399,7 +399,8 @@ def test_an_unreadable_if_match_is_rejected_with_422(
 ) -> None:
     path, body = targets.routes()["adjustment"]
     response = shared_client.post(path, json=body, headers={"If-Match": if_match})
-    assert_problem(response, 422, "invalid-if-match")
+    problem = assert_problem(response, 422, "invalid-if-match")
+    assert problem["errors"] == [{"loc": ["header", "If-Match"], "msg": problem["detail"]}]
 
 
 def test_unknown_routes_and_methods_answer_problems(shared_client: TestClient) -> None:
