@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 
+from api.fields import MAX_POSITION
 from application.caseledger import CaseLedger
 from application.context import WriteContext, WriteResult
 from domain.errors import InvalidInput
@@ -18,6 +19,9 @@ from projections.runner import wait_for_position
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IF_MATCH_DOCUMENTED = r'^\s*(\*|(W/)?"?\d{1,12}"?)\s*$'
+"""What ``If-Match`` accepts, for the OpenAPI document (the patterns are checked here, with their own
+problem types, not by FastAPI)."""
 
 
 def get_ledger(request: Request) -> CaseLedger:
@@ -46,7 +50,11 @@ def fresh(
     request: Request,
     min_position: Annotated[
         int | None,
-        Query(ge=0, description="Wait (up to 5 s) until the projections have processed this position."),
+        Query(
+            ge=0,
+            le=MAX_POSITION,
+            description="Wait (up to 5 s) until the projections have processed this position.",
+        ),
     ] = None,
 ) -> None:
     """Read-your-writes: hold the query until the read models include ``min_position``."""
@@ -72,16 +80,21 @@ class WriteHeaders:
         idempotency_key: Annotated[
             str | None,
             Header(
-                description="Repeat a POST with the same key and body: the first answer, nothing appended."
+                description="Repeat a POST with the same key and body: the first answer, nothing appended.",
+                json_schema_extra={"pattern": _KEY.pattern},
             ),
         ] = None,
         if_match: Annotated[
-            str | None, Header(description='The version you expect, e.g. "3"; 412 if it has moved on.')
+            str | None,
+            Header(
+                description='The version you expect, e.g. "3" (or *); 412 if it has moved on.',
+                json_schema_extra={"pattern": _IF_MATCH_DOCUMENTED},
+            ),
         ] = None,
     ) -> None:
         if idempotency_key is not None and not _KEY.match(idempotency_key):
             msg = "Idempotency-Key must be 1 to 255 visible ASCII characters"
-            raise InvalidInput("invalid-idempotency-key", msg, field="Idempotency-Key")
+            raise InvalidInput("invalid-idempotency-key", msg, field="header.Idempotency-Key")
         self.idempotency_key = idempotency_key
         self.expected_version = self._version(if_match)
         self.request_line = f"{request.method} {request.url.path}"
@@ -94,7 +107,7 @@ class WriteHeaders:
         found = _IF_MATCH.match(if_match)
         if not found:
             msg = 'If-Match must be a version as an entity tag, e.g. "3"'
-            raise InvalidInput("invalid-if-match", msg, field="If-Match")
+            raise InvalidInput("invalid-if-match", msg, field="header.If-Match")
         return int(found.group(1))
 
     def context(self, body: BaseModel) -> WriteContext:

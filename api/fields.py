@@ -80,9 +80,14 @@ def _aware(value: Any) -> Any:
 Instant = Annotated[datetime, BeforeValidator(_aware)]
 """An RFC 3339 instant with an offset."""
 
+MAX_POSITION = 2**63 - 1
+"""The largest global position either database can store (a signed 64-bit integer)."""
+
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
+SearchText = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+"""A text filter in a query string: no control characters (PostgreSQL cannot compare text with NUL)."""
 Municipality = Annotated[str, Field(pattern=r"^\d{3}$", examples=["461"])]
 Cvr = Annotated[str, Field(pattern=r"^\d{8}$", examples=["12345674"])]
 

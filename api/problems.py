@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.auth import Forbidden, Unauthenticated
 from api.dependencies import NotYetProjected
@@ -68,12 +69,18 @@ def respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSON
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
 
 
+def _location(field: str) -> list[str]:
+    """``loc`` of a refused field: in the body, unless it names a header (``header.If-Match``)."""
+    parts = field.split(".")
+    return parts if parts[0] == "header" else ["body", *parts]
+
+
 def domain_problem(error: DomainError) -> dict[str, Any]:
     """The problem for a refused command (also used per item by batch ingestion)."""
     status, title = next(
         ((status, title) for kind, status, title in _STATUS_OF if isinstance(error, kind)), (409, "Conflict")
     )
-    errors = [{"loc": ["body", *error.field.split(".")], "msg": error.detail}] if error.field else None
+    errors = [{"loc": _location(error.field), "msg": error.detail}] if error.field else None
     return problem(status, error.problem, title, error.detail, errors)
 
 
@@ -148,9 +155,10 @@ def install(app: FastAPI) -> None:
             405: "method-not-allowed",
             413: "body-too-large",
         }.get(error.status_code, "http-error")
-        return respond(
-            problem(error.status_code, slug, str(error.detail), str(error.detail)), dict(error.headers or {})
-        )
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return respond(problem(error.status_code, slug, str(error.detail), str(error.detail)), headers)
 
     for kind in (*_UNREACHABLE, PersistenceError, sqlite3.OperationalError):
 
@@ -172,6 +180,19 @@ def internal_error(request: Request, error: Exception) -> JSONResponse:
     """A bug: 500, logged with its traceback, nothing of it told to the client."""
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return respond(problem(500, "internal-error", "Internal error", "an unexpected error occurred"))
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the path answers to (Starlette's 405 names only those of the first route on it)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    )
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -427,3 +427,128 @@ class AccessLogPageOut(BaseModel):
     page: int
     page_size: int
     total: int
+
+
+class DecisionOut(BaseModel):
+    """One decision of ``GET /audit/decisions``."""
+
+    position: int
+    referral_id: str
+    version: int
+    type: str
+    recorded_at: str | None
+    effective_date: str | None
+    actor: dict[str, Any]
+    municipality: str | None
+    supplier_id: str | None
+    rationale: str | None
+    above_list_rate: bool | None
+    agreed_rate: str | None
+    list_rate: str | None
+
+
+class DecisionPageOut(BaseModel):
+    items: list[DecisionOut]
+    page: int
+    page_size: int
+    total: int
+
+
+# -- feed ------------------------------------------------------------------------------------------
+
+
+class FeedEventOut(BaseModel):
+    """One stored event in global order (``GET /feed``)."""
+
+    position: int
+    stream_id: str
+    stream_type: Literal["referral", "supplier"]
+    version: int
+    type: str
+    recorded_at: str
+    actor: dict[str, Any] | None
+    source: dict[str, Any] | None = None
+    data: dict[str, Any]
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+
+class SupplierOverviewOut(BaseModel):
+    """One supplier's row of ``GET /reports/suppliers``."""
+
+    supplier_id: str
+    name: str
+    cvr: str
+    contact: dict[str, Any]
+    price_lists: list[PricesInForceOut]
+    active_referrals: int
+    total_referrals: int
+    active_hours_per_week: str | None
+    committed_total: str | None
+    committed_current_year: str | None
+
+
+class SupplierReportOut(SupplierOverviewOut):
+    """``GET /reports/suppliers/{id}``: the overview row and the supplier's referrals by status."""
+
+    referrals_by_status: dict[str, int]
+
+
+class SpendingRowOut(BaseModel):
+    month: str
+    key: str | None = Field(default=None, description="Only when grouped (``by``).")
+    amount: str | None
+
+
+class SpendingOut(BaseModel):
+    """``GET /reports/spending``: committed spend per month (and key), and the total."""
+
+    rows: list[SpendingRowOut]
+    total: str | None
+
+
+class BenchmarkOut(BaseModel):
+    """One intervention and unit of ``GET /reports/price-benchmarks``: agreed rates and list rates."""
+
+    intervention: str
+    unit: str
+    agreements: int
+    min: str | None
+    p25: str | None
+    median: str | None
+    p75: str | None
+    max: str | None
+    list_rates: int
+    list_min: str | None
+    list_p25: str | None
+    list_median: str | None
+    list_p75: str | None
+    list_max: str | None
+
+
+# -- operations ------------------------------------------------------------------------------------
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+
+
+class StorageStateOut(BaseModel):
+    ok: bool
+    last_position: int | None = None
+    error: str | None = None
+
+
+class ProjectionStateOut(BaseModel):
+    ok: bool
+    position: int | None
+    lag: int | None
+
+
+class ReadinessOut(BaseModel):
+    """``GET /readyz``: ready (200), or unavailable (503) with only the storage's state."""
+
+    status: Literal["ready", "unavailable"]
+    storage: StorageStateOut
+    projections: ProjectionStateOut | None = None

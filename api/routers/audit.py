@@ -11,16 +11,16 @@ from api.access_log import logged
 from api.auth import Principal, municipality_scope, referral_access, require
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
-from api.fields import Day, InstantOrDay, instant_from
+from api.fields import Day, InstantOrDay, SearchText, instant_from
 from api.problems import responses
-from api.schemas import AccessLogPageOut, EventType, TrailOut, VerificationOut
+from api.schemas import AccessLogPageOut, DecisionPageOut, EventType, TrailOut, VerificationOut
 from application.access_log import AccessQuery
 from projections.decision_log import DecisionQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {"text/csv": {}},
+        "content": {"text/csv": {"schema": {"type": "string"}}},
         "description": "JSON, or CSV (one row per entry) for `Accept: text/csv`",
     },
     **responses(401, 403, 404, 422, 503),
@@ -60,14 +60,14 @@ def referral_trail(referral_id: UUID, _principal: AuditsReferral, request: Reque
     return trail
 
 
-@router.get("/decisions", responses=CSV_AND_PROBLEMS)
+@router.get("/decisions", response_model=DecisionPageOut, responses=CSV_AND_PROBLEMS)
 @logged("audit.decisions")
 def decisions(
     municipality: AuditScope,
     request: Request,
     reports: Reports,
     _fresh: Fresh,
-    actor: Annotated[str | None, Query(description="The deciding actor's id.")] = None,
+    actor: Annotated[SearchText | None, Query(description="The deciding actor's id.")] = None,
     type: Annotated[EventType | None, Query(description="Event type, e.g. referral.matched.")] = None,
     supplier_id: UUID | None = None,
     from_date: Annotated[
@@ -112,15 +112,13 @@ def access_log(
         InstantOrDay | None,
         Query(description="Before this instant (exclusive), or to the end of this date (inclusive)."),
     ] = None,
-    token: Annotated[str | None, Query(max_length=100, description="The token's name (the actor).")] = None,
+    token: Annotated[SearchText | None, Query(description="The token's name (the actor).")] = None,
     role: Role | None = None,
     action: Action | None = None,
     referral_id: UUID | None = None,
     citizen_ref: Annotated[
-        str | None,
+        SearchText | None,
         Query(
-            min_length=1,
-            max_length=200,
             description="Only reads of this citizen's referrals (for a citizen's access request). "
             "It is never stored; the log records `[redacted]`.",
         ),

@@ -9,18 +9,20 @@ from fastapi import APIRouter, Depends, Query
 from api.access_log import logged
 from api.auth import FeedFilter, feed_filter
 from api.dependencies import Ledger
+from api.fields import MAX_POSITION
 from api.problems import responses
+from api.schemas import FeedEventOut
 from application.views import event_view
 
 router = APIRouter(tags=["feed"])
 
 
-@router.get("/feed", responses=responses(401, 403, 422, 503))
+@router.get("/feed", response_model=list[FeedEventOut], responses=responses(401, 403, 422, 503))
 @logged("feed.read")
 def feed(
     visible: Annotated[FeedFilter, Depends(feed_filter)],
     ledger: Ledger,
-    after: Annotated[int, Query(ge=0, description="Global position to read after.")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_POSITION, description="Global position to read after.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """``[{position, stream_id, stream_type, version, type, recorded_at, actor, data}]`` in global order.

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.dependencies import Ledger, Reports
+from api.schemas import HealthOut, ReadinessOut
 from application.errors import StorageUnavailable
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=HealthOut)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
@@ -36,7 +37,12 @@ def _positions(ledger: Ledger, reports: Reports) -> dict[str, Any]:
     }
 
 
-@router.get("/readyz", responses={503: {"description": "Storage unreachable"}})
+@router.get(
+    "/readyz",
+    response_model=ReadinessOut,
+    response_model_exclude_unset=True,
+    responses={503: {"model": ReadinessOut, "description": "Storage unreachable (Retry-After)"}},
+)
 def readyz(ledger: Ledger, reports: Reports) -> Any:
     """Storage is reachable; the newest event's position; the projections' position and lag."""
     try:
@@ -47,7 +53,16 @@ def readyz(ledger: Ledger, reports: Reports) -> Any:
     return {"status": "ready", **state}
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus text",
+        }
+    },
+)
 def metrics(request: Request, ledger: Ledger, reports: Reports) -> Response:
     """Prometheus text: requests by route and status, latency, store position, projection position and lag."""
     instruments = request.app.state.metrics

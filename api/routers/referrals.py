@@ -11,7 +11,7 @@ from api import commands
 from api.access_log import logged
 from api.auth import Principal, check_municipality, municipality_scope, referral_access, require
 from api.dependencies import Fresh, Ledger, Reports, Writing, etag, written
-from api.fields import Instant
+from api.fields import Instant, SearchText
 from api.problems import responses
 from api.schemas import (
     AdjustmentIn,
@@ -45,9 +45,9 @@ ListScope = Annotated[str | None, Depends(municipality_scope("referral:read"))]
 def refer(
     body: ReferralIn,
     ledger: Ledger,
+    principal: Refers,
     writing: Writing,
     response: Response,
-    principal: Refers,
 ) -> dict[str, Any]:
     """File a referral for a measure (the token must cover its municipality)."""
     check_municipality(principal, body.municipality)
@@ -59,9 +59,9 @@ def match(
     referral_id: UUID,
     body: MatchIn,
     ledger: Ledger,
+    _principal: Matches,
     writing: Writing,
     response: Response,
-    _principal: Matches,
 ) -> dict[str, Any]:
     """Choose the supplier, with criteria and the candidates considered (re-matching until priced)."""
     return written(commands.match_supplier(ledger, referral_id, body, writing.context(body)), response)
@@ -72,9 +72,9 @@ def agree_price(
     referral_id: UUID,
     body: PriceAgreementIn,
     ledger: Ledger,
+    _principal: AgreesPrice,
     writing: Writing,
     response: Response,
-    _principal: AgreesPrice,
 ) -> dict[str, Any]:
     """Agree hourly, daily or package terms; a rate above the list rate needs a rationale."""
     return written(commands.agree_price(ledger, referral_id, body, writing.context(body)), response)
@@ -85,9 +85,9 @@ def extend(
     referral_id: UUID,
     body: ExtensionIn,
     ledger: Ledger,
+    _principal: Extends,
     writing: Writing,
     response: Response,
-    _principal: Extends,
 ) -> dict[str, Any]:
     """Extend an active referral to a later end."""
     return written(commands.extend_referral(ledger, referral_id, body, writing.context(body)), response)
@@ -98,9 +98,9 @@ def adjust(
     referral_id: UUID,
     body: AdjustmentIn,
     ledger: Ledger,
+    _principal: Adjusts,
     writing: Writing,
     response: Response,
-    _principal: Adjusts,
 ) -> dict[str, Any]:
     """Change hours and/or rate of an active referral from a date on."""
     return written(commands.adjust_referral(ledger, referral_id, body, writing.context(body)), response)
@@ -111,9 +111,9 @@ def close(
     referral_id: UUID,
     body: ClosureIn,
     ledger: Ledger,
+    _principal: Closes,
     writing: Writing,
     response: Response,
-    _principal: Closes,
 ) -> dict[str, Any]:
     """Close a referral that is not closed yet."""
     return written(commands.close_referral(ledger, referral_id, body, writing.context(body)), response)
@@ -127,8 +127,8 @@ def list_referrals(
     _fresh: Fresh,
     status: Annotated[Literal["referred", "matched", "active", "closed"] | None, Query()] = None,
     supplier_id: UUID | None = None,
-    intervention: str | None = None,
-    legal_basis: str | None = None,
+    intervention: SearchText | None = None,
+    legal_basis: SearchText | None = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from api.auth import municipality_scope
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
+from api.fields import SearchText
 from api.problems import responses
+from api.schemas import BenchmarkOut, SpendingOut, SupplierOverviewOut, SupplierReportOut
 from domain.errors import NotFound
 from projections.price_benchmarks import BenchmarkQuery
 from projections.spending import SpendingQuery
@@ -18,14 +20,17 @@ from projections.supplier_overview import OverviewQuery
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "JSON, or CSV for `Accept: text/csv`"},
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "JSON, or CSV for `Accept: text/csv` (the same columns, nested values as JSON)",
+    },
     **responses(401, 403, 404, 422, 503),
 }
 ReportScope = Annotated[str | None, Depends(municipality_scope("report:read"))]
 """The report right; the municipality to report on (a scoped token: always its own)."""
 
 
-@router.get("/suppliers", responses=CSV_AND_PROBLEMS)
+@router.get("/suppliers", response_model=list[SupplierOverviewOut], responses=CSV_AND_PROBLEMS)
 def supplier_overview(
     municipality: ReportScope,
     request: Request,
@@ -38,7 +43,7 @@ def supplier_overview(
     return csv_response(rows, "suppliers") if wants_csv(request) else rows
 
 
-@router.get("/suppliers/{supplier_id}", responses=CSV_AND_PROBLEMS)
+@router.get("/suppliers/{supplier_id}", response_model=SupplierReportOut, responses=CSV_AND_PROBLEMS)
 def supplier_report(
     supplier_id: UUID,
     municipality: ReportScope,
@@ -64,7 +69,9 @@ def supplier_report(
     return csv_response([row], "supplier") if wants_csv(request) else row
 
 
-@router.get("/spending", responses=CSV_AND_PROBLEMS)
+@router.get(
+    "/spending", response_model=SpendingOut, response_model_exclude_unset=True, responses=CSV_AND_PROBLEMS
+)
 def spending(
     municipality: ReportScope,
     request: Request,
@@ -74,8 +81,8 @@ def spending(
     to_month: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     by: Annotated[str | None, Query(pattern=r"^(supplier|intervention|legal_basis|municipality)$")] = None,
     supplier_id: UUID | None = None,
-    intervention: str | None = None,
-    legal_basis: str | None = None,
+    intervention: SearchText | None = None,
+    legal_basis: SearchText | None = None,
 ) -> Any:
     """Committed spend per month (DOMAIN.md), optionally grouped by supplier, intervention, legal basis or municipality."""
     report = reports.spending(
@@ -92,14 +99,14 @@ def spending(
     return csv_response(report["rows"], "spending") if wants_csv(request) else report
 
 
-@router.get("/price-benchmarks", responses=CSV_AND_PROBLEMS)
+@router.get("/price-benchmarks", response_model=list[BenchmarkOut], responses=CSV_AND_PROBLEMS)
 def price_benchmarks(
     municipality: ReportScope,
     request: Request,
     ledger: Ledger,
     reports: Reports,
     _fresh: Fresh,
-    intervention: str | None = None,
+    intervention: SearchText | None = None,
     unit: Annotated[str | None, Query(pattern=r"^(hour|day|package)$")] = None,
 ) -> Any:
     """Per intervention and unit: count, min, p25, median, p75, max of agreed rates and of list rates in force."""

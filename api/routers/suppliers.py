@@ -25,7 +25,7 @@ ReadsSupplier = Annotated[Principal, Depends(require("supplier:read"))]
 
 @router.post("", status_code=201, response_model=WriteResultOut, responses=WRITE_ERRORS)
 def register_supplier(
-    body: SupplierIn, ledger: Ledger, writing: Writing, response: Response, principal: WritesSupplier
+    body: SupplierIn, ledger: Ledger, principal: WritesSupplier, writing: Writing, response: Response
 ) -> dict[str, Any]:
     """Register a supplier (one per CVR number; 409 if the CVR is registered). Without an ``actor``
     the token's name is recorded as the actor."""
@@ -38,9 +38,9 @@ def update_details(
     supplier_id: UUID,
     body: SupplierDetailsIn,
     ledger: Ledger,
+    principal: WritesSupplier,
     writing: Writing,
     response: Response,
-    principal: WritesSupplier,
 ) -> dict[str, Any]:
     """Change any registered field but the CVR number."""
     body = attributed(body, principal)
@@ -54,9 +54,9 @@ def negotiate_price_list(
     supplier_id: UUID,
     body: PriceListIn,
     ledger: Ledger,
+    principal: NegotiatesPrices,
     writing: Writing,
     response: Response,
-    principal: NegotiatesPrices,
 ) -> dict[str, Any]:
     """Record a price list negotiated with one municipality (rates and packages); the token must
     cover that municipality."""

@@ -399,13 +399,89 @@ def test_an_unreadable_if_match_is_rejected_with_422(
 ) -> None:
     path, body = targets.routes()["adjustment"]
     response = shared_client.post(path, json=body, headers={"If-Match": if_match})
-    assert_problem(response, 422, "invalid-if-match")
+    problem = assert_problem(response, 422, "invalid-if-match")
+    assert problem["errors"] == [{"loc": ["header", "If-Match"], "msg": problem["detail"]}]
 
 
 def test_unknown_routes_and_methods_answer_problems(shared_client: TestClient) -> None:
     assert_problem(shared_client.get("/no/such/route"), 404, "no-such-route")
     assert_problem(shared_client.put("/referrals", json={}), 405, "method-not-allowed")
     assert_problem(shared_client.delete(f"/referrals/{uuid.uuid4()}"), 405, "method-not-allowed")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/referrals", "GET, POST"),
+        ("OPTIONS", "/referrals", "GET, POST"),
+        ("DELETE", f"/referrals/{uuid.UUID(int=1)}", "GET"),
+        ("GET", f"/referrals/{uuid.UUID(int=1)}/closure", "POST"),
+    ],
+)
+def test_a_405_names_every_method_the_path_answers_to(
+    shared_client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    response = shared_client.request(method, path)
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == allowed
+
+
+@pytest.mark.parametrize("after", [str(2**63), str(10**30)])
+def test_a_feed_position_beyond_any_database_is_rejected_with_422(
+    shared_client: TestClient, after: str
+) -> None:
+    assert_problem(shared_client.get("/feed", params={"after": after}), 422, "invalid-input", "after")
+    assert shared_client.get("/feed", params={"after": str(2**63 - 1)}).json() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/referrals", "intervention"),
+        ("/referrals", "legal_basis"),
+        ("/audit/decisions", "actor"),
+        ("/reports/spending", "intervention"),
+        ("/reports/spending", "legal_basis"),
+        ("/reports/price-benchmarks", "intervention"),
+    ],
+)
+@pytest.mark.parametrize("value", ["\x00", "family\x00treatment", "line\nbreak", "x" * 201])
+def test_a_text_filter_with_a_control_character_or_too_long_is_rejected_with_422(
+    shared_client: TestClient, path: str, name: str, value: str
+) -> None:
+    assert_problem(shared_client.get(path, params={name: value}), 422, "invalid-input", name)
+
+
+@pytest.mark.parametrize(
+    "query", ["intervention=%ED%A0%80", "intervention=%FF%FE", "legal_basis=%F0%9F%98%80"]
+)
+def test_a_text_filter_of_broken_or_unusual_utf8_answers_without_error(
+    shared_client: TestClient, query: str
+) -> None:
+    response = shared_client.get(f"/referrals?{query}")
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "largest"),
+    [("/referrals", "page_size", 500), ("/audit/decisions", "page_size", 500), ("/feed", "limit", 1000)],
+)
+def test_a_page_size_above_the_maximum_is_rejected_with_422(
+    shared_client: TestClient, path: str, name: str, largest: int
+) -> None:
+    assert shared_client.get(path, params={name: largest}).status_code == 200
+    for value in (largest + 1, 10**30, 0, -1):
+        assert_problem(shared_client.get(path, params={name: value}), 422, "invalid-input", name)
+
+
+@pytest.mark.parametrize("route", ["register-supplier", "refer", "closure"])
+def test_without_a_token_a_write_is_refused_with_401_before_its_headers_are_read(
+    shared_client: TestClient, targets: Targets, unchanged: None, route: str
+) -> None:
+    path, body = targets.routes()[route]
+    response = shared_client.post(path, json=body, headers={"Authorization": "", "If-Match": "garbage"})
+    assert_problem(response, 401, "missing-token")
 
 
 # -- text ---------------------------------------------------------------------------------------------

@@ -224,6 +224,48 @@ def test_openapi_describes_money_as_exact_strings_or_numbers(openapi: dict[str, 
     assert set(out["required"]) == {"id", "version", "position"}
 
 
+def _operations(openapi: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, operations in openapi["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def test_openapi_declares_the_problems_every_operation_can_answer(openapi: dict[str, Any]) -> None:
+    """Generic over the document (endpoints added later included): a token can be missing or not allowed,
+    a body malformed, too large or invalid, a parameter invalid, an id unknown, storage unavailable."""
+    missing = {}
+    for method, path, operation in _operations(openapi):
+        needed = set()
+        if operation.get("security"):
+            needed |= {"401", "403", "503"}
+        if "requestBody" in operation:
+            needed |= {"400", "413", "422"}
+        locations = {parameter["in"] for parameter in operation.get("parameters", [])}
+        if locations & {"query", "path"}:
+            needed.add("422")
+        if "path" in locations:
+            needed.add("404")
+        if needed - set(operation["responses"]):
+            missing[f"{method} {path}"] = sorted(needed - set(operation["responses"]))
+        for status in needed:
+            if status in operation["responses"]:
+                assert operation["responses"][status]["content"][PROBLEM_JSON]["schema"] == PROBLEM_SCHEMA
+    assert not missing, f"undeclared problems: {missing}"
+
+
+def test_openapi_bounds_every_page_size_and_page_of_every_endpoint(openapi: dict[str, Any]) -> None:
+    paged = {}
+    for method, path, operation in _operations(openapi):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter["name"] in ("page", "page_size", "limit"):
+                paged[f"{method} {path} {parameter['name']}"] = parameter["schema"]
+    assert {"get /referrals page_size", "get /audit/decisions page_size", "get /feed limit"} <= set(paged)
+    unbounded = [name for name, schema in paged.items() if "maximum" not in schema or "minimum" not in schema]
+    assert not unbounded, f"page sizes without a maximum: {unbounded}"
+
+
 @pytest.mark.parametrize("path", ["/referrals/{referral_id}", "/suppliers/{supplier_id}"])
 def test_openapi_describes_reads_as_of_a_version_or_an_instant(openapi: dict[str, Any], path: str) -> None:
     parameters = {p["name"]: p for p in openapi["paths"][path]["get"]["parameters"]}
