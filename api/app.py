@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from api import problems
 from api.body_limit import BodyLimit
 from api.metrics import Metrics
-from api.routers import audit, events, feed, operations, referrals, reports, suppliers
+from api.routers import admin, audit, events, feed, operations, referrals, reports, suppliers
 from api.settings import Settings
 from application.caseledger import CaseLedger
-from application.storage import prepare_storage, storage_env
+from application.storage import prepare_storage
 from projections.database import ProjectionDatabase
 from projections.read_models import Reports
 from projections.runner import ProjectionRunner
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        env = storage_env(settings.database_url)
+        env = settings.storage_env()
         prepare_storage(env)
         ledger = CaseLedger(env)
         runner, projection_db = projections_for(ledger, env, settings)
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feed.router,
         operations.router,
         audit.router,
+        admin.router,
     ):
         app.include_router(router)
     app.middleware("http")(app.state.metrics.middleware)

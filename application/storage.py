@@ -24,7 +24,10 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Identifier
 
 from application.chain import CHAIN_TABLE, GENESIS, ChainRow, NewEvent, StoredRow, link
+from application.citizen_keys import LINKS, SQLITE_DDL
 from application.keys import Claim, StoredClaim
+from application.personal_data import is_sealed, key_id_of
+from domain.referral import Referral
 
 KEYS_TABLE = "caseledger_keys"
 DEFAULT_SQLITE_PATH = Path("caseledger-data") / "caseledger.sqlite"
@@ -46,6 +49,7 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
             "position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
             "originator_version INTEGER NOT NULL, stream_hash TEXT NOT NULL, global_hash TEXT NOT NULL, "
             "UNIQUE (originator_id, originator_version))",
+            *SQLITE_DDL,
         ]
 
     def _insert_events(
@@ -57,6 +61,10 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
                 f"INSERT INTO {KEYS_TABLE} (key, fingerprint, result) VALUES (?,?,?)",
                 (claim.key, claim.fingerprint, claim.result),
             )
+        c.executemany(
+            f"INSERT INTO {LINKS} (referral_id, key_id) VALUES (?,?) ON CONFLICT (referral_id) DO NOTHING",
+            [(str(i), k) for i, k in citizen_links(stored_events)],
+        )
         positions = super()._insert_events(c, stored_events, **kwargs)
         if positions:
             self._insert_chain(c, stored_events, positions)
@@ -197,6 +205,14 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
+        links = citizen_links(stored_events)
+        if links:
+            curs.executemany(
+                SQL(
+                    "INSERT INTO {0}.{1} (referral_id, key_id) VALUES (%s, %s) ON CONFLICT (referral_id) DO NOTHING"
+                ).format(Identifier(self.datastore.schema), Identifier(LINKS)),
+                links,
+            )
         claims: Sequence[Claim] = kwargs.get("claims", ())
         if not claims:
             return
@@ -345,6 +361,20 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         return int(row["notification_id"]) if row else None
 
 
+def citizen_links(stored_events: Sequence[StoredEvent]) -> list[tuple[UUID, str]]:
+    """``(referral_id, key_id)`` of each ``referral.referred`` event being stored: which citizen key
+    sealed it (read from its sealed ``citizen_ref``), recorded in the events' own transaction."""
+    topic = get_topic(Referral.Referred)
+    links = []
+    for event in stored_events:
+        if event.topic != topic:
+            continue
+        citizen_ref = json.loads(event.state).get("citizen_ref")
+        if is_sealed(citizen_ref):
+            links.append((_as_uuid(event.originator_id), key_id_of(citizen_ref)))
+    return links
+
+
 def _new_events(stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> list[NewEvent]:
     """The events being recorded with the positions the database gave them (in insert order)."""
     return [
@@ -390,13 +420,27 @@ def _chain_row(row: Any, originator_id: UUID) -> ChainRow:
     )
 
 
-def storage_env(database_url: str) -> dict[str, str]:
-    """Translate ``CASELEDGER_DATABASE_URL`` into eventsourcing's environment settings.
+def storage_env(database_url: str, *, master_key: str = "", master_key_file: str = "") -> dict[str, str]:
+    """Translate ``CASELEDGER_DATABASE_URL`` into eventsourcing's environment settings, with the master
+    key that seals personal data when one is given (else ``CaseLedger`` looks in the process
+    environment, then, on SQLite only, for ``master.key`` beside the database file).
 
     ``sqlite:///relative/path.sqlite``, ``sqlite:////absolute/path.sqlite`` or an empty value (the
     default file under ``./caseledger-data/``); ``postgresql://user:password@host:port/dbname`` with
     optional ``?schema=NAME&pool_size=N&max_overflow=N&connect_timeout=S&lock_timeout=S``.
     """
+    keys = {
+        name: value
+        for name, value in (
+            ("CASELEDGER_MASTER_KEY", master_key.strip()),
+            ("CASELEDGER_MASTER_KEY_FILE", master_key_file.strip()),
+        )
+        if value
+    }
+    return {**_database_env(database_url), **keys}
+
+
+def _database_env(database_url: str) -> dict[str, str]:
     url = database_url.strip()
     if not url or url.startswith("sqlite:"):
         path = Path(url.removeprefix("sqlite:").removeprefix("//").removeprefix("/") or DEFAULT_SQLITE_PATH)
