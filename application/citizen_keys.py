@@ -6,8 +6,8 @@ Tables, in the event store's own database (SQLite file or PostgreSQL schema):
   citizen, wrapped (encrypted) under the master key; ``blind_index`` is a keyed hash of the
   ``citizen_ref`` (see ``application.personal_data``), so the same citizen finds the same key
   without the ``citizen_ref`` being stored;
-- ``caseledger_citizen_referrals(referral_id, key_id)``: which referrals were sealed with which key,
-  written by the recorders in the same transaction as the ``referral.referred`` event;
+- ``caseledger_citizen_referrals(referral_id, key_id, position)``: which referrals were sealed with
+  which key, written by the recorders in the same transaction as the ``referral.referred`` event;
 - ``caseledger_erasures(erasure_id, key_id, blind_index, referral_ids, erased_at, actor, reason)``:
   that an erasure happened, without personal data;
 - ``caseledger_crypto(name, value)``: the master key's check value (never the key).
@@ -157,7 +157,7 @@ class CitizenKeyStore:
     def referral_ids(self, key_id: str) -> list[str]:
         with self._transaction() as cur:
             cur.execute(
-                self._sql("SELECT referral_id FROM {links} WHERE key_id = ? ORDER BY referral_id"), (key_id,)
+                self._sql("SELECT referral_id FROM {links} WHERE key_id = ? ORDER BY position"), (key_id,)
             )
             return [str(row["referral_id"]) for row in cur.fetchall()]
 
@@ -170,8 +170,12 @@ class CitizenKeyStore:
             cur.execute(self._sql("DELETE FROM {keys} WHERE key_id = ?"), (record.key_id,))
             if not _deleted(cur):
                 return None
-            cur.execute(self._sql("SELECT referral_id FROM {links} WHERE key_id = ?"), (record.key_id,))
-            referral_ids = sorted({*record.referral_ids, *(str(r["referral_id"]) for r in cur.fetchall())})
+            cur.execute(
+                self._sql("SELECT referral_id FROM {links} WHERE key_id = ? ORDER BY position"),
+                (record.key_id,),
+            )
+            current = [str(row["referral_id"]) for row in cur.fetchall()]
+            referral_ids = [*current, *(i for i in record.referral_ids if i not in current)]
             cur.execute(self._sql("DELETE FROM {links} WHERE key_id = ?"), (record.key_id,))
             cur.execute(
                 self._sql(
@@ -235,7 +239,8 @@ def _record(row: Any) -> ErasureRecord:
 SQLITE_DDL = (
     f"CREATE TABLE IF NOT EXISTS {KEYS} (key_id TEXT PRIMARY KEY, blind_index TEXT NOT NULL UNIQUE, "
     "wrapped_key BLOB NOT NULL, created_at TEXT NOT NULL)",
-    f"CREATE TABLE IF NOT EXISTS {LINKS} (referral_id TEXT PRIMARY KEY, key_id TEXT NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {LINKS} (referral_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, "
+    "position INTEGER NOT NULL)",
     f"CREATE INDEX IF NOT EXISTS {LINKS}_key ON {LINKS} (key_id)",
     f"CREATE TABLE IF NOT EXISTS {ERASURES} (erasure_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, "
     "blind_index TEXT NOT NULL, referral_ids TEXT NOT NULL, erased_at TEXT NOT NULL, actor TEXT NOT NULL, "
@@ -304,7 +309,8 @@ class PostgresCitizenKeyStore(CitizenKeyStore):
         statements = (
             "CREATE TABLE IF NOT EXISTS {keys} (key_id text PRIMARY KEY, blind_index text NOT NULL UNIQUE, "
             "wrapped_key bytea NOT NULL, created_at text NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS {links} (referral_id uuid PRIMARY KEY, key_id text NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {links} (referral_id uuid PRIMARY KEY, key_id text NOT NULL, "
+            "position bigint NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {LINKS}_key ON {{links}} (key_id)",
             "CREATE TABLE IF NOT EXISTS {erasures} (erasure_id text PRIMARY KEY, key_id text NOT NULL, "
             "blind_index text NOT NULL, referral_ids text NOT NULL, erased_at text NOT NULL, "

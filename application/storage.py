@@ -61,13 +61,14 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
                 f"INSERT INTO {KEYS_TABLE} (key, fingerprint, result) VALUES (?,?,?)",
                 (claim.key, claim.fingerprint, claim.result),
             )
-        c.executemany(
-            f"INSERT INTO {LINKS} (referral_id, key_id) VALUES (?,?) ON CONFLICT (referral_id) DO NOTHING",
-            [(str(i), k) for i, k in citizen_links(stored_events)],
-        )
         positions = super()._insert_events(c, stored_events, **kwargs)
         if positions:
             self._insert_chain(c, stored_events, positions)
+            c.executemany(
+                f"INSERT INTO {LINKS} (referral_id, key_id, position) VALUES (?,?,?) "
+                "ON CONFLICT (referral_id) DO NOTHING",
+                [(str(i), k, p) for i, k, p in citizen_links(stored_events, positions)],
+            )
         return positions
 
     def _insert_chain(
@@ -205,14 +206,6 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        links = citizen_links(stored_events)
-        if links:
-            curs.executemany(
-                SQL(
-                    "INSERT INTO {0}.{1} (referral_id, key_id) VALUES (%s, %s) ON CONFLICT (referral_id) DO NOTHING"
-                ).format(Identifier(self.datastore.schema), Identifier(LINKS)),
-                links,
-            )
         claims: Sequence[Claim] = kwargs.get("claims", ())
         if not claims:
             return
@@ -236,6 +229,15 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if positions:
             self._insert_chain(curs, stored_events, positions)
+            links = citizen_links(stored_events, positions)
+            if links:
+                curs.executemany(
+                    SQL(
+                        "INSERT INTO {0}.{1} (referral_id, key_id, position) VALUES (%s, %s, %s) "
+                        "ON CONFLICT (referral_id) DO NOTHING"
+                    ).format(Identifier(self.datastore.schema), Identifier(LINKS)),
+                    links,
+                )
         return positions
 
     def _insert_chain(
@@ -361,17 +363,20 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         return int(row["notification_id"]) if row else None
 
 
-def citizen_links(stored_events: Sequence[StoredEvent]) -> list[tuple[UUID, str]]:
-    """``(referral_id, key_id)`` of each ``referral.referred`` event being stored: which citizen key
-    sealed it (read from its sealed ``citizen_ref``), recorded in the events' own transaction."""
+def citizen_links(
+    stored_events: Sequence[StoredEvent], positions: Sequence[int]
+) -> list[tuple[UUID, str, int]]:
+    """``(referral_id, key_id, position)`` of each ``referral.referred`` event being stored: which
+    citizen key sealed it (read from its sealed ``citizen_ref``), recorded in the events' own
+    transaction."""
     topic = get_topic(Referral.Referred)
     links = []
-    for event in stored_events:
+    for event, position in zip(stored_events, positions, strict=True):
         if event.topic != topic:
             continue
         citizen_ref = json.loads(event.state).get("citizen_ref")
         if is_sealed(citizen_ref):
-            links.append((_as_uuid(event.originator_id), key_id_of(citizen_ref)))
+            links.append((_as_uuid(event.originator_id), key_id_of(citizen_ref), position))
     return links
 
 

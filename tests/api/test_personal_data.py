@@ -218,7 +218,7 @@ def test_personal_fields_are_sealed_at_rest_and_erasure_destroys_them_everywhere
 
     assert response.status_code == 200, response.text
     erased = response.json()
-    assert erased["referral_ids"] == sorted(anna)
+    assert erased["referral_ids"] == anna  # in the order they were filed
     assert erased["already_erased"] is False
     assert erased["purged"] is True
     assert erased["actor"] == "test-admin"
@@ -320,8 +320,10 @@ def test_a_projection_rebuild_after_erasure_keeps_the_erasure_and_the_spending(
 
 
 def test_a_citizen_referred_again_after_erasure_gets_a_new_key(ledger: CaseLedger, db_url: str) -> None:
-    first = _refer(ledger, ANNA)
-    assert ledger.referral_ids_of_citizen(ANNA["citizen_ref"]) == [first]
+    first, bo, also = _refer(ledger, ANNA), _refer(ledger, BO), _refer(ledger, ANNA)
+    assert ledger.referral_ids_of_citizen(ANNA["citizen_ref"]) == [first, also]
+    assert ledger.referral_ids_of_citizen(f"  {BO['citizen_ref']} ") == [bo]
+    assert ledger.referral_ids_of_citizen("NOBODY-1") == []
     ledger.erase_citizen(ANNA["citizen_ref"], actor="test")
     assert ledger.referral_ids_of_citizen(ANNA["citizen_ref"]) == []
 
@@ -330,6 +332,7 @@ def test_a_citizen_referred_again_after_erasure_gets_a_new_key(ledger: CaseLedge
     assert ledger.referral_ids_of_citizen(ANNA["citizen_ref"]) == [second]
     assert ledger.get_referral(second).citizen_ref == ANNA["citizen_ref"]
     assert ledger.get_referral(first).citizen_ref == ERASED
+    assert ledger.get_referral(bo).citizen_ref == BO["citizen_ref"]
     assert ledger.verify_integrity()["ok"] is True
 
 
