@@ -40,12 +40,12 @@ CONFLICT_RETRIES = 5
 A = TypeVar("A", bound=Aggregate)
 
 
-def _pending(objs: Sequence[Any]) -> list[Any]:
-    """The events a save will store: aggregates' pending events, and events given as such."""
+def _collect(objs: Sequence[Any]) -> list[Any]:
+    """The events a save will store: aggregates' pending events (collected), and events as given."""
     events: list[Any] = []
     for obj in objs:
         if isinstance(obj, Aggregate):
-            events.extend(obj.pending_events)
+            events.extend(obj.collect_events())
         elif obj is not None:
             events.append(obj)
     return events
@@ -91,14 +91,26 @@ class CaseLedger(Application[UUID]):
         self._subscribers.append(callback)
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """Save as eventsourcing does, with the data keys of every citizen referred in this save
-        found or made first, in one transaction (an unused key is harmless)."""
-        citizens = {e.citizen_ref for e in _pending(objs) if isinstance(e, Referral.Referred)}
-        token = PREPARED.set(self.keyring.keys_for(citizens) if citizens else None)
-        try:
-            recordings = super().save(*objs, **kwargs)
-        finally:
-            PREPARED.reset(token)
+        """Save as eventsourcing does, sealing the personal fields of every referral filed in this
+        save with its citizen's data key: found first (one read), or made and stored in the events'
+        own transaction. A key made concurrently for the same citizen fails that transaction; the
+        save is then sealed again with the key that won."""
+        events = _collect(objs)
+        citizens = {e.citizen_ref for e in events if isinstance(e, Referral.Referred)}
+        for attempt in range(CONFLICT_RETRIES):
+            prepared, new_keys = self.keyring.prepare(citizens) if citizens else (None, [])
+            token = PREPARED.set(prepared)
+            try:
+                recordings = super().save(
+                    *events, **({**kwargs, "citizen_keys": new_keys} if new_keys else kwargs)
+                )
+            except IntegrityError:
+                if not new_keys or attempt == CONFLICT_RETRIES - 1 or not self.keyring.taken(new_keys):
+                    raise
+                continue
+            finally:
+                PREPARED.reset(token)
+            break
         if recordings:
             for callback in self._subscribers:
                 callback(recordings[-1].notification.id)

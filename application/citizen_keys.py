@@ -42,6 +42,10 @@ PURGE_TIMEOUT = 30.0
 _NOT_REMOVABLE = re.compile(r"(\d+) dead row versions cannot be removed yet")
 
 
+NewCitizenKey = tuple[str, str, bytes, str]
+"""A data key to store with the events it sealed: ``(key_id, blind_index, wrapped_key, created_at)``."""
+
+
 class _Cursor(Protocol):
     def execute(self, *args: Any, **kwargs: Any) -> Any: ...
     def fetchone(self) -> Any: ...
@@ -71,7 +75,7 @@ class ErasureRecord:
         }
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
@@ -119,11 +123,21 @@ class CitizenKeyStore:
                         "INSERT INTO {keys} (key_id, blind_index, wrapped_key, created_at) "
                         "VALUES (?, ?, ?, ?) ON CONFLICT (blind_index) DO NOTHING"
                     ),
-                    (key_id, blind_index, wrapped, _now()),
+                    (key_id, blind_index, wrapped, now()),
                 )
             indexes = [blind for _, blind, _ in proposed]
             found = self._select_in(
                 cur, "SELECT key_id, blind_index, wrapped_key FROM {keys}", "blind_index", indexes
+            )
+        return {row["blind_index"]: (row["key_id"], bytes(row["wrapped_key"])) for row in found}
+
+    def find_keys(self, blind_indexes: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        """``{blind_index: (key_id, wrapped_key)}`` of the citizens among ``blind_indexes`` with a key."""
+        if not blind_indexes:
+            return {}
+        with self._transaction() as cur:
+            found = self._select_in(
+                cur, "SELECT key_id, blind_index, wrapped_key FROM {keys}", "blind_index", list(blind_indexes)
             )
         return {row["blind_index"]: (row["key_id"], bytes(row["wrapped_key"])) for row in found}
 

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 
-from application.citizen_keys import CitizenKeyStore
+from application.citizen_keys import CitizenKeyStore, NewCitizenKey, now
 from domain.referral import Referral
 
 log = logging.getLogger("caseledger.personal_data")
@@ -252,6 +252,29 @@ class Keyring:
             by_index[blind]: (key_id, self.master.unwrap(key_id, wrapped))
             for blind, (key_id, wrapped) in found.items()
         }
+
+    def prepare(
+        self, citizen_refs: Iterable[str]
+    ) -> tuple[dict[str, tuple[str, bytes]], list[NewCitizenKey]]:
+        """For a save: ``{citizen_ref: (key_id, dek)}`` of each citizen, and the keys to store with the
+        events for those who had none (so a new key is written in the events' own transaction)."""
+        by_index = {self.master.blind_index(ref): ref for ref in set(citizen_refs)}
+        found = self.store.find_keys(list(by_index))
+        prepared = {
+            by_index[blind]: (key_id, self.master.unwrap(key_id, wrapped))
+            for blind, (key_id, wrapped) in found.items()
+        }
+        new: list[NewCitizenKey] = []
+        for blind, ref in by_index.items():
+            if ref not in prepared:
+                key_id, dek = secrets.token_hex(16), secrets.token_bytes(KEY_BYTES)
+                new.append((key_id, blind, self.master.wrap(key_id, dek), now()))
+                prepared[ref] = (key_id, dek)
+        return prepared, new
+
+    def taken(self, proposed: Sequence[NewCitizenKey]) -> bool:
+        """Whether a citizen of ``proposed`` has a key now (another save made it first)."""
+        return bool(self.store.find_keys([blind for _, blind, _, _ in proposed]))
 
     def deks(self, key_ids: Iterable[str]) -> dict[str, bytes | None]:
         """``{key_id: dek}``; None for a key that was destroyed."""

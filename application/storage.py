@@ -24,7 +24,8 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Identifier
 
 from application.chain import CHAIN_TABLE, GENESIS, ChainRow, NewEvent, StoredRow, link
-from application.citizen_keys import LINKS, SQLITE_DDL
+from application.citizen_keys import KEYS as CITIZEN_KEYS
+from application.citizen_keys import LINKS, SQLITE_DDL, NewCitizenKey
 from application.keys import Claim, StoredClaim
 from application.personal_data import is_sealed, key_id_of
 from domain.referral import Referral
@@ -60,6 +61,14 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
             c.execute(
                 f"INSERT INTO {KEYS_TABLE} (key, fingerprint, result) VALUES (?,?,?)",
                 (claim.key, claim.fingerprint, claim.result),
+            )
+        new_keys: Sequence[NewCitizenKey] = kwargs.get("citizen_keys", ())
+        if new_keys:
+            # A key made concurrently for the same citizen: IntegrityError, and the write is retried.
+            c.execute("PRAGMA secure_delete=ON")
+            c.executemany(
+                f"INSERT INTO {CITIZEN_KEYS} (key_id, blind_index, wrapped_key, created_at) VALUES (?,?,?,?)",
+                new_keys,
             )
         positions = super()._insert_events(c, stored_events, **kwargs)
         if positions:
@@ -207,12 +216,13 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         claims: Sequence[Claim] = kwargs.get("claims", ())
-        if not claims:
+        new_keys: Sequence[NewCitizenKey] = kwargs.get("citizen_keys", ())
+        if not claims and not new_keys:
             return
         # eventsourcing writes in pipeline mode. Sync right after the claims, so that a key taken by
         # a concurrent request raises its own UniqueViolation (an IntegrityError: a replay or a 409)
         # rather than surfacing later as PipelineAborted, an OperationalError that would be retried
-        # and then answered as 503.
+        # and then answered as 503. The same for a citizen's data key made concurrently (retried).
         with curs.connection.pipeline() as pipeline:
             for claim in claims:
                 curs.execute(
@@ -220,6 +230,14 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
                         self.keys_table
                     ),
                     (claim.key, claim.fingerprint, claim.result),
+                )
+            if new_keys:
+                curs.executemany(
+                    SQL(
+                        "INSERT INTO {0}.{1} (key_id, blind_index, wrapped_key, created_at) "
+                        "VALUES (%s, %s, %s, %s)"
+                    ).format(Identifier(self.datastore.schema), Identifier(CITIZEN_KEYS)),
+                    new_keys,
                 )
             pipeline.sync()
 

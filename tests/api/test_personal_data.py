@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import date
@@ -447,3 +448,27 @@ def _old_snapshot(url: str) -> Iterator[None]:
         conn.execute(f'SELECT count(*) FROM "{schema}".caseledger_citizen_keys').fetchone()
         yield
         conn.rollback()
+
+
+def test_concurrent_first_referrals_of_one_citizen_share_one_key(ledger: CaseLedger) -> None:
+    filed: list[UUID] = []
+    errors: list[BaseException] = []
+
+    def file() -> None:
+        try:
+            for _ in range(5):
+                filed.append(_refer(ledger, {**ANNA, "citizen_ref": "RACE-1"}))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=file) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(ledger.referral_ids_of_citizen("RACE-1")) == sorted(filed)
+    assert len(filed) == 20
+    assert {ledger.get_referral(i).citizen_ref for i in filed} == {"RACE-1"}
+    assert len(ledger.citizen_keys.find_keys([ledger.keyring.master.blind_index("RACE-1")])) == 1
