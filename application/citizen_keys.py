@@ -86,7 +86,7 @@ class CitizenKeyStore:
     purge_timeout = PURGE_TIMEOUT
     """How long ``purge`` waits for transactions older than the erasure to end."""
 
-    def _transaction(self) -> Any:
+    def _transaction(self, *, write: bool = True) -> Any:
         raise NotImplementedError
 
     def _sql(self, statement: str) -> Any:
@@ -135,14 +135,14 @@ class CitizenKeyStore:
         """``{blind_index: (key_id, wrapped_key)}`` of the citizens among ``blind_indexes`` with a key."""
         if not blind_indexes:
             return {}
-        with self._transaction() as cur:
+        with self._transaction(write=False) as cur:
             found = self._select_in(
                 cur, "SELECT key_id, blind_index, wrapped_key FROM {keys}", "blind_index", list(blind_indexes)
             )
         return {row["blind_index"]: (row["key_id"], bytes(row["wrapped_key"])) for row in found}
 
     def find_key(self, blind_index: str) -> tuple[str, bytes] | None:
-        with self._transaction() as cur:
+        with self._transaction(write=False) as cur:
             cur.execute(
                 self._sql("SELECT key_id, wrapped_key FROM {keys} WHERE blind_index = ?"), (blind_index,)
             )
@@ -153,7 +153,7 @@ class CitizenKeyStore:
         """The wrapped keys that still exist among ``key_ids``."""
         if not key_ids:
             return {}
-        with self._transaction() as cur:
+        with self._transaction(write=False) as cur:
             found = self._select_in(cur, "SELECT key_id, wrapped_key FROM {keys}", "key_id", list(key_ids))
         return {row["key_id"]: bytes(row["wrapped_key"]) for row in found}
 
@@ -169,7 +169,7 @@ class CitizenKeyStore:
     # -- links -------------------------------------------------------------------------------------
 
     def referral_ids(self, key_id: str) -> list[str]:
-        with self._transaction() as cur:
+        with self._transaction(write=False) as cur:
             cur.execute(
                 self._sql("SELECT referral_id FROM {links} WHERE key_id = ? ORDER BY position"), (key_id,)
             )
@@ -211,7 +211,7 @@ class CitizenKeyStore:
         )
 
     def last_erasure(self, blind_index: str) -> ErasureRecord | None:
-        with self._transaction() as cur:
+        with self._transaction(write=False) as cur:
             cur.execute(
                 self._sql(
                     "SELECT erasure_id, key_id, referral_ids, erased_at, actor, reason FROM {erasures} "
@@ -224,7 +224,7 @@ class CitizenKeyStore:
 
     def erasures(self) -> list[ErasureRecord]:
         """Every erasure, oldest first."""
-        with self._transaction() as cur:
+        with self._transaction(write=False) as cur:
             cur.execute(
                 self._sql(
                     "SELECT erasure_id, key_id, referral_ids, erased_at, actor, reason FROM {erasures} "
@@ -276,11 +276,12 @@ class SQLiteCitizenKeyStore(CitizenKeyStore):
                 cur.execute(statement)
 
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as cur:
-            # Overwrite deleted and freed content with zeros on this connection from now on, so that
-            # no copy of a destroyed key stays in a free page or a page's free space.
-            cur.execute("PRAGMA secure_delete=ON")
+    def _transaction(self, *, write: bool = True) -> Iterator[Any]:
+        with self.datastore.transaction(commit=write) as cur:
+            if write:
+                # Overwrite deleted and freed content with zeros on this connection from now on, so
+                # that no copy of a destroyed key stays in a free page or a page's free space.
+                cur.execute("PRAGMA secure_delete=ON")
             yield cur
 
     def _sql(self, statement: str) -> str:
@@ -336,8 +337,8 @@ class PostgresCitizenKeyStore(CitizenKeyStore):
             for statement in statements:
                 cur.execute(self._sql(statement))
 
-    def _transaction(self) -> Any:
-        return self.datastore.transaction(commit=True)
+    def _transaction(self, *, write: bool = True) -> Any:
+        return self.datastore.transaction(commit=write)
 
     def _sql(self, statement: str) -> Any:
         return SQL(statement.replace("?", "%s")).format(**self.tables)
