@@ -15,11 +15,11 @@ from api import dashboard, problems
 from api.access_log import AccessRecorder, record_access
 from api.body_limit import BodyLimit
 from api.metrics import Metrics
-from api.routers import audit, events, feed, operations, referrals, reports, suppliers
+from api.routers import admin, audit, events, feed, operations, referrals, reports, suppliers
 from api.settings import Settings
 from application.access_log import AccessLog
 from application.caseledger import CaseLedger
-from application.storage import prepare_storage, storage_env
+from application.storage import prepare_storage
 from projections.database import ProjectionDatabase
 from projections.read_models import Reports
 from projections.runner import ProjectionRunner
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        env = storage_env(settings.database_url)
+        env = settings.storage_env()
         prepare_storage(env)
         ledger = CaseLedger(env)
         runner, projection_db = projections_for(ledger, env, settings)
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feed.router,
         operations.router,
         audit.router,
+        admin.router,
     ):
         app.include_router(router)
     dashboard.install(app)

@@ -185,7 +185,7 @@ class FeedFilter:
         """Up to ``limit`` visible events after ``after``, reading on past invisible ones."""
         found: list[tuple[int, Any]] = []
         while len(found) < limit:
-            batch = self.ledger.read_events(after, limit)
+            batch = self.ledger.read_events(after, limit, reveal=True)
             found.extend(item for item in batch if self.visible(item[1]))
             if len(batch) < limit:
                 break

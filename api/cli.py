@@ -25,7 +25,8 @@ from api.settings import Settings
 from application.access_log import AccessEntry, AccessQuery
 from application.caseledger import CaseLedger, copenhagen_today
 from application.demo import load_demo
-from application.storage import prepare_storage, storage_env
+from application.personal_data import MasterKeyError
+from application.storage import prepare_storage
 from application.tokens import ROLES
 from domain.errors import DomainError, NotFound
 from projections.database import ProjectionDatabase
@@ -39,9 +40,13 @@ AUTH_HINT = "create an API token with: caseledger tokens create --role admin --m
 
 
 def _open_ledger(settings: Settings) -> CaseLedger:
-    env = storage_env(settings.database_url)
+    env = settings.storage_env()
     prepare_storage(env)
-    return CaseLedger(env)
+    try:
+        return CaseLedger(env)
+    except MasterKeyError as error:
+        console.print(f"[red]{error}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def _load_demo(ledger: CaseLedger, weeks: int, suppliers: int, per_week: int, seed: int) -> None:
@@ -140,7 +145,7 @@ cli.add_typer(projections_cli, name="projections")
 
 
 def _runner(ledger: CaseLedger, settings: Settings) -> tuple[ProjectionRunner, ProjectionDatabase]:
-    return projections_for(ledger, storage_env(settings.database_url), settings)
+    return projections_for(ledger, settings.storage_env(), settings)
 
 
 @projections_cli.command("run")
@@ -370,6 +375,59 @@ def audit_access_log(
             entry["format"],
         )
     stdout.print(table)
+
+
+@cli.command()
+def erase(
+    citizen_ref: Annotated[
+        str,
+        typer.Argument(
+            help="The citizen's citizen_ref; '-' reads it from standard input (keeps it "
+            "out of the shell history)."
+        ),
+    ],
+    reason: Annotated[
+        str, typer.Option(help="Why (kept with the erasure record; not the citizen_ref).")
+    ] = "",
+    actor: Annotated[str, typer.Option(help="Who erases (kept with the erasure record).")] = "cli",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a citizen's personal data: destroy their data key, so that citizen_ref, case_ref and
+    purpose of each of their referrals read "erased" everywhere. Suppliers, prices, spending and
+    decisions stay. Cannot be undone."""
+    if citizen_ref == "-":
+        citizen_ref = typer.get_text_stream("stdin").readline().strip()
+    ledger = _open_ledger(Settings())
+    try:
+        referral_ids = ledger.referral_ids_of_citizen(citizen_ref)
+        if referral_ids and not yes:
+            typer.confirm(
+                f"erase the personal data of {len(referral_ids)} referral(s)? this cannot be undone",
+                abort=True,
+            )
+        erased = ledger.erase_citizen(citizen_ref, actor=actor, reason=reason)
+    except DomainError as error:
+        console.print(f"[red]{error.detail}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        ledger.close()
+    if erased["already_erased"]:
+        stdout.print(
+            f"already erased at {erased['erased_at']} (erasure {erased['erasure_id']})", highlight=False
+        )
+    else:
+        stdout.print(
+            f"erased at {erased['erased_at']}: key {erased['key_id']} destroyed (erasure {erased['erasure_id']})",
+            highlight=False,
+        )
+    for referral_id in erased["referral_ids"]:
+        stdout.print(f"  referral {referral_id}", highlight=False)
+    if not erased["purged"]:
+        console.print(
+            "[yellow]the SQLite write-ahead log could not be truncated (readers kept it busy); the key is "
+            "destroyed, its old bytes leave the files at the next checkpoint[/yellow]",
+            highlight=False,
+        )
 
 
 tokens_cli = typer.Typer(help="Bearer tokens for the API (stored only as hashes).", no_args_is_help=True)

@@ -552,3 +552,42 @@ class ReadinessOut(BaseModel):
     status: Literal["ready", "unavailable"]
     storage: StorageStateOut
     projections: ProjectionStateOut | None = None
+
+
+# -- personal data -----------------------------------------------------------------------------------
+
+
+class ErasureIn(Body):
+    """``POST /admin/erasures``: whose personal data to erase (in the body, never in a URL) and why.
+
+    The reason is kept with the erasure record: it must not contain the ``citizen_ref``."""
+
+    citizen_ref: ShortText
+    reason: LongText
+
+
+class ErasureOut(BaseModel):
+    """An erasure: the citizen's data key is destroyed; their referrals' personal fields read ``erased``."""
+
+    erasure_id: str
+    key_id: str = Field(description="The destroyed data key (as named in the sealed events).")
+    referral_ids: list[str] = Field(description="The referrals whose personal fields it sealed.")
+    erased_at: str
+    actor: str = Field(description="The token that erased.")
+    reason: str
+    already_erased: bool = Field(description="True when this citizen had been erased before (a repeat).")
+    purged: bool = Field(
+        description="True when the key's bytes are gone from the database files too (SQLite: the "
+        "write-ahead log could be truncated; PostgreSQL: always)."
+    )
+
+
+class ErasureRecordOut(BaseModel):
+    """A recorded erasure (no personal data)."""
+
+    erasure_id: str
+    key_id: str
+    referral_ids: list[str]
+    erased_at: str
+    actor: str
+    reason: str

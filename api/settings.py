@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from application.storage import storage_env
 
 
 class Settings(BaseSettings):
@@ -12,6 +15,14 @@ class Settings(BaseSettings):
 
     database_url: str = ""
     """Empty: an SQLite file under ``./caseledger-data/``; ``sqlite:///path`` or ``postgresql://…``."""
+
+    master_key: SecretStr = SecretStr("")
+    """Base64 of 32 random bytes: the key that wraps every citizen's data key (personal fields are
+    sealed under those). Never stored in the database. Empty on SQLite: ``master.key`` beside the
+    database file is made and used; on PostgreSQL a key (or ``master_key_file``) is required."""
+
+    master_key_file: str = ""
+    """A file holding the master key in base64 (e.g. a mounted secret), instead of ``master_key``."""
 
     max_body_bytes: int = 5 * 1024 * 1024
     """Request bodies above this size are refused with 413."""
@@ -47,3 +58,11 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+
+    def storage_env(self) -> dict[str, str]:
+        """The application's environment: the database and the master key."""
+        return storage_env(
+            self.database_url,
+            master_key=self.master_key.get_secret_value(),
+            master_key_file=self.master_key_file,
+        )

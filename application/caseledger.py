@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -13,25 +13,44 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, InterfaceError, JSONTranscoder, OperationalError
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import (
+    EventStore,
+    IntegrityError,
+    InterfaceError,
+    JSONTranscoder,
+    Mapper,
+    OperationalError,
+)
 
 from application.access_log import AccessLog, open_access_log, utc_now
 from application.audit import trail_entries
 from application.chain import verify, verify_stream
+from application.citizen_keys import ErasureRecord, open_citizen_key_store
 from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
 from application.keys import Claim
+from application.personal_data import PREPARED, Keyring, SealingMapper, resolve_master_key
 from application.storage import PostgresKeyedRecorder, SQLiteKeyedRecorder
 from application.tokens import TokenStore, open_token_store
 from application.transcodings import DateAsISO
-from domain.errors import NotFound, RuleViolation
+from domain.errors import InvalidInput, NotFound, RuleViolation
 from domain.referral import Referral
 from domain.supplier import Supplier
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 CONFLICT_RETRIES = 5
 A = TypeVar("A", bound=Aggregate)
+
+
+def _collect(objs: Sequence[Any]) -> list[Any]:
+    """The events a save will store: aggregates' pending events (collected), and events as given."""
+    events: list[Any] = []
+    for obj in objs:
+        if isinstance(obj, Aggregate):
+            events.extend(obj.collect_events())
+        elif obj is not None:
+            events.append(obj)
+    return events
 
 
 def copenhagen_today() -> date:
@@ -45,16 +64,55 @@ class CaseLedger(Application[UUID]):
     name = "caseledger"
 
     def __init__(self, env: Mapping[str, str] | None = None, *, clock: Callable[[], date] = copenhagen_today):
+        """Open the store named by ``env`` (see ``application.storage.storage_env``); the master key
+        comes from ``CASELEDGER_MASTER_KEY`` / ``CASELEDGER_MASTER_KEY_FILE`` in ``env`` or the process
+        environment (see ``application.personal_data.resolve_master_key``)."""
         super().__init__(env=dict(env or {}))
         self.today = clock
         self._subscribers: list[Callable[[int], None]] = []
+        sqlite = self.env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite"
+        master = resolve_master_key(
+            {key: self.env.get(key) or "" for key in ("CASELEDGER_MASTER_KEY", "CASELEDGER_MASTER_KEY_FILE")},
+            sqlite_path=self.env.get("SQLITE_DBNAME") if sqlite else None,
+        )
+        self.citizen_keys = open_citizen_key_store(self.keyed_recorder.datastore)
+        self.keyring = Keyring(self.citizen_keys, master)
+        for mapper in (self._revealing_mapper, self._sealed_mapper):
+            mapper.keyring = self.keyring
+        self.sealed_events = EventStore(mapper=self._sealed_mapper, recorder=self.recorder)
+        """The events with their personal fields still sealed (what the projections are given)."""
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        transcoder = self.construct_transcoder()
+        self._sealed_mapper = SealingMapper(transcoder, reveal=False)
+        self._revealing_mapper = SealingMapper(transcoder, reveal=True)
+        return self._revealing_mapper
 
     def subscribe(self, callback: Callable[[int], None]) -> None:
         """Call ``callback(position)`` after each save (e.g. to wake an in-process projection runner)."""
         self._subscribers.append(callback)
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        recordings = super().save(*objs, **kwargs)
+        """Save as eventsourcing does, sealing the personal fields of every referral filed in this
+        save with its citizen's data key: found first (one read), or made and stored in the events'
+        own transaction. A key made concurrently for the same citizen fails that transaction; the
+        save is then sealed again with the key that won."""
+        events = _collect(objs)
+        citizens = {e.citizen_ref for e in events if isinstance(e, Referral.Referred)}
+        for attempt in range(CONFLICT_RETRIES):
+            prepared, new_keys = self.keyring.prepare(citizens) if citizens else (None, [])
+            token = PREPARED.set(prepared)
+            try:
+                recordings = super().save(
+                    *events, **({**kwargs, "citizen_keys": new_keys} if new_keys else kwargs)
+                )
+            except IntegrityError:
+                if not new_keys or attempt == CONFLICT_RETRIES - 1 or not self.keyring.taken(new_keys):
+                    raise
+                continue
+            finally:
+                PREPARED.reset(token)
+            break
         if recordings:
             for callback in self._subscribers:
                 callback(recordings[-1].notification.id)
@@ -140,21 +198,27 @@ class CaseLedger(Application[UUID]):
         channel = getattr(self.recorder, "channel_name", None)
         return channel if isinstance(channel, str) else None
 
-    def read_events(self, after: int, limit: int) -> list[tuple[int, Any]]:
-        """Up to ``limit`` stored events after global position ``after``, as (position, event)."""
+    def read_events(self, after: int, limit: int, *, reveal: bool = False) -> list[tuple[int, Any]]:
+        """Up to ``limit`` stored events after global position ``after``, as (position, event).
+
+        Personal fields stay sealed (envelopes, as the projections store them) unless ``reveal``:
+        then they are opened, or read ``"erased"``, with one key lookup for the whole batch."""
         try:
             notifications = self.recorder.select_notifications(
                 start=after, limit=limit, inclusive_of_start=False
             )
+            events = [(n.id, self._sealed_mapper.to_domain_event(n)) for n in notifications]
+            if reveal:
+                self.keyring.reveal_events([event for _, event in events])
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
-        return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+        return events
 
     def referral_municipality(self, referral_id: UUID) -> str | None:
         """The municipality a referral was filed for (fixed at referral), or None when there is no
         such referral or its first event cannot be read (so access checks fail closed)."""
         try:
-            first = list(self.events.get(referral_id, lte=1))
+            first = list(self.sealed_events.get(referral_id, lte=1))
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -163,31 +227,6 @@ class CaseLedger(Application[UUID]):
             return str(first[0].municipality)
         return None
 
-    def referral_ids_of_citizen(self, citizen_ref: str) -> list[UUID]:
-        """The ids of the referrals filed for ``citizen_ref``, oldest first.
-
-        A plain scan, O(referrals): it reads every stored ``referral.referred`` event (each
-        referral's first, the only one carrying ``citizen_ref``) and compares. Good enough for the
-        occasional access request; to be replaced by a blind-index lookup when citizen references
-        are encrypted."""
-        topic = get_topic(Referral.Referred)
-        found: list[UUID] = []
-        after = 0
-        try:
-            while True:
-                batch = self.recorder.select_notifications(
-                    start=after, limit=1000, topics=[topic], inclusive_of_start=False
-                )
-                for notification in batch:
-                    event = self.mapper.to_domain_event(notification)
-                    if isinstance(event, Referral.Referred) and event.citizen_ref == citizen_ref:
-                        found.append(event.originator_id)
-                if len(batch) < 1000:
-                    return found
-                after = batch[-1].id
-        except (OperationalError, InterfaceError) as error:
-            raise StorageUnavailable(str(error)) from error
-
     def open_tokens(self) -> TokenStore:
         """The bearer tokens, kept in the same database as the events."""
         return open_token_store(self.keyed_recorder.datastore)
@@ -195,6 +234,93 @@ class CaseLedger(Application[UUID]):
     def open_access_log(self, clock: Callable[[], datetime] = utc_now) -> AccessLog:
         """The access log, kept in the same database as the events (see ``application.access_log``)."""
         return open_access_log(self.keyed_recorder.datastore, clock)
+
+    # -- personal data ---------------------------------------------------------------------------------
+
+    def reveal_referral_rows(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows of the referral list (``id``, sealed ``citizen_ref``, ``case_ref``) with those opened."""
+        fields = {"citizen_ref": "citizen_ref", "case_ref": "case_ref"}
+        return self._revealing(lambda: self.keyring.reveal_rows(rows, id_key="id", fields=fields))
+
+    def reveal_decision_rows(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows of the decision search with a referral's sealed ``purpose`` (its rationale) opened."""
+        referred = [row for row in rows if row.get("type") == Referral.Referred.TOPIC]
+        opened = self._revealing(
+            lambda: self.keyring.reveal_rows(referred, id_key="referral_id", fields={"rationale": "purpose"})
+        )
+        by_position = {row["position"]: row for row in opened}
+        return [by_position.get(row["position"], row) for row in rows]
+
+    def _revealing(self, reveal: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        try:
+            return reveal()
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+
+    def referral_ids_of_citizen(self, citizen_ref: str) -> list[UUID]:
+        """The referrals filed for ``citizen_ref`` (found by its blind index; none once erased)."""
+        try:
+            found = self.citizen_keys.find_key(self.keyring.master.blind_index(citizen_ref.strip()))
+            return [UUID(i) for i in self.citizen_keys.referral_ids(found[0])] if found else []
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+
+    def erase_citizen(
+        self,
+        citizen_ref: str,
+        *,
+        actor: str,
+        reason: str = "",
+        allow: Callable[[list[UUID]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Crypto-erase a citizen: destroy their data key, so that ``citizen_ref``, ``case_ref`` and
+        ``purpose`` of their referrals read as ``"erased"`` everywhere from now on; suppliers, prices,
+        spending and decisions stay. The key row is physically purged (see ``application.citizen_keys``)
+        and the erasure recorded without personal data.
+
+        ``allow(referral_ids)`` may refuse (raise) before anything is erased. Erasing again answers the
+        earlier erasure (``already_erased``). Unknown citizen: ``NotFound``.
+        """
+        ref = citizen_ref.strip()
+        if not ref:
+            raise InvalidInput("blank-text", "citizen_ref must not be blank", field="citizen_ref")
+        if ref in reason:
+            msg = "the reason must not contain the citizen_ref: it is kept after the erasure"
+            raise InvalidInput("personal-data-in-reason", msg, field="reason")
+        try:
+            blind = self.keyring.master.blind_index(ref)
+            found = self.citizen_keys.find_key(blind)
+            if found is None:
+                earlier = self.citizen_keys.last_erasure(blind)
+                if earlier is None:
+                    raise NotFound("citizen-not-found", "no referral was filed for this citizen_ref")
+                if allow is not None:
+                    allow([UUID(i) for i in earlier.referral_ids])
+                # Purge again: an earlier purge may have been held up by an old transaction.
+                return {**earlier.as_dict(), "already_erased": True, "purged": self.citizen_keys.purge()}
+            key_id = found[0]
+            referral_ids = self.citizen_keys.referral_ids(key_id)
+            if allow is not None:
+                allow([UUID(i) for i in referral_ids])
+            record = ErasureRecord(
+                erasure_id=str(uuid4()),
+                key_id=key_id,
+                referral_ids=referral_ids,
+                erased_at=datetime.now(UTC).isoformat(),
+                actor=actor,
+                reason=reason.strip(),
+            )
+            erased = self.citizen_keys.erase(record, blind)
+            if erased is None:  # a concurrent erasure destroyed the key first
+                return self.erase_citizen(ref, actor=actor, reason=reason)
+            purged = self.citizen_keys.purge()
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        return {**erased.as_dict(), "already_erased": False, "purged": purged}
+
+    def erasures(self) -> list[dict[str, Any]]:
+        """Every erasure recorded, oldest first (no personal data)."""
+        return [record.as_dict() for record in self.citizen_keys.erasures()]
 
     # -- audit -------------------------------------------------------------------------------------
 

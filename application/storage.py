@@ -26,7 +26,11 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Identifier
 
 from application.chain import CHAIN_TABLE, GENESIS, ChainRow, NewEvent, StoredRow, link
+from application.citizen_keys import KEYS as CITIZEN_KEYS
+from application.citizen_keys import LINKS, SQLITE_DDL, NewCitizenKey
 from application.keys import Claim, StoredClaim
+from application.personal_data import is_sealed, key_id_of
+from domain.referral import Referral
 
 KEYS_TABLE = "caseledger_keys"
 DEFAULT_SQLITE_PATH = Path("caseledger-data") / "caseledger.sqlite"
@@ -72,6 +76,7 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
             "position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, "
             "originator_version INTEGER NOT NULL, stream_hash TEXT NOT NULL, global_hash TEXT NOT NULL, "
             "UNIQUE (originator_id, originator_version))",
+            *SQLITE_DDL,
         ]
 
     def _insert_events(
@@ -83,9 +88,22 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
                 f"INSERT INTO {KEYS_TABLE} (key, fingerprint, result) VALUES (?,?,?)",
                 (claim.key, claim.fingerprint, claim.result),
             )
+        new_keys: Sequence[NewCitizenKey] = kwargs.get("citizen_keys", ())
+        if new_keys:
+            # A key made concurrently for the same citizen: IntegrityError, and the write is retried.
+            c.execute("PRAGMA secure_delete=ON")
+            c.executemany(
+                f"INSERT INTO {CITIZEN_KEYS} (key_id, blind_index, wrapped_key, created_at) VALUES (?,?,?,?)",
+                new_keys,
+            )
         positions = super()._insert_events(c, stored_events, **kwargs)
         if positions:
             self._insert_chain(c, stored_events, positions)
+            c.executemany(
+                f"INSERT INTO {LINKS} (referral_id, key_id, position) VALUES (?,?,?) "
+                "ON CONFLICT (referral_id) DO NOTHING",
+                [(str(i), k, p) for i, k, p in citizen_links(stored_events, positions)],
+            )
         return positions
 
     def _insert_chain(
@@ -229,12 +247,13 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         claims: Sequence[Claim] = kwargs.get("claims", ())
-        if not claims:
+        new_keys: Sequence[NewCitizenKey] = kwargs.get("citizen_keys", ())
+        if not claims and not new_keys:
             return
         # eventsourcing writes in pipeline mode. Sync right after the claims, so that a key taken by
         # a concurrent request raises its own UniqueViolation (an IntegrityError: a replay or a 409)
         # rather than surfacing later as PipelineAborted, an OperationalError that would be retried
-        # and then answered as 503.
+        # and then answered as 503. The same for a citizen's data key made concurrently (retried).
         with curs.connection.pipeline() as pipeline:
             for claim in claims:
                 curs.execute(
@@ -242,6 +261,14 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
                         self.keys_table
                     ),
                     (claim.key, claim.fingerprint, claim.result),
+                )
+            if new_keys:
+                curs.executemany(
+                    SQL(
+                        "INSERT INTO {0}.{1} (key_id, blind_index, wrapped_key, created_at) "
+                        "VALUES (%s, %s, %s, %s)"
+                    ).format(Identifier(self.datastore.schema), Identifier(CITIZEN_KEYS)),
+                    new_keys,
                 )
             pipeline.sync()
 
@@ -251,6 +278,15 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if positions:
             self._insert_chain(curs, stored_events, positions)
+            links = citizen_links(stored_events, positions)
+            if links:
+                curs.executemany(
+                    SQL(
+                        "INSERT INTO {0}.{1} (referral_id, key_id, position) VALUES (%s, %s, %s) "
+                        "ON CONFLICT (referral_id) DO NOTHING"
+                    ).format(Identifier(self.datastore.schema), Identifier(LINKS)),
+                    links,
+                )
         return positions
 
     def _insert_chain(
@@ -376,6 +412,23 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         return int(row["notification_id"]) if row else None
 
 
+def citizen_links(
+    stored_events: Sequence[StoredEvent], positions: Sequence[int]
+) -> list[tuple[UUID, str, int]]:
+    """``(referral_id, key_id, position)`` of each ``referral.referred`` event being stored: which
+    citizen key sealed it (read from its sealed ``citizen_ref``), recorded in the events' own
+    transaction."""
+    topic = get_topic(Referral.Referred)
+    links = []
+    for event, position in zip(stored_events, positions, strict=True):
+        if event.topic != topic:
+            continue
+        citizen_ref = json.loads(event.state).get("citizen_ref")
+        if is_sealed(citizen_ref):
+            links.append((_as_uuid(event.originator_id), key_id_of(citizen_ref), position))
+    return links
+
+
 def _new_events(stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> list[NewEvent]:
     """The events being recorded with the positions the database gave them (in insert order)."""
     return [
@@ -421,14 +474,28 @@ def _chain_row(row: Any, originator_id: UUID) -> ChainRow:
     )
 
 
-def storage_env(database_url: str) -> dict[str, str]:
-    """Translate ``CASELEDGER_DATABASE_URL`` into eventsourcing's environment settings.
+def storage_env(database_url: str, *, master_key: str = "", master_key_file: str = "") -> dict[str, str]:
+    """Translate ``CASELEDGER_DATABASE_URL`` into eventsourcing's environment settings, with the master
+    key that seals personal data when one is given (else ``CaseLedger`` looks in the process
+    environment, then, on SQLite only, for ``master.key`` beside the database file).
 
     ``sqlite:///relative/path.sqlite``, ``sqlite:////absolute/path.sqlite`` or an empty value (the
     default file under ``./caseledger-data/``), with optional ``?lock_timeout=S`` (how long a write
     waits for SQLite's one write lock before it is answered 503; default 10); ``postgresql://user:password@host:port/dbname`` with
     optional ``?schema=NAME&pool_size=N&max_overflow=N&connect_timeout=S&lock_timeout=S``.
     """
+    keys = {
+        name: value
+        for name, value in (
+            ("CASELEDGER_MASTER_KEY", master_key.strip()),
+            ("CASELEDGER_MASTER_KEY_FILE", master_key_file.strip()),
+        )
+        if value
+    }
+    return {**_database_env(database_url), **keys}
+
+
+def _database_env(database_url: str) -> dict[str, str]:
     url = database_url.strip()
     if not url or url.startswith("sqlite:"):
         url, _, query = url.partition("?")

@@ -14,7 +14,7 @@ Roles and their rights (API.md "Auth"):
 - ``matcher``: match, agree price, suppliers and price lists (own municipality); referral reads
 - ``auditor``: every read (referrals, reports, audit, the access log, feed), no writes
 - ``reporter``: reports only (aggregates, never ``citizen_ref`` or ``case_ref``)
-- ``admin``: everything
+- ``admin``: everything, and alone may erase a citizen's personal data
 
 Every role may read suppliers (they are shared).
 """
@@ -76,7 +76,9 @@ RIGHTS: dict[str, frozenset[str]] = {
     ),
     "auditor": frozenset(READS),
     "reporter": frozenset({"report:read", "supplier:read"}),
-    "admin": frozenset({*REFERRAL_WRITES, *READS, "batch:write", "supplier:write", "price_list:write"}),
+    "admin": frozenset(
+        {*REFERRAL_WRITES, *READS, "batch:write", "supplier:write", "price_list:write", "citizen:erase"}
+    ),
 }
 ROLES = tuple(RIGHTS)
 

@@ -38,7 +38,7 @@ def row_for(event: Any, position: int, referral: ReferralRow) -> tuple[Any, ...]
     actor = getattr(event, "actor", None) or {}
     rationale = getattr(event, "rationale", None)
     if isinstance(event, Referral.Referred):
-        rationale = event.purpose
+        rationale = event.purpose  # sealed: the application opens it when the decision is read
     above = getattr(event, "above_list_rate", None)
     agreed = None
     if isinstance(event, Referral.PriceAgreed):

@@ -1,4 +1,7 @@
-"""Read model: one row per referral (the referral list), with the terms the spending fold needs."""
+"""Read model: one row per referral (the referral list), with the terms the spending fold needs.
+
+The runner is given events with their personal fields sealed: ``citizen_ref`` and ``case_ref`` are
+stored as the events' envelopes (never plaintext) and opened by the application when listed."""
 
 from __future__ import annotations
 

@@ -4,9 +4,11 @@ far each has processed the notification log."""
 
 from __future__ import annotations
 
-MODELS_VERSION = 3
+MODELS_VERSION = 4
 """Raise when a read model's tables or fold change: a live generation of an older version is rebuilt
-(beside, then switched) when the runner starts."""
+(beside, then switched) when the runner starts. (4: personal fields are stored sealed — the
+``citizen_ref`` and ``case_ref`` columns and a referral's ``rationale`` hold the events' envelopes,
+opened by the application when read.)"""
 
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("

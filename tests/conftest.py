@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,9 @@ STORAGES = [
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
 ]
 TODAY = date(2026, 6, 15)
+TEST_MASTER_KEY = "Y2FzZWxlZGdlci10ZXN0LW1hc3Rlci1rZXktMzJieXQ="
+"""A fixed master key (base64 of 32 bytes) for every test; PostgreSQL refuses to run without one."""
+os.environ["CASELEDGER_MASTER_KEY"] = TEST_MASTER_KEY
 
 
 @pytest.fixture(params=STORAGES)

@@ -13,7 +13,14 @@ from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
 from api.fields import Day, InstantOrDay, SearchText, instant_from
 from api.problems import responses
-from api.schemas import AccessLogPageOut, DecisionPageOut, EventType, TrailOut, VerificationOut
+from api.schemas import (
+    AccessLogPageOut,
+    DecisionPageOut,
+    ErasureRecordOut,
+    EventType,
+    TrailOut,
+    VerificationOut,
+)
 from application.access_log import AccessQuery
 from projections.decision_log import DecisionQuery
 
@@ -66,6 +73,7 @@ def decisions(
     municipality: AuditScope,
     request: Request,
     reports: Reports,
+    ledger: Ledger,
     _fresh: Fresh,
     actor: Annotated[SearchText | None, Query(description="The deciding actor's id.")] = None,
     type: Annotated[EventType | None, Query(description="Event type, e.g. referral.matched.")] = None,
@@ -95,6 +103,7 @@ def decisions(
             page_size=page_size,
         )
     )
+    found = {**found, "items": ledger.reveal_decision_rows(found["items"])}
     return csv_response(found["items"], "decisions") if wants_csv(request) else found
 
 
@@ -149,3 +158,23 @@ def access_log(
         )
     )
     return csv_response(found["items"], "access-log") if wants_csv(request) else found
+
+
+@router.get("/erasures", response_model=list[ErasureRecordOut], responses=responses(401, 403, 503))
+def erasures(principal: Audits, ledger: Ledger) -> list[dict[str, Any]]:
+    """Every erasure of a citizen's personal data, oldest first: the destroyed key, the referrals it
+    sealed, when, by whom and why (no personal data). A token scoped to one municipality sees the
+    erasures that touched its referrals, and only those referral ids."""
+    records = ledger.erasures()
+    if principal.all_municipalities:
+        return records
+    visible = []
+    for record in records:
+        own = [
+            i
+            for i in record["referral_ids"]
+            if ledger.referral_municipality(UUID(i)) == principal.municipality
+        ]
+        if own:
+            visible.append({**record, "referral_ids": own})
+    return visible

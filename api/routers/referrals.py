@@ -124,6 +124,7 @@ def close(
 def list_referrals(
     municipality: ListScope,
     reports: Reports,
+    ledger: Ledger,
     _fresh: Fresh,
     status: Annotated[Literal["referred", "matched", "active", "closed"] | None, Query()] = None,
     supplier_id: UUID | None = None,
@@ -140,7 +141,8 @@ def list_referrals(
         "legal_basis": legal_basis,
         "municipality": municipality,
     }
-    return reports.referrals(filters, page, page_size)
+    found = reports.referrals(filters, page, page_size)
+    return {**found, "items": ledger.reveal_referral_rows(found["items"])}
 
 
 @router.get("/{referral_id}", response_model=ReferralOut, responses=READ_ERRORS)

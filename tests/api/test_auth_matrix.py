@@ -127,6 +127,18 @@ def _get(path: Callable[[World, str], str], params: bool = False) -> Send:
     return send
 
 
+def _citizen(w: World, municipality: str) -> str:
+    """A citizen with one referral in ``municipality`` (filed by the admin ``*`` client)."""
+    citizen_ref = f"C-{uuid.uuid4().hex[:10]}"
+    bodies.referred(w.client, municipality=municipality, citizen_ref=citizen_ref)
+    return citizen_ref
+
+
+def _erase(w: World, target: str, municipality: str, headers: dict[str, str]) -> Any:
+    body = {"citizen_ref": target, "reason": "the citizen asked (ticket 17)"}
+    return w.client.post("/admin/erasures", json=body, headers=headers)
+
+
 WRITERS = frozenset({"case_system", "caseworker", "admin"})
 MATCHERS = frozenset({"case_system", "matcher", "admin"})
 SUPPLIER_WRITERS = frozenset({"matcher", "admin"})
@@ -207,6 +219,8 @@ CASES: dict[str, Case] = {
     "GET /audit/decisions": Case(AUDITORS, _get(lambda w, m: "/audit/decisions", params=True), other=403),
     "GET /feed": Case(frozenset({"case_system", "auditor", "admin"}), _get(lambda w, m: "/feed"), other=None),
     "GET /audit/access-log": Case(AUDITORS, _get(lambda w, m: "/audit/access-log", params=True), other=403),
+    "POST /admin/erasures": Case(frozenset({"admin"}), _erase, _citizen),
+    "GET /audit/erasures": Case(AUDITORS, _get(lambda w, m: "/audit/erasures"), other=None),
 }
 
 

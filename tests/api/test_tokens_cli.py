@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from contextlib import closing
+from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from api.cli import cli
 from api.settings import Settings
 from application.caseledger import CaseLedger
+from application.context import WriteContext
 from application.storage import storage_env
 
 runner = CliRunner()
@@ -108,3 +111,58 @@ def test_a_token_name_is_unique_and_revoking_an_unknown_name_exits_1(database: P
 
     assert again.exit_code == 1 and "exists already" in again.output
     assert unknown.exit_code == 1 and "no token named 'nobody'" in unknown.output
+
+
+def test_erase_destroys_the_citizens_key_and_prints_the_referrals(database: Path) -> None:
+    referral_id = _refer_for("CLI-CITIZEN-7")
+    other = _refer_for("CLI-CITIZEN-8")
+
+    refused = runner.invoke(cli, ["erase", "CLI-CITIZEN-7"], input="n\n")
+    assert refused.exit_code == 1
+    assert _citizen_of(referral_id) == "CLI-CITIZEN-7"
+
+    result = runner.invoke(
+        cli, ["erase", "-", "--yes", "--reason", "asked by letter"], input="CLI-CITIZEN-7\n"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert f"referral {referral_id}" in result.output
+    assert str(other) not in result.output
+    assert (_citizen_of(referral_id), _citizen_of(other)) == ("erased", "CLI-CITIZEN-8")
+    again = runner.invoke(cli, ["erase", "CLI-CITIZEN-7", "--yes"])
+    assert again.exit_code == 0
+    assert "already erased" in again.output
+    unknown = runner.invoke(cli, ["erase", "NOBODY", "--yes"])
+    assert unknown.exit_code == 1
+    assert "no referral" in unknown.output
+
+
+def _refer_for(citizen_ref: str) -> UUID:
+    ledger = CaseLedger(storage_env(Settings().database_url))
+    try:
+        result = ledger.refer(
+            referral_id=None,
+            municipality="461",
+            citizen_ref=citizen_ref,
+            case_ref=None,
+            legal_basis="BL-32-1-5",
+            intervention="family-treatment",
+            purpose="Støtte i hjemmet",
+            requested_hours_per_week=None,
+            requested_start=date(2026, 1, 15),
+            expected_end=date(2026, 3, 31),
+            referred_on=date(2026, 1, 5),
+            actor={"id": "sw-1"},
+            context=WriteContext(),
+        )
+    finally:
+        ledger.close()
+    return UUID(result.id)
+
+
+def _citizen_of(referral_id: UUID) -> str:
+    ledger = CaseLedger(storage_env(Settings().database_url))
+    try:
+        return ledger.get_referral(referral_id).citizen_ref
+    finally:
+        ledger.close()

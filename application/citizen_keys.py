@@ -1,0 +1,388 @@
+"""Storage of the per-citizen data keys, the citizen → referral index and the erasure records.
+
+Tables, in the event store's own database (SQLite file or PostgreSQL schema):
+
+- ``caseledger_citizen_keys(key_id, blind_index UNIQUE, wrapped_key, created_at)``: one data key per
+  citizen, wrapped (encrypted) under the master key; ``blind_index`` is a keyed hash of the
+  ``citizen_ref`` (see ``application.personal_data``), so the same citizen finds the same key
+  without the ``citizen_ref`` being stored;
+- ``caseledger_citizen_referrals(referral_id, key_id, position)``: which referrals were sealed with
+  which key, written by the recorders in the same transaction as the ``referral.referred`` event;
+- ``caseledger_erasures(erasure_id, key_id, blind_index, referral_ids, erased_at, actor, reason)``:
+  that an erasure happened, without personal data;
+- ``caseledger_crypto(name, value)``: the master key's check value (never the key).
+
+Destroying a key is physical: on SQLite every connection that touches the keys runs with
+``PRAGMA secure_delete=ON`` (deleted and freed content is overwritten with zeros) and the write-ahead
+log is checkpointed and truncated after an erasure; on PostgreSQL the keys table is rewritten with
+``VACUUM FULL`` after an erasure, so the dead row's bytes leave the table's files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import psycopg
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+from psycopg.sql import SQL, Identifier
+
+KEYS = "caseledger_citizen_keys"
+LINKS = "caseledger_citizen_referrals"
+ERASURES = "caseledger_erasures"
+META = "caseledger_crypto"
+PURGE_TIMEOUT = 30.0
+_NOT_REMOVABLE = re.compile(r"(\d+) dead row versions cannot be removed yet")
+
+
+NewCitizenKey = tuple[str, str, bytes, str]
+"""A data key to store with the events it sealed: ``(key_id, blind_index, wrapped_key, created_at)``."""
+
+
+class _Cursor(Protocol):
+    def execute(self, *args: Any, **kwargs: Any) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    """An erasure as recorded: which key went, which referrals it sealed, when, who, why."""
+
+    erasure_id: str
+    key_id: str
+    referral_ids: list[str]
+    erased_at: str
+    actor: str
+    reason: str
+    purged: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "erasure_id": self.erasure_id,
+            "key_id": self.key_id,
+            "referral_ids": self.referral_ids,
+            "erased_at": self.erased_at,
+            "actor": self.actor,
+            "reason": self.reason,
+        }
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class CitizenKeyStore:
+    """Key rows, referral links and erasure records. Subclasses say how SQL reaches the database."""
+
+    dialect = ""
+    purge_timeout = PURGE_TIMEOUT
+    """How long ``purge`` waits for transactions older than the erasure to end."""
+
+    def _transaction(self, *, write: bool = True) -> Any:
+        raise NotImplementedError
+
+    def _sql(self, statement: str) -> Any:
+        raise NotImplementedError
+
+    def purge(self) -> bool:
+        """Make deleted key rows physically unrecoverable from the database files; True when done."""
+        raise NotImplementedError
+
+    # -- the master key's check value ---------------------------------------------------------------
+
+    def check_value(self, proposed: str) -> str:
+        """The stored check value of the master key, storing ``proposed`` if there is none yet."""
+        with self._transaction() as cur:
+            cur.execute(
+                self._sql("INSERT INTO {meta} (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"),
+                ("master_key_check", proposed),
+            )
+            cur.execute(self._sql("SELECT value FROM {meta} WHERE name = ?"), ("master_key_check",))
+            row = cur.fetchone()
+        return str(row["value"])
+
+    # -- keys --------------------------------------------------------------------------------------
+
+    def ensure_keys(self, proposed: Sequence[tuple[str, str, bytes]]) -> dict[str, tuple[str, bytes]]:
+        """``{blind_index: (key_id, wrapped_key)}`` for each proposed ``(key_id, blind_index, wrapped)``;
+        an index that has a key already keeps it (the proposal is dropped)."""
+        if not proposed:
+            return {}
+        with self._transaction() as cur:
+            for key_id, blind_index, wrapped in proposed:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO {keys} (key_id, blind_index, wrapped_key, created_at) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (blind_index) DO NOTHING"
+                    ),
+                    (key_id, blind_index, wrapped, now()),
+                )
+            indexes = [blind for _, blind, _ in proposed]
+            found = self._select_in(
+                cur, "SELECT key_id, blind_index, wrapped_key FROM {keys}", "blind_index", indexes
+            )
+        return {row["blind_index"]: (row["key_id"], bytes(row["wrapped_key"])) for row in found}
+
+    def find_keys(self, blind_indexes: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        """``{blind_index: (key_id, wrapped_key)}`` of the citizens among ``blind_indexes`` with a key."""
+        if not blind_indexes:
+            return {}
+        with self._transaction(write=False) as cur:
+            found = self._select_in(
+                cur, "SELECT key_id, blind_index, wrapped_key FROM {keys}", "blind_index", list(blind_indexes)
+            )
+        return {row["blind_index"]: (row["key_id"], bytes(row["wrapped_key"])) for row in found}
+
+    def find_key(self, blind_index: str) -> tuple[str, bytes] | None:
+        with self._transaction(write=False) as cur:
+            cur.execute(
+                self._sql("SELECT key_id, wrapped_key FROM {keys} WHERE blind_index = ?"), (blind_index,)
+            )
+            row = cur.fetchone()
+        return (row["key_id"], bytes(row["wrapped_key"])) if row else None
+
+    def wrapped_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]:
+        """The wrapped keys that still exist among ``key_ids``."""
+        if not key_ids:
+            return {}
+        with self._transaction(write=False) as cur:
+            found = self._select_in(cur, "SELECT key_id, wrapped_key FROM {keys}", "key_id", list(key_ids))
+        return {row["key_id"]: bytes(row["wrapped_key"]) for row in found}
+
+    def _select_in(self, cur: _Cursor, select: str, column: str, values: list[str]) -> list[Any]:
+        rows: list[Any] = []
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            cur.execute(self._sql(f"{select} WHERE {column} IN ({marks})"), chunk)
+            rows.extend(cur.fetchall())
+        return rows
+
+    # -- links -------------------------------------------------------------------------------------
+
+    def referral_ids(self, key_id: str) -> list[str]:
+        with self._transaction(write=False) as cur:
+            cur.execute(
+                self._sql("SELECT referral_id FROM {links} WHERE key_id = ? ORDER BY position"), (key_id,)
+            )
+            return [str(row["referral_id"]) for row in cur.fetchall()]
+
+    # -- erasure -----------------------------------------------------------------------------------
+
+    def erase(self, record: ErasureRecord, blind_index: str) -> ErasureRecord | None:
+        """Delete the key (and its links) and record the erasure, in one transaction. None when the
+        key was gone already (a concurrent erasure won)."""
+        with self._transaction() as cur:
+            cur.execute(self._sql("DELETE FROM {keys} WHERE key_id = ?"), (record.key_id,))
+            if not _deleted(cur):
+                return None
+            cur.execute(
+                self._sql("SELECT referral_id FROM {links} WHERE key_id = ? ORDER BY position"),
+                (record.key_id,),
+            )
+            current = [str(row["referral_id"]) for row in cur.fetchall()]
+            referral_ids = [*current, *(i for i in record.referral_ids if i not in current)]
+            cur.execute(self._sql("DELETE FROM {links} WHERE key_id = ?"), (record.key_id,))
+            cur.execute(
+                self._sql(
+                    "INSERT INTO {erasures} (erasure_id, key_id, blind_index, referral_ids, erased_at, actor, "
+                    "reason) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                ),
+                (
+                    record.erasure_id,
+                    record.key_id,
+                    blind_index,
+                    json.dumps(referral_ids),
+                    record.erased_at,
+                    record.actor,
+                    record.reason,
+                ),
+            )
+        return ErasureRecord(
+            record.erasure_id, record.key_id, referral_ids, record.erased_at, record.actor, record.reason
+        )
+
+    def last_erasure(self, blind_index: str) -> ErasureRecord | None:
+        with self._transaction(write=False) as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT erasure_id, key_id, referral_ids, erased_at, actor, reason FROM {erasures} "
+                    "WHERE blind_index = ? ORDER BY erased_at DESC LIMIT 1"
+                ),
+                (blind_index,),
+            )
+            row = cur.fetchone()
+        return _record(row) if row else None
+
+    def erasures(self) -> list[ErasureRecord]:
+        """Every erasure, oldest first."""
+        with self._transaction(write=False) as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT erasure_id, key_id, referral_ids, erased_at, actor, reason FROM {erasures} "
+                    "ORDER BY erased_at"
+                )
+            )
+            return [_record(row) for row in cur.fetchall()]
+
+
+def _deleted(cur: Any) -> bool:
+    """Whether the last statement changed a row (eventsourcing's SQLite cursor wraps sqlite3's)."""
+    return bool(getattr(getattr(cur, "sqlite_cursor", cur), "rowcount", 0))
+
+
+def _record(row: Any) -> ErasureRecord:
+    return ErasureRecord(
+        erasure_id=str(row["erasure_id"]),
+        key_id=str(row["key_id"]),
+        referral_ids=list(json.loads(row["referral_ids"])),
+        erased_at=str(row["erased_at"]),
+        actor=str(row["actor"]),
+        reason=str(row["reason"]),
+    )
+
+
+SQLITE_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {KEYS} (key_id TEXT PRIMARY KEY, blind_index TEXT NOT NULL UNIQUE, "
+    "wrapped_key BLOB NOT NULL, created_at TEXT NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {LINKS} (referral_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, "
+    "position INTEGER NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS {LINKS}_key ON {LINKS} (key_id)",
+    f"CREATE TABLE IF NOT EXISTS {ERASURES} (erasure_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, "
+    "blind_index TEXT NOT NULL, referral_ids TEXT NOT NULL, erased_at TEXT NOT NULL, actor TEXT NOT NULL, "
+    "reason TEXT NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS {ERASURES}_index ON {ERASURES} (blind_index)",
+    f"CREATE TABLE IF NOT EXISTS {META} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+
+class SQLiteCitizenKeyStore(CitizenKeyStore):
+    """In the SQLite file of the event store, through its datastore's connections."""
+
+    dialect = "sqlite"
+
+    def __init__(self, datastore: SQLiteDatastore) -> None:
+        self.datastore = datastore
+        with self._transaction() as cur:
+            for statement in SQLITE_DDL:
+                cur.execute(statement)
+
+    @contextmanager
+    def _transaction(self, *, write: bool = True) -> Iterator[Any]:
+        with self.datastore.transaction(commit=write) as cur:
+            if write:
+                # Overwrite deleted and freed content with zeros on this connection from now on, so
+                # that no copy of a destroyed key stays in a free page or a page's free space.
+                cur.execute("PRAGMA secure_delete=ON")
+            yield cur
+
+    def _sql(self, statement: str) -> str:
+        return statement.format(keys=KEYS, links=LINKS, erasures=ERASURES, meta=META)
+
+    def purge(self) -> bool:
+        """Checkpoint the write-ahead log into the database file and truncate it to zero bytes (its
+        frames still hold the key's page as it was before the erasure). A reader that holds an old
+        snapshot keeps the log busy: then this retries until ``purge_timeout`` and answers False."""
+        deadline = time.monotonic() + self.purge_timeout
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA busy_timeout")
+            busy_timeout = int(cursor.fetchone()[0])
+            cursor.execute("PRAGMA busy_timeout = 100")
+            try:
+                while True:
+                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    busy, _log, _done = cursor.fetchone()
+                    if not busy:
+                        return True
+                    if time.monotonic() >= deadline:
+                        return False
+                    time.sleep(0.1)
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {busy_timeout}")
+
+
+class PostgresCitizenKeyStore(CitizenKeyStore):
+    """In the PostgreSQL schema of the event store, through its datastore's pool."""
+
+    dialect = "postgres"
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        self.datastore = datastore
+        self.tables = {
+            name: SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(table))
+            for name, table in (("keys", KEYS), ("links", LINKS), ("erasures", ERASURES), ("meta", META))
+        }
+        statements = (
+            "CREATE TABLE IF NOT EXISTS {keys} (key_id text PRIMARY KEY, blind_index text NOT NULL UNIQUE, "
+            "wrapped_key bytea NOT NULL, created_at text NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {links} (referral_id uuid PRIMARY KEY, key_id text NOT NULL, "
+            "position bigint NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {LINKS}_key ON {{links}} (key_id)",
+            "CREATE TABLE IF NOT EXISTS {erasures} (erasure_id text PRIMARY KEY, key_id text NOT NULL, "
+            "blind_index text NOT NULL, referral_ids text NOT NULL, erased_at text NOT NULL, "
+            "actor text NOT NULL, reason text NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {ERASURES}_index ON {{erasures}} (blind_index)",
+            "CREATE TABLE IF NOT EXISTS {meta} (name text PRIMARY KEY, value text NOT NULL)",
+        )
+        with self._transaction() as cur:
+            for statement in statements:
+                cur.execute(self._sql(statement))
+
+    def _transaction(self, *, write: bool = True) -> Any:
+        return self.datastore.transaction(commit=write)
+
+    def _sql(self, statement: str) -> Any:
+        return SQL(statement.replace("?", "%s")).format(**self.tables)
+
+    def purge(self) -> bool:
+        """Rewrite the keys table (``VACUUM FULL``): the deleted row's bytes leave its files, which a
+        plain VACUUM would only mark as reusable. The table holds one small row per citizen.
+
+        A transaction that began before the erasure (anywhere in the database) keeps the dead row
+        "not yet removable", and one that read the keys table holds a lock VACUUM FULL must wait
+        for: then this retries until ``purge_timeout`` and answers False (erasing
+        again purges again)."""
+        deadline = time.monotonic() + self.purge_timeout
+        with self.datastore.get_connection() as conn:
+            kept: list[int] = []
+
+            def on_notice(notice: psycopg.errors.Diagnostic) -> None:
+                found = _NOT_REMOVABLE.search(f"{notice.message_primary} {notice.message_detail}")
+                if found:
+                    kept.append(int(found.group(1)))
+
+            conn.add_notice_handler(on_notice)
+            # VACUUM FULL needs the table to itself: wait for it only briefly, so that key lookups
+            # queued behind it are never held up for long; then try again.
+            conn.execute("SET lock_timeout = '500ms'")
+            try:
+                while True:
+                    kept.clear()
+                    try:
+                        conn.execute(SQL("VACUUM (FULL, VERBOSE) {0}").format(self.tables["keys"]))
+                    except psycopg.errors.LockNotAvailable:
+                        kept.append(-1)
+                    if not any(kept):
+                        return True
+                    if time.monotonic() >= deadline:
+                        return False
+                    time.sleep(0.2)
+            finally:
+                conn.execute("RESET lock_timeout")
+                conn.remove_notice_handler(on_notice)
+
+
+def open_citizen_key_store(datastore: SQLiteDatastore | PostgresDatastore) -> CitizenKeyStore:
+    """The key store in the same database as the events (its tables are created if missing)."""
+    if isinstance(datastore, PostgresDatastore):
+        return PostgresCitizenKeyStore(datastore)
+    return SQLiteCitizenKeyStore(datastore)
