@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 import signal
 import threading
 import time
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from api.app import create_app, projections_for
 from api.fields import InstantOrDay, instant_from
+from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.settings import Settings
 from application.access_log import AccessEntry, AccessQuery
 from application.caseledger import CaseLedger, copenhagen_today
@@ -213,12 +215,21 @@ stdout = Console()
 @audit_cli.command("verify")
 def audit_verify(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON.")] = False,
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            help="A chain head kept from an earlier run, POSITION:GLOBAL_HASH; the chain must still pass through it."
+        ),
+    ] = None,
 ) -> None:
     """Recompute both hash chains over every stored event. Prints the problems and the chain head
-    (keep it outside the database); exit code 1 when anything was altered, removed or reordered."""
+    (keep it outside the database); exit code 1 when anything was altered, removed or reordered, or
+    when the chain no longer passes through the ``--expect`` head."""
+    if expect is not None and not re.fullmatch(ANCHOR_PATTERN, expect):
+        raise typer.BadParameter("expected POSITION:GLOBAL_HASH (64 hex digits)", param_hint="--expect")
     ledger = _open_ledger(Settings())
     try:
-        result = ledger.verify_integrity()
+        result = ledger.verify_integrity(anchor=parse_anchor(expect) if expect else None)
     finally:
         ledger.close()
     head = result["head"]
@@ -236,6 +247,18 @@ def audit_verify(
             "[green]ok[/green]" if result["ok"] else f"[red]NOT OK[/red] ({result['problem_count']} problems)"
         )
         stdout.print(f"{verdict}: {result['checked']} events checked, {result['chained']} chain rows")
+        anchor = result["anchor"]
+        if anchor is not None:
+            stdout.print(
+                f"expected head at position {anchor['position']}: "
+                + (
+                    "[green]matches[/green]"
+                    if anchor["ok"]
+                    else f"[red]DOES NOT MATCH[/red] (found {anchor['found_hash']})"
+                ),
+                highlight=False,
+                soft_wrap=True,
+            )
         stdout.print(
             f"chain head: position {head['position']} global_hash {head['global_hash']} "
             f"computed_at {head['computed_at']}",

@@ -367,6 +367,17 @@ class ChainHeadOut(BaseModel):
     computed_at: str
 
 
+class AnchorOut(BaseModel):
+    """A chain head exported earlier (``expect=POSITION:HASH``) checked against the recomputed chain."""
+
+    position: int
+    expected_hash: str
+    found_hash: str | None = Field(
+        description="The recomputed global hash at that position (null: no such position)."
+    )
+    ok: bool
+
+
 class VerificationOut(BaseModel):
     """``GET /audit/verify``: both hash chains recomputed over every stored event."""
 
@@ -376,6 +387,9 @@ class VerificationOut(BaseModel):
     problem_count: int = Field(description="All problems found (``problems`` lists the first 1000).")
     problems: list[IntegrityProblemOut]
     head: ChainHeadOut
+    anchor: AnchorOut | None = Field(
+        default=None, description="Only with `expect`: the exported head checked against the chain."
+    )
 
 
 class TrailEntryOut(BaseModel):

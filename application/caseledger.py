@@ -324,11 +324,17 @@ class CaseLedger(Application[UUID]):
 
     # -- audit -------------------------------------------------------------------------------------
 
-    def verify_integrity(self, *, batch_size: int = 2000, max_problems: int = 1000) -> dict[str, Any]:
+    def verify_integrity(
+        self, *, batch_size: int = 2000, max_problems: int = 1000, anchor: tuple[int, str] | None = None
+    ) -> dict[str, Any]:
         """Recompute both hash chains over every stored event (see ``application.chain``):
-        ``{ok, checked, chained, problem_count, problems, head}``."""
+        ``{ok, checked, chained, problem_count, problems, head, anchor}``; ``anchor`` is a head
+        exported earlier, ``(position, global_hash)``, that the recomputed chain must still pass."""
         try:
-            return verify(self.keyed_recorder, batch_size=batch_size, max_problems=max_problems).as_dict()
+            found = verify(
+                self.keyed_recorder, batch_size=batch_size, max_problems=max_problems, anchor=anchor
+            )
+            return found.as_dict()
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
 

@@ -161,10 +161,11 @@ class Verification:
     problems: list[dict[str, Any]] = field(default_factory=list)
     head: dict[str, Any] = field(default_factory=dict)
     max_problems: int = DEFAULT_MAX_PROBLEMS
+    anchor: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
-        return self.problem_count == 0
+        return self.problem_count == 0 and (self.anchor is None or self.anchor["ok"])
 
     def report(self, stream_id: UUID, version: int, position: int | None, problem: str) -> None:
         self.problem_count += 1
@@ -187,6 +188,7 @@ class Verification:
             "problem_count": self.problem_count,
             "problems": sorted(self.problems, key=lambda p: (p["stream_id"], p["version"], p["problem"])),
             "head": self.head,
+            "anchor": self.anchor,
         }
 
 
@@ -267,9 +269,14 @@ def _check_streams(
         previous = row
 
 
-def _check_global(store: ChainStore, found: Verification, upto: int, batch: int) -> ChainRow | None:
-    """Each global link against the one before it, in position order; returns the last row."""
+def _check_global(
+    store: ChainStore, found: Verification, upto: int, batch: int, anchor: tuple[int, str] | None = None
+) -> ChainRow | None:
+    """Each global link against the one before it, in position order; returns the last row. With an
+    ``anchor`` (a head exported earlier: position and global hash), the recomputed hash at that
+    position must equal it: a chain rewritten consistently from before that point on is caught."""
     last: ChainRow | None = None
+    at_anchor: str | None = None
     after = 0
     while True:
         page = store.chain_rows_by_position(after, upto, batch)
@@ -278,10 +285,21 @@ def _check_global(store: ChainStore, found: Verification, upto: int, batch: int)
             expected = global_hash(bytes.fromhex(head), row.position, bytes.fromhex(row.stream_hash))
             if expected.hex() != row.global_hash:
                 found.report(row.originator_id, row.version, row.position, CHAIN_BROKEN)
+            if anchor is not None and row.position == anchor[0]:
+                at_anchor = expected.hex()
             last = row
         if len(page) < batch:
-            return last
+            break
         after = page[-1].position
+    if anchor is not None:
+        position, wanted = anchor
+        found.anchor = {
+            "position": position,
+            "expected_hash": wanted,
+            "found_hash": at_anchor,
+            "ok": at_anchor == wanted.lower(),
+        }
+    return last
 
 
 def _head(row: ChainRow | None) -> dict[str, Any]:
@@ -293,17 +311,21 @@ def _head(row: ChainRow | None) -> dict[str, Any]:
 
 
 def verify(
-    store: ChainStore, *, batch_size: int = DEFAULT_BATCH, max_problems: int = DEFAULT_MAX_PROBLEMS
+    store: ChainStore,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+    anchor: tuple[int, str] | None = None,
 ) -> Verification:
     """Recompute both chains over every event stored so far (later writes are left for next time).
 
     Reads in batches of ``batch_size`` (stream order, then position order); lists at most
-    ``max_problems`` problems but counts them all.
+    ``max_problems`` problems but counts them all. ``anchor``: see ``_check_global``.
     """
     upto = store.max_position()
     found = Verification(max_problems=max_problems)
     _check_streams(store, found, upto, batch_size, None)
-    found.head = _head(_check_global(store, found, upto, batch_size))
+    found.head = _head(_check_global(store, found, upto, batch_size, anchor))
     return found
 
 

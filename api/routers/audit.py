@@ -25,6 +25,15 @@ from application.access_log import AccessQuery
 from projections.decision_log import DecisionQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+ANCHOR_PATTERN = r"^[0-9]{1,18}:[0-9a-fA-F]{64}$"
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``POSITION:GLOBAL_HASH`` as printed in a verification's head (already matched the pattern)."""
+    position, digest = text.split(":")
+    return int(position), digest.lower()
+
+
 CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"text/csv": {"schema": {"type": "string"}}},
@@ -49,11 +58,22 @@ Action = Literal[
 Role = Literal["case_system", "caseworker", "matcher", "auditor", "reporter", "admin"]
 
 
-@router.get("/verify", response_model=VerificationOut, responses=responses(401, 403, 503))
-def verify(_principal: Audits, ledger: Ledger) -> dict[str, Any]:
+@router.get("/verify", response_model=VerificationOut, responses=responses(401, 403, 422, 503))
+def verify(
+    _principal: Audits,
+    ledger: Ledger,
+    expect: Annotated[
+        str | None,
+        Query(
+            pattern=ANCHOR_PATTERN,
+            description="A chain head kept from an earlier verify, `POSITION:GLOBAL_HASH`: the recomputed "
+            "chain must pass through it (detects a chain rewritten consistently up to the newest event).",
+        ),
+    ] = None,
+) -> dict[str, Any]:
     """Recompute the per-referral and the global hash chains over every stored event; name each stream
     and version that was altered, deleted, moved or is not covered, and give the chain head to keep."""
-    return ledger.verify_integrity()
+    return ledger.verify_integrity(anchor=parse_anchor(expect) if expect else None)
 
 
 @router.get("/referrals/{referral_id}", response_model=TrailOut, responses=CSV_AND_PROBLEMS)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.api import bodies
 from tests.api.bodies import MATCHER, WORKER, assert_problem, created
-from tests.storage import alter_state, delete_event
+from tests.storage import alter_state, delete_event, run_sql
 
 TYPES = [
     "referral.referred",
@@ -198,3 +198,32 @@ def test_the_trail_of_an_unknown_referral_is_404(client: TestClient) -> None:
     supplier_id = bodies.register_supplier(client)
     assert_problem(client.get(f"/audit/referrals/{supplier_id}"), 404, "referral-not-found")
     assert_problem(client.get("/audit/referrals/not-a-uuid"), 422)
+
+
+def test_a_chain_cut_back_consistently_is_caught_only_against_an_exported_head(
+    client: TestClient, db_url: str
+) -> None:
+    referral_id, _, _ = a_full_history(client)
+    kept = client.get("/audit/verify").json()["head"]
+    expect = f"{kept['position']}:{kept['global_hash']}"
+    assert client.get("/audit/verify", params={"expect": expect}).json()["anchor"] == {
+        "position": kept["position"],
+        "expected_hash": kept["global_hash"],
+        "found_hash": kept["global_hash"],
+        "ok": True,
+    }
+
+    # The newest event and its chain row removed together: both chains stay internally consistent.
+    delete_event(db_url, UUID(referral_id), 7)
+    run_sql(db_url, "DELETE FROM caseledger_chain WHERE position = ?", [kept["position"]])
+
+    assert client.get("/audit/verify").json()["ok"] is True
+    checked = client.get("/audit/verify", params={"expect": expect}).json()
+    assert checked["ok"] is False
+    assert checked["anchor"]["found_hash"] is None
+    assert checked["problems"] == []
+
+
+def test_an_expected_head_that_is_not_position_and_hash_is_422(client: TestClient) -> None:
+    response = client.get("/audit/verify", params={"expect": "12:not-a-hash"})
+    assert_problem(response, 422)

@@ -38,6 +38,26 @@ def test_audit_verify_prints_the_head_and_exits_1_once_history_was_altered(
     assert "NOT OK (1 problems)" in result.output
 
 
+def test_audit_verify_checks_the_chain_against_a_head_kept_from_an_earlier_run(
+    client: TestClient, env: str
+) -> None:
+    bodies.active(client)
+    head = client.get("/audit/verify").json()["head"]
+    kept = f"{head['position']}:{head['global_hash']}"
+    forged = f"{head['position']}:{'0' * 64}"
+
+    matching = runner.invoke(cli, ["audit", "verify", "--expect", kept], env={"COLUMNS": "300"})
+    differing = runner.invoke(cli, ["audit", "verify", "--expect", forged], env={"COLUMNS": "300"})
+    malformed = runner.invoke(cli, ["audit", "verify", "--expect", "5"])
+
+    assert matching.exit_code == 0, matching.output
+    assert f"expected head at position {head['position']}: matches" in matching.output
+    assert differing.exit_code == 1, differing.output
+    assert f"DOES NOT MATCH (found {head['global_hash']})" in differing.output
+    assert malformed.exit_code == 2
+    assert "POSITION:GLOBAL_HASH" in malformed.output
+
+
 def test_audit_trail_prints_the_decisions_as_a_table(client: TestClient, env: str) -> None:
     referral_id = bodies.closed(client)
     result = runner.invoke(cli, ["audit", "trail", referral_id], env={"COLUMNS": "200"})
