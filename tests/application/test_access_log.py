@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -14,7 +15,8 @@ from api.app import create_app
 from api.settings import Settings
 from application.access_log import AccessEntry, AccessLog, AccessQuery
 from application.caseledger import CaseLedger
-from tests.storage import run_sql
+from application.storage import storage_env
+from tests.storage import database_url, run_sql
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
@@ -98,9 +100,18 @@ def test_the_database_refuses_to_change_or_delete_entries(
     assert [(e["token"], e["status"]) for e in entries] == [("old", 200), ("denied", 404)]
 
 
-def test_postgresql_refuses_to_truncate_the_access_log(db_url: str, ledger: CaseLedger) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("TRUNCATE is PostgreSQL's")
+@pytest.mark.postgres
+def test_postgresql_refuses_to_truncate_the_access_log(tmp_path: Path) -> None:
+    # SQLite has no TRUNCATE (its DELETE without WHERE is refused by the DELETE trigger, above).
+    with database_url("postgres", tmp_path) as db_url:
+        ledger = CaseLedger(storage_env(db_url))
+        try:
+            _truncate_is_refused(db_url, ledger)
+        finally:
+            ledger.close()
+
+
+def _truncate_is_refused(db_url: str, ledger: CaseLedger) -> None:
     _at(ledger, NOW).append(_entry())
 
     with pytest.raises(Exception, match="append-only"):
