@@ -9,10 +9,18 @@ from typing import Any
 
 from domain.referral import Referral
 from domain.supplier import Supplier
-from projections import decision_log, price_benchmarks, referral_list, spending, supplier_overview
+from projections import counters, decision_log, price_benchmarks, referral_list, spending, supplier_overview
 from projections.codec import money
 from projections.database import Cursor, ProjectionDatabase
-from projections.tables import CONTROL, MODELS_VERSION, drop_statements, model_statements, table
+from projections.tables import (
+    CONTROL,
+    MODEL_TABLES,
+    MODELS_VERSION,
+    drop_statements,
+    index_statements,
+    model_statements,
+    table,
+)
 
 Batch = Sequence[tuple[int, Any]]
 
@@ -42,8 +50,9 @@ def _add_models_version(cur: Cursor, dialect: str) -> None:
         cur.run(column.format(""))
 
 
-def create_generation(cur: Cursor, generation: int, *, live: bool) -> None:
-    for statement in model_statements(generation):
+def create_generation(cur: Cursor, generation: int, *, live: bool, indexes: bool = True) -> None:
+    """Tables for a new generation; a bulk build leaves out the secondary indexes (``finish_bulk``)."""
+    for statement in model_statements(generation, indexes=indexes):
         cur.run(statement)
     cur.run(
         "INSERT INTO cl_generations (generation, position, live, created_at, models_version) VALUES (?, 0, ?, ?, ?)",
@@ -80,11 +89,13 @@ def generation_position(cur: Cursor, generation: int) -> int | None:
     return int(row["position"]) if row else None
 
 
-def apply_batch(cur: Cursor, generation: int, batch: Batch) -> None:
+def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Deltas | None = None) -> None:
     """Fold events (positions ascending) into one generation's tables and record the last position.
 
     Rows touched by the batch are loaded in one query per table, folded in memory, and written back
-    set-wise, all in the caller's transaction together with the tracking position.
+    set-wise, all in the caller's transaction together with the tracking position. The batch's
+    changes to the summary tables are written too, unless the caller passes ``deltas`` to collect
+    them in (a bulk build, of a generation nobody reads yet, writes them once every many batches).
     """
     if not batch:
         return
@@ -104,14 +115,29 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch) -> None:
         elif isinstance(event, Supplier.Event):
             supplier = supplier_overview.fold(suppliers.get(key), event)
             suppliers[key] = touched_suppliers[key] = supplier
-    referral_list.save(cur, generation, list(touched_referrals.values()))
-    spending.save(cur, generation, list(touched_referrals.values()))
-    supplier_overview.save_caseload(cur, generation, list(touched_referrals.values()))
-    supplier_overview.save_hours(cur, generation, list(touched_referrals.values()))
-    price_benchmarks.save_agreed(cur, generation, list(touched_referrals.values()))
+    pending = counters.Deltas() if deltas is None else deltas
+    touched = list(touched_referrals.values())
+    referral_list.save(cur, generation, touched)
+    spending.save(cur, generation, touched, pending)
+    supplier_overview.save_caseload(generation, touched, pending)
+    supplier_overview.save_hours(cur, generation, touched)
+    price_benchmarks.save_agreed(generation, touched, pending)
     supplier_overview.save(cur, generation, list(touched_suppliers.values()))
     decision_log.save(cur, generation, decisions)
+    if deltas is None:
+        pending.flush(cur)
     cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])
+
+
+def add_indexes(cur: Cursor, generation: int, dialect: str) -> None:
+    """End a bulk build: add the secondary indexes left out of its tables (one sorted build each,
+    instead of maintaining them row by row). On PostgreSQL the tables are analysed at once, so the
+    first reports after the switch do not wait for autovacuum to give the planner statistics."""
+    for statement in index_statements(generation):
+        cur.run(statement)
+    if dialect == "postgres":
+        for name in MODEL_TABLES:
+            cur.run(f"ANALYZE {table(name, generation)}")
 
 
 class Reports:
