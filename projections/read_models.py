@@ -99,15 +99,17 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     """
     if not batch:
         return
-    referral_ids = {str(e.originator_id) for _, e in batch if isinstance(e, Referral.Event)}
-    supplier_ids = {str(e.originator_id) for _, e in batch if isinstance(e, Supplier.Event)}
+    keyed = [(position, str(event.originator_id), event) for position, event in batch]
+    # Aggregates created in this batch have no stored row to load.
+    created = {key for _, key, e in keyed if isinstance(e, Referral.Referred | Supplier.Registered)}
+    referral_ids = {key for _, key, e in keyed if isinstance(e, Referral.Event)} - created
+    supplier_ids = {key for _, key, e in keyed if isinstance(e, Supplier.Event)} - created
     referrals = referral_list.load(cur, generation, referral_ids)
     suppliers = supplier_overview.load(cur, generation, supplier_ids)
     touched_referrals: dict[str, referral_list.ReferralRow] = {}
     touched_suppliers: dict[str, supplier_overview.SupplierRow] = {}
     decisions = []
-    for position, event in batch:
-        key = str(event.originator_id)
+    for position, key, event in keyed:
         if isinstance(event, Referral.Event):
             row = referral_list.fold(referrals.get(key), event, position)
             referrals[key] = touched_referrals[key] = row

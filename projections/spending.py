@@ -57,11 +57,10 @@ def _count(
     amounts: Mapping[str, int],
 ) -> None:
     """Add one referral's ``{month: amount}`` to the roll-ups, under its municipality and dimensions."""
-    municipality = referral["municipality"]
     for deltas, dims in rollups:
-        rest = tuple(referral[dim] for dim in dims)
+        rest = (referral["municipality"], *(referral[dim] for dim in dims))
         for month, amount in amounts.items():
-            key = (month, municipality, *rest)
+            key = (month, *rest)
             deltas[key] = deltas.get(key, 0) + amount
 
 
