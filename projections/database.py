@@ -213,7 +213,7 @@ class PostgresProjectionDatabase(ProjectionDatabase):
             yield _PostgresCursor(cursor)
 
     def listen_connection(self) -> psycopg.Connection[Any]:
-        """A dedicated autocommit connection for LISTEN/NOTIFY."""
+        """A dedicated autocommit connection for LISTEN/NOTIFY (and VACUUM, which needs one)."""
         return psycopg.connect(self.conninfo, autocommit=True, options=f"-c search_path={self.schema}")
 
     def close(self) -> None:

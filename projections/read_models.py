@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from psycopg.sql import SQL, Identifier
+
 from domain.referral import Referral
 from domain.supplier import Supplier
 from projections import counters, decision_log, price_benchmarks, referral_list, spending, supplier_overview
 from projections.codec import money
-from projections.database import Cursor, ProjectionDatabase
+from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
 from projections.tables import (
     CONTROL,
     MODEL_TABLES,
@@ -131,15 +133,19 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])
 
 
-def add_indexes(cur: Cursor, generation: int, dialect: str) -> None:
+def add_indexes(db: ProjectionDatabase, generation: int) -> None:
     """End a bulk build: add the secondary indexes left out of its tables (one sorted build each,
-    instead of maintaining them row by row). On PostgreSQL the tables are analysed at once, so the
-    first reports after the switch do not wait for autovacuum to give the planner statistics."""
+    instead of maintaining them row by row), each in its own transaction so that on SQLite the
+    write lock, which the event store shares, is never held for long. On PostgreSQL the tables are
+    then vacuumed and analysed, so that the first reports after the switch have planner statistics
+    and index-only scans (a visibility map) without waiting for autovacuum."""
     for statement in index_statements(generation):
-        cur.run(statement)
-    if dialect == "postgres":
-        for name in MODEL_TABLES:
-            cur.run(f"ANALYZE {table(name, generation)}")
+        with db.transaction() as cur:
+            cur.run(statement)
+    if isinstance(db, PostgresProjectionDatabase):
+        with db.listen_connection() as connection:
+            for name in MODEL_TABLES:
+                connection.execute(SQL("VACUUM (ANALYZE) {0}").format(Identifier(table(name, generation))))
 
 
 class Reports:

@@ -175,7 +175,7 @@ class ProjectionRunner:
         done = self.catch_up(new, progress, pending=pending)
         with self.db.transaction() as cur:
             pending.flush(cur)
-            read_models.add_indexes(cur, new, self.db.dialect)
+        read_models.add_indexes(self.db, new)
         done += self.catch_up(new, progress)
         with self.db.transaction() as cur:
             old, _ = read_models.live_generation(cur)
