@@ -53,7 +53,7 @@ def _add_models_version(cur: Cursor, dialect: str) -> None:
 
 
 def create_generation(cur: Cursor, generation: int, *, live: bool, indexes: bool = True) -> None:
-    """Tables for a new generation; a bulk build leaves out the secondary indexes (``finish_bulk``)."""
+    """Tables for a new generation; a bulk build leaves out the secondary indexes (``add_indexes``)."""
     for statement in model_statements(generation, indexes=indexes):
         cur.run(statement)
     cur.run(
