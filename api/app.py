@@ -68,6 +68,7 @@ def projections_for(
         db,
         ledger.read_events,
         batch_size=settings.projection_batch_size,
+        rebuild_batch_size=settings.projection_rebuild_batch_size,
         notify_channel=ledger.notify_channel,
     )
     return runner, db

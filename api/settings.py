@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     projection_batch_size: int = 500
     """Events folded into the read models per transaction."""
 
+    projection_rebuild_batch_size: int = 5000
+    """Events folded per transaction while ``projections rebuild`` builds a new generation in bulk."""
+
     min_position_wait: float = 5.0
     """How long a query with ``min_position`` waits for the projections before answering 503."""
 

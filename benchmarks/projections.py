@@ -10,6 +10,7 @@ data set of ``benchmarks/dataset.py``). Prints a Markdown table; asserts nothing
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import time
@@ -54,7 +55,8 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--events", type=int, default=1_000_000, help="size of the bulk data set")
     parser.add_argument("--demo", action="store_true", help="use the demo municipality instead")
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=500, help="batch size when following the log")
+    parser.add_argument("--rebuild-batch-size", type=int, default=5000, help="batch size of the bulk rebuild")
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
 
@@ -74,10 +76,14 @@ def main() -> None:
     events = ledger.last_position()
 
     db = ProjectionDatabase.from_env(env)
-    runner = ProjectionRunner(db, ledger.read_events, batch_size=args.batch_size)
-    started = time.perf_counter()
+    runner = ProjectionRunner(
+        db, ledger.read_events, batch_size=args.batch_size, rebuild_batch_size=args.rebuild_batch_size
+    )
+    load_before = os.getloadavg()[0]
+    started, cpu_started = time.perf_counter(), time.process_time()
     rebuilt = runner.rebuild()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    load_after = os.getloadavg()[0]
     peak = rss_mb()
 
     reports = Reports(db)
@@ -99,6 +105,13 @@ def main() -> None:
     print("|---|---|")
     print(
         f"| rebuild, all projections | {rebuilt:,} events in {elapsed:.1f} s = **{rebuilt / elapsed:,.0f} events/s** |"
+    )
+    print(
+        f"| CPU time of the rebuilding process | {cpu:.1f} s = {rebuilt / cpu:,.0f} events per CPU-second "
+        f"(the database server's own time not counted) |"
+    )
+    print(
+        f"| machine load (1-min average) before / after the rebuild | {load_before:.1f} / {load_after:.1f} |"
     )
     print(f"| peak RSS of the rebuilding process | {peak:.0f} MB |")
     for name, run in queries.items():

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.sql import SQL, Identifier
 from psycopg_pool import ConnectionPool
 
 Row = dict[str, Any]
@@ -23,13 +24,27 @@ Row = dict[str, Any]
 class Cursor(Protocol):
     """What the read models need of a cursor: run a statement, fetch rows as dicts."""
 
+    dialect: str
+
     def run(self, sql: str, params: Sequence[Any] = ()) -> None: ...
     def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert new rows (no conflict handling) the fastest way the database offers."""
+        ...
+
     def rows(self) -> list[Row]: ...
     def one(self) -> Row | None: ...
 
 
+def chunked(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of at most ``size``, to keep ``IN (…)`` lists within parameter limits."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 class _SQLiteCursor:
+    dialect = "sqlite"
+
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._cursor = connection.cursor()
 
@@ -38,6 +53,10 @@ class _SQLiteCursor:
 
     def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cursor.executemany(sql, rows)
+
+    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        marks = ",".join("?" * len(columns))
+        self._cursor.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})", rows)
 
     def rows(self) -> list[Row]:
         return [dict(row) for row in self._cursor.fetchall()]
@@ -48,6 +67,8 @@ class _SQLiteCursor:
 
 
 class _PostgresCursor:
+    dialect = "postgres"
+
     def __init__(self, cursor: psycopg.Cursor[Row]) -> None:
         self._cursor = cursor
 
@@ -57,6 +78,17 @@ class _PostgresCursor:
     def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self._cursor.executemany(sql.replace("?", "%s"), rows)
+
+    def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        # COPY streams the rows in one statement: several times faster than row-wise INSERTs.
+        if not rows:
+            return
+        statement = SQL("COPY {0} ({1}) FROM STDIN").format(
+            Identifier(table), SQL(", ").join(map(Identifier, columns))
+        )
+        with self._cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def rows(self) -> list[Row]:
         return self._cursor.fetchall()
@@ -184,7 +216,7 @@ class PostgresProjectionDatabase(ProjectionDatabase):
             yield _PostgresCursor(cursor)
 
     def listen_connection(self) -> psycopg.Connection[Any]:
-        """A dedicated autocommit connection for LISTEN/NOTIFY."""
+        """A dedicated autocommit connection for LISTEN/NOTIFY (and VACUUM, which needs one)."""
         return psycopg.connect(self.conninfo, autocommit=True, options=f"-c search_path={self.schema}")
 
     def close(self) -> None:

@@ -64,10 +64,7 @@ def row_for(event: Any, position: int, referral: ReferralRow) -> tuple[Any, ...]
 
 
 def save(cur: Cursor, generation: int, rows: list[tuple[Any, ...]]) -> None:
-    marks = ",".join("?" * len(COLUMNS))
-    cur.run_many(
-        f"INSERT INTO {table('cl_decisions', generation)} ({','.join(COLUMNS)}) VALUES ({marks})", rows
-    )
+    cur.insert_many(table("cl_decisions", generation), COLUMNS, rows)
 
 
 @dataclass(frozen=True)

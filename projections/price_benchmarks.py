@@ -62,20 +62,15 @@ def _summary_of_counts(counted: dict[int, int]) -> dict[str, Any]:
     return {"count": total, **{name: _quantile_of_counts(counts, total, q) for name, q in quartiles.items()}}
 
 
-def save_agreed(cur: Cursor, generation: int, referrals: list[Any]) -> None:
+def save_agreed(generation: int, referrals: list[Any], pending: counters.Deltas) -> None:
     """Count the agreed rate of each price agreement folded in this batch."""
-    deltas: dict[tuple[Any, ...], int] = {}
+    deltas = pending.of(
+        table("cl_agreed_rates", generation), ("municipality", "intervention", "unit", "rate_ore"), "n"
+    )
     for referral in referrals:
         agreed = referral.extra.get("agreed")
         if agreed is not None and agreed[3] is not None:
             deltas[agreed] = deltas.get(agreed, 0) + 1
-    counters.add(
-        cur,
-        table("cl_agreed_rates", generation),
-        ("municipality", "intervention", "unit", "rate_ore"),
-        "n",
-        deltas,
-    )
 
 
 def _filters(query: BenchmarkQuery) -> tuple[list[str], list[Any]]:

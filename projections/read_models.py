@@ -7,12 +7,22 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from psycopg.sql import SQL, Identifier
+
 from domain.referral import Referral
 from domain.supplier import Supplier
-from projections import decision_log, price_benchmarks, referral_list, spending, supplier_overview
+from projections import counters, decision_log, price_benchmarks, referral_list, spending, supplier_overview
 from projections.codec import money
-from projections.database import Cursor, ProjectionDatabase
-from projections.tables import CONTROL, MODELS_VERSION, drop_statements, model_statements, table
+from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
+from projections.tables import (
+    CONTROL,
+    MODEL_TABLES,
+    MODELS_VERSION,
+    drop_statements,
+    index_statements,
+    model_statements,
+    table,
+)
 
 Batch = Sequence[tuple[int, Any]]
 
@@ -42,8 +52,9 @@ def _add_models_version(cur: Cursor, dialect: str) -> None:
         cur.run(column.format(""))
 
 
-def create_generation(cur: Cursor, generation: int, *, live: bool) -> None:
-    for statement in model_statements(generation):
+def create_generation(cur: Cursor, generation: int, *, live: bool, indexes: bool = True) -> None:
+    """Tables for a new generation; a bulk build leaves out the secondary indexes (``add_indexes``)."""
+    for statement in model_statements(generation, indexes=indexes):
         cur.run(statement)
     cur.run(
         "INSERT INTO cl_generations (generation, position, live, created_at, models_version) VALUES (?, 0, ?, ?, ?)",
@@ -80,23 +91,27 @@ def generation_position(cur: Cursor, generation: int) -> int | None:
     return int(row["position"]) if row else None
 
 
-def apply_batch(cur: Cursor, generation: int, batch: Batch) -> None:
+def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Deltas | None = None) -> None:
     """Fold events (positions ascending) into one generation's tables and record the last position.
 
     Rows touched by the batch are loaded in one query per table, folded in memory, and written back
-    set-wise, all in the caller's transaction together with the tracking position.
+    set-wise, all in the caller's transaction together with the tracking position. The batch's
+    changes to the summary tables are written too, unless the caller passes ``deltas`` to collect
+    them in (a bulk build, of a generation nobody reads yet, writes them once every many batches).
     """
     if not batch:
         return
-    referral_ids = {str(e.originator_id) for _, e in batch if isinstance(e, Referral.Event)}
-    supplier_ids = {str(e.originator_id) for _, e in batch if isinstance(e, Supplier.Event)}
+    keyed = [(position, str(event.originator_id), event) for position, event in batch]
+    # Aggregates created in this batch have no stored row to load.
+    created = {key for _, key, e in keyed if isinstance(e, Referral.Referred | Supplier.Registered)}
+    referral_ids = {key for _, key, e in keyed if isinstance(e, Referral.Event)} - created
+    supplier_ids = {key for _, key, e in keyed if isinstance(e, Supplier.Event)} - created
     referrals = referral_list.load(cur, generation, referral_ids)
     suppliers = supplier_overview.load(cur, generation, supplier_ids)
     touched_referrals: dict[str, referral_list.ReferralRow] = {}
     touched_suppliers: dict[str, supplier_overview.SupplierRow] = {}
     decisions = []
-    for position, event in batch:
-        key = str(event.originator_id)
+    for position, key, event in keyed:
         if isinstance(event, Referral.Event):
             row = referral_list.fold(referrals.get(key), event, position)
             referrals[key] = touched_referrals[key] = row
@@ -104,14 +119,33 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch) -> None:
         elif isinstance(event, Supplier.Event):
             supplier = supplier_overview.fold(suppliers.get(key), event)
             suppliers[key] = touched_suppliers[key] = supplier
-    referral_list.save(cur, generation, list(touched_referrals.values()))
-    spending.save(cur, generation, list(touched_referrals.values()))
-    supplier_overview.save_caseload(cur, generation, list(touched_referrals.values()))
-    supplier_overview.save_hours(cur, generation, list(touched_referrals.values()))
-    price_benchmarks.save_agreed(cur, generation, list(touched_referrals.values()))
+    pending = counters.Deltas() if deltas is None else deltas
+    touched = list(touched_referrals.values())
+    referral_list.save(cur, generation, touched)
+    spending.save(cur, generation, touched, pending)
+    supplier_overview.save_caseload(generation, touched, pending)
+    supplier_overview.save_hours(cur, generation, touched)
+    price_benchmarks.save_agreed(generation, touched, pending)
     supplier_overview.save(cur, generation, list(touched_suppliers.values()))
     decision_log.save(cur, generation, decisions)
+    if deltas is None:
+        pending.flush(cur)
     cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])
+
+
+def add_indexes(db: ProjectionDatabase, generation: int) -> None:
+    """End a bulk build: add the secondary indexes left out of its tables (one sorted build each,
+    instead of maintaining them row by row), each in its own transaction so that on SQLite the
+    write lock, which the event store shares, is never held for long. On PostgreSQL the tables are
+    then vacuumed and analysed, so that the first reports after the switch have planner statistics
+    and index-only scans (a visibility map) without waiting for autovacuum."""
+    for statement in index_statements(generation):
+        with db.transaction() as cur:
+            cur.run(statement)
+    if isinstance(db, PostgresProjectionDatabase):
+        with db.listen_connection() as connection:
+            for name in MODEL_TABLES:
+                connection.execute(SQL("VACUUM (ANALYZE) {0}").format(Identifier(table(name, generation))))
 
 
 class Reports:

@@ -12,7 +12,7 @@ from typing import Any
 from domain.referral import Referral
 from domain.spending import Terms, monthly_commitments
 from projections.codec import iso, terms_from_json, terms_to_json, to_ore
-from projections.database import Cursor, Row
+from projections.database import Cursor, Row, chunked
 from projections.tables import table
 
 COLUMNS = (
@@ -48,6 +48,8 @@ class ReferralRow:
     terms: Terms | None = None
     terms_changed: bool = False
     dimensions_changed: bool = False
+    stored: bool = False
+    """Whether the row was loaded from the table (else the batch created it: nothing to replace)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def months(self) -> dict[str, Decimal]:
@@ -59,7 +61,7 @@ class ReferralRow:
 
     @classmethod
     def from_db(cls, row: Row) -> ReferralRow:
-        loaded = cls(values=dict(row), terms=terms_from_json(row["terms"]))
+        loaded = cls(values=dict(row), terms=terms_from_json(row["terms"]), stored=True)
         loaded.extra["caseload"] = loaded.caseload_key()
         return loaded
 
@@ -79,23 +81,24 @@ class ReferralRow:
 
 def load(cur: Cursor, generation: int, referral_ids: set[str]) -> dict[str, ReferralRow]:
     """The stored rows of the referrals a batch touches, in one query."""
-    if not referral_ids:
-        return {}
-    ids = sorted(referral_ids)
-    marks = ",".join("?" * len(ids))
-    cur.run(f"SELECT * FROM {table('cl_referrals', generation)} WHERE referral_id IN ({marks})", ids)
-    return {row["referral_id"]: ReferralRow.from_db(row) for row in cur.rows()}
+    loaded: dict[str, ReferralRow] = {}
+    for ids in chunked(sorted(referral_ids)):
+        marks = ",".join("?" * len(ids))
+        cur.run(f"SELECT * FROM {table('cl_referrals', generation)} WHERE referral_id IN ({marks})", ids)
+        loaded.update((row["referral_id"], ReferralRow.from_db(row)) for row in cur.rows())
+    return loaded
 
 
 def save(cur: Cursor, generation: int, rows: list[ReferralRow]) -> None:
-    """Upsert the touched rows."""
+    """Insert the rows the batch created, update the stored ones it touched."""
+    name = table("cl_referrals", generation)
+    cur.insert_many(name, COLUMNS, [row.to_db() for row in rows if not row.stored])
     names = ",".join(COLUMNS)
     marks = ",".join("?" * len(COLUMNS))
     updates = ",".join(f"{column}=excluded.{column}" for column in COLUMNS[1:])
     cur.run_many(
-        f"INSERT INTO {table('cl_referrals', generation)} ({names}) VALUES ({marks}) "
-        f"ON CONFLICT (referral_id) DO UPDATE SET {updates}",
-        [row.to_db() for row in rows],
+        f"INSERT INTO {name} ({names}) VALUES ({marks}) ON CONFLICT (referral_id) DO UPDATE SET {updates}",
+        [row.to_db() for row in rows if row.stored],
     )
 
 

@@ -17,13 +17,16 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from projections import read_models
+from projections import counters, read_models
 from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
 
 log = logging.getLogger("caseledger.projections")
 
 MAX_BACKOFF_SECONDS = 5.0
 """The longest pause between two attempts while the database is unreachable."""
+
+PENDING_LIMIT = 200_000
+"""How many summary keys a bulk build gathers in memory before it writes them (bounds its memory)."""
 
 EventSource = Callable[[int, int], Sequence[tuple[int, Any]]]
 """``read_events(after, limit)``: up to ``limit`` (position, domain event) pairs after ``after``."""
@@ -38,6 +41,7 @@ class ProjectionRunner:
         read_events: EventSource,
         *,
         batch_size: int = 500,
+        rebuild_batch_size: int = 5000,
         poll_interval: float = 0.05,
         listen_timeout: float = 1.0,
         notify_channel: str | None = None,
@@ -45,6 +49,7 @@ class ProjectionRunner:
         self.db = db
         self.read_events = read_events
         self.batch_size = batch_size
+        self.rebuild_batch_size = rebuild_batch_size
         self.poll_interval = poll_interval
         self.listen_timeout = listen_timeout
         self.notify_channel = notify_channel
@@ -56,8 +61,14 @@ class ProjectionRunner:
         with self.db.reading() as cur:
             return read_models.live_generation(cur)[1]
 
-    def run_once(self, generation: int | None = None) -> int:
-        """Process one batch on ``generation`` (default: the live one); returns how many events."""
+    def run_once(self, generation: int | None = None, *, pending: counters.Deltas | None = None) -> int:
+        """Process one batch on ``generation`` (default: the live one); returns how many events.
+
+        With ``pending`` (a bulk build of a generation nobody reads yet): a larger batch, whose
+        changes to the summary tables are collected in ``pending`` and written only once it holds
+        many keys (the caller writes the rest at the end). A failed batch spoils ``pending``: the
+        caller abandons the generation.
+        """
         while True:
             with self.db.reading() as cur:
                 if generation is None:
@@ -67,7 +78,9 @@ class ProjectionRunner:
             # Events are read before the write transaction opens: on SQLite the event store shares
             # the file, and holding its write lock while waiting for the event store's connection
             # pool would stall writers that are waiting for that lock.
-            batch = self.read_events(position, self.batch_size)
+            batch = self.read_events(
+                position, self.batch_size if pending is None else self.rebuild_batch_size
+            )
             if not batch:
                 return 0
             with self.db.transaction() as cur:
@@ -75,7 +88,9 @@ class ProjectionRunner:
                 # this batch first has moved it; then read again after it, never apply it twice.
                 if self._locked_position(cur, target) != position:
                     continue
-                read_models.apply_batch(cur, target, batch)
+                read_models.apply_batch(cur, target, batch, deltas=pending)
+                if pending is not None and len(pending) >= PENDING_LIMIT:
+                    pending.flush(cur)
                 return len(batch)
 
     def _locked_position(self, cur: Cursor, generation: int) -> int | None:
@@ -84,10 +99,16 @@ class ProjectionRunner:
         row = cur.one()
         return int(row["position"]) if row else None
 
-    def catch_up(self, generation: int | None = None, progress: Callable[[int], None] | None = None) -> int:
+    def catch_up(
+        self,
+        generation: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        *,
+        pending: counters.Deltas | None = None,
+    ) -> int:
         """Process batches until the log has no more events; returns how many were processed."""
         done = 0
-        while processed := self.run_once(generation):
+        while processed := self.run_once(generation, pending=pending):
             done += processed
             if progress:
                 progress(processed)
@@ -178,16 +199,25 @@ class ProjectionRunner:
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Build the next generation from position 0 beside the live one, then switch to it.
 
-        Reports keep answering from the old generation until the switch, one transaction after the
-        new one has caught up; a running live runner then follows the new generation, and the old
-        tables are dropped — with those of any earlier rebuild that was killed before it switched.
+        The new generation is built in bulk: large batches, into tables without secondary indexes
+        (added in one go at the end), with the summary tables' deltas gathered in memory across
+        batches (so a key is written once, not once per batch); events stored meanwhile are then
+        folded the ordinary way. Reports keep answering from the old generation until the switch,
+        one transaction after the new one has caught up; a running live runner then follows the new
+        generation, and the old tables are dropped — with those of any earlier rebuild that was
+        killed before it switched.
         """
         with self.db.transaction() as cur:
             cur.run("SELECT COALESCE(MAX(generation), 0) AS g FROM cl_generations")
             found = cur.one()
             new = int(found["g"]) + 1 if found else 1
-            read_models.create_generation(cur, new, live=False)
-        done = self.catch_up(new, progress)
+            read_models.create_generation(cur, new, live=False, indexes=False)
+        pending = counters.Deltas()
+        done = self.catch_up(new, progress, pending=pending)
+        with self.db.transaction() as cur:
+            pending.flush(cur)
+        read_models.add_indexes(self.db, new)
+        done += self.catch_up(new, progress)
         with self.db.transaction() as cur:
             old, _ = read_models.live_generation(cur)
             cur.run("UPDATE cl_generations SET live = CASE WHEN generation = ? THEN 1 ELSE 0 END", [new])

@@ -8,7 +8,7 @@ from typing import Any
 
 from projections import counters
 from projections.codec import money, to_ore
-from projections.database import Cursor
+from projections.database import Cursor, chunked
 from projections.referral_list import ReferralRow
 from projections.tables import SPENDING_ROLLUPS, table
 
@@ -20,55 +20,48 @@ GROUPINGS = {
 }
 
 
-def save(cur: Cursor, generation: int, rows: list[ReferralRow]) -> None:
+def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters.Deltas) -> None:
     """Replace the monthly rows of referrals whose terms or dimensions changed in the batch, and move
-    the roll-ups by the difference between the old rows and the new."""
+    the roll-ups (in ``deltas``) by the difference between the old rows and the new."""
     changed = [row for row in rows if row.terms_changed or row.dimensions_changed]
     if not changed:
         return
     name = table("cl_spending", generation)
-    ids = [row.values["referral_id"] for row in changed]
-    cur.run(
-        f"SELECT month, amount_ore, municipality, supplier_id, intervention, legal_basis FROM {name} "
-        f"WHERE referral_id IN ({','.join('?' * len(ids))})",
-        ids,
-    )
-    deltas: dict[str, dict[tuple[Any, ...], int]] = {rollup: {} for rollup in SPENDING_ROLLUPS}
-    for old in cur.rows():
-        _count(deltas, old, -int(old["amount_ore"]))
-    cur.run_many(f"DELETE FROM {name} WHERE referral_id = ?", [(referral_id,) for referral_id in ids])
-    inserts = []
+    rollups = [
+        (deltas.of(table(rollup, generation), ("month", "municipality", *dims), "amount_ore"), dims)
+        for rollup, dims in SPENDING_ROLLUPS.items()
+    ]
+    # Only referrals stored before this batch can have rows to replace.
+    for ids in chunked([row.values["referral_id"] for row in changed if row.stored]):
+        marks = ",".join("?" * len(ids))
+        cur.run(f"SELECT {', '.join(COLUMNS)} FROM {name} WHERE referral_id IN ({marks})", ids)
+        for old in cur.rows():
+            _count(rollups, old, {old["month"]: -int(old["amount_ore"])})
+        cur.run(f"DELETE FROM {name} WHERE referral_id IN ({marks})", ids)
+    inserts: list[tuple[Any, ...]] = []
     for row in changed:
         v = row.values
-        for month, amount in row.months().items():
-            new = {**v, "month": month}
-            _count(deltas, new, to_ore(amount) or 0)
-            inserts.append(
-                (
-                    v["referral_id"],
-                    month,
-                    to_ore(amount),
-                    v["municipality"],
-                    v["supplier_id"],
-                    v["intervention"],
-                    v["legal_basis"],
-                )
-            )
-    cur.run_many(
-        f"INSERT INTO {name} (referral_id, month, amount_ore, municipality, supplier_id, intervention, legal_basis) "
-        "VALUES (?,?,?,?,?,?,?)",
-        inserts,
-    )
-    for rollup, dims in SPENDING_ROLLUPS.items():
-        counters.add(
-            cur, table(rollup, generation), ("month", "municipality", *dims), "amount_ore", deltas[rollup]
-        )
+        amounts = {month: to_ore(amount) or 0 for month, amount in row.months().items()}
+        _count(rollups, v, amounts)
+        dimensions = (v["municipality"], v["supplier_id"], v["intervention"], v["legal_basis"])
+        inserts.extend((v["referral_id"], month, ore, *dimensions) for month, ore in amounts.items())
+    cur.insert_many(name, COLUMNS, inserts)
 
 
-def _count(deltas: dict[str, dict[tuple[Any, ...], int]], row: Mapping[str, Any], amount: int) -> None:
-    for rollup, dims in SPENDING_ROLLUPS.items():
-        key = (row["month"], row["municipality"], *(row[dim] for dim in dims))
-        deltas[rollup][key] = deltas[rollup].get(key, 0) + amount
+COLUMNS = ("referral_id", "month", "amount_ore", "municipality", "supplier_id", "intervention", "legal_basis")
+
+
+def _count(
+    rollups: list[tuple[dict[tuple[Any, ...], int], tuple[str, ...]]],
+    referral: Mapping[str, Any],
+    amounts: Mapping[str, int],
+) -> None:
+    """Add one referral's ``{month: amount}`` to the roll-ups, under its municipality and dimensions."""
+    for deltas, dims in rollups:
+        rest = (referral["municipality"], *(referral[dim] for dim in dims))
+        for month, amount in amounts.items():
+            key = (month, *rest)
+            deltas[key] = deltas.get(key, 0) + amount
 
 
 def _source(query: SpendingQuery) -> tuple[str, str | None]:

@@ -11,7 +11,7 @@ from domain.spending import ONE_DAY
 from domain.supplier import Supplier
 from projections import counters
 from projections.codec import money, plain_json, to_ore
-from projections.database import Cursor, Row
+from projections.database import Cursor, Row, chunked
 from projections.referral_list import ReferralRow
 from projections.tables import table
 
@@ -57,17 +57,26 @@ def save(cur: Cursor, generation: int, rows: list[SupplierRow]) -> None:
         "name=excluded.name, contact=excluded.contact, price_lists=excluded.price_lists",
         [row.to_db() for row in rows],
     )
-    cur.run_many(
-        f"INSERT INTO {table('cl_list_rates', generation)} "
-        "(supplier_id, list_no, municipality, intervention, unit, rate_ore, negotiated_on, valid_from, valid_to) "
-        "VALUES (?,?,?,?,?,?,?,?,?)",
+    cur.insert_many(
+        table("cl_list_rates", generation),
+        (
+            "supplier_id",
+            "list_no",
+            "municipality",
+            "intervention",
+            "unit",
+            "rate_ore",
+            "negotiated_on",
+            "valid_from",
+            "valid_to",
+        ),
         [rate for row in rows for rate in row.new_rates],
     )
 
 
-def save_caseload(cur: Cursor, generation: int, referrals: list[ReferralRow]) -> None:
+def save_caseload(generation: int, referrals: list[ReferralRow], pending: counters.Deltas) -> None:
     """Move each touched referral from the (supplier, municipality, status) it counted under to its new one."""
-    deltas: dict[tuple[Any, ...], int] = {}
+    deltas = pending.of(table("cl_caseload", generation), ("supplier_id", "municipality", "status"), "n")
     for referral in referrals:
         before, after = referral.extra.get("caseload"), referral.caseload_key()
         if before == after:
@@ -76,9 +85,6 @@ def save_caseload(cur: Cursor, generation: int, referrals: list[ReferralRow]) ->
             deltas[before] = deltas.get(before, 0) - 1
         if after is not None:
             deltas[after] = deltas.get(after, 0) + 1
-    counters.add(
-        cur, table("cl_caseload", generation), ("supplier_id", "municipality", "status"), "n", deltas
-    )
 
 
 def save_hours(cur: Cursor, generation: int, referrals: list[ReferralRow]) -> None:
@@ -87,7 +93,8 @@ def save_hours(cur: Cursor, generation: int, referrals: list[ReferralRow]) -> No
     if not changed:
         return
     name = table("cl_hours", generation)
-    cur.run_many(f"DELETE FROM {name} WHERE referral_id = ?", [(r.values["referral_id"],) for r in changed])
+    for ids in chunked([r.values["referral_id"] for r in changed if r.stored]):
+        cur.run(f"DELETE FROM {name} WHERE referral_id IN ({','.join('?' * len(ids))})", ids)
     inserts = []
     for referral in changed:
         terms = referral.terms
@@ -109,9 +116,8 @@ def save_hours(cur: Cursor, generation: int, referrals: list[ReferralRow]) -> No
                         int(hours * 100),
                     )
                 )
-    cur.run_many(
-        f"INSERT INTO {name} (referral_id, from_date, to_date, municipality, supplier_id, hours_centi) VALUES (?,?,?,?,?,?)",
-        inserts,
+    cur.insert_many(
+        name, ("referral_id", "from_date", "to_date", "municipality", "supplier_id", "hours_centi"), inserts
     )
 
 

@@ -96,9 +96,20 @@ MODEL_TABLES = (
 )
 
 
-def model_statements(generation: int) -> list[str]:
-    """DDL for one generation's tables."""
-    return [statement.format(g=int(generation)) for statement in MODELS]
+def model_statements(generation: int, *, indexes: bool = True) -> list[str]:
+    """DDL for one generation's tables (with their secondary indexes, unless ``indexes`` is false)."""
+    return [
+        statement.format(g=int(generation))
+        for statement in MODELS
+        if indexes or not statement.startswith("CREATE INDEX")
+    ]
+
+
+def index_statements(generation: int) -> list[str]:
+    """DDL for one generation's secondary indexes (a bulk build adds them once its rows are in)."""
+    return [
+        statement.format(g=int(generation)) for statement in MODELS if statement.startswith("CREATE INDEX")
+    ]
 
 
 def drop_statements(generation: int) -> list[str]:

@@ -13,7 +13,8 @@ import pytest
 from application.caseledger import CaseLedger
 from application.storage import storage_env
 from domain.referral import Referral
-from projections import read_models
+from projections import counters, read_models
+from projections import runner as runner_module
 from projections import spending as spending_model
 from projections.database import ProjectionDatabase
 from projections.read_models import Reports
@@ -79,6 +80,32 @@ def test_incremental_processing_and_a_rebuild_give_identical_tables(
         assert cur.one() == {"n": 1}
 
 
+def test_a_bulk_rebuild_that_writes_its_summaries_in_several_stages_equals_incremental_processing(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Summary deltas gathered across batches are written whenever many are pending (here: every
+    few batches, each write staged through a temporary table on PostgreSQL), not only at the end."""
+    small_demo(ledger)
+    runner_for(ledger, projection_db, batch_size=13).catch_up()
+    incremental = dump(projection_db)
+    monkeypatch.setattr(runner_module, "PENDING_LIMIT", 40)
+    monkeypatch.setattr(counters, "STAGE_FROM", 1)
+    flushes = {"n": 0}
+    original = counters.Deltas.flush
+
+    def counted_flush(self: counters.Deltas, cur: Any) -> None:
+        flushes["n"] += 1
+        original(self, cur)
+
+    monkeypatch.setattr(counters.Deltas, "flush", counted_flush)
+
+    rebuilt = ProjectionRunner(projection_db, ledger.read_events, rebuild_batch_size=37).rebuild()
+
+    assert rebuilt == ledger.last_position()
+    assert flushes["n"] > 3
+    assert dump(projection_db) == incremental
+
+
 def test_a_batch_that_fails_midway_leaves_nothing_and_is_redone_exactly_once(
     ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,9 +121,9 @@ def test_a_batch_that_fails_midway_leaves_nothing_and_is_redone_exactly_once(
     original = read_models.apply_batch
     calls = {"n": 0}
 
-    def crash_on_third_batch(cur: Any, generation: int, batch: Any) -> None:
+    def crash_on_third_batch(cur: Any, generation: int, batch: Any, **options: Any) -> None:
         calls["n"] += 1
-        original(cur, generation, batch)
+        original(cur, generation, batch, **options)
         if calls["n"] == 3:
             raise RuntimeError("killed in the middle of a batch")
 

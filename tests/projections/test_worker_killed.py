@@ -35,6 +35,8 @@ def start_worker(db_url: str, command: str = "run", batch_size: int = 2) -> subp
         **os.environ,
         "CASELEDGER_DATABASE_URL": db_url,
         "CASELEDGER_PROJECTION_BATCH_SIZE": str(batch_size),
+        # Small bulk batches too, so that kills land in the middle of a rebuild.
+        "CASELEDGER_PROJECTION_REBUILD_BATCH_SIZE": str(batch_size * 10),
     }
     return subprocess.Popen(
         [sys.executable, "-c", "from api.cli import main; main()", "projections", command],
