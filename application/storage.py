@@ -160,6 +160,28 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return StoredClaim(row["key"], row["fingerprint"], row["result"]) if row else None
 
+    def find_claims(self, keys: Sequence[str]) -> dict[str, StoredClaim]:
+        """The stored claims among ``keys``, in one query."""
+        found: dict[str, StoredClaim] = {}
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT key, fingerprint, result FROM {KEYS_TABLE} WHERE key IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(keys)),),
+            )
+            for row in c.fetchall():
+                found[row["key"]] = StoredClaim(row["key"], row["fingerprint"], row["result"])
+        return found
+
+    def existing_streams(self, originator_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of ``originator_ids`` have stored events, in one query."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
+                "WHERE originator_id IN (SELECT value FROM json_each(?)) AND originator_version = 1",
+                (json.dumps([i.hex for i in originator_ids]),),
+            )
+            return {UUID(row["originator_id"]) for row in c.fetchall()}
+
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
@@ -332,6 +354,25 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
         return StoredClaim(row["key"], row["fingerprint"], row["result"]) if row else None
+
+    def find_claims(self, keys: Sequence[str]) -> dict[str, StoredClaim]:
+        """The stored claims among ``keys``, in one query."""
+        rows = self._select(
+            SQL("SELECT key, fingerprint, result FROM {0} WHERE key = ANY(%s)").format(self.keys_table),
+            [list(keys)],
+        )
+        return {r["key"]: StoredClaim(r["key"], r["fingerprint"], r["result"]) for r in rows}
+
+    def existing_streams(self, originator_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of ``originator_ids`` have stored events, in one query."""
+        rows = self._select(
+            SQL(
+                "SELECT DISTINCT originator_id FROM {0} WHERE originator_id = ANY(%s::uuid[]) "
+                "AND originator_version = 1"
+            ).format(self.events_table),
+            [list(originator_ids)],
+        )
+        return {_as_uuid(r["originator_id"]) for r in rows}
 
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as curs:
