@@ -139,6 +139,7 @@ class BatchSession:
         for recording in recordings:
             event = recording.domain_event
             self.positions[(event.originator_id, event.originator_version)] = recording.notification.id
+        self.claims.update(self.pending_keys)
         self.clear_pending()
         if len(self.aggregates) + len(self.claims) > self.max_cached:
             self.forget()
@@ -161,7 +162,7 @@ def run_batch(
     *,
     keys: Iterable[str] = (),
     aggregate_ids: Iterable[UUID] = (),
-    flush_events: int = DEFAULT_FLUSH_EVENTS,
+    flush_events: int | None = None,
     session: BatchSession | None = None,
 ) -> list[WriteResult | R]:
     """Run ``items`` in order in one session; each returns a ``WriteResult`` (accepted or replayed)
@@ -183,13 +184,14 @@ def iter_batch(
     *,
     keys: Iterable[str] = (),
     aggregate_ids: Iterable[UUID] = (),
-    flush_events: int = DEFAULT_FLUSH_EVENTS,
+    flush_events: int | None = None,
     session: BatchSession | None = None,
 ) -> Iterator[WriteResult | R]:
     """``run_batch``, yielding each chunk's results once the chunk is stored. Pass the same
     ``session`` to successive calls (e.g. an import's chunks) to keep what it has read."""
     session = session or BatchSession(ledger)
     session.prefetch(keys, aggregate_ids)
+    flush_at = flush_events or DEFAULT_FLUSH_EVENTS
     results: list[WriteResult | R] = []
     start = 0  # the first item not flushed yet
 
@@ -216,7 +218,7 @@ def iter_batch(
         if session.discard_partial():
             yield from flush(index + 1)
             session.forget()
-        elif len(session.pending_events) >= flush_events:
+        elif len(session.pending_events) >= flush_at:
             yield from flush(index + 1)
     yield from flush(len(items))
 

@@ -100,6 +100,13 @@ def _outcome(result: WriteResult | dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _encodable(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and bool(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return False
+
+
 def _uuid(value: Any) -> UUID | None:
     try:
         return UUID(value) if isinstance(value, str) else None
@@ -121,7 +128,7 @@ def apply_items(
     targets: list[UUID] = []
     for raw in raws:
         if isinstance(raw, dict):
-            if isinstance(raw.get("event_id"), str):
+            if _encodable(raw.get("event_id")):
                 keys += CaseLedger._request_keys(WriteContext(event_id=raw["event_id"]))
             targets += [t for t in (_uuid(raw.get("referral_id")), _uuid(raw.get("supplier_id"))) if t]
     items: list[Callable[[], WriteResult | dict[str, Any]]] = [
