@@ -50,7 +50,7 @@ R = TypeVar("R")
 class BatchSession:
     """What one batch knows beyond the database: cached aggregates, pending events and claims."""
 
-    def __init__(self, ledger: CaseLedger, *, max_cached: int = 20_000) -> None:
+    def __init__(self, ledger: CaseLedger, *, max_cached: int = 5_000) -> None:
         self.ledger = ledger
         self.max_cached = max_cached
         self.aggregates: dict[UUID, Aggregate | None] = {}
