@@ -369,15 +369,18 @@ def import_events(
     as a stream. Exit code 0 when every line was accepted or a duplicate, 1 when any was rejected
     or malformed (listed with line numbers), 2 when the import stopped (storage unavailable; what
     was stored stays stored, run it again)."""
-    settings = Settings()
-    ledger = _open_ledger(settings)
+    try:
+        stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+        total = None if file == "-" else Path(file).stat().st_size
+    except OSError as error:
+        console.print(f"[red]cannot read {file}: {error.strerror}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    ledger = _open_ledger(Settings())
     operator = Token(name=IMPORT_ACTOR, role="admin", municipality="*", created_at="")
     summary = ImportSummary()
     session = BatchSession(ledger)
     started = time.perf_counter()
-    stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
     try:
-        total = None if file == "-" else Path(file).stat().st_size
         with Progress(
             TextColumn("[bold]import[/bold]"),
             BarColumn(),

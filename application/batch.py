@@ -50,7 +50,7 @@ R = TypeVar("R")
 class BatchSession:
     """What one batch knows beyond the database: cached aggregates, pending events and claims."""
 
-    def __init__(self, ledger: CaseLedger, *, max_cached: int = 5_000) -> None:
+    def __init__(self, ledger: CaseLedger, *, max_cached: int = 10_000) -> None:
         self.ledger = ledger
         self.max_cached = max_cached
         self.aggregates: dict[UUID, Aggregate | None] = {}
@@ -141,8 +141,11 @@ class BatchSession:
             self.positions[(event.originator_id, event.originator_version)] = recording.notification.id
         self.claims.update(self.pending_keys)
         self.clear_pending()
-        if len(self.aggregates) + len(self.claims) > self.max_cached:
-            self.forget()
+        # Bounded memory for long imports: what is dropped is read again from the database.
+        if len(self.aggregates) > self.max_cached:
+            self.aggregates = {}
+        if len(self.claims) > 10 * self.max_cached:
+            self.claims = {}
 
     def clear_pending(self) -> None:
         self.pending_events = []
