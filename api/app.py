@@ -15,6 +15,7 @@ from api.routers import audit, events, feed, operations, referrals, reports, sup
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.storage import prepare_storage, storage_env
+from application.tokens import cached
 from projections.database import ProjectionDatabase
 from projections.read_models import Reports
 from projections.runner import ProjectionRunner
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ledger = CaseLedger(env)
         runner, projection_db = projections_for(ledger, env, settings)
         app.state.ledger = ledger
-        app.state.tokens = ledger.open_tokens()
+        app.state.tokens = cached(ledger.open_tokens(), settings.token_cache_seconds)
         app.state.reports = Reports(projection_db)
         stop = threading.Event()
         worker = None

@@ -29,5 +29,10 @@ class Settings(BaseSettings):
     min_position_wait: float = 5.0
     """How long a query with ``min_position`` waits for the projections before answering 503."""
 
+    token_cache_seconds: float = 5.0
+    """A live token is looked up in the database at most once in this many seconds per process;
+    a token revoked by another process (``caseledger tokens revoke``) keeps working for at most
+    this long. 0: look the token up on every request."""
+
     host: str = "127.0.0.1"
     port: int = 8000

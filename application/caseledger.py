@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 CONFLICT_RETRIES = 5
+MUNICIPALITY_CACHE = 100_000
 A = TypeVar("A", bound=Aggregate)
 
 
@@ -52,6 +53,7 @@ class CaseLedger(Application[UUID]):
         self.today = clock
         self._subscribers: list[Callable[[int], None]] = []
         self._batch = threading.local()
+        self._municipalities: dict[UUID, str] = {}
 
     def subscribe(self, callback: Callable[[int], None]) -> None:
         """Call ``callback(position)`` after each save (e.g. to wake an in-process projection runner)."""
@@ -190,6 +192,9 @@ class CaseLedger(Application[UUID]):
     def referral_municipality(self, referral_id: UUID) -> str | None:
         """The municipality a referral was filed for (fixed at referral), or None when there is no
         such referral or its first event cannot be read (so access checks fail closed)."""
+        known = self._municipalities.get(referral_id)
+        if known is not None:
+            return known
         session = self._session
         if session is not None and session.aggregates.get(referral_id) is not None:
             cached = session.aggregates[referral_id]
@@ -201,7 +206,11 @@ class CaseLedger(Application[UUID]):
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
         if first and isinstance(first[0], Referral.Referred):
-            return str(first[0].municipality)
+            # Fixed when the referral is filed: safe to remember (a bounded number of them).
+            if len(self._municipalities) >= MUNICIPALITY_CACHE:
+                self._municipalities.clear()
+            self._municipalities[referral_id] = str(first[0].municipality)
+            return self._municipalities[referral_id]
         return None
 
     def open_tokens(self) -> TokenStore:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
@@ -24,6 +24,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Identifier
 
 from application.chain import CHAIN_TABLE, GENESIS, ChainRow, NewEvent, StoredRow, link
+from application.group_commit import GroupCommit
 from application.keys import Claim, StoredClaim
 
 KEYS_TABLE = "caseledger_keys"
@@ -35,6 +36,18 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
+        self.group_commit = GroupCommit(self._insert_alone)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Concurrent inserts share transactions (see ``application.group_commit``)."""
+        if kwargs.get("tracking") is not None:
+            return super().insert_events(stored_events, **kwargs)
+        return self.group_commit.submit(stored_events, kwargs.get("claims", ()))
+
+    def _insert_alone(
+        self, stored_events: Sequence[StoredEvent], claims: Sequence[Claim]
+    ) -> Sequence[int] | None:
+        return super().insert_events(stored_events, claims=claims)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -197,6 +210,7 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        self.group_commit = GroupCommit(self._insert_alone)
         self.keys_table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(KEYS_TABLE))
         self.sql_create_statements.append(
             SQL(
@@ -215,6 +229,17 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
                 "UNIQUE (originator_id, originator_version))"
             ).format(self.chain_table)
         )
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Concurrent inserts share transactions (see ``application.group_commit``)."""
+        if kwargs.get("tracking") is not None:
+            return cast("Sequence[int] | None", super().insert_events(stored_events, **kwargs))
+        return self.group_commit.submit(stored_events, kwargs.get("claims", ()))
+
+    def _insert_alone(
+        self, stored_events: Sequence[StoredEvent], claims: Sequence[Claim]
+    ) -> Sequence[int] | None:
+        return cast("Sequence[int] | None", super().insert_events(stored_events, claims=claims))
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -43,7 +43,9 @@ def good_items(supplier_id: str, referral_id: str) -> list[dict[str, Any]]:
         item("s-1", "supplier.registered", bodies.supplier(), supplier_id=supplier_id),
         item("s-2", "supplier.price_list_negotiated", bodies.price_list(), supplier_id=supplier_id),
         item("r-1", "referral.referred", bodies.referral(), referral_id=referral_id),
-        item("r-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id, expected_version=1),
+        item(
+            "r-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id, expected_version=1
+        ),
         item("r-3", "referral.price_agreed", bodies.hourly_agreement("850"), referral_id=referral_id),
         item("r-4", "referral.extended", bodies.extension(), referral_id=referral_id, expected_version=3),
     ]
