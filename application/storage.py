@@ -8,6 +8,7 @@ that make tampering evident (see ``application.chain``). Both also answer the ve
 from __future__ import annotations
 
 import json
+import select
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +23,7 @@ from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Identifier
+from psycopg_pool import ConnectionPool
 
 from application.chain import CHAIN_TABLE, GENESIS, ChainRow, NewEvent, StoredRow, link
 from application.group_commit import GroupCommit
@@ -211,6 +213,9 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.group_commit = GroupCommit(self._insert_alone)
+        if datastore.pre_ping and hasattr(datastore.pool, "_check"):
+            # psycopg_pool takes its check callback only in the constructor, which eventsourcing calls.
+            datastore.pool._check = quick_check
         self.keys_table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(KEYS_TABLE))
         self.sql_create_statements.append(
             SQL(
@@ -409,6 +414,24 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
         return int(row["notification_id"]) if row else None
+
+
+def quick_check(connection: psycopg.Connection[Any]) -> None:
+    """The pool's check before handing out a connection, without a round trip for a healthy one.
+
+    An idle connection's socket has nothing to read unless the server closed it (restart,
+    terminated backend, idle timeout) or sent an error; only then is it pinged, and the ping's
+    failure makes the pool replace it. A ping on every checkout cost one round trip each, several
+    per request."""
+    if connection.closed or connection.broken:
+        msg = "the connection is closed"
+        raise psycopg.OperationalError(msg)
+    try:
+        readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        readable = [True]
+    if readable:
+        ConnectionPool.check_connection(connection)
 
 
 def _new_events(stored_events: Sequence[StoredEvent], positions: Sequence[int]) -> list[NewEvent]:

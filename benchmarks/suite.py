@@ -93,10 +93,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _tree(pid: int) -> list[int]:
+    return [pid, *_children(pid), *(c for child in _children(pid) for c in _children(child))]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its descendants, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its descendants (MB), from /proc."""
     total = 0
-    for p in [pid, *_children(pid), *(c for child in _children(pid) for c in _children(child))]:
+    for p in _tree(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -461,6 +478,7 @@ def http_commands(server: Server, tokens: dict[str, str], clients: int, duration
         )
         for i in range(clients)
     ]
+    cpu = sum(tree_cpu_seconds(p.pid) for p in server.processes)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -469,8 +487,10 @@ def http_commands(server: Server, tokens: dict[str, str], clients: int, duration
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    cpu = sum(tree_cpu_seconds(p.pid) for p in server.processes) - cpu
     ok = sum(n for status, n in load.statuses.items() if 200 <= status < 300)
     return {
+        "cpu_ms": cpu * 1000 / max(len(load.latencies), 1),
         "commands": len(load.latencies),
         "rate": ok / elapsed,
         "p50": percentile(load.latencies, 0.50) * 1000,
