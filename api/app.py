@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.body_limit import BodyLimit
-from api.metrics import Metrics
+from api.metrics import Metrics, MetricsMiddleware
 from api.routers import audit, events, feed, operations, referrals, reports, suppliers
 from api.settings import Settings
 from application.caseledger import CaseLedger
@@ -92,6 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit.router,
     ):
         app.include_router(router)
-    app.middleware("http")(app.state.metrics.middleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
