@@ -546,6 +546,20 @@ def post_events(server: Server, token: str, events: int, clients: int = 2) -> di
     }
 
 
+def wait_for_projections(server: Server, timeout: float = 600.0) -> dict[str, Any]:
+    """Wait until the read models have processed every stored event."""
+    started = time.perf_counter()
+    behind = None
+    while time.perf_counter() - started < timeout:
+        ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
+        lag = ready["projections"]["lag"]
+        behind = lag if behind is None else behind
+        if lag == 0:
+            break
+        time.sleep(0.2)
+    return {"behind": behind or 0, "seconds": time.perf_counter() - started}
+
+
 def live_lag(server: Server, tokens: dict[str, str], duration: float, writers: int = 4) -> dict[str, Any]:
     """Commit → visible in the read models while ``writers`` clients write at a moderate rate."""
     load = Load()
@@ -636,6 +650,8 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
             commands = http_commands(server, tokens, args.clients, duration)
             print(f"[{storage}] POST /events, {batch_events:,} events …", file=sys.stderr)
             batch = post_events(server, tokens["*"], batch_events)
+            print(f"[{storage}] projections catching up …", file=sys.stderr)
+            catch_up = wait_for_projections(server)
             print(f"[{storage}] live lag, {lag_seconds:.0f} s …", file=sys.stderr)
             lag = live_lag(server, tokens, lag_seconds)
             rss = server.sampler.summary()
@@ -651,6 +667,13 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
                 "HTTP command latency",
                 f"p50 {commands['p50']:.0f} ms, p95 {commands['p95']:.0f} ms, p99 {commands['p99']:.0f} ms",
                 TARGETS["p99"],
+                "",
+                "",
+            ),
+            (
+                "API server CPU per command (all its processes)",
+                f"{commands['cpu_ms']:.1f} ms (~{1000 / max(commands['cpu_ms'], 1e-9):,.0f} commands/s per core)",
+                "",
                 "",
                 "",
             ),
@@ -673,6 +696,14 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
                 f"p50 {lag['p50']:.0f} ms, p95 {lag['p95']:.0f} ms, max {lag['max']:.0f} ms "
                 f"({lag['probes']} probes, ~{lag['background']:.0f} commands/s beside)",
                 TARGETS["lag"],
+                "",
+                "",
+            ),
+            (
+                "live projections after the writes above",
+                f"{catch_up['behind']:,} events behind, caught up in {catch_up['seconds']:.1f} s "
+                f"({catch_up['behind'] / max(catch_up['seconds'], 1e-9):,.0f} events/s)",
+                "",
                 "",
                 "",
             ),
