@@ -227,6 +227,11 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         self.events_table = SQL("{0}.{1}").format(
             Identifier(datastore.schema), Identifier(self.events_table_name)
         )
+        self.insert_arrays_statement = SQL(
+            "INSERT INTO {0} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(self.events_table)
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, originator_id uuid NOT NULL, "
@@ -257,14 +262,36 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         # rather than surfacing later as PipelineAborted, an OperationalError that would be retried
         # and then answered as 503.
         with curs.connection.pipeline() as pipeline:
-            for claim in claims:
-                curs.execute(
-                    SQL("INSERT INTO {0} (key, fingerprint, result) VALUES (%s, %s, %s)").format(
-                        self.keys_table
-                    ),
-                    (claim.key, claim.fingerprint, claim.result),
-                )
+            curs.execute(
+                SQL(
+                    "INSERT INTO {0} (key, fingerprint, result) "
+                    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])"
+                ).format(self.keys_table),
+                (
+                    [claim.key for claim in claims],
+                    [claim.fingerprint for claim in claims],
+                    [claim.result for claim in claims],
+                ),
+            )
             pipeline.sync()
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """As eventsourcing does (table lock, NOTIFY, one INSERT … RETURNING), but with the events
+        as four arrays sent in binary rather than an array of composites in text, whose encoding
+        (bytea as escaped text) cost more than the rest of a large save."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self.insert_arrays_statement,
+            (
+                [_as_uuid(e.originator_id) for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+        )
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -291,12 +318,13 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
             ([i for i, _ in before], [v for _, v in before]),
         )
         previous_stream, previous_global = _previous_hashes(curs.fetchall())
-        curs.executemany(
+        rows = link(events, previous_stream, previous_global)
+        curs.execute(
             SQL(
                 "INSERT INTO {0} (position, originator_id, originator_version, stream_hash, global_hash) "
-                "VALUES (%s, %s, %s, %s, %s)"
+                "SELECT * FROM unnest(%s::bigint[], %s::uuid[], %s::bigint[], %s::text[], %s::text[])"
             ).format(self.chain_table),
-            link(events, previous_stream, previous_global),
+            [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], [], [], []],
         )
 
     # -- the verifier's reads (application.chain.ChainStore) ---------------------------------------
