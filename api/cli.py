@@ -427,10 +427,11 @@ def _print_import_summary(summary: ImportSummary, elapsed: float) -> None:
     if summary.rejections:
         stdout.print(f"first {len(summary.rejections)} of {summary.rejected:,} rejections:", highlight=False)
     for line, event_id, problem in summary.rejections:
-        details = [problem.get("detail") or ""] + [
+        errors = [
             f"{'.'.join(str(part) for part in e.get('loc', []))}: {e.get('msg')}"
             for e in problem.get("errors") or []
         ]
+        details = errors or [problem.get("detail") or ""]
         kind = str(problem.get("type", "")).removeprefix("/problems/")
         stdout.print(
             f"  line {line}" + (f" (event_id {event_id})" if event_id else "") + f": {problem.get('status')} "
