@@ -50,7 +50,7 @@ R = TypeVar("R")
 class BatchSession:
     """What one batch knows beyond the database: cached aggregates, pending events and claims."""
 
-    def __init__(self, ledger: CaseLedger, *, max_cached: int = 10_000) -> None:
+    def __init__(self, ledger: CaseLedger, *, max_cached: int = 5_000) -> None:
         self.ledger = ledger
         self.max_cached = max_cached
         self.aggregates: dict[UUID, Aggregate | None] = {}
@@ -64,6 +64,10 @@ class BatchSession:
     def prefetch(self, keys: Iterable[str], aggregate_ids: Iterable[UUID]) -> None:
         """Read, in one query each, which of ``keys`` are claimed and which aggregates exist."""
         recorder = self.ledger.keyed_recorder
+        if not self.pending_keys:
+            # Between batches (an import's chunks) only this batch's keys are worth keeping: a key
+            # of an earlier batch that comes again is looked up in the database.
+            self.claims = {}
         wanted_keys = sorted(set(keys) - self.claims.keys() - self.pending_keys.keys())
         if wanted_keys:
             found = recorder.find_claims(wanted_keys)

@@ -35,6 +35,7 @@ import json
 import os
 import random
 import re
+import resource
 import socket
 import sqlite3
 import subprocess
@@ -297,6 +298,7 @@ def run_import(database: Database, events: int, workdir: Path) -> dict[str, Any]
     workload = Workload(seed=SEED, prefix="import")
     path = workdir / f"dataset-{events}.jsonl"
     written = write_jsonl(path, itertools.chain(workload.supplier_items(), workload.referral_items(events)))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
         [CASELEDGER, "import", str(path)],
@@ -308,6 +310,8 @@ def run_import(database: Database, events: int, workdir: Path) -> dict[str, Any]
     sampler = RssSampler(process.pid)
     output, _ = process.communicate()
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     sampler.stop()
     found = re.search(r"([\d,]+) accepted, ([\d,]+) duplicates, ([\d,]+) rejected", output)
     accepted = int(found.group(1).replace(",", "")) if found else 0
@@ -320,6 +324,7 @@ def run_import(database: Database, events: int, workdir: Path) -> dict[str, Any]
         "seconds": elapsed,
         "rate": accepted / elapsed,
         "rss": sampler.summary(),
+        "cpu_per_event_ms": cpu * 1000 / max(accepted, 1),
         "exit": process.returncode,
     }
 
@@ -632,6 +637,7 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
         bulk = max(raw.values())
         print(f"[{storage}] import of {events:,} events …", file=sys.stderr)
         imported = run_import(database, events, workdir)
+        print(f"[{storage}]   raw {raw}; import {imported}", file=sys.stderr)
         rows = [("raw: " + name, f"{rate:,.0f} rows/s", "", "", "") for name, rate in raw.items()]
         rows.append(
             (
@@ -644,12 +650,26 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
             )
         )
         rows.append(("importer RSS", imported["rss"], "flat", "", ""))
+        rows.append(
+            (
+                "importer CPU per event (its own process; the database's not included)",
+                f"{imported['cpu_per_event_ms']:.3f} ms (~{1 / max(imported['cpu_per_event_ms'], 1e-9) * 1000:,.0f} "
+                "events/s per core)",
+                "",
+                "",
+                "",
+            )
+        )
         tokens = create_tokens(database)
         with serve(database, args.workers, workdir) as server:
+            print(f"[{storage}] projections catching up with the import …", file=sys.stderr)
+            initial = wait_for_projections(server, timeout=7200)
             print(f"[{storage}] HTTP commands, {args.clients} clients, {duration:.0f} s …", file=sys.stderr)
             commands = http_commands(server, tokens, args.clients, duration)
+            print(f"[{storage}]   {commands}", file=sys.stderr)
             print(f"[{storage}] POST /events, {batch_events:,} events …", file=sys.stderr)
             batch = post_events(server, tokens["*"], batch_events)
+            print(f"[{storage}]   {batch}", file=sys.stderr)
             print(f"[{storage}] projections catching up …", file=sys.stderr)
             catch_up = wait_for_projections(server)
             print(f"[{storage}] live lag, {lag_seconds:.0f} s …", file=sys.stderr)
@@ -696,6 +716,14 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
                 f"p50 {lag['p50']:.0f} ms, p95 {lag['p95']:.0f} ms, max {lag['max']:.0f} ms "
                 f"({lag['probes']} probes, ~{lag['background']:.0f} commands/s beside)",
                 TARGETS["lag"],
+                "",
+                "",
+            ),
+            (
+                "live projections catching up with the import (before the HTTP load)",
+                f"{initial['behind']:,} events in {initial['seconds']:.1f} s "
+                f"({initial['behind'] / max(initial['seconds'], 1e-9):,.0f} events/s)",
+                "",
                 "",
                 "",
             ),
