@@ -66,8 +66,9 @@ class BatchSession:
         recorder = self.ledger.keyed_recorder
         if not self.pending_keys:
             # Between batches (an import's chunks) only this batch's keys are worth keeping: a key
-            # of an earlier batch that comes again is looked up in the database.
+            # of an earlier batch that comes again is looked up in the database (so is a position).
             self.claims = {}
+            self.positions = {}
         wanted_keys = sorted(set(keys) - self.claims.keys() - self.pending_keys.keys())
         if wanted_keys:
             found = recorder.find_claims(wanted_keys)
