@@ -180,3 +180,44 @@ def test_an_event_id_reused_in_the_batch_for_another_item_is_rejected(client: Te
     )
     assert [r["status"] for r in results] == ["accepted", "rejected"]
     assert results[1]["problem"]["type"] == "/problems/idempotency-key-reused"
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_chunk_losing_a_race_while_the_next_one_is_checked_reruns_both_item_by_item(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy = bodies.active(client)
+    fresh, other = str(uuid.uuid4()), str(uuid.uuid4())
+    items = [
+        item("p-1", "referral.extended", bodies.extension(), referral_id=busy),
+        item("p-2", "referral.referred", bodies.referral(), referral_id=fresh),
+        # the first chunk (p-1, p-2) is being stored while these are checked
+        item("p-3", "referral.referred", bodies.referral(), referral_id=other),
+        item("p-4", "referral.closed", bodies.closure(closed_on="2026-01-20"), referral_id=other),
+    ]
+    ledger = saves(client)
+    original: Callable[..., Any] = ledger.save
+    raced = {"done": False}
+
+    def concurrent_write_first(*objs: Any, **kwargs: Any) -> Any:
+        if not raced["done"]:
+            raced["done"] = True
+            response = client.post(f"/referrals/{busy}/adjustment", json=bodies.adjustment("2026-03-01"))
+            assert response.status_code == 200, response.text
+        return original(*objs, **kwargs)
+
+    monkeypatch.setattr(ledger, "save", concurrent_write_first)
+    results = post_batch(client, items)
+
+    assert [r["status"] for r in results] == ["accepted"] * 4
+    assert [e["type"] for e in events_of(client, "referrals", busy)][-2:] == [
+        "referral.adjusted",
+        "referral.extended",
+    ]
+    assert [e["type"] for e in events_of(client, "referrals", other)] == [
+        "referral.referred",
+        "referral.closed",
+    ]
+    assert len(events_of(client, "referrals", fresh)) == 1
+    assert results[3]["position"] == last_position(client)
+    assert client.get("/audit/verify").json()["ok"] is True
