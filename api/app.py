@@ -14,12 +14,13 @@ from fastapi import FastAPI
 from api import dashboard, problems
 from api.access_log import AccessRecorder, record_access
 from api.body_limit import BodyLimit
-from api.metrics import Metrics
+from api.metrics import Metrics, MetricsMiddleware
 from api.routers import admin, audit, events, feed, operations, referrals, reports, suppliers
 from api.settings import Settings
 from application.access_log import AccessLog
 from application.caseledger import CaseLedger
 from application.storage import prepare_storage
+from application.tokens import cached
 from projections.database import ProjectionDatabase
 from projections.read_models import Reports
 from projections.runner import ProjectionRunner
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ledger = CaseLedger(env)
         runner, projection_db = projections_for(ledger, env, settings)
         app.state.ledger = ledger
-        app.state.tokens = ledger.open_tokens()
+        app.state.tokens = cached(ledger.open_tokens(), settings.token_cache_seconds)
         access_log = ledger.open_access_log()
         app.state.access_log = access_log
         app.state.access_recorder = AccessRecorder(ledger, access_log)
@@ -148,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     dashboard.install(app)
-    app.middleware("http")(app.state.metrics.middleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.middleware("http")(record_access)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -6,10 +6,13 @@ import getpass
 import json
 import re
 import signal
+import sys
 import threading
 import time
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,19 +20,29 @@ import typer
 import uvicorn
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from api.app import create_app, projections_for
 from api.fields import InstantOrDay, instant_from
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
+from api.routers.events import apply_items
 from api.settings import Settings
 from application.access_log import AccessEntry, AccessQuery
+from application.batch import BatchSession
 from application.caseledger import CaseLedger, copenhagen_today
 from application.demo import load_demo
+from application.errors import StorageUnavailable
 from application.personal_data import MasterKeyError
 from application.storage import prepare_storage
-from application.tokens import ROLES
+from application.tokens import ROLES, Token
 from domain.errors import DomainError, NotFound
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
@@ -450,6 +463,157 @@ def erase(
             "[yellow]the SQLite write-ahead log could not be truncated (readers kept it busy); the key is "
             "destroyed, its old bytes leave the files at the next checkpoint[/yellow]",
             highlight=False,
+        )
+
+
+IMPORT_ACTOR = "caseledger-import"
+
+
+@dataclass
+class ImportSummary:
+    """What ``caseledger import`` did, line by line counted."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    lines: int = 0
+    rejections: list[tuple[int, str | None, dict[str, Any]]] = field(default_factory=list)
+
+    def count(self, line: int, outcome: dict[str, Any], keep: int) -> None:
+        status = outcome["status"]
+        if status == "accepted":
+            self.accepted += 1
+        elif status == "duplicate":
+            self.duplicates += 1
+        else:
+            self.rejected += 1
+            if len(self.rejections) < keep:
+                self.rejections.append((line, outcome.get("event_id"), outcome["problem"]))
+
+
+def _malformed(detail: str) -> dict[str, Any]:
+    return {
+        "event_id": None,
+        "status": "rejected",
+        "problem": {
+            "type": "/problems/malformed-line",
+            "title": "Malformed line",
+            "status": 400,
+            "detail": detail,
+        },
+    }
+
+
+Line = tuple[int, Any, dict[str, Any] | None]
+"""A line's number, its parsed JSON, and its rejection when it is not JSON."""
+
+
+def _numbered_chunks(lines: Iterable[bytes], size: int) -> Iterator[list[Line]]:
+    """The file's non-blank lines, ``size`` at a time."""
+    chunk: list[Line] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            chunk.append((number, json.loads(line), None))
+        except ValueError as error:  # also UnicodeDecodeError
+            chunk.append((number, None, _malformed(f"line {number} is not JSON: {error}")))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@cli.command("import")
+def import_events(
+    file: Annotated[str, typer.Argument(help="A JSON-lines file of /events items, or - for stdin.")],
+    source_system: Annotated[
+        str | None,
+        typer.Option(help="Recorded as each event's source system (as POST /events source_system)."),
+    ] = None,
+    chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Lines applied per batch.")] = 1000,
+    show: Annotated[int, typer.Option(min=0, help="How many rejections to list in the summary.")] = 20,
+) -> None:
+    """Bulk import of JSON-lines events (one /events item per line: event_id, type, referral_id |
+    supplier_id, expected_version?, data), with the same per-item semantics as POST /events.
+
+    Each event_id is claimed once, so running an import again is safe (its items answer
+    duplicate). Runs as an operator with every right in every municipality; the actors recorded
+    are those in the items' data (a supplier write without one: caseledger-import). Reads the file
+    as a stream. Exit code 0 when every line was accepted or a duplicate, 1 when any was rejected
+    or malformed (listed with line numbers), 2 when the import stopped (storage unavailable; what
+    was stored stays stored, run it again)."""
+    try:
+        stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+        total = None if file == "-" else Path(file).stat().st_size
+    except OSError as error:
+        console.print(f"[red]cannot read {file}: {error.strerror}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    ledger = _open_ledger(Settings())
+    operator = Token(name=IMPORT_ACTOR, role="admin", municipality="*", created_at="")
+    summary = ImportSummary()
+    session = BatchSession(ledger)
+    started = time.perf_counter()
+    try:
+        with Progress(
+            TextColumn("[bold]import[/bold]"),
+            BarColumn(),
+            DownloadColumn(),
+            TextColumn("{task.fields[lines]:,} lines, {task.fields[rate]} events/s"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("import", total=total, lines=0, rate="-")
+            for lines in _numbered_chunks(stream, chunk):
+                raws = [raw for _, raw, malformed in lines if malformed is None]
+                outcomes = iter(apply_items(ledger, operator, raws, source_system, session=session))
+                for number, _, malformed in lines:
+                    summary.lines += 1
+                    summary.count(number, malformed or next(outcomes), show)
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                progress.update(
+                    task,
+                    completed=stream.tell() if total is not None else None,
+                    lines=summary.lines,
+                    rate=f"{(summary.accepted + summary.duplicates) / elapsed:,.0f}",
+                )
+    except StorageUnavailable as error:
+        console.print(f"[red]import stopped, storage unavailable: {error}[/red]", highlight=False)
+        _print_import_summary(summary, time.perf_counter() - started)
+        raise typer.Exit(2) from None
+    finally:
+        if file != "-":
+            stream.close()
+        ledger.close()
+    _print_import_summary(summary, time.perf_counter() - started)
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
+def _print_import_summary(summary: ImportSummary, elapsed: float) -> None:
+    stored = summary.accepted + summary.duplicates
+    stdout.print(
+        f"{summary.lines:,} lines in {elapsed:.1f} s: {summary.accepted:,} accepted, "
+        f"{summary.duplicates:,} duplicates, {summary.rejected:,} rejected "
+        f"({stored / max(elapsed, 1e-9):,.0f} events/s)",
+        highlight=False,
+    )
+    if summary.rejections:
+        stdout.print(f"first {len(summary.rejections)} of {summary.rejected:,} rejections:", highlight=False)
+    for line, event_id, problem in summary.rejections:
+        errors = [
+            f"{'.'.join(str(part) for part in e.get('loc', []))}: {e.get('msg')}"
+            for e in problem.get("errors") or []
+        ]
+        details = errors or [problem.get("detail") or ""]
+        kind = str(problem.get("type", "")).removeprefix("/problems/")
+        stdout.print(
+            f"  line {line}" + (f" (event_id {event_id})" if event_id else "") + f": {problem.get('status')} "
+            f"{kind}: " + "; ".join(d for d in dict.fromkeys(details) if d),
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
         )
 
 

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     before the response is sent, so that tests can crash the API between commit and response.
     Read once at startup; never set it in production."""
 
+    token_cache_seconds: float = 5.0
+    """A live token is looked up in the database at most once in this many seconds per process;
+    a token revoked by another process (``caseledger tokens revoke``) keeps working for at most
+    this long. 0: look the token up on every request."""
+
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -37,8 +39,13 @@ from domain.errors import InvalidInput, NotFound, RuleViolation
 from domain.referral import Referral
 from domain.supplier import Supplier
 
+if TYPE_CHECKING:
+    from application.batch import BatchSession
+    from application.keys import StoredClaim
+
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 CONFLICT_RETRIES = 5
+MUNICIPALITY_CACHE = 100_000
 A = TypeVar("A", bound=Aggregate)
 
 
@@ -70,6 +77,8 @@ class CaseLedger(Application[UUID]):
         super().__init__(env=dict(env or {}))
         self.today = clock
         self._subscribers: list[Callable[[int], None]] = []
+        self._batch = threading.local()
+        self._municipalities: dict[UUID, str] = {}
         sqlite = self.env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite"
         master = resolve_master_key(
             {key: self.env.get(key) or "" for key in ("CASELEDGER_MASTER_KEY", "CASELEDGER_MASTER_KEY_FILE")},
@@ -118,6 +127,39 @@ class CaseLedger(Application[UUID]):
                 callback(recordings[-1].notification.id)
         return recordings
 
+    @contextmanager
+    def batch_session(self, session: BatchSession | None) -> Iterator[None]:
+        """Run this thread's commands in ``session`` (see ``application.batch``): they read its
+        aggregates and claims and leave their events to its flush instead of saving them."""
+        previous = getattr(self._batch, "session", None)
+        self._batch.session = session
+        try:
+            yield
+        finally:
+            self._batch.session = previous
+
+    @property
+    def _session(self) -> BatchSession | None:
+        session: BatchSession | None = getattr(self._batch, "session", None)
+        return session
+
+    def _get(self, aggregate_id: UUID, version: int | None = None) -> Aggregate:
+        session = self._session
+        if session is not None and version is None:
+            return session.load(aggregate_id)
+        aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+        return aggregate
+
+    def _find_claim(self, key: str) -> StoredClaim | None:
+        session = self._session
+        return session.find_claim(key) if session is not None else self.keyed_recorder.find_claim(key)
+
+    def _position_of(self, aggregate_id: UUID, version: int) -> int | None:
+        session = self._session
+        if session is not None:
+            return session.position_of(aggregate_id, version)
+        return self.keyed_recorder.position_of(aggregate_id, version)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
@@ -133,7 +175,7 @@ class CaseLedger(Application[UUID]):
     def _load(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         label = kind.__name__.lower()
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate = self._get(aggregate_id, version)
         except AggregateNotFoundError:
             msg = f"no {label} with id {aggregate_id}"
             raise NotFound(f"{label}-not-found", msg) from None
@@ -217,6 +259,13 @@ class CaseLedger(Application[UUID]):
     def referral_municipality(self, referral_id: UUID) -> str | None:
         """The municipality a referral was filed for (fixed at referral), or None when there is no
         such referral or its first event cannot be read (so access checks fail closed)."""
+        known = self._municipalities.get(referral_id)
+        if known is not None:
+            return known
+        session = self._session
+        if session is not None and session.aggregates.get(referral_id) is not None:
+            cached = session.aggregates[referral_id]
+            return str(cached.municipality) if isinstance(cached, Referral) else None
         try:
             first = list(self.sealed_events.get(referral_id, lte=1))
         except (OperationalError, InterfaceError) as error:
@@ -224,7 +273,11 @@ class CaseLedger(Application[UUID]):
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
         if first and isinstance(first[0], Referral.Referred):
-            return str(first[0].municipality)
+            # Fixed when the referral is filed: safe to remember (a bounded number of them).
+            if len(self._municipalities) >= MUNICIPALITY_CACHE:
+                self._municipalities.clear()
+            self._municipalities[referral_id] = str(first[0].municipality)
+            return self._municipalities[referral_id]
         return None
 
     def open_tokens(self) -> TokenStore:
@@ -358,7 +411,7 @@ class CaseLedger(Application[UUID]):
     def _replay(self, context: WriteContext) -> WriteResult | None:
         """The earlier answer to this very request, if there was one."""
         for key in self._request_keys(context):
-            claim = self.keyed_recorder.find_claim(key)
+            claim = self._find_claim(key)
             if claim is None:
                 continue
             if claim.fingerprint != context.fingerprint:
@@ -367,7 +420,7 @@ class CaseLedger(Application[UUID]):
                 raise IdempotencyKeyReused("idempotency-key-reused", msg)
             stored = json.loads(claim.result)
             aggregate_id = UUID(stored["id"])
-            position = self.keyed_recorder.position_of(aggregate_id, stored["version"]) or 0
+            position = self._position_of(aggregate_id, stored["version"]) or 0
             return WriteResult(stored["id"], stored["version"], position, replayed=True)
         return None
 
@@ -406,6 +459,9 @@ class CaseLedger(Application[UUID]):
                 result = json.dumps({"id": str(aggregate.id), "version": aggregate.version})
                 claims = [Claim(key, context.fingerprint, result) for key in self._request_keys(context)]
                 claims += [Claim(key, owner, result) for key, owner in unique]
+                session = self._session
+                if session is not None:
+                    return session.write(aggregate, claims)
                 try:
                     recordings = self.save(aggregate, claims=claims)
                 except IntegrityError:
@@ -439,7 +495,7 @@ class CaseLedger(Application[UUID]):
 
     def _ensure_new(self, aggregate_id: UUID) -> None:
         try:
-            self.repository.get(aggregate_id)
+            self._get(aggregate_id)
         except AggregateNotFoundError:
             return
         msg = f"an aggregate with id {aggregate_id} already exists"
@@ -490,11 +546,11 @@ class CaseLedger(Application[UUID]):
         )
 
     def _refuse_taken_cvr(self, cvr: str) -> None:
-        if self.keyed_recorder.find_claim(f"cvr:{cvr}") is not None:
+        if self._find_claim(f"cvr:{cvr}") is not None:
             raise self._cvr_taken(cvr)
 
     def _cvr_taken(self, cvr: str) -> RuleViolation:
-        claim = self.keyed_recorder.find_claim(f"cvr:{cvr}")
+        claim = self._find_claim(f"cvr:{cvr}")
         owner = claim.fingerprint if claim else "another supplier"
         msg = f"CVR {cvr} is already registered (supplier {owner}); one supplier per CVR number"
         return RuleViolation("cvr-already-registered", msg, field="cvr")

@@ -25,11 +25,15 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Identifier
@@ -150,18 +154,20 @@ class TokenStore:
             msg = "name must be 1 to 100 letters, digits, '.', '_', '@' or '-'"
             raise InvalidInput("invalid-token-name", msg, field="name")
         token = Token(name=name, role=role, municipality=municipality, created_at=_now())
-        with self._transaction() as cursor:
-            cursor.execute(self._sql("SELECT name FROM {table} WHERE name = ?"), (name,))
-            if cursor.fetchone() is not None:
-                msg = f"a token named {name!r} exists already"
-                raise RuleViolation("token-name-taken", msg, field="name")
-            cursor.execute(
-                self._sql(
-                    "INSERT INTO {table} (token_hash, name, role, municipality, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)"
-                ),
-                (token_hash(secret), name, role, municipality, token.created_at),
-            )
+        # One INSERT, no read first: on SQLite a read-then-write transaction fails at once ("database
+        # is locked") when another connection wrote in between; the UNIQUE name decides instead.
+        try:
+            with self._transaction() as cursor:
+                cursor.execute(
+                    self._sql(
+                        "INSERT INTO {table} (token_hash, name, role, municipality, created_at) "
+                        "VALUES (?, ?, ?, ?, ?)"
+                    ),
+                    (token_hash(secret), name, role, municipality, token.created_at),
+                )
+        except IntegrityError:
+            msg = f"a token named {name!r} exists already"
+            raise RuleViolation("token-name-taken", msg, field="name") from None
         return IssuedToken(secret=secret, token=token)
 
     def tokens(self) -> list[Token]:
@@ -210,6 +216,59 @@ class TokenStore:
             return None
         token = _token(row)
         return None if token.revoked_at is not None else token
+
+
+class CachedTokenStore(TokenStore):
+    """A token store that remembers live tokens for ``ttl`` seconds after looking them up, so that
+    a request costs no database round trip for its token.
+
+    A revocation through this store takes effect at once; one made elsewhere (``caseledger tokens
+    revoke`` in another process) within ``ttl`` seconds. Unknown and revoked tokens are never
+    remembered: a new token works at once, and a wrong one is looked up every time.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, store: TokenStore, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.clock = clock
+        self._live: dict[str, tuple[float, Token]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, *, role: str, municipality: str, name: str | None = None) -> IssuedToken:
+        return self.store.create(role=role, municipality=municipality, name=name)
+
+    def tokens(self) -> list[Token]:
+        return self.store.tokens()
+
+    def revoke(self, name: str) -> Token:
+        token = self.store.revoke(name)
+        with self._lock:
+            self._live = {k: v for k, v in self._live.items() if v[1].name != name}
+        return token
+
+    def authenticate(self, secret: str) -> Token | None:
+        key = token_hash(secret)
+        now = self.clock()
+        with self._lock:
+            found = self._live.get(key)
+        if found is not None and found[0] > now:
+            return found[1]
+        token = self.store.authenticate(secret)
+        with self._lock:
+            if token is None:
+                self._live.pop(key, None)
+            else:
+                if len(self._live) >= self.MAX_ENTRIES:
+                    self._live.clear()
+                self._live[key] = (now + self.ttl, token)
+        return token
+
+
+def cached(store: TokenStore, ttl: float) -> TokenStore:
+    """``store`` behind a cache of ``ttl`` seconds (none when ``ttl`` is 0)."""
+    return CachedTokenStore(store, ttl) if ttl > 0 else store
 
 
 def _token(row: Any) -> Token:

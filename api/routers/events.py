@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,7 +18,9 @@ from api.commands import COMMANDS
 from api.dependencies import Ledger
 from api.problems import domain_problem, problem, responses, validation_problem
 from api.schemas import BatchIn, BatchItemIn, BatchOut
-from application.context import WriteContext
+from application.batch import BatchSession, run_batch
+from application.caseledger import CaseLedger
+from application.context import WriteContext, WriteResult
 from domain.errors import DomainError, InvalidInput
 
 router = APIRouter(tags=["batch ingestion"])
@@ -46,7 +51,17 @@ def _item_fingerprint(item: BatchItemIn, data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _apply(ledger: Ledger, principal: Principal, raw: Any, source_system: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ItemWritten(WriteResult):
+    """An accepted (or replayed) item's write result with its ``event_id``."""
+
+    event_id: str = ""
+
+
+def _apply(
+    ledger: CaseLedger, principal: Principal, raw: Any, source_system: str | None
+) -> ItemWritten | dict[str, Any]:
+    """One item: its write result when accepted or a replay, else its ``rejected`` answer."""
     if not isinstance(raw, dict):
         detail = "each item must be an object {event_id, type, referral_id | supplier_id, data}"
         return _rejected(None, problem(422, "invalid-input", "Invalid input", detail))
@@ -71,11 +86,56 @@ def _apply(ledger: Ledger, principal: Principal, raw: Any, source_system: str | 
         result = command.run(ledger, target, body, context)
     except DomainError as error:
         return _rejected(item.event_id, domain_problem(error))
+    return ItemWritten(result.id, result.version, result.position, result.replayed, event_id=item.event_id)
+
+
+def _outcome(result: WriteResult | dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(result, ItemWritten):
+        assert isinstance(result, dict)
+        return result
     return {
-        "event_id": item.event_id,
+        "event_id": result.event_id,
         "status": "duplicate" if result.replayed else "accepted",
         **result.body(),
     }
+
+
+def _encodable(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and bool(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return False
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def apply_items(
+    ledger: CaseLedger,
+    principal: Principal,
+    raws: Sequence[Any],
+    source_system: str | None,
+    *,
+    session: BatchSession | None = None,
+) -> list[dict[str, Any]]:
+    """Apply batch items in order, each accepted or rejected on its own, committed in chunks (see
+    ``application.batch``); the ``/events`` result of each. Shared by ``caseledger import``."""
+    keys: list[str] = []
+    targets: list[UUID] = []
+    for raw in raws:
+        if isinstance(raw, dict):
+            if _encodable(raw.get("event_id")):
+                keys += CaseLedger._request_keys(WriteContext(event_id=raw["event_id"]))
+            targets += [t for t in (_uuid(raw.get("referral_id")), _uuid(raw.get("supplier_id"))) if t]
+    items: list[Callable[[], WriteResult | dict[str, Any]]] = [
+        partial(_apply, ledger, principal, raw, source_system) for raw in raws
+    ]
+    results = run_batch(ledger, items, keys=keys, aggregate_ids=targets, session=session)
+    return [_outcome(result) for result in results]
 
 
 @router.post("/events", response_model=BatchOut, responses=responses(400, 401, 403, 413, 422, 503))
@@ -87,8 +147,10 @@ def ingest(
 ) -> dict[str, Any]:
     """Apply a batch of lifecycle events; an ``event_id`` seen before is a ``duplicate``.
 
-    Each item is checked and committed on its own, so one rejected item does not stop the rest. Each
-    item is also authorised on its own, as the single request would be: an item the token's role may
+    Each item is checked on its own, against the state the items before it left, so one rejected
+    item does not stop the rest; accepted items are committed a few hundred events per
+    transaction, each with its ``event_id`` claim (after a failure, a resend answers ``duplicate``
+    for the stored ones). Each item is also authorised on its own, as the single request would be: an item the token's role may
     not write or naming another municipality is ``rejected`` with a 403 problem, one on another
     municipality's referral with a 404 problem.
     """
@@ -96,4 +158,4 @@ def ingest(
     if len(batch.events) > limit:
         msg = f"a batch carries at most {limit} events, this one {len(batch.events)}; split it"
         raise InvalidInput("batch-too-large", msg, field="events")
-    return {"results": [_apply(ledger, principal, raw, batch.source_system) for raw in batch.events]}
+    return {"results": apply_items(ledger, principal, batch.events, batch.source_system)}

@@ -88,7 +88,8 @@ def test_resent_requests_and_batches_are_stored_once_across_crashes_between_comm
         singles.append(
             ("supplier.price_list_negotiated", f"/suppliers/{supplier_id}/price-lists", bodies.price_list())
         )
-        for _ in range(scaled(1, 10)):
+        # Enough commits for at least three crashes (each after 2-6 commits): a batch is now one.
+        for _ in range(scaled(4, 10)):
             singles += referral_steps(str(uuid.uuid4()), supplier_id)
 
         for kind, path, body in singles:
@@ -103,7 +104,7 @@ def test_resent_requests_and_batches_are_stored_once_across_crashes_between_comm
             assert (again.status_code, again.json()) == (first.status_code, result)
 
         batches = []
-        for _ in range(scaled(1, 6)):
+        for _ in range(scaled(3, 6)):
             items = []
             for _ in range(scaled(2, 3)):
                 referral_id = str(uuid.uuid4())

@@ -1,0 +1,241 @@
+"""Batch ingestion: many items, each accepted or rejected on its own, committed many at a time.
+
+``POST /events`` and ``caseledger import`` apply items in order, and each item behaves exactly as
+the single request would (its checks see the items accepted before it). Committing every item in a
+transaction of its own costs a database round trip or five per item, so a batch runs its items in a
+:class:`BatchSession` instead:
+
+- aggregates are loaded once and kept in memory across the batch; an accepted item's events are
+  collected rather than saved, with its claims (``event:…``, ``idempotency:…``, ``cvr:…``);
+- claims already stored for the batch's keys, and which of its aggregates exist, are read in one
+  query each at the start; claims pending in the batch answer repeats within it;
+- every ``flush_events`` events (and at the end) the pending events, their claims and chain rows
+  are saved in ONE transaction. So after a crash each item is either stored with its claim or not at
+  all, and a resend answers ``duplicate`` for the stored ones. Saves stay chunked: psycopg's pipeline
+  mode, which eventsourcing uses on PostgreSQL, was seen to hang on one save of ~10,000 events.
+
+If a flush loses a race (a concurrent request wrote one of the aggregates, or claimed one of the
+keys, after the batch read it), nothing of that chunk is stored; the session forgets what it knew
+and runs the chunk's items again one by one, each in its own transaction, as the single requests
+would run (a replay, a retry on fresh state, or a 412 for a named ``expected_version``).
+Suppliers read by referral commands (a match, a price agreement) are those of the batch's start or
+of the batch's own writes: a concurrent price-list change becomes visible with the next batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+
+from application.context import WriteResult
+from application.errors import StorageUnavailable
+from application.keys import Claim, StoredClaim
+
+if TYPE_CHECKING:
+    from application.caseledger import CaseLedger
+
+PENDING = -1
+"""The position of a write that is not flushed yet."""
+DEFAULT_FLUSH_EVENTS = 500
+
+R = TypeVar("R")
+
+
+class BatchSession:
+    """What one batch knows beyond the database: cached aggregates, pending events and claims."""
+
+    def __init__(self, ledger: CaseLedger, *, max_cached: int = 5_000) -> None:
+        self.ledger = ledger
+        self.max_cached = max_cached
+        self.aggregates: dict[UUID, Aggregate | None] = {}
+        self.claims: dict[str, StoredClaim | None] = {}
+        self.pending_events: list[Any] = []
+        self.pending_claims: list[Claim] = []
+        self.pending_keys: dict[str, StoredClaim] = {}
+        self.positions: dict[tuple[UUID, int], int] = {}
+        self.touched: set[UUID] = set()
+
+    def prefetch(self, keys: Iterable[str], aggregate_ids: Iterable[UUID]) -> None:
+        """Read, in one query each, which of ``keys`` are claimed and which aggregates exist."""
+        recorder = self.ledger.keyed_recorder
+        if not self.pending_keys:
+            # Between batches (an import's chunks) only this batch's keys are worth keeping: a key
+            # of an earlier batch that comes again is looked up in the database (so is a position).
+            self.claims = {}
+            self.positions = {}
+        wanted_keys = sorted(set(keys) - self.claims.keys() - self.pending_keys.keys())
+        if wanted_keys:
+            found = recorder.find_claims(wanted_keys)
+            self.claims.update({key: found.get(key) for key in wanted_keys})
+        wanted_ids = sorted(set(aggregate_ids) - self.aggregates.keys())
+        if wanted_ids:
+            existing = recorder.existing_streams(wanted_ids)
+            self.aggregates.update({i: None for i in wanted_ids if i not in existing})
+
+    # -- reads the CaseLedger makes through the session ----------------------------------------
+
+    def load(self, aggregate_id: UUID) -> Aggregate:
+        """The aggregate as this batch has it (raises ``AggregateNotFoundError`` when none)."""
+        self.touched.add(aggregate_id)
+        if aggregate_id in self.aggregates:
+            aggregate = self.aggregates[aggregate_id]
+            if aggregate is None:
+                raise AggregateNotFoundError(aggregate_id)
+            return aggregate
+        try:
+            loaded: Aggregate = self.ledger.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            self.aggregates[aggregate_id] = None
+            raise
+        self.aggregates[aggregate_id] = loaded
+        return loaded
+
+    def find_claim(self, key: str) -> StoredClaim | None:
+        if key in self.pending_keys:
+            return self.pending_keys[key]
+        if key in self.claims:
+            return self.claims[key]
+        found = self.ledger.keyed_recorder.find_claim(key)
+        self.claims[key] = found
+        return found
+
+    def position_of(self, aggregate_id: UUID, version: int) -> int | None:
+        if (aggregate_id, version) in self.positions:
+            return self.positions[(aggregate_id, version)]
+        for event in self.pending_events:
+            if event.originator_id == aggregate_id and event.originator_version == version:
+                return PENDING
+        return self.ledger.keyed_recorder.position_of(aggregate_id, version)
+
+    # -- the write -----------------------------------------------------------------------------
+
+    def write(self, aggregate: Aggregate, claims: Sequence[Claim]) -> WriteResult:
+        """Keep a command's events and claims for the flush (instead of saving them now)."""
+        events = aggregate.collect_events()
+        self.aggregates[aggregate.id] = aggregate
+        self.pending_events.extend(events)
+        for claim in claims:
+            self.pending_claims.append(claim)
+            self.pending_keys[claim.key] = StoredClaim(claim.key, claim.fingerprint, claim.result)
+        return WriteResult(str(aggregate.id), aggregate.version, PENDING)
+
+    def discard_partial(self) -> bool:
+        """After a rejected item: True if it left uncollected events on an aggregate (then that
+        aggregate's cached state is suspect and the caller flushes and forgets it)."""
+        dirty = False
+        for aggregate_id in self.touched:
+            aggregate = self.aggregates.get(aggregate_id)
+            if aggregate is not None and aggregate.pending_events:
+                aggregate.collect_events()
+                dirty = True
+        return dirty
+
+    def flush(self) -> None:
+        """Save the pending events with their claims and chain rows in one transaction."""
+        if not self.pending_events and not self.pending_claims:
+            return
+        recordings = self.ledger.save(*self.pending_events, claims=self.pending_claims)
+        for recording in recordings:
+            event = recording.domain_event
+            self.positions[(event.originator_id, event.originator_version)] = recording.notification.id
+        self.claims.update(self.pending_keys)
+        self.clear_pending()
+        # Bounded memory for long imports: what is dropped is read again from the database.
+        if len(self.aggregates) > self.max_cached:
+            self.aggregates = {}
+        if len(self.claims) > 10 * self.max_cached:
+            self.claims = {}
+
+    def clear_pending(self) -> None:
+        self.pending_events = []
+        self.pending_claims = []
+        self.pending_keys = {}
+
+    def forget(self) -> None:
+        """Drop everything read before: the next reads go to the database."""
+        self.clear_pending()
+        self.aggregates = {}
+        self.claims = {}
+
+
+def run_batch(
+    ledger: CaseLedger,
+    items: Sequence[Callable[[], WriteResult | R]],
+    *,
+    keys: Iterable[str] = (),
+    aggregate_ids: Iterable[UUID] = (),
+    flush_events: int | None = None,
+    session: BatchSession | None = None,
+) -> list[WriteResult | R]:
+    """Run ``items`` in order in one session; each returns a ``WriteResult`` (accepted or replayed)
+    or its own rejection value, and may raise only what the whole batch should fail with.
+
+    ``keys`` and ``aggregate_ids`` (the batch's claim keys and targets) are read up front, in bulk.
+    Whatever the items raise propagates (chunks flushed before stay stored).
+    """
+    return list(
+        iter_batch(
+            ledger, items, keys=keys, aggregate_ids=aggregate_ids, flush_events=flush_events, session=session
+        )
+    )
+
+
+def iter_batch(
+    ledger: CaseLedger,
+    items: Sequence[Callable[[], WriteResult | R]],
+    *,
+    keys: Iterable[str] = (),
+    aggregate_ids: Iterable[UUID] = (),
+    flush_events: int | None = None,
+    session: BatchSession | None = None,
+) -> Iterator[WriteResult | R]:
+    """``run_batch``, yielding each chunk's results once the chunk is stored. Pass the same
+    ``session`` to successive calls (e.g. an import's chunks) to keep what it has read."""
+    session = session or BatchSession(ledger)
+    session.prefetch(keys, aggregate_ids)
+    flush_at = flush_events or DEFAULT_FLUSH_EVENTS
+    results: list[WriteResult | R] = []
+    start = 0  # the first item not flushed yet
+
+    def flush(upto: int) -> list[WriteResult | R]:
+        nonlocal start, results
+        try:
+            session.flush()
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        except IntegrityError:
+            # Lost a race with a concurrent writer: nothing of this chunk was stored. Run its items
+            # again, each on its own, as the single requests would.
+            session.forget()
+            results = [item() for item in items[start:upto]]
+        done = [_resolved(result, session) for result in results]
+        start, results = upto, []
+        return done
+
+    for index, item in enumerate(items):
+        session.touched = set()
+        with ledger.batch_session(session):
+            result = item()
+        results.append(result)
+        if session.discard_partial():
+            yield from flush(index + 1)
+            session.forget()
+        elif len(session.pending_events) >= flush_at:
+            yield from flush(index + 1)
+    yield from flush(len(items))
+
+
+def _resolved(result: WriteResult | R, session: BatchSession) -> WriteResult | R:
+    """A pending write's result with the position its last event was stored at."""
+    if isinstance(result, WriteResult) and result.position == PENDING:
+        position = session.positions.get((UUID(result.id), result.version))
+        if position is None:
+            position = session.ledger.keyed_recorder.position_of(UUID(result.id), result.version) or 0
+        return dataclasses.replace(result, position=position)
+    return result

@@ -1,0 +1,126 @@
+"""Group commit: concurrent saves share one database transaction, each still all-or-nothing.
+
+Every save takes the event store's write lock (PostgreSQL: eventsourcing locks the events table
+in EXCLUSIVE mode until commit, so that positions become visible in order; SQLite: its one write
+lock) and holds it through the commit's WAL flush. Writes are therefore serial, and each pays a
+whole flush (~3 ms on the reference machine): about 300 commits a second, whatever the CPU.
+
+So the recorders hand their inserts to a :class:`GroupCommit`. A save that arrives while another
+is committing waits; when that commit ends, one of the waiting threads commits everything that
+queued up meanwhile in ONE transaction (events, claims and chain rows of every save in it), and
+each save gets its own positions back. Alone, a save commits at once, as before.
+
+If the group's transaction fails on a uniqueness conflict (two saves of the same aggregate version,
+or of the same claim), nothing of it was stored; each save of the group is then committed on its
+own, so exactly the saves that would have failed alone fail, with the same IntegrityError (and the
+application answers them as before: a retry on fresh state, a replay, a 409 or a 412). A save that
+does not fit the group's size limit waits for the next group.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from application.keys import Claim
+
+Insert = Callable[[Sequence[StoredEvent], Sequence[Claim], Sequence[Any]], Sequence[int] | None]
+"""``insert(events, claims, citizen_keys)``: one transaction; the events' positions."""
+DEFAULT_MAX_EVENTS = 1000
+
+
+@dataclass
+class _Save:
+    events: Sequence[StoredEvent]
+    claims: Sequence[Claim]
+    citizen_keys: Sequence[Any]
+    positions: Sequence[int] | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+@dataclass
+class GroupCommit:
+    """Combines concurrent ``insert(events, claims, citizen_keys)`` calls into shared transactions
+    (``citizen_keys``: the data keys made for citizens filed in the save, see ``application.citizen_keys``)."""
+
+    insert: Insert
+    max_events: int = DEFAULT_MAX_EVENTS
+    _queue: list[_Save] = field(default_factory=list)
+    _leading: bool = False
+    _condition: threading.Condition = field(default_factory=threading.Condition)
+    groups: int = 0
+    grouped_saves: int = 0
+
+    def submit(
+        self, events: Sequence[StoredEvent], claims: Sequence[Claim], citizen_keys: Sequence[Any] = ()
+    ) -> Sequence[int] | None:
+        """Store ``events`` with ``claims`` and new ``citizen_keys`` in one transaction (possibly
+        shared); their positions."""
+        save = _Save(events, claims, citizen_keys)
+        with self._condition:
+            self._queue.append(save)
+            while not save.done:
+                if self._leading:
+                    self._condition.wait()
+                    continue
+                self._leading = True
+                group = self._take()
+                self._condition.release()
+                try:
+                    self._commit(group)
+                finally:
+                    self._condition.acquire()
+                    self._leading = False
+                    self._condition.notify_all()
+        if save.error is not None:
+            raise save.error
+        return save.positions
+
+    def _take(self) -> list[_Save]:
+        """The queue's first saves, up to ``max_events`` events (at least one save)."""
+        group: list[_Save] = []
+        size = 0
+        while self._queue and (not group or size + len(self._queue[0].events) <= self.max_events):
+            save = self._queue.pop(0)
+            group.append(save)
+            size += len(save.events)
+        return group
+
+    def _commit(self, group: list[_Save]) -> None:
+        if len(group) > 1:
+            self.groups += 1
+            self.grouped_saves += len(group)
+            try:
+                positions = self.insert(
+                    [e for save in group for e in save.events],
+                    [c for save in group for c in save.claims],
+                    [k for save in group for k in save.citizen_keys],
+                )
+            except IntegrityError:
+                pass  # nothing was stored: commit each on its own below
+            except BaseException as error:  # e.g. the database is gone: every save of the group fails
+                for save in group:
+                    save.error, save.done = error, True
+                return
+            else:
+                offset = 0
+                for save in group:
+                    count = len(save.events)
+                    save.positions = None if positions is None else positions[offset : offset + count]
+                    save.done = True
+                    offset += count
+                return
+        for save in group:
+            try:
+                save.positions = self.insert(save.events, save.claims, save.citizen_keys)
+            except BaseException as error:  # handed to the save's own thread
+                save.error = error
+            save.done = True
+
+    def stats(self) -> dict[str, Any]:
+        return {"groups": self.groups, "grouped_saves": self.grouped_saves}

@@ -1,0 +1,88 @@
+"""``caseledger import FILE``: JSON-lines events with the semantics of ``POST /events``."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import cli
+from application.caseledger import CaseLedger
+from application.storage import storage_env
+from tests.api import bodies
+from tests.api.test_idempotency_and_concurrency import item
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("CASELEDGER_DATABASE_URL", db_url)
+    return db_url
+
+
+def write_lines(path: Path, lines: list[Any]) -> Path:
+    path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+def stored(db_url: str, referral_id: str) -> list[str]:
+    ledger = CaseLedger(storage_env(db_url))
+    try:
+        return [type(e).__name__ for e in ledger.referral_events(uuid.UUID(referral_id))]
+    finally:
+        ledger.close()
+
+
+def good_items(supplier_id: str, referral_id: str) -> list[dict[str, Any]]:
+    return [
+        item("s-1", "supplier.registered", bodies.supplier(), supplier_id=supplier_id),
+        item("s-2", "supplier.price_list_negotiated", bodies.price_list(), supplier_id=supplier_id),
+        item("r-1", "referral.referred", bodies.referral(), referral_id=referral_id),
+        item(
+            "r-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id, expected_version=1
+        ),
+        item("r-3", "referral.price_agreed", bodies.hourly_agreement("850"), referral_id=referral_id),
+        item("r-4", "referral.extended", bodies.extension(), referral_id=referral_id, expected_version=3),
+    ]
+
+
+def test_import_applies_lines_in_order_and_reports_rejections_by_line_number(
+    database: str, tmp_path: Path
+) -> None:
+    supplier_id, referral_id = str(uuid.uuid4()), str(uuid.uuid4())
+    good = good_items(supplier_id, referral_id)
+    lines: list[Any] = [
+        *good[:4],
+        "",
+        '{"event_id": "broken", "type": ',
+        item("bad-rate", "referral.price_agreed", bodies.hourly_agreement("900"), referral_id=referral_id),
+        *good[4:],
+    ]
+    path = write_lines(tmp_path / "events.jsonl", lines)
+
+    result = runner.invoke(cli, ["import", str(path), "--chunk", "2", "--source-system", "DUBU"])
+
+    assert result.exit_code == 1, result.output
+    assert "8 lines" in result.output  # the blank line is skipped
+    assert "6 accepted, 0 duplicates, 2 rejected" in result.output
+    assert "  line 6: 400 malformed-line: line 6 is not JSON" in result.output
+    assert "  line 7 (event_id bad-rate): 409 rationale-required-above-list-rate: " in result.output
+    assert stored(database, referral_id) == ["Referred", "Matched", "PriceAgreed", "Extended"]
+
+
+def test_importing_the_same_file_again_appends_nothing(database: str, tmp_path: Path) -> None:
+    supplier_id, referral_id = str(uuid.uuid4()), str(uuid.uuid4())
+    path = write_lines(tmp_path / "events.jsonl", good_items(supplier_id, referral_id))
+
+    first = runner.invoke(cli, ["import", str(path)])
+    assert first.exit_code == 0, first.output
+    assert "6 accepted, 0 duplicates, 0 rejected" in first.output
+    again = runner.invoke(cli, ["import", str(path), "--chunk", "4"])
+    assert again.exit_code == 0, again.output
+    assert "0 accepted, 6 duplicates, 0 rejected" in again.output
+    assert len(stored(database, referral_id)) == 4
