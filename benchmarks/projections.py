@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from application.caseledger import CaseLedger
 from application.demo import load_demo
@@ -100,6 +101,12 @@ def main() -> None:
             {"status": "active", "municipality": "461"}, 1, 50
         ),
     }
+    # One audit trail: a referral from the middle of the list, read from the event store with its
+    # stream's chain checked (GET /audit/referrals/{id} without HTTP).
+    listed = reports.referrals({"municipality": "461"}, 1, 50)["items"]
+    if listed:
+        referral_id = UUID(str(listed[len(listed) // 2]["id"]))
+        queries["one audit trail (461)"] = lambda: ledger.referral_trail(referral_id)
     print(f"\n{db.dialect}: {events:,} events\n")
     print("| measure | result |")
     print("|---|---|")
