@@ -1,7 +1,7 @@
 """Recording reads of referral-level data in the access log: one middleware, one marker per route.
 
 A route whose answers carry referral-level data says so with ``@logged("referral.read")``; the
-middleware ``record_access`` then writes one entry for each of its requests that an authenticated
+middleware ``AccessLogMiddleware`` then writes one entry for each of its requests that an authenticated
 token made and that answered
 
 - 2xx: the data was read or exported (``format`` csv or json), or
@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from fastapi import Request, Response
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from pydantic_core import PydanticUndefined
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem, respond
 from application.access_log import AccessEntry, AccessLog
@@ -110,7 +112,7 @@ class AccessRecorder:
         return query
 
     def entry(
-        self, action: str, principal: Token, route: APIRoute, request: Request, response: Response
+        self, action: str, principal: Token, route: APIRoute, request: Request, status: int, media_type: str
     ) -> AccessEntry:
         # A page that reads referral-level data from its own query string (the dashboard's) names
         # what it read on ``request.state``; API routes declare it in their path and query.
@@ -127,42 +129,75 @@ class AccessRecorder:
             municipality = str(query.get("municipality", principal.municipality))
         else:
             municipality = principal.municipality
-        media_type = response.headers.get("content-type", "")
         return AccessEntry(
             token=principal.name,
             role=principal.role,
             token_municipality=principal.municipality,
             municipality=municipality,
             action=action,
-            status=response.status_code,
+            status=status,
             referral_id=referral_id,
             query=query if (query or raw_id is None) else None,
             format=_format(media_type),
         )
 
     def record(
-        self, action: str, principal: Token, route: APIRoute, request: Request, response: Response
+        self, action: str, principal: Token, route: APIRoute, request: Request, status: int, media_type: str
     ) -> None:
-        self.access_log.append(self.entry(action, principal, route, request, response))
+        self.access_log.append(self.entry(action, principal, route, request, status, media_type))
 
 
-async def record_access(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """The HTTP middleware: answer, then record the answer if its route is marked ``@logged``."""
-    response = await call_next(request)
-    route = request.scope.get("route")
-    action = getattr(getattr(route, "endpoint", None), ACTION_ATTRIBUTE, None)
-    principal = getattr(request.state, "principal", None)
-    if not isinstance(route, APIRoute) or action is None or principal is None:
-        return response
-    if not recorded(response.status_code):
-        return response
-    recorder: AccessRecorder = request.app.state.access_recorder
-    try:
-        await run_in_threadpool(recorder.record, action, principal, route, request, response)
-    except Exception:
-        log.exception("could not record %s by %s in the access log; answering 503", action, principal.name)
-        detail = "the read could not be recorded in the access log, so its data is withheld; retry later"
-        return respond(
-            problem(503, "access-log-unavailable", "Access log unavailable", detail), {"Retry-After": "5"}
-        )
-    return response
+class AccessLogMiddleware:
+    """The recording point: when a ``@logged`` route starts its answer, the entry is written first;
+    if it cannot be, a 503 goes out instead of the data. Plain ASGI (Starlette's
+    ``BaseHTTPMiddleware`` cost a task and a memory stream on every request, logged or not)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        withheld = False
+
+        async def sending(message: Message) -> None:
+            nonlocal withheld
+            if withheld:
+                return  # the route's body: replaced by the 503 below
+            if message["type"] == "http.response.start" and not await self._recorded(scope, message):
+                withheld = True
+                detail = (
+                    "the read could not be recorded in the access log, so its data is withheld; retry later"
+                )
+                refusal = respond(
+                    problem(503, "access-log-unavailable", "Access log unavailable", detail),
+                    {"Retry-After": "5"},
+                )
+                await refusal(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+    @staticmethod
+    async def _recorded(scope: Scope, start: Message) -> bool:
+        """Record the answer if its route is marked ``@logged``; False when that failed."""
+        route = scope.get("route")
+        action = getattr(getattr(route, "endpoint", None), ACTION_ATTRIBUTE, None)
+        principal = scope.get("state", {}).get("principal")
+        status = int(start["status"])
+        if not isinstance(route, APIRoute) or action is None or principal is None or not recorded(status):
+            return True
+        recorder: AccessRecorder = scope["app"].state.access_recorder
+        media_type = Headers(raw=start.get("headers", [])).get("content-type", "")
+        try:
+            await run_in_threadpool(
+                recorder.record, action, principal, route, Request(scope), status, media_type
+            )
+        except Exception:
+            log.exception(
+                "could not record %s by %s in the access log; answering 503", action, principal.name
+            )
+            return False
+        return True

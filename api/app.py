@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import dashboard, problems
-from api.access_log import AccessRecorder, record_access
+from api.access_log import AccessLogMiddleware, AccessRecorder
 from api.body_limit import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import admin, audit, events, feed, operations, referrals, reports, suppliers
@@ -149,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     dashboard.install(app)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    app.middleware("http")(record_access)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outside: counts its 503s too
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
