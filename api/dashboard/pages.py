@@ -425,15 +425,26 @@ class Series:
         return sum(self.values.values(), Decimal(0))
 
 
-@router.get("/forbrug")
-def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
-    """The spending timeline (``GET /reports/spending``) as a stacked monthly chart and a table."""
+def spending_shown(
+    request: Request, ledger: Ledger, reports: Reports
+) -> tuple[Viewer, Period, dict[str, Any], Callable[[str | None], str]] | Response:
+    """What Forbrug shows (the page and its CSV alike): the viewer, the period and grouping asked
+    for, the spending report for them and the labels of its keys; or the login or refusal page."""
     viewer = open_page(request, "forbrug", ledger)
     if isinstance(viewer, Response):
         return viewer
     period = period_of(request, viewer.today)
     report = reports.spending(spending_query(period, viewer))
-    label = labeller(period.by, viewer, reports)
+    return viewer, period, report, labeller(period.by, viewer, reports)
+
+
+@router.get("/forbrug")
+def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """The spending timeline (``GET /reports/spending``) as a stacked monthly chart and a table."""
+    shown = spending_shown(request, ledger, reports)
+    if isinstance(shown, Response):
+        return shown
+    viewer, period, report, label = shown
     months = months_between(period.from_month, period.to_month)
     by_key: dict[str | None, dict[str, str]] = {}
     for row in report["rows"]:
@@ -466,12 +477,10 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
 @router.get("/forbrug.csv")
 def forbrug_csv(request: Request, ledger: Ledger, reports: Reports) -> Response:
     """What the Forbrug page shows, as CSV: the endpoint's rows (month, key, amount) with a label."""
-    viewer = open_page(request, "forbrug", ledger)
-    if isinstance(viewer, Response):
-        return viewer
-    period = period_of(request, viewer.today)
-    report = reports.spending(spending_query(period, viewer))
-    label = labeller(period.by, viewer, reports)
+    shown = spending_shown(request, ledger, reports)
+    if isinstance(shown, Response):
+        return shown
+    _, period, report, label = shown
     columns = ["month", "key", "label", "amount"] if period.by else ["month", "amount"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
