@@ -369,10 +369,7 @@ def audit_access_log(
     ledger = _open_ledger(Settings())
     try:
         access_log = ledger.open_access_log()
-        ids: list[UUID] | None = None if referral is None else [referral]
-        if citizen_ref is not None:
-            of_citizen = ledger.referral_ids_of_citizen(citizen_ref)
-            ids = of_citizen if ids is None else [i for i in ids if i in of_citizen]
+        ids = ledger.access_log_referrals(referral, citizen_ref)
         found = access_log.entries(replace(query, referral_ids=ids))
         filters: dict[str, object] = {"referral": referral, "citizen_ref": citizen_ref, "since": since}
         filters |= {"until": until, "token": token, "action": action, "limit": limit}

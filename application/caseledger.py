@@ -323,6 +323,15 @@ class CaseLedger(Application[UUID]):
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
 
+    def access_log_referrals(self, referral_id: UUID | None, citizen_ref: str | None) -> list[UUID] | None:
+        """The referrals an access-log search is about: the one named, those of the citizen named, or
+        both (the named one if it is the citizen's); ``None`` when neither is named (all)."""
+        named = None if referral_id is None else [referral_id]
+        if citizen_ref is None:
+            return named
+        of_citizen = self.referral_ids_of_citizen(citizen_ref)
+        return of_citizen if named is None else [i for i in named if i in of_citizen]
+
     def erase_citizen(
         self,
         citizen_ref: str,

@@ -160,10 +160,7 @@ def access_log(
     404) are listed with their status. A token scoped to one municipality sees the entries on its
     municipality's data and those made by its municipality's tokens; `*` sees all (or the
     `municipality` it names)."""
-    referral_ids: list[UUID] | None = None if referral_id is None else [referral_id]
-    if citizen_ref is not None:
-        of_citizen = ledger.referral_ids_of_citizen(citizen_ref)
-        referral_ids = of_citizen if referral_ids is None else [i for i in referral_ids if i in of_citizen]
+    referral_ids = ledger.access_log_referrals(referral_id, citizen_ref)
     found = request.app.state.access_log.entries(
         AccessQuery(
             municipality=municipality,
