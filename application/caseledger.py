@@ -32,7 +32,7 @@ from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
 from application.keys import Claim
 from application.personal_data import PREPARED, Keyring, SealingMapper, resolve_master_key
-from application.storage import PostgresKeyedRecorder, SQLiteKeyedRecorder
+from application.storage import PostgresKeyedRecorder, SQLiteKeyedRecorder, start_up_lock
 from application.tokens import TokenStore, open_token_store
 from application.transcodings import DateAsISO
 from domain.errors import InvalidInput, NotFound, RuleViolation
@@ -74,24 +74,28 @@ class CaseLedger(Application[UUID]):
         """Open the store named by ``env`` (see ``application.storage.storage_env``); the master key
         comes from ``CASELEDGER_MASTER_KEY`` / ``CASELEDGER_MASTER_KEY_FILE`` in ``env`` or the process
         environment (see ``application.personal_data.resolve_master_key``)."""
-        super().__init__(env=dict(env or {}))
-        self.today = clock
-        self._subscribers: list[Callable[[int], None]] = []
-        self._batch = threading.local()
-        self._municipalities: dict[UUID, str] = {}
-        sqlite = self.env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite"
-        master = resolve_master_key(
-            {key: self.env.get(key) or "" for key in ("CASELEDGER_MASTER_KEY", "CASELEDGER_MASTER_KEY_FILE")},
-            sqlite_path=self.env.get("SQLITE_DBNAME") if sqlite else None,
-        )
-        self.citizen_keys = open_citizen_key_store(self.keyed_recorder.datastore)
-        self.keyring = Keyring(self.citizen_keys, master)
-        for mapper in (self._revealing_mapper, self._sealed_mapper):
-            mapper.keyring = self.keyring
-        self.sealed_events = EventStore(mapper=self._sealed_mapper, recorder=self.recorder)
-        """The events with their personal fields still sealed (what the projections are given)."""
-        self.sealed_repository: Repository[UUID] = Repository(self.sealed_events)
-        """Aggregates with their personal fields still sealed (what commands load)."""
+        with start_up_lock(self.construct_env(self.name, env)):
+            super().__init__(env=dict(env or {}))
+            self.today = clock
+            self._subscribers: list[Callable[[int], None]] = []
+            self._batch = threading.local()
+            self._municipalities: dict[UUID, str] = {}
+            sqlite = self.env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite"
+            master = resolve_master_key(
+                {
+                    key: self.env.get(key) or ""
+                    for key in ("CASELEDGER_MASTER_KEY", "CASELEDGER_MASTER_KEY_FILE")
+                },
+                sqlite_path=self.env.get("SQLITE_DBNAME") if sqlite else None,
+            )
+            self.citizen_keys = open_citizen_key_store(self.keyed_recorder.datastore)
+            self.keyring = Keyring(self.citizen_keys, master)
+            for mapper in (self._revealing_mapper, self._sealed_mapper):
+                mapper.keyring = self.keyring
+            self.sealed_events = EventStore(mapper=self._sealed_mapper, recorder=self.recorder)
+            """The events with their personal fields still sealed (what the projections are given)."""
+            self.sealed_repository: Repository[UUID] = Repository(self.sealed_events)
+            """Aggregates with their personal fields still sealed (what commands load)."""
 
     def construct_mapper(self) -> Mapper[UUID]:
         transcoder = self.construct_transcoder()

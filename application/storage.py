@@ -7,11 +7,13 @@ that make tampering evident (see ``application.chain``). Both also answer the ve
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import select
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -658,17 +660,61 @@ def _database_env(database_url: str) -> dict[str, str]:
     }
 
 
-def prepare_storage(env: dict[str, str]) -> None:
-    """Create what eventsourcing does not: the PostgreSQL schema named in the URL."""
-    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres" or env["POSTGRES_SCHEMA"] == "public":
-        return
-    with psycopg.connect(
+def _admin_connection(env: Mapping[str, str]) -> psycopg.Connection[Any]:
+    """An autocommit connection to the database of ``env`` (the schema need not exist yet)."""
+    return psycopg.connect(
         dbname=env["POSTGRES_DBNAME"],
         host=env["POSTGRES_HOST"],
         port=env["POSTGRES_PORT"],
         user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
-        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+        password=env.get("POSTGRES_PASSWORD", ""),
+        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 5),
         autocommit=True,
-    ) as conn:
+    )
+
+
+def _take_start_up_lock(conn: psycopg.Connection[Any], env: Mapping[str, str]) -> None:
+    # A minute, not forever: a process stuck holding it must not hang every other start.
+    conn.execute("SET lock_timeout = '60s'")
+    conn.execute(
+        "SELECT pg_advisory_lock(hashtext(%s))",
+        [f"caseledger start-up {env.get('POSTGRES_SCHEMA', 'public')}"],
+    )
+
+
+@contextmanager
+def start_up_lock(env: Mapping[str, str]) -> Iterator[None]:
+    """Hold PostgreSQL's advisory lock for this schema while the stores create their tables: API
+    workers and a projection process starting at once would otherwise race on CREATE … IF NOT
+    EXISTS and CREATE OR REPLACE FUNCTION, and PostgreSQL fails the losers (duplicate key, "tuple
+    concurrently updated"). On SQLite a lock file beside the database does it: switching a new file
+    to WAL fails at once ("database is locked") when another process is doing the same."""
+    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
+        with _sqlite_start_up_lock(env.get("SQLITE_DBNAME") or ""):
+            yield
+        return
+    with _admin_connection(env) as conn:
+        _take_start_up_lock(conn, env)
+        yield
+
+
+@contextmanager
+def _sqlite_start_up_lock(database: str) -> Iterator[None]:
+    if not database or ":memory:" in database or "mode=memory" in database:
+        yield
+        return
+    lock_file = Path(f"{database.removeprefix('file:').split('?')[0]}.start-up-lock")
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
+def prepare_storage(env: dict[str, str]) -> None:
+    """Create what eventsourcing does not: the PostgreSQL schema named in the URL (under the
+    start-up lock: processes starting together would race on it too)."""
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres" or env["POSTGRES_SCHEMA"] == "public":
+        return
+    with _admin_connection(env) as conn:
+        _take_start_up_lock(conn, env)
         conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(env["POSTGRES_SCHEMA"])))

@@ -308,6 +308,10 @@ class PostgresTokenStore(TokenStore):
         self.datastore = datastore
         self.table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(TOKENS_TABLE))
         with self.datastore.transaction(commit=True) as cursor:
+            # Processes starting at once would race on CREATE TABLE IF NOT EXISTS; take turns.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{datastore.schema}.{TOKENS_TABLE}"]
+            )
             cursor.execute(
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {0} (token_hash text PRIMARY KEY, "

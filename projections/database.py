@@ -148,7 +148,10 @@ class SQLiteProjectionDatabase(ProjectionDatabase):
         if connection is None:
             connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
+            # The event store has usually set WAL already; setting it again would need a lock that
+            # another process starting at the same moment may hold (SQLite does not wait for it).
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             self._local.connection = connection
             with self._lock:

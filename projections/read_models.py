@@ -30,6 +30,10 @@ Batch = Sequence[tuple[int, Any]]
 def ensure_control(db: ProjectionDatabase) -> None:
     """Create the control table, and a first live generation if there is none."""
     with db.transaction() as cur:
+        if db.dialect == "postgres":
+            # API workers and a projections process starting at once would race on CREATE TABLE IF
+            # NOT EXISTS (PostgreSQL raises on the loser) and on the first generation; take turns.
+            cur.run("SELECT pg_advisory_xact_lock(hashtext('cl_generations ' || current_schema()))")
         for statement in CONTROL:
             cur.run(statement)
         _add_models_version(cur, db.dialect)
