@@ -71,6 +71,7 @@ def projections_for(
         batch_size=settings.projection_batch_size,
         rebuild_batch_size=settings.projection_rebuild_batch_size,
         notify_channel=ledger.notify_channel,
+        gather=settings.projection_gather_ms / 1000,
     )
     return runner, db
 

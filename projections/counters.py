@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from projections import database
 from projections.database import Cursor
 
 
@@ -44,7 +45,7 @@ def add(
     changes = [(*key, delta) for key, delta in deltas.items() if delta]
     if not changes:
         return
-    if cur.dialect == "postgres" and len(changes) >= STAGE_FROM:
+    if cur.dialect == "postgres" and len(changes) >= database.STAGE_FROM:
         _add_staged(cur, name, keys, value, changes)
         return
     columns = ", ".join((*keys, value))
@@ -60,18 +61,11 @@ def add(
     cur.run_many(f"DELETE FROM {name} WHERE {match} AND {value} = 0", lowered)
 
 
-STAGE_FROM = 1000
-"""From how many changed keys PostgreSQL gets them by COPY into a staging table and applies them
-set-wise (a bulk rebuild's flushes), instead of one upsert statement per key."""
-
-
 def _add_staged(
     cur: Cursor, name: str, keys: Sequence[str], value: str, changes: list[tuple[Any, ...]]
 ) -> None:
-    stage = f"{name}_stage"
+    stage = database.stage_rows(cur, name, (*keys, value), changes)
     columns = ", ".join((*keys, value))
-    cur.run(f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {columns} FROM {name} WHERE 1 = 0")
-    cur.insert_many(stage, (*keys, value), changes)
     match = " AND ".join(f"{name}.{key} = {stage}.{key}" for key in keys)
     cur.run(
         f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {stage} ON CONFLICT ({', '.join(keys)}) "

@@ -32,6 +32,10 @@ class Cursor(Protocol):
         """Insert new rows (no conflict handling) the fastest way the database offers."""
         ...
 
+    def update_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Update existing rows, keyed by the first column, to the values of the others."""
+        ...
+
     def rows(self) -> list[Row]: ...
     def one(self) -> Row | None: ...
 
@@ -40,6 +44,24 @@ def chunked(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     """``values`` in slices of at most ``size``, to keep ``IN (…)`` lists within parameter limits."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def stage_rows(cur: Cursor, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Load ``rows`` into a new temporary table with ``table``'s ``columns`` (by COPY on PostgreSQL)
+    and return its name (the caller drops it): one set-wise statement then applies them all."""
+    stage = f"{table}_stage"
+    cur.run(f"CREATE TEMPORARY TABLE {stage} AS SELECT {','.join(columns)} FROM {table} WHERE 1 = 0")
+    cur.insert_many(stage, columns, rows)
+    return stage
+
+
+def _update_by_key(
+    table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> tuple[str, list[tuple[Any, ...]]]:
+    """``UPDATE`` of the other columns of the row keyed by the first, and its parameters per row."""
+    key, *values = columns
+    statement = f"UPDATE {table} SET {','.join(f'{column}=?' for column in values)} WHERE {key}=?"
+    return statement, [(*row[1:], row[0]) for row in rows]
 
 
 class _SQLiteCursor:
@@ -58,12 +80,20 @@ class _SQLiteCursor:
         marks = ",".join("?" * len(columns))
         self._cursor.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})", rows)
 
+    def update_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(*_update_by_key(table, columns, rows))
+
     def rows(self) -> list[Row]:
         return [dict(row) for row in self._cursor.fetchall()]
 
     def one(self) -> Row | None:
         row = self._cursor.fetchone()
         return dict(row) if row is not None else None
+
+
+STAGE_FROM = 1000
+"""From how many rows PostgreSQL gets them by COPY into a staging table and applies them in one
+statement (a bulk rebuild's batches), rather than one statement per row."""
 
 
 class _PostgresCursor:
@@ -89,6 +119,16 @@ class _PostgresCursor:
         with self._cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def update_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        key, *values = columns
+        if len(rows) < STAGE_FROM:
+            self.run_many(*_update_by_key(table, columns, rows))
+            return
+        stage = stage_rows(self, table, columns, rows)
+        assignments = ",".join(f"{column}=s.{column}" for column in values)
+        self.run(f"UPDATE {table} t SET {assignments} FROM {stage} s WHERE t.{key} = s.{key}")
+        self.run(f"DROP TABLE {stage}")
 
     def rows(self) -> list[Row]:
         return self._cursor.fetchall()

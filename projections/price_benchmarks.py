@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from itertools import accumulate
 from typing import Any
 
 from domain.spending import round_half_up
@@ -20,22 +22,19 @@ class BenchmarkQuery:
     municipality: str | None = None
 
 
-def _nth(counts: list[tuple[int, int]], index: int) -> int:
-    """The value at ``index`` (0-based) of the sorted values that ``counts`` [(value, n)] stand for."""
-    seen = 0
-    for value, n in counts:
-        seen += n
-        if index < seen:
-            return value
-    return counts[-1][0]
+def _nth(counts: list[tuple[int, int]], ends: list[int], index: int) -> int:
+    """The value at ``index`` (0-based) of the sorted values that ``counts`` [(value, n)] stand for;
+    ``ends`` holds the running totals of the ``n`` (a binary search, not a scan: a group may hold
+    thousands of distinct rates)."""
+    return counts[min(bisect_right(ends, index), len(counts) - 1)][0]
 
 
-def _quantile_of_counts(counts: list[tuple[int, int]], total: int, q: Fraction) -> str:
+def _quantile_of_counts(counts: list[tuple[int, int]], ends: list[int], total: int, q: Fraction) -> str:
     """Linear interpolation between closest ranks (as PostgreSQL's percentile_cont), to the øre,
     over the sorted values that ``counts`` stand for, without expanding them."""
     position = q * (total - 1)
     low = int(position)
-    below, above = _nth(counts, low), _nth(counts, min(low + 1, total - 1))
+    below, above = _nth(counts, ends, low), _nth(counts, ends, min(low + 1, total - 1))
     exact = Fraction(below) + Fraction(above - below) * (position - low)
     return f"{round_half_up(exact / 100):.2f}"
 
@@ -49,7 +48,8 @@ def _summary(values: list[int]) -> dict[str, Any]:
 
 def _summary_of_counts(counted: dict[int, int]) -> dict[str, Any]:
     counts = sorted(counted.items())
-    total = sum(n for _, n in counts)
+    ends = list(accumulate(n for _, n in counts))
+    total = ends[-1] if ends else 0
     if not total:
         return {"count": 0, "min": None, "p25": None, "median": None, "p75": None, "max": None}
     quartiles = {
@@ -59,7 +59,10 @@ def _summary_of_counts(counted: dict[int, int]) -> dict[str, Any]:
         "p75": Fraction(3, 4),
         "max": Fraction(1),
     }
-    return {"count": total, **{name: _quantile_of_counts(counts, total, q) for name, q in quartiles.items()}}
+    return {
+        "count": total,
+        **{name: _quantile_of_counts(counts, ends, total, q) for name, q in quartiles.items()},
+    }
 
 
 def save_agreed(generation: int, referrals: list[Any], pending: counters.Deltas) -> None:

@@ -93,13 +93,7 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow]) -> None:
     """Insert the rows the batch created, update the stored ones it touched."""
     name = table("cl_referrals", generation)
     cur.insert_many(name, COLUMNS, [row.to_db() for row in rows if not row.stored])
-    names = ",".join(COLUMNS)
-    marks = ",".join("?" * len(COLUMNS))
-    updates = ",".join(f"{column}=excluded.{column}" for column in COLUMNS[1:])
-    cur.run_many(
-        f"INSERT INTO {name} ({names}) VALUES ({marks}) ON CONFLICT (referral_id) DO UPDATE SET {updates}",
-        [row.to_db() for row in rows if row.stored],
-    )
+    cur.update_many(name, COLUMNS, [row.to_db() for row in rows if row.stored])
 
 
 def fold(row: ReferralRow | None, event: Any, position: int) -> ReferralRow:

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -45,6 +46,7 @@ class ProjectionRunner:
         poll_interval: float = 0.05,
         listen_timeout: float = 1.0,
         notify_channel: str | None = None,
+        gather: float = 0.0,
     ) -> None:
         self.db = db
         self.read_events = read_events
@@ -53,6 +55,7 @@ class ProjectionRunner:
         self.poll_interval = poll_interval
         self.listen_timeout = listen_timeout
         self.notify_channel = notify_channel
+        self.gather = gather
         self.wake = threading.Event()
         read_models.ensure_control(db)
 
@@ -61,14 +64,8 @@ class ProjectionRunner:
         with self.db.reading() as cur:
             return read_models.live_generation(cur)[1]
 
-    def run_once(self, generation: int | None = None, *, pending: counters.Deltas | None = None) -> int:
-        """Process one batch on ``generation`` (default: the live one); returns how many events.
-
-        With ``pending`` (a bulk build of a generation nobody reads yet): a larger batch, whose
-        changes to the summary tables are collected in ``pending`` and written only once it holds
-        many keys (the caller writes the rest at the end). A failed batch spoils ``pending``: the
-        caller abandons the generation.
-        """
+    def run_once(self, generation: int | None = None) -> int:
+        """Process one batch on ``generation`` (default: the live one); returns how many events."""
         while True:
             with self.db.reading() as cur:
                 if generation is None:
@@ -78,9 +75,7 @@ class ProjectionRunner:
             # Events are read before the write transaction opens: on SQLite the event store shares
             # the file, and holding its write lock while waiting for the event store's connection
             # pool would stall writers that are waiting for that lock.
-            batch = self.read_events(
-                position, self.batch_size if pending is None else self.rebuild_batch_size
-            )
+            batch = self.read_events(position, self.batch_size)
             if not batch:
                 return 0
             with self.db.transaction() as cur:
@@ -88,9 +83,7 @@ class ProjectionRunner:
                 # this batch first has moved it; then read again after it, never apply it twice.
                 if self._locked_position(cur, target) != position:
                     continue
-                read_models.apply_batch(cur, target, batch, deltas=pending)
-                if pending is not None and len(pending) >= PENDING_LIMIT:
-                    pending.flush(cur)
+                read_models.apply_batch(cur, target, batch)
                 return len(batch)
 
     def _locked_position(self, cur: Cursor, generation: int) -> int | None:
@@ -99,19 +92,54 @@ class ProjectionRunner:
         row = cur.one()
         return int(row["position"]) if row else None
 
-    def catch_up(
-        self,
-        generation: int | None = None,
-        progress: Callable[[int], None] | None = None,
-        *,
-        pending: counters.Deltas | None = None,
-    ) -> int:
-        """Process batches until the log has no more events; returns how many were processed."""
+    def catch_up(self, generation: int | None = None, progress: Callable[[int], None] | None = None) -> int:
+        """Process batches until the log has no more events; returns how many were processed.
+
+        A batch shorter than asked for reached the end of the log: no further read is spent on
+        finding that out (events stored meanwhile are the next call's)."""
         done = 0
-        while processed := self.run_once(generation, pending=pending):
+        while processed := self.run_once(generation):
             done += processed
             if progress:
                 progress(processed)
+            if processed < self.batch_size:
+                break
+        return done
+
+    def _bulk_catch_up(
+        self, generation: int, pending: counters.Deltas, progress: Callable[[int], None] | None
+    ) -> int:
+        """``catch_up`` for a bulk build: the next batch is read and decoded on a second thread
+        while this one is folded and written, so the database's work on one overlaps this
+        process's work on the other (a rebuild is otherwise one long alternation of the two)."""
+        with self.db.reading() as cur:
+            position = read_models.generation_position(cur, generation) or 0
+        limit = self.rebuild_batch_size
+        done = batches = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="rebuild-read") as reader:
+            ahead = reader.submit(self.read_events, position, limit)
+            while batch := ahead.result():
+                # A full batch: the log may go on, so read on while this one is folded.
+                if len(batch) == limit:
+                    ahead = reader.submit(self.read_events, batch[-1][0], limit)
+                with self.db.transaction() as cur:
+                    if self._locked_position(cur, generation) != position:
+                        msg = (
+                            f"generation {generation} moved on under this rebuild; another process builds it"
+                        )
+                        raise RuntimeError(msg)
+                    read_models.apply_batch(cur, generation, batch, deltas=pending)
+                    if len(pending) >= PENDING_LIMIT:
+                        pending.flush(cur)
+                position = batch[-1][0]
+                done += len(batch)
+                batches += 1
+                if batches & (batches - 1) == 0:
+                    read_models.analyse(self.db, generation)
+                if progress:
+                    progress(len(batch))
+                if len(batch) < limit:
+                    break
         return done
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -141,6 +169,10 @@ class ProjectionRunner:
                             listen_again = time.monotonic() + MAX_BACKOFF_SECONDS
                     if self.catch_up() == 0:
                         self._idle(listener, stop)
+                    elif self.gather:
+                        # Under a steady stream of commits, let a few more gather before the next
+                        # batch: each batch costs about a dozen statements whatever its size.
+                        stop.wait(self.gather)
                     if failures:
                         log.warning("projections resumed after %d failed attempts", failures)
                     failures = 0
@@ -213,7 +245,7 @@ class ProjectionRunner:
             new = int(found["g"]) + 1 if found else 1
             read_models.create_generation(cur, new, live=False, indexes=False)
         pending = counters.Deltas()
-        done = self.catch_up(new, progress, pending=pending)
+        done = self._bulk_catch_up(new, pending, progress)
         with self.db.transaction() as cur:
             pending.flush(cur)
         read_models.add_indexes(self.db, new)

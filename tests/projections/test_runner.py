@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from application.caseledger import CaseLedger
+from application.context import WriteContext
 from application.storage import storage_env
 from domain.referral import Referral
 from projections import counters, read_models
+from projections import database as projection_database
 from projections import runner as runner_module
 from projections import spending as spending_model
 from projections.database import ProjectionDatabase
 from projections.read_models import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
+from tests.api import bodies
 from tests.projections.helpers import dump, small_demo
 
 
@@ -84,12 +88,13 @@ def test_a_bulk_rebuild_that_writes_its_summaries_in_several_stages_equals_incre
     ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Summary deltas gathered across batches are written whenever many are pending (here: every
-    few batches, each write staged through a temporary table on PostgreSQL), not only at the end."""
+    few batches, each write staged through a temporary table on PostgreSQL, as are the referral
+    rows' updates), not only at the end."""
     small_demo(ledger)
     runner_for(ledger, projection_db, batch_size=13).catch_up()
     incremental = dump(projection_db)
     monkeypatch.setattr(runner_module, "PENDING_LIMIT", 40)
-    monkeypatch.setattr(counters, "STAGE_FROM", 1)
+    monkeypatch.setattr(projection_database, "STAGE_FROM", 1)
     flushes = {"n": 0}
     original = counters.Deltas.flush
 
@@ -163,6 +168,98 @@ def test_two_runners_racing_on_the_same_log_count_each_event_once(
     assert dump(projection_db) == raced
 
 
+def test_runners_starting_at_once_on_a_new_database_make_one_live_generation(
+    ledger: CaseLedger, db_url: str
+) -> None:
+    """API workers and a projections process start together (each after opening the event store, as
+    ``ledger`` has); none may fail on creating the read models' tables."""
+    env = storage_env(db_url)
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        db = ProjectionDatabase.from_env(env)
+        try:
+            barrier.wait()
+            ProjectionRunner(db, lambda after, limit: [])
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    db = ProjectionDatabase.from_env(env)
+    try:
+        with db.reading() as cur:
+            cur.run("SELECT generation FROM cl_generations WHERE live = 1")
+            assert len(cur.rows()) == 1
+    finally:
+        db.close()
+
+
+def test_a_following_runner_gathers_commits_that_arrive_while_it_waits_into_few_batches(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """20 commits 10 ms apart: without gathering the runner would fold about one batch per commit;
+    gathering for 0.5 s after each batch folds them in a few, each event still exactly once."""
+    batches: list[int] = []
+    original = read_models.apply_batch
+
+    def counted(cur: Any, generation: int, batch: Any, deltas: Any = None) -> None:
+        batches.append(len(batch))
+        original(cur, generation, batch, deltas)
+
+    monkeypatch.setattr(read_models, "apply_batch", counted)
+    runner = ProjectionRunner(
+        projection_db, ledger.read_events, notify_channel=ledger.notify_channel, gather=0.5
+    )
+    with following(runner):
+        time.sleep(0.3)  # idle, listening
+        for _ in range(20):
+            body = bodies.supplier()
+            ledger.register_supplier(
+                supplier_id=None,
+                **{k: v for k, v in body.items() if k != "actor"},
+                actor=body["actor"],
+                context=WriteContext(),
+            )
+            time.sleep(0.01)
+        head = ledger.last_position()
+        wait_until(lambda: runner.position() == head, timeout=10)
+
+    assert sum(batches) == head == 20
+    assert len(batches) <= 5, batches
+    gathered = dump(projection_db)
+    runner.rebuild()
+    assert dump(projection_db) == gathered
+
+
+@contextmanager
+def following(runner: ProjectionRunner) -> Iterator[None]:
+    stop = threading.Event()
+    follower = threading.Thread(target=runner.run_forever, args=(stop,))
+    follower.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        runner.interrupt()
+        follower.join(timeout=10)
+    assert not follower.is_alive()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_a_following_runner_sees_a_write_from_another_process_quickly(
     ledger: CaseLedger, projection_db: ProjectionDatabase
 ) -> None:
@@ -170,22 +267,12 @@ def test_a_following_runner_sees_a_write_from_another_process_quickly(
     runner = ProjectionRunner(
         projection_db, ledger.read_events, listen_timeout=30.0, notify_channel=ledger.notify_channel
     )
-    stop = threading.Event()
-    follower = threading.Thread(target=runner.run_forever, args=(stop,))
-    follower.start()
-    try:
+    with following(runner):
         time.sleep(0.3)  # idle, listening
         small_demo(ledger, weeks=1, per_week=1, suppliers=3)
         head = ledger.last_position()
-        deadline = time.monotonic() + 5
-        while runner.position() < head and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: runner.position() >= head, timeout=5)
         assert runner.position() == head
-    finally:
-        stop.set()
-        runner.interrupt()
-        follower.join(timeout=10)
-    assert not follower.is_alive()
 
 
 def test_a_runner_rebuilds_read_models_built_by_an_older_version_when_it_starts(
