@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -96,9 +98,20 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Load the demo municipality first if the store is empty.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="API processes (CASELEDGER_WORKERS). With more than one, the projections run in one "
+            "process of their own beside them.",
+        ),
+    ]
+    | None = None,
 ) -> None:
     """Serve the HTTP API on CASELEDGER_DATABASE_URL (default: SQLite under ./caseledger-data/)."""
     settings = Settings()
+    processes = workers or settings.workers
     demo_token = None
     if demo:
         ledger = _open_ledger(settings)
@@ -128,7 +141,54 @@ def serve(
         )
     else:
         console.print(AUTH_HINT, highlight=False)
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+    if processes == 1:
+        uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+        return
+    _serve_workers(processes, bind_host, bind_port, projections=settings.run_projections)
+
+
+def _serve_workers(workers: int, host: str, port: int, *, projections: bool) -> None:
+    """Several API processes (each one GIL: one process cannot use a second core) and, unless the
+    operator runs their own (``CASELEDGER_RUN_PROJECTIONS=false``), one projection process, started
+    again if it exits; the workers read their settings from the environment, as this one did."""
+    os.environ["CASELEDGER_RUN_PROJECTIONS"] = "false"
+    stop = threading.Event()
+    supervisor = threading.Thread(target=_supervise_projections, args=(stop,), name="projections-supervisor")
+    if projections:
+        supervisor.start()
+    try:
+        uvicorn.run(
+            "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        )
+    finally:
+        stop.set()
+        if projections:
+            supervisor.join()
+
+
+RESTART_PAUSE_SECONDS = 5.0
+
+
+def _supervise_projections(stop: threading.Event) -> None:
+    """Keep one ``caseledger projections run`` going until ``stop`` (it stops by itself, too, if
+    this process dies without stopping it)."""
+    command = [sys.executable, "-c", "from api.cli import main; main()", "projections", "run"]
+    while not stop.is_set():
+        follower = subprocess.Popen([*command, "--stop-with-parent", str(os.getpid())])  # noqa: S603 - our own CLI
+        while follower.poll() is None and not stop.wait(0.5):
+            pass
+        if follower.poll() is None:
+            follower.terminate()
+            try:
+                follower.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                follower.kill()
+            return
+        console.print(
+            f"[red]the projection process exited with {follower.returncode}; "
+            f"starting it again in {RESTART_PAUSE_SECONDS:.0f} s[/red]"
+        )
+        stop.wait(RESTART_PAUSE_SECONDS)
 
 
 @cli.command()
@@ -164,7 +224,11 @@ def _runner(ledger: CaseLedger, settings: Settings) -> tuple[ProjectionRunner, P
 
 
 @projections_cli.command("run")
-def projections_run() -> None:
+def projections_run(
+    stop_with_parent: Annotated[
+        int | None, typer.Option(hidden=True, help="Stop when this process (serve --workers) is gone.")
+    ] = None,
+) -> None:
     """Follow the event store and keep the read models current (for production: serve with
     CASELEDGER_RUN_PROJECTIONS=false and run this as its own process). Stops on SIGINT/SIGTERM."""
     settings = Settings()
@@ -178,6 +242,10 @@ def projections_run() -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    if stop_with_parent is not None:
+        threading.Thread(
+            target=_stop_when_orphaned, args=(stop_with_parent, stop, runner), daemon=True
+        ).start()
     console.print(f"projections at {runner.position()} of {ledger.last_position()}; following the log")
     try:
         runner.run_forever(stop)
@@ -185,6 +253,14 @@ def projections_run() -> None:
         console.print(f"projections stopped at {runner.position()}")
         db.close()
         ledger.close()
+
+
+def _stop_when_orphaned(parent: int, stop: threading.Event, runner: ProjectionRunner) -> None:
+    """Stop the runner once ``parent`` is no longer this process's parent (it was killed)."""
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
+            runner.wake.set()
 
 
 @projections_cli.command("rebuild")

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     max_batch_items: int = 1000
     """The most items one ``POST /events`` may carry."""
 
+    workers: int = Field(default=1, ge=1, le=64)
+    """API processes ``caseledger serve`` starts; with more than one, it also starts one
+    ``caseledger projections run`` process (the API processes then run none)."""
+
     run_projections: bool = True
     """Run the projection runner inside the API process (the embedded default). Set false when
     ``caseledger projections run`` runs as its own process."""

@@ -30,6 +30,7 @@ never asserts. The machine's load average is printed, since other work on it ske
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
 import json
 import os
@@ -43,9 +44,10 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +83,7 @@ CASELEDGER = str(Path(sys.executable).parent / "caseledger")
 # -- processes and memory ----------------------------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
+def children_of(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -95,20 +97,37 @@ def _children(pid: int) -> list[int]:
 
 
 def _tree(pid: int) -> list[int]:
-    return [pid, *_children(pid), *(c for child in _children(pid) for c in _children(child))]
+    return [pid, *children_of(pid), *(c for child in children_of(pid) for c in children_of(child))]
+
+
+def _stat(pid: int | str) -> tuple[str, list[str]] | None:
+    """A process's command name and the fields after it in ``/proc/PID/stat`` (None once gone)."""
+    try:
+        head, tail = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+    except OSError:
+        return None
+    return head.split("(", 1)[1], tail.split()
+
+
+def _cpu_seconds(pids: Iterable[int | str], name: str | None = None) -> float:
+    """CPU time (user + system) used so far by ``pids`` (only those whose command is ``name``)."""
+    ticks = 0
+    for pid in pids:
+        found = _stat(pid)
+        if found is not None and name in (None, found[0]):
+            ticks += int(found[1][11]) + int(found[1][12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by a process and its descendants, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for p in _tree(pid):
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    return _cpu_seconds(_tree(pid))
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by the PostgreSQL server's processes on this machine, from /proc (zero
+    when it runs elsewhere). Backends that exit take theirs with them; pooled ones stay."""
+    return _cpu_seconds((entry.name for entry in Path("/proc").iterdir() if entry.name.isdigit()), "postgres")
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -161,6 +180,20 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def cpu_speed_ms() -> float:
+    """Milliseconds of CPU for a fixed piece of pure-Python work (the best of five): how fast this
+    machine runs Python right now. The same code measured 0.26 and 0.39 ms CPU per imported event on
+    one machine an hour apart, so every table prints this beside its figures."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        total = 0
+        for n in range(1_000_000):
+            total += n & 7
+        best = min(best, time.process_time() - started)
+    return best * 1000
 
 
 def load_average() -> str:
@@ -465,7 +498,7 @@ def command_client(
     workload = Workload(seed=SEED, prefix=f"http{seed}")
     workload.rng = random.Random(seed)
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+    with LeanClient(base, headers) as client:
         while not stop.is_set():
             for _, item in workload.lifecycle(municipality):
                 if stop.is_set():
@@ -473,16 +506,45 @@ def command_client(
                 path, body = http_command(item)
                 started = time.perf_counter()
                 try:
-                    response = client.post(path, json=body)
-                    load.record(started, response.status_code, response.text)
-                    ok = response.status_code < 300
-                except httpx.HTTPError as error:
+                    status, text = client.post(path, body)
+                    load.record(started, status, text)
+                    ok = status < 300
+                except (OSError, http.client.HTTPException) as error:
                     load.record(started, 0, repr(error))
                     ok = False
                 if not ok:
                     break
                 if pause:
                     time.sleep(pause)
+
+
+class LeanClient:
+    """A keep-alive HTTP/1.1 client on ``http.client``: the load generator shares the machine's two
+    cores with the server and PostgreSQL, and httpx spends about three times the CPU per request."""
+
+    def __init__(self, base: str, headers: dict[str, str], timeout: float = 30) -> None:
+        parts = urllib.parse.urlsplit(base)
+        self.host, self.port, self.timeout = parts.hostname or "127.0.0.1", parts.port or 80, timeout
+        self.headers = {**headers, "Content-Type": "application/json"}
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def post(self, path: str, body: Any) -> tuple[int, str]:
+        payload = json.dumps(body).encode()
+        try:
+            self.connection.request("POST", path, payload, self.headers)
+            response = self.connection.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.connection.close()  # a dropped keep-alive connection: one fresh attempt
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self.connection.request("POST", path, payload, self.headers)
+            response = self.connection.getresponse()
+        return response.status, response.read().decode()
+
+    def __enter__(self) -> LeanClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -510,6 +572,7 @@ def http_commands(server: Server, tokens: dict[str, str], clients: int, duration
         for i in range(clients)
     ]
     cpu = sum(tree_cpu_seconds(p.pid) for p in server.processes)
+    client_cpu, postgres_cpu = time.process_time(), postgres_cpu_seconds()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -519,9 +582,13 @@ def http_commands(server: Server, tokens: dict[str, str], clients: int, duration
         thread.join()
     elapsed = time.perf_counter() - started
     cpu = sum(tree_cpu_seconds(p.pid) for p in server.processes) - cpu
+    client_cpu, postgres_cpu = time.process_time() - client_cpu, postgres_cpu_seconds() - postgres_cpu
     ok = sum(n for status, n in load.statuses.items() if 200 <= status < 300)
+    sent = max(len(load.latencies), 1)
     return {
-        "cpu_ms": cpu * 1000 / max(len(load.latencies), 1),
+        "cpu_ms": cpu * 1000 / sent,
+        "client_cpu_ms": client_cpu * 1000 / sent,
+        "postgres_cpu_ms": postgres_cpu * 1000 / sent,
         "commands": len(load.latencies),
         "rate": ok / elapsed,
         "p50": percentile(load.latencies, 0.50) * 1000,
@@ -650,7 +717,10 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
     if args.duration:
         duration = args.duration
     database = fresh_database(storage, workdir)
-    lines = [f"\n### {storage}, size {args.size} — load average before: {load_average()}\n"]
+    lines = [
+        f"\n### {storage}, size {args.size} — load average before: {load_average()}; "
+        f"CPU speed check: {cpu_speed_ms():.0f} ms (lower is faster)\n"
+    ]
     try:
         print(f"[{storage}] raw ceiling …", file=sys.stderr)
         if storage == "postgres":
@@ -719,6 +789,14 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
             (
                 "API server CPU per command (all its processes)",
                 f"{commands['cpu_ms']:.1f} ms (~{1000 / max(commands['cpu_ms'], 1e-9):,.0f} commands/s per core)",
+                "",
+                "",
+                "",
+            ),
+            (
+                "CPU per command: API server / PostgreSQL / load generator",
+                f"{commands['cpu_ms']:.1f} / {commands['postgres_cpu_ms']:.1f} / {commands['client_cpu_ms']:.1f} ms "
+                f"(two cores: at most ~{2000 / max(commands['cpu_ms'] + commands['postgres_cpu_ms'] + commands['client_cpu_ms'], 1e-9):,.0f} commands/s)",
                 "",
                 "",
                 "",

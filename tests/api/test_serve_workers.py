@@ -1,0 +1,138 @@
+"""``caseledger serve --workers 2``: two API processes and one projection process, as one service."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from benchmarks.suite import children_of
+from tests.api.bodies import referral
+from tests.reliability.cluster import free_port
+from tests.reliability.server import admin_token
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return "zombie" not in Path(f"/proc/{pid}/status").read_text(errors="replace").lower()
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.1)
+
+
+class Service:
+    def __init__(self, process: subprocess.Popen[bytes], base: str, token: str, log: Path) -> None:
+        self.process, self.base, self.log = process, base, log
+        self.client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    def projection_processes(self) -> list[int]:
+        return [pid for pid in children_of(self.process.pid) if "projections run" in _command_line(pid)]
+
+    def workers(self) -> list[int]:
+        return [pid for pid in children_of(self.process.pid) if "multiprocessing-fork" in _command_line(pid)]
+
+    def write_and_read_back(self) -> None:
+        """A new referral, then the list once the projections include it (503 meanwhile: retried)."""
+        answer = self.client.post("/referrals", json=referral())
+        assert answer.status_code == 201, answer.text
+        position = answer.json()["position"]
+        _until(
+            lambda: self.client.get("/referrals", params={"min_position": position}).status_code == 200,
+            f"the projections reach {position}:\n{self.log.read_text()[-3000:]}",
+        )
+
+
+@contextmanager
+def serving(db_url: str, tmp_path: Path) -> Iterator[Service]:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from api.cli import main; main()",
+                "serve",
+                "--workers",
+                "2",
+                "--port",
+                str(port),
+            ],
+            env={**os.environ, "CASELEDGER_DATABASE_URL": db_url},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    service = Service(process, f"http://127.0.0.1:{port}", admin_token(db_url), log)
+    try:
+        _until(lambda: _ready(service), f"the service answers:\n{log.read_text()[-3000:]}")
+        _until(lambda: len(service.projection_processes()) == 1, "the projection process runs")
+        yield service
+    finally:
+        service.client.close()
+        for pid in [process.pid, *children_of(process.pid)]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def _ready(service: Service) -> bool:
+    assert service.process.poll() is None, service.log.read_text()
+    try:
+        return httpx.get(f"{service.base}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_workers_serve_and_one_projection_process_follows_their_writes_and_is_restarted(
+    db_url: str, tmp_path: Path
+) -> None:
+    with serving(db_url, tmp_path) as service:
+        assert len(service.workers()) == 2
+        service.write_and_read_back()
+
+        first = service.projection_processes()[0]
+        os.kill(first, signal.SIGKILL)
+        _until(lambda: service.projection_processes() not in ([], [first]), "a new projection process runs")
+        service.write_and_read_back()
+
+        everyone = [*service.workers(), *service.projection_processes()]
+        service.process.send_signal(signal.SIGTERM)
+        assert service.process.wait(timeout=30) == 0
+        _until(
+            lambda: not any(_alive(pid) for pid in everyone), "every process of the service has exited", 30
+        )
+
+
+def test_the_projection_process_stops_when_serve_is_killed(db_url: str, tmp_path: Path) -> None:
+    with serving(db_url, tmp_path) as service:
+        follower, workers = service.projection_processes()[0], service.workers()
+        try:
+            service.process.send_signal(signal.SIGKILL)
+            service.process.wait(timeout=30)
+            _until(lambda: not _alive(follower), "the orphaned projection process has stopped", 30)
+        finally:
+            # uvicorn's own workers outlive a killed supervisor (a service manager kills the group).
+            for pid in workers:
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
