@@ -8,7 +8,7 @@ another municipality answers as if it did not exist: 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -59,10 +59,10 @@ def authenticate(
     return token
 
 
-def require(right: str) -> Callable[..., Principal]:
+def require(right: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that answers 401 without a live token and 403 when its role lacks ``right``."""
 
-    def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         check_right(principal, right)
         return principal
 
@@ -107,12 +107,12 @@ def referral_access(right: str) -> Callable[..., Principal]:
     return dependency
 
 
-def municipality_scope(right: str) -> Callable[..., str | None]:
+def municipality_scope(right: str) -> Callable[..., Awaitable[str | None]]:
     """``require(right)`` plus the ``municipality`` query parameter, bounded by the token: a scoped
     token always queries its own municipality (403 if it names another); ``*`` queries what it asks."""
     authorised = Depends(require(right))
 
-    def dependency(
+    async def dependency(
         principal: Principal = authorised,
         municipality: Annotated[
             Municipality | None, Query(description="Only this municipality (a scoped token: its own).")

@@ -1,4 +1,8 @@
-"""Request-scoped dependencies: the application, and what a write carries in its headers."""
+"""Request-scoped dependencies: the application, and what a write carries in its headers.
+
+Dependencies that never wait on the database are ``async def``: FastAPI runs a plain ``def``
+dependency in its thread pool, and each such hand-off costs a command about as much CPU as its
+rules do (``benchmarks/suite.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.fields import MAX_POSITION
@@ -24,7 +29,7 @@ _IF_MATCH_DOCUMENTED = r'^\s*(\*|(W/)?"?\d{1,12}"?)\s*$'
 problem types, not by FastAPI)."""
 
 
-def get_ledger(request: Request) -> CaseLedger:
+async def get_ledger(request: Request) -> CaseLedger:
     """The application built by the lifespan."""
     ledger: CaseLedger = request.app.state.ledger
     return ledger
@@ -33,7 +38,7 @@ def get_ledger(request: Request) -> CaseLedger:
 Ledger = Annotated[CaseLedger, Depends(get_ledger)]
 
 
-def get_reports(request: Request) -> ReadModels:
+async def get_reports(request: Request) -> ReadModels:
     """The report queries on the live read models."""
     reports: ReadModels = request.app.state.reports
     return reports
@@ -46,7 +51,7 @@ class NotYetProjected(Exception):
     """``min_position`` was not reached by the projections in time (HTTP 503)."""
 
 
-def fresh(
+async def fresh(
     request: Request,
     min_position: Annotated[
         int | None,
@@ -61,8 +66,11 @@ def fresh(
     if min_position is None:
         return
     reports: ReadModels = request.app.state.reports
-    if not wait_for_position(
-        reports.position, min_position, timeout=request.app.state.settings.min_position_wait
+    if not await run_in_threadpool(
+        wait_for_position,
+        reports.position,
+        min_position,
+        timeout=request.app.state.settings.min_position_wait,
     ):
         msg = f"the projections have not reached position {min_position} yet; retry shortly"
         raise NotYetProjected(msg)
@@ -74,24 +82,7 @@ Fresh = Annotated[None, Depends(fresh)]
 class WriteHeaders:
     """``Idempotency-Key`` and ``If-Match`` of a write, and the request line they apply to."""
 
-    def __init__(
-        self,
-        request: Request,
-        idempotency_key: Annotated[
-            str | None,
-            Header(
-                description="Repeat a POST with the same key and body: the first answer, nothing appended.",
-                json_schema_extra={"pattern": _KEY.pattern},
-            ),
-        ] = None,
-        if_match: Annotated[
-            str | None,
-            Header(
-                description='The version you expect, e.g. "3" (or *); 412 if it has moved on.',
-                json_schema_extra={"pattern": _IF_MATCH_DOCUMENTED},
-            ),
-        ] = None,
-    ) -> None:
+    def __init__(self, request: Request, idempotency_key: str | None, if_match: str | None) -> None:
         if idempotency_key is not None and not _KEY.match(idempotency_key):
             msg = "Idempotency-Key must be 1 to 255 visible ASCII characters"
             raise InvalidInput("invalid-idempotency-key", msg, field="header.Idempotency-Key")
@@ -129,7 +120,27 @@ def fingerprint(request_line: str, body: BaseModel) -> str:
     return hashlib.sha256(f"{request_line}\n{canonical}".encode()).hexdigest()
 
 
-Writing = Annotated[WriteHeaders, Depends()]
+async def write_headers(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Repeat a POST with the same key and body: the first answer, nothing appended.",
+            json_schema_extra={"pattern": _KEY.pattern},
+        ),
+    ] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The version you expect, e.g. "3" (or *); 412 if it has moved on.',
+            json_schema_extra={"pattern": _IF_MATCH_DOCUMENTED},
+        ),
+    ] = None,
+) -> WriteHeaders:
+    return WriteHeaders(request, idempotency_key, if_match)
+
+
+Writing = Annotated[WriteHeaders, Depends(write_headers)]
 
 
 def etag(version: int) -> dict[str, str]:
