@@ -53,6 +53,23 @@ def saves(client: TestClient) -> Any:
     return client.app.state.ledger  # type: ignore[attr-defined]
 
 
+def adjust_before_the_first_save(monkeypatch: pytest.MonkeyPatch, client: TestClient, busy: str) -> None:
+    """Another request adjusts referral ``busy`` after the batch has read it, just before the
+    batch's first save: that save then loses the race."""
+    ledger = saves(client)
+    original: Callable[..., Any] = ledger.save
+    raced = {"done": False}
+
+    def concurrent_write_first(*objs: Any, **kwargs: Any) -> Any:
+        if not raced["done"]:
+            raced["done"] = True
+            response = client.post(f"/referrals/{busy}/adjustment", json=bodies.adjustment("2026-03-01"))
+            assert response.status_code == 200, response.text
+        return original(*objs, **kwargs)
+
+    monkeypatch.setattr(ledger, "save", concurrent_write_first)
+
+
 @pytest.mark.usefixtures("small_chunks")
 def test_items_spanning_several_chunks_see_the_items_before_them(client: TestClient) -> None:
     supplier_id = bodies.supplier_with_prices(client)
@@ -132,19 +149,7 @@ def test_a_chunk_that_loses_a_race_is_applied_again_item_by_item(
         item("r-1", "referral.referred", bodies.referral(), referral_id=fresh),
         item("r-2", "referral.extended", bodies.extension(), referral_id=busy),
     ]
-    ledger = saves(client)
-    original: Callable[..., Any] = ledger.save
-    raced = {"done": False}
-
-    def concurrent_write_first(*objs: Any, **kwargs: Any) -> Any:
-        if not raced["done"]:
-            raced["done"] = True
-            # another request adjusts the referral after the batch has read it
-            response = client.post(f"/referrals/{busy}/adjustment", json=bodies.adjustment("2026-03-01"))
-            assert response.status_code == 200, response.text
-        return original(*objs, **kwargs)
-
-    monkeypatch.setattr(ledger, "save", concurrent_write_first)
+    adjust_before_the_first_save(monkeypatch, client, busy)
     results = post_batch(client, items)
 
     assert [r["status"] for r in results] == ["accepted", "accepted"]
@@ -195,18 +200,7 @@ def test_a_chunk_losing_a_race_while_the_next_one_is_checked_reruns_both_item_by
         item("p-3", "referral.referred", bodies.referral(), referral_id=other),
         item("p-4", "referral.closed", bodies.closure(closed_on="2026-01-20"), referral_id=other),
     ]
-    ledger = saves(client)
-    original: Callable[..., Any] = ledger.save
-    raced = {"done": False}
-
-    def concurrent_write_first(*objs: Any, **kwargs: Any) -> Any:
-        if not raced["done"]:
-            raced["done"] = True
-            response = client.post(f"/referrals/{busy}/adjustment", json=bodies.adjustment("2026-03-01"))
-            assert response.status_code == 200, response.text
-        return original(*objs, **kwargs)
-
-    monkeypatch.setattr(ledger, "save", concurrent_write_first)
+    adjust_before_the_first_save(monkeypatch, client, busy)
     results = post_batch(client, items)
 
     assert [r["status"] for r in results] == ["accepted"] * 4

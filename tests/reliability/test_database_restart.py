@@ -101,7 +101,7 @@ def test_writes_survive_database_restarts_and_crashes_exactly_once(
             outages.append((mode, probe_outage(admin)))
             time.sleep(0.5)
             private_cluster.start()
-            wait_projected(admin, timeout=30)  # recovers by itself, projections included
+            wait_projected(admin, timeout=30, writes_go_on=True)  # recovers by itself, projections too
             assert not failures, failures
             deadline = time.monotonic() + 30
             while lifecycles[0] <= before + len(threads) and time.monotonic() < deadline:

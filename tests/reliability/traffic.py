@@ -190,14 +190,21 @@ def all_events(api: Api) -> list[dict[str, Any]]:
         after = page[-1]["position"]
 
 
-def wait_projected(api: Api, timeout: float = 60.0) -> dict[str, Any]:
-    """Wait until the projections have processed every stored event; the final /readyz."""
+def wait_projected(api: Api, timeout: float = 60.0, *, writes_go_on: bool = False) -> dict[str, Any]:
+    """Wait until the projections have processed every stored event; the final /readyz.
+
+    With ``writes_go_on`` (writers still busy), until they have processed every event stored when
+    the store first answered: while commits stream in, lag 0 at the instant of asking is luck."""
     deadline = time.monotonic() + timeout
+    target: int | None = None
     while True:
         response = api.call("GET", "/readyz")
         if response.status_code == 200:
             ready: dict[str, Any] = response.json()
-            if ready["projections"]["lag"] == 0:
+            if writes_go_on and target is None:
+                target = ready["storage"]["last_position"]
+            position = ready["projections"]["position"]
+            if ready["projections"]["lag"] == 0 or (target is not None and (position or 0) >= target):
                 return ready
         if time.monotonic() > deadline:
             msg = f"projections did not catch up within {timeout} s: {response.text}"
