@@ -30,15 +30,8 @@ from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
 from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
+from tests.api.dashboard.support import CHROMIUM_ARGS
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMING = """() => {
     const n = performance.getEntriesByType('navigation')[0];
     return {response: n.responseEnd - n.requestStart, ready: n.domContentLoadedEventEnd - n.startTime,
@@ -114,7 +107,7 @@ def main() -> None:
     try:
         paths = pages(base, secret)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=args.chromium, args=ARGS)
+            browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(base_url=base, viewport={"width": 1400, "height": 900})
             page.goto("/dashboard/login")
             page.fill("#token", secret)

@@ -23,6 +23,7 @@ from application.caseledger import CaseLedger
 from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
 from benchmarks.dataset import generate
+from benchmarks.suite import cpu_speed_ms
 from projections.database import ProjectionDatabase
 from projections.price_benchmarks import BenchmarkQuery
 from projections.read_models import Reports
@@ -120,6 +121,7 @@ def main() -> None:
     print(
         f"| machine load (1-min average) before / after the rebuild | {load_before:.1f} / {load_after:.1f} |"
     )
+    print(f"| CPU speed check (`benchmarks.suite.cpu_speed_ms`; lower is faster) | {cpu_speed_ms():.0f} ms |")
     print(f"| peak RSS of the rebuilding process | {peak:.0f} MB |")
     for name, run in queries.items():
         p50, p95 = timed(run, args.repeat)
