@@ -22,6 +22,7 @@ from uuid import UUID
 from application.caseledger import CaseLedger
 from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
+from benchmarks import use_benchmark_master_key
 from benchmarks.dataset import generate
 from benchmarks.suite import cpu_speed_ms
 from projections.database import ProjectionDatabase
@@ -51,6 +52,7 @@ def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    use_benchmark_master_key()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -17,11 +17,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks import use_benchmark_master_key
 from tests.reliability.load import projection_counts_match_the_store, run_load
 from tests.reliability.server import ApiServer, admin_token
 
 
 def main() -> int:
+    use_benchmark_master_key()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -59,6 +59,7 @@ from psycopg import sql
 
 from application.caseledger import CaseLedger
 from application.storage import prepare_storage, storage_env
+from benchmarks import use_benchmark_master_key
 from benchmarks.workload import MUNICIPALITIES, Workload, http_command, write_jsonl
 
 PG_BASE = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -877,6 +878,7 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
 
 
 def main(argv: list[str] | None = None) -> None:
+    use_benchmark_master_key()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
