@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.dependencies import Ledger
@@ -45,14 +46,18 @@ def get_tokens(request: Request) -> TokenStore:
     return tokens
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The token presented in ``Authorization: Bearer …``; 401 without a live one."""
+    """The token presented in ``Authorization: Bearer …``; 401 without a live one. A token the
+    cache holds costs no thread hand-off (see ``api.dependencies``); others are looked up in one."""
     if credentials is None or not credentials.credentials:
         raise Unauthenticated("missing-token", "send the header Authorization: Bearer <token>")
-    token = get_tokens(request).authenticate(credentials.credentials)
+    tokens = get_tokens(request)
+    token = tokens.remembered(credentials.credentials) or await run_in_threadpool(
+        tokens.authenticate, credentials.credentials
+    )
     if token is None:
         raise Unauthenticated("invalid-token", "the bearer token is unknown or revoked")
     request.state.principal = token
@@ -83,24 +88,33 @@ def check_municipality(principal: Principal, municipality: str, field: str | Non
         raise Forbidden("municipality-not-allowed", msg, field=field)
 
 
-def check_referral(principal: Principal, ledger: CaseLedger, referral_id: UUID) -> None:
-    """404 for a referral of another municipality, as for one that does not exist."""
+def check_referral(
+    principal: Principal, ledger: CaseLedger, referral_id: UUID, municipality: str | None = None
+) -> None:
+    """404 for a referral of another municipality, as for one that does not exist (``municipality``:
+    the referral's, when the caller knows it already)."""
     if principal.all_municipalities:
         return
-    if ledger.referral_municipality(referral_id) != principal.municipality:
+    if (municipality or ledger.referral_municipality(referral_id)) != principal.municipality:
         msg = f"no referral with id {referral_id}"
         raise NotFound("referral-not-found", msg)
 
 
-def referral_access(right: str) -> Callable[..., Principal]:
-    """``require(right)`` plus: the referral in the path belongs to the token's municipality (else 404)."""
+def referral_access(right: str) -> Callable[..., Awaitable[Principal]]:
+    """``require(right)`` plus: the referral in the path belongs to the token's municipality (else 404).
+    A municipality the ledger remembers costs no thread hand-off; others are read in one."""
     required = require(right)
 
     # The default-value form: string annotations (PEP 563) cannot see the closure's variables.
     authorised = Depends(required)
 
-    def dependency(referral_id: UUID, ledger: Ledger, principal: Principal = authorised) -> Principal:
-        check_referral(principal, ledger, referral_id)
+    async def dependency(referral_id: UUID, ledger: Ledger, principal: Principal = authorised) -> Principal:
+        if not principal.all_municipalities:
+            known = ledger.remembered_municipality(referral_id)
+            if known is None:
+                await run_in_threadpool(check_referral, principal, ledger, referral_id)
+            else:
+                check_referral(principal, ledger, referral_id, known)
         return principal
 
     dependency.__name__ = f"referral_{right.replace(':', '_')}"

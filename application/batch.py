@@ -36,6 +36,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from application.context import WriteResult
 from application.errors import StorageUnavailable
 from application.keys import Claim, StoredClaim
+from application.replay import replay
 
 if TYPE_CHECKING:
     from application.caseledger import CaseLedger
@@ -89,7 +90,7 @@ class BatchSession:
                 raise AggregateNotFoundError(aggregate_id)
             return aggregate
         try:
-            loaded: Aggregate = self.ledger.repository.get(aggregate_id)
+            loaded: Aggregate = self.ledger.repository.get(aggregate_id, projector_func=replay)
         except AggregateNotFoundError:
             self.aggregates[aggregate_id] = None
             raise

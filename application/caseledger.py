@@ -32,6 +32,7 @@ from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
 from application.keys import Claim
 from application.personal_data import PREPARED, Keyring, SealingMapper, resolve_master_key
+from application.replay import replay
 from application.storage import PostgresKeyedRecorder, SQLiteKeyedRecorder, start_up_lock
 from application.tokens import TokenStore, open_token_store
 from application.transcodings import DateAsISO
@@ -154,7 +155,7 @@ class CaseLedger(Application[UUID]):
         if session is not None and version is None:
             return session.load(aggregate_id)
         repository = self.sealed_repository if sealed else self.repository
-        aggregate: Aggregate = repository.get(aggregate_id, version=version)
+        aggregate: Aggregate = repository.get(aggregate_id, version=version, projector_func=replay)
         return aggregate
 
     def _find_claim(self, key: str) -> StoredClaim | None:
@@ -265,6 +266,17 @@ class CaseLedger(Application[UUID]):
             raise StorageUnavailable(str(error)) from error
         return events
 
+    def remembered_municipality(self, referral_id: UUID) -> str | None:
+        """The municipality of a referral this process has filed or looked up before, without any
+        I/O; None when it has not (then ``referral_municipality`` finds out)."""
+        return self._municipalities.get(referral_id)
+
+    def _remember_municipality(self, referral_id: UUID, municipality: str) -> None:
+        # Fixed when the referral is filed: safe to remember (a bounded number of them).
+        if len(self._municipalities) >= MUNICIPALITY_CACHE:
+            self._municipalities.clear()
+        self._municipalities[referral_id] = municipality
+
     def referral_municipality(self, referral_id: UUID) -> str | None:
         """The municipality a referral was filed for (fixed at referral), or None when there is no
         such referral or its first event cannot be read (so access checks fail closed)."""
@@ -282,11 +294,8 @@ class CaseLedger(Application[UUID]):
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
         if first and isinstance(first[0], Referral.Referred):
-            # Fixed when the referral is filed: safe to remember (a bounded number of them).
-            if len(self._municipalities) >= MUNICIPALITY_CACHE:
-                self._municipalities.clear()
-            self._municipalities[referral_id] = str(first[0].municipality)
-            return self._municipalities[referral_id]
+            self._remember_municipality(referral_id, str(first[0].municipality))
+            return str(first[0].municipality)
         return None
 
     def open_tokens(self) -> TokenStore:
@@ -665,7 +674,10 @@ class CaseLedger(Application[UUID]):
                 origin=context.origin(),
             )
 
-        return self._write(context, command, on_conflict=None)
+        result = self._write(context, command, on_conflict=None)
+        if self._session is None:  # committed (a batch's writes may yet lose their race)
+            self._remember_municipality(UUID(result.id), municipality)
+        return result
 
     def match_supplier(
         self,

@@ -307,6 +307,19 @@ def test_a_revoked_token_answers_401_from_then_on(world: World) -> None:
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_a_referral_is_checked_the_same_by_a_process_that_has_not_seen_it(world: World) -> None:
+    """The API remembers the municipality of the referrals it filed or looked up; another API
+    process on the same store (a second worker) reads it from the store, with the same answers."""
+    secret = new_token(world.client, "caseworker", ODENSE, name="second-worker")
+    own, other = bodies.referred(world.client), world.referrals[OTHER]
+    close = bodies.closure(closed_on="2026-02-01")
+    with TestClient(create_app(Settings(database_url=world.url))) as second:
+        assert_problem(second.post(f"/referrals/{other}/closure", json=close, headers=bearer(secret)), 404)
+        assert second.post(f"/referrals/{own}/closure", json=close, headers=bearer(secret)).status_code == 200
+        # now remembered by the second process too: still 404 for the other municipality
+        assert_problem(second.post(f"/referrals/{other}/closure", json=close, headers=bearer(secret)), 404)
+
+
 def test_tokens_are_stored_only_as_hashes(world: World) -> None:
     secret = new_token(world.client, "matcher", ODENSE, name="hash-only")
 

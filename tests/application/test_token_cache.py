@@ -41,3 +41,16 @@ def test_unknown_tokens_are_not_remembered(ledger: CaseLedger) -> None:
     assert cache.authenticate("not-a-token") is None
     token = ledger.open_tokens().create(role="reporter", municipality="101", name="late")
     assert cache.authenticate(token.secret) == token.token
+
+
+def test_remembered_answers_only_from_the_cache_and_only_within_the_ttl(ledger: CaseLedger) -> None:
+    clock = Clock()
+    cache = CachedTokenStore(ledger.open_tokens(), ttl=5.0, clock=clock)
+    issued = cache.create(role="matcher", municipality="461", name="mads")
+    assert cache.remembered(issued.secret) is None  # never looked up: the caller asks the database
+
+    assert cache.authenticate(issued.secret) == issued.token
+    assert cache.remembered(issued.secret) == issued.token
+    clock.now += 5.1
+    assert cache.remembered(issued.secret) is None
+    assert ledger.open_tokens().remembered(issued.secret) is None  # an uncached store remembers nothing
