@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     EventStore,
@@ -22,6 +22,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     OperationalError,
+    Recording,
 )
 
 from application.access_log import AccessLog, open_access_log, utc_now
@@ -108,6 +109,17 @@ class CaseLedger(Application[UUID]):
         """Call ``callback(position)`` after each save (e.g. to wake an in-process projection runner)."""
         self._subscribers.append(callback)
 
+    def _record_events(self, events: list[Any], **kwargs: Any) -> list[Recording[UUID]]:
+        """``Application.save`` for events already collected (``_collect``), which it would check
+        one by one against runtime-checkable Protocols: ~3 % of an import's CPU on Python 3.11."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.events.extend(events)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
+
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Save as eventsourcing does, sealing the personal fields of every referral filed in this
         save with its citizen's data key: found first (one read), or made and stored in the events'
@@ -119,8 +131,8 @@ class CaseLedger(Application[UUID]):
             prepared, new_keys = self.keyring.prepare(citizens) if citizens else (None, [])
             token = PREPARED.set(prepared)
             try:
-                recordings = super().save(
-                    *events, **({**kwargs, "citizen_keys": new_keys} if new_keys else kwargs)
+                recordings = self._record_events(
+                    events, **({**kwargs, "citizen_keys": new_keys} if new_keys else kwargs)
                 )
             except IntegrityError:
                 if not new_keys or attempt == CONFLICT_RETRIES - 1 or not self.keyring.taken(new_keys):

@@ -325,7 +325,7 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
                 curs.execute(
                     SQL(
                         "INSERT INTO {0} (key, fingerprint, result) "
-                        "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])"
+                        "SELECT * FROM unnest(%b::text[], %b::text[], %b::text[])"
                     ).format(self.keys_table),
                     (
                         [claim.key for claim in claims],
@@ -388,7 +388,7 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         curs.execute(
             SQL(
                 "SELECT c.originator_id, c.stream_hash AS hash FROM {0} c "
-                "JOIN unnest(%s::uuid[], %s::bigint[]) AS k(id, v) "
+                "JOIN unnest(%b::uuid[], %b::bigint[]) AS k(id, v) "
                 "ON c.originator_id = k.id AND c.originator_version = k.v "
                 "UNION ALL (SELECT NULL, global_hash FROM {0} ORDER BY position DESC LIMIT 1)"
             ).format(self.chain_table),
@@ -399,7 +399,7 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         curs.execute(
             SQL(
                 "INSERT INTO {0} (position, originator_id, originator_version, stream_hash, global_hash) "
-                "SELECT * FROM unnest(%s::bigint[], %s::uuid[], %s::bigint[], %s::text[], %s::text[])"
+                "SELECT * FROM unnest(%b::bigint[], %b::uuid[], %b::bigint[], %b::text[], %b::text[])"
             ).format(self.chain_table),
             [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], [], [], []],
         )

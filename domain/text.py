@@ -25,7 +25,7 @@ def _is_ddmmyy(day: int, month: int, year: int) -> bool:
 
 def contains_cpr(text: str) -> bool:
     """True when ``text`` contains something that reads as a CPR number (a whole UUID never does)."""
-    if _UUID.fullmatch(text):
+    if _CPR_LIKE.search(text) is None or _UUID.fullmatch(text):  # the first: nearly every text
         return False
     return any(
         _is_ddmmyy(int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in _CPR_LIKE.finditer(text)
