@@ -90,7 +90,9 @@ class BatchSession:
                 raise AggregateNotFoundError(aggregate_id)
             return aggregate
         try:
-            loaded: Aggregate = self.ledger.repository.get(aggregate_id, projector_func=replay)
+            # Sealed, as single commands load them: their rules never read the personal fields, and
+            # opening them cost a data-key read per referral.
+            loaded: Aggregate = self.ledger.sealed_repository.get(aggregate_id, projector_func=replay)
         except AggregateNotFoundError:
             self.aggregates[aggregate_id] = None
             raise
