@@ -61,6 +61,8 @@ class BatchSession:
         self.pending_keys: dict[str, StoredClaim] = {}
         self.positions: dict[tuple[UUID, int], int] = {}
         self.touched: set[UUID] = set()
+        self.checked: set[UUID] = set()
+        """Aggregates whose kept read-only copy was found current in this batch."""
 
     def prefetch(self, keys: Iterable[str], aggregate_ids: Iterable[UUID]) -> None:
         """Read, in one query each, which of ``keys`` are claimed and which aggregates exist."""
@@ -122,6 +124,7 @@ class BatchSession:
         """Keep a command's events and claims for the flush (instead of saving them now)."""
         events = aggregate.collect_events()
         self.aggregates[aggregate.id] = aggregate
+        self.checked.discard(aggregate.id)  # a copy kept from before this write is not current
         self.pending_events.extend(events)
         for claim in claims:
             self.pending_claims.append(claim)
@@ -165,6 +168,7 @@ class BatchSession:
         self.clear_pending()
         self.aggregates = {}
         self.claims = {}
+        self.checked = set()
 
 
 def run_batch(

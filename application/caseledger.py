@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 CONFLICT_RETRIES = 5
 MUNICIPALITY_CACHE = 100_000
+READ_COPIES = 10_000
+"""The most aggregates kept for commands that only read them (see ``CaseLedger._read_only``)."""
 A = TypeVar("A", bound=Aggregate)
 
 
@@ -82,6 +84,7 @@ class CaseLedger(Application[UUID]):
             self._subscribers: list[Callable[[int], None]] = []
             self._batch = threading.local()
             self._municipalities: dict[UUID, str] = {}
+            self._read_copies: dict[UUID, Aggregate] = {}
             sqlite = self.env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite"
             master = resolve_master_key(
                 {
@@ -542,9 +545,42 @@ class CaseLedger(Application[UUID]):
         msg = f"an aggregate with id {aggregate_id} already exists"
         raise RuleViolation("already-exists", msg, field="id")
 
+    def _read_only(self, kind: type[A], aggregate_id: UUID) -> A:
+        """An aggregate that a command only reads (a supplier, for a match or a price agreement).
+
+        A copy kept from an earlier load serves while no event has been stored for it since: one
+        query for at most one row, instead of reading and replaying all its events (about 15 % of
+        the CPU of ``POST /events``). A kept copy is never handed to a command that writes it. In a
+        batch, the batch's own state of the aggregate comes first, and a copy checked once serves
+        the rest of the batch (suppliers as of the batch's start, or of its own writes)."""
+        session = self._session
+        if session is not None and aggregate_id in session.aggregates:
+            return self._load(kind, aggregate_id)
+        kept = self._read_copies.get(aggregate_id)
+        if isinstance(kept, kind):
+            if session is not None and aggregate_id in session.checked:
+                return kept
+            if not self.recorder.select_events(aggregate_id, gt=kept.version, limit=1):
+                if session is not None:
+                    session.checked.add(aggregate_id)
+                return kept
+        try:
+            loaded = self.sealed_repository.get(aggregate_id, projector_func=replay)
+        except AggregateNotFoundError:
+            loaded = None
+        if not isinstance(loaded, kind):
+            msg = f"no {kind.__name__.lower()} with id {aggregate_id}"
+            raise NotFound(f"{kind.__name__.lower()}-not-found", msg)
+        if len(self._read_copies) >= READ_COPIES:
+            self._read_copies.clear()
+        self._read_copies[aggregate_id] = loaded
+        if session is not None:
+            session.checked.add(aggregate_id)
+        return loaded
+
     def _registered_supplier(self, supplier_id: UUID, field: str) -> Supplier:
         try:
-            return self._load(Supplier, supplier_id)
+            return self._read_only(Supplier, supplier_id)
         except NotFound:
             msg = f"{field} {supplier_id} is not a registered supplier"
             raise RuleViolation("supplier-not-registered", msg, field=field) from None
@@ -764,7 +800,7 @@ class CaseLedger(Application[UUID]):
 
     def _matched_supplier(self, referral: Referral) -> Supplier | None:
         """The matched supplier; None before matching (the domain then refuses the command)."""
-        return self._load(Supplier, referral.supplier_id) if referral.supplier_id else None
+        return self._read_only(Supplier, referral.supplier_id) if referral.supplier_id else None
 
     def extend_referral(
         self,
