@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from projections import database
 from projections.database import Cursor
 
 
@@ -43,33 +42,5 @@ def add(
 ) -> None:
     """``value += delta`` for each key tuple (inserting new keys), then delete rows that are zero."""
     changes = [(*key, delta) for key, delta in deltas.items() if delta]
-    if not changes:
-        return
-    if cur.dialect == "postgres" and len(changes) >= database.STAGE_FROM:
-        _add_staged(cur, name, keys, value, changes)
-        return
-    columns = ", ".join((*keys, value))
-    marks = ", ".join("?" * (len(keys) + 1))
-    cur.run_many(
-        f"INSERT INTO {name} ({columns}) VALUES ({marks}) ON CONFLICT ({', '.join(keys)}) "
-        f"DO UPDATE SET {value} = {name}.{value} + excluded.{value}",
-        changes,
-    )
-    # Summed values are never negative, so only a key that went down can have reached zero.
-    lowered = [change[:-1] for change in changes if change[-1] < 0]
-    match = " AND ".join(f"{key} = ?" for key in keys)
-    cur.run_many(f"DELETE FROM {name} WHERE {match} AND {value} = 0", lowered)
-
-
-def _add_staged(
-    cur: Cursor, name: str, keys: Sequence[str], value: str, changes: list[tuple[Any, ...]]
-) -> None:
-    stage = database.stage_rows(cur, name, (*keys, value), changes)
-    columns = ", ".join((*keys, value))
-    match = " AND ".join(f"{name}.{key} = {stage}.{key}" for key in keys)
-    cur.run(
-        f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {stage} ON CONFLICT ({', '.join(keys)}) "
-        f"DO UPDATE SET {value} = {name}.{value} + excluded.{value}"
-    )
-    cur.run(f"DELETE FROM {name} USING {stage} WHERE {match} AND {stage}.{value} < 0 AND {name}.{value} = 0")
-    cur.run(f"DROP TABLE {stage}")
+    if changes:
+        cur.add_many(name, keys, value, changes)

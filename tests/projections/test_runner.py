@@ -16,7 +16,6 @@ from application.context import WriteContext
 from application.storage import storage_env
 from domain.referral import Referral
 from projections import counters, read_models
-from projections import database as projection_database
 from projections import runner as runner_module
 from projections import spending as spending_model
 from projections.database import ProjectionDatabase
@@ -88,13 +87,11 @@ def test_a_bulk_rebuild_that_writes_its_summaries_in_several_stages_equals_incre
     ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Summary deltas gathered across batches are written whenever many are pending (here: every
-    few batches, each write staged through a temporary table on PostgreSQL, as are the referral
-    rows' updates), not only at the end."""
+    few batches), not only at the end."""
     small_demo(ledger)
     runner_for(ledger, projection_db, batch_size=13).catch_up()
     incremental = dump(projection_db)
     monkeypatch.setattr(runner_module, "PENDING_LIMIT", 40)
-    monkeypatch.setattr(projection_database, "STAGE_FROM", 1)
     flushes = {"n": 0}
     original = counters.Deltas.flush
 
