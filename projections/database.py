@@ -36,6 +36,10 @@ class Cursor(Protocol):
         """Update existing rows, keyed by the first column, to the values of the others."""
         ...
 
+    def delete_many(self, table: str, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Delete the rows whose ``keys`` columns equal one of ``rows``."""
+        ...
+
     def add_many(self, table: str, keys: Sequence[str], value: str, rows: Sequence[Sequence[Any]]) -> None:
         """``value += delta`` for each row ``(*key, delta)`` (inserting new keys), then delete the
         rows that a negative delta brought to zero. Keys are unique within ``rows``."""
@@ -91,6 +95,10 @@ class _SQLiteCursor:
     def update_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         self._cursor.executemany(*_update_by_key(table, columns, rows))
 
+    def delete_many(self, table: str, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        match = " AND ".join(f"{key} = ?" for key in keys)
+        self._cursor.executemany(f"DELETE FROM {table} WHERE {match}", rows)
+
     def add_many(self, table: str, keys: Sequence[str], value: str, rows: Sequence[Sequence[Any]]) -> None:
         upsert, delete = _add_statements(table, keys, value)
         self._cursor.executemany(upsert, rows)
@@ -137,6 +145,13 @@ class _PostgresCursor:
         relation, params = self._relation(table, columns, rows)
         assignments = ",".join(f"{column}=s.{column}" for column in values)
         self.run(f"UPDATE {table} t SET {assignments} FROM {relation} WHERE t.{key} = s.{key}", params)
+
+    def delete_many(self, table: str, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        relation, params = self._relation(table, keys, rows)
+        match = " AND ".join(f"t.{key} = s.{key}" for key in keys)
+        self.run(f"DELETE FROM {table} t USING {relation} WHERE {match}", params)
 
     def add_many(self, table: str, keys: Sequence[str], value: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +20,10 @@ GROUPINGS = {
 
 
 def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters.Deltas) -> None:
-    """Replace the monthly rows of referrals whose terms or dimensions changed in the batch, and move
-    the roll-ups (in ``deltas``) by the difference between the old rows and the new."""
+    """Bring the monthly rows of the referrals whose terms or dimensions changed in the batch up to
+    date, writing only the months that differ (an extension adds months, a closure removes some, an
+    adjustment changes those after it; the others stay as stored), and move the roll-ups (in
+    ``deltas``) by the difference."""
     changed = [row for row in rows if row.terms_changed or row.dimensions_changed]
     if not changed:
         return
@@ -31,37 +32,46 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters
         (deltas.of(table(rollup, generation), ("month", "municipality", *dims), "amount_ore"), dims)
         for rollup, dims in SPENDING_ROLLUPS.items()
     ]
-    # Only referrals stored before this batch can have rows to replace.
+    stored: dict[tuple[str, str], tuple[Any, ...]] = {}
+    # Only referrals stored before this batch can have rows.
     for ids in chunked([row.values["referral_id"] for row in changed if row.stored]):
         marks = ",".join("?" * len(ids))
         cur.run(f"SELECT {', '.join(COLUMNS)} FROM {name} WHERE referral_id IN ({marks})", ids)
-        for old in cur.rows():
-            _count(rollups, old, {old["month"]: -int(old["amount_ore"])})
-        cur.run(f"DELETE FROM {name} WHERE referral_id IN ({marks})", ids)
+        for found in cur.rows():
+            stored[(found["referral_id"], found["month"])] = tuple(found[column] for column in COLUMNS)
     inserts: list[tuple[Any, ...]] = []
     for row in changed:
         v = row.values
-        amounts = {month: to_ore(amount) or 0 for month, amount in row.months().items()}
-        _count(rollups, v, amounts)
         dimensions = (v["municipality"], v["supplier_id"], v["intervention"], v["legal_basis"])
-        inserts.extend((v["referral_id"], month, ore, *dimensions) for month, ore in amounts.items())
+        for month, amount in row.months().items():
+            wanted = (v["referral_id"], month, to_ore(amount) or 0, *dimensions)
+            if stored.get(wanted[:2]) == wanted:
+                del stored[wanted[:2]]  # unchanged: not written, the roll-ups stay
+                continue
+            _count(rollups, wanted, 1)
+            inserts.append(wanted)
+    # What is left of the stored rows is out of the period now, or replaced by an insert above.
+    for gone in stored.values():
+        _count(rollups, gone, -1)
+    cur.delete_many(name, ("referral_id", "month"), list(stored))
     cur.insert_many(name, COLUMNS, inserts)
 
 
 COLUMNS = ("referral_id", "month", "amount_ore", "municipality", "supplier_id", "intervention", "legal_basis")
+_AMOUNT, _MONTH, _MUNICIPALITY = (
+    COLUMNS.index("amount_ore"),
+    COLUMNS.index("month"),
+    COLUMNS.index("municipality"),
+)
 
 
 def _count(
-    rollups: list[tuple[dict[tuple[Any, ...], int], tuple[str, ...]]],
-    referral: Mapping[str, Any],
-    amounts: Mapping[str, int],
+    rollups: list[tuple[dict[tuple[Any, ...], int], tuple[str, ...]]], spent: tuple[Any, ...], sign: int
 ) -> None:
-    """Add one referral's ``{month: amount}`` to the roll-ups, under its municipality and dimensions."""
+    """Add (``sign`` 1) or take away (-1) one row of ``COLUMNS`` in each roll-up."""
     for deltas, dims in rollups:
-        rest = (referral["municipality"], *(referral[dim] for dim in dims))
-        for month, amount in amounts.items():
-            key = (month, *rest)
-            deltas[key] = deltas.get(key, 0) + amount
+        key = (spent[_MONTH], spent[_MUNICIPALITY], *(spent[COLUMNS.index(dim)] for dim in dims))
+        deltas[key] = deltas.get(key, 0) + sign * int(spent[_AMOUNT])
 
 
 def _source(query: SpendingQuery) -> tuple[str, str | None]:
