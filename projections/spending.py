@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from projections import counters
@@ -29,7 +31,10 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters
         return
     name = table("cl_spending", generation)
     rollups = [
-        (deltas.of(table(rollup, generation), ("month", "municipality", *dims), "amount_ore"), dims)
+        (
+            deltas.of(table(rollup, generation), ("month", "municipality", *dims), "amount_ore"),
+            itemgetter(*(COLUMNS.index(column) for column in ("month", "municipality", *dims))),
+        )
         for rollup, dims in SPENDING_ROLLUPS.items()
     ]
     stored: dict[tuple[str, str], tuple[Any, ...]] = {}
@@ -58,20 +63,20 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters
 
 
 COLUMNS = ("referral_id", "month", "amount_ore", "municipality", "supplier_id", "intervention", "legal_basis")
-_AMOUNT, _MONTH, _MUNICIPALITY = (
-    COLUMNS.index("amount_ore"),
-    COLUMNS.index("month"),
-    COLUMNS.index("municipality"),
-)
+_AMOUNT = COLUMNS.index("amount_ore")
 
 
 def _count(
-    rollups: list[tuple[dict[tuple[Any, ...], int], tuple[str, ...]]], spent: tuple[Any, ...], sign: int
+    rollups: Sequence[tuple[dict[tuple[Any, ...], int], Callable[[tuple[Any, ...]], Any]]],
+    spent: tuple[Any, ...],
+    sign: int,
 ) -> None:
-    """Add (``sign`` 1) or take away (-1) one row of ``COLUMNS`` in each roll-up."""
-    for deltas, dims in rollups:
-        key = (spent[_MONTH], spent[_MUNICIPALITY], *(spent[COLUMNS.index(dim)] for dim in dims))
-        deltas[key] = deltas.get(key, 0) + sign * int(spent[_AMOUNT])
+    """Add (``sign`` 1) or take away (-1) one row of ``COLUMNS`` in each roll-up (``key_of`` picks
+    the roll-up's key columns from it)."""
+    amount = sign * int(spent[_AMOUNT])
+    for deltas, key_of in rollups:
+        key = key_of(spent)
+        deltas[key] = deltas.get(key, 0) + amount
 
 
 def _source(query: SpendingQuery) -> tuple[str, str | None]:
