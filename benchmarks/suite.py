@@ -770,6 +770,9 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
                 "",
             )
         )
+        if args.import_only:
+            lines += [*_table(rows), f"\nload average after: {load_average()}"]
+            return lines
         tokens = create_tokens(database)
         with serve(database, args.workers, workdir) as server:
             print(f"[{storage}] projections catching up with the import …", file=sys.stderr)
@@ -870,9 +873,7 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
                 "",
             ),
         ]
-        lines.append("| measure | result | target | raw ceiling | ratio |")
-        lines.append("|---|---|---|---|---|")
-        lines += [f"| {' | '.join(row)} |" for row in rows]
+        lines += _table(rows)
         lines.append(f"\nload average after: {load_average()}")
         if commands["errors"]:
             lines.append("\nfirst errors: " + "; ".join(commands["errors"]))
@@ -899,6 +900,11 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
     return lines
 
 
+def _table(rows: list[tuple[str, str, str, str, str]]) -> list[str]:
+    header = ["| measure | result | target | raw ceiling | ratio |", "|---|---|---|---|---|"]
+    return header + [f"| {' | '.join(row)} |" for row in rows]
+
+
 def main(argv: list[str] | None = None) -> None:
     use_benchmark_master_key()
     parser = argparse.ArgumentParser(
@@ -911,6 +917,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=0.0, help="seconds of HTTP command load")
     parser.add_argument("--projections", action="store_true", help="also run benchmarks.projections")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    parser.add_argument(
+        "--import-only", action="store_true", help="only the raw ceiling and `caseledger import` (no server)"
+    )
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     storages = ("sqlite", "postgres") if args.storage == "both" else (args.storage,)
