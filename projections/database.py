@@ -173,8 +173,8 @@ class _PostgresCursor:
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> tuple[str, list[list[Any]]]:
         """``rows`` as a relation ``s(columns)`` of ``table``'s column types: one array per column,
-        sent in binary, so one statement applies any number of rows (row by row, the server's
-        work per statement was half of what following the log cost it)."""
+        sent in binary, so that one statement applies any number of rows (row by row, the
+        statements' own overhead was much of the server's work for the live projections)."""
         types = self._column_types.get(table)
         if types is None:
             self._cursor.execute(
