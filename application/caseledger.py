@@ -53,6 +53,15 @@ READ_COPIES = 10_000
 A = TypeVar("A", bound=Aggregate)
 
 
+def _of_kind(kind: type[A], aggregate_id: UUID, aggregate: Aggregate | None) -> A:
+    """``aggregate`` if it is a ``kind``; else NotFound, as for no aggregate at all."""
+    if not isinstance(aggregate, kind):
+        label = kind.__name__.lower()
+        msg = f"no {label} with id {aggregate_id}"
+        raise NotFound(f"{label}-not-found", msg)
+    return aggregate
+
+
 def _collect(objs: Sequence[Any]) -> list[Any]:
     """The events a save will store: aggregates' pending events (collected), and events as given."""
     events: list[Any] = []
@@ -198,16 +207,11 @@ class CaseLedger(Application[UUID]):
     def _load(
         self, kind: type[A], aggregate_id: UUID, version: int | None = None, *, sealed: bool = False
     ) -> A:
-        label = kind.__name__.lower()
         try:
-            aggregate = self._get(aggregate_id, version, sealed=sealed)
+            aggregate: Aggregate | None = self._get(aggregate_id, version, sealed=sealed)
         except AggregateNotFoundError:
-            msg = f"no {label} with id {aggregate_id}"
-            raise NotFound(f"{label}-not-found", msg) from None
-        if not isinstance(aggregate, kind):
-            msg = f"no {label} with id {aggregate_id}"
-            raise NotFound(f"{label}-not-found", msg)
-        return aggregate
+            aggregate = None
+        return _of_kind(kind, aggregate_id, aggregate)
 
     def _load_as_of(
         self, kind: type[A], aggregate_id: UUID, version: int | None, as_of: datetime | None
@@ -565,12 +569,10 @@ class CaseLedger(Application[UUID]):
                     session.checked.add(aggregate_id)
                 return kept
         try:
-            loaded = self.sealed_repository.get(aggregate_id, projector_func=replay)
+            found: Aggregate | None = self.sealed_repository.get(aggregate_id, projector_func=replay)
         except AggregateNotFoundError:
-            loaded = None
-        if not isinstance(loaded, kind):
-            msg = f"no {kind.__name__.lower()} with id {aggregate_id}"
-            raise NotFound(f"{kind.__name__.lower()}-not-found", msg)
+            found = None
+        loaded = _of_kind(kind, aggregate_id, found)
         if len(self._read_copies) >= READ_COPIES:
             self._read_copies.clear()
         self._read_copies[aggregate_id] = loaded
