@@ -254,15 +254,18 @@ class CachedTokenStore(TokenStore):
         return token
 
     def remembered(self, secret: str) -> Token | None:
+        return self._remembered(token_hash(secret))
+
+    def _remembered(self, key: str) -> Token | None:
         with self._lock:
-            found = self._live.get(token_hash(secret))
+            found = self._live.get(key)
         return found[1] if found is not None and found[0] > self.clock() else None
 
     def authenticate(self, secret: str) -> Token | None:
-        token = self.remembered(secret)
+        key = token_hash(secret)
+        token = self._remembered(key)
         if token is not None:
             return token
-        key = token_hash(secret)
         now = self.clock()
         token = self.store.authenticate(secret)
         with self._lock:
