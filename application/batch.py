@@ -6,7 +6,9 @@ transaction of its own costs a database round trip or five per item, so a batch 
 :class:`BatchSession` instead:
 
 - aggregates are loaded once and kept in memory across the batch; an accepted item's events are
-  collected rather than saved, with its claims (``event:…``, ``idempotency:…``, ``cvr:…``);
+  collected rather than saved, with its claims (``event:…``, ``idempotency:…``, ``cvr:…``); at
+  the end they are handed to the process's ``KeptAggregates``, where the next batch finds those
+  still at their last stored version (``application.kept_aggregates``);
 - claims already stored for the batch's keys, and which of its aggregates exist, are read in one
   query each at the start; claims pending in the batch answer repeats within it;
 - every ``flush_events`` events (and at the end) the pending events, their claims and chain rows
@@ -63,6 +65,8 @@ class BatchSession:
         self.touched: set[UUID] = set()
         self.checked: set[UUID] = set()
         """Aggregates whose kept read-only copy was found current in this batch."""
+        self.copies_checked = False
+        """Whether the kept read-only copies were checked against the store (once per batch)."""
 
     def prefetch(self, keys: Iterable[str], aggregate_ids: Iterable[UUID]) -> None:
         """Read, in one query each, which of ``keys`` are claimed and which aggregates exist."""
@@ -78,8 +82,12 @@ class BatchSession:
             self.claims.update({key: found.get(key) for key in wanted_keys})
         wanted_ids = sorted(set(aggregate_ids) - self.aggregates.keys())
         if wanted_ids:
-            existing = recorder.existing_streams(wanted_ids)
-            self.aggregates.update({i: None for i in wanted_ids if i not in existing})
+            versions = recorder.stream_versions(wanted_ids)
+            for aggregate_id in wanted_ids:
+                if aggregate_id not in versions:
+                    self.aggregates[aggregate_id] = None
+                elif (kept := self.ledger.kept.take(aggregate_id, versions[aggregate_id])) is not None:
+                    self.aggregates[aggregate_id] = kept
 
     # -- reads the CaseLedger makes through the session ----------------------------------------
 
@@ -204,6 +212,7 @@ def iter_batch(
 ) -> Iterator[WriteResult | R]:
     """``run_batch``, yielding each chunk's results once the chunk is stored. Pass the same
     ``session`` to successive calls (e.g. an import's chunks) to keep what it has read."""
+    owned = session is None
     session = session or BatchSession(ledger)
     session.prefetch(keys, aggregate_ids)
     flush_at = flush_events or DEFAULT_FLUSH_EVENTS
@@ -236,6 +245,9 @@ def iter_batch(
         elif len(session.pending_events) >= flush_at:
             yield from flush(index + 1)
     yield from flush(len(items))
+    if owned:
+        # Everything the session holds now is as stored: the next batch may start from it.
+        ledger.kept.put(a for a in session.aggregates.values() if a is not None)
 
 
 def _resolved(result: WriteResult | R, session: BatchSession) -> WriteResult | R:

@@ -200,6 +200,20 @@ def is_sealed(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.startswith(PREFIX)
 
 
+WITHHELD = "withheld"
+"""What a personal field of an aggregate that a process keeps in memory holds instead of plaintext."""
+
+
+def withhold_personal_fields(aggregate: object) -> None:
+    """Replace the plaintext personal fields of ``aggregate`` (a referral filed in this process) by
+    ``WITHHELD``; envelopes and absent fields stay. For copies kept for commands, which never read
+    them."""
+    for field in SEALED_FIELDS:
+        value = getattr(aggregate, field, None)
+        if isinstance(value, str) and not is_sealed(value):
+            setattr(aggregate, field, WITHHELD)
+
+
 def key_id_of(value: str) -> str:
     """The key an envelope was sealed with."""
     return value[len(PREFIX) :].split(":", 1)[0]

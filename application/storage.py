@@ -235,15 +235,15 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
                 found[row["key"]] = StoredClaim(row["key"], row["fingerprint"], row["result"])
         return found
 
-    def existing_streams(self, originator_ids: Sequence[UUID]) -> set[UUID]:
-        """Which of ``originator_ids`` have stored events, in one query."""
+    def stream_versions(self, originator_ids: Sequence[UUID]) -> dict[UUID, int]:
+        """The last stored version of each of ``originator_ids`` that has events, in one query."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
-                "WHERE originator_id IN (SELECT value FROM json_each(?)) AND originator_version = 1",
+                f"SELECT originator_id, MAX(originator_version) AS version FROM {self.events_table_name} "
+                "WHERE originator_id IN (SELECT value FROM json_each(?)) GROUP BY originator_id",
                 (json.dumps([i.hex for i in originator_ids]),),
             )
-            return {UUID(row["originator_id"]) for row in c.fetchall()}
+            return {UUID(row["originator_id"]): int(row["version"]) for row in c.fetchall()}
 
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
@@ -498,16 +498,16 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         )
         return {r["key"]: StoredClaim(r["key"], r["fingerprint"], r["result"]) for r in rows}
 
-    def existing_streams(self, originator_ids: Sequence[UUID]) -> set[UUID]:
-        """Which of ``originator_ids`` have stored events, in one query."""
+    def stream_versions(self, originator_ids: Sequence[UUID]) -> dict[UUID, int]:
+        """The last stored version of each of ``originator_ids`` that has events, in one query."""
         rows = self._select(
             SQL(
-                "SELECT DISTINCT originator_id FROM {0} WHERE originator_id = ANY(%s::uuid[]) "
-                "AND originator_version = 1"
+                "SELECT originator_id, MAX(originator_version) AS version FROM {0} "
+                "WHERE originator_id = ANY(%s::uuid[]) GROUP BY originator_id"
             ).format(self.events_table),
             [list(originator_ids)],
         )
-        return {_as_uuid(r["originator_id"]) for r in rows}
+        return {_as_uuid(r["originator_id"]): int(r["version"]) for r in rows}
 
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as curs:
