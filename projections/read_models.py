@@ -16,8 +16,10 @@ from projections.codec import money
 from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
 from projections.tables import (
     CONTROL,
+    FILLFACTOR,
     MODEL_TABLES,
     MODELS_VERSION,
+    UPDATED_IN_PLACE,
     drop_statements,
     index_statements,
     model_statements,
@@ -60,6 +62,9 @@ def create_generation(cur: Cursor, generation: int, *, live: bool, indexes: bool
     """Tables for a new generation; a bulk build leaves out the secondary indexes (``add_indexes``)."""
     for statement in model_statements(generation, indexes=indexes):
         cur.run(statement)
+    if cur.dialect == "postgres":
+        for name in UPDATED_IN_PLACE:
+            cur.run(f"ALTER TABLE {table(name, generation)} SET (fillfactor = {FILLFACTOR})")
     cur.run(
         "INSERT INTO cl_generations (generation, position, live, created_at, models_version) VALUES (?, 0, ?, ?, ?)",
         [generation, 1 if live else 0, datetime.now(UTC).isoformat(), MODELS_VERSION],

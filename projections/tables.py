@@ -95,6 +95,12 @@ MODEL_TABLES = (
     "cl_agreed_rates",
 )
 
+UPDATED_IN_PLACE = ("cl_referrals", *SPENDING_ROLLUPS, "cl_caseload", "cl_agreed_rates")
+"""Tables whose rows the live projections update again and again (the others get inserts and deletes)."""
+FILLFACTOR = 70
+"""On PostgreSQL those tables' pages are left 30 % free, so that an update that changes no indexed
+column can stay on its page (a HOT update) and write no index entries."""
+
 
 def model_statements(generation: int, *, indexes: bool = True) -> list[str]:
     """DDL for one generation's tables (with their secondary indexes, unless ``indexes`` is false)."""

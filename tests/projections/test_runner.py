@@ -339,3 +339,24 @@ def test_a_control_table_from_before_versions_is_upgraded_and_its_models_rebuilt
     with projection_db.reading() as cur:
         assert read_models.live_is_current(cur)
         assert read_models.live_generation(cur) == (8, ledger.last_position())
+
+
+def test_on_postgres_the_tables_updated_in_place_leave_room_on_their_pages(
+    ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    """So that an update changing no indexed column stays on its page (HOT) and writes no index."""
+    if projection_db.dialect != "postgres":
+        pytest.skip("fillfactor is a PostgreSQL storage parameter")
+    small_demo(ledger, weeks=1, per_week=2, suppliers=2)
+    runner_for(ledger, projection_db).catch_up()
+    with projection_db.reading() as cur:
+        cur.run(
+            "SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname LIKE ?",
+            ["cl\\_%\\_g%"],
+        )
+        options = {row["relname"].rsplit("_g", 1)[0]: row["reloptions"] or [] for row in cur.rows()}
+
+    assert {name for name, found in options.items() if "fillfactor=70" in found} == set(
+        read_models.UPDATED_IN_PLACE
+    )
