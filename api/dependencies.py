@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -114,9 +114,17 @@ class WriteHeaders:
         )
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def canonical_json(value: Any) -> str:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"))``, with one encoder for all calls."""
+    return _CANONICAL.encode(value)
+
+
 def fingerprint(request_line: str, body: BaseModel) -> str:
     """A hash of what a request asks for; equal bodies (850 and "850.00") hash alike."""
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    canonical = canonical_json(body.model_dump(mode="json"))
     return hashlib.sha256(f"{request_line}\n{canonical}".encode()).hexdigest()
 
 

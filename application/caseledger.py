@@ -505,7 +505,8 @@ class CaseLedger(Application[UUID]):
                 return replay
             for _ in range(CONFLICT_RETRIES):
                 aggregate = command()
-                result = json.dumps({"id": str(aggregate.id), "version": aggregate.version})
+                # what json.dumps({"id": …, "version": …}) gives, without its encoder per command
+                result = f'{{"id": "{aggregate.id}", "version": {aggregate.version}}}'
                 claims = [Claim(key, context.fingerprint, result) for key in self._request_keys(context)]
                 claims += [Claim(key, owner, result) for key, owner in unique]
                 session = self._session

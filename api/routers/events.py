@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -15,7 +14,7 @@ from pydantic import ValidationError
 
 from api.auth import Principal, authorize_command, require
 from api.commands import COMMANDS
-from api.dependencies import Ledger
+from api.dependencies import Ledger, canonical_json
 from api.problems import domain_problem, problem, responses, validation_problem
 from api.schemas import BatchIn, BatchItemIn, BatchOut
 from application.batch import BatchSession, run_batch
@@ -38,15 +37,13 @@ def _rejected(event_id: Any, problem: dict[str, Any]) -> dict[str, Any]:
 
 
 def _item_fingerprint(item: BatchItemIn, data: dict[str, Any]) -> str:
-    canonical = json.dumps(
+    canonical = canonical_json(
         {
             "type": item.type,
             "referral_id": str(item.referral_id) if item.referral_id else None,
             "supplier_id": str(item.supplier_id) if item.supplier_id else None,
             "data": data,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
+        }
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 

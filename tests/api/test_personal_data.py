@@ -11,13 +11,14 @@ import base64
 import sqlite3
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
@@ -25,6 +26,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from application import batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext
 from application.personal_data import MasterKeyError
@@ -33,6 +35,7 @@ from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.api import bodies
 from tests.api.bodies import assert_problem
+from tests.api.test_idempotency_and_concurrency import item, post_batch
 from tests.conftest import TEST_MASTER_KEY
 from tests.storage import run_sql
 from tests.tokens import bearer, new_token
@@ -448,6 +451,42 @@ def _old_snapshot(url: str) -> Iterator[None]:
         conn.execute(f'SELECT count(*) FROM "{schema}".caseledger_citizen_keys').fetchone()
         yield
         conn.rollback()
+
+
+@pytest.mark.parametrize("flush_events", [3, 500], ids=["many-flushes", "one-flush"])
+def test_concurrent_batches_filing_for_the_same_citizens_accept_every_item(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, flush_events: int
+) -> None:
+    """Three batches make the first data keys of the same 40 citizens at once: a flush that loses
+    the race on a key is run again item by item, and every item is accepted."""
+    monkeypatch.setattr(batch, "DEFAULT_FLUSH_EVENTS", flush_events)
+    supplier_id = bodies.supplier_with_prices(client)
+    barrier = threading.Barrier(3, timeout=20)
+
+    def send(n: int) -> list[dict[str, Any]]:
+        items = []
+        for k in range(40):
+            referral_id = str(uuid4())
+            referral = bodies.referral(citizen_ref=f"RACE-B-{k}")
+            items.append(item(f"race-{n}-{k}-1", "referral.referred", referral, referral_id=referral_id))
+            items.append(
+                item(
+                    f"race-{n}-{k}-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id
+                )
+            )
+        barrier.wait()
+        return post_batch(client, items)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = [r for batch_results in pool.map(send, range(3)) for r in batch_results]
+
+    assert [r for r in results if r["status"] != "accepted"] == []
+    assert len(results) == 240
+    filed = {r["id"] for r in results}
+    assert len(filed) == 120
+    assert {client.get(f"/referrals/{i}").json()["citizen_ref"] for i in filed} == {
+        f"RACE-B-{k}" for k in range(40)
+    }
 
 
 def test_concurrent_first_referrals_of_one_citizen_share_one_key(ledger: CaseLedger) -> None:
