@@ -463,7 +463,7 @@ class CaseLedger(Application[UUID]):
             claim = self._find_claim(key)
             if claim is None:
                 continue
-            if claim.fingerprint != context.fingerprint:
+            if not context.fingerprinted_as(claim.fingerprint):
                 what = "event_id" if key.startswith("event:") else "Idempotency-Key"
                 msg = f"this {what} was already used for a different request"
                 raise IdempotencyKeyReused("idempotency-key-reused", msg)

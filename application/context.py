@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,15 @@ class WriteContext:
     event_id: str | None = None
     source_system: str | None = None
     requester: str | None = None
+    earlier_fingerprint: Callable[[], str] | None = None
+    """The request's fingerprint in the form claims were stored with before ``fingerprint``'s,
+    computed only when a stored claim differs from ``fingerprint``."""
+
+    def fingerprinted_as(self, stored: str) -> bool:
+        """Whether a claim's stored fingerprint is this request's (in either form)."""
+        if stored == self.fingerprint:
+            return True
+        return self.earlier_fingerprint is not None and stored == self.earlier_fingerprint()
 
     def origin(self) -> dict[str, Any] | None:
         """The ``source`` recorded on events from an integration."""

@@ -14,8 +14,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.commands import COMMANDS
+from api.routers.events import _earlier_item_fingerprint
+from api.schemas import BatchItemIn
+from application.storage import KEYS_TABLE
 from tests.api import bodies
 from tests.api.bodies import assert_problem, created, events_of, last_position
+from tests.storage import run_sql
 
 RACE_ROUNDS = 20
 
@@ -528,3 +533,39 @@ def test_a_cpr_number_in_a_batch_event_id_or_source_system_is_rejected(
     assert results[0]["problem"]["status"] == 422
     assert results[0]["problem"]["type"] == "/problems/cpr-number-in-text"
     assert last_position(client) == 0
+
+
+def test_an_item_resent_with_its_values_spelled_otherwise_is_a_duplicate(client: TestClient) -> None:
+    referral_id = bodies.matched(client)[0]
+    first = item(
+        "sp-1", "referral.price_agreed", bodies.hourly_agreement("850.00", "3.00"), referral_id=referral_id
+    )
+    data = bodies.hourly_agreement(850, 3)
+    respelled = item(
+        "sp-1", "referral.price_agreed", dict(reversed(list(data.items()))), referral_id=referral_id
+    )
+
+    results = [post_batch(client, [first])[0], post_batch(client, [respelled])[0]]
+
+    assert [r["status"] for r in results] == ["accepted", "duplicate"]
+    assert results[1]["version"] == results[0]["version"] == 3
+
+
+def test_an_item_claimed_before_the_current_fingerprint_form_is_still_recognised(
+    client: TestClient, db_url: str
+) -> None:
+    """A claim stored by an earlier version (sorted JSON, no ``v2:``) answers a resend as before."""
+    referral_id = str(uuid.uuid4())
+    sent = item("old-1", "referral.referred", bodies.referral(), referral_id=referral_id)
+    assert post_batch(client, [sent])[0]["status"] == "accepted"
+    parsed = BatchItemIn.model_validate(sent)
+    earlier = _earlier_item_fingerprint(parsed, COMMANDS[parsed.type].body.model_validate(parsed.data))
+    run_sql(db_url, f"UPDATE {KEYS_TABLE} SET fingerprint = ? WHERE key = ?", [earlier, "event:old-1"])
+    changed = item("old-1", "referral.referred", bodies.referral(purpose="Changed"), referral_id=referral_id)
+
+    again, other = post_batch(client, [sent])[0], post_batch(client, [changed])[0]
+
+    assert again["status"] == "duplicate" and again["id"] == referral_id
+    assert other["status"] == "rejected"
+    assert other["problem"]["type"] == "/problems/idempotency-key-reused"
+    assert last_position(client) == 1
