@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
 from tests.api import bodies
 from tests.projections.helpers import dump, small_demo
+from tests.storage import database_url
 
 
 @pytest.fixture
@@ -341,21 +343,26 @@ def test_a_control_table_from_before_versions_is_upgraded_and_its_models_rebuilt
         assert read_models.live_generation(cur) == (8, ledger.last_position())
 
 
-def test_on_postgres_the_tables_updated_in_place_leave_room_on_their_pages(
-    ledger: CaseLedger, projection_db: ProjectionDatabase
-) -> None:
+@pytest.mark.postgres
+def test_on_postgres_the_tables_updated_in_place_leave_room_on_their_pages(tmp_path: Path) -> None:
     """So that an update changing no indexed column stays on its page (HOT) and writes no index."""
-    if projection_db.dialect != "postgres":
-        pytest.skip("fillfactor is a PostgreSQL storage parameter")
-    small_demo(ledger, weeks=1, per_week=2, suppliers=2)
-    runner_for(ledger, projection_db).catch_up()
-    with projection_db.reading() as cur:
-        cur.run(
-            "SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname LIKE ?",
-            ["cl\\_%\\_g%"],
-        )
-        options = {row["relname"].rsplit("_g", 1)[0]: row["reloptions"] or [] for row in cur.rows()}
+    with database_url("postgres", tmp_path) as url:
+        ledger = CaseLedger(storage_env(url))
+        db = ProjectionDatabase.from_env(storage_env(url))
+        try:
+            small_demo(ledger, weeks=1, per_week=2, suppliers=2)
+            runner_for(ledger, db).catch_up()
+            with db.reading() as cur:
+                cur.run(
+                    "SELECT c.relname, c.reloptions FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname LIKE ?",
+                    ["cl\\_%\\_g%"],
+                )
+                options = {row["relname"].rsplit("_g", 1)[0]: row["reloptions"] or [] for row in cur.rows()}
+        finally:
+            db.close()
+            ledger.close()
 
     assert {name for name, found in options.items() if "fillfactor=70" in found} == set(
         read_models.UPDATED_IN_PLACE
