@@ -6,7 +6,8 @@ by this process or by another one, nor keeps personal data in plaintext."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -52,20 +53,28 @@ def types_of(client: TestClient, referral_id: str) -> list[str]:
     return [e["type"] for e in events_of(client, "referrals", referral_id)]
 
 
+def refer_and_match(client: TestClient, prefix: str, referral_id: str, supplier_id: str) -> None:
+    """One batch that files and matches a referral (both accepted)."""
+    items = [
+        item(f"{prefix}-1", "referral.referred", bodies.referral(), referral_id=referral_id),
+        item(f"{prefix}-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id),
+    ]
+    accepted(post_batch(client, items))
+
+
+@contextmanager
+def another_process(db_url: str) -> Iterator[TestClient]:
+    """The API as a second process on the same database would serve it."""
+    with TestClient(create_app(Settings(database_url=db_url))) as other:
+        yield authorize(other, name="other-process")
+
+
 def test_the_next_batch_continues_a_referral_without_reading_it_again(
     client: TestClient, store_loads: list[UUID]
 ) -> None:
     supplier_id = bodies.supplier_with_prices(client)
     referral_id = str(uuid.uuid4())
-    accepted(
-        post_batch(
-            client,
-            [
-                item("k-1", "referral.referred", bodies.referral(), referral_id=referral_id),
-                item("k-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id),
-            ],
-        )
-    )
+    refer_and_match(client, "k", referral_id, supplier_id)
     store_loads.clear()
 
     results = post_batch(
@@ -84,17 +93,8 @@ def test_a_referral_written_by_another_process_in_between_is_read_again(
 ) -> None:
     supplier_id = bodies.supplier_with_prices(client)
     referral_id = str(uuid.uuid4())
-    accepted(
-        post_batch(
-            client,
-            [
-                item("o-1", "referral.referred", bodies.referral(), referral_id=referral_id),
-                item("o-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id),
-            ],
-        )
-    )
-    with TestClient(create_app(Settings(database_url=db_url))) as other:
-        authorize(other, name="other-process")
+    refer_and_match(client, "o", referral_id, supplier_id)
+    with another_process(db_url) as other:
         agreement = other.post(f"/referrals/{referral_id}/price-agreement", json=bodies.hourly_agreement())
         bodies.created(agreement, 200)
     store_loads.clear()
@@ -156,17 +156,8 @@ def test_the_next_batch_reads_a_price_list_another_process_stored_in_between(
 ) -> None:
     supplier_id = bodies.supplier_with_prices(client)
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
-    accepted(
-        post_batch(
-            client,
-            [
-                item("l-1", "referral.referred", bodies.referral(), referral_id=first),
-                item("l-2", "referral.matched", bodies.match(supplier_id), referral_id=first),
-            ],
-        )
-    )
-    with TestClient(create_app(Settings(database_url=db_url))) as other:
-        authorize(other, name="other-process")
+    refer_and_match(client, "l", first, supplier_id)
+    with another_process(db_url) as other:
         bodies.created(other.post(f"/suppliers/{supplier_id}/price-lists", json=RAISED), 200)
     store_loads.clear()
 
@@ -192,15 +183,7 @@ def test_an_unchanged_supplier_is_checked_not_read_by_the_next_batch(
     store_loads.clear()
     referral_ids = [str(uuid.uuid4()) for _ in range(3)]
     for n, referral_id in enumerate(referral_ids):
-        accepted(
-            post_batch(
-                client,
-                [
-                    item(f"u-{n}-1", "referral.referred", bodies.referral(), referral_id=referral_id),
-                    item(f"u-{n}-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id),
-                ],
-            )
-        )
+        refer_and_match(client, f"u-{n}", referral_id, supplier_id)
 
     assert store_loads.count(UUID(supplier_id)) == 1  # the first batch reads it; the others check it
     for referral_id in referral_ids:
