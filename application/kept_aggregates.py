@@ -55,11 +55,3 @@ class KeptAggregates:
                 self._kept[aggregate.id] = aggregate
             while len(self._kept) > self.limit:
                 del self._kept[next(iter(self._kept))]
-
-    def drop(self, aggregate_ids: Iterable[UUID]) -> None:
-        with self._lock:
-            for aggregate_id in aggregate_ids:
-                self._kept.pop(aggregate_id, None)
-
-    def __len__(self) -> int:
-        return len(self._kept)
