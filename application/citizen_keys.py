@@ -27,6 +27,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, Protocol
 
 import psycopg
@@ -117,7 +118,9 @@ class CitizenKeyStore:
         if not proposed:
             return {}
         with self._transaction() as cur:
-            for key_id, blind_index, wrapped in proposed:
+            # In one order, as the event store's inserts (see ``storage``): no deadlock between two
+            # processes making keys for the same citizens.
+            for key_id, blind_index, wrapped in sorted(proposed, key=itemgetter(1)):
                 cur.execute(
                     self._sql(
                         "INSERT INTO {keys} (key_id, blind_index, wrapped_key, created_at) "

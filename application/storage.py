@@ -14,6 +14,7 @@ import select
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -312,8 +313,12 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        claims: Sequence[Claim] = kwargs.get("claims", ())
-        new_keys: Sequence[NewCitizenKey] = kwargs.get("citizen_keys", ())
+        # Unique keys are inserted in one order (sorted) by every transaction: two batches claiming
+        # the same keys, or making the same citizens' first data keys, in different orders would
+        # otherwise each wait for the other's uncommitted row (a deadlock, answered 503); in one
+        # order, the later one waits and then meets the earlier's row as a UniqueViolation.
+        claims: Sequence[Claim] = sorted(kwargs.get("claims", ()), key=attrgetter("key"))
+        new_keys: Sequence[NewCitizenKey] = sorted(kwargs.get("citizen_keys", ()), key=itemgetter(1))
         if not claims and not new_keys:
             return
         # eventsourcing writes in pipeline mode. Sync right after the claims, so that a key taken by
