@@ -10,13 +10,11 @@ from __future__ import annotations
 import base64
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from datetime import date
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -39,7 +37,7 @@ from tests.api import bodies
 from tests.api.bodies import assert_problem
 from tests.api.test_idempotency_and_concurrency import item, post_batch
 from tests.conftest import TEST_MASTER_KEY
-from tests.storage import database_url, run_sql
+from tests.storage import run_sql
 from tests.tokens import bearer, new_token
 
 ANNA = {"citizen_ref": "ANNA-7Q2XZ9", "case_ref": "SAG-A-55101", "purpose": "Annas formål: trivsel QX81"}
@@ -489,60 +487,6 @@ def test_concurrent_batches_filing_for_the_same_citizens_accept_every_item(
     assert {client.get(f"/referrals/{i}").json()["citizen_ref"] for i in filed} == {
         f"RACE-B-{k}" for k in range(40)
     }
-
-
-@pytest.mark.postgres
-def test_two_saves_making_the_same_citizens_first_keys_in_other_orders_do_not_deadlock(
-    tmp_path: Path,
-) -> None:
-    """Another process's save holds the first of 20 citizens' new keys (in blind-index order, as
-    every save inserts them); a batch filing the 20 in the opposite order waits for that key before
-    it takes any other, so the other save's next keys go in at once: no deadlock (which PostgreSQL
-    breaks by failing a save, answered 503). Before keys were sorted, a save inserted them in the
-    order of a set of citizens: the first of the 20 came first in 1 run of 20."""
-    with database_url("postgres", tmp_path) as url:
-        ledger = CaseLedger(storage_env(url), clock=lambda: date(2026, 6, 15))
-        try:
-            blind = ledger.keyring.master.blind_index
-            refs = sorted((f"ORDER-{n:02}" for n in range(20)), key=blind)
-            base, schema = _postgres(url)
-            insert_key = (
-                f'INSERT INTO "{schema}".caseledger_citizen_keys '
-                "(key_id, blind_index, wrapped_key, created_at) VALUES (%s, %s, %s, %s)"
-            )
-            with psycopg.connect(base) as other, ThreadPoolExecutor(max_workers=1) as pool:
-                # This session is the one PostgreSQL would pick as a deadlock's victim.
-                other.execute("SET deadlock_timeout = '50ms'")
-                other.execute(insert_key, ("other-0", blind(refs[0]), b"-", "2026-06-15"))
-                filed = pool.submit(
-                    batch.run_batch,
-                    ledger,
-                    [partial(_refer, ledger, {**ANNA, "citizen_ref": ref}) for ref in reversed(refs)],
-                )
-                _wait_for_a_lock_wait(base, schema)
-                for n, ref in enumerate(refs[1:], start=1):
-                    other.execute(insert_key, (f"other-{n}", blind(ref), b"-", "2026-06-15"))
-                other.rollback()
-                referral_ids = filed.result(timeout=20)
-            assert [ledger.get_referral(i).citizen_ref for i in referral_ids] == list(reversed(refs))
-        finally:
-            ledger.close()
-
-
-def _wait_for_a_lock_wait(base: str, schema: str) -> None:
-    """Until a session inserting into ``schema``'s citizen keys waits for a lock (20 s at most)."""
-    deadline = time.monotonic() + 20
-    with psycopg.connect(base, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            waiting = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
-                [f'%"{schema}"."caseledger_citizen_keys"%'],
-            ).fetchone()
-            if waiting and waiting[0]:
-                return
-            time.sleep(0.02)
-    msg = "the batch never waited for the other session's key"
-    raise AssertionError(msg)
 
 
 def test_concurrent_first_referrals_of_one_citizen_share_one_key(ledger: CaseLedger) -> None:
