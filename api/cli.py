@@ -234,6 +234,8 @@ def projections_run(
     settings = Settings()
     ledger = _open_ledger(settings)
     runner, db = _runner(ledger, settings)
+    if db.dialect == "postgres" and settings.projection_nice:
+        os.nice(settings.projection_nice)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
@@ -246,7 +248,10 @@ def projections_run(
         threading.Thread(
             target=_stop_when_orphaned, args=(stop_with_parent, stop, runner), daemon=True
         ).start()
-    console.print(f"projections at {runner.position()} of {ledger.last_position()}; following the log")
+    console.print(
+        f"projections at {runner.position()} of {ledger.last_position()}; following the log "
+        f"(batches of up to {runner.batch_size:,} events, nice {os.nice(0)})"
+    )
     try:
         runner.run_forever(stop)
     finally:

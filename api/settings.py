@@ -38,8 +38,16 @@ class Settings(BaseSettings):
     """Run the projection runner inside the API process (the embedded default). Set false when
     ``caseledger projections run`` runs as its own process."""
 
-    projection_batch_size: int = 500
-    """Events folded into the read models per transaction."""
+    projection_batch_size: int | None = Field(default=None, ge=1, le=100_000)
+    """The most events folded into the read models per transaction. Unset: 5,000 on PostgreSQL (a
+    runner that has fallen behind catches up in large, cheaper batches), 500 on SQLite (whose one
+    write lock the event store shares)."""
+
+    projection_nice: int = Field(default=10, ge=0, le=19)
+    """The niceness ``caseledger projections run`` (also the one ``serve --workers N`` starts) gives
+    itself on PostgreSQL: when the CPU is short, the writers go first and the read models catch up
+    after, in large batches. 0: an equal share. Not applied on SQLite, where the projections hold
+    the one write lock while they fold a batch (a descheduled holder would hold the writers up)."""
 
     projection_gather_ms: float = Field(default=0.0, ge=0, le=1000)
     """After folding a batch, the live runner waits this long before reading the next one, so that

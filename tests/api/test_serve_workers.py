@@ -110,6 +110,11 @@ def test_workers_serve_and_one_projection_process_follows_their_writes_and_is_re
     with serving(db_url, tmp_path) as service:
         assert len(service.workers()) == 2
         service.write_and_read_back()
+        # On PostgreSQL the projections yield the CPU to the API processes; on SQLite they hold the
+        # write lock while folding a batch, and run at the same priority as the writers.
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in service.workers()] == [0, 0]
+        yielding = 10 if db_url.startswith("postgresql") else 0
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in service.projection_processes()] == [yielding]
 
         first = service.projection_processes()[0]
         os.kill(first, signal.SIGKILL)
