@@ -34,8 +34,8 @@ LIVE_BATCH_SIZES = {"sqlite": 500, "postgres": 5000}
 It reads what the log holds, so following closely its batches stay small; a runner that has
 fallen behind (after a bulk load, or yielding the CPU to writers under load) folds its backlog in
 large batches, which costs less per event: fewer statements, and one write of a referral's row and
-months for several of its events (on PostgreSQL 0.47 → 0.28 ms of runner and database CPU per event
-going from 500 to 5,000, ``benchmarks`` in the README). On SQLite the read models share the one
+months for several of its events (on PostgreSQL 0.46 → 0.20 ms of runner and database CPU per event
+going from 500 to 5,000: ``benchmarks.catch_up``). On SQLite the read models share the one
 write lock with the event store, and a large batch would hold writers up while it is folded."""
 
 EventSource = Callable[[int, int], Sequence[tuple[int, Any]]]
