@@ -324,14 +324,14 @@ def test_a_projection_rebuild_after_erasure_keeps_the_erasure_and_the_spending(
 
 
 def test_a_citizen_referred_again_after_erasure_gets_a_new_key(ledger: CaseLedger, db_url: str) -> None:
-    first, bo, also = _refer(ledger, ANNA), _refer(ledger, BO), _refer(ledger, ANNA)
+    first, bo, also = file_referral(ledger, ANNA), file_referral(ledger, BO), file_referral(ledger, ANNA)
     assert ledger.referral_ids_of_citizen(ANNA["citizen_ref"]) == [first, also]
     assert ledger.referral_ids_of_citizen(f"  {BO['citizen_ref']} ") == [bo]
     assert ledger.referral_ids_of_citizen("NOBODY-1") == []
     ledger.erase_citizen(ANNA["citizen_ref"], actor="test")
     assert ledger.referral_ids_of_citizen(ANNA["citizen_ref"]) == []
 
-    second = _refer(ledger, ANNA)
+    second = file_referral(ledger, ANNA)
 
     assert ledger.referral_ids_of_citizen(ANNA["citizen_ref"]) == [second]
     assert ledger.get_referral(second).citizen_ref == ANNA["citizen_ref"]
@@ -340,7 +340,8 @@ def test_a_citizen_referred_again_after_erasure_gets_a_new_key(ledger: CaseLedge
     assert ledger.verify_integrity()["ok"] is True
 
 
-def _refer(ledger: CaseLedger, person: dict[str, str]) -> UUID:
+def file_referral(ledger: CaseLedger, person: dict[str, str], context: WriteContext | None = None) -> UUID:
+    """Files a referral for ``person`` (``citizen_ref``, ``case_ref``, ``purpose``) in 461."""
     result = ledger.refer(
         referral_id=None,
         municipality="461",
@@ -351,7 +352,7 @@ def _refer(ledger: CaseLedger, person: dict[str, str]) -> UUID:
         expected_end=date(2026, 3, 31),
         referred_on=date(2026, 1, 5),
         actor={"id": "sw-1"},
-        context=WriteContext(),
+        context=context or WriteContext(),
         **person,
     )
     return UUID(result.id)
@@ -361,7 +362,7 @@ def _refer(ledger: CaseLedger, person: dict[str, str]) -> UUID:
 
 
 def test_the_master_key_is_never_stored_in_the_database(ledger: CaseLedger, db_url: str) -> None:
-    _refer(ledger, ANNA)
+    file_referral(ledger, ANNA)
     master = base64.b64decode(TEST_MASTER_KEY)
     keys = ledger.keyring.master
 
@@ -373,7 +374,7 @@ def test_the_master_key_is_never_stored_in_the_database(ledger: CaseLedger, db_u
 
 
 def test_a_wrong_master_key_is_refused_with_a_clear_error(ledger: CaseLedger, db_url: str) -> None:
-    _refer(ledger, ANNA)
+    file_referral(ledger, ANNA)
     other = base64.b64encode(bytes(range(32))).decode()
 
     with pytest.raises(MasterKeyError, match="not the key this database's personal data was sealed with"):
@@ -396,7 +397,7 @@ def test_without_a_master_key_sqlite_makes_a_key_file_and_postgres_refuses(
             CaseLedger(storage_env(db_url))
         return
     ledger = CaseLedger(storage_env(db_url))
-    referral_id = _refer(ledger, ANNA)
+    referral_id = file_referral(ledger, ANNA)
     ledger.close()
     key_file = Path(db_url.removeprefix("sqlite:///")).parent / "master.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
@@ -414,8 +415,8 @@ def test_without_a_master_key_sqlite_makes_a_key_file_and_postgres_refuses(
 def test_a_transaction_older_than_the_erasure_delays_the_purge_until_erased_again(
     ledger: CaseLedger, db_url: str
 ) -> None:
-    referral_id = _refer(ledger, ANNA)
-    _refer(ledger, BO)
+    referral_id = file_referral(ledger, ANNA)
+    file_referral(ledger, BO)
     key = _wrapped_key(ledger, referral_id)
     ledger.citizen_keys.purge_timeout = 0.5
     with _old_snapshot(db_url):
@@ -496,7 +497,7 @@ def test_concurrent_first_referrals_of_one_citizen_share_one_key(ledger: CaseLed
     def file() -> None:
         try:
             for _ in range(5):
-                filed.append(_refer(ledger, {**ANNA, "citizen_ref": "RACE-1"}))
+                filed.append(file_referral(ledger, {**ANNA, "citizen_ref": "RACE-1"}))
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
 

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from application import batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext
 from application.storage import storage_env
+from tests.api.test_personal_data import ANNA, file_referral
 from tests.storage import database_url
 
 pytestmark = pytest.mark.postgres
@@ -38,23 +38,8 @@ pytestmark = pytest.mark.postgres
 TODAY = date(2026, 6, 15)
 
 
-def _refer(ledger: CaseLedger, citizen_ref: str, event_id: str | None = None) -> UUID:
-    result = ledger.refer(
-        referral_id=None,
-        municipality="461",
-        legal_basis="BL-32-1-5",
-        intervention="family-treatment",
-        citizen_ref=citizen_ref,
-        case_ref="SAG-1",
-        purpose="trivsel",
-        requested_hours_per_week=Decimal("3"),
-        requested_start=date(2026, 1, 15),
-        expected_end=date(2026, 3, 31),
-        referred_on=date(2026, 1, 5),
-        actor={"id": "sw-1"},
-        context=WriteContext(event_id=event_id, fingerprint=f"fp-{event_id}"),
-    )
-    return UUID(result.id)
+def _claiming(event_id: str) -> WriteContext:
+    return WriteContext(event_id=event_id, fingerprint=f"fp-{event_id}")
 
 
 @contextmanager
@@ -118,7 +103,7 @@ def test_new_citizen_keys_of_a_save_never_deadlock_with_another_save_making_them
         table = f'"{schema}"."caseledger_citizen_keys"'
         insert = f"INSERT INTO {table} (key_id, blind_index, wrapped_key, created_at) VALUES (%s, %s, %s, %s)"
         rows = [(f"other-{n}", blind(ref), b"-", "2026-06-15") for n, ref in enumerate(refs)]
-        items = [partial(_refer, ledger, ref) for ref in reversed(refs)]
+        items = [partial(file_referral, ledger, {**ANNA, "citizen_ref": ref}) for ref in reversed(refs)]
 
         filed = _race(base, table, insert, rows, partial(batch.run_batch, ledger, items))
 
@@ -132,7 +117,10 @@ def test_claims_of_a_save_never_deadlock_with_another_save_claiming_them(tmp_pat
         table = f'"{schema}"."caseledger_keys"'
         insert = f"INSERT INTO {table} (key, fingerprint, result) VALUES (%s, %s, %s)"
         rows = [(f"event:{event_id}", "other", "{}") for event_id in event_ids]
-        items = [partial(_refer, ledger, f"CLAIM-{n}", event_id) for n, event_id in enumerate(event_ids)]
+        items = [
+            partial(file_referral, ledger, {**ANNA, "citizen_ref": f"CLAIM-{n}"}, _claiming(event_id))
+            for n, event_id in enumerate(event_ids)
+        ]
 
         filed = _race(base, table, insert, rows, partial(batch.run_batch, ledger, list(reversed(items))))
 
