@@ -49,7 +49,8 @@ ERASED = "erased"
 # -- the database, read as bytes ----------------------------------------------------------------------
 
 
-def _postgres(url: str) -> tuple[str, str]:
+def server_and_schema(url: str) -> tuple[str, str]:
+    """A PostgreSQL store's URL split into the server's URL and the schema's name."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), parse_qs(parts.query)["schema"][0]
 
@@ -60,7 +61,7 @@ def database_bytes(url: str) -> bytes:
     if url.startswith("sqlite:"):
         path = Path(url.removeprefix("sqlite:///"))
         return b"".join(file.read_bytes() for file in sorted(path.parent.glob(f"{path.name}*")))
-    base, schema = _postgres(url)
+    base, schema = server_and_schema(url)
     found = bytearray()
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
@@ -446,7 +447,7 @@ def _old_snapshot(url: str) -> Iterator[None]:
             yield
             conn.execute("COMMIT")
         return
-    base, schema = _postgres(url)
+    base, schema = server_and_schema(url)
     with psycopg.connect(base) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         conn.execute(f'SELECT count(*) FROM "{schema}".caseledger_citizen_keys').fetchone()

@@ -16,11 +16,9 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 from uuid import UUID
 
 import psycopg
@@ -30,12 +28,11 @@ from application import batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext
 from application.storage import storage_env
-from tests.api.test_personal_data import ANNA, file_referral
+from tests.api.test_personal_data import ANNA, file_referral, server_and_schema
+from tests.conftest import TODAY
 from tests.storage import database_url
 
 pytestmark = pytest.mark.postgres
-
-TODAY = date(2026, 6, 15)
 
 
 def _claiming(event_id: str) -> WriteContext:
@@ -47,13 +44,8 @@ def _ledger(tmp_path: Path) -> Iterator[tuple[CaseLedger, str, str]]:
     """The application on a fresh PostgreSQL schema, the server's URL and the schema's name."""
     with database_url("postgres", tmp_path) as url:
         ledger = CaseLedger(storage_env(url), clock=lambda: TODAY)
-        parts = urlsplit(url)
         try:
-            yield (
-                ledger,
-                urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")),
-                parse_qs(parts.query)["schema"][0],
-            )
+            yield (ledger, *server_and_schema(url))
         finally:
             ledger.close()
 
