@@ -104,14 +104,15 @@ def serve(
             min=1,
             max=64,
             help="API processes (CASELEDGER_WORKERS). With more than one, the projections run in one "
-            "process of their own beside them.",
+            "process of their own beside them. Default: on PostgreSQL one per CPU core, at most 4; "
+            "on SQLite 1.",
         ),
     ]
     | None = None,
 ) -> None:
     """Serve the HTTP API on CASELEDGER_DATABASE_URL (default: SQLite under ./caseledger-data/)."""
     settings = Settings()
-    processes = workers or settings.workers
+    processes = workers or settings.serve_processes()
     demo_token = None
     if demo:
         ledger = _open_ledger(settings)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.storage import storage_env
+
+DEFAULT_MAX_WORKERS = 4
+"""The most API processes ``serve`` starts by itself on PostgreSQL. Each process's pools hold at
+most 19 connections (the event store's ``pool_size`` 5 + ``max_overflow`` 10, the read models' 4),
+so four of them and the projection process stay within PostgreSQL's default ``max_connections``
+of 100. Set ``CASELEDGER_WORKERS`` for more."""
 
 
 class Settings(BaseSettings):
@@ -30,9 +38,10 @@ class Settings(BaseSettings):
     max_batch_items: int = 1000
     """The most items one ``POST /events`` may carry."""
 
-    workers: int = Field(default=1, ge=1, le=64)
+    workers: int | None = Field(default=None, ge=1, le=64)
     """API processes ``caseledger serve`` starts; with more than one, it also starts one
-    ``caseledger projections run`` process (the API processes then run none)."""
+    ``caseledger projections run`` process (the API processes then run none). Unset: see
+    ``serve_processes``."""
 
     run_projections: bool = True
     """Run the projection runner inside the API process (the embedded default). Set false when
@@ -84,6 +93,16 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+
+    def serve_processes(self) -> int:
+        """The API processes ``caseledger serve`` starts: ``workers`` if set; else, on PostgreSQL, one
+        per CPU core (one Python process uses one core) up to ``DEFAULT_MAX_WORKERS``; on SQLite one,
+        as its writers take turns at one write lock anyway."""
+        if self.workers is not None:
+            return self.workers
+        if self.database_url.startswith("postgres"):
+            return max(1, min(os.cpu_count() or 1, DEFAULT_MAX_WORKERS))
+        return 1
 
     def storage_env(self) -> dict[str, str]:
         """The application's environment: the database and the master key."""

@@ -63,30 +63,33 @@ class Service:
         )
 
 
+def _processes(db_url: str, workers: int | None) -> int:
+    """The API processes ``serve`` should start: as asked, else one per core (at most 4) on
+    PostgreSQL and one on SQLite."""
+    if workers:
+        return workers
+    return min(os.cpu_count() or 1, 4) if db_url.startswith("postgresql") else 1
+
+
 @contextmanager
-def serving(db_url: str, tmp_path: Path) -> Iterator[Service]:
+def serving(db_url: str, tmp_path: Path, workers: int | None = 2) -> Iterator[Service]:
+    """``caseledger serve --workers N`` (without ``--workers`` when None) on ``db_url``."""
     port = free_port()
     log = tmp_path / "serve.log"
+    chosen = ["--workers", str(workers)] if workers else []
+    environment = {k: v for k, v in os.environ.items() if k != "CASELEDGER_WORKERS"}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from api.cli import main; main()",
-                "serve",
-                "--workers",
-                "2",
-                "--port",
-                str(port),
-            ],
-            env={**os.environ, "CASELEDGER_DATABASE_URL": db_url},
+            [sys.executable, "-c", "from api.cli import main; main()", "serve", *chosen, "--port", str(port)],
+            env={**environment, "CASELEDGER_DATABASE_URL": db_url},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     service = Service(process, f"http://127.0.0.1:{port}", admin_token(db_url), log)
     try:
         _until(lambda: _ready(service), f"the service answers:\n{log.read_text()[-3000:]}")
-        _until(lambda: len(service.projection_processes()) == 1, "the projection process runs")
+        if _processes(db_url, workers) > 1:
+            _until(lambda: len(service.projection_processes()) == 1, "the projection process runs")
         yield service
     finally:
         service.client.close()
@@ -141,3 +144,17 @@ def test_the_projection_process_stops_when_serve_is_killed(db_url: str, tmp_path
             for pid in workers:
                 if _alive(pid):
                     os.kill(pid, signal.SIGKILL)
+
+
+def test_serve_without_workers_uses_the_cores_on_postgresql_and_one_process_on_sqlite(
+    db_url: str, tmp_path: Path
+) -> None:
+    with serving(db_url, tmp_path, workers=None) as service:
+        expected = _processes(db_url, None)
+        if expected == 1:
+            # One process, the projections inside it: no worker or projection process of its own.
+            assert service.workers() == [] and service.projection_processes() == []
+        else:
+            assert len(service.workers()) == expected
+            assert len(service.projection_processes()) == 1
+        service.write_and_read_back()
