@@ -11,7 +11,8 @@ For each storage, in one run, on a fresh database (an SQLite file / a PostgreSQL
 2. **import**: the data set (``benchmarks/workload.py``: 180 suppliers with price lists in six
    municipalities, then referral lifecycles) written as JSON lines and loaded with
    ``caseledger import`` in a subprocess: events/s and the importer's peak RSS;
-3. the **API server** (uvicorn in a subprocess, ``--workers N``; with more than one worker the
+3. the **API server** (uvicorn in a subprocess, ``--workers N``, by default as many as ``caseledger
+   serve`` starts: one per core, at most 4, on PostgreSQL, one on SQLite; with more than one worker the
    projections run as ``caseledger projections run`` beside it), with tokens per municipality:
    - **HTTP commands**: ``--clients`` threads each running lifecycles (refer → match → agree
      price → extend/adjust → close) as ``case_system`` tokens of their municipality for
@@ -57,6 +58,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
+from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.storage import prepare_storage, storage_env
 from benchmarks import use_benchmark_master_key
@@ -777,7 +779,9 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
             lines += [*_table(rows), f"\nload average after: {load_average()}"]
             return lines
         tokens = create_tokens(database)
-        with serve(database, args.workers, workdir) as server:
+        # As many API processes as ``caseledger serve`` would start on this store, unless told.
+        workers = args.workers or Settings(database_url=database.url).serve_processes()
+        with serve(database, workers, workdir) as server:
             print(f"[{storage}] projections catching up with the import …", file=sys.stderr)
             initial = wait_for_projections(server, timeout=7200)
             print(f"[{storage}] HTTP commands, {args.clients} clients, {duration:.0f} s …", file=sys.stderr)
@@ -793,7 +797,7 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
             rss = server.sampler.summary()
         rows += [
             (
-                f"HTTP commands ({args.clients} clients, {args.workers} worker(s))",
+                f"HTTP commands ({args.clients} clients, {workers} worker(s))",
                 f"{commands['rate']:,.0f} commands/s ({commands['commands']:,} in {duration:.0f} s)",
                 TARGETS["commands"],
                 f"{single:,.0f} rows/s (one per tx, best)",
@@ -924,7 +928,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--storage", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--size", choices=tuple(SIZES), default="small")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="uvicorn worker processes (default: as many as `caseledger serve` starts on the storage)",
+    )
     parser.add_argument("--duration", type=float, default=0.0, help="seconds of HTTP command load")
     parser.add_argument("--projections", action="store_true", help="also run benchmarks.projections")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
