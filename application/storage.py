@@ -478,10 +478,13 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
 
     def chain_links_of(self, stream: UUID, upto: int) -> list[tuple[ChainRow, str | None]]:
         rows = self._select(
+            # "+ 0": a stream's few rows are found by its originator_id; without it, PostgreSQL
+            # (without fresh statistics) also scanned the position index up to ``upto`` and ANDed
+            # the two, 39 ms on a million events against 0.2 ms.
             SQL(
                 "SELECT c.*, (SELECT p.global_hash FROM {0} p WHERE p.position < c.position "
                 "ORDER BY p.position DESC LIMIT 1) AS previous_global FROM {0} c "
-                "WHERE c.originator_id = %s AND c.position <= %s ORDER BY c.position"
+                "WHERE c.originator_id = %s AND c.position + 0 <= %s ORDER BY c.position"
             ).format(self.chain_table),
             [stream, upto],
         )
