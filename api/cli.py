@@ -9,9 +9,11 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +36,7 @@ from rich.table import Table
 
 from api.app import create_app, projections_for
 from api.fields import InstantOrDay, instant_from
+from api.metrics import MULTIPROCESS_DIR
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
 from api.settings import Settings
@@ -158,13 +161,33 @@ def _serve_workers(workers: int, host: str, port: int, *, projections: bool) -> 
     if projections:
         supervisor.start()
     try:
-        uvicorn.run(
-            "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-        )
+        with _shared_metrics():
+            uvicorn.run(
+                "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+            )
     finally:
         stop.set()
         if projections:
             supervisor.join()
+
+
+@contextmanager
+def _shared_metrics() -> Iterator[None]:
+    """A directory where the API processes keep their Prometheus values, so that ``/metrics`` counts
+    all of them (``api.metrics``): the operator's ``PROMETHEUS_MULTIPROC_DIR``, emptied of an
+    earlier run's files as prometheus_client requires, or a temporary one removed afterwards."""
+    chosen = os.environ.get(MULTIPROCESS_DIR)
+    if chosen:
+        for stale in Path(chosen).glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="caseledger-metrics-") as directory:
+        os.environ[MULTIPROCESS_DIR] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIR]
 
 
 RESTART_PAUSE_SECONDS = 5.0

@@ -1,11 +1,19 @@
-"""Prometheus instruments, one registry per app (no module-level singletons)."""
+"""Prometheus instruments, one registry per app (no module-level singletons).
+
+When ``serve`` runs several API processes it sets ``PROMETHEUS_MULTIPROC_DIR`` before they start:
+prometheus_client then keeps every process's values in files there, and a scrape (answered by
+whichever process gets it) adds up the counts of all of them, not just its own."""
 
 from __future__ import annotations
 
+import os
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
@@ -27,21 +35,32 @@ class Metrics:
             "caseledger_event_store_position",
             "Global position of the newest stored event",
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.projection_position = Gauge(
             "caseledger_projection_position",
             "Position the live read models have processed",
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.projection_lag = Gauge(
             "caseledger_projection_lag_events",
             "Events stored but not yet in the read models",
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.latency.labels(method, route).observe(seconds)
         self.requests.labels(method, route, str(status)).inc()
+
+    def exposition(self) -> bytes:
+        """The Prometheus text: this process's instruments, or every API process's together."""
+        if not os.environ.get(MULTIPROCESS_DIR):
+            return generate_latest(self.registry)
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined)
+        return generate_latest(combined)
 
 
 class MetricsMiddleware:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.dependencies import Ledger, Reports
 from api.schemas import HealthOut, ReadinessOut
@@ -75,4 +75,4 @@ def metrics(request: Request, ledger: Ledger, reports: Reports) -> Response:
         projected = state["projections"]
         instruments.projection_position.set(projected["position"] if projected["ok"] else float("nan"))
         instruments.projection_lag.set(projected["lag"] if projected["ok"] else float("nan"))
-    return Response(generate_latest(instruments.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(instruments.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.suite import children_of
 from tests.api.bodies import referral
@@ -158,3 +159,21 @@ def test_serve_without_workers_uses_the_cores_on_postgresql_and_one_process_on_s
             assert len(service.workers()) == expected
             assert len(service.projection_processes()) == 1
         service.write_and_read_back()
+
+
+def _healthz_count(base: str) -> float:
+    """``/metrics`` as a new connection sees it: the requests counted for ``GET /healthz``."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "caseledger_http_requests_total" and sample.labels.get("route") == "/healthz":
+                return sample.value
+    return 0.0
+
+
+def test_metrics_count_the_requests_of_every_api_process(db_url: str, tmp_path: Path) -> None:
+    with serving(db_url, tmp_path) as service:
+        # Each on a new connection, so that both API processes answer some of them.
+        for _ in range(40):
+            assert httpx.get(f"{service.base}/healthz", timeout=10).status_code == 200
+        assert [_healthz_count(service.base) for _ in range(6)] == [40.0] * 6
