@@ -59,7 +59,7 @@ class Metrics:
         if not os.environ.get(MULTIPROCESS_DIR):
             return generate_latest(self.registry)
         combined = CollectorRegistry()
-        MultiProcessCollector(combined)
+        MultiProcessCollector(combined)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
         return generate_latest(combined)
 
 
