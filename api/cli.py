@@ -145,10 +145,11 @@ def serve(
         )
     else:
         console.print(AUTH_HINT, highlight=False)
-    if processes == 1:
-        uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
-        return
-    _serve_workers(processes, bind_host, bind_port, projections=settings.run_projections)
+    with _metrics_directory(several=processes > 1):
+        if processes == 1:
+            uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+            return
+        _serve_workers(processes, bind_host, bind_port, projections=settings.run_projections)
 
 
 def _serve_workers(workers: int, host: str, port: int, *, projections: bool) -> None:
@@ -161,10 +162,9 @@ def _serve_workers(workers: int, host: str, port: int, *, projections: bool) -> 
     if projections:
         supervisor.start()
     try:
-        with _shared_metrics():
-            uvicorn.run(
-                "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-            )
+        uvicorn.run(
+            "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        )
     finally:
         stop.set()
         if projections:
@@ -172,14 +172,21 @@ def _serve_workers(workers: int, host: str, port: int, *, projections: bool) -> 
 
 
 @contextmanager
-def _shared_metrics() -> Iterator[None]:
-    """A directory where the API processes keep their Prometheus values, so that ``/metrics`` counts
-    all of them (``api.metrics``): the operator's ``PROMETHEUS_MULTIPROC_DIR``, emptied of an
-    earlier run's files as prometheus_client requires, or a temporary one removed afterwards."""
+def _metrics_directory(*, several: bool) -> Iterator[None]:
+    """Where the API processes keep their Prometheus values, so that ``/metrics`` counts all of them
+    (``api.metrics``): the operator's ``PROMETHEUS_MULTIPROC_DIR``, emptied of an earlier run's
+    files as prometheus_client requires (with one process too, which then writes there as well);
+    else, for ``several`` processes, a temporary one removed afterwards (set before the workers and
+    the projection process start, so that all of them see it)."""
     chosen = os.environ.get(MULTIPROCESS_DIR)
+    if chosen == "":
+        # prometheus_client would write its files into the working directory.
+        console.print(f"[red]{MULTIPROCESS_DIR} is set but empty: name a directory or unset it[/red]")
+        raise typer.Exit(2)
     if chosen:
         for stale in Path(chosen).glob("*.db"):
             stale.unlink()
+    if chosen or not several:
         yield
         return
     with tempfile.TemporaryDirectory(prefix="caseledger-metrics-") as directory:

@@ -2,7 +2,8 @@
 
 When ``serve`` runs several API processes it sets ``PROMETHEUS_MULTIPROC_DIR`` before they start:
 prometheus_client then keeps every process's values in files there, and a scrape (answered by
-whichever process gets it) adds up the counts of all of them, not just its own."""
+whichever process gets it) adds up the counts of all of them, not just its own. prometheus_client
+decides this when it is imported, by whether the variable exists; it must be set before start-up."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ class Metrics:
     """Request counts and latencies by route template, and the store's last position."""
 
     def __init__(self) -> None:
+        self.shared = MULTIPROCESS_DIR in os.environ
+        """Whether the values live in files shared by the API processes (the test prometheus_client
+        makes when imported, made once here, so that a scrape reads what the counters write)."""
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "caseledger_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
@@ -56,7 +60,7 @@ class Metrics:
 
     def exposition(self) -> bytes:
         """The Prometheus text: this process's instruments, or every API process's together."""
-        if not os.environ.get(MULTIPROCESS_DIR):
+        if not self.shared:
             return generate_latest(self.registry)
         combined = CollectorRegistry()
         MultiProcessCollector(combined)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped

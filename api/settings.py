@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import math
 import os
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from application.storage import storage_env
+from application.storage import is_postgres, storage_env
 
-DEFAULT_MAX_WORKERS = 4
-"""The most API processes ``serve`` starts by itself on PostgreSQL. Each process's pools hold at
-most 19 connections (the event store's ``pool_size`` 5 + ``max_overflow`` 10, the read models' 4),
-so four of them and the projection process stay within PostgreSQL's default ``max_connections``
-of 100. Set ``CASELEDGER_WORKERS`` for more."""
+DEFAULT_MAX_WORKERS = 3
+"""The most API processes ``serve`` starts by itself on PostgreSQL. Each API process's pools hold at
+most 19 connections (the event store's ``pool_size`` 5 + ``max_overflow`` 10, the read models' 4)
+and the projection process about 21; three API processes and the projection process need at most
+78 of the 97 that PostgreSQL's default ``max_connections`` of 100 leaves to ordinary users, with
+room for ``caseledger import``, the CLI and a restart. Set ``CASELEDGER_WORKERS`` for more."""
+
+
+def available_cores() -> int:
+    """The CPU cores this process may use: those it is allowed to run on, bounded by a cgroup v2
+    CPU quota (a container limited to 1 CPU on a 16-core host has 1), at least 1."""
+    cores = len(os.sched_getaffinity(0))
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+    except (OSError, ValueError):
+        return max(1, cores)
+    if quota != "max":
+        cores = min(cores, math.ceil(int(quota) / int(period)))
+    return max(1, cores)
 
 
 class Settings(BaseSettings):
@@ -96,12 +112,12 @@ class Settings(BaseSettings):
 
     def serve_processes(self) -> int:
         """The API processes ``caseledger serve`` starts: ``workers`` if set; else, on PostgreSQL, one
-        per CPU core (one Python process uses one core) up to ``DEFAULT_MAX_WORKERS``; on SQLite one,
-        as its writers take turns at one write lock anyway."""
+        per available core (one Python process uses one core) up to ``DEFAULT_MAX_WORKERS``; on
+        SQLite one, as its writers take turns at one write lock anyway."""
         if self.workers is not None:
             return self.workers
-        if self.database_url.startswith("postgres"):
-            return max(1, min(os.cpu_count() or 1, DEFAULT_MAX_WORKERS))
+        if is_postgres(self.database_url):
+            return min(available_cores(), DEFAULT_MAX_WORKERS)
         return 1
 
     def storage_env(self) -> dict[str, str]:

@@ -630,6 +630,14 @@ def storage_env(database_url: str, *, master_key: str = "", master_key_file: str
     return {**_database_env(database_url), **keys}
 
 
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgres(database_url: str) -> bool:
+    """Whether ``database_url`` names a PostgreSQL store (anything else is SQLite or invalid)."""
+    return urlsplit(database_url.strip()).scheme in POSTGRES_SCHEMES
+
+
 def _database_env(database_url: str) -> dict[str, str]:
     url = database_url.strip()
     if not url or url.startswith("sqlite:"):
@@ -647,7 +655,7 @@ def _database_env(database_url: str) -> dict[str, str]:
             "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteKeyedRecorder),
         }
     parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
+    if parts.scheme not in POSTGRES_SCHEMES:
         msg = f"CASELEDGER_DATABASE_URL must start with sqlite: or postgresql://, got {parts.scheme!r}"
         raise ValueError(msg)
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}

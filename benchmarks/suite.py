@@ -58,6 +58,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
+from api.metrics import MULTIPROCESS_DIR
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.storage import prepare_storage, storage_env
@@ -417,6 +418,11 @@ def serve(database: Database, workers: int, workdir: Path) -> Iterator[Server]:
     port = free_port()
     separate = workers > 1
     env = caseledger_env(database, CASELEDGER_RUN_PROJECTIONS="false" if separate else "true")
+    if separate:
+        # As ``caseledger serve`` does: the API processes keep their metrics in shared files.
+        metrics = workdir / f"metrics-{port}"
+        metrics.mkdir()
+        env[MULTIPROCESS_DIR] = str(metrics)
     log = (workdir / f"server-{port}.log").open("wb")
     server = subprocess.Popen(
         [

@@ -1,4 +1,6 @@
-"""``caseledger serve --workers 2``: two API processes and one projection process, as one service."""
+"""``caseledger serve`` with several API processes and one projection process, as one service: how
+many it starts by itself, the projection process's priority and restarts, and ``/metrics`` counting
+every API process."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from api.metrics import MULTIPROCESS_DIR
+from api.settings import DEFAULT_MAX_WORKERS, available_cores
 from benchmarks.suite import children_of
 from tests.api.bodies import referral
 from tests.reliability.cluster import free_port
@@ -65,20 +69,22 @@ class Service:
 
 
 def _processes(db_url: str, workers: int | None) -> int:
-    """The API processes ``serve`` should start: as asked, else one per core (at most 4) on
-    PostgreSQL and one on SQLite."""
+    """The API processes ``serve`` should start here: as asked, else one per available core (at
+    most ``DEFAULT_MAX_WORKERS``) on PostgreSQL and one on SQLite."""
     if workers:
         return workers
-    return min(os.cpu_count() or 1, 4) if db_url.startswith("postgresql") else 1
+    return min(available_cores(), DEFAULT_MAX_WORKERS) if db_url.startswith("postgresql") else 1
 
 
 @contextmanager
-def serving(db_url: str, tmp_path: Path, workers: int | None = 2) -> Iterator[Service]:
-    """``caseledger serve --workers N`` (without ``--workers`` when None) on ``db_url``."""
+def serving(db_url: str, tmp_path: Path, workers: int | None = 2, **environ: str) -> Iterator[Service]:
+    """``caseledger serve --workers N`` (without ``--workers`` when None) on ``db_url``, with
+    ``environ`` added to its environment."""
     port = free_port()
     log = tmp_path / "serve.log"
     chosen = ["--workers", str(workers)] if workers else []
-    environment = {k: v for k, v in os.environ.items() if k != "CASELEDGER_WORKERS"}
+    unset = ("CASELEDGER_WORKERS", MULTIPROCESS_DIR)
+    environment = {k: v for k, v in os.environ.items() if k not in unset} | environ
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-c", "from api.cli import main; main()", "serve", *chosen, "--port", str(port)],
@@ -154,7 +160,8 @@ def test_serve_without_workers_uses_the_cores_on_postgresql_and_one_process_on_s
         expected = _processes(db_url, None)
         if expected == 1:
             # One process, the projections inside it: no worker or projection process of its own.
-            assert service.workers() == [] and service.projection_processes() == []
+            assert service.workers() == []
+            assert service.projection_processes() == []
         else:
             assert len(service.workers()) == expected
             assert len(service.projection_processes()) == 1
@@ -172,8 +179,17 @@ def _healthz_count(base: str) -> float:
 
 
 def test_metrics_count_the_requests_of_every_api_process(db_url: str, tmp_path: Path) -> None:
-    with serving(db_url, tmp_path) as service:
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    # An earlier run's file, as an operator's directory may hold: serve must not count it.
+    (shared / "counter_1.db").write_bytes(b"left by an earlier run")
+    with serving(db_url, tmp_path, **{MULTIPROCESS_DIR: str(shared)}) as service:
+        assert not (shared / "counter_1.db").exists()
         # Each on a new connection, so that both API processes answer some of them.
         for _ in range(40):
             assert httpx.get(f"{service.base}/healthz", timeout=10).status_code == 200
+        _until(lambda: _healthz_count(service.base) == 40.0, "a scrape counts the 40 requests")
         assert [_healthz_count(service.base) for _ in range(6)] == [40.0] * 6
+        # Both processes answered: each wrote its own counters (one file per process id).
+        writers = {path.stem.rsplit("_", 1)[1] for path in shared.glob("counter_*.db")}
+        assert set(map(str, service.workers())) <= writers, writers
