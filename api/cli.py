@@ -39,7 +39,7 @@ from api.fields import InstantOrDay, instant_from
 from api.metrics import MULTIPROCESS_DIR
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
-from api.settings import Settings
+from api.settings import DEFAULT_MAX_WORKERS, Settings
 from application.access_log import AccessEntry, AccessQuery
 from application.batch import BatchSession
 from application.caseledger import CaseLedger, copenhagen_today
@@ -107,8 +107,8 @@ def serve(
             min=1,
             max=64,
             help="API processes (CASELEDGER_WORKERS). With more than one, the projections run in one "
-            "process of their own beside them. Default: on PostgreSQL one per CPU core, at most 4; "
-            "on SQLite 1.",
+            "process of their own beside them. Default: on PostgreSQL one per available core, at most "
+            f"{DEFAULT_MAX_WORKERS}; on SQLite 1.",
         ),
     ]
     | None = None,

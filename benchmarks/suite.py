@@ -12,7 +12,7 @@ For each storage, in one run, on a fresh database (an SQLite file / a PostgreSQL
    municipalities, then referral lifecycles) written as JSON lines and loaded with
    ``caseledger import`` in a subprocess: events/s and the importer's peak RSS;
 3. the **API server** (uvicorn in a subprocess, ``--workers N``, by default as many as ``caseledger
-   serve`` starts: one per core, at most 4, on PostgreSQL, one on SQLite; with more than one worker the
+   serve`` starts: one per available core, at most 3, on PostgreSQL, one on SQLite; with more than one worker the
    projections run as ``caseledger projections run`` beside it), with tokens per municipality:
    - **HTTP commands**: ``--clients`` threads each running lifecycles (refer → match → agree
      price → extend/adjust → close) as ``case_system`` tokens of their municipality for
