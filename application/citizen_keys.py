@@ -46,6 +46,12 @@ _NOT_REMOVABLE = re.compile(r"(\d+) dead row versions cannot be removed yet")
 NewCitizenKey = tuple[str, str, bytes, str]
 """A data key to store with the events it sealed: ``(key_id, blind_index, wrapped_key, created_at)``."""
 
+INSERT_ORDER = itemgetter(1)
+"""The order every transaction inserts new data keys in: by blind index (the second item of a
+proposal or a ``NewCitizenKey``). Two processes making keys for the same citizens in different
+orders would each wait for the other's uncommitted row (a deadlock); in one order, the later waits
+and then meets the earlier's key."""
+
 
 class _Cursor(Protocol):
     def execute(self, *args: Any, **kwargs: Any) -> Any: ...
@@ -118,9 +124,7 @@ class CitizenKeyStore:
         if not proposed:
             return {}
         with self._transaction() as cur:
-            # In one order, as the event store's inserts (see ``storage``): no deadlock between two
-            # processes making keys for the same citizens.
-            for key_id, blind_index, wrapped in sorted(proposed, key=itemgetter(1)):
+            for key_id, blind_index, wrapped in sorted(proposed, key=INSERT_ORDER):
                 cur.execute(
                     self._sql(
                         "INSERT INTO {keys} (key_id, blind_index, wrapped_key, created_at) "

@@ -14,7 +14,7 @@ import select
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -31,8 +31,8 @@ from psycopg.sql import SQL, Composable, Identifier
 from psycopg_pool import ConnectionPool
 
 from application.chain import CHAIN_TABLE, GENESIS, ChainRow, NewEvent, StoredRow, link
+from application.citizen_keys import INSERT_ORDER, LINKS, SQLITE_DDL, NewCitizenKey
 from application.citizen_keys import KEYS as CITIZEN_KEYS
-from application.citizen_keys import LINKS, SQLITE_DDL, NewCitizenKey
 from application.group_commit import GroupCommit
 from application.keys import Claim, StoredClaim
 from application.personal_data import is_sealed, key_id_of
@@ -318,7 +318,7 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         # otherwise each wait for the other's uncommitted row (a deadlock, answered 503); in one
         # order, the later one waits and then meets the earlier's row as a UniqueViolation.
         claims: Sequence[Claim] = sorted(kwargs.get("claims", ()), key=attrgetter("key"))
-        new_keys: Sequence[NewCitizenKey] = sorted(kwargs.get("citizen_keys", ()), key=itemgetter(1))
+        new_keys: Sequence[NewCitizenKey] = sorted(kwargs.get("citizen_keys", ()), key=INSERT_ORDER)
         if not claims and not new_keys:
             return
         # eventsourcing writes in pipeline mode. Sync right after the claims, so that a key taken by
