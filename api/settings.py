@@ -26,7 +26,7 @@ def available_cores() -> int:
     try:
         quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
     except (OSError, ValueError):
-        return max(1, cores)
+        quota = "max"  # no cgroup v2 quota to read: the affinity alone
     if quota != "max":
         cores = min(cores, math.ceil(int(quota) / int(period)))
     return max(1, cores)
