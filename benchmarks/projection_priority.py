@@ -32,6 +32,7 @@ from benchmarks.suite import (
     post_events,
     run_import,
     serve,
+    visible_rate,
     wait_for_projections,
 )
 
@@ -62,7 +63,7 @@ def one_run(
         "speed": speed,
         "accepted": batch["accepted"],
         "rate": batch["rate"],
-        "visible": batch["accepted"] / (batch["seconds"] + caught_up["seconds"]),
+        "visible": visible_rate(batch, caught_up),
         "behind": caught_up["behind"],
         "catch_up": caught_up["seconds"],
         "cpu": batch["cpu_ms"] + [batch["postgres_cpu_ms"]],
