@@ -16,6 +16,7 @@ from api.access_log import AccessLogMiddleware, AccessRecorder
 from api.body_limit import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import admin, audit, events, feed, operations, referrals, reports, suppliers
+from api.runtime import tune_garbage_collector
 from api.settings import Settings
 from application.access_log import AccessLog
 from application.caseledger import CaseLedger
@@ -90,6 +91,13 @@ def crash_after(commits: int) -> Callable[[int], None]:
                 os.kill(os.getpid(), signal.SIGKILL)
 
     return after_commit
+
+
+def create_served_app() -> FastAPI:
+    """The app as each API process of ``caseledger serve --workers N`` runs it (uvicorn's factory):
+    the garbage collector tuned for the process first, as the ``caseledger`` command tunes its own."""
+    tune_garbage_collector()
+    return create_app()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

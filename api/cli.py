@@ -39,6 +39,7 @@ from api.fields import InstantOrDay, instant_from
 from api.metrics import MULTIPROCESS_DIR
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
+from api.runtime import tune_garbage_collector
 from api.settings import DEFAULT_MAX_WORKERS, Settings
 from application.access_log import AccessEntry, AccessQuery
 from application.batch import BatchSession
@@ -163,7 +164,7 @@ def _serve_workers(workers: int, host: str, port: int, *, projections: bool) -> 
         supervisor.start()
     try:
         uvicorn.run(
-            "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+            "api.app:create_served_app", factory=True, host=host, port=port, workers=workers, log_level="info"
         )
     finally:
         stop.set()
@@ -790,4 +791,5 @@ def tokens_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]
 
 def main() -> None:
     """Entry point of the ``caseledger`` console script."""
+    tune_garbage_collector()
     cli()

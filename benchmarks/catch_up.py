@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from api.runtime import tune_garbage_collector
 from application.caseledger import CaseLedger
 from application.storage import storage_env
 from benchmarks import use_benchmark_master_key
@@ -52,6 +53,7 @@ def catch_up(storage: str, events: int, batch_size: int, workdir: Path) -> dict[
 
 
 def main() -> None:
+    tune_garbage_collector()  # as the ``caseledger`` command does
     use_benchmark_master_key()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

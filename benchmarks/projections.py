@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from api.runtime import tune_garbage_collector
 from application.caseledger import CaseLedger
 from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
@@ -52,6 +53,7 @@ def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    tune_garbage_collector()  # as the ``caseledger`` command does
     use_benchmark_master_key()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

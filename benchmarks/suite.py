@@ -429,7 +429,7 @@ def serve(database: Database, workers: int, workdir: Path) -> Iterator[Server]:
             sys.executable,
             "-m",
             "uvicorn",
-            "api.app:create_app",
+            "api.app:create_served_app",
             "--factory",
             "--host",
             "127.0.0.1",

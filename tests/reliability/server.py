@@ -29,7 +29,8 @@ def admin_token(database_url: str) -> str:
 
 
 class ApiServer:
-    """``uvicorn api.app:create_app --factory`` on a free port, configured by ``CASELEDGER_*``."""
+    """``uvicorn api.app:create_served_app --factory`` (as ``caseledger serve`` runs its API
+    processes) on a free port, configured by ``CASELEDGER_*``."""
 
     def __init__(self, database_url: str, log: Path, extra_env: Mapping[str, str] | None = None) -> None:
         self.database_url = database_url
@@ -55,7 +56,7 @@ class ApiServer:
                     sys.executable,
                     "-m",
                     "uvicorn",
-                    "api.app:create_app",
+                    "api.app:create_served_app",
                     "--factory",
                     "--host",
                     "127.0.0.1",
