@@ -106,7 +106,8 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     Rows touched by the batch are loaded in one query per table, folded in memory, and written back
     set-wise, all in the caller's transaction together with the tracking position. The batch's
     changes to the summary tables are written too, unless the caller passes ``deltas`` to collect
-    them in (a bulk build, of a generation nobody reads yet, writes them once every many batches).
+    them in: a bulk build, of a generation nobody reads yet, writes them once every many batches,
+    and leaves the spending roll-ups to ``finish_bulk``, which sums them from the monthly rows.
     """
     if not batch:
         return
@@ -128,18 +129,26 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
         elif isinstance(event, Supplier.Event):
             supplier = supplier_overview.fold(suppliers.get(key), event)
             suppliers[key] = touched_suppliers[key] = supplier
-    pending = counters.Deltas() if deltas is None else deltas
+    bulk = deltas is not None
+    pending = deltas if deltas is not None else counters.Deltas()
     touched = list(touched_referrals.values())
     referral_list.save(cur, generation, touched)
-    spending.save(cur, generation, touched, pending)
+    spending.save(cur, generation, touched, None if bulk else pending)
     supplier_overview.save_caseload(generation, touched, pending)
     supplier_overview.save_hours(cur, generation, touched)
     price_benchmarks.save_agreed(generation, touched, pending)
     supplier_overview.save(cur, generation, list(touched_suppliers.values()))
     decision_log.save(cur, generation, decisions)
-    if deltas is None:
+    if not bulk:
         pending.flush(cur)
     cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])
+
+
+def finish_bulk(cur: Cursor, generation: int) -> None:
+    """What a bulk build (``apply_batch`` with ``deltas``) left to the end: the spending roll-ups,
+    each one ``INSERT … SELECT … GROUP BY`` over the monthly rows, instead of seven dictionary
+    updates per referral and month in Python (about a tenth of a rebuild's time)."""
+    spending.build_rollups(cur, generation)
 
 
 def add_indexes(db: ProjectionDatabase, generation: int) -> None:

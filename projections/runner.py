@@ -257,6 +257,7 @@ class ProjectionRunner:
         done = self._bulk_catch_up(new, pending, progress)
         with self.db.transaction() as cur:
             pending.flush(cur)
+            read_models.finish_bulk(cur, new)
         read_models.add_indexes(self.db, new)
         done += self.catch_up(new, progress)
         with self.db.transaction() as cur:

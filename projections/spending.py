@@ -21,22 +21,27 @@ GROUPINGS = {
 }
 
 
-def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters.Deltas) -> None:
+def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters.Deltas | None) -> None:
     """Bring the monthly rows of the referrals whose terms or dimensions changed in the batch up to
     date, writing only the months that differ (an extension adds months, a closure removes some, an
     adjustment changes those after it; the others stay as stored), and move the roll-ups (in
-    ``deltas``) by the difference."""
+    ``deltas``) by the difference. Without ``deltas`` (a bulk build) the roll-ups are left alone:
+    ``build_rollups`` sums them at its end."""
     changed = [row for row in rows if row.terms_changed or row.dimensions_changed]
     if not changed:
         return
     name = table("cl_spending", generation)
-    rollups = [
-        (
-            deltas.of(table(rollup, generation), ("month", "municipality", *dims), "amount_ore"),
-            itemgetter(*(COLUMNS.index(column) for column in ("month", "municipality", *dims))),
-        )
-        for rollup, dims in SPENDING_ROLLUPS.items()
-    ]
+    rollups = (
+        [
+            (
+                deltas.of(table(rollup, generation), ("month", "municipality", *dims), "amount_ore"),
+                itemgetter(*(COLUMNS.index(column) for column in ("month", "municipality", *dims))),
+            )
+            for rollup, dims in SPENDING_ROLLUPS.items()
+        ]
+        if deltas is not None
+        else []
+    )
     stored: dict[tuple[str, str], tuple[Any, ...]] = {}
     # Only referrals stored before this batch can have rows.
     for ids in chunked([row.values["referral_id"] for row in changed if row.stored]):
@@ -53,13 +58,27 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters
             if stored.get(wanted[:2]) == wanted:
                 del stored[wanted[:2]]  # unchanged: not written, the roll-ups stay
                 continue
-            _count(rollups, wanted, 1)
+            if rollups:
+                _count(rollups, wanted, 1)
             inserts.append(wanted)
     # What is left of the stored rows is out of the period now, or replaced by an insert above.
-    for gone in stored.values():
-        _count(rollups, gone, -1)
+    if rollups:
+        for gone in stored.values():
+            _count(rollups, gone, -1)
     cur.delete_many(name, ("referral_id", "month"), list(stored))
     cur.insert_many(name, COLUMNS, inserts)
+
+
+def build_rollups(cur: Cursor, generation: int) -> None:
+    """Fill the (empty) roll-ups of a bulk-built generation from its monthly rows: what the deltas
+    of every batch would have added up to, without the keys that sum to zero (as ``counters``)."""
+    source = table("cl_spending", generation)
+    for rollup, dims in SPENDING_ROLLUPS.items():
+        key = ", ".join(("month", "municipality", *dims))
+        cur.run(
+            f"INSERT INTO {table(rollup, generation)} ({key}, amount_ore) "
+            f"SELECT {key}, SUM(amount_ore) FROM {source} GROUP BY {key} HAVING SUM(amount_ore) <> 0"
+        )
 
 
 COLUMNS = ("referral_id", "month", "amount_ore", "municipality", "supplier_id", "intervention", "legal_basis")
