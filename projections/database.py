@@ -131,10 +131,14 @@ class _PostgresCursor:
         # COPY streams the rows in one statement: several times faster than row-wise INSERTs.
         if not rows:
             return
-        statement = SQL("COPY {0} ({1}) FROM STDIN").format(
+        # In binary: less than half the CPU per row of the text format here (no values formatted
+        # as text and escaped), given the columns' types.
+        statement = SQL("COPY {0} ({1}) FROM STDIN (FORMAT BINARY)").format(
             Identifier(table), SQL(", ").join(map(Identifier, columns))
         )
+        types = self._types(table)
         with self._cursor.copy(statement) as copy:
+            copy.set_types([types[column] for column in columns])
             for row in rows:
                 copy.write_row(row)
 
@@ -175,6 +179,13 @@ class _PostgresCursor:
         """``rows`` as a relation ``s(columns)`` of ``table``'s column types: one array per column,
         sent in binary, so that one statement applies any number of rows (row by row, the
         statements' own overhead was much of the server's work for the live projections)."""
+        types = self._types(table)
+        arrays = ", ".join(f"%b::{types[column]}[]" for column in columns)
+        params = [list(column) for column in zip(*rows, strict=True)]
+        return f"unnest({arrays}) AS s({', '.join(columns)})", params
+
+    def _types(self, table: str) -> dict[str, str]:
+        """The PostgreSQL type of each of ``table``'s columns (read from the catalogue once)."""
         types = self._column_types.get(table)
         if types is None:
             self._cursor.execute(
@@ -185,9 +196,7 @@ class _PostgresCursor:
             types = self._column_types[table] = {
                 row["attname"]: row["type"] for row in self._cursor.fetchall()
             }
-        arrays = ", ".join(f"%b::{types[column]}[]" for column in columns)
-        params = [list(column) for column in zip(*rows, strict=True)]
-        return f"unnest({arrays}) AS s({', '.join(columns)})", params
+        return types
 
     def rows(self) -> list[Row]:
         return self._cursor.fetchall()
