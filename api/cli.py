@@ -7,13 +7,10 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -36,11 +33,11 @@ from rich.table import Table
 
 from api.app import create_app, projections_for
 from api.fields import InstantOrDay, instant_from
-from api.metrics import MULTIPROCESS_DIR
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
 from api.runtime import tune_garbage_collector
 from api.settings import DEFAULT_MAX_WORKERS, Settings
+from api.supervisor import MULTIPROCESS_DIR, metrics_directory
 from application.access_log import AccessEntry, AccessQuery
 from application.batch import BatchSession
 from application.caseledger import CaseLedger, copenhagen_today
@@ -146,81 +143,22 @@ def serve(
         )
     else:
         console.print(AUTH_HINT, highlight=False)
-    with _metrics_directory(several=processes > 1):
-        if processes == 1:
-            uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
-            return
-        _serve_workers(processes, bind_host, bind_port, projections=settings.run_projections)
-
-
-def _serve_workers(workers: int, host: str, port: int, *, projections: bool) -> None:
-    """Several API processes (each one GIL: one process cannot use a second core) and, unless the
-    operator runs their own (``CASELEDGER_RUN_PROJECTIONS=false``), one projection process, started
-    again if it exits; the workers read their settings from the environment, as this one did."""
-    os.environ["CASELEDGER_RUN_PROJECTIONS"] = "false"
-    stop = threading.Event()
-    supervisor = threading.Thread(target=_supervise_projections, args=(stop,), name="projections-supervisor")
-    if projections:
-        supervisor.start()
-    try:
-        uvicorn.run(
-            "api.app:create_served_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-        )
-    finally:
-        stop.set()
-        if projections:
-            supervisor.join()
-
-
-@contextmanager
-def _metrics_directory(*, several: bool) -> Iterator[None]:
-    """Where the API processes keep their Prometheus values, so that ``/metrics`` counts all of them
-    (``api.metrics``): the operator's ``PROMETHEUS_MULTIPROC_DIR``, emptied of an earlier run's
-    files as prometheus_client requires (with one process too, which then writes there as well);
-    else, for ``several`` processes, a temporary one removed afterwards (set before the workers and
-    the projection process start, so that all of them see it)."""
-    chosen = os.environ.get(MULTIPROCESS_DIR)
-    if chosen == "":
+    if os.environ.get(MULTIPROCESS_DIR) == "":
         # prometheus_client would write its files into the working directory.
         console.print(f"[red]{MULTIPROCESS_DIR} is set but empty: name a directory or unset it[/red]")
         raise typer.Exit(2)
-    if chosen:
-        for stale in Path(chosen).glob("*.db"):
-            stale.unlink()
-    if chosen or not several:
-        yield
+    if processes == 1:
+        with metrics_directory(several=False):
+            uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
         return
-    with tempfile.TemporaryDirectory(prefix="caseledger-metrics-") as directory:
-        os.environ[MULTIPROCESS_DIR] = directory
-        try:
-            yield
-        finally:
-            del os.environ[MULTIPROCESS_DIR]
-
-
-RESTART_PAUSE_SECONDS = 5.0
-
-
-def _supervise_projections(stop: threading.Event) -> None:
-    """Keep one ``caseledger projections run`` going until ``stop`` (it stops by itself, too, if
-    this process dies without stopping it)."""
-    command = [sys.executable, "-c", "from api.cli import main; main()", "projections", "run"]
-    while not stop.is_set():
-        follower = subprocess.Popen([*command, "--stop-with-parent", str(os.getpid())])  # noqa: S603 - our own CLI
-        while follower.poll() is None and not stop.wait(0.5):
-            pass
-        if follower.poll() is None:
-            follower.terminate()
-            try:
-                follower.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                follower.kill()
-            return
-        console.print(
-            f"[red]the projection process exited with {follower.returncode}; "
-            f"starting it again in {RESTART_PAUSE_SECONDS:.0f} s[/red]"
-        )
-        stop.wait(RESTART_PAUSE_SECONDS)
+    # The API processes, the projection process and their keeper (``api.supervisor``) read their
+    # settings from the environment, as this process did; the keeper takes over this process.
+    supervisor = [sys.executable, "-m", "api.supervisor", "--workers", str(processes)]
+    supervisor += ["--host", bind_host, "--port", str(bind_port)]
+    supervisor += ["--projections"] if settings.run_projections else []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, supervisor)  # noqa: S606 - our own module, with this interpreter
 
 
 @cli.command()

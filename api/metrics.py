@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+from api.supervisor import MULTIPROCESS_DIR
 
 
 class Metrics:

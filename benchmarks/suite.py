@@ -58,8 +58,8 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from api.metrics import MULTIPROCESS_DIR
 from api.settings import Settings
+from api.supervisor import MULTIPROCESS_DIR
 from application.caseledger import CaseLedger
 from application.storage import prepare_storage, storage_env
 from benchmarks import use_benchmark_master_key

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.metrics import MULTIPROCESS_DIR
 from api.settings import DEFAULT_MAX_WORKERS, available_cores
+from api.supervisor import MULTIPROCESS_DIR
 from benchmarks.suite import children_of
 from tests.api.bodies import referral
 from tests.reliability.cluster import free_port
@@ -137,6 +137,22 @@ def test_workers_serve_and_one_projection_process_follows_their_writes_and_is_re
         _until(
             lambda: not any(_alive(pid) for pid in everyone), "every process of the service has exited", 30
         )
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def test_serve_hands_over_to_a_keeper_that_holds_none_of_the_app(db_url: str, tmp_path: Path) -> None:
+    """With several API processes, ``serve`` becomes ``api.supervisor`` (same process id): its
+    memory is uvicorn's and the standard library's, not a third of another API process's."""
+    with serving(db_url, tmp_path) as service:
+        assert "-m api.supervisor --workers 2" in _command_line(service.process.pid)
+        keeper, worker = _rss_kb(service.process.pid), min(_rss_kb(pid) for pid in service.workers())
+        assert keeper < worker / 2, f"keeper {keeper} kB, an API process {worker} kB"
 
 
 def test_the_projection_process_stops_when_serve_is_killed(db_url: str, tmp_path: Path) -> None:
