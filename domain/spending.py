@@ -7,12 +7,11 @@ decisions is the order they were recorded (a retroactive adjustment changes past
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 
 DAYS_IN_A_WEEK = 7
 ONE_DAY = timedelta(days=1)
@@ -106,27 +105,39 @@ def _next_month(day: date) -> date:
 PARTS_PER_ORE = 100 * DAYS_IN_A_WEEK
 
 
-def _segments(terms: Terms) -> Iterator[tuple[date, date, int]]:
-    """Runs of days, within one month, that spend the same amount per day (in 1/700 øre)."""
-    first, last = terms.start, terms.last_day
-    if last < first:
-        return
-    changes = sorted(
-        {since for since, _ in terms.rate + terms.hours if first < since <= last}
-        | {month for month in _month_starts(first, last) if month > first}
-    )
-    bounds = [first, *changes, last + ONE_DAY]
-    for begin, stop in itertools.pairwise(bounds):
-        per_day = _per_day(terms, begin)
-        if per_day:
-            yield begin, stop - ONE_DAY, per_day
+@cache
+def _calendar_month(year: int, month: int) -> tuple[str, int]:
+    """'YYYY-MM' and the day number (``date.toordinal``) of the month's last day."""
+    return _month(date(year, month, 1)), _next_month(date(year, month, 1)).toordinal() - 1
 
 
-def _month_starts(first: date, last: date) -> Iterator[date]:
-    month = date(first.year, first.month, 1)
-    while month <= last:
-        yield month
-        month = _next_month(month)
+def _monthly_parts(terms: Terms) -> dict[str, int]:
+    """What each month spends, exactly, in 1/700 øre; months without a spending day left out.
+
+    The amount per day is a step function that changes only where the rate or the hours do, so it
+    is worked out once per change (a handful per referral) and each month adds up its steps' days
+    in integer day numbers."""
+    parts: dict[str, int] = {}
+    first, last = terms.start.toordinal(), terms.last_day.toordinal()
+    changes = sorted({since for since, _ in terms.rate} | {since for since, _ in terms.hours})
+    if last < first or not changes:  # a package has neither rate nor hours
+        return parts
+    steps = [(day.toordinal(), _per_day(terms, day)) for day in changes]  # (from, per day) until the next
+    ends = [since - 1 for since, _ in steps[1:]] + [last]
+    year, month, low = terms.start.year, terms.start.month, first
+    while low <= last:
+        key, month_end = _calendar_month(year, month)
+        high = min(month_end, last)
+        total, spends = 0, False
+        for (since, per_day), until in zip(steps, ends, strict=True):
+            days = min(high, until) - max(low, since) + 1
+            if days > 0 and per_day:
+                total += per_day * days
+                spends = True
+        if spends:
+            parts[key] = total
+        year, month, low = (year + 1, 1, month_end + 1) if month == 12 else (year, month + 1, month_end + 1)
+    return parts
 
 
 def _per_day(terms: Terms, on: date) -> int:
@@ -149,18 +160,23 @@ def round_half_up(amount: Fraction) -> Decimal:
     return Decimal(cents) / 100
 
 
-def monthly_commitments(terms: Terms) -> dict[str, Decimal]:
-    """Committed spend per month ('YYYY-MM' → DKK), each rounded once per referral and month."""
-    parts: dict[str, int] = {}
-    for begin, stop, per_day in _segments(terms):
-        key = _month(begin)
-        parts[key] = parts.get(key, 0) + per_day * ((stop - begin).days + 1)
+def monthly_commitments_ore(terms: Terms) -> dict[str, int]:
+    """Committed spend per month ('YYYY-MM' → øre), each rounded once per referral and month, in
+    month order: what the read models store, without a ``Decimal`` per month."""
     # Half-up to whole øre: floor(parts / 700 + 1/2).
-    ore = {key: (2 * amount + PARTS_PER_ORE) // (2 * PARTS_PER_ORE) for key, amount in parts.items()}
+    ore = {
+        key: (2 * amount + PARTS_PER_ORE) // (2 * PARTS_PER_ORE)
+        for key, amount in _monthly_parts(terms).items()
+    }
     for since, price in terms.packages:
         key = _month(since)
         ore[key] = ore.get(key, 0) + int(price * 100)
-    return {key: Decimal(ore[key]).scaleb(-2) for key in sorted(ore)}
+    return {key: ore[key] for key in sorted(ore)}
+
+
+def monthly_commitments(terms: Terms) -> dict[str, Decimal]:
+    """Committed spend per month ('YYYY-MM' → DKK), each rounded once per referral and month."""
+    return {key: Decimal(amount).scaleb(-2) for key, amount in monthly_commitments_ore(terms).items()}
 
 
 def committed_total(terms: Terms) -> Decimal:

@@ -6,11 +6,10 @@ stored as the events' envelopes (never plaintext) and opened by the application 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from domain.referral import Referral
-from domain.spending import Terms, monthly_commitments
+from domain.spending import Terms, monthly_commitments_ore
 from projections.codec import iso, terms_from_json, terms_to_json, to_ore
 from projections.database import Cursor, Row, chunked
 from projections.tables import table
@@ -52,11 +51,12 @@ class ReferralRow:
     """Whether the row was loaded from the table (else the batch created it: nothing to replace)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def months(self) -> dict[str, Decimal]:
-        """Committed spend per month, computed once per batch after the batch's events are folded."""
+    def monthly_ore(self) -> dict[str, int]:
+        """Committed spend per month in øre, computed once per batch after the batch's events are
+        folded."""
         if "months" not in self.extra:
-            self.extra["months"] = monthly_commitments(self.terms) if self.terms else {}
-        months: dict[str, Decimal] = self.extra["months"]
+            self.extra["months"] = monthly_commitments_ore(self.terms) if self.terms else {}
+        months: dict[str, int] = self.extra["months"]
         return months
 
     @classmethod
@@ -75,7 +75,7 @@ class ReferralRow:
         if self.terms is not None:
             self.values["start_date"] = iso(self.terms.start)
             self.values["end_date"] = iso(self.terms.end)
-            self.values["committed_total_ore"] = to_ore(sum(self.months().values(), Decimal("0.00")))
+            self.values["committed_total_ore"] = sum(self.monthly_ore().values())
         return tuple(self.values[column] for column in COLUMNS)
 
 

@@ -8,7 +8,7 @@ from operator import itemgetter
 from typing import Any
 
 from projections import counters
-from projections.codec import money, to_ore
+from projections.codec import money
 from projections.database import Cursor, chunked
 from projections.referral_list import ReferralRow
 from projections.tables import SPENDING_ROLLUPS, table
@@ -53,8 +53,8 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters
     for row in changed:
         v = row.values
         dimensions = (v["municipality"], v["supplier_id"], v["intervention"], v["legal_basis"])
-        for month, amount in row.months().items():
-            wanted = (v["referral_id"], month, to_ore(amount) or 0, *dimensions)
+        for month, amount in row.monthly_ore().items():
+            wanted = (v["referral_id"], month, amount, *dimensions)
             if stored.get(wanted[:2]) == wanted:
                 del stored[wanted[:2]]  # unchanged: not written, the roll-ups stay
                 continue
