@@ -507,11 +507,15 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         return {r["key"]: StoredClaim(r["key"], r["fingerprint"], r["result"]) for r in rows}
 
     def stream_versions(self, originator_ids: Sequence[UUID]) -> dict[UUID, int]:
-        """The last stored version of each of ``originator_ids`` that has events, in one query."""
+        """The last stored version of each of ``originator_ids`` that has events, in one query: one
+        backward index probe per id. (``WHERE originator_id = ANY(…) GROUP BY``, planned without
+        statistics — after a bulk load, with autovacuum off or behind — scanned the whole table
+        in parallel: 165–215 ms per batch on a million events, against 6 ms.)"""
         rows = self._select(
             SQL(
-                "SELECT originator_id, MAX(originator_version) AS version FROM {0} "
-                "WHERE originator_id = ANY(%s::uuid[]) GROUP BY originator_id"
+                "SELECT k.id AS originator_id, e.version FROM unnest(%s::uuid[]) AS k(id) "
+                "CROSS JOIN LATERAL (SELECT originator_version AS version FROM {0} "
+                "WHERE originator_id = k.id ORDER BY originator_version DESC LIMIT 1) e"
             ).format(self.events_table),
             [list(originator_ids)],
         )

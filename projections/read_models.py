@@ -168,8 +168,9 @@ def add_indexes(db: ProjectionDatabase, generation: int) -> None:
 
 def analyse(db: ProjectionDatabase, generation: int) -> None:
     """Give PostgreSQL's planner current statistics of a generation's tables while a bulk build
-    fills them (called after batch 1, 2, 4, 8, …): without them, and with autovacuum off or behind,
-    it plans the build's look-ups as if the tables were still empty. SQLite needs none."""
+    fills them (called after batch 1, 2, 4, 8, …), or while the live runner does (``ANALYSE_AFTER``):
+    without them, and with autovacuum off or behind, it plans the look-ups as if the tables were
+    still empty, or as scans of them whole. SQLite needs none."""
     if isinstance(db, PostgresProjectionDatabase):
         with db.transaction() as cur:
             for name in MODEL_TABLES:

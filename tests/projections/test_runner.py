@@ -85,6 +85,35 @@ def test_spending_rows_equal_the_aggregates_own_commitments(
     assert Decimal(report["total"]) == sum(expected.values())
 
 
+def test_the_live_runner_has_its_tables_analysed_as_they_grow(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first ``analyse_after`` events and then at each doubling of the events folded,
+    so that PostgreSQL plans the fold's look-ups for the tables' real size (SQLite needs none)."""
+    small_demo(ledger)
+    analysed_at: list[int] = []
+    original = read_models.analyse
+
+    def counted(db: ProjectionDatabase, generation: int) -> None:
+        analysed_at.append(runner.folded)
+        original(db, generation)
+
+    monkeypatch.setattr(read_models, "analyse", counted)
+    runner = ProjectionRunner(projection_db, ledger.read_events, batch_size=10, analyse_after=10)
+
+    runner.catch_up()
+
+    assert len(analysed_at) >= 4
+    assert analysed_at == [10 * 2**k for k in range(len(analysed_at))]
+    assert 2 * analysed_at[-1] > ledger.last_position() >= analysed_at[-1]
+    if projection_db.dialect == "postgres":
+        with projection_db.reading() as cur:
+            generation, _ = read_models.live_generation(cur)
+            cur.run("SELECT reltuples FROM pg_class WHERE oid = ?::regclass", [f"cl_spending_g{generation}"])
+            row = cur.one()
+        assert row is not None and row["reltuples"] > 0  # -1 until the table is first analysed
+
+
 def test_incremental_processing_and_a_rebuild_give_identical_tables(
     ledger: CaseLedger, projection_db: ProjectionDatabase
 ) -> None:
