@@ -400,10 +400,13 @@ class Server:
     url: str
     processes: list[subprocess.Popen[bytes]]
     sampler: RssSampler
-    projections: subprocess.Popen[bytes] | None = None
+    projection_sampler: RssSampler | None = None
+    """The projection process's RSS (with more than one worker: a process outside uvicorn's tree)."""
 
     def stop(self) -> None:
         self.sampler.stop()
+        if self.projection_sampler is not None:
+            self.projection_sampler.stop()
         for process in self.processes:
             process.terminate()
         for process in self.processes:
@@ -464,7 +467,7 @@ def serve(database: Database, workers: int, workdir: Path) -> Iterator[Server]:
         msg = f"the server did not come up; see {log.name}"
         raise RuntimeError(msg)
     sampler = RssSampler(server.pid)
-    running = Server(url, processes, sampler)
+    running = Server(url, processes, sampler, RssSampler(processes[1].pid) if separate else None)
     try:
         yield running
     finally:
@@ -807,6 +810,7 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
             print(f"[{storage}] live lag, {lag_seconds:.0f} s …", file=sys.stderr)
             lag = live_lag(server, tokens, lag_seconds)
             rss = server.sampler.summary()
+            projection_rss = server.projection_sampler.summary() if server.projection_sampler else None
         rows += [
             (
                 f"HTTP commands ({args.clients} clients, {workers} worker(s))",
@@ -893,13 +897,15 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
                 "",
             ),
             (
-                "API server RSS (all processes)",
+                "API server RSS (uvicorn's processes: the API processes and their manager)",
                 f"{rss}; under command load {commands['rss']}",
                 TARGETS["rss"],
                 "",
                 "",
             ),
         ]
+        if projection_rss:
+            rows.append(("projection process RSS (beside the API processes)", projection_rss, "", "", ""))
         lines += _table(rows)
         lines.append(f"\nload average after: {load_average()}")
         if commands["errors"]:
