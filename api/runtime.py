@@ -5,12 +5,12 @@ from __future__ import annotations
 import gc
 
 GC_THRESHOLDS = (20_000, 20, 20)
-"""CPython's cyclic garbage collector collects its youngest generation every 700 net allocations
-of container objects by default, and every collection walks what the older generations hold too
-often. A batch of events allocates millions of dicts, events and rows that are freed by reference
-counting alone, so most of those collections find nothing: at these thresholds the projection
-runner spent 0.11 → 0.08 ms of CPU per event and an API process 0.23 → 0.21 ms on ``POST /events``
-items (``benchmarks.gc_thresholds``). Cyclic garbage still goes, a little later."""
+"""CPython's cyclic garbage collector, by default, collects its youngest generation every 700 net
+allocations of container objects, and the older ones every 10 of those. A batch of events
+allocates millions of dicts, events and rows that reference counting alone frees, so most of those
+collections find nothing to collect. At these thresholds the projection fold spent 0.095–0.099 →
+0.073–0.076 ms of CPU per event and the ``POST /events`` batch path 0.224–0.227 → 0.204–0.212 ms
+(``benchmarks.cpu_per_event``). Cyclic garbage still goes, a little later."""
 
 
 def tune_garbage_collector() -> None:

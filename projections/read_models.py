@@ -146,8 +146,8 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
 
 def finish_bulk(cur: Cursor, generation: int) -> None:
     """What a bulk build (``apply_batch`` with ``deltas``) left to the end: the spending roll-ups,
-    each one ``INSERT … SELECT … GROUP BY`` over the monthly rows, instead of seven dictionary
-    updates per referral and month in Python (about a tenth of a rebuild's time)."""
+    each one ``INSERT … SELECT … GROUP BY`` over the monthly rows, instead of four dictionary
+    updates per referral and month in Python (a rebuild of 1M events: 124.6 → 106.9 s)."""
     spending.build_rollups(cur, generation)
 
 
