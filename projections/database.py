@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import ConnectionPool
 
@@ -46,6 +46,11 @@ class Cursor(Protocol):
         ...
 
     def rows(self) -> list[Row]: ...
+    def tuples(self) -> list[tuple[Any, ...]]:
+        """The result as tuples in the statement's column order: for reports that read thousands of
+        rows, where building a dict per row is much of their time."""
+        ...
+
     def one(self) -> Row | None: ...
 
 
@@ -107,6 +112,9 @@ class _SQLiteCursor:
 
     def rows(self) -> list[Row]:
         return [dict(row) for row in self._cursor.fetchall()]
+
+    def tuples(self) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._cursor.fetchall()]
 
     def one(self) -> Row | None:
         row = self._cursor.fetchone()
@@ -200,6 +208,14 @@ class _PostgresCursor:
 
     def rows(self) -> list[Row]:
         return self._cursor.fetchall()
+
+    def tuples(self) -> list[tuple[Any, ...]]:
+        # Setting a row factory applies to the result at hand too; the next statement's is dicts again.
+        self._cursor.row_factory = tuple_row  # type: ignore[assignment]
+        try:
+            return self._cursor.fetchall()  # type: ignore[return-value]
+        finally:
+            self._cursor.row_factory = dict_row
 
     def one(self) -> Row | None:
         return self._cursor.fetchone()

@@ -5,11 +5,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
-from fractions import Fraction
 from itertools import accumulate
 from typing import Any
 
-from domain.spending import round_half_up
 from projections import counters
 from projections.database import Cursor
 from projections.tables import table
@@ -29,39 +27,38 @@ def _nth(counts: list[tuple[int, int]], ends: list[int], index: int) -> int:
     return counts[min(bisect_right(ends, index), len(counts) - 1)][0]
 
 
-def _quantile_of_counts(counts: list[tuple[int, int]], ends: list[int], total: int, q: Fraction) -> str:
-    """Linear interpolation between closest ranks (as PostgreSQL's percentile_cont), to the øre,
-    over the sorted values that ``counts`` stand for, without expanding them."""
-    position = q * (total - 1)
-    low = int(position)
+def _quartile_of_counts(counts: list[tuple[int, int]], ends: list[int], total: int, quarters: int) -> str:
+    """The ``quarters``/4 quantile by linear interpolation between closest ranks (as PostgreSQL's
+    percentile_cont), rounded half up to the øre, over the sorted values that ``counts`` stand for,
+    without expanding them. In integers: four times the position and four times the value, so
+    no ``Fraction`` is built (they were a third of the report's time on a national data set)."""
+    position4 = quarters * (total - 1)
+    low, part = divmod(position4, 4)
     below, above = _nth(counts, ends, low), _nth(counts, ends, min(low + 1, total - 1))
-    exact = Fraction(below) + Fraction(above - below) * (position - low)
-    return f"{round_half_up(exact / 100):.2f}"
+    ore = (4 * below + (above - below) * part + 2) // 4  # floor(exact + 1/2): half up
+    return f"{ore // 100}.{ore % 100:02d}"
+
+
+QUARTILES = {"min": 0, "p25": 1, "median": 2, "p75": 3, "max": 4}
+"""The summary's figures, each as its quantile in quarters."""
 
 
 def _summary(values: list[int]) -> dict[str, Any]:
     counted: dict[int, int] = {}
     for value in values:
         counted[value] = counted.get(value, 0) + 1
-    return _summary_of_counts(counted)
+    return _summary_of_counts(sorted(counted.items()))
 
 
-def _summary_of_counts(counted: dict[int, int]) -> dict[str, Any]:
-    counts = sorted(counted.items())
+def _summary_of_counts(counts: list[tuple[int, int]]) -> dict[str, Any]:
+    """``counts``: (value, n) in ascending order of value."""
     ends = list(accumulate(n for _, n in counts))
     total = ends[-1] if ends else 0
     if not total:
         return {"count": 0, "min": None, "p25": None, "median": None, "p75": None, "max": None}
-    quartiles = {
-        "min": Fraction(0),
-        "p25": Fraction(1, 4),
-        "median": Fraction(1, 2),
-        "p75": Fraction(3, 4),
-        "max": Fraction(1),
-    }
     return {
         "count": total,
-        **{name: _quantile_of_counts(counts, ends, total, q) for name, q in quartiles.items()},
+        **{name: _quartile_of_counts(counts, ends, total, q) for name, q in QUARTILES.items()},
     }
 
 
@@ -99,30 +96,34 @@ def benchmarks(cur: Cursor, generation: int, query: BenchmarkQuery, today: date)
         params,
     )
     agreed: dict[tuple[str, str], dict[int, int]] = {}
-    for row in cur.rows():
-        agreed.setdefault((row["intervention"], row["unit"]), {})[int(row["rate_ore"])] = int(row["n"])
+    for intervention, unit, rate, n in cur.tuples():
+        agreed.setdefault((intervention, unit), {})[int(rate)] = int(n)
 
+    # The list rate in force for a supplier, municipality, intervention and unit is the one valid
+    # today with the latest valid-from, then the latest list. Chosen here, not by a window function
+    # in SQL: PostgreSQL's sort for it took longer (14-19 ms on 1M events) than this loop.
     day = today.isoformat()
     list_clause = " AND ".join(["valid_from <= ?", "(valid_to IS NULL OR valid_to >= ?)", *where])
     cur.run(
-        f"SELECT supplier_id, municipality, intervention, unit, rate_ore, valid_from, list_no "
+        f"SELECT supplier_id, municipality, intervention, unit, valid_from, list_no, rate_ore "
         f"FROM {table('cl_list_rates', generation)} WHERE {list_clause}",
         [day, day, *params],
     )
     in_force: dict[tuple[str, str, str, str], tuple[str, int, int]] = {}
-    for row in cur.rows():
-        key = (row["supplier_id"], row["municipality"], row["intervention"], row["unit"])
-        candidate = (row["valid_from"], int(row["list_no"]), int(row["rate_ore"]))
+    for supplier_id, municipality, intervention, unit, valid_from, list_no, rate in cur.tuples():
+        key = (supplier_id, municipality, intervention, unit)
+        candidate = (valid_from, list_no, rate)
         if key not in in_force or candidate[:2] > in_force[key][:2]:
             in_force[key] = candidate
-    listed: dict[tuple[str, str], list[int]] = {}
+    listed: dict[tuple[str, str], dict[int, int]] = {}
     for (_, _, intervention, unit), (_, _, rate) in in_force.items():
-        listed.setdefault((intervention, unit), []).append(rate)
+        counted = listed.setdefault((intervention, unit), {})
+        counted[int(rate)] = counted.get(int(rate), 0) + 1
 
     rows = []
     for intervention, unit in sorted(set(agreed) | set(listed)):
-        of_agreements = _summary_of_counts(agreed.get((intervention, unit), {}))
-        of_lists = _summary(listed.get((intervention, unit), []))
+        of_agreements = _summary_of_counts(sorted(agreed.get((intervention, unit), {}).items()))
+        of_lists = _summary_of_counts(sorted(listed.get((intervention, unit), {}).items()))
         rows.append(
             {
                 "intervention": intervention,
