@@ -22,7 +22,7 @@ Row = dict[str, Any]
 
 
 class Cursor(Protocol):
-    """What the read models need of a cursor: run a statement, fetch rows as dicts."""
+    """What the read models need of a cursor: run a statement, fetch rows as dicts (`rows`, `one`) or tuples (`tuples`)."""
 
     dialect: str
 
@@ -345,7 +345,8 @@ class PostgresProjectionDatabase(ProjectionDatabase):
             yield _PostgresCursor(cursor, self._column_types)
 
     def listen_connection(self) -> psycopg.Connection[Any]:
-        """A dedicated autocommit connection for LISTEN/NOTIFY (and VACUUM, which needs one)."""
+        """A dedicated autocommit connection: for LISTEN/NOTIFY, VACUUM (which needs one), and the
+        indexes and ANALYZEs a bulk build runs beside its own transactions."""
         return psycopg.connect(self.conninfo, autocommit=True, options=f"-c search_path={self.schema}")
 
     def close(self) -> None:

@@ -184,27 +184,36 @@ def add_indexes(db: ProjectionDatabase, generation: int) -> None:
                 connection.execute(statement)
             connection.execute(SQL("VACUUM (ANALYZE) {0}").format(Identifier(table(name, generation))))
 
-    with ThreadPoolExecutor(FINISHING_CONNECTIONS, thread_name_prefix="rebuild-finish") as pool:
+    pool = ThreadPoolExecutor(FINISHING_CONNECTIONS, thread_name_prefix="rebuild-finish")
+    try:
         for done in [
             pool.submit(finish, name) for name in sorted(MODEL_TABLES, key=sizes.__getitem__, reverse=True)
         ]:
             done.result()
+    finally:
+        # On a failure (or Ctrl-C) the tables not yet started are left, not built before it is raised.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 FINISHING_CONNECTIONS = 2
-"""Tables a PostgreSQL bulk build indexes and vacuums at once (the server builds one index on one
-core: two use both of this machine's, more would only queue)."""
+"""Tables a PostgreSQL bulk build indexes and vacuums at once: measured on a 2-core machine, where
+the server built these tables' indexes one core at a time (they are below the sizes at which it
+builds an index in parallel)."""
 
 
 def _indexed_table(statement: str, generation: int) -> str:
     """The read model (``MODEL_TABLES``) whose table a ``CREATE INDEX … ON <table> (…)`` is on."""
-    on = statement.split(" ON ", 1)[1].split(" (", 1)[0].strip()
-    return next(name for name in MODEL_TABLES if table(name, generation) == on)
+    on = statement.split(" ON ", 1)[-1].split("(", 1)[0].split(maxsplit=1)[0]
+    for name in MODEL_TABLES:
+        if table(name, generation) == on:
+            return name
+    msg = f"index statement on no read model's table of generation {generation}: {statement}"
+    raise ValueError(msg)
 
 
 def analyse(db: ProjectionDatabase, generation: int) -> None:
     """Give PostgreSQL's planner current statistics of a generation's tables while a bulk build
-    fills them (called after batch 1, 2, 4, 8, …), or while the live runner does (``ANALYSE_AFTER``):
+    fills them (after batch 1, 2, 4, 8, …, skipped while the previous one still runs), or while the live runner does (``ANALYSE_AFTER``):
     without them, and with autovacuum off or behind, it plans the look-ups as if the tables were
     still empty, or as scans of them whole. SQLite needs none."""
     if isinstance(db, PostgresProjectionDatabase):

@@ -143,7 +143,8 @@ class ProjectionRunner:
     ) -> int:
         """``catch_up`` for a bulk build: the next batch is read and decoded on a second thread
         while this one is folded and written, so the database's work on one overlaps this
-        process's work on the other (a rebuild is otherwise one long alternation of the two)."""
+        process's work on the other (a rebuild is otherwise one long alternation of the two); on
+        PostgreSQL the tables are analysed on a third thread meanwhile."""
         with self.db.reading() as cur:
             position = read_models.generation_position(cur, generation) or 0
         limit = self.rebuild_batch_size

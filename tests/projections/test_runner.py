@@ -23,6 +23,7 @@ from projections.database import ProjectionDatabase
 from projections.read_models import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
+from projections.tables import MODEL_TABLES, index_statements, table
 from tests.api import bodies
 from tests.projections.helpers import dump, small_demo
 from tests.storage import database_url
@@ -129,6 +130,37 @@ def test_incremental_processing_and_a_rebuild_give_identical_tables(
     with projection_db.reading() as cur:
         cur.run("SELECT COUNT(*) AS n FROM cl_generations")
         assert cur.one() == {"n": 1}
+
+
+def test_a_rebuild_ends_with_every_secondary_index_and_on_postgres_every_table_vacuumed(
+    ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    """The bulk build leaves the indexes out and adds them at its end (on PostgreSQL two tables at a
+    time, each then vacuumed and analysed): none may be missed."""
+    small_demo(ledger)
+
+    runner_for(ledger, projection_db).rebuild()
+
+    with projection_db.reading() as cur:
+        generation, _ = read_models.live_generation(cur)
+        expected = {
+            statement.split(" EXISTS ", 1)[1].split()[0] for statement in index_statements(generation)
+        }
+        if projection_db.dialect == "postgres":
+            cur.run("SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()")
+        else:
+            cur.run("SELECT name FROM sqlite_master WHERE type = 'index'")
+        present = {row["name"] for row in cur.rows()}
+        assert expected and expected <= present
+        if projection_db.dialect == "postgres":
+            cur.run(
+                "SELECT relname, last_vacuum, last_analyze FROM pg_stat_user_tables "
+                "WHERE schemaname = current_schema() AND relname = ANY(?)",
+                [[table(name, generation) for name in MODEL_TABLES]],
+            )
+            rows = cur.rows()
+            assert len(rows) == len(MODEL_TABLES)
+            assert all(row["last_vacuum"] is not None and row["last_analyze"] is not None for row in rows)
 
 
 def test_a_bulk_rebuild_that_writes_its_summaries_in_several_stages_equals_incremental_processing(
