@@ -22,7 +22,8 @@ Row = dict[str, Any]
 
 
 class Cursor(Protocol):
-    """What the read models need of a cursor: run a statement, fetch rows as dicts (`rows`, `one`) or tuples (`tuples`)."""
+    """What the read models need of a cursor: run a statement, fetch rows as dicts (``rows``,
+    ``one``) or tuples (``tuples``)."""
 
     dialect: str
 

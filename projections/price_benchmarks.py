@@ -115,15 +115,14 @@ def benchmarks(cur: Cursor, generation: int, query: BenchmarkQuery, today: date)
         candidate = (valid_from, list_no, rate)
         if key not in in_force or candidate[:2] > in_force[key][:2]:
             in_force[key] = candidate
-    listed: dict[tuple[str, str], dict[int, int]] = {}
+    listed: dict[tuple[str, str], list[int]] = {}
     for (_, _, intervention, unit), (_, _, rate) in in_force.items():
-        counted = listed.setdefault((intervention, unit), {})
-        counted[int(rate)] = counted.get(int(rate), 0) + 1
+        listed.setdefault((intervention, unit), []).append(int(rate))
 
     rows = []
     for intervention, unit in sorted(set(agreed) | set(listed)):
         of_agreements = _summary_of_counts(sorted(agreed.get((intervention, unit), {}).items()))
-        of_lists = _summary_of_counts(sorted(listed.get((intervention, unit), {}).items()))
+        of_lists = _summary(listed.get((intervention, unit), []))
         rows.append(
             {
                 "intervention": intervention,

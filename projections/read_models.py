@@ -23,6 +23,7 @@ from projections.tables import (
     UPDATED_IN_PLACE,
     drop_statements,
     index_statements,
+    index_statements_by_table,
     model_statements,
     table,
 )
@@ -166,9 +167,7 @@ def add_indexes(db: ProjectionDatabase, generation: int) -> None:
             with db.transaction() as cur:
                 cur.run(statement)
         return
-    indexes: dict[str, list[str]] = {name: [] for name in MODEL_TABLES}
-    for statement in index_statements(generation):
-        indexes[_indexed_table(statement, generation)].append(statement)
+    indexes = index_statements_by_table(generation)
     with db.listen_connection() as connection:
         found = connection.execute(
             "SELECT relname, pg_relation_size(oid) FROM pg_class "
@@ -201,21 +200,12 @@ the server built these tables' indexes one core at a time (they are below the si
 builds an index in parallel)."""
 
 
-def _indexed_table(statement: str, generation: int) -> str:
-    """The read model (``MODEL_TABLES``) whose table a ``CREATE INDEX … ON <table> (…)`` is on."""
-    on = statement.split(" ON ", 1)[-1].split("(", 1)[0].split(maxsplit=1)[0]
-    for name in MODEL_TABLES:
-        if table(name, generation) == on:
-            return name
-    msg = f"index statement on no read model's table of generation {generation}: {statement}"
-    raise ValueError(msg)
-
-
 def analyse(db: ProjectionDatabase, generation: int) -> None:
     """Give PostgreSQL's planner current statistics of a generation's tables while a bulk build
-    fills them (after batch 1, 2, 4, 8, …, skipped while the previous one still runs), or while the live runner does (``ANALYSE_AFTER``):
-    without them, and with autovacuum off or behind, it plans the look-ups as if the tables were
-    still empty, or as scans of them whole. SQLite needs none."""
+    fills them (after batch 1, 2, 4, 8, …, skipped while the previous one still runs), or while
+    the live runner does (``ANALYSE_AFTER``): without them, and with autovacuum off or behind, it
+    plans the look-ups as if the tables were still empty, or as scans of them whole. SQLite needs
+    none."""
     if isinstance(db, PostgresProjectionDatabase):
         # On a connection of its own, outside the caller's transaction: a bulk build analyses on a
         # second thread while it goes on folding.

@@ -122,6 +122,15 @@ def index_statements(generation: int) -> list[str]:
     ]
 
 
+def index_statements_by_table(generation: int) -> dict[str, list[str]]:
+    """``index_statements`` per read model (``MODEL_TABLES``), for the table each is on."""
+    statements = index_statements(generation)
+    return {
+        name: [statement for statement in statements if f" ON {table(name, generation)} (" in statement]
+        for name in MODEL_TABLES
+    }
+
+
 def drop_statements(generation: int) -> list[str]:
     """DDL that removes one generation's tables."""
     return [f"DROP TABLE IF EXISTS {name}_g{int(generation)}" for name in MODEL_TABLES]
