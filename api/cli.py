@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import getpass
 import json
 import os
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -33,6 +35,7 @@ from rich.table import Table
 
 from api.app import create_app, projections_for
 from api.fields import InstantOrDay, instant_from
+from api.import_pool import ImportPool, ImportWorkerFailed, Line, Outcome, import_operator
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
 from api.runtime import tune_garbage_collector
@@ -45,7 +48,7 @@ from application.demo import load_demo
 from application.errors import StorageUnavailable
 from application.personal_data import MasterKeyError
 from application.storage import prepare_storage
-from application.tokens import ROLES, Token
+from application.tokens import ROLES
 from domain.errors import DomainError, NotFound
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
@@ -514,9 +517,6 @@ def erase(
         )
 
 
-IMPORT_ACTOR = "caseledger-import"
-
-
 @dataclass
 class ImportSummary:
     """What ``caseledger import`` did, line by line counted."""
@@ -526,8 +526,10 @@ class ImportSummary:
     rejected: int = 0
     lines: int = 0
     rejections: list[tuple[int, str | None, dict[str, Any]]] = field(default_factory=list)
+    """The first rejections by line number (outcomes of several processes arrive out of order)."""
 
     def count(self, line: int, outcome: dict[str, Any], keep: int) -> None:
+        self.lines += 1
         status = outcome["status"]
         if status == "accepted":
             self.accepted += 1
@@ -535,8 +537,11 @@ class ImportSummary:
             self.duplicates += 1
         else:
             self.rejected += 1
-            if len(self.rejections) < keep:
-                self.rejections.append((line, outcome.get("event_id"), outcome["problem"]))
+            if keep and (len(self.rejections) < keep or line < self.rejections[-1][0]):
+                bisect.insort(
+                    self.rejections, (line, outcome.get("event_id"), outcome["problem"]), key=itemgetter(0)
+                )
+                del self.rejections[keep:]
 
 
 def _malformed(detail: str) -> dict[str, Any]:
@@ -550,10 +555,6 @@ def _malformed(detail: str) -> dict[str, Any]:
             "detail": detail,
         },
     }
-
-
-Line = tuple[int, Any, dict[str, Any] | None]
-"""A line's number, its parsed JSON, and its rejection when it is not JSON."""
 
 
 def _numbered_chunks(lines: Iterable[bytes], size: int) -> Iterator[list[Line]]:
@@ -582,6 +583,15 @@ def import_events(
     ] = None,
     chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Lines applied per batch.")] = 1000,
     show: Annotated[int, typer.Option(min=0, help="How many rejections to list in the summary.")] = 20,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=16,
+            help="Processes checking items, the lines shared out by referral. "
+            "Default: on PostgreSQL one per available core, at most 3; on SQLite 1.",
+        ),
+    ] = None,
 ) -> None:
     """Bulk import of JSON-lines events (one /events item per line: event_id, type, referral_id |
     supplier_id, expected_version?, data), with the same per-item semantics as POST /events.
@@ -589,20 +599,22 @@ def import_events(
     Each event_id is claimed once, so running an import again is safe (its items answer
     duplicate). Runs as an operator with every right in every municipality; the actors recorded
     are those in the items' data (a supplier write without one: caseledger-import). Reads the file
-    as a stream. Exit code 0 when every line was accepted or a duplicate, 1 when any was rejected
-    or malformed (listed with line numbers), 2 when the import stopped (storage unavailable; what
-    was stored stays stored, run it again)."""
+    as a stream. With several processes, each referral's lines are applied in file order by one of
+    them and supplier lines after everything before them. Exit code 0 when every line was accepted
+    or a duplicate, 1 when any was rejected or malformed (listed with line numbers), 2 when the
+    import stopped (storage unavailable; what was stored stays stored, run it again)."""
     try:
         stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
         total = None if file == "-" else Path(file).stat().st_size
     except OSError as error:
         console.print(f"[red]cannot read {file}: {error.strerror}[/red]", highlight=False)
         raise typer.Exit(2) from None
-    ledger = _open_ledger(Settings())
-    operator = Token(name=IMPORT_ACTOR, role="admin", municipality="*", created_at="")
+    settings = Settings()
+    ledger = _open_ledger(settings)  # also creates the tables before any worker process starts
+    processes = processes or settings.import_processes()
     summary = ImportSummary()
-    session = BatchSession(ledger)
     started = time.perf_counter()
+    pool = ImportPool(processes, source_system) if processes > 1 else None
     try:
         with Progress(
             TextColumn("[bold]import[/bold]"),
@@ -613,12 +625,11 @@ def import_events(
             console=console,
         ) as progress:
             task = progress.add_task("import", total=total, lines=0, rate="-")
-            for lines in _numbered_chunks(stream, chunk):
-                raws = [raw for _, raw, malformed in lines if malformed is None]
-                outcomes = iter(apply_items(ledger, operator, raws, source_system, session=session))
-                for number, _, malformed in lines:
-                    summary.lines += 1
-                    summary.count(number, malformed or next(outcomes), show)
+            chunks = _numbered_chunks(stream, chunk * processes)
+            applied = pool.outcomes(chunks) if pool else _applied_here(ledger, chunks, source_system)
+            for outcomes in applied:
+                for number, outcome in outcomes:
+                    summary.count(number, outcome, show)
                 elapsed = max(time.perf_counter() - started, 1e-9)
                 progress.update(
                     task,
@@ -626,17 +637,32 @@ def import_events(
                     lines=summary.lines,
                     rate=f"{(summary.accepted + summary.duplicates) / elapsed:,.0f}",
                 )
-    except StorageUnavailable as error:
-        console.print(f"[red]import stopped, storage unavailable: {error}[/red]", highlight=False)
+    except (StorageUnavailable, ImportWorkerFailed) as error:
+        reason = "storage unavailable" if isinstance(error, StorageUnavailable) else "a worker process failed"
+        console.print(f"[red]import stopped, {reason}: {error}[/red]", highlight=False)
         _print_import_summary(summary, time.perf_counter() - started)
         raise typer.Exit(2) from None
     finally:
+        if pool:
+            pool.close()
         if file != "-":
             stream.close()
         ledger.close()
     _print_import_summary(summary, time.perf_counter() - started)
     if summary.rejected:
         raise typer.Exit(1)
+
+
+def _applied_here(
+    ledger: CaseLedger, chunks: Iterable[list[Line]], source_system: str | None
+) -> Iterator[list[Outcome]]:
+    """The outcomes of an import in this one process, a chunk at a time."""
+    session = BatchSession(ledger)
+    operator = import_operator()
+    for lines in chunks:
+        raws = [raw for _, raw, malformed in lines if malformed is None]
+        results = iter(apply_items(ledger, operator, raws, source_system, session=session))
+        yield [(number, malformed or next(results)) for number, _, malformed in lines]
 
 
 def _print_import_summary(summary: ImportSummary, elapsed: float) -> None:

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         SQLite one, as its writers take turns at one write lock anyway."""
         if self.workers is not None:
             return self.workers
+        return self.import_processes()
+
+    def import_processes(self) -> int:
+        """The processes ``caseledger import`` checks items in by default: as ``serve`` starts API
+        processes when ``workers`` is unset, and for the same reasons."""
         if is_postgres(self.database_url):
             return min(available_cores(), DEFAULT_MAX_WORKERS)
         return 1

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import cli
+from api.import_pool import worker_of
 from application.caseledger import CaseLedger
 from application.storage import storage_env
 from tests.api import bodies
@@ -86,3 +87,62 @@ def test_importing_the_same_file_again_appends_nothing(database: str, tmp_path: 
     assert again.exit_code == 0, again.output
     assert "0 accepted, 6 duplicates, 0 rejected" in again.output
     assert len(stored(database, referral_id)) == 4
+
+
+def test_an_import_in_several_processes_applies_each_referral_in_order_after_the_supplier_lines_before_it(
+    database: str, tmp_path: Path
+) -> None:
+    supplier_id = str(uuid.uuid4())
+    referrals = [str(uuid.uuid4()) for _ in range(8)]
+    lines: list[Any] = [
+        item("s-1", "supplier.registered", bodies.supplier(), supplier_id=supplier_id),
+        item("s-2", "supplier.price_list_negotiated", bodies.price_list(), supplier_id=supplier_id),
+    ]
+    for n, referral_id in enumerate(referrals):
+        lines += [
+            item(f"r{n}-1", "referral.referred", bodies.referral(), referral_id=referral_id),
+            item(f"r{n}-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id),
+        ]
+    lines.append('{"event_id": "broken"')  # line 19
+    # 900.00 is above the list rate of 850.00 until this line raises it: an agreement at 900 without
+    # a rationale is accepted only once every process sees the new list, not a copy read before it.
+    raised = bodies.price_list(
+        negotiated_on="2026-01-20", rates=[bodies.rate("family-treatment", "hour", "900.00")], packages=[]
+    )
+    lines.append(item("s-3", "supplier.price_list_negotiated", raised, supplier_id=supplier_id))
+    lines += [
+        item(f"r{n}-3", "referral.price_agreed", bodies.hourly_agreement("900"), referral_id=referral_id)
+        for n, referral_id in enumerate(referrals)
+    ]
+    lines.append(  # line 29: the referral is at version 3 by now
+        item("stale", "referral.extended", bodies.extension(), referral_id=referrals[0], expected_version=2)
+    )
+    path = write_lines(tmp_path / "events.jsonl", lines)
+
+    result = runner.invoke(cli, ["import", str(path), "--processes", "3", "--chunk", "2"])
+
+    assert result.exit_code == 1, result.output
+    assert "27 accepted, 0 duplicates, 2 rejected" in result.output
+    malformed, stale = (
+        result.output.index("  line 19: 400"),
+        result.output.index("  line 29 (event_id stale): 412"),
+    )
+    assert malformed < stale  # listed by line number, whichever process answered first
+    for referral_id in referrals:
+        assert stored(database, referral_id) == ["Referred", "Matched", "PriceAgreed"]
+
+
+def test_lines_go_to_processes_by_referral_and_supplier_lines_to_none() -> None:
+    referral_id = str(uuid.uuid4())
+    first = worker_of({"type": "referral.referred", "referral_id": referral_id}, 4)
+    assert worker_of({"type": "referral.closed", "referral_id": referral_id.upper()}, 4) == first
+    assert {
+        worker_of({"type": "referral.closed", "referral_id": str(uuid.uuid4())}, 4) for _ in range(64)
+    } == {
+        0,
+        1,
+        2,
+        3,
+    }
+    assert worker_of({"type": "supplier.registered", "supplier_id": str(uuid.uuid4())}, 4) is None
+    assert worker_of(["not", "an", "item"], 4) == 0

@@ -33,3 +33,14 @@ def test_workers_set_are_taken_as_they_are(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_the_available_cores_are_those_this_process_may_run_on() -> None:
     assert 1 <= settings_module.available_cores() <= len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(
+    ("url", "cores", "expected"),
+    [("postgresql://db/x", 2, 2), ("postgresql://db/x", 16, 3), ("sqlite:///x.sqlite", 16, 1)],
+)
+def test_caseledger_import_checks_items_in_as_many_processes_as_serve_starts(
+    monkeypatch: pytest.MonkeyPatch, url: str, cores: int, expected: int
+) -> None:
+    monkeypatch.setattr(settings_module, "available_cores", lambda: cores)
+    assert Settings(database_url=url, workers=5).import_processes() == expected
