@@ -177,6 +177,7 @@ class BatchSession:
         self.aggregates = {}
         self.claims = {}
         self.checked = set()
+        self.copies_checked = False
 
 
 def run_batch(

@@ -129,7 +129,7 @@ def _get(path: Callable[[World, str], str], params: bool = False) -> Send:
 
 def _citizen(w: World, municipality: str) -> str:
     """A citizen with one referral in ``municipality`` (filed by the admin ``*`` client)."""
-    citizen_ref = f"C-{uuid.uuid4().hex[:10]}"
+    citizen_ref = f"C-{uuid.uuid4().hex[:8]}"  # eight hex digits never read as a CPR number (ten)
     bodies.referred(w.client, municipality=municipality, citizen_ref=citizen_ref)
     return citizen_ref
 
