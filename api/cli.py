@@ -23,6 +23,7 @@ import typer
 import uvicorn
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -602,7 +603,8 @@ def import_events(
     as a stream. With several processes, each referral's lines are applied in file order by one of
     them and supplier lines after everything before them. Exit code 0 when every line was accepted
     or a duplicate, 1 when any was rejected or malformed (listed with line numbers), 2 when the
-    import stopped (storage unavailable; what was stored stays stored, run it again)."""
+    import stopped (storage unavailable, a worker process failed, Ctrl-C; what was stored stays
+    stored, run it again)."""
     try:
         stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
         total = None if file == "-" else Path(file).stat().st_size
@@ -637,9 +639,15 @@ def import_events(
                     lines=summary.lines,
                     rate=f"{(summary.accepted + summary.duplicates) / elapsed:,.0f}",
                 )
-    except (StorageUnavailable, ImportWorkerFailed) as error:
-        reason = "storage unavailable" if isinstance(error, StorageUnavailable) else "a worker process failed"
-        console.print(f"[red]import stopped, {reason}: {error}[/red]", highlight=False)
+    except (StorageUnavailable, ImportWorkerFailed, KeyboardInterrupt) as error:
+        if isinstance(error, KeyboardInterrupt):
+            reason = "interrupted"
+        else:
+            kind = (
+                "storage unavailable" if isinstance(error, StorageUnavailable) else "a worker process failed"
+            )
+            reason = f"{kind}: {error}"
+        console.print(f"[red]import stopped, {escape(reason)}[/red]", highlight=False)
         _print_import_summary(summary, time.perf_counter() - started)
         raise typer.Exit(2) from None
     finally:

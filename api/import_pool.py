@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
 import traceback
 import zlib
 from collections.abc import Iterable, Iterator
@@ -138,7 +139,10 @@ class ImportPool:
                 continue
             while self.in_flight[worker] >= IN_FLIGHT:
                 yield self._receive(worker)
-            self.connections[worker].send((self.epoch, lines))
+            try:
+                self.connections[worker].send((self.epoch, lines))
+            except OSError:  # a broken pipe: the worker is gone
+                raise ImportWorkerFailed(f"import worker {worker} exited") from None
             self.in_flight[worker] += 1
 
     def _drain(self) -> Iterator[list[Outcome]]:
@@ -163,7 +167,11 @@ class ImportPool:
 
 
 def work(connection: Connection, source_system: str | None) -> None:
-    """A worker process: apply each chunk received, answer its outcomes, until ``None``."""
+    """A worker process: apply each chunk received, answer its outcomes, until ``None`` (or until
+    the coordinator is gone)."""
+    # Ctrl-C reaches the whole process group: the coordinator alone handles it, stopping the
+    # workers once their chunks in hand are stored or not (each flush is one transaction).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     tune_garbage_collector()
     ledger = CaseLedger(Settings().storage_env())
     session = BatchSession(ledger)
@@ -193,6 +201,8 @@ def work(connection: Connection, source_system: str | None) -> None:
                     ],
                 )
             )
+    except (EOFError, BrokenPipeError):
+        pass  # the coordinator is gone (killed): nothing left to answer to
     except Exception:  # reported to the coordinator, which stops the import
         connection.send(("failed", traceback.format_exc()))
     finally:
