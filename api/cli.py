@@ -590,7 +590,7 @@ def import_events(
             min=1,
             max=16,
             help="Processes checking items, the lines shared out by referral. "
-            "Default: on PostgreSQL one per available core, at most 3; on SQLite 1.",
+            "Default: one per available core, at most 3.",
         ),
     ] = None,
 ) -> None:

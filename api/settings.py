@@ -32,6 +32,12 @@ def available_cores() -> int:
     return max(1, cores)
 
 
+def one_per_core() -> int:
+    """One process per available core (one Python process uses one core), at most
+    ``DEFAULT_MAX_WORKERS``."""
+    return min(available_cores(), DEFAULT_MAX_WORKERS)
+
+
 class Settings(BaseSettings):
     """Everything caseledger can be configured with."""
 
@@ -116,14 +122,13 @@ class Settings(BaseSettings):
         SQLite one, as its writers take turns at one write lock anyway."""
         if self.workers is not None:
             return self.workers
-        return self.import_processes()
+        return one_per_core() if is_postgres(self.database_url) else 1
 
     def import_processes(self) -> int:
-        """The processes ``caseledger import`` checks items in by default: as ``serve`` starts API
-        processes when ``workers`` is unset, and for the same reasons."""
-        if is_postgres(self.database_url):
-            return min(available_cores(), DEFAULT_MAX_WORKERS)
-        return 1
+        """The processes ``caseledger import`` checks items in by default: ``one_per_core``, on
+        SQLite too: its writers take turns at the write lock, but the checks, most of an import's
+        CPU, run side by side."""
+        return one_per_core()
 
     def storage_env(self) -> dict[str, str]:
         """The application's environment: the database and the master key."""

@@ -37,7 +37,12 @@ def test_the_available_cores_are_those_this_process_may_run_on() -> None:
 
 @pytest.mark.parametrize(
     ("url", "cores", "expected"),
-    [("postgresql://db/x", 2, 2), ("postgresql://db/x", 16, 3), ("sqlite:///x.sqlite", 16, 1)],
+    [
+        ("postgresql://db/x", 2, 2),
+        ("postgresql://db/x", 16, 3),
+        ("sqlite:///x.sqlite", 16, 3),
+        ("sqlite:///x.sqlite", 1, 1),
+    ],
 )
 def test_caseledger_import_checks_items_in_as_many_processes_as_serve_starts(
     monkeypatch: pytest.MonkeyPatch, url: str, cores: int, expected: int
