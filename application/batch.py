@@ -27,6 +27,7 @@ of the batch's own writes: a concurrent price-list change becomes visible with t
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
@@ -80,6 +81,11 @@ class BatchSession:
         if wanted_keys:
             found = recorder.find_claims(wanted_keys)
             self.claims.update({key: found.get(key) for key in wanted_keys})
+            # A claimed key answers with the position of the write it claimed: read them all now
+            # (a resent batch, or an import run again, is all duplicates: one query, not one each).
+            results = (json.loads(claim.result) for claim in found.values())
+            if claimed := {(UUID(r["id"]), r["version"]) for r in results} - self.positions.keys():
+                self.positions.update(recorder.positions_of(sorted(claimed)))
         wanted_ids = sorted(set(aggregate_ids) - self.aggregates.keys())
         if wanted_ids:
             versions = recorder.stream_versions(wanted_ids)

@@ -215,3 +215,21 @@ def test_a_chunk_losing_a_race_while_the_next_one_is_checked_reruns_both_item_by
     assert len(events_of(client, "referrals", fresh)) == 1
     assert results[3]["position"] == last_position(client)
     assert client.get("/audit/verify").json()["ok"] is True
+
+
+def test_a_batch_sent_again_answers_each_item_duplicate_with_the_position_it_was_stored_at(
+    client: TestClient,
+) -> None:
+    supplier_id = bodies.supplier_with_prices(client)
+    items = [item for n in range(3) for item in lifecycle(f"again-{n}", str(uuid.uuid4()), supplier_id)]
+    first = post_batch(client, items)
+    before = last_position(client)
+
+    again = post_batch(client, items)
+
+    assert [r["status"] for r in first] == ["accepted"] * len(items)
+    assert [r["status"] for r in again] == ["duplicate"] * len(items)
+    assert [(r["id"], r["version"], r["position"]) for r in again] == [
+        (r["id"], r["version"], r["position"]) for r in first
+    ]
+    assert last_position(client) == before
