@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import queue
 import signal
+import threading
 import traceback
 import zlib
 from collections.abc import Iterable, Iterator
@@ -178,8 +180,7 @@ def work(connection: Connection, source_system: str | None) -> None:
     operator = import_operator()
     epoch = 0
     try:
-        while (message := connection.recv()) is not None:
-            chunk_epoch, lines = message
+        for chunk_epoch, lines in _received(connection):
             if chunk_epoch != epoch:
                 session.forget()
                 epoch = chunk_epoch
@@ -190,8 +191,8 @@ def work(connection: Connection, source_system: str | None) -> None:
             except StorageUnavailable as error:
                 connection.send(("unavailable", str(error)))
                 return
-            # Only a rejection's result is sent whole: the answers stay small, so that a worker
-            # never blocks on a full pipe while the coordinator is sending it the next chunk.
+            # Only a rejection's result is sent whole: the answer to a chunk of accepted lines
+            # stays small.
             connection.send(
                 (
                     "done",
@@ -201,9 +202,31 @@ def work(connection: Connection, source_system: str | None) -> None:
                     ],
                 )
             )
-    except (EOFError, BrokenPipeError):
+    except BrokenPipeError:
         pass  # the coordinator is gone (killed): nothing left to answer to
     except Exception:  # reported to the coordinator, which stops the import
         connection.send(("failed", traceback.format_exc()))
     finally:
         ledger.close()
+
+
+def _received(connection: Connection) -> Iterator[Any]:
+    """The chunks the coordinator sends, until ``None`` or until it is gone.
+
+    A thread receives them as they come, so that the coordinator's send of the next chunk (larger
+    than the pipe's buffer) never waits on this process, which may itself be waiting for the
+    coordinator to read its answer (a chunk of rejections answers with all their problems): each
+    would wait for the other for ever."""
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def receive() -> None:
+        try:
+            while (message := connection.recv()) is not None:
+                inbox.put(message)
+        except (EOFError, OSError):
+            pass  # the coordinator is gone
+        inbox.put(None)
+
+    threading.Thread(target=receive, name="import-inbox", daemon=True).start()
+    while (message := inbox.get()) is not None:
+        yield message

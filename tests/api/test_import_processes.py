@@ -128,3 +128,24 @@ def test_a_worker_that_dies_stops_the_import_with_an_error(
             list(pool.outcomes([chunk]))
     finally:
         pool.close()
+
+
+def test_a_file_of_rejections_answered_in_large_chunks_finishes(db_url: str, tmp_path: Path) -> None:
+    # Each worker answers a chunk of 3,000 rejections with all their problems, more than a pipe
+    # holds, while the coordinator sends it the next chunk, also more than a pipe holds.
+    lines = [
+        item(f"x{n}", "referral.extended", {"new_end": "2026-05-01"}, referral_id=str(uuid.uuid4()))
+        for n in range(12_000)
+    ]
+    path = write_lines(tmp_path / "events.jsonl", lines)
+
+    importing = import_command(db_url, path, "--processes", "2", "--chunk", "3000")
+    try:
+        out, err = importing.communicate(timeout=60)
+    finally:
+        if importing.poll() is None:  # stuck: fail without leaving its processes behind
+            os.killpg(importing.pid, signal.SIGKILL)
+
+    assert "12,000 lines" in out, (out, err)
+    assert "0 accepted, 0 duplicates, 12,000 rejected" in out
+    assert "  line 1 (event_id x0): 422 invalid-input: " in out
