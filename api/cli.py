@@ -582,7 +582,9 @@ def import_events(
         str | None,
         typer.Option(help="Recorded as each event's source system (as POST /events source_system)."),
     ] = None,
-    chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Lines applied per batch.")] = 1000,
+    chunk: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Lines applied per batch (by each process, on average).")
+    ] = 1000,
     show: Annotated[int, typer.Option(min=0, help="How many rejections to list in the summary.")] = 20,
     processes: Annotated[
         int | None,
@@ -612,12 +614,16 @@ def import_events(
         console.print(f"[red]cannot read {file}: {error.strerror}[/red]", highlight=False)
         raise typer.Exit(2) from None
     settings = Settings()
-    ledger = _open_ledger(settings)  # also creates the tables before any worker process starts
     processes = processes or settings.import_processes()
+    ledger = _open_ledger(settings)  # also checks the master key and creates the tables
+    if processes > 1:
+        ledger.close()  # the workers open their own: its connections would only sit idle
     summary = ImportSummary()
     started = time.perf_counter()
-    pool = ImportPool(processes, source_system) if processes > 1 else None
+    pool = None
     try:
+        if processes > 1:
+            pool = ImportPool(processes, source_system)
         with Progress(
             TextColumn("[bold]import[/bold]"),
             BarColumn(),
@@ -653,9 +659,10 @@ def import_events(
     finally:
         if pool:
             pool.close()
+        else:
+            ledger.close()
         if file != "-":
             stream.close()
-        ledger.close()
     _print_import_summary(summary, time.perf_counter() - started)
     if summary.rejected:
         raise typer.Exit(1)

@@ -12,6 +12,10 @@ once (both find the same key).
 Supplier lines are barriers, as referral commands read the suppliers (a match, a price agreement):
 the workers first finish everything before them, then one worker applies them alone, and every
 worker then forgets what it had read (a supplier it kept from before would be stale).
+
+When the import stops (Ctrl-C, storage unavailable, a worker failed), the chunks already handed to
+the workers (at most two each) are still applied, or not, each batch in its own transactions, but
+the summary does not count them: running the import again answers them ``duplicate``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 from uuid import UUID
+
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 from api.routers.events import apply_items
 from api.runtime import tune_garbage_collector
@@ -75,15 +81,22 @@ class ImportPool:
         context = multiprocessing.get_context("spawn")  # a fork would copy the parent's open pools
         self.connections: list[Connection] = []
         self.workers: list[Any] = []
-        for number in range(processes):
-            ours, theirs = context.Pipe()
-            worker = context.Process(
-                target=work, args=(theirs, source_system), name=f"caseledger-import-{number}", daemon=True
-            )
-            worker.start()
-            theirs.close()
-            self.connections.append(ours)
-            self.workers.append(worker)
+        # Started with SIGINT ignored, which they keep (Python leaves an inherited SIG_IGN for
+        # SIGINT alone): a Ctrl-C reaches the whole process group, and the coordinator alone
+        # handles it, stopping the workers once the chunks in hand are stored or not.
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for number in range(processes):
+                ours, theirs = context.Pipe()
+                worker = context.Process(
+                    target=work, args=(theirs, source_system), name=f"caseledger-import-{number}", daemon=True
+                )
+                worker.start()
+                theirs.close()
+                self.connections.append(ours)
+                self.workers.append(worker)
+        finally:
+            signal.signal(signal.SIGINT, interrupt)
         self.in_flight = [0] * processes
         self.epoch = 0
         """Counts the barriers passed: a worker forgets what it read when a chunk's epoch is new."""
@@ -171,11 +184,15 @@ class ImportPool:
 def work(connection: Connection, source_system: str | None) -> None:
     """A worker process: apply each chunk received, answer its outcomes, until ``None`` (or until
     the coordinator is gone)."""
-    # Ctrl-C reaches the whole process group: the coordinator alone handles it, stopping the
-    # workers once their chunks in hand are stored or not (each flush is one transaction).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     tune_garbage_collector()
-    ledger = CaseLedger(Settings().storage_env())
+    env = Settings().storage_env()
+    if "POSTGRES_POOL_SIZE" in env:
+        env["POSTGRES_POOL_SIZE"] = "2"  # one batch at a time: more would sit idle (it may overflow)
+    try:
+        ledger = CaseLedger(env)
+    except (OperationalError, InterfaceError) as error:
+        connection.send(("unavailable", str(error)))
+        return
     session = BatchSession(ledger)
     operator = import_operator()
     epoch = 0
@@ -223,9 +240,10 @@ def _received(connection: Connection) -> Iterator[Any]:
         try:
             while (message := connection.recv()) is not None:
                 inbox.put(message)
-        except (EOFError, OSError):
-            pass  # the coordinator is gone
-        inbox.put(None)
+        except Exception:  # noqa: S110 - the coordinator is gone, or stopped mid-send
+            pass
+        finally:
+            inbox.put(None)
 
     threading.Thread(target=receive, name="import-inbox", daemon=True).start()
     while (message := inbox.get()) is not None:

@@ -16,7 +16,8 @@ DEFAULT_MAX_WORKERS = 3
 most 19 connections (the event store's ``pool_size`` 5 + ``max_overflow`` 10, the read models' 4)
 and the projection process about 21; three API processes and the projection process need at most
 78 of the 97 that PostgreSQL's default ``max_connections`` of 100 leaves to ordinary users, with
-room for ``caseledger import``, the CLI and a restart. Set ``CASELEDGER_WORKERS`` for more."""
+room for ``caseledger import`` (about 2 per worker process, at most 3 of them), the CLI and a
+restart. Set ``CASELEDGER_WORKERS`` for more."""
 
 
 def available_cores() -> int:

@@ -221,7 +221,10 @@ def iter_batch(
     ``session`` to successive calls (e.g. an import's chunks) to keep what it has read."""
     owned = session is None
     session = session or BatchSession(ledger)
-    session.prefetch(keys, aggregate_ids)
+    try:
+        session.prefetch(keys, aggregate_ids)
+    except (OperationalError, InterfaceError) as error:
+        raise StorageUnavailable(str(error)) from error
     flush_at = flush_events or DEFAULT_FLUSH_EVENTS
     results: list[WriteResult | R] = []
     start = 0  # the first item not flushed yet

@@ -44,7 +44,7 @@ def test_the_available_cores_are_those_this_process_may_run_on() -> None:
         ("sqlite:///x.sqlite", 1, 1),
     ],
 )
-def test_caseledger_import_checks_items_in_as_many_processes_as_serve_starts(
+def test_caseledger_import_checks_items_in_one_process_per_core_on_either_storage_whatever_workers_says(
     monkeypatch: pytest.MonkeyPatch, url: str, cores: int, expected: int
 ) -> None:
     monkeypatch.setattr(settings_module, "available_cores", lambda: cores)
