@@ -659,7 +659,7 @@ def import_events(
     finally:
         if pool:
             pool.close()
-        else:
+        if processes == 1:
             ledger.close()
         if file != "-":
             stream.close()
