@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.dependencies import Ledger
-from api.fields import Municipality
+from api.fields import Municipality, parse_uuid
 from api.schemas import ActorIn, Body
 from application.caseledger import CaseLedger
 from application.tokens import Token, TokenStore
@@ -46,12 +46,17 @@ def get_tokens(request: Request) -> TokenStore:
     return tokens
 
 
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+"""What ``Authorization: Bearer …`` carries; declared by every protected route (and so in OpenAPI)."""
+
+
 async def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    request: Request, credentials: HTTPAuthorizationCredentials | None, right: str
 ) -> Principal:
-    """The token presented in ``Authorization: Bearer …``; 401 without a live one. A token the
-    cache holds costs no thread hand-off (see ``api.dependencies``); others are looked up in one."""
+    """The token presented in ``Authorization: Bearer …``: 401 without a live one, 403 when its role
+    lacks ``right``. A token the cache holds costs no thread hand-off (see ``api.dependencies``);
+    others are looked up in one. Called by the route's one dependency rather than being one: each
+    level of dependencies costs FastAPI about as much per request as the check itself."""
     if credentials is None or not credentials.credentials:
         raise Unauthenticated("missing-token", "send the header Authorization: Bearer <token>")
     tokens = get_tokens(request)
@@ -61,15 +66,15 @@ async def authenticate(
     if token is None:
         raise Unauthenticated("invalid-token", "the bearer token is unknown or revoked")
     request.state.principal = token
+    check_right(token, right)
     return token
 
 
 def require(right: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that answers 401 without a live token and 403 when its role lacks ``right``."""
 
-    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        check_right(principal, right)
-        return principal
+    async def dependency(request: Request, credentials: Credentials) -> Principal:
+        return await authenticate(request, credentials, right)
 
     dependency.__name__ = f"require_{right.replace(':', '_')}"
     return dependency
@@ -102,14 +107,15 @@ def check_referral(
 
 def referral_access(right: str) -> Callable[..., Awaitable[Principal]]:
     """``require(right)`` plus: the referral in the path belongs to the token's municipality (else 404).
-    A municipality the ledger remembers costs no thread hand-off; others are read in one."""
-    required = require(right)
+    A municipality the ledger remembers costs no thread hand-off; others are read in one. The path's
+    ``referral_id`` is read here rather than declared, so that the token answers first; one that is
+    not a UUID is left to the route's own validation (422)."""
 
-    # The default-value form: string annotations (PEP 563) cannot see the closure's variables.
-    authorised = Depends(required)
-
-    async def dependency(referral_id: UUID, ledger: Ledger, principal: Principal = authorised) -> Principal:
-        if not principal.all_municipalities:
+    async def dependency(request: Request, credentials: Credentials) -> Principal:
+        principal = await authenticate(request, credentials, right)
+        referral_id = parse_uuid(request.path_params.get("referral_id"))
+        if referral_id is not None and not principal.all_municipalities:
+            ledger: CaseLedger = request.app.state.ledger
             known = ledger.remembered_municipality(referral_id)
             if known is None:
                 await run_in_threadpool(check_referral, principal, ledger, referral_id)
@@ -123,7 +129,8 @@ def referral_access(right: str) -> Callable[..., Awaitable[Principal]]:
 
 def municipality_scope(right: str) -> Callable[..., Awaitable[str | None]]:
     """``require(right)`` plus the ``municipality`` query parameter, bounded by the token: a scoped
-    token always queries its own municipality (403 if it names another); ``*`` queries what it asks."""
+    token always queries its own municipality (403 if it names another); ``*`` queries what it asks.
+    The token is checked by a dependency of its own so that it answers before the query is validated."""
     authorised = Depends(require(right))
 
     async def dependency(

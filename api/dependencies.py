@@ -11,8 +11,9 @@ import json
 import re
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.fields import MAX_POSITION
@@ -156,9 +157,11 @@ def etag(version: int) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
 
 
-def written(result: WriteResult, response: Response) -> dict[str, object]:
-    """The body of a successful write, with its ETag (and a marker when it is a replay)."""
-    response.headers.update(etag(result.version))
+def written(result: WriteResult, status_code: int = 200) -> JSONResponse:
+    """The answer to a successful write, with its ETag (and a marker when it is a replay). Built here
+    rather than from the route's ``response_model`` (which documents it): FastAPI validating and
+    serialising the three fields again cost a command about a twentieth of its API CPU."""
+    headers = etag(result.version)
     if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return result.body()
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(result.body(), status_code=status_code, headers=headers)

@@ -6,12 +6,22 @@ import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field, PlainSerializer, PlainValidator, WithJsonSchema
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CENT = Decimal("0.01")
+
+
+def parse_uuid(value: object) -> UUID | None:
+    """``value`` as a UUID when it is text that spells one, else None (for raw input read before
+    its validation: a batch item's targets, a path parameter)."""
+    try:
+        return UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _exact_decimal(value: Any) -> Decimal:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from api.auth import Principal, authorize_command, require
 from api.commands import COMMANDS
 from api.dependencies import Ledger, canonical_json
+from api.fields import parse_uuid
 from api.problems import domain_problem, problem, responses, validation_problem
 from api.schemas import BatchIn, BatchItemIn, BatchOut
 from application.batch import BatchSession, run_batch
@@ -119,13 +120,6 @@ def _encodable(value: Any) -> bool:
         return False
 
 
-def _uuid(value: Any) -> UUID | None:
-    try:
-        return UUID(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
 def apply_items(
     ledger: CaseLedger,
     principal: Principal,
@@ -142,7 +136,9 @@ def apply_items(
         if isinstance(raw, dict):
             if _encodable(raw.get("event_id")):
                 keys += CaseLedger._request_keys(WriteContext(event_id=raw["event_id"]))
-            targets += [t for t in (_uuid(raw.get("referral_id")), _uuid(raw.get("supplier_id"))) if t]
+            targets += [
+                t for t in (parse_uuid(raw.get("referral_id")), parse_uuid(raw.get("supplier_id"))) if t
+            ]
     items: list[Callable[[], WriteResult | dict[str, Any]]] = [
         partial(_apply, ledger, principal, raw, source_system) for raw in raws
     ]

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
 
 from api import commands
 from api.access_log import logged
@@ -47,11 +48,10 @@ def refer(
     ledger: Ledger,
     principal: Refers,
     writing: Writing,
-    response: Response,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """File a referral for a measure (the token must cover its municipality)."""
     check_municipality(principal, body.municipality)
-    return written(commands.refer(ledger, None, body, writing.context(body)), response)
+    return written(commands.refer(ledger, None, body, writing.context(body)), status_code=201)
 
 
 @router.post("/{referral_id}/match", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -61,10 +61,9 @@ def match(
     ledger: Ledger,
     _principal: Matches,
     writing: Writing,
-    response: Response,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Choose the supplier, with criteria and the candidates considered (re-matching until priced)."""
-    return written(commands.match_supplier(ledger, referral_id, body, writing.context(body)), response)
+    return written(commands.match_supplier(ledger, referral_id, body, writing.context(body)))
 
 
 @router.post("/{referral_id}/price-agreement", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -74,10 +73,9 @@ def agree_price(
     ledger: Ledger,
     _principal: AgreesPrice,
     writing: Writing,
-    response: Response,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Agree hourly, daily or package terms; a rate above the list rate needs a rationale."""
-    return written(commands.agree_price(ledger, referral_id, body, writing.context(body)), response)
+    return written(commands.agree_price(ledger, referral_id, body, writing.context(body)))
 
 
 @router.post("/{referral_id}/extension", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -87,10 +85,9 @@ def extend(
     ledger: Ledger,
     _principal: Extends,
     writing: Writing,
-    response: Response,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Extend an active referral to a later end."""
-    return written(commands.extend_referral(ledger, referral_id, body, writing.context(body)), response)
+    return written(commands.extend_referral(ledger, referral_id, body, writing.context(body)))
 
 
 @router.post("/{referral_id}/adjustment", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -100,10 +97,9 @@ def adjust(
     ledger: Ledger,
     _principal: Adjusts,
     writing: Writing,
-    response: Response,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Change hours and/or rate of an active referral from a date on."""
-    return written(commands.adjust_referral(ledger, referral_id, body, writing.context(body)), response)
+    return written(commands.adjust_referral(ledger, referral_id, body, writing.context(body)))
 
 
 @router.post("/{referral_id}/closure", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -113,10 +109,9 @@ def close(
     ledger: Ledger,
     _principal: Closes,
     writing: Writing,
-    response: Response,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Close a referral that is not closed yet."""
-    return written(commands.close_referral(ledger, referral_id, body, writing.context(body)), response)
+    return written(commands.close_referral(ledger, referral_id, body, writing.context(body)))
 
 
 @router.get("", response_model=ReferralPageOut, responses=responses(401, 403, 422, 503))

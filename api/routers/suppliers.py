@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
 
 from api import commands
 from api.auth import Principal, attributed, check_municipality, require
@@ -25,12 +26,12 @@ ReadsSupplier = Annotated[Principal, Depends(require("supplier:read"))]
 
 @router.post("", status_code=201, response_model=WriteResultOut, responses=WRITE_ERRORS)
 def register_supplier(
-    body: SupplierIn, ledger: Ledger, principal: WritesSupplier, writing: Writing, response: Response
-) -> dict[str, Any]:
+    body: SupplierIn, ledger: Ledger, principal: WritesSupplier, writing: Writing
+) -> JSONResponse:
     """Register a supplier (one per CVR number; 409 if the CVR is registered). Without an ``actor``
     the token's name is recorded as the actor."""
     body = attributed(body, principal)
-    return written(commands.register_supplier(ledger, None, body, writing.context(body)), response)
+    return written(commands.register_supplier(ledger, None, body, writing.context(body)), status_code=201)
 
 
 @router.post("/{supplier_id}/details", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -40,13 +41,10 @@ def update_details(
     ledger: Ledger,
     principal: WritesSupplier,
     writing: Writing,
-    response: Response,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Change any registered field but the CVR number."""
     body = attributed(body, principal)
-    return written(
-        commands.update_supplier_details(ledger, supplier_id, body, writing.context(body)), response
-    )
+    return written(commands.update_supplier_details(ledger, supplier_id, body, writing.context(body)))
 
 
 @router.post("/{supplier_id}/price-lists", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -56,13 +54,12 @@ def negotiate_price_list(
     ledger: Ledger,
     principal: NegotiatesPrices,
     writing: Writing,
-    response: Response,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Record a price list negotiated with one municipality (rates and packages); the token must
     cover that municipality."""
     check_municipality(principal, body.municipality)
     body = attributed(body, principal)
-    return written(commands.negotiate_price_list(ledger, supplier_id, body, writing.context(body)), response)
+    return written(commands.negotiate_price_list(ledger, supplier_id, body, writing.context(body)))
 
 
 @router.get("/{supplier_id}", response_model=SupplierOut, responses=READ_ERRORS)

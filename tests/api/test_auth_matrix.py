@@ -287,6 +287,21 @@ def test_an_unknown_or_malformed_token_answers_401(world: World, header: str) ->
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+@pytest.mark.parametrize(
+    "method, path", [("POST", "/referrals/not-a-uuid/closure"), ("GET", "/referrals/not-a-uuid")]
+)
+def test_the_token_answers_before_a_bad_referral_id_in_the_path(world: World, method: str, path: str) -> None:
+    """Without a token: 401, saying nothing about the path; with one: 422 on ``referral_id``."""
+    body = {} if method == "POST" else None
+    admin = world.client.headers.pop("Authorization")
+    try:
+        assert_problem(world.client.request(method, path, json=body), 401, "missing-token")
+    finally:
+        world.client.headers["Authorization"] = admin
+    problem = assert_problem(world.client.request(method, path, json=body), 422, "invalid-input")
+    assert ["path", "referral_id"] in [error["loc"] for error in problem["errors"]]
+
+
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"])
 def test_operations_and_documentation_stay_open(world: World, path: str) -> None:
     admin = world.client.headers.pop("Authorization")
