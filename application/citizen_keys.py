@@ -328,7 +328,6 @@ class PostgresCitizenKeyStore(CitizenKeyStore):
             name: SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(table))
             for name, table in (("keys", KEYS), ("links", LINKS), ("erasures", ERASURES), ("meta", META))
         }
-        self._rendered: dict[str, bytes] = {}
         statements = (
             "CREATE TABLE IF NOT EXISTS {keys} (key_id text PRIMARY KEY, blind_index text NOT NULL UNIQUE, "
             "wrapped_key bytea NOT NULL, created_at text NOT NULL)",
@@ -349,13 +348,7 @@ class PostgresCitizenKeyStore(CitizenKeyStore):
         return self.datastore.transaction(commit=write)
 
     def _sql(self, statement: str) -> Any:
-        # Rendered once per statement: psycopg would render a composed one on every execution.
-        found = self._rendered.get(statement)
-        if found is None:
-            found = self._rendered[statement] = (
-                SQL(statement.replace("?", "%s")).format(**self.tables).as_bytes(None)
-            )
-        return found
+        return SQL(statement.replace("?", "%s")).format(**self.tables)
 
     def purge(self) -> bool:
         """Rewrite the keys table (``VACUUM FULL``): the deleted row's bytes leave its files, which a
