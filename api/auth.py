@@ -47,7 +47,7 @@ def get_tokens(request: Request) -> TokenStore:
 
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-"""What ``Authorization: Bearer …`` carries; declared by every protected route (and so in OpenAPI)."""
+"""What ``Authorization: Bearer …`` carries; declared by each token dependency (and so in OpenAPI)."""
 
 
 async def authenticate(
@@ -113,7 +113,7 @@ def referral_access(right: str) -> Callable[..., Awaitable[Principal]]:
 
     async def dependency(request: Request, credentials: Credentials) -> Principal:
         principal = await authenticate(request, credentials, right)
-        referral_id = parse_uuid(request.path_params.get("referral_id"))
+        referral_id = parse_uuid(request.path_params["referral_id"])
         if referral_id is not None and not principal.all_municipalities:
             ledger: CaseLedger = request.app.state.ledger
             known = ledger.remembered_municipality(referral_id)
@@ -131,6 +131,7 @@ def municipality_scope(right: str) -> Callable[..., Awaitable[str | None]]:
     """``require(right)`` plus the ``municipality`` query parameter, bounded by the token: a scoped
     token always queries its own municipality (403 if it names another); ``*`` queries what it asks.
     The token is checked by a dependency of its own so that it answers before the query is validated."""
+    # The default-value form: string annotations (PEP 563) cannot see the closure's variables.
     authorised = Depends(require(right))
 
     async def dependency(

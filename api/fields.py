@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -9,19 +10,35 @@ from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CENT = Decimal("0.01")
 
 
 def parse_uuid(value: object) -> UUID | None:
-    """``value`` as a UUID when it is text that spells one, else None (for raw input read before
-    its validation: a batch item's targets, a path parameter)."""
-    try:
-        return UUID(value) if isinstance(value, str) else None
-    except ValueError:
+    """``value`` as a UUID when it is text that a ``UUID`` field accepts, else None (for raw input
+    read before its validation: a batch item's targets, a path parameter). Python's ``UUID()``
+    alone accepts more (``urn:uuid:…``, braces), which the fields answer with 422."""
+    if not isinstance(value, str):
         return None
+    try:
+        return _uuid_field().validate_python(value)
+    except ValidationError:
+        return None
+
+
+@functools.cache
+def _uuid_field() -> TypeAdapter[UUID]:
+    return TypeAdapter(UUID)
 
 
 def _exact_decimal(value: Any) -> Decimal:
