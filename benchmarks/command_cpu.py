@@ -8,11 +8,12 @@ app (``api.app.create_app``, projections off) is driven through ASGI directly, o
 time, with a case system's bearer token of one municipality. The 180 suppliers of
 ``benchmarks/workload.py`` go in by ``POST /events``; then referral lifecycles (refer → match →
 agree price → extend/adjust → close) are sent as single commands, the first 300 as a warm-up. It
-prints the process's CPU per command (``time.process_time``: every thread, the storage's included)
+prints the process's CPU per command (``time.process_time``: every thread; SQLite's work included,
+PostgreSQL's server not)
 and the wall time. The suite's HTTP load spreads the same work over processes competing for two
 cores, so its figures move with the machine; this one resolves a change of a few per cent in the
-API's own cost, e.g. between two checkouts (``--trees``). Asserts nothing beyond each command
-answering 2xx.
+API's own cost, e.g. between two checkouts (``--trees``; the other checkout's ``benchmarks.suite``
+and ``benchmarks.workload`` are used). Asserts nothing beyond each command answering 2xx.
 """
 
 from __future__ import annotations
@@ -122,11 +123,12 @@ async def drive(url: str, count: int) -> dict[str, float]:
 
 def measure(storage: str, count: int) -> dict[str, float]:
     """One run in this process (started fresh for it by ``main``)."""
-    database = fresh_database(storage, Path(tempfile.mkdtemp(prefix="caseledger-command-cpu-")))
-    try:
-        return asyncio.run(drive(database.url, count))
-    finally:
-        database.drop()
+    with tempfile.TemporaryDirectory(prefix="caseledger-command-cpu-") as workdir:
+        database = fresh_database(storage, Path(workdir))
+        try:
+            return asyncio.run(drive(database.url, count))
+        finally:
+            database.drop()
 
 
 def main() -> None:

@@ -358,7 +358,11 @@ def caseledger_env(database: Database, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_import(database: Database, events: int, workdir: Path, processes: int) -> dict[str, Any]:
+def run_import(
+    database: Database, events: int, workdir: Path, processes: int | None = None
+) -> dict[str, Any]:
+    """``caseledger import`` of the workload in a subprocess; ``processes``: as ``import`` chooses."""
+    processes = processes or Settings(database_url=database.url).import_processes()
     workload = Workload(seed=SEED, prefix="import")
     path = workdir / f"dataset-{events}.jsonl"
     written = write_jsonl(path, itertools.chain(workload.supplier_items(), workload.referral_items(events)))
