@@ -27,7 +27,7 @@ CENT = Decimal("0.01")
 def parse_uuid(value: object) -> UUID | None:
     """``value`` as a UUID when it is text that a ``UUID`` field accepts, else None (for raw input
     read before its validation: a batch item's targets, a path parameter). Python's ``UUID()``
-    alone accepts more (``urn:uuid:…``, braces), which the fields answer with 422."""
+    alone reads more (a leading ``+``, hyphens elsewhere), which the fields answer with 422."""
     if not isinstance(value, str):
         return None
     try:
