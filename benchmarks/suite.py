@@ -137,11 +137,22 @@ def postgres_cpu_seconds() -> float:
 
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its descendants (MB), from /proc."""
+    return _tree_memory_mb(pid, "status", "VmRSS:")
+
+
+def tree_pss_mb(pid: int) -> float:
+    """The same processes' proportional set size (MB): each page shared among them (the
+    interpreter's and the libraries' code, which every API process maps) counted once in all, not
+    once per process as their RSS counts it; what the group takes from the machine's memory."""
+    return _tree_memory_mb(pid, "smaps_rollup", "Pss:")
+
+
+def _tree_memory_mb(pid: int, source: str, field: str) -> float:
     total = 0
     for p in _tree(pid):
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{p}/{source}").read_text().splitlines():
+                if line.startswith(field):
                     total += int(line.split()[1])
         except OSError:
             continue
@@ -149,11 +160,12 @@ def tree_rss_mb(pid: int) -> float:
 
 
 class RssSampler:
-    """Samples a process tree's RSS every ``interval`` seconds in a thread."""
+    """Samples a process tree's RSS (and PSS) every ``interval`` seconds in a thread."""
 
     def __init__(self, pid: int, interval: float = 0.5) -> None:
         self.pid, self.interval = pid, interval
         self.samples: list[float] = []
+        self.pss: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -163,6 +175,7 @@ class RssSampler:
             rss = tree_rss_mb(self.pid)
             if rss:
                 self.samples.append(rss)
+                self.pss.append(tree_pss_mb(self.pid))
             self._stop.wait(self.interval)
 
     def stop(self) -> None:
@@ -174,7 +187,8 @@ class RssSampler:
 
     def summary(self, since: int = 0) -> str:
         part = self.samples[since:] or [0.0]
-        return f"start {part[0]:.0f}, peak {max(part):.0f}, end {part[-1]:.0f} MB"
+        pss = max(self.pss[since:] or [0.0])
+        return f"start {part[0]:.0f}, peak {max(part):.0f}, end {part[-1]:.0f} MB (PSS peak {pss:.0f} MB)"
 
     def peak(self, since: int = 0) -> float:
         return max(self.samples[since:] or [0.0])
