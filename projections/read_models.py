@@ -80,6 +80,23 @@ def live_is_current(cur: Cursor) -> bool:
     return row is not None and int(row["models_version"]) == MODELS_VERSION
 
 
+READERS_WAIT_SECONDS = 30
+"""How long dropping the old generations waits for report reads to finish (then they stay, and the
+next rebuild drops them): reads take milliseconds, so only a stuck one is waited for this long."""
+
+
+def wait_for_readers(cur: Cursor) -> None:
+    """Before old generations are dropped after a switch: wait until every report read that found
+    one of them live has finished with its tables. On PostgreSQL such a read holds a share lock on
+    ``cl_generations`` from reading which generation is live to its end, and a drop that did not
+    wait would leave it reading a table that no longer exists; reads that begin meanwhile wait the
+    few milliseconds the drop takes, then find the new generation. SQLite's readers keep the
+    snapshot they began with."""
+    if cur.dialect == "postgres":
+        cur.run(f"SET LOCAL lock_timeout = '{READERS_WAIT_SECONDS}s'")
+        cur.run("LOCK TABLE cl_generations IN ACCESS EXCLUSIVE MODE")
+
+
 def drop_generation(cur: Cursor, generation: int) -> None:
     for statement in drop_statements(generation):
         cur.run(statement)

@@ -297,10 +297,14 @@ class ProjectionRunner:
         with self.db.transaction() as cur:
             old, _ = read_models.live_generation(cur)
             cur.run("UPDATE cl_generations SET live = CASE WHEN generation = ? THEN 1 ELSE 0 END", [new])
-        with self.db.transaction() as cur:
-            cur.run("SELECT generation FROM cl_generations WHERE generation < ?", [new])
-            for stale in sorted({old, *(int(row["generation"]) for row in cur.rows())}):
-                read_models.drop_generation(cur, stale)
+        try:
+            with self.db.transaction() as cur:
+                read_models.wait_for_readers(cur)
+                cur.run("SELECT generation FROM cl_generations WHERE generation < ?", [new])
+                for stale in sorted({old, *(int(row["generation"]) for row in cur.rows())}):
+                    read_models.drop_generation(cur, stale)
+        except psycopg.errors.LockNotAvailable:
+            log.warning("a report read held the old read models too long; the next rebuild drops them")
         return done
 
 

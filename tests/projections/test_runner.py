@@ -374,6 +374,63 @@ def test_a_runner_rebuilds_read_models_built_by_an_older_version_when_it_starts(
     assert dump(projection_db) == expected
 
 
+def test_a_report_read_begun_before_a_rebuild_switched_reads_the_old_tables_to_its_end(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report reads which generation is live, then that generation's tables: the old tables are
+    dropped only after such reads have finished (on PostgreSQL the drop waits for them; SQLite's
+    readers keep their snapshot)."""
+    small_demo(ledger, weeks=2, per_week=5, suppliers=4)
+    runner_for(ledger, projection_db).catch_up()
+    switched = threading.Event()
+    original = read_models.wait_for_readers
+
+    def signalled(cur: Any) -> None:
+        switched.set()  # the new generation is live; the old one is about to be dropped
+        original(cur)
+
+    monkeypatch.setattr(read_models, "wait_for_readers", signalled)
+    rebuilding = threading.Thread(target=runner_for(ledger, projection_db).rebuild)
+    try:
+        with projection_db.reading() as cur:
+            old, _ = read_models.live_generation(cur)
+            rebuilding.start()
+            assert switched.wait(timeout=30)
+            time.sleep(0.5)  # time enough for a drop that does not wait to have happened
+            cur.run(f"SELECT COUNT(*) AS n FROM {table(MODEL_TABLES[0], old)}")
+            assert cur.one()["n"] > 0
+    finally:
+        rebuilding.join(timeout=30)
+    assert not rebuilding.is_alive()
+    with projection_db.reading() as cur:
+        cur.run("SELECT generation FROM cl_generations")
+        assert [int(row["generation"]) for row in cur.rows()] == [old + 1]
+
+
+def test_a_rebuild_does_not_wait_for_ever_on_a_report_read_that_holds_the_old_tables(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read held longer than ``READERS_WAIT_SECONDS`` keeps the old tables (on PostgreSQL: they
+    stay until the next rebuild); the rebuild itself completes, and the new generation is live."""
+    small_demo(ledger, weeks=2, per_week=5, suppliers=4)
+    runner_for(ledger, projection_db).catch_up()
+    monkeypatch.setattr(read_models, "READERS_WAIT_SECONDS", 1)
+    rebuilding = threading.Thread(target=runner_for(ledger, projection_db).rebuild)
+    with projection_db.reading() as cur:
+        old, _ = read_models.live_generation(cur)
+        rebuilding.start()
+        rebuilding.join(timeout=60)
+        assert not rebuilding.is_alive()
+        cur.run(f"SELECT COUNT(*) AS n FROM {table(MODEL_TABLES[0], old)}")
+        assert cur.one()["n"] > 0
+
+    runner_for(ledger, projection_db).rebuild()
+
+    with projection_db.reading() as cur:
+        cur.run("SELECT generation FROM cl_generations")
+        assert [int(row["generation"]) for row in cur.rows()] == [old + 2]
+
+
 @pytest.mark.parametrize("by", [None, "supplier", "intervention", "legal_basis", "municipality"])
 def test_spending_from_the_rollups_equals_spending_from_the_referral_rows(
     ledger: CaseLedger, projection_db: ProjectionDatabase, by: str | None, monkeypatch: pytest.MonkeyPatch
