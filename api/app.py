@@ -73,6 +73,7 @@ def projections_for(
         rebuild_batch_size=settings.projection_rebuild_batch_size,
         notify_channel=ledger.notify_channel,
         gather=settings.projection_gather_ms / 1000,
+        log_head=ledger.last_position,
     )
     return runner, db
 

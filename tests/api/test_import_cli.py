@@ -8,14 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from api.app import create_app
 from api.cli import cli
 from api.import_pool import worker_of
+from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.storage import storage_env
+from projections import read_models
+from projections import runner as runner_module
+from projections.database import ProjectionDatabase
 from tests.api import bodies
 from tests.api.test_idempotency_and_concurrency import item
+from tests.tokens import authorize
 
 runner = CliRunner()
 
@@ -146,3 +153,39 @@ def test_lines_go_to_processes_by_referral_and_supplier_lines_to_none() -> None:
     }
     assert worker_of({"type": "supplier.registered", "supplier_id": str(uuid.uuid4())}, 4) is None
     assert worker_of(["not", "an", "item"], 4) == 0
+
+
+def test_the_api_started_after_an_import_builds_its_read_models_in_bulk_and_lists_what_was_imported(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read models of a store filled by ``caseledger import`` have folded nothing: the API's
+    projection runner builds them in bulk at start (a new generation), and the reports and the
+    referral list answer with every imported referral."""
+    supplier_id = str(uuid.uuid4())
+    referral_ids = [str(uuid.uuid4()) for _ in range(5)]
+    lines = good_items(supplier_id, referral_ids[0])
+    for n, referral_id in enumerate(referral_ids[1:]):
+        lines += [
+            {**line, "event_id": f"{line['event_id']}-{n}"}
+            for line in good_items(supplier_id, referral_id)[2:]
+        ]
+    result = runner.invoke(cli, ["import", str(write_lines(tmp_path / "history.jsonl", lines))])
+    assert result.exit_code == 0, result.output
+    head = len(lines)
+    monkeypatch.setattr(runner_module, "BULK_START_BACKLOG", 10)
+
+    with TestClient(create_app(Settings(database_url=database))) as test_client:
+        client = authorize(test_client)
+        spending = client.get("/reports/spending", params={"min_position": head})
+        listed = client.get("/referrals", params={"page_size": 500, "min_position": head})
+
+    assert spending.status_code == 200, spending.text
+    assert spending.json()["rows"]
+    assert listed.status_code == 200, listed.text
+    assert {item["id"] for item in listed.json()["items"]} == set(referral_ids)
+    db = ProjectionDatabase.from_env(storage_env(database))
+    try:
+        with db.reading() as cur:
+            assert read_models.live_generation(cur) == (2, head)
+    finally:
+        db.close()

@@ -431,6 +431,106 @@ def test_a_rebuild_does_not_wait_for_ever_on_a_report_read_that_holds_the_old_ta
         assert [int(row["generation"]) for row in cur.rows()] == [old + 2]
 
 
+def test_a_runner_that_starts_with_most_of_the_log_to_fold_builds_the_read_models_in_bulk_then_follows(
+    ledger: CaseLedger, projection_db: ProjectionDatabase
+) -> None:
+    """As after ``caseledger import`` into a new store: nothing folded yet. The runner builds a new
+    generation in bulk, as a rebuild does, switches to it, drops the old ones and follows the log;
+    the tables are those that folding the log batch by batch gives."""
+    small_demo(ledger)
+    runner_for(ledger, projection_db).catch_up()
+    expected = dump(projection_db)
+    with projection_db.transaction() as cur:  # live read models that have folded nothing
+        read_models.create_generation(cur, 2, live=False)
+        cur.run("UPDATE cl_generations SET live = CASE WHEN generation = 2 THEN 1 ELSE 0 END")
+    head = ledger.last_position()
+    runner = ProjectionRunner(
+        projection_db, ledger.read_events, log_head=ledger.last_position, bulk_start_backlog=100
+    )
+
+    with following(runner):
+        wait_until(lambda: runner.position() == head, timeout=30)
+        with projection_db.reading() as cur:
+            assert read_models.live_generation(cur) == (3, head)
+        assert dump(projection_db) == expected
+        body = bodies.supplier()
+        ledger.register_supplier(
+            supplier_id=None,
+            **{k: v for k, v in body.items() if k != "actor"},
+            actor=body["actor"],
+            context=WriteContext(),
+        )
+        wait_until(lambda: runner.position() == head + 1, timeout=10)
+        assert runner.position() == head + 1
+
+    with projection_db.reading() as cur:  # the old generations were dropped before it followed
+        cur.run("SELECT generation FROM cl_generations")
+        assert [int(row["generation"]) for row in cur.rows()] == [3]
+
+
+@pytest.mark.parametrize("case", ["half of the log folded", "a backlog under the threshold"])
+def test_a_runner_with_less_to_fold_catches_up_batch_by_batch(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, case: str
+) -> None:
+    small_demo(ledger)
+    head = ledger.last_position()
+    threshold = 100
+    if case == "half of the log folded":
+        ProjectionRunner(projection_db, ledger.read_events, batch_size=head // 2).run_once()
+    else:
+        threshold = head + 1
+    runner = ProjectionRunner(
+        projection_db, ledger.read_events, log_head=ledger.last_position, bulk_start_backlog=threshold
+    )
+
+    with following(runner):
+        wait_until(lambda: runner.position() == head, timeout=30)
+
+    with projection_db.reading() as cur:
+        assert read_models.live_generation(cur) == (1, head)
+
+
+def test_a_bulk_build_at_start_stops_when_asked_and_leaves_the_read_models_as_they_were(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopping the process must not wait for a build of the whole log: it stops after the batch in
+    hand, drops what it built, and the next start begins again."""
+    small_demo(ledger)
+    stop = threading.Event()
+    batches: list[int] = []
+    original = read_models.apply_batch
+
+    def stop_after_the_first(cur: Any, generation: int, batch: Any, deltas: Any = None) -> None:
+        original(cur, generation, batch, deltas)
+        batches.append(generation)
+        stop.set()
+
+    monkeypatch.setattr(read_models, "apply_batch", stop_after_the_first)
+    runner = ProjectionRunner(
+        projection_db,
+        ledger.read_events,
+        rebuild_batch_size=37,
+        log_head=ledger.last_position,
+        bulk_start_backlog=100,
+    )
+
+    runner.run_forever(stop)  # returns once stopped
+
+    assert batches == [2]
+    with projection_db.reading() as cur:
+        cur.run("SELECT generation, position, live FROM cl_generations")
+        assert [(int(r["generation"]), int(r["position"]), int(r["live"])) for r in cur.rows()] == [(1, 0, 1)]
+        if projection_db.dialect == "postgres":
+            cur.run(
+                "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+            )
+        else:
+            cur.run("SELECT name FROM sqlite_master WHERE type = 'table'")
+        present = {row["name"] for row in cur.rows()}
+    assert present & {table(name, 1) for name in MODEL_TABLES} == {table(name, 1) for name in MODEL_TABLES}
+    assert not present & {table(name, 2) for name in MODEL_TABLES}
+
+
 @pytest.mark.parametrize("by", [None, "supplier", "intervention", "legal_basis", "municipality"])
 def test_spending_from_the_rollups_equals_spending_from_the_referral_rows(
     ledger: CaseLedger, projection_db: ProjectionDatabase, by: str | None, monkeypatch: pytest.MonkeyPatch
