@@ -74,6 +74,7 @@ def projections_for(
         notify_channel=ledger.notify_channel,
         gather=settings.projection_gather_ms / 1000,
         log_head=ledger.last_position,
+        bulk_start_backlog=settings.projection_bulk_start_backlog,
     )
     return runner, db
 

@@ -88,7 +88,13 @@ class Settings(BaseSettings):
     a steady stream of commits the read models then seldom show lag 0 at the moment one asks."""
 
     projection_rebuild_batch_size: int = 5000
-    """Events folded per transaction while ``projections rebuild`` builds a new generation in bulk."""
+    """Events folded per transaction while ``projections rebuild`` (or a runner that starts far
+    behind: ``projection_bulk_start_backlog``) builds a new generation in bulk."""
+
+    projection_bulk_start_backlog: int = Field(default=50_000, ge=1)
+    """A projection runner that starts at least this many events behind the log, and behind by at
+    least three quarters of it, builds the read models in bulk before it follows the log
+    (``projections.runner.BULK_START_BACKLOG``)."""
 
     min_position_wait: float = 5.0
     """How long a query with ``min_position`` waits for the projections before answering 503."""

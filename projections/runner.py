@@ -46,15 +46,20 @@ then plans the fold's look-ups as scans of the whole table (286 ms for a batch's
 among two million, against a few ms by the index). A rebuild analyses its new tables likewise."""
 
 BULK_START_BACKLOG = 50_000
-"""A runner that starts at least this many events behind the log, and behind by at least
-``BULK_START_SHARE`` of it, builds the read models anew in bulk (``rebuild``) instead of folding its
-backlog batch by batch: a bulk build folds the whole log faster than the live runner folds a
-backlog — after a 1M-event import, on SQLite 78 s against 266 s (the live runner keeps SQLite's
-write lock for 500 events at a time), on PostgreSQL about 67 s against 102 s
-(``benchmarks.projections``, ``benchmarks.catch_up``) — so it pays once most of the log is still to
+"""A runner that starts at least this many events behind the log (``bulk_start_backlog``; the
+setting ``CASELEDGER_PROJECTION_BULK_START_BACKLOG``), and behind by at least ``BULK_START_SHARE``
+of it, builds the read models anew in bulk (``rebuild``) instead of folding its backlog batch by
+batch. A bulk build folds the whole log faster than the live runner folds a backlog: in
+``benchmarks.suite --size 1M`` the read models were complete 87 s after the server started on the
+imported SQLite store against 266 s of catching up (which keeps SQLite's write lock for 500 events
+at a time), and 68 s against 97–104 s on PostgreSQL. So it pays once most of the log is still to
 be folded: typically the first start after ``caseledger import`` into a new store. Reports answer
 from the old read models until the new ones are complete, as during a rebuild."""
 BULK_START_SHARE = 0.75
+"""The part of the log a runner must be behind by to build in bulk at start: a bulk build folds
+every event, and on PostgreSQL it is about 1.5 times as fast as catching up (on SQLite about 3)."""
+RETRY_DROP_PAUSE_SECONDS = 0.05
+"""The pause between two attempts to drop old generations past the report reads using them."""
 
 
 class BuildStopped(Exception):
@@ -81,7 +86,7 @@ class ProjectionRunner:
         gather: float = 0.0,
         analyse_after: int = ANALYSE_AFTER,
         log_head: Callable[[], int] | None = None,
-        bulk_start_backlog: int | None = None,
+        bulk_start_backlog: int = BULK_START_BACKLOG,
     ) -> None:
         self.db = db
         self.read_events = read_events
@@ -96,7 +101,7 @@ class ProjectionRunner:
         self.analyse_at = analyse_after
         self.log_head = log_head
         """The newest position in the log; without it the runner never builds in bulk at start."""
-        self.bulk_start_backlog = bulk_start_backlog or BULK_START_BACKLOG
+        self.bulk_start_backlog = bulk_start_backlog
         self.wake = threading.Event()
         read_models.ensure_control(db)
 
@@ -259,14 +264,20 @@ class ProjectionRunner:
     def _start(self, stop: threading.Event) -> None:
         """What is due at start: a rebuild of read models built by an older version (even when asked
         to stop), else a bulk build when most of the log is still to be folded (see
-        ``BULK_START_BACKLOG``), which stops when ``stop`` is set."""
+        ``BULK_START_BACKLOG``), which stops when ``stop`` is set and, should it fail, leaves the
+        runner to catch up batch by batch; and the tables of earlier generations, if a drop left
+        any, are dropped."""
         with self.db.reading() as cur:
             outdated = not read_models.live_is_current(cur)
-            _, position = read_models.live_generation(cur)
+            live, position = read_models.live_generation(cur)
+            cur.run("SELECT generation FROM cl_generations WHERE generation < ?", [live])
+            leftovers = bool(cur.rows())
         if outdated:
             log.warning("read models were built by an older version; rebuilding beside them")
             self.rebuild()
             return
+        if leftovers:
+            self._drop_stale(live)
         if self.log_head is None or stop.is_set():
             return
         head = self.log_head()
@@ -279,7 +290,13 @@ class ProjectionRunner:
             if stop.is_set():
                 raise BuildStopped
 
-        self.rebuild(stop_when_asked)
+        try:
+            self.rebuild(stop_when_asked)
+        except BuildStopped:
+            raise
+        except Exception:
+            log.exception("the bulk build failed; catching up batch by batch instead")
+            return
         log.warning("read models built in bulk; following the log")
 
     def _listen(self) -> Any:
@@ -334,25 +351,51 @@ class ProjectionRunner:
             done = self._bulk_catch_up(new, pending, progress)
             with self.db.transaction() as cur:
                 pending.flush(cur)
-                read_models.finish_bulk(cur, new)
+            read_models.finish_bulk(self.db, new)
+            if progress:
+                progress(0)  # a point at which a caller may stop the build (``BuildStopped``)
             read_models.add_indexes(self.db, new)
+            if progress:
+                progress(0)
             done += self.catch_up(new, progress)
-        except BuildStopped:
-            with self.db.transaction() as cur:
-                read_models.drop_generation(cur, new)
+        except BaseException:
+            self._drop_unfinished(new)
             raise
         with self.db.transaction() as cur:
             old, _ = read_models.live_generation(cur)
             cur.run("UPDATE cl_generations SET live = CASE WHEN generation = ? THEN 1 ELSE 0 END", [new])
+        self._drop_stale(new, old)
+        return done
+
+    def _drop_unfinished(self, generation: int) -> None:
+        """Drop a generation this runner was building and will not finish (a failed drop leaves it
+        to the next start or rebuild)."""
         try:
             with self.db.transaction() as cur:
-                read_models.wait_for_readers(cur)
-                cur.run("SELECT generation FROM cl_generations WHERE generation < ?", [new])
-                for stale in sorted({old, *(int(row["generation"]) for row in cur.rows())}):
-                    read_models.drop_generation(cur, stale)
-        except psycopg.errors.LockNotAvailable:
-            log.warning("a report read held the old read models too long; the next rebuild drops them")
-        return done
+                read_models.drop_generation(cur, generation)
+        except Exception:
+            log.warning("could not drop the unfinished generation %d", generation, exc_info=True)
+
+    def _drop_stale(self, live: int, old: int | None = None) -> None:
+        """Drop every generation before ``live`` (a rebuild's that was killed before it switched,
+        or one a drop left behind) and ``old``, the one live before a switch, once the report reads
+        still using them have finished (``read_models.wait_for_readers``), trying for at most
+        ``READERS_WAIT_SECONDS``; what is left then is dropped at the next start or rebuild."""
+        deadline = time.monotonic() + read_models.READERS_WAIT_SECONDS
+        while True:
+            try:
+                with self.db.transaction() as cur:
+                    read_models.wait_for_readers(cur)
+                    cur.run("SELECT generation FROM cl_generations WHERE generation < ?", [live])
+                    stale = {int(row["generation"]) for row in cur.rows()} | ({old} if old else set())
+                    for generation in sorted(stale - {live}):
+                        read_models.drop_generation(cur, generation)
+                return
+            except psycopg.errors.LockNotAvailable:
+                if time.monotonic() >= deadline:
+                    log.warning("report reads held the old read models too long; they are dropped later")
+                    return
+                time.sleep(RETRY_DROP_PAUSE_SECONDS)
 
 
 def _closed(listener: Any) -> None:

@@ -26,7 +26,7 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters
     date, writing only the months that differ (an extension adds months, a closure removes some, an
     adjustment changes those after it; the others stay as stored), and move the roll-ups (in
     ``deltas``) by the difference. Without ``deltas`` (a bulk build) the roll-ups are left alone:
-    ``build_rollups`` sums them at its end."""
+    ``rollup_statements`` sum them at its end."""
     changed = [row for row in rows if row.terms_changed or row.dimensions_changed]
     if not changed:
         return
@@ -69,16 +69,19 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters
     cur.insert_many(name, COLUMNS, inserts)
 
 
-def build_rollups(cur: Cursor, generation: int) -> None:
-    """Fill the (empty) roll-ups of a bulk-built generation from its monthly rows: what the deltas
-    of every batch would have added up to, without the keys that sum to zero (as ``counters``)."""
+def rollup_statements(generation: int) -> list[str]:
+    """What fills the (empty) roll-ups of a bulk-built generation from its monthly rows: what the
+    deltas of every batch would have added up to, without the keys that sum to zero (as
+    ``counters``). One statement per roll-up."""
     source = table("cl_spending", generation)
+    statements = []
     for rollup, dims in SPENDING_ROLLUPS.items():
         key = ", ".join(("month", "municipality", *dims))
-        cur.run(
+        statements.append(
             f"INSERT INTO {table(rollup, generation)} ({key}, amount_ore) "
             f"SELECT {key}, SUM(amount_ore) FROM {source} GROUP BY {key} HAVING SUM(amount_ore) <> 0"
         )
+    return statements
 
 
 COLUMNS = ("referral_id", "month", "amount_ore", "municipality", "supplier_id", "intervention", "legal_basis")

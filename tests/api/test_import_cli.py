@@ -18,7 +18,6 @@ from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.storage import storage_env
 from projections import read_models
-from projections import runner as runner_module
 from projections.database import ProjectionDatabase
 from tests.api import bodies
 from tests.api.test_idempotency_and_concurrency import item
@@ -156,7 +155,7 @@ def test_lines_go_to_processes_by_referral_and_supplier_lines_to_none() -> None:
 
 
 def test_the_api_started_after_an_import_builds_its_read_models_in_bulk_and_lists_what_was_imported(
-    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: str, tmp_path: Path
 ) -> None:
     """The read models of a store filled by ``caseledger import`` have folded nothing: the API's
     projection runner builds them in bulk at start (a new generation), and the reports and the
@@ -172,9 +171,10 @@ def test_the_api_started_after_an_import_builds_its_read_models_in_bulk_and_list
     result = runner.invoke(cli, ["import", str(write_lines(tmp_path / "history.jsonl", lines))])
     assert result.exit_code == 0, result.output
     head = len(lines)
-    monkeypatch.setattr(runner_module, "BULK_START_BACKLOG", 10)
 
-    with TestClient(create_app(Settings(database_url=database))) as test_client:
+    with TestClient(
+        create_app(Settings(database_url=database, projection_bulk_start_backlog=10))
+    ) as test_client:
         client = authorize(test_client)
         spending = client.get("/reports/spending", params={"min_position": head})
         listed = client.get("/referrals", params={"page_size": 500, "min_position": head})

@@ -411,11 +411,21 @@ def test_a_rebuild_does_not_wait_for_ever_on_a_report_read_that_holds_the_old_ta
     ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A read held longer than ``READERS_WAIT_SECONDS`` keeps the old tables (on PostgreSQL: they
-    stay until the next rebuild); the rebuild itself completes, and the new generation is live."""
+    stay until the runner's next start); the rebuild itself completes, and the new generation is
+    live."""
     small_demo(ledger, weeks=2, per_week=5, suppliers=4)
     runner_for(ledger, projection_db).catch_up()
     monkeypatch.setattr(read_models, "READERS_WAIT_SECONDS", 1)
-    rebuilding = threading.Thread(target=runner_for(ledger, projection_db).rebuild)
+    failures: list[BaseException] = []
+    rebuilder = runner_for(ledger, projection_db)
+
+    def rebuild() -> None:
+        try:
+            rebuilder.rebuild()
+        except BaseException as error:
+            failures.append(error)
+
+    rebuilding = threading.Thread(target=rebuild)
     with projection_db.reading() as cur:
         old, _ = read_models.live_generation(cur)
         rebuilding.start()
@@ -423,12 +433,44 @@ def test_a_rebuild_does_not_wait_for_ever_on_a_report_read_that_holds_the_old_ta
         assert not rebuilding.is_alive()
         cur.run(f"SELECT COUNT(*) AS n FROM {table(MODEL_TABLES[0], old)}")
         assert cur.one()["n"] > 0
+    assert failures == []
+    stop = threading.Event()
+    stop.set()
 
-    runner_for(ledger, projection_db).rebuild()
+    runner_for(ledger, projection_db).run_forever(stop)  # a start drops what is left
 
     with projection_db.reading() as cur:
+        assert read_models.live_generation(cur)[0] == old + 1
         cur.run("SELECT generation FROM cl_generations")
-        assert [int(row["generation"]) for row in cur.rows()] == [old + 2]
+        assert [int(row["generation"]) for row in cur.rows()] == [old + 1]
+
+
+def test_a_bulk_build_at_start_that_fails_is_dropped_and_the_runner_catches_up_instead(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_demo(ledger)
+    head = ledger.last_position()
+    original = read_models.apply_batch
+
+    def failing_in_the_new_generation(cur: Any, generation: int, batch: Any, deltas: Any = None) -> None:
+        if generation == 2:
+            raise RuntimeError("a fold that fails")
+        original(cur, generation, batch, deltas)
+
+    monkeypatch.setattr(read_models, "apply_batch", failing_in_the_new_generation)
+    runner = ProjectionRunner(
+        projection_db, ledger.read_events, log_head=ledger.last_position, bulk_start_backlog=100
+    )
+
+    with following(runner):
+        wait_until(lambda: runner.position() == head, timeout=30)
+
+    with projection_db.reading() as cur:
+        assert read_models.live_generation(cur) == (1, head)
+        cur.run("SELECT generation FROM cl_generations")
+        assert [int(row["generation"]) for row in cur.rows()] == [1]
+        cur.run(f"SELECT COUNT(*) AS n FROM {table(MODEL_TABLES[0], 1)}")
+        assert cur.one()["n"] > 0
 
 
 def test_a_runner_that_starts_with_most_of_the_log_to_fold_builds_the_read_models_in_bulk_then_follows(
