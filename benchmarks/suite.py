@@ -188,7 +188,8 @@ class RssSampler:
     def summary(self, since: int = 0) -> str:
         part = self.samples[since:] or [0.0]
         pss = max(self.pss[since:] or [0.0])
-        return f"start {part[0]:.0f}, peak {max(part):.0f}, end {part[-1]:.0f} MB (PSS peak {pss:.0f} MB)"
+        shared = f" (PSS peak {pss:.0f} MB)" if pss else ""  # no smaps_rollup: Linux before 4.14
+        return f"start {part[0]:.0f}, peak {max(part):.0f}, end {part[-1]:.0f} MB{shared}"
 
     def peak(self, since: int = 0) -> float:
         return max(self.samples[since:] or [0.0])
