@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.storage import is_postgres, storage_env
+from projections.runner import BULK_START_BACKLOG
 
 DEFAULT_MAX_WORKERS = 3
 """The most API processes ``serve`` starts by itself on PostgreSQL. Each API process's pools hold at
@@ -91,7 +92,7 @@ class Settings(BaseSettings):
     """Events folded per transaction while ``projections rebuild`` (or a runner that starts far
     behind: ``projection_bulk_start_backlog``) builds a new generation in bulk."""
 
-    projection_bulk_start_backlog: int = Field(default=50_000, ge=1)
+    projection_bulk_start_backlog: int = Field(default=BULK_START_BACKLOG, ge=1)
     """A projection runner that starts at least this many events behind the log, and behind by at
     least three quarters of it, builds the read models in bulk before it follows the log
     (``projections.runner.BULK_START_BACKLOG``)."""

@@ -265,7 +265,7 @@ class ProjectionRunner:
         """What is due at start: a rebuild of read models built by an older version (even when asked
         to stop), else a bulk build when most of the log is still to be folded (see
         ``BULK_START_BACKLOG``), which stops when ``stop`` is set and, should it fail, leaves the
-        runner to catch up batch by batch; and the tables of earlier generations, if a drop left
+        runner to catch up batch by batch; and the generations before the live one, if a drop left
         any, are dropped."""
         with self.db.reading() as cur:
             outdated = not read_models.live_is_current(cur)
@@ -277,7 +277,7 @@ class ProjectionRunner:
             self.rebuild()
             return
         if leftovers:
-            self._drop_stale(live)
+            self._drop_stale(live, patience=0.0)  # one attempt; a stuck read leaves them to the next
         if self.log_head is None or stop.is_set():
             return
         head = self.log_head()
@@ -347,41 +347,42 @@ class ProjectionRunner:
             new = int(found["g"]) + 1 if found else 1
             read_models.create_generation(cur, new, live=False, indexes=False)
         pending = counters.Deltas()
+        # After each finishing step, a point at which the caller may stop the build (``BuildStopped``).
+        step_done = (lambda: progress(0)) if progress else None
         try:
             done = self._bulk_catch_up(new, pending, progress)
             with self.db.transaction() as cur:
                 pending.flush(cur)
-            read_models.finish_bulk(self.db, new)
-            if progress:
-                progress(0)  # a point at which a caller may stop the build (``BuildStopped``)
-            read_models.add_indexes(self.db, new)
-            if progress:
-                progress(0)
+            read_models.finish_bulk(self.db, new, step_done)
+            read_models.add_indexes(self.db, new, step_done)
             done += self.catch_up(new, progress)
+            with self.db.transaction() as cur:
+                old, _ = read_models.live_generation(cur)
+                cur.run("UPDATE cl_generations SET live = CASE WHEN generation = ? THEN 1 ELSE 0 END", [new])
         except BaseException:
             self._drop_unfinished(new)
             raise
-        with self.db.transaction() as cur:
-            old, _ = read_models.live_generation(cur)
-            cur.run("UPDATE cl_generations SET live = CASE WHEN generation = ? THEN 1 ELSE 0 END", [new])
         self._drop_stale(new, old)
         return done
 
     def _drop_unfinished(self, generation: int) -> None:
-        """Drop a generation this runner was building and will not finish (a failed drop leaves it
-        to the next start or rebuild)."""
+        """Drop a generation this runner was building and will not switch to (a failed drop leaves
+        it to the next rebuild, which drops every generation before its own)."""
         try:
             with self.db.transaction() as cur:
                 read_models.drop_generation(cur, generation)
         except Exception:
             log.warning("could not drop the unfinished generation %d", generation, exc_info=True)
 
-    def _drop_stale(self, live: int, old: int | None = None) -> None:
+    def _drop_stale(
+        self, live: int, old: int | None = None, *, patience: float = read_models.READERS_WAIT_SECONDS
+    ) -> None:
         """Drop every generation before ``live`` (a rebuild's that was killed before it switched,
         or one a drop left behind) and ``old``, the one live before a switch, once the report reads
-        still using them have finished (``read_models.wait_for_readers``), trying for at most
-        ``READERS_WAIT_SECONDS``; what is left then is dropped at the next start or rebuild."""
-        deadline = time.monotonic() + read_models.READERS_WAIT_SECONDS
+        still using them have finished (``read_models.wait_for_readers``), trying for ``patience``
+        seconds; what is left then, or after any other failure (the switch is done: the rebuild
+        has succeeded), is dropped at the next start or rebuild."""
+        deadline = time.monotonic() + patience
         while True:
             try:
                 with self.db.transaction() as cur:
@@ -396,6 +397,9 @@ class ProjectionRunner:
                     log.warning("report reads held the old read models too long; they are dropped later")
                     return
                 time.sleep(RETRY_DROP_PAUSE_SECONDS)
+            except Exception:
+                log.warning("the old read models could not be dropped; they are dropped later", exc_info=True)
+                return
 
 
 def _closed(listener: Any) -> None:

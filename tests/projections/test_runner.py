@@ -532,22 +532,39 @@ def test_a_runner_with_less_to_fold_catches_up_batch_by_batch(
         assert read_models.live_generation(cur) == (1, head)
 
 
+@pytest.mark.parametrize("when", ["after its first batch", "in its finishing steps"])
 def test_a_bulk_build_at_start_stops_when_asked_and_leaves_the_read_models_as_they_were(
-    ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch
+    ledger: CaseLedger, projection_db: ProjectionDatabase, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
-    """Stopping the process must not wait for a build of the whole log: it stops after the batch in
-    hand, drops what it built, and the next start begins again."""
+    """Stopping the process must not wait for a build of the whole log: it stops after the batch or
+    finishing step in hand, drops what it built, and the next start begins again."""
     small_demo(ledger)
     stop = threading.Event()
-    batches: list[int] = []
-    original = read_models.apply_batch
+    steps: list[str] = []
+    if when == "after its first batch":
+        original_batch = read_models.apply_batch
 
-    def stop_after_the_first(cur: Any, generation: int, batch: Any, deltas: Any = None) -> None:
-        original(cur, generation, batch, deltas)
-        batches.append(generation)
-        stop.set()
+        def stop_after_the_first(cur: Any, generation: int, batch: Any, deltas: Any = None) -> None:
+            original_batch(cur, generation, batch, deltas)
+            steps.append(f"batch {generation}")
+            stop.set()
 
-    monkeypatch.setattr(read_models, "apply_batch", stop_after_the_first)
+        monkeypatch.setattr(read_models, "apply_batch", stop_after_the_first)
+    else:
+        original_finish = read_models.finish_bulk
+        original_indexes = read_models.add_indexes
+
+        def finish_asked_to_stop(db: Any, generation: int, step_done: Any = None) -> None:
+            stop.set()
+            steps.append("roll-ups")
+            original_finish(db, generation, step_done)
+
+        def indexes(db: Any, generation: int, step_done: Any = None) -> None:
+            steps.append("indexes")
+            original_indexes(db, generation, step_done)
+
+        monkeypatch.setattr(read_models, "finish_bulk", finish_asked_to_stop)
+        monkeypatch.setattr(read_models, "add_indexes", indexes)
     runner = ProjectionRunner(
         projection_db,
         ledger.read_events,
@@ -558,7 +575,7 @@ def test_a_bulk_build_at_start_stops_when_asked_and_leaves_the_read_models_as_th
 
     runner.run_forever(stop)  # returns once stopped
 
-    assert batches == [2]
+    assert steps == (["batch 2"] if when == "after its first batch" else ["roll-ups"])
     with projection_db.reading() as cur:
         cur.run("SELECT generation, position, live FROM cl_generations")
         assert [(int(r["generation"]), int(r["position"]), int(r["live"])) for r in cur.rows()] == [(1, 0, 1)]
