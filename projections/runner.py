@@ -50,9 +50,9 @@ BULK_START_BACKLOG = 50_000
 setting ``CASELEDGER_PROJECTION_BULK_START_BACKLOG``), and behind by at least ``BULK_START_SHARE``
 of it, builds the read models anew in bulk (``rebuild``) instead of folding its backlog batch by
 batch. A bulk build folds the whole log faster than the live runner folds a backlog: in
-``benchmarks.suite --size 1M`` the read models were complete 87 s after the server started on the
-imported SQLite store against 266 s of catching up (which keeps SQLite's write lock for 500 events
-at a time), and 68 s against 97–104 s on PostgreSQL. So it pays once most of the log is still to
+``benchmarks.suite --size 1M`` the read models were complete 85–87 s after the server started on
+the imported SQLite store against 266 s of catching up (which keeps SQLite's write lock for 500
+events at a time), and 64–68 s against 97–104 s on PostgreSQL. So it pays once most of the log is still to
 be folded: typically the first start after ``caseledger import`` into a new store. Reports answer
 from the old read models until the new ones are complete, as during a rebuild."""
 BULK_START_SHARE = 0.75
