@@ -104,6 +104,12 @@ def wait_for_readers(cur: Cursor) -> None:
         cur.run("LOCK TABLE cl_generations IN ACCESS EXCLUSIVE MODE")
 
 
+def generations_before(cur: Cursor, generation: int) -> list[int]:
+    """The generations numbered below ``generation``, oldest first."""
+    cur.run("SELECT generation FROM cl_generations WHERE generation < ? ORDER BY generation", [generation])
+    return [int(row["generation"]) for row in cur.rows()]
+
+
 def drop_generation(cur: Cursor, generation: int) -> None:
     # The control row first: the lock order of a drop after a switch (cl_generations, then tables).
     cur.run("DELETE FROM cl_generations WHERE generation = ?", [generation])

@@ -270,8 +270,7 @@ class ProjectionRunner:
         with self.db.reading() as cur:
             outdated = not read_models.live_is_current(cur)
             live, position = read_models.live_generation(cur)
-            cur.run("SELECT generation FROM cl_generations WHERE generation < ?", [live])
-            leftovers = bool(cur.rows())
+            leftovers = read_models.generations_before(cur, live)
         if outdated:
             log.warning("read models were built by an older version; rebuilding beside them")
             self.rebuild()
@@ -387,8 +386,7 @@ class ProjectionRunner:
             try:
                 with self.db.transaction() as cur:
                     read_models.wait_for_readers(cur)
-                    cur.run("SELECT generation FROM cl_generations WHERE generation < ?", [live])
-                    stale = {int(row["generation"]) for row in cur.rows()} | ({old} if old else set())
+                    stale = set(read_models.generations_before(cur, live)) | ({old} if old else set())
                     for generation in sorted(stale - {live}):
                         read_models.drop_generation(cur, generation)
                 return

@@ -40,6 +40,22 @@ def runner_for(ledger: CaseLedger, db: ProjectionDatabase, batch_size: int = 97)
     return ProjectionRunner(db, ledger.read_events, batch_size=batch_size)
 
 
+def starting_runner(
+    ledger: CaseLedger, db: ProjectionDatabase, backlog: int = 100, **options: Any
+) -> ProjectionRunner:
+    """A runner that builds in bulk at start when at least ``backlog`` events behind (and most of the log)."""
+    return ProjectionRunner(
+        db, ledger.read_events, log_head=ledger.last_position, bulk_start_backlog=backlog, **options
+    )
+
+
+def generations(db: ProjectionDatabase) -> list[int]:
+    """Every generation of read models in the control table, live or not, oldest first."""
+    with db.reading() as cur:
+        cur.run("SELECT generation FROM cl_generations ORDER BY generation")
+        return [int(row["generation"]) for row in cur.rows()]
+
+
 def test_catch_up_processes_every_event_and_records_the_last_position(
     ledger: CaseLedger, projection_db: ProjectionDatabase
 ) -> None:
@@ -402,9 +418,7 @@ def test_a_report_read_begun_before_a_rebuild_switched_reads_the_old_tables_to_i
     finally:
         rebuilding.join(timeout=30)
     assert not rebuilding.is_alive()
-    with projection_db.reading() as cur:
-        cur.run("SELECT generation FROM cl_generations")
-        assert [int(row["generation"]) for row in cur.rows()] == [old + 1]
+    assert generations(projection_db) == [old + 1]
 
 
 def test_a_rebuild_does_not_wait_for_ever_on_a_report_read_that_holds_the_old_tables(
@@ -441,8 +455,7 @@ def test_a_rebuild_does_not_wait_for_ever_on_a_report_read_that_holds_the_old_ta
 
     with projection_db.reading() as cur:
         assert read_models.live_generation(cur)[0] == old + 1
-        cur.run("SELECT generation FROM cl_generations")
-        assert [int(row["generation"]) for row in cur.rows()] == [old + 1]
+    assert generations(projection_db) == [old + 1]
 
 
 def test_a_bulk_build_at_start_that_fails_is_dropped_and_the_runner_catches_up_instead(
@@ -458,19 +471,16 @@ def test_a_bulk_build_at_start_that_fails_is_dropped_and_the_runner_catches_up_i
         original(cur, generation, batch, deltas)
 
     monkeypatch.setattr(read_models, "apply_batch", failing_in_the_new_generation)
-    runner = ProjectionRunner(
-        projection_db, ledger.read_events, log_head=ledger.last_position, bulk_start_backlog=100
-    )
+    runner = starting_runner(ledger, projection_db)
 
     with following(runner):
         wait_until(lambda: runner.position() == head, timeout=30)
 
     with projection_db.reading() as cur:
         assert read_models.live_generation(cur) == (1, head)
-        cur.run("SELECT generation FROM cl_generations")
-        assert [int(row["generation"]) for row in cur.rows()] == [1]
         cur.run(f"SELECT COUNT(*) AS n FROM {table(MODEL_TABLES[0], 1)}")
         assert cur.one()["n"] > 0
+    assert generations(projection_db) == [1]
 
 
 def test_a_runner_that_starts_with_most_of_the_log_to_fold_builds_the_read_models_in_bulk_then_follows(
@@ -486,9 +496,7 @@ def test_a_runner_that_starts_with_most_of_the_log_to_fold_builds_the_read_model
         read_models.create_generation(cur, 2, live=False)
         cur.run("UPDATE cl_generations SET live = CASE WHEN generation = 2 THEN 1 ELSE 0 END")
     head = ledger.last_position()
-    runner = ProjectionRunner(
-        projection_db, ledger.read_events, log_head=ledger.last_position, bulk_start_backlog=100
-    )
+    runner = starting_runner(ledger, projection_db)
 
     with following(runner):
         wait_until(lambda: runner.position() == head, timeout=30)
@@ -505,9 +513,7 @@ def test_a_runner_that_starts_with_most_of_the_log_to_fold_builds_the_read_model
         wait_until(lambda: runner.position() == head + 1, timeout=10)
         assert runner.position() == head + 1
 
-    with projection_db.reading() as cur:  # the old generations were dropped before it followed
-        cur.run("SELECT generation FROM cl_generations")
-        assert [int(row["generation"]) for row in cur.rows()] == [3]
+    assert generations(projection_db) == [3]  # the old ones were dropped before it followed
 
 
 @pytest.mark.parametrize("case", ["half of the log folded", "a backlog under the threshold"])
@@ -521,9 +527,7 @@ def test_a_runner_with_less_to_fold_catches_up_batch_by_batch(
         ProjectionRunner(projection_db, ledger.read_events, batch_size=head // 2).run_once()
     else:
         threshold = head + 1
-    runner = ProjectionRunner(
-        projection_db, ledger.read_events, log_head=ledger.last_position, bulk_start_backlog=threshold
-    )
+    runner = starting_runner(ledger, projection_db, backlog=threshold)
 
     with following(runner):
         wait_until(lambda: runner.position() == head, timeout=30)
@@ -565,13 +569,7 @@ def test_a_bulk_build_at_start_stops_when_asked_and_leaves_the_read_models_as_th
 
         monkeypatch.setattr(read_models, "finish_bulk", finish_asked_to_stop)
         monkeypatch.setattr(read_models, "add_indexes", indexes)
-    runner = ProjectionRunner(
-        projection_db,
-        ledger.read_events,
-        rebuild_batch_size=37,
-        log_head=ledger.last_position,
-        bulk_start_backlog=100,
-    )
+    runner = starting_runner(ledger, projection_db, rebuild_batch_size=37)
 
     runner.run_forever(stop)  # returns once stopped
 
