@@ -15,7 +15,7 @@ from api import dashboard, problems
 from api.access_log import AccessLogMiddleware, AccessRecorder
 from api.body_limit import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import admin, audit, events, feed, operations, referrals, reports, suppliers
+from api.routers import admin, audit, events, feed, operations, reference, referrals, reports, suppliers
 from api.runtime import tune_garbage_collector
 from api.settings import Settings
 from application.access_log import AccessLog
@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operations.router,
         audit.router,
         admin.router,
+        reference.router,
     ):
         app.include_router(router)
     dashboard.install(app)

@@ -84,6 +84,8 @@ RIGHTS: dict[str, frozenset[str]] = {
         {*REFERRAL_WRITES, *READS, "batch:write", "supplier:write", "price_list:write", "citizen:erase"}
     ),
 }
+# Every role reads the shipped reference tables.
+RIGHTS = {role: rights | {"reference:read"} for role, rights in RIGHTS.items()}
 ROLES = tuple(RIGHTS)
 
 
