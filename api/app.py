@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api import dashboard, problems
 from api.access_log import AccessLogMiddleware, AccessRecorder
@@ -144,7 +145,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             projection_db.close()
             ledger.close()
 
-    app = FastAPI(title="caseledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPIOffline(
+        title="caseledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url="/docs-assets",
+        redoc_url=None,  # ReDoc fetches its logo from its CDN even when served locally
+    )
     app.state.settings = settings
     app.state.metrics = Metrics()
     problems.install(app)
