@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api import dashboard, problems
+from api import dashboard, openapi, problems
 from api.access_log import AccessLogMiddleware, AccessRecorder
 from api.body_limit import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
@@ -169,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     dashboard.install(app)
+    openapi.install(app, settings)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outside: counts its 503s too
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

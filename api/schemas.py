@@ -215,7 +215,8 @@ class BatchIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    events: list[Any] = Field(max_length=10_000)
+    # Bounded by CASELEDGER_MAX_BATCH_ITEMS (checked by the route, and the document's maxItems).
+    events: list[Any]
     source_system: ShortText | None = None
 
 

@@ -1,0 +1,70 @@
+"""What an integrator reads in /openapi.json matches what the server does: the batch limit, the
+headers of writes and reads, and where Idempotency-Key and If-Match apply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from tests.api import bodies
+from tests.tokens import authorize
+
+
+def test_the_batch_limit_in_the_document_is_the_one_enforced(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.sqlite'}", max_batch_items=3)
+    with TestClient(create_app(settings)) as client:
+        authorize(client)
+        document = client.get("/openapi.json").json()
+        assert document["components"]["schemas"]["BatchIn"]["properties"]["events"]["maxItems"] == 3
+        items = [
+            {"event_id": f"e-{i}", "type": "referral.referred", "data": bodies.referral()} for i in range(4)
+        ]
+        refused = client.post("/events", json={"events": items})
+        assert refused.status_code == 422
+        assert refused.json()["type"] == "/problems/batch-too-large"
+        assert client.post("/events", json={"events": items[:3]}).status_code == 200
+
+
+def test_a_create_answers_location_and_its_headers_are_declared(shared_client: TestClient) -> None:
+    created = shared_client.post("/referrals", json=bodies.referral())
+    assert created.status_code == 201
+    location = created.headers["Location"]
+    assert location == f"/referrals/{created.json()['id']}"
+    read = shared_client.get(location)
+    assert read.status_code == 200
+    assert read.headers["ETag"] == created.headers["ETag"] == '"1"'
+    supplier = shared_client.post("/suppliers", json=bodies.supplier())
+    assert supplier.headers["Location"] == f"/suppliers/{supplier.json()['id']}"
+
+    document = shared_client.get("/openapi.json").json()
+    for path in ("/referrals", "/suppliers"):
+        operation = document["paths"][path]["post"]
+        assert set(operation["responses"]["201"]["headers"]) == {"ETag", "Idempotent-Replayed", "Location"}
+        headers = {p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert headers == {"idempotency-key"}, "a create has no version to match"
+        assert "412" not in operation["responses"]
+    match = document["paths"]["/referrals/{referral_id}/match"]["post"]
+    assert set(match["responses"]["200"]["headers"]) == {"ETag", "Idempotent-Replayed"}
+    assert {p["name"].lower() for p in match["parameters"] if p["in"] == "header"} == {
+        "idempotency-key",
+        "if-match",
+    }
+    for path in ("/referrals/{referral_id}", "/suppliers/{supplier_id}"):
+        assert set(document["paths"][path]["get"]["responses"]["200"]["headers"]) == {"ETag"}
+
+
+def test_every_401_and_503_declares_the_header_it_carries(shared_client: TestClient) -> None:
+    document = shared_client.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            if "401" in answers:
+                assert "WWW-Authenticate" in answers["401"].get("headers", {}), (method, path)
+            if "503" in answers:
+                assert "Retry-After" in answers["503"].get("headers", {}), (method, path)
+    refused = shared_client.get("/referrals", headers={"Authorization": "Bearer nope"})
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].startswith("Bearer")
