@@ -50,7 +50,9 @@ class SupplierDetailsIn(Body):
     """``POST /suppliers/{id}/details``: any registered field but ``cvr``."""
 
     name: ShortText | None = None
-    contact: ContactIn | None = None
+    contact: ContactIn | None = Field(
+        default=None, description="Replaces the whole contact: send every field you want to keep."
+    )
     target_groups: list[ShortText] | None = Field(default=None, max_length=100)
     competencies: list[ShortText] | None = Field(default=None, max_length=100)
     education_levels: list[ShortText] | None = Field(default=None, max_length=100)
@@ -79,7 +81,7 @@ class PriceListIn(Body):
     valid_to: Day | None = None
     rates: list[RateIn] = Field(default_factory=list, max_length=500)
     packages: list[PackageIn] = Field(default_factory=list, max_length=500)
-    actor: ActorIn
+    actor: ActorIn | None = Field(default=None, description="Without it, the token's name is recorded.")
     note: LongText | None = None
 
 
@@ -513,6 +515,11 @@ class SupplierReportOut(SupplierOverviewOut):
 class SpendingRowOut(BaseModel):
     month: str
     key: str | None = Field(default=None, description="Only when grouped (``by``).")
+    name: str | None = Field(
+        default=None,
+        description="Only when grouped: the supplier's name, the intervention's or legal basis's Danish "
+        "name, or the municipality's name.",
+    )
     amount: str | None
 
 
