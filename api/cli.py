@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import getpass
 import json
+import logging.config
 import os
 import re
 import signal
@@ -37,6 +38,7 @@ from rich.table import Table
 from api.app import create_app, projections_for
 from api.fields import InstantOrDay, instant_from
 from api.import_pool import ImportPool, ImportWorkerFailed, Line, Outcome, import_operator
+from api.logs import log_config
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
 from api.runtime import tune_garbage_collector
@@ -153,7 +155,13 @@ def serve(
         raise typer.Exit(2)
     if processes == 1:
         with metrics_directory(several=False):
-            uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+            uvicorn.run(
+                create_app(settings),
+                host=bind_host,
+                port=bind_port,
+                log_level="info",
+                log_config=log_config(),
+            )
         return
     # The API processes, the projection process and their keeper (``api.supervisor``) read their
     # settings from the environment, as this process did; the keeper takes over this process.
@@ -205,6 +213,7 @@ def projections_run(
 ) -> None:
     """Follow the event store and keep the read models current (for production: serve with
     CASELEDGER_RUN_PROJECTIONS=false and run this as its own process). Stops on SIGINT/SIGTERM."""
+    logging.config.dictConfig(log_config())
     settings = Settings()
     ledger = _open_ledger(settings)
     runner, db = _runner(ledger, settings)
