@@ -3,8 +3,9 @@
 Free text is screened for CPR numbers anywhere in it (``reject_cpr``). An identifier a system
 generates (a case system's ``event_id``) is not free text: a random one holds ten digits reading as a
 date often enough (0.11 % of ``uuid4().hex``) that its retries would be refused for ever. It is
-refused only when it is, as a whole, a CPR number (``reject_cpr_identifier``). A whole UUID, with or
-without its dashes, is taken for an identifier wherever it stands.
+refused only when it is a CPR number as a whole, or holds one written with its dash (or space) once
+any UUID in it is set aside (``reject_cpr_identifier``). A whole UUID, with or without its dashes, is
+taken for an identifier wherever it stands.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _CPR_LIKE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?\d{4}(?!\d)")
 # About one random UUID in 2,400 has ten digits in a row that read as a date (one in 900 written as
 # 32 hex digits without the dashes); a whole UUID, either way written, is an id.
-_UUID = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}"
-)
+_UUID_FORMS = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}"
+_UUID = re.compile(_UUID_FORMS)
+_UUID_INSIDE = re.compile(rf"(?<![0-9a-fA-F])(?:{_UUID_FORMS})(?![0-9a-fA-F])")
+_CPR_WRITTEN = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]\d{4}(?!\d)")
 
 
 def _is_ddmmyy(day: int, month: int, year: int) -> bool:
@@ -45,10 +47,14 @@ def _reads_as_cpr(match: re.Match[str]) -> bool:
     return _is_ddmmyy(int(match.group(1)), int(match.group(2)), int(match.group(3)))
 
 
-def is_cpr(identifier: str) -> bool:
-    """True when ``identifier`` as a whole (around blanks) reads as a CPR number."""
-    match = _CPR_LIKE.fullmatch(identifier.strip())
-    return match is not None and _reads_as_cpr(match)
+def identifier_holds_cpr(identifier: str) -> bool:
+    """True when ``identifier`` is as a whole (around blanks) a CPR number, or holds one written
+    with its dash or space outside any UUID in it; ten digits among other characters are not."""
+    whole = _CPR_LIKE.fullmatch(identifier.strip())
+    if whole is not None and _reads_as_cpr(whole):
+        return True
+    rest = _UUID_INSIDE.sub(" ", identifier)
+    return any(_reads_as_cpr(m) for m in _CPR_WRITTEN.finditer(rest))
 
 
 def reject_cpr(value: object, field: str) -> None:
@@ -71,10 +77,11 @@ def reject_cpr(value: object, field: str) -> None:
 
 
 def reject_cpr_identifier(value: str, field: str) -> None:
-    """Refuse an identifier that is, as a whole, a CPR number, or holds a control character; one
-    that merely contains ten digits reading as a date among other characters is accepted."""
-    if is_cpr(value):
-        msg = f"{field} is what looks like a CPR number; personal identity numbers are never stored"
+    """Refuse an identifier that holds a CPR number (``identifier_holds_cpr``) or a control
+    character; one that merely contains ten digits reading as a date among other characters, as
+    one ``uuid4().hex`` in 900 does, is accepted."""
+    if identifier_holds_cpr(value):
+        msg = f"{field} contains what looks like a CPR number; personal identity numbers are never stored"
         raise InvalidInput("cpr-number-in-text", msg, field=field)
     _reject_control(value, field)
 

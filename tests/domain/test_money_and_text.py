@@ -284,9 +284,10 @@ def test_a_whole_uuid_without_its_dashes_is_an_id_never_a_cpr_number(value: UUID
     source({"system": "DUBU", "event_id": value.hex})
 
 
-def test_an_event_id_is_refused_only_when_it_is_as_a_whole_a_cpr_number() -> None:
-    source({"system": "DUBU", "event_id": "evt-0101901234-7"})
-    for whole in ("010190-1234", " 0101901234 "):
+def test_an_event_id_is_refused_only_when_it_is_or_spells_out_a_cpr_number() -> None:
+    for accepted in ("evt-0101901234-7", "evt-ab010190-1234-4cde-8f00-0101901234aa", "0101901234" * 2):
+        source({"system": "DUBU", "event_id": accepted})
+    for whole in ("010190-1234", " 0101901234 ", "ev-010190-1234", "ev 010190 1234"):
         with pytest.raises(InvalidInput) as refused:
             source({"system": "DUBU", "event_id": whole})
         assert refused.value.problem == "cpr-number-in-text"
