@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import getpass
 import json
+import logging.config
 import os
 import re
 import signal
@@ -37,6 +38,7 @@ from rich.table import Table
 from api.app import create_app, projections_for
 from api.fields import InstantOrDay, instant_from
 from api.import_pool import ImportPool, ImportWorkerFailed, Line, Outcome, import_operator
+from api.logs import log_config
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
 from api.runtime import tune_garbage_collector
@@ -153,7 +155,13 @@ def serve(
         raise typer.Exit(2)
     if processes == 1:
         with metrics_directory(several=False):
-            uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+            uvicorn.run(
+                create_app(settings),
+                host=bind_host,
+                port=bind_port,
+                log_level="info",
+                log_config=log_config(),
+            )
         return
     # The API processes, the projection process and their keeper (``api.supervisor``) read their
     # settings from the environment, as this process did; the keeper takes over this process.
@@ -205,6 +213,7 @@ def projections_run(
 ) -> None:
     """Follow the event store and keep the read models current (for production: serve with
     CASELEDGER_RUN_PROJECTIONS=false and run this as its own process). Stops on SIGINT/SIGTERM."""
+    logging.config.dictConfig(log_config())
     settings = Settings()
     ledger = _open_ledger(settings)
     runner, db = _runner(ledger, settings)
@@ -337,6 +346,42 @@ def audit_verify(
         raise typer.Exit(1)
 
 
+def _record_cli_read(
+    ledger: CaseLedger,
+    action: str,
+    *,
+    status: int = 200,
+    referral_id: UUID | None = None,
+    municipality: str = "*",
+    query: dict[str, str] | None = None,
+    output: str = "table",
+) -> None:
+    """Record a read of referral-level data by this command in the access log, as token
+    ``cli:<OS user>`` (role ``cli``, every municipality). Raises when it cannot be recorded: the
+    command then shows nothing (as the API answers 503)."""
+    try:
+        ledger.open_access_log().append(
+            AccessEntry(
+                token=f"cli:{getpass.getuser()}",
+                role="cli",
+                token_municipality="*",  # noqa: S106 -- a municipality, not a password
+                municipality=municipality,
+                action=action,
+                status=status,
+                referral_id=referral_id,
+                query=query,
+                format=output,
+            )
+        )
+    except Exception as error:
+        reason = escape(str(error))
+        console.print(
+            f"[red]the read could not be recorded in the access log, so nothing is shown: {reason}[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -347,13 +392,18 @@ def _cell(value: Any) -> str:
 
 @audit_cli.command("trail")
 def audit_trail(referral_id: Annotated[UUID, typer.Argument(help="The referral's id.")]) -> None:
-    """One referral's decision trail: who decided what, when, why and what it changed."""
+    """One referral's decision trail: who decided what, when, why and what it changed. This read is
+    recorded in the access log (``audit.trail``), as token ``cli:<user>``; shown only once it is."""
     ledger = _open_ledger(Settings())
     try:
-        trail = ledger.referral_trail(referral_id)
-    except NotFound as error:
-        console.print(f"[red]{error.detail}[/red]")
-        raise typer.Exit(1) from None
+        try:
+            trail = ledger.referral_trail(referral_id)
+        except NotFound as error:
+            _record_cli_read(ledger, "audit.trail", status=404, referral_id=referral_id)
+            console.print(f"[red]{error.detail}[/red]")
+            raise typer.Exit(1) from None
+        municipality = ledger.referral_municipality(referral_id) or "*"
+        _record_cli_read(ledger, "audit.trail", referral_id=referral_id, municipality=municipality)
     finally:
         ledger.close()
     table = Table(title=f"referral {referral_id}", show_lines=True)
@@ -429,18 +479,7 @@ def audit_access_log(
         filters: dict[str, object] = {"referral": referral, "citizen_ref": citizen_ref, "since": since}
         filters |= {"until": until, "token": token, "action": action, "limit": limit}
         recorded = {k: "[redacted]" if k == "citizen_ref" else str(v) for k, v in filters.items() if v}
-        access_log.append(
-            AccessEntry(
-                token=f"cli:{getpass.getuser()}",
-                role="cli",
-                token_municipality="*",  # noqa: S106 -- a municipality, not a password
-                municipality="*",
-                action="access_log.read",
-                status=200,
-                query=recorded,
-                format="json" if as_json else "table",
-            )
-        )
+        _record_cli_read(ledger, "access_log.read", query=recorded, output="json" if as_json else "table")
     finally:
         ledger.close()
     items = list(reversed(found["items"]))

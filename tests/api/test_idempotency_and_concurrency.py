@@ -535,6 +535,32 @@ def test_a_cpr_number_in_a_batch_event_id_or_source_system_is_rejected(
     assert last_position(client) == 0
 
 
+def test_an_event_id_holding_ten_digits_that_read_as_a_cpr_number_is_accepted_and_its_resend_too(
+    client: TestClient,
+) -> None:
+    """An identifier is not free text: a ``uuid4().hex``-like event id with 0101901234 in it (one
+    in 900 of them) is accepted, and its resend is a duplicate; free text with that number is not."""
+    event_id = "0101901234" + "ab" * 11
+    assert len(event_id) == len(uuid.uuid4().hex)
+    referral_id = str(uuid.uuid4())
+    sent = item(event_id, "referral.referred", bodies.referral(), referral_id=referral_id)
+
+    results = [post_batch(client, [sent])[0], post_batch(client, [sent])[0]]
+    in_purpose = item(
+        "evt-2",
+        "referral.referred",
+        bodies.referral(purpose=f"ref {event_id}"),
+        referral_id=str(uuid.uuid4()),
+    )
+    refused = post_batch(client, [in_purpose])[0]
+
+    assert [r["status"] for r in results] == ["accepted", "duplicate"]
+    assert events_of(client, "referrals", referral_id)[0]["source"]["event_id"] == event_id
+    assert refused["status"] == "rejected"
+    assert refused["problem"]["type"] == "/problems/cpr-number-in-text"
+    assert last_position(client) == 1
+
+
 def test_an_item_resent_with_its_values_spelled_otherwise_is_a_duplicate(client: TestClient) -> None:
     referral_id = bodies.matched(client)[0]
     first = item(
