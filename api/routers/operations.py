@@ -28,7 +28,7 @@ def _positions(ledger: Ledger, reports: Reports) -> dict[str, Any]:
     except Exception:  # the read models' own storage is down or not yet created
         processed = None
     return {
-        "storage": {"ok": True, "last_position": last},
+        "storage": {"ok": True, "last_position": last, "kind": ledger.storage_kind},
         "projections": {
             "ok": processed is not None,
             "position": processed,
