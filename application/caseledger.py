@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -123,11 +123,6 @@ class CaseLedger(Application[UUID]):
         on the machine (``POSTGRES_ENABLE_DB_FUNCTIONS``, ``CASELEDGER_POSTGRES_DBNAME``) would change
         the store, its tables or its insert path."""
         return ExplicitEnvironment(name, dict(env or {}))
-
-    @property
-    def storage_kind(self) -> Literal["postgresql", "sqlite"]:
-        """The kind of store in use (``GET /readyz`` names it)."""
-        return "postgresql" if self.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres" else "sqlite"
 
     def construct_mapper(self) -> Mapper[UUID]:
         transcoder = self.construct_transcoder()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
@@ -712,6 +712,11 @@ def storage_env(
         if value
     }
     return {**_database_env(database_url, make_directory=make_directory), **keys}
+
+
+def storage_kind(env: Mapping[str, str]) -> Literal["postgresql", "sqlite"]:
+    """The kind of store ``env`` (``storage_env``) names; ``GET /readyz`` tells anyone this much."""
+    return "postgresql" if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres" else "sqlite"
 
 
 def describe_store(env: Mapping[str, str]) -> str:

@@ -203,10 +203,27 @@ def test_the_library_names_are_found_in_the_library() -> None:
     } <= names
 
 
-@pytest.mark.parametrize("kind", STORAGES)
+@pytest.mark.parametrize(
+    ("kind", "which"),
+    [
+        pytest.param("sqlite", "every-library-name", id="sqlite-every-library-name"),
+        pytest.param(
+            "postgres", "every-library-name", id="postgres-every-library-name", marks=pytest.mark.postgres
+        ),
+        pytest.param(
+            "postgres",
+            "database-functions-alone",
+            id="postgres-database-functions-alone",
+            marks=pytest.mark.postgres,
+        ),
+    ],
+)
 def test_no_library_setting_in_the_environment_bare_or_prefixed_changes_what_runs(
-    kind: str, tmp_path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, which: str, tmp_path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Every name at once; and ``POSTGRES_ENABLE_DB_FUNCTIONS=y`` alone, bare, which on its own made
+    PostgreSQL inserts skip the recorder (no chain rows, no citizen keys: personal data read
+    ``erased`` and the audit failed), where a crash from another name cannot hide it."""
     with (
         database_url(kind, tmp_path / "baseline") as url,
         TestClient(create_app(Settings(database_url=url))) as client,
@@ -220,9 +237,13 @@ def test_no_library_setting_in_the_environment_bare_or_prefixed_changes_what_run
     hostile_schema = f"hostile_{uuid.uuid4().hex[:10]}"
     postgres_tables_before = tables_in_database("postgres") if kind == "postgres" else set()
     hostile = hostile_values(names, kind, elsewhere, hostile_schema)
+    prefixed = which == "every-library-name"
+    if not prefixed:
+        hostile = {"POSTGRES_ENABLE_DB_FUNCTIONS": hostile["POSTGRES_ENABLE_DB_FUNCTIONS"]}
     for name, value in hostile.items():
         monkeypatch.setenv(name, value)
-        monkeypatch.setenv(f"CASELEDGER_{name}", value)
+        if prefixed:
+            monkeypatch.setenv(f"CASELEDGER_{name}", value)
     (tmp_path / "hostile").mkdir()
     with database_url(kind, tmp_path / "hostile") as url:
         with TestClient(create_app(Settings(database_url=url))) as client:
@@ -232,13 +253,14 @@ def test_no_library_setting_in_the_environment_bare_or_prefixed_changes_what_run
             )
         assert tables(url) == expected_tables
 
-        # The CLI refuses the prefixed names (none is a setting) before it does anything ...
-        refused = runner.invoke(cli, ["audit", "verify"], env={"CASELEDGER_DATABASE_URL": url})
-        assert refused.exit_code == 2
-        assert "unknown setting CASELEDGER_" in refused.output
-        # ... and with the bare names alone, the audit verifies as without them.
-        for name in hostile:
-            monkeypatch.delenv(f"CASELEDGER_{name}")
+        if prefixed:
+            # The CLI refuses the prefixed names (none is a setting) before it does anything ...
+            refused = runner.invoke(cli, ["audit", "verify"], env={"CASELEDGER_DATABASE_URL": url})
+            assert refused.exit_code == 2
+            assert "unknown setting CASELEDGER_" in refused.output
+            # ... and with the bare names alone, the audit verifies as without them.
+            for name in hostile:
+                monkeypatch.delenv(f"CASELEDGER_{name}")
         verified = runner.invoke(cli, ["audit", "verify"], env={"CASELEDGER_DATABASE_URL": url})
         assert verified.exit_code == 0, verified.output
         assert f"ok: {expected['last_position']} events checked" in verified.output
