@@ -118,11 +118,15 @@ class CaseLedger(Application[UUID]):
             """Aggregates with their personal fields still sealed (what commands load)."""
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
-        """The library's settings: ``env`` alone. eventsourcing's own adds the whole process
+        """The library's settings: ``env`` and the class's own, as eventsourcing takes them, but
+        no process environment and no name prefix. eventsourcing's own adds the whole process
         environment and looks each setting up under ``CASELEDGER_`` first, so that a variable left
         on the machine (``POSTGRES_ENABLE_DB_FUNCTIONS``, ``CASELEDGER_POSTGRES_DBNAME``) would change
         the store, its tables or its insert path."""
-        return ExplicitEnvironment(name, dict(env or {}))
+        settings = dict(type(self).env)  # the class's own, as eventsourcing takes them (none now)
+        if type(self).is_snapshotting_enabled or type(self).snapshotting_intervals:
+            settings["IS_SNAPSHOTTING_ENABLED"] = "y"
+        return ExplicitEnvironment(name, {**settings, **(env or {})})
 
     def construct_mapper(self) -> Mapper[UUID]:
         transcoder = self.construct_transcoder()

@@ -369,14 +369,15 @@ def test_config_shows_the_effective_settings_their_sources_and_hides_secrets(
     monkeypatch: pytest.MonkeyPatch, workdir: Path
 ) -> None:
     monkeypatch.setenv(
-        "CASELEDGER_DATABASE_URL", "postgresql://caseledger:pw-Xq81z@db.internal:6432/cl?schema=s1"
+        "CASELEDGER_DATABASE_URL",
+        "postgresql://caseledger:pw-Xq81z@db.internal:6432/cl?schema=s1&password=pw-Qz7",
     )
     monkeypatch.setenv("CASELEDGER_WORKERS", "4")
     result = runner.invoke(cli, ["config"])
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.strip()}
     assert lines["CASELEDGER_DATABASE_URL"] == [
-        "postgresql://caseledger:***@db.internal:6432/cl?schema=s1",
+        "postgresql://caseledger:***@db.internal:6432/cl?schema=s1&password=***",
         "(environment)",
     ]
     assert lines["CASELEDGER_MASTER_KEY"] == ["***", "(environment)"]
@@ -384,6 +385,7 @@ def test_config_shows_the_effective_settings_their_sources_and_hides_secrets(
     assert lines["CASELEDGER_PORT"] == ["8000", "(default)"]
     assert "store: PostgreSQL db.internal:6432/cl, schema s1" in result.output
     assert "pw-Xq81z" not in result.output
+    assert "pw-Qz7" not in result.output
     assert os.environ["CASELEDGER_MASTER_KEY"] not in result.output
     assert list(workdir.iterdir()) == []
 
@@ -398,12 +400,18 @@ def test_config_shows_the_effective_settings_their_sources_and_hides_secrets(
             "mysql://x/y",
             "CASELEDGER_DATABASE_URL must start with sqlite: or postgresql://",
         ),
-        ("CASELEDGER_MASTER_KEY", "c2hvcnQ=", "CASELEDGER_MASTER_KEY"),
+        ("CASELEDGER_MASTER_KEY", "c2hvcnQ=", "CASELEDGER_MASTER_KEY: the master key must be 32 bytes"),
+        (
+            "CASELEDGER_MASTER_KEY_FILE",
+            "/nonexistent/key",
+            "cannot read the master key from CASELEDGER_MASTER_KEY_FILE",
+        ),
     ],
 )
 def test_config_exits_2_with_the_reason_when_caseledger_could_not_start(
     setting: str, value: str, reason: str, monkeypatch: pytest.MonkeyPatch, workdir: Path
 ) -> None:
+    monkeypatch.delenv("CASELEDGER_MASTER_KEY")  # it would be taken before a key file
     monkeypatch.setenv(setting, value)
     result = runner.invoke(cli, ["config"])
     assert result.exit_code == 2
