@@ -42,7 +42,15 @@ from api.logs import log_config
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
 from api.runtime import tune_garbage_collector
-from api.settings import DEFAULT_MAX_WORKERS, Settings
+from api.settings import (
+    DEFAULT_MAX_WORKERS,
+    Settings,
+    effective_settings,
+    settings_table,
+    start_problems,
+    unknown_setting_message,
+    unknown_settings,
+)
 from api.supervisor import MULTIPROCESS_DIR, metrics_directory
 from application.access_log import AccessEntry, AccessQuery
 from application.batch import BatchSession
@@ -61,6 +69,18 @@ cli = typer.Typer(
 )
 console = Console(stderr=True)
 AUTH_HINT = "create an API token with: caseledger tokens create --role admin --municipality '*' --name me"
+
+
+@cli.callback()
+def refuse_unknown_settings() -> None:
+    """Before any command (``serve`` too), and before anything is created: a ``CASELEDGER_*``
+    variable that names no setting (a typo such as ``CASELEDGER_DATABSE_URL`` would otherwise leave
+    the intended setting at its default) stops the command with exit status 2."""
+    unknown = unknown_settings(os.environ)
+    if unknown:
+        for name in unknown:
+            typer.echo(unknown_setting_message(name), err=True)
+        raise typer.Exit(2)
 
 
 def _open_ledger(settings: Settings) -> CaseLedger:
@@ -132,6 +152,7 @@ def serve(
         finally:
             ledger.close()
     bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"store: {settings.store_description()}", highlight=False, soft_wrap=True)
     console.print(
         f"caseledger on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)"
     )
@@ -195,6 +216,33 @@ def demo(
     finally:
         ledger.close()
     console.print(AUTH_HINT, highlight=False)
+
+
+@cli.command()
+def config(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the table of every setting (docs/configuration.md).")
+    ] = False,
+) -> None:
+    """The effective settings, where each came from (environment or default), secrets as ***; exit 0
+    when caseledger can start with them, 2 with the reason when it cannot. Creates and connects to
+    nothing."""
+    if markdown:
+        typer.echo(settings_table(), nl=False)
+        return
+    settings, problems = start_problems(os.environ)
+    if settings is not None:
+        rows = effective_settings(settings, os.environ)
+        width = max(len(row.name) for row in rows)
+        for row in rows:
+            typer.echo(f"{row.name:<{width}}  {row.value}  ({row.source})")
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(2)
+    assert settings is not None
+    typer.echo(f"store: {settings.store_description()}")
+    typer.echo("configuration OK")
 
 
 projections_cli = typer.Typer(help="The projection worker and full rebuilds.", no_args_is_help=True)

@@ -559,6 +559,9 @@ class HealthOut(BaseModel):
 class StorageStateOut(BaseModel):
     ok: bool
     last_position: int | None = None
+    kind: Literal["postgresql", "sqlite"] | None = Field(
+        default=None, description="The kind of store in use (never where it is or its credentials)."
+    )
     error: str | None = None
 
 

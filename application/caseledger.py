@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from eventsourcing.persistence import (
     OperationalError,
     Recording,
 )
+from eventsourcing.utils import Environment
 
 from application.access_log import AccessLog, open_access_log, utc_now
 from application.audit import trail_entries
@@ -35,7 +37,7 @@ from application.kept_aggregates import KeptAggregates
 from application.keys import Claim
 from application.personal_data import PREPARED, Keyring, SealingMapper, resolve_master_key
 from application.replay import replay
-from application.storage import PostgresKeyedRecorder, SQLiteKeyedRecorder, start_up_lock
+from application.storage import ExplicitEnvironment, PostgresKeyedRecorder, SQLiteKeyedRecorder, start_up_lock
 from application.tokens import TokenStore, open_token_store
 from application.transcodings import DateAsISO
 from domain.errors import InvalidInput, NotFound, RuleViolation
@@ -85,8 +87,9 @@ class CaseLedger(Application[UUID]):
     name = "caseledger"
 
     def __init__(self, env: Mapping[str, str] | None = None, *, clock: Callable[[], date] = copenhagen_today):
-        """Open the store named by ``env`` (see ``application.storage.storage_env``); the master key
-        comes from ``CASELEDGER_MASTER_KEY`` / ``CASELEDGER_MASTER_KEY_FILE`` in ``env`` or the process
+        """Open the store named by ``env`` (see ``application.storage.storage_env``), and by nothing
+        else (``construct_env``); the master key comes from ``CASELEDGER_MASTER_KEY`` /
+        ``CASELEDGER_MASTER_KEY_FILE`` in ``env`` or, under those two names only, the process
         environment (see ``application.personal_data.resolve_master_key``)."""
         with start_up_lock(self.construct_env(self.name, env)):
             super().__init__(env=dict(env or {}))
@@ -100,7 +103,7 @@ class CaseLedger(Application[UUID]):
             sqlite = self.env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite"
             master = resolve_master_key(
                 {
-                    key: self.env.get(key) or ""
+                    key: self.env.get(key) or os.environ.get(key, "")
                     for key in ("CASELEDGER_MASTER_KEY", "CASELEDGER_MASTER_KEY_FILE")
                 },
                 sqlite_path=self.env.get("SQLITE_DBNAME") if sqlite else None,
@@ -113,6 +116,17 @@ class CaseLedger(Application[UUID]):
             """The events with their personal fields still sealed (what the projections are given)."""
             self.sealed_repository: Repository[UUID] = Repository(self.sealed_events)
             """Aggregates with their personal fields still sealed (what commands load)."""
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        """The library's settings: ``env`` and the class's own, as eventsourcing takes them, but
+        no process environment and no name prefix. eventsourcing's own adds the whole process
+        environment and looks each setting up under ``CASELEDGER_`` first, so that a variable left
+        on the machine (``POSTGRES_ENABLE_DB_FUNCTIONS``, ``CASELEDGER_POSTGRES_DBNAME``) would change
+        the store, its tables or its insert path."""
+        settings = dict(type(self).env)  # the class's own, as eventsourcing takes them (none now)
+        if type(self).is_snapshotting_enabled or type(self).snapshotting_intervals:
+            settings["IS_SNAPSHOTTING_ENABLED"] = "y"
+        return ExplicitEnvironment(name, {**settings, **(env or {})})
 
     def construct_mapper(self) -> Mapper[UUID]:
         transcoder = self.construct_transcoder()

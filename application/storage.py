@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
@@ -24,7 +24,7 @@ import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import Environment, get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
@@ -276,10 +276,24 @@ def rendered(statement: Composed) -> bytes | Composed:
     return text if text.isascii() else statement
 
 
+class DatabaseFunctionsRefused(ValueError):
+    """eventsourcing was asked to insert events through its database functions, a path that would
+    skip this recorder (no chain rows, no citizen keys, no claims)."""
+
+
 class PostgresKeyedRecorder(PostgresApplicationRecorder):
     """PostgreSQL application recorder that also writes claimed keys in the events' transaction."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        if datastore.enable_db_functions:
+            # eventsourcing's insert path with database functions never calls this recorder's
+            # statements: events would be stored without their chain rows, keys and claims.
+            datastore.close()
+            msg = (
+                "POSTGRES_ENABLE_DB_FUNCTIONS is not supported: eventsourcing's database-function "
+                "inserts skip caseledger's recorder (hash chains, citizen keys, claims)"
+            )
+            raise DatabaseFunctionsRefused(msg)
         super().__init__(datastore, events_table_name=events_table_name)
         self.group_commit = GroupCommit(self._insert_alone)
         if datastore.pre_ping and hasattr(datastore.pool, "_check"):
@@ -661,10 +675,28 @@ def _chain_row(row: Any, originator_id: UUID) -> ChainRow:
     )
 
 
-def storage_env(database_url: str, *, master_key: str = "", master_key_file: str = "") -> dict[str, str]:
+class ExplicitEnvironment(Environment):
+    """eventsourcing's environment holding exactly what caseledger gives it.
+
+    The library's own ``Environment`` looks every setting up under the application's name first
+    (``CASELEDGER_POSTGRES_DBNAME`` before ``POSTGRES_DBNAME``), and ``Application.construct_env``
+    fills it from ``os.environ``; ``CaseLedger.construct_env`` builds this one instead, from the
+    mapping ``storage_env`` made, so that nothing the process environment carries reaches the
+    library. The name stays: eventsourcing names the tables after it (``caseledger_events``)."""
+
+    def create_keys(self, key: str) -> list[str]:
+        return [key]
+
+
+def storage_env(
+    database_url: str, *, master_key: str = "", master_key_file: str = "", make_directory: bool = True
+) -> dict[str, str]:
     """Translate ``CASELEDGER_DATABASE_URL`` into eventsourcing's environment settings, with the master
-    key that seals personal data when one is given (else ``CaseLedger`` looks in the process
-    environment, then, on SQLite only, for ``master.key`` beside the database file).
+    key that seals personal data when one is given (else ``CaseLedger`` looks for
+    ``CASELEDGER_MASTER_KEY`` / ``CASELEDGER_MASTER_KEY_FILE`` in the process environment, then, on
+    SQLite only, for ``master.key`` beside the database file). This mapping is all the library is
+    given (``ExplicitEnvironment``): a setting it does not name takes the library's default.
+    ``make_directory``: create the SQLite file's directory (off to only describe the store).
 
     ``sqlite:///relative/path.sqlite``, ``sqlite:////absolute/path.sqlite`` or an empty value (the
     default file under ``./caseledger-data/``), with optional ``?lock_timeout=S`` (how long a write
@@ -679,7 +711,26 @@ def storage_env(database_url: str, *, master_key: str = "", master_key_file: str
         )
         if value
     }
-    return {**_database_env(database_url), **keys}
+    return {**_database_env(database_url, make_directory=make_directory), **keys}
+
+
+def storage_kind(env: Mapping[str, str]) -> Literal["postgresql", "sqlite"]:
+    """The kind of store ``env`` (``storage_env``) names; ``GET /readyz`` tells anyone this much."""
+    return "postgresql" if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres" else "sqlite"
+
+
+def describe_store(env: Mapping[str, str]) -> str:
+    """The store ``env`` (``storage_env``) names, for an operator, without a password:
+    ``PostgreSQL 127.0.0.1:5432/caseledger, schema public`` or ``SQLite /abs/path.sqlite``."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        return (
+            f"PostgreSQL {env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}, "
+            f"schema {env['POSTGRES_SCHEMA']}"
+        )
+    database = env["SQLITE_DBNAME"]
+    if database == ":memory:":
+        return "SQLite in memory"
+    return f"SQLite {Path(database).absolute()}"
 
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -690,7 +741,7 @@ def is_postgres(database_url: str) -> bool:
     return urlsplit(database_url.strip()).scheme in POSTGRES_SCHEMES
 
 
-def _database_env(database_url: str) -> dict[str, str]:
+def _database_env(database_url: str, *, make_directory: bool) -> dict[str, str]:
     url = database_url.strip()
     if not url or url.startswith("sqlite:"):
         url, _, query = url.partition("?")
@@ -698,7 +749,7 @@ def _database_env(database_url: str) -> dict[str, str]:
         path = Path(url.removeprefix("sqlite:").removeprefix("//").removeprefix("/") or DEFAULT_SQLITE_PATH)
         if url.startswith("sqlite:////"):
             path = Path("/" + str(path))
-        if str(path) != ":memory:":
+        if make_directory and str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from api.dependencies import Ledger, Reports
 from api.schemas import HealthOut, ReadinessOut
 from application.errors import StorageUnavailable
+from application.storage import storage_kind
 
 router = APIRouter(tags=["operations"])
 
@@ -28,7 +29,7 @@ def _positions(ledger: Ledger, reports: Reports) -> dict[str, Any]:
     except Exception:  # the read models' own storage is down or not yet created
         processed = None
     return {
-        "storage": {"ok": True, "last_position": last},
+        "storage": {"ok": True, "last_position": last, "kind": storage_kind(ledger.env)},
         "projections": {
             "ok": processed is not None,
             "position": processed,

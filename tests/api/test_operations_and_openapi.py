@@ -72,12 +72,18 @@ def test_readyz_reports_storage_and_the_position_of_the_newest_event(client: Tes
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
-    assert ready.json()["storage"] == {"ok": True, "last_position": 0}
+    kind = ready.json()["storage"]["kind"]
+    assert kind in ("postgresql", "sqlite")
+    assert ready.json()["storage"] == {"ok": True, "last_position": 0, "kind": kind}
 
     supplier = created(client.post("/suppliers", json=bodies.supplier()))
     referral = created(client.post("/referrals", json=bodies.referral()))
     assert referral["position"] > supplier["position"]
-    assert client.get("/readyz").json()["storage"] == {"ok": True, "last_position": referral["position"]}
+    assert client.get("/readyz").json()["storage"] == {
+        "ok": True,
+        "last_position": referral["position"],
+        "kind": kind,
+    }
 
 
 def _samples(text: str, name: str) -> dict[str, float]:
