@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +21,8 @@ from api.schemas import BatchIn, BatchItemIn, BatchOut
 from application.batch import BatchSession, run_batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext, WriteResult
-from domain.errors import DomainError, InvalidInput
+from application.keys import ANY_SCOPE, earlier_event_key, event_key
+from domain.errors import DomainError, InvalidInput, NotFound
 
 router = APIRouter(tags=["batch ingestion"])
 
@@ -88,18 +89,64 @@ def _apply(
         body = authorize_command(principal, ledger, item.type, target, body)
     except DomainError as error:
         return _rejected(item.event_id, domain_problem(error))
-    context = WriteContext(
-        fingerprint=_item_fingerprint(item, body),
-        expected_version=item.expected_version,
-        event_id=item.event_id,
-        source_system=source_system,
-        earlier_fingerprint=partial(_earlier_item_fingerprint, item, body),
-    )
     try:
+        context = WriteContext(
+            fingerprint=_item_fingerprint(item, body),
+            expected_version=item.expected_version,
+            event_id=item.event_id,
+            event_scope=_event_scope(principal, ledger, item.type, target, body),
+            source_system=source_system,
+            earlier_fingerprint=partial(_earlier_item_fingerprint, item, body),
+        )
         result = command.run(ledger, target, body, context)
     except DomainError as error:
         return _rejected(item.event_id, domain_problem(error))
     return ItemWritten(result.id, result.version, result.position, result.replayed, event_id=item.event_id)
+
+
+def _event_scope(
+    principal: Principal, ledger: CaseLedger, item_type: str, target: UUID | None, body: Any
+) -> str:
+    """The municipality an item's ``event_id`` is claimed in (docs/idempotency.md): a scoped token's
+    own (every item it may write concerns it); for a token of every municipality, the municipality
+    of the referral the item concerns, or ``*`` for a supplier item. A referral that does not exist
+    answers as the command would."""
+    if not principal.all_municipalities:
+        return principal.municipality
+    if not item_type.startswith("referral.") or target is None:
+        return ANY_SCOPE
+    if item_type == "referral.referred":
+        return str(body.municipality)
+    municipality = ledger.referral_municipality(target)
+    if municipality is None:
+        msg = f"no referral with id {target}"
+        raise NotFound("referral-not-found", msg)
+    return municipality
+
+
+def _scope_hint(
+    principal: Principal, ledger: CaseLedger, raw: dict[str, Any], filed: dict[UUID, str]
+) -> str | None:
+    """The scope ``_event_scope`` will find for a raw item, so that its claim is read with the
+    batch's others: known from the item, an earlier item filing its referral, or the referral's
+    municipality (read once per referral, as ``_event_scope`` would); None for an invalid item."""
+    if not principal.all_municipalities:
+        return principal.municipality
+    kind = raw.get("type")
+    if not isinstance(kind, str) or not kind.startswith("referral."):
+        return ANY_SCOPE
+    target = parse_uuid(raw.get("referral_id"))
+    data = raw.get("data")
+    if kind == "referral.referred":
+        municipality = data.get("municipality") if isinstance(data, dict) else None
+        if target is None and isinstance(data, dict):
+            target = parse_uuid(data.get("id"))
+        if isinstance(municipality, str) and target is not None:
+            filed.setdefault(target, municipality)
+        return municipality if isinstance(municipality, str) else None
+    if target is None:
+        return ANY_SCOPE
+    return filed.get(target) or ledger.referral_municipality(target)
 
 
 def _outcome(result: WriteResult | dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +160,7 @@ def _outcome(result: WriteResult | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _encodable(value: Any) -> bool:
+def _encodable(value: Any) -> TypeGuard[str]:
     try:
         return isinstance(value, str) and bool(value.encode("utf-8"))
     except UnicodeEncodeError:
@@ -132,13 +179,17 @@ def apply_items(
     ``application.batch``); the ``/events`` result of each. Shared by ``caseledger import``."""
     keys: list[str] = []
     targets: list[UUID] = []
-    for raw in raws:
-        if isinstance(raw, dict):
-            if _encodable(raw.get("event_id")):
-                keys += CaseLedger._request_keys(WriteContext(event_id=raw["event_id"]))
-            targets += [
-                t for t in (parse_uuid(raw.get("referral_id")), parse_uuid(raw.get("supplier_id"))) if t
-            ]
+    filed: dict[UUID, str] = {}
+    with ledger.batch_session(session):  # referrals the session holds answer without I/O
+        for raw in raws:
+            if isinstance(raw, dict):
+                if _encodable(event_id := raw.get("event_id")):
+                    keys.append(earlier_event_key(event_id))
+                    if (scope := _scope_hint(principal, ledger, raw, filed)) is not None:
+                        keys.append(event_key(scope, event_id))
+                targets += [
+                    t for t in (parse_uuid(raw.get("referral_id")), parse_uuid(raw.get("supplier_id"))) if t
+                ]
     items: list[Callable[[], WriteResult | dict[str, Any]]] = [
         partial(_apply, ledger, principal, raw, source_system) for raw in raws
     ]
