@@ -320,6 +320,26 @@ class CaseLedger(Application[UUID]):
             return str(first[0].municipality)
         return None
 
+    def learn_municipalities(self, referral_ids: Sequence[UUID]) -> None:
+        """Read, in one query, the municipality of each of ``referral_ids`` not remembered yet (for
+        ``remembered_municipality``; a batch's items on referrals filed before it)."""
+        unknown = [i for i in referral_ids if i not in self._municipalities]
+        if not unknown:
+            return
+        try:
+            stored = self.keyed_recorder.first_events(unknown)
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        for event in stored:
+            if not event.topic.startswith(f"{Referral.TOPIC}."):
+                continue
+            try:
+                first = self._sealed_mapper.to_domain_event(event)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            if isinstance(first, Referral.Referred):
+                self._remember_municipality(first.originator_id, str(first.municipality))
+
     def open_tokens(self) -> TokenStore:
         """The bearer tokens, kept in the same database as the events."""
         return open_token_store(self.keyed_recorder.datastore)

@@ -113,10 +113,10 @@ def _event_scope(
     answers as the command would."""
     if not principal.all_municipalities:
         return principal.municipality
-    if not item_type.startswith("referral.") or target is None:
-        return ANY_SCOPE
     if item_type == "referral.referred":
         return str(body.municipality)
+    if not item_type.startswith("referral.") or target is None:
+        return ANY_SCOPE
     municipality = ledger.referral_municipality(target)
     if municipality is None:
         msg = f"no referral with id {target}"
@@ -124,29 +124,56 @@ def _event_scope(
     return municipality
 
 
-def _scope_hint(
-    principal: Principal, ledger: CaseLedger, raw: dict[str, Any], filed: dict[UUID, str]
-) -> str | None:
-    """The scope ``_event_scope`` will find for a raw item, so that its claim is read with the
-    batch's others: known from the item, an earlier item filing its referral, or the referral's
-    municipality (read once per referral, as ``_event_scope`` would); None for an invalid item."""
+@dataclass(frozen=True)
+class _Shape:
+    """What an unvalidated item says about the scope of its ``event_id``."""
+
+    kind: str
+    referral_id: UUID | None
+    municipality: str | None  # the one an item filing a referral names
+
+    @classmethod
+    def of(cls, raw: Any) -> _Shape:
+        raw = raw if isinstance(raw, dict) else {}
+        kind = raw.get("type") if isinstance(raw.get("type"), str) else ""
+        data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        referral_id = parse_uuid(raw.get("referral_id"))
+        if kind == "referral.referred":
+            named = data.get("municipality")
+            return cls(
+                kind, referral_id or parse_uuid(data.get("id")), named if isinstance(named, str) else None
+            )
+        return cls(kind, referral_id, None)
+
+
+def _scope_hints(principal: Principal, ledger: CaseLedger, raws: Sequence[Any]) -> list[str | None]:
+    """The scope ``_event_scope`` will find for each raw item, where it is known without reading
+    item by item, so that the batch's claims are read in one query: a scoped token's municipality;
+    for a token of every municipality, the referral's (read for the batch's referrals in one query),
+    or the one an item filing it names. None where it is not known (an invalid item, a
+    referral that does not exist): that item's claim is then read on its own."""
     if not principal.all_municipalities:
-        return principal.municipality
-    kind = raw.get("type")
-    if not isinstance(kind, str) or not kind.startswith("referral."):
-        return ANY_SCOPE
-    target = parse_uuid(raw.get("referral_id"))
-    data = raw.get("data")
-    if kind == "referral.referred":
-        municipality = data.get("municipality") if isinstance(data, dict) else None
-        if target is None and isinstance(data, dict):
-            target = parse_uuid(data.get("id"))
-        if isinstance(municipality, str) and target is not None:
-            filed.setdefault(target, municipality)
-        return municipality if isinstance(municipality, str) else None
-    if target is None:
-        return ANY_SCOPE
-    return filed.get(target) or ledger.referral_municipality(target)
+        return [principal.municipality] * len(raws)
+    shapes = [_Shape.of(raw) for raw in raws]
+    filed = {
+        s.referral_id: s.municipality
+        for s in reversed(shapes)  # the first of them wins, as in the batch
+        if s.kind == "referral.referred" and s.referral_id is not None and s.municipality is not None
+    }
+    # Those filed by an item of this batch too: when that item is a duplicate, nothing else reads them.
+    ledger.learn_municipalities(
+        [s.referral_id for s in shapes if s.referral_id and s.kind != "referral.referred"]
+    )
+    hints: list[str | None] = []
+    for shape in shapes:
+        if shape.kind == "referral.referred":
+            hints.append(shape.municipality)
+        elif not shape.kind.startswith("referral.") or shape.referral_id is None:
+            hints.append(ANY_SCOPE)
+        else:
+            known = filed.get(shape.referral_id) or ledger.remembered_municipality(shape.referral_id)
+            hints.append(known)
+    return hints
 
 
 def _outcome(result: WriteResult | dict[str, Any]) -> dict[str, Any]:
@@ -179,17 +206,15 @@ def apply_items(
     ``application.batch``); the ``/events`` result of each. Shared by ``caseledger import``."""
     keys: list[str] = []
     targets: list[UUID] = []
-    filed: dict[UUID, str] = {}
-    with ledger.batch_session(session):  # referrals the session holds answer without I/O
-        for raw in raws:
-            if isinstance(raw, dict):
-                if _encodable(event_id := raw.get("event_id")):
-                    keys.append(earlier_event_key(event_id))
-                    if (scope := _scope_hint(principal, ledger, raw, filed)) is not None:
-                        keys.append(event_key(scope, event_id))
-                targets += [
-                    t for t in (parse_uuid(raw.get("referral_id")), parse_uuid(raw.get("supplier_id"))) if t
-                ]
+    for raw, scope in zip(raws, _scope_hints(principal, ledger, raws), strict=True):
+        if isinstance(raw, dict):
+            if _encodable(event_id := raw.get("event_id")):
+                keys.append(earlier_event_key(event_id))
+                if scope is not None:
+                    keys.append(event_key(scope, event_id))
+            targets += [
+                t for t in (parse_uuid(raw.get("referral_id")), parse_uuid(raw.get("supplier_id"))) if t
+            ]
     items: list[Callable[[], WriteResult | dict[str, Any]]] = [
         partial(_apply, ledger, principal, raw, source_system) for raw in raws
     ]

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from application.caseledger import CaseLedger
 from application.storage import KEYS_TABLE
 from tests.api import bodies
 from tests.api.bodies import ODENSE, last_position
@@ -156,3 +157,27 @@ def test_a_supplier_event_claimed_before_ids_were_scoped_is_recognised_on_resend
     assert first["status"] == "accepted"
     assert resent == {**first, "status": "duplicate"}
     assert last_position(client) == 1
+
+
+def test_a_batch_of_an_all_municipality_token_reads_its_referrals_municipalities_at_once(
+    client: TestClient,
+) -> None:
+    """So that its claims are read in one query; items on a referral filed in the same batch, and
+    on one filed before it, are claimed in the referral's municipality either way."""
+    ledger: CaseLedger = client.app.state.ledger  # type: ignore[attr-defined]
+    theirs = _system(client, OTHER, "sys-101")
+    before = _referral("early-1", OTHER)
+    filed = _post(client, None, before)[0]
+    assert ledger.remembered_municipality(uuid.UUID(filed["id"])) is None  # filed by a batch
+    ledger.learn_municipalities([uuid.UUID(filed["id"]), uuid.uuid4()])
+    assert ledger.remembered_municipality(uuid.UUID(filed["id"])) == OTHER
+
+    now = _referral("early-2", OTHER)
+    on_now = {"event_id": "early-3", "type": "referral.closed", "referral_id": now["referral_id"]}
+    on_before = {**on_now, "event_id": "early-4", "referral_id": before["referral_id"]}
+    items = [now, on_now | {"data": bodies.closure()}, on_before | {"data": bodies.closure()}]
+    first = _post(client, None, *items)
+    resent = _post(client, theirs, before, *items)
+
+    assert [r["status"] for r in first] == ["accepted"] * 3
+    assert resent == [{**r, "status": "duplicate"} for r in [filed, *first]]
