@@ -171,7 +171,7 @@ def _scope_hints(principal: Principal, ledger: CaseLedger, raws: Sequence[Any]) 
         elif not shape.kind.startswith("referral.") or shape.referral_id is None:
             hints.append(ANY_SCOPE)
         else:
-            known = filed.get(shape.referral_id) or ledger.remembered_municipality(shape.referral_id)
+            known = ledger.remembered_municipality(shape.referral_id) or filed.get(shape.referral_id)
             hints.append(known)
     return hints
 
