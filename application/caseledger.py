@@ -34,7 +34,7 @@ from application.citizen_keys import ErasureRecord, open_citizen_key_store
 from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
 from application.kept_aggregates import KeptAggregates
-from application.keys import Claim
+from application.keys import Claim, earlier_event_key, event_key, is_event_key
 from application.personal_data import PREPARED, Keyring, SealingMapper, resolve_master_key
 from application.replay import replay
 from application.storage import ExplicitEnvironment, PostgresKeyedRecorder, SQLiteKeyedRecorder, start_up_lock
@@ -334,6 +334,26 @@ class CaseLedger(Application[UUID]):
             return str(first[0].municipality)
         return None
 
+    def learn_municipalities(self, referral_ids: Sequence[UUID]) -> None:
+        """Read, in one query, the municipality of each of ``referral_ids`` not remembered yet (for
+        ``remembered_municipality``; a batch's items on referrals filed before it)."""
+        unknown = [i for i in referral_ids if i not in self._municipalities]
+        if not unknown:
+            return
+        try:
+            stored = self.keyed_recorder.first_events(unknown)
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        for event in stored:
+            if not event.topic.startswith(f"{Referral.TOPIC}."):
+                continue
+            try:
+                first = self._sealed_mapper.to_domain_event(event)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            if isinstance(first, Referral.Referred):
+                self._remember_municipality(first.originator_id, str(first.municipality))
+
     def open_tokens(self) -> TokenStore:
         """The bearer tokens, kept in the same database as the events."""
         return open_token_store(self.keyed_recorder.datastore)
@@ -475,10 +495,12 @@ class CaseLedger(Application[UUID]):
         """The earlier answer to this very request, if there was one."""
         for key in self._request_keys(context):
             claim = self._find_claim(key)
+            if claim is None and context.event_id and is_event_key(key):
+                claim = self._earlier_event_claim(context.event_id, context.event_scope)
             if claim is None:
                 continue
             if not context.fingerprinted_as(claim.fingerprint):
-                what = "event_id" if key.startswith("event:") else "Idempotency-Key"
+                what = "event_id" if is_event_key(key) else "Idempotency-Key"
                 msg = f"this {what} was already used for a different request"
                 raise IdempotencyKeyReused("idempotency-key-reused", msg)
             stored = json.loads(claim.result)
@@ -487,16 +509,33 @@ class CaseLedger(Application[UUID]):
             return WriteResult(stored["id"], stored["version"], position, replayed=True)
         return None
 
+    def _earlier_event_claim(self, event_id: str, scope: str) -> StoredClaim | None:
+        """The claim of ``event_id`` stored before ids were scoped, if it belongs to ``scope``: it
+        claimed a referral of that municipality, or a supplier (shared by all municipalities, and
+        its events' ids shown to every token's feed). Another municipality's answers as no claim."""
+        claim = self._find_claim(earlier_event_key(event_id))
+        if claim is None:
+            return None
+        aggregate_id = UUID(json.loads(claim.result)["id"])
+        municipality = self.referral_municipality(aggregate_id)
+        if municipality is not None:
+            return claim if municipality == scope else None
+        try:
+            first = list(self.sealed_events.get(aggregate_id, lte=1))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return claim if first and isinstance(first[0], Supplier.Registered) else None
+
     @staticmethod
     def _request_keys(context: WriteContext) -> list[str]:
         keys = []
         if context.idempotency_key:
             # Scoped to the requester: two case systems may pick the same key without colliding.
-            # Batch event ids stay global: they name events, not requests.
             scope = hashlib.sha256(context.requester.encode()).hexdigest()[:32] if context.requester else "-"
             keys.append(f"idempotency:{scope}:{context.idempotency_key}")
         if context.event_id:
-            keys.append(f"event:{context.event_id}")
+            # Scoped to the municipality the item concerns (docs/idempotency.md).
+            keys.append(event_key(context.event_scope, context.event_id))
         return keys
 
     def _write(

@@ -246,6 +246,19 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
             )
             return {UUID(row["originator_id"]): int(row["version"]) for row in c.fetchall()}
 
+    def first_events(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The first stored event of each of ``originator_ids`` that has events, in one query."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name} "
+                "WHERE originator_id IN (SELECT value FROM json_each(?)) AND originator_version = 1",
+                (json.dumps([i.hex for i in originator_ids]),),
+            )
+            return [
+                StoredEvent(UUID(r["originator_id"]), r["originator_version"], r["topic"], r["state"])
+                for r in c.fetchall()
+            ]
+
     def positions_of(self, events: Sequence[tuple[UUID, int]]) -> dict[tuple[UUID, int], int]:
         """The position of each stored ``(originator_id, version)`` among ``events``, in one query."""
         with self.datastore.transaction(commit=False) as c:
@@ -569,6 +582,21 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
             [list(originator_ids)],
         )
         return {_as_uuid(r["originator_id"]): int(r["version"]) for r in rows}
+
+    def first_events(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The first stored event of each of ``originator_ids`` that has events, in one query: one
+        index probe each (as ``stream_versions``)."""
+        rows = self._select(
+            SQL(
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM unnest(%s::uuid[]) AS k(id) "
+                "JOIN {0} e ON e.originator_id = k.id AND e.originator_version = 1"
+            ).format(self.events_table),
+            [list(originator_ids)],
+        )
+        return [
+            StoredEvent(_as_uuid(r["originator_id"]), r["originator_version"], r["topic"], bytes(r["state"]))
+            for r in rows
+        ]
 
     def positions_of(self, events: Sequence[tuple[UUID, int]]) -> dict[tuple[UUID, int], int]:
         """The position of each stored ``(originator_id, version)`` among ``events``, in one query:

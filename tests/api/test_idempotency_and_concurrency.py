@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.commands import COMMANDS
 from api.routers.events import _earlier_item_fingerprint
 from api.schemas import BatchItemIn
+from application.keys import event_key
 from application.storage import KEYS_TABLE
 from tests.api import bodies
 from tests.api.bodies import assert_problem, created, events_of, last_position
@@ -586,7 +587,9 @@ def test_an_item_claimed_before_the_current_fingerprint_form_is_still_recognised
     assert post_batch(client, [sent])[0]["status"] == "accepted"
     parsed = BatchItemIn.model_validate(sent)
     earlier = _earlier_item_fingerprint(parsed, COMMANDS[parsed.type].body.model_validate(parsed.data))
-    run_sql(db_url, f"UPDATE {KEYS_TABLE} SET fingerprint = ? WHERE key = ?", [earlier, "event:old-1"])
+    key = event_key(bodies.ODENSE, "old-1")
+    run_sql(db_url, f"UPDATE {KEYS_TABLE} SET fingerprint = ? WHERE key = ?", [earlier, key])
+    assert run_sql(db_url, f"SELECT fingerprint FROM {KEYS_TABLE} WHERE key = ?", [key]) == [(earlier,)]
     changed = item("old-1", "referral.referred", bodies.referral(purpose="Changed"), referral_id=referral_id)
 
     again, other = post_batch(client, [sent])[0], post_batch(client, [changed])[0]

@@ -27,6 +27,7 @@ import pytest
 from application import batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext
+from application.keys import ANY_SCOPE, event_key
 from application.storage import storage_env
 from tests.api.test_personal_data import ANNA, file_referral, server_and_schema
 from tests.conftest import TODAY
@@ -108,7 +109,7 @@ def test_claims_of_a_save_never_deadlock_with_another_save_claiming_them(tmp_pat
         event_ids = [f"order-{n:02}" for n in range(5)]
         table = f'"{schema}"."caseledger_keys"'
         insert = f"INSERT INTO {table} (key, fingerprint, result) VALUES (%s, %s, %s)"
-        rows = [(f"event:{event_id}", "other", "{}") for event_id in event_ids]
+        rows = [(event_key(ANY_SCOPE, event_id), "other", "{}") for event_id in event_ids]
         items = [
             partial(file_referral, ledger, {**ANNA, "citizen_ref": f"CLAIM-{n}"}, _claiming(event_id))
             for n, event_id in enumerate(event_ids)
@@ -117,6 +118,5 @@ def test_claims_of_a_save_never_deadlock_with_another_save_claiming_them(tmp_pat
         filed = _race(base, table, insert, rows, partial(batch.run_batch, ledger, list(reversed(items))))
 
         assert len(set(filed)) == 5
-        assert ledger.keyed_recorder.find_claims([f"event:{e}" for e in event_ids]).keys() == {
-            f"event:{e}" for e in event_ids
-        }
+        keys = [event_key(ANY_SCOPE, e) for e in event_ids]
+        assert ledger.keyed_recorder.find_claims(keys).keys() == set(keys)
