@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
+import psycopg
 import typer
 import uvicorn
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.markup import escape
@@ -42,6 +44,7 @@ from api.logs import log_config
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
 from api.runtime import tune_garbage_collector
+from api.schemas import TrailOut
 from api.settings import (
     DEFAULT_MAX_WORKERS,
     Settings,
@@ -58,7 +61,7 @@ from application.caseledger import CaseLedger, copenhagen_today
 from application.demo import load_demo
 from application.errors import StorageUnavailable
 from application.personal_data import MasterKeyError
-from application.storage import prepare_storage
+from application.storage import describe_store, prepare_storage, store_exists
 from application.tokens import ROLES
 from domain.errors import DomainError, NotFound
 from projections.database import ProjectionDatabase
@@ -83,13 +86,30 @@ def refuse_unknown_settings() -> None:
         raise typer.Exit(2)
 
 
-def _open_ledger(settings: Settings) -> CaseLedger:
-    env = settings.storage_env()
-    prepare_storage(env)
+def _open_ledger(settings: Settings, *, existing: bool = False) -> CaseLedger:
+    """The ledger on the configured store. ``existing``: a command that only reads (or changes what
+    is there) refuses a store that does not exist rather than creating an empty one. A store that
+    cannot be reached is one line and exit 2, not a traceback."""
+    env = settings.storage_env(make_directory=not existing)
     try:
+        if existing and not store_exists(env):
+            console.print(
+                f"[red]no caseledger store at {escape(describe_store(env))}: nothing to read "
+                "(is CASELEDGER_DATABASE_URL set as for serve?)[/red]",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(2)
+        prepare_storage(env)
         return CaseLedger(env)
     except MasterKeyError as error:
         console.print(f"[red]{error}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except (psycopg.OperationalError, PersistenceOperationalError) as error:
+        reason = escape(str(error).strip().splitlines()[-1])
+        console.print(
+            f"[red]cannot open {escape(describe_store(env))}: {reason}[/red]", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(2) from None
 
 
@@ -303,7 +323,7 @@ def _stop_when_orphaned(parent: int, stop: threading.Event, runner: ProjectionRu
 def projections_rebuild() -> None:
     """Rebuild every read model from position 0 beside the live ones, then switch (no downtime)."""
     settings = Settings()
-    ledger = _open_ledger(settings)
+    ledger = _open_ledger(settings, existing=True)
     runner, db = _runner(ledger, settings)
     try:
         started = time.perf_counter()
@@ -352,7 +372,7 @@ def audit_verify(
     when the chain no longer passes through the ``--expect`` head."""
     if expect is not None and not re.fullmatch(ANCHOR_PATTERN, expect):
         raise typer.BadParameter("expected POSITION:GLOBAL_HASH (64 hex digits)", param_hint="--expect")
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
         result = ledger.verify_integrity(anchor=parse_anchor(expect) if expect else None)
     finally:
@@ -439,10 +459,15 @@ def _cell(value: Any) -> str:
 
 
 @audit_cli.command("trail")
-def audit_trail(referral_id: Annotated[UUID, typer.Argument(help="The referral's id.")]) -> None:
+def audit_trail(
+    referral_id: Annotated[UUID, typer.Argument(help="The referral's id.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the trail as JSON, as GET /audit/referrals/{id} answers it.")
+    ] = False,
+) -> None:
     """One referral's decision trail: who decided what, when, why and what it changed. This read is
     recorded in the access log (``audit.trail``), as token ``cli:<user>``; shown only once it is."""
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
         try:
             trail = ledger.referral_trail(referral_id)
@@ -451,9 +476,21 @@ def audit_trail(referral_id: Annotated[UUID, typer.Argument(help="The referral's
             console.print(f"[red]{error.detail}[/red]")
             raise typer.Exit(1) from None
         municipality = ledger.referral_municipality(referral_id) or "*"
-        _record_cli_read(ledger, "audit.trail", referral_id=referral_id, municipality=municipality)
+        _record_cli_read(
+            ledger,
+            "audit.trail",
+            referral_id=referral_id,
+            municipality=municipality,
+            output="json" if as_json else "table",
+        )
     finally:
         ledger.close()
+    if as_json:
+        document = TrailOut.model_validate(trail).model_dump(mode="json")
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        if not trail["integrity"]["ok"]:
+            raise typer.Exit(1)
+        return
     table = Table(title=f"referral {referral_id}", show_lines=True)
     for column in ("v", "type", "recorded at", "effective", "actor", "rationale", "changes", "integrity"):
         table.add_column(column)
@@ -519,7 +556,7 @@ def audit_access_log(
         page_size=limit,
         newest_first=True,
     )
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
         access_log = ledger.open_access_log()
         ids = ledger.access_log_referrals(referral, citizen_ref)
@@ -572,7 +609,7 @@ def erase(
     decisions stay. Cannot be undone."""
     if citizen_ref == "-":
         citizen_ref = typer.get_text_stream("stdin").readline().strip()
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
         referral_ids = ledger.referral_ids_of_citizen(citizen_ref)
         if referral_ids and not yes:
@@ -828,7 +865,7 @@ def tokens_create(
 @tokens_cli.command("list")
 def tokens_list() -> None:
     """Every token's name, role, municipality, creation and revocation (never the secrets)."""
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
         tokens = ledger.open_tokens().tokens()
     finally:
@@ -844,7 +881,7 @@ def tokens_list() -> None:
 @tokens_cli.command("revoke")
 def tokens_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
     """Revoke a token: from now on it answers 401."""
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
         token = ledger.open_tokens().revoke(name)
     except NotFound as error:

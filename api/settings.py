@@ -151,12 +151,14 @@ class Settings(BaseSettings):
         CPU, run side by side."""
         return one_per_core()
 
-    def storage_env(self) -> dict[str, str]:
-        """The application's environment: the database and the master key."""
+    def storage_env(self, *, make_directory: bool = True) -> dict[str, str]:
+        """The application's environment: the database and the master key (``make_directory``: create
+        the SQLite file's directory)."""
         return storage_env(
             self.database_url,
             master_key=self.master_key.get_secret_value(),
             master_key_file=self.master_key_file,
+            make_directory=make_directory,
         )
 
     def store_description(self) -> str:

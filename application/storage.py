@@ -761,6 +761,21 @@ def describe_store(env: Mapping[str, str]) -> str:
     return f"SQLite {Path(database).absolute()}"
 
 
+def store_exists(env: Mapping[str, str]) -> bool:
+    """Whether the store ``env`` names holds caseledger's tables (the events table), without creating
+    anything. Raises ``psycopg.OperationalError`` when PostgreSQL cannot be reached or the database
+    does not exist."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        with _admin_connection(env) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
+                [env["POSTGRES_SCHEMA"], "caseledger_events"],
+            ).fetchone()
+        return found is not None
+    database = env["SQLITE_DBNAME"]
+    return database != ":memory:" and Path(database).is_file()
+
+
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
