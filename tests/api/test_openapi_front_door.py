@@ -4,10 +4,12 @@ headers of writes and reads, and where Idempotency-Key and If-Match apply."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.schemas import EventType
 from api.settings import Settings
 from tests.api import bodies
 from tests.tokens import authorize
@@ -68,3 +70,27 @@ def test_every_401_and_503_declares_the_header_it_carries(shared_client: TestCli
     refused = shared_client.get("/referrals", headers={"Authorization": "Bearer nope"})
     assert refused.status_code == 401
     assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_batch_item_is_documented_as_a_union_of_the_commands_keyed_by_type(
+    shared_client: TestClient,
+) -> None:
+    """Each command's item is a model of its own (``data`` is the command's body); a client built from
+    the document sends an item it describes, and the server accepts it."""
+    document = shared_client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    items = schemas["BatchIn"]["properties"]["events"]["items"]
+    mapping = items["discriminator"]["mapping"]
+    assert items["discriminator"]["propertyName"] == "type"
+    assert set(mapping) == set(get_args(EventType))
+    matched = schemas["ReferralMatchedItem"]
+    assert matched["properties"]["data"] == {"$ref": "#/components/schemas/MatchIn"}
+    assert {"event_id", "type", "data", "referral_id"} <= set(matched["required"])
+    referred = schemas["ReferralReferredItem"]
+    assert "referral_id" not in referred["required"]  # a create may name its id in data
+    for reference in mapping.values():
+        assert reference.removeprefix("#/components/schemas/") in schemas
+
+    item = {"event_id": "typed-1", "type": "referral.referred", "data": bodies.referral()}
+    answer = shared_client.post("/events", json={"events": [item]})
+    assert answer.json()["results"][0]["status"] == "accepted"
