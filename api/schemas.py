@@ -7,7 +7,19 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.fields import Code, Cvr, Day, Hours, LongText, Money, Municipality, ShortText
+from api.fields import (
+    Code,
+    Cvr,
+    Day,
+    DayText,
+    Hours,
+    InstantText,
+    LongText,
+    Money,
+    MonthText,
+    Municipality,
+    ShortText,
+)
 
 
 class Body(BaseModel):
@@ -259,7 +271,7 @@ class WriteResultOut(BaseModel):
 class EventOut(BaseModel):
     version: int
     type: str
-    recorded_at: str
+    recorded_at: InstantText
     actor: dict[str, Any] | None
     source: dict[str, Any] | None = None
     data: dict[str, Any]
@@ -284,24 +296,24 @@ class ReferralOut(BaseModel):
     intervention: str
     purpose: str
     requested_hours_per_week: str | None
-    requested_start: str
-    expected_end: str
-    referred_on: str
+    requested_start: DayText
+    expected_end: DayText
+    referred_on: DayText
     supplier_id: str | None
     previous_supplier_ids: list[str]
     pricing: PricingOut | None
     list_rate: str | None
-    start: str | None
-    end: str | None
-    closed_on: str | None
+    start: DayText | None
+    end: DayText | None
+    closed_on: DayText | None
     close_reason: str | None
     close_initiated_by: str | None = Field(
         None, description="Who ended the referral: municipality, citizen or supplier (from the reason)."
     )
     committed_total: str
     committed_by_month: dict[str, str]
-    created_at: str
-    modified_at: str
+    created_at: InstantText
+    modified_at: InstantText
 
 
 class PricesInForceOut(BaseModel):
@@ -321,8 +333,8 @@ class SupplierOut(BaseModel):
     education_levels: list[str]
     prices_in_force: list[PricesInForceOut]
     price_lists: list[dict[str, Any]]
-    created_at: str
-    modified_at: str
+    created_at: InstantText
+    modified_at: InstantText
 
 
 class ReferralListItemOut(BaseModel):
@@ -336,11 +348,11 @@ class ReferralListItemOut(BaseModel):
     intervention: str
     supplier_id: str | None
     pricing_kind: str | None
-    start: str | None
-    end: str | None
-    closed_on: str | None
+    start: DayText | None
+    end: DayText | None
+    closed_on: DayText | None
     close_reason: str | None
-    referred_on: str
+    referred_on: DayText
     committed_total: str
 
 
@@ -367,7 +379,7 @@ class ChainHeadOut(BaseModel):
 
     position: int
     global_hash: str
-    computed_at: str
+    computed_at: InstantText
 
 
 class AnchorOut(BaseModel):
@@ -398,8 +410,8 @@ class VerificationOut(BaseModel):
 class TrailEntryOut(BaseModel):
     version: int
     type: str
-    recorded_at: str | None
-    effective_date: str | None
+    recorded_at: InstantText | None
+    effective_date: DayText | None
     actor: dict[str, Any] | None
     rationale: str | None
     source: dict[str, Any] | None = None
@@ -421,7 +433,7 @@ class TrailOut(BaseModel):
 class AccessEntryOut(BaseModel):
     """One read of referral-level data, or a denied attempt (``status`` 403 or 404)."""
 
-    at: str = Field(description="When (UTC, RFC 3339).")
+    at: InstantText = Field(description="When (UTC, RFC 3339).")
     token: str = Field(description="The token's name (the actor).")
     role: str
     municipality: str = Field(
@@ -453,8 +465,8 @@ class DecisionOut(BaseModel):
     referral_id: str
     version: int
     type: str
-    recorded_at: str | None
-    effective_date: str | None
+    recorded_at: InstantText | None
+    effective_date: DayText | None
     actor: dict[str, Any]
     municipality: str | None
     supplier_id: str | None
@@ -482,7 +494,7 @@ class FeedEventOut(BaseModel):
     stream_type: Literal["referral", "supplier"]
     version: int
     type: str
-    recorded_at: str
+    recorded_at: InstantText
     actor: dict[str, Any] | None
     source: dict[str, Any] | None = None
     data: dict[str, Any]
@@ -513,7 +525,7 @@ class SupplierReportOut(SupplierOverviewOut):
 
 
 class SpendingRowOut(BaseModel):
-    month: str
+    month: MonthText
     key: str | None = Field(default=None, description="Only when grouped (``by``).")
     name: str | None = Field(
         default=None,
@@ -597,7 +609,7 @@ class ErasureOut(BaseModel):
     erasure_id: str
     key_id: str = Field(description="The destroyed data key (as named in the sealed events).")
     referral_ids: list[str] = Field(description="The referrals whose personal fields it sealed.")
-    erased_at: str
+    erased_at: InstantText
     actor: str = Field(description="The token that erased.")
     reason: str
     already_erased: bool = Field(description="True when this citizen had been erased before (a repeat).")
@@ -613,6 +625,6 @@ class ErasureRecordOut(BaseModel):
     erasure_id: str
     key_id: str
     referral_ids: list[str]
-    erased_at: str
+    erased_at: InstantText
     actor: str
     reason: str

@@ -3,8 +3,9 @@ headers of writes and reads, and where Idempotency-Key and If-Match apply."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from fastapi.testclient import TestClient
 
@@ -94,3 +95,37 @@ def test_a_batch_item_is_documented_as_a_union_of_the_commands_keyed_by_type(
     item = {"event_id": "typed-1", "type": "referral.referred", "data": bodies.referral()}
     answer = shared_client.post("/events", json={"events": [item]})
     assert answer.json()["results"][0]["status"] == "accepted"
+
+
+def _string_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The string alternative of a property (``X | None`` is an ``anyOf`` with null)."""
+    for option in schema.get("anyOf", [schema]):
+        if option.get("type") == "string":
+            return option
+    return {}
+
+
+def test_dates_and_instants_in_answers_declare_their_format(shared_client: TestClient) -> None:
+    """Every answer property named as an instant (``…_at``) is a date-time, every business date a date,
+    and the values served parse as such."""
+    schemas = shared_client.get("/openapi.json").json()["components"]["schemas"]
+    checked = 0
+    for name, schema in schemas.items():
+        if not name.endswith("Out"):
+            continue
+        for prop, definition in schema.get("properties", {}).items():
+            string = _string_schema(definition)
+            if prop.endswith("_at") or prop == "at":
+                assert string.get("format") == "date-time", (name, prop)
+                checked += 1
+            elif prop.endswith("_on") or prop in {"start", "end", "requested_start", "expected_end"}:
+                assert string.get("format") == "date", (name, prop)
+                checked += 1
+    assert checked >= 20
+
+    referral_id = bodies.closed(shared_client)
+    state = shared_client.get(f"/referrals/{referral_id}").json()
+    for prop in ("requested_start", "expected_end", "referred_on", "start", "end", "closed_on"):
+        date.fromisoformat(state[prop])
+    for prop in ("created_at", "modified_at"):
+        datetime.fromisoformat(state[prop])
