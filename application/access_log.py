@@ -91,6 +91,10 @@ class AccessQuery:
     page: int = 1
     page_size: int = 50
     newest_first: bool = False
+    viewer: str | None = None
+    """The municipality of the asking token when it is scoped to one. Its tokens' attempts on another
+    municipality's referral are then shown with its own municipality as the data's, exactly as an
+    attempt on an id that does not exist is recorded: the log does not tell it whose the referral is."""
 
 
 class _Cursor(Protocol):
@@ -178,7 +182,7 @@ class AccessLog:
                 self._sql(f"SELECT {COLUMNS} FROM {{table}}{clause} ORDER BY id{order} LIMIT ? OFFSET ?"),
                 [*params, query.page_size, (query.page - 1) * query.page_size],
             )
-            items = [_row(row) for row in cursor.fetchall()]
+            items = [_row(row, query.viewer) for row in cursor.fetchall()]
         return {"items": items, "page": query.page, "page_size": query.page_size, "total": total}
 
     def purge(self, before: datetime) -> int:
@@ -206,13 +210,17 @@ def _instant_text(value: Any) -> str:
     return str(value)
 
 
-def _row(row: Any) -> dict[str, Any]:
+def _row(row: Any, viewer: str | None = None) -> dict[str, Any]:
     query = row["query"]
+    municipality = row["municipality"]
+    if viewer is not None and municipality != viewer:
+        # Only its own tokens' entries reach a scoped viewer from another municipality's data.
+        municipality = viewer
     return {
         "at": _instant_text(row["at"]),
         "token": row["token"],
         "role": row["role"],
-        "municipality": row["municipality"],
+        "municipality": municipality,
         "token_municipality": row["token_municipality"],
         "action": row["action"],
         "referral_id": row["referral_id"],

@@ -358,13 +358,19 @@ class CaseLedger(Application[UUID]):
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
 
-    def access_log_referrals(self, referral_id: UUID | None, citizen_ref: str | None) -> list[UUID] | None:
+    def access_log_referrals(
+        self, referral_id: UUID | None, citizen_ref: str | None, *, municipality: str | None = None
+    ) -> list[UUID] | None:
         """The referrals an access-log search is about: the one named, those of the citizen named, or
-        both (the named one if it is the citizen's); ``None`` when neither is named (all)."""
+        both (the named one if it is the citizen's); ``None`` when neither is named (all).
+        ``municipality``: only that municipality's referrals of the citizen (a scoped token's search
+        must not learn another municipality's referral ids)."""
         named = None if referral_id is None else [referral_id]
         if citizen_ref is None:
             return named
         of_citizen = self.referral_ids_of_citizen(citizen_ref)
+        if municipality is not None:
+            of_citizen = [i for i in of_citizen if self.referral_municipality(i) == municipality]
         return of_citizen if named is None else [i for i in named if i in of_citizen]
 
     def erase_citizen(

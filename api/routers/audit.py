@@ -159,10 +159,15 @@ def access_log(
     action, referral_id, query, status` (and `token_municipality, format`). Denied attempts (403,
     404) are listed with their status. A token scoped to one municipality sees the entries on its
     municipality's data and those made by its municipality's tokens; `*` sees all (or the
-    `municipality` it names)."""
-    referral_ids = ledger.access_log_referrals(referral_id, citizen_ref)
+    `municipality` it names). A scoped token learns nothing of another municipality's referrals
+    here: its own tokens' attempts on one show as on an id that does not exist, and `citizen_ref`
+    finds only its municipality's referrals (see docs/isolation.md)."""
+    principal: Principal = request.state.principal  # set by the scope's token check
+    viewer = None if principal.all_municipalities else principal.municipality
+    referral_ids = ledger.access_log_referrals(referral_id, citizen_ref, municipality=municipality)
     found = request.app.state.access_log.entries(
         AccessQuery(
+            viewer=viewer,
             municipality=municipality,
             since=instant_from(from_),
             until=instant_from(to, next_day=True),

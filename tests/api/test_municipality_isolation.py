@@ -1,0 +1,87 @@
+"""What a token of one municipality (Odense, 461) can learn about a referral of another (Assens, 101),
+through HTTP on both storages: nothing the same token would not get for an id that does not exist
+(docs/isolation.md lists what it can learn, and why)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from fastapi.testclient import TestClient
+
+from tests.api import bodies
+from tests.api.bodies import ODENSE, assert_problem
+from tests.tokens import bearer, new_token
+
+ASSENS = "101"
+CSV = {"Accept": "text/csv"}
+
+
+def _without(text: str, referral_id: str) -> str:
+    return text.replace(referral_id, "<id>")
+
+
+def _access_log_answer(client: TestClient, headers: dict[str, str], referral_id: str) -> Any:
+    """The access log's answer about ``referral_id``, JSON and CSV, with the id and instants blanked."""
+    response = client.get("/audit/access-log", params={"referral_id": referral_id}, headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    items = [
+        {**item, "at": "<at>", "referral_id": item["referral_id"] == referral_id} for item in body["items"]
+    ]
+    as_csv = client.get("/audit/access-log", params={"referral_id": referral_id}, headers={**headers, **CSV})
+    assert as_csv.status_code == 200, as_csv.text
+    rows = [line.split(",", 1)[1] for line in _without(as_csv.text, referral_id).splitlines()]
+    return {**body, "items": items}, rows
+
+
+def test_the_access_log_answers_about_another_municipalitys_referral_as_about_no_referral(
+    client: TestClient,
+) -> None:
+    theirs = bodies.referred(client, municipality=ASSENS)
+    missing = str(uuid4())
+    system = bearer(new_token(client, "case_system", ODENSE, name="system-461"))
+    auditor = bearer(new_token(client, "auditor", ODENSE, name="auditor-461"))
+    assert client.get(f"/referrals/{theirs}").status_code == 200  # read by the '*' admin: Assens' data
+    for referral_id in (theirs, missing):
+        assert_problem(client.get(f"/referrals/{referral_id}", headers=system), 404)
+        assert_problem(client.get(f"/audit/referrals/{referral_id}", headers=auditor), 404)
+
+    about_theirs = _access_log_answer(client, auditor, theirs)
+    about_missing = _access_log_answer(client, auditor, missing)
+
+    assert about_theirs == about_missing
+    body, _ = about_theirs
+    assert body["total"] == 2
+    assert {(e["municipality"], e["token_municipality"], e["status"]) for e in body["items"]} == {
+        (ODENSE, ODENSE, 404)
+    }
+    # Assens' own auditors see the attempts on their referral as theirs.
+    assens = bearer(new_token(client, "auditor", ASSENS, name="auditor-101"))
+    seen = client.get("/audit/access-log", params={"referral_id": theirs}, headers=assens).json()["items"]
+    assert [(e["token"], e["municipality"], e["status"]) for e in seen] == [
+        ("test-admin", ASSENS, 200),
+        ("system-461", ASSENS, 404),
+        ("auditor-461", ASSENS, 404),
+    ]
+
+
+def test_a_citizen_search_shows_only_the_asking_tokens_municipalitys_referrals(client: TestClient) -> None:
+    own = bodies.referred(client, citizen_ref="B-3333cc")
+    theirs = bodies.referred(client, municipality=ASSENS, citizen_ref="B-3333cc")
+    worker = bearer(new_token(client, "caseworker", ODENSE, name="worker-461"))
+    auditor = bearer(new_token(client, "auditor", ODENSE, name="auditor-461"))
+    assert client.get(f"/referrals/{own}", headers=worker).status_code == 200
+    assert_problem(client.get(f"/referrals/{theirs}", headers=worker), 404)
+
+    def referral_ids(headers: dict[str, str], **params: Any) -> list[str]:
+        response = client.get(
+            "/audit/access-log", params={"citizen_ref": "B-3333cc", **params}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return [e["referral_id"] for e in response.json()["items"]]
+
+    assert referral_ids(auditor) == [own]
+    assert referral_ids(auditor, referral_id=theirs) == []
+    assert referral_ids(auditor, referral_id=str(uuid4())) == []
+    assert referral_ids({}) == [own, theirs]  # '*' sees every municipality's
