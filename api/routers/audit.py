@@ -60,7 +60,7 @@ Role = Literal["case_system", "caseworker", "matcher", "auditor", "reporter", "a
 
 @router.get("/verify", response_model=VerificationOut, responses=responses(401, 403, 422, 503))
 def verify(
-    _principal: Audits,
+    principal: Audits,
     ledger: Ledger,
     expect: Annotated[
         str | None,
@@ -72,8 +72,11 @@ def verify(
     ] = None,
 ) -> dict[str, Any]:
     """Recompute the per-referral and the global hash chains over every stored event; name each stream
-    and version that was altered, deleted, moved or is not covered, and give the chain head to keep."""
-    return ledger.verify_integrity(anchor=parse_anchor(expect) if expect else None)
+    and version that was altered, deleted, moved or is not covered, and give the chain head to keep.
+    A token scoped to one municipality has its municipality's referrals and the suppliers checked
+    and named; of the other streams' problems it learns only how many (`problems_elsewhere`)."""
+    scoped = None if principal.all_municipalities else principal.municipality
+    return ledger.verify_integrity(anchor=parse_anchor(expect) if expect else None, municipality=scoped)
 
 
 @router.get("/referrals/{referral_id}", response_model=TrailOut, responses=CSV_AND_PROBLEMS)

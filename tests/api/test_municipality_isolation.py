@@ -4,13 +4,15 @@ through HTTP on both storages: nothing the same token would not get for an id th
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from fastapi.testclient import TestClient
 
 from tests.api import bodies
 from tests.api.bodies import ODENSE, assert_problem
+from tests.storage import alter_state, run_sql
 from tests.tokens import bearer, new_token
 
 ASSENS = "101"
@@ -85,3 +87,41 @@ def test_a_citizen_search_shows_only_the_asking_tokens_municipalitys_referrals(c
     assert referral_ids(auditor, referral_id=theirs) == []
     assert referral_ids(auditor, referral_id=str(uuid4())) == []
     assert referral_ids({}) == [own, theirs]  # '*' sees every municipality's
+
+
+def test_verification_for_a_scoped_token_names_only_its_municipalitys_damage_and_counts_the_rest(
+    client: TestClient, db_url: str
+) -> None:
+    own, supplier = bodies.matched(client)
+    theirs, _ = bodies.matched(client, supplier_id=supplier, municipality=ASSENS)
+    for referral_id in (own, theirs):
+        alter_state(db_url, UUID(referral_id), 2, lambda state: state + b" ")
+    stored = Counter(UUID(str(row[0])) for row in run_sql(db_url, "SELECT originator_id FROM stored_events"))
+    odense = bearer(new_token(client, "auditor", ODENSE, name="auditor-461"))
+    assens = bearer(new_token(client, "auditor", ASSENS, name="auditor-101"))
+
+    def verified(headers: dict[str, str]) -> tuple[dict[str, Any], str]:
+        response = client.get("/audit/verify", headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json(), response.text
+
+    seen_by_odense, text = verified(odense)
+    assert [(p["stream_id"], p["version"], p["problem"]) for p in seen_by_odense["problems"]] == [
+        (own, 2, "altered")
+    ]
+    assert (seen_by_odense["problem_count"], seen_by_odense["problems_elsewhere"]) == (1, 1), text
+    assert seen_by_odense["checked"] == stored[UUID(own)] + stored[UUID(supplier)]
+    assert seen_by_odense["chained"] == seen_by_odense["checked"]
+    assert seen_by_odense["ok"] is False
+    assert theirs not in text
+
+    seen_by_assens, text = verified(assens)
+    assert [(p["stream_id"], p["problem"]) for p in seen_by_assens["problems"]] == [(theirs, "altered")]
+    assert (seen_by_assens["problem_count"], seen_by_assens["problems_elsewhere"]) == (1, 1)
+    assert seen_by_assens["checked"] == stored[UUID(theirs)] + stored[UUID(supplier)]
+    assert own not in text
+
+    everything, _ = verified({})
+    assert {p["stream_id"] for p in everything["problems"]} == {own, theirs}
+    assert (everything["problem_count"], everything["problems_elsewhere"]) == (2, 0)
+    assert everything["checked"] == sum(stored.values())
