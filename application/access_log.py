@@ -2,7 +2,8 @@
 
 One append-only table, ``caseledger_access_log``, in the event store's own database but apart from
 the business events: not in the notification log, not in the hash chains, never projected. Each row
-is one read (or a denied attempt): the instant (UTC), the token's name, role and municipality, the
+is one read (or a denied attempt, or a referral refused because its id is taken: ``referral.refer``,
+409): the instant (UTC), the token's name, role and municipality, the
 municipality of the data, the action, the referral id or the query's parameters (never a
 ``citizen_ref``), the HTTP status and the format (json, csv, or html for a dashboard page).
 
@@ -48,6 +49,7 @@ ACTIONS = (
     "feed.read",
     "access_log.read",
     "dashboard.revisionsspor",
+    "referral.refer",
 )
 COLUMNS = "at, token, role, token_municipality, municipality, action, referral_id, query, status, format"
 

@@ -54,6 +54,7 @@ Action = Literal[
     "feed.read",
     "access_log.read",
     "dashboard.revisionsspor",
+    "referral.refer",
 ]
 Role = Literal["case_system", "caseworker", "matcher", "auditor", "reporter", "admin"]
 

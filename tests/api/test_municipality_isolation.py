@@ -125,3 +125,32 @@ def test_verification_for_a_scoped_token_names_only_its_municipalitys_damage_and
     assert {p["stream_id"] for p in everything["problems"]} == {own, theirs}
     assert (everything["problem_count"], everything["problems_elsewhere"]) == (2, 0)
     assert everything["checked"] == sum(stored.values())
+
+
+def test_filing_under_a_taken_id_answers_alike_for_every_municipality_and_is_recorded_for_its_holder(
+    client: TestClient,
+) -> None:
+    system = bearer(new_token(client, "case_system", ODENSE, name="system-461"))
+    own = bodies.referred(client)
+    theirs = bodies.referred(client, municipality=ASSENS)
+
+    def refused(referral_id: str) -> str:
+        response = client.post("/referrals", json=bodies.referral(id=referral_id), headers=system)
+        assert_problem(response, 409, "already-exists")
+        return _without(response.text, referral_id)
+
+    assert refused(theirs) == refused(own)
+    assert client.post("/referrals", json=bodies.referral(id=str(uuid4())), headers=system).status_code == 201
+
+    assens = bearer(new_token(client, "auditor", ASSENS, name="auditor-101"))
+    seen = client.get("/audit/access-log", params={"action": "referral.refer"}, headers=assens).json()[
+        "items"
+    ]
+    assert [
+        (e["token"], e["token_municipality"], e["municipality"], e["referral_id"], e["status"]) for e in seen
+    ] == [("system-461", ODENSE, ASSENS, theirs, 409)]
+    odense = bearer(new_token(client, "auditor", ODENSE, name="auditor-461"))
+    mine = client.get("/audit/access-log", params={"action": "referral.refer"}, headers=odense).json()[
+        "items"
+    ]
+    assert [(e["municipality"], e["referral_id"]) for e in mine] == [(ODENSE, theirs), (ODENSE, own)]
