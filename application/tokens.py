@@ -312,7 +312,7 @@ class SQLiteTokenStore(TokenStore):
 
     def __init__(self, datastore: SQLiteDatastore) -> None:
         self.datastore = datastore
-        bump = f"UPDATE {GENERATION_TABLE} SET generation = generation + 1 WHERE id = 1"
+        bump = "UPDATE caseledger_token_generation SET generation = generation + 1 WHERE id = 1"
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (token_hash TEXT PRIMARY KEY, "
@@ -323,7 +323,7 @@ class SQLiteTokenStore(TokenStore):
                 f"CREATE TABLE IF NOT EXISTS {GENERATION_TABLE} "
                 "(id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)"
             )
-            cursor.execute(f"INSERT OR IGNORE INTO {GENERATION_TABLE} (id, generation) VALUES (1, 0)")
+            cursor.execute("INSERT OR IGNORE INTO caseledger_token_generation (id, generation) VALUES (1, 0)")
             for change in ("INSERT", "UPDATE", "DELETE"):
                 cursor.execute(
                     f"CREATE TRIGGER IF NOT EXISTS {GENERATION_TABLE}_{change.lower()} AFTER {change} "
