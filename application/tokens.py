@@ -34,8 +34,8 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -223,7 +223,7 @@ class TokenStore:
     def authenticate(self, secret: str) -> Token | None:
         """The live (not revoked) token with this secret, or None."""
         wanted = token_hash(secret)
-        with self._transaction() as cursor:
+        with self._reading() as cursor:
             cursor.execute(
                 self._sql(
                     "SELECT token_hash, name, role, municipality, created_at, revoked_at FROM {table} "
@@ -389,8 +389,12 @@ class PostgresTokenStore(TokenStore):
     def _transaction(self) -> AbstractContextManager[_Cursor]:
         return self.datastore.transaction(commit=True)
 
-    def _reading(self) -> AbstractContextManager[_Cursor]:
-        return self.datastore.transaction(commit=False)
+    @contextmanager
+    def _reading(self) -> Iterator[_Cursor]:
+        # The pool's connections are in autocommit: one statement, one round trip (a transaction
+        # would add BEGIN and ROLLBACK, two more).
+        with self.datastore.get_connection() as connection:
+            yield connection.cursor()
 
     def _sql(self, statement: str) -> Any:
         return SQL(statement.replace("?", "%s")).format(table=self.table, generation=self.generation_table)
