@@ -4,6 +4,7 @@ through HTTP on both storages: nothing the same token would not get for an id th
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 from uuid import UUID, uuid4
@@ -141,6 +142,17 @@ def test_filing_under_a_taken_id_answers_alike_for_every_municipality_and_is_rec
 
     assert refused(theirs) == refused(own)
     assert client.post("/referrals", json=bodies.referral(id=str(uuid4())), headers=system).status_code == 201
+
+    def refused_in_a_batch(referral_id: str) -> str:
+        item = {"event_id": str(uuid4()), "type": "referral.referred", "data": bodies.referral()}
+        batch = {"events": [{**item, "referral_id": referral_id}], "source_system": "DUBU"}
+        response = client.post("/events", json=batch, headers=system)
+        assert response.status_code == 200, response.text
+        [result] = response.json()["results"]
+        assert (result["status"], result["problem"]["type"]) == ("rejected", "/problems/already-exists")
+        return _without(json.dumps(result["problem"]), referral_id)
+
+    assert refused_in_a_batch(theirs) == refused_in_a_batch(own)
 
     assens = bearer(new_token(client, "auditor", ASSENS, name="auditor-101"))
     seen = client.get("/audit/access-log", params={"action": "referral.refer"}, headers=assens).json()[
