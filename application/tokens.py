@@ -146,7 +146,8 @@ class TokenStore:
         raise NotImplementedError
 
     def _reading(self) -> AbstractContextManager[_Cursor]:
-        """A read-only transaction (SQLite: a reader connection, never waiting for the writer)."""
+        """A cursor for reads, on the newest committed state (SQLite: a reader connection, never
+        waiting for the writer; PostgreSQL: a pooled connection in autocommit)."""
         raise NotImplementedError
 
     def _sql(self, statement: str) -> Any:
