@@ -397,10 +397,16 @@ class VerificationOut(BaseModel):
     """``GET /audit/verify``: both hash chains recomputed over every stored event."""
 
     ok: bool
-    checked: int = Field(description="Stored events checked.")
-    chained: int = Field(description="Chain rows checked.")
+    checked: int = Field(description="Stored events checked (a scoped token: its own and the suppliers').")
+    chained: int = Field(description="Chain rows checked (as `checked`).")
     problem_count: int = Field(description="All problems found (``problems`` lists the first 1000).")
     problems: list[IntegrityProblemOut]
+    problems_elsewhere: int = Field(
+        default=0,
+        description="For a token scoped to one municipality: problems in streams outside it (another "
+        "municipality's referrals, or a stream that can no longer be placed), counted but not named "
+        "and not in `problem_count`; `ok` is false while there are any. Always 0 for `*`.",
+    )
     head: ChainHeadOut
     anchor: AnchorOut | None = Field(
         default=None, description="Only with `expect`: the exported head checked against the chain."

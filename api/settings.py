@@ -127,9 +127,9 @@ class Settings(BaseSettings):
     Read once at startup; never set it in production."""
 
     token_cache_seconds: float = 5.0
-    """A live token is looked up in the database at most once in this many seconds per process;
-    a token revoked by another process (``caseledger tokens revoke``) keeps working for at most
-    this long. 0: look the token up on every request."""
+    """A live token is remembered for at most this many seconds per process, and only while no token
+    was created or revoked anywhere (every request reads the tokens' generation; a revocation holds
+    from the next request on in every process). 0: look the token itself up on every request."""
 
     host: str = "127.0.0.1"
     """The interface ``caseledger serve`` listens on (``--host`` overrides it)."""

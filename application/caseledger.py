@@ -24,12 +24,13 @@ from eventsourcing.persistence import (
     Mapper,
     OperationalError,
     Recording,
+    StoredEvent,
 )
 from eventsourcing.utils import Environment
 
 from application.access_log import AccessLog, open_access_log, utc_now
 from application.audit import trail_entries
-from application.chain import verify, verify_stream
+from application.chain import StoredRow, verify, verify_stream
 from application.citizen_keys import ErasureRecord, open_citizen_key_store
 from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
@@ -392,13 +393,19 @@ class CaseLedger(Application[UUID]):
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
 
-    def access_log_referrals(self, referral_id: UUID | None, citizen_ref: str | None) -> list[UUID] | None:
+    def access_log_referrals(
+        self, referral_id: UUID | None, citizen_ref: str | None, *, municipality: str | None = None
+    ) -> list[UUID] | None:
         """The referrals an access-log search is about: the one named, those of the citizen named, or
-        both (the named one if it is the citizen's); ``None`` when neither is named (all)."""
+        both (the named one if it is the citizen's); ``None`` when neither is named (all).
+        ``municipality``: only that municipality's referrals of the citizen (a scoped token's search
+        must not learn another municipality's referral ids)."""
         named = None if referral_id is None else [referral_id]
         if citizen_ref is None:
             return named
         of_citizen = self.referral_ids_of_citizen(citizen_ref)
+        if municipality is not None:
+            of_citizen = [i for i in of_citizen if self.referral_municipality(i) == municipality]
         return of_citizen if named is None else [i for i in named if i in of_citizen]
 
     def erase_citizen(
@@ -461,18 +468,51 @@ class CaseLedger(Application[UUID]):
     # -- audit -------------------------------------------------------------------------------------
 
     def verify_integrity(
-        self, *, batch_size: int = 2000, max_problems: int = 1000, anchor: tuple[int, str] | None = None
+        self,
+        *,
+        batch_size: int = 2000,
+        max_problems: int = 1000,
+        anchor: tuple[int, str] | None = None,
+        municipality: str | None = None,
     ) -> dict[str, Any]:
         """Recompute both hash chains over every stored event (see ``application.chain``):
-        ``{ok, checked, chained, problem_count, problems, head, anchor}``; ``anchor`` is a head
-        exported earlier, ``(position, global_hash)``, that the recomputed chain must still pass."""
+        ``{ok, checked, chained, problem_count, problems, problems_elsewhere, head, anchor}``;
+        ``anchor`` is a head exported earlier, ``(position, global_hash)``, that the recomputed chain
+        must still pass. ``municipality``: count and name only the streams of that municipality's
+        referrals and the (shared) suppliers'; of the others' problems say only how many there are. A
+        stream whose first event cannot be read any more cannot be placed: it counts as elsewhere."""
+        scope = None if municipality is None else self._streams_of(municipality)
         try:
             found = verify(
-                self.keyed_recorder, batch_size=batch_size, max_problems=max_problems, anchor=anchor
+                self.keyed_recorder,
+                batch_size=batch_size,
+                max_problems=max_problems,
+                anchor=anchor,
+                scope=scope,
             )
             return found.as_dict()
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
+
+    def _streams_of(self, municipality: str) -> Callable[[UUID, StoredRow | None], bool]:
+        """Whether a stream is ``municipality``'s referral or a supplier, from its first stored
+        event when the verifier read it (no further read), else from ``referral_municipality``."""
+
+        def sees(stream_id: UUID, first: StoredRow | None) -> bool:
+            if first is not None:
+                if not first.topic.startswith(f"{Referral.TOPIC}."):
+                    return True  # suppliers are shared by every municipality
+                try:
+                    event = self._sealed_mapper.to_domain_event(
+                        StoredEvent(stream_id, first.version, first.topic, first.state)
+                    )
+                except Exception:  # altered bytes fail in many ways: then place it by its id
+                    event = None
+                if isinstance(event, Referral.Referred):
+                    return str(event.municipality) == municipality
+            return self.referral_municipality(stream_id) == municipality
+
+        return sees
 
     def referral_trail(self, referral_id: UUID) -> dict[str, Any]:
         """The referral's decision trail and the integrity of its stream.

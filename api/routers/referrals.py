@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api import commands
@@ -54,14 +54,19 @@ ListScope = Annotated[str | None, Depends(municipality_scope("referral:read"))]
 
 
 @router.post("", status_code=201, response_model=WriteResultOut, responses=CREATE_ERRORS)
+@logged("referral.refer", refusals=("already-exists",))
 def refer(
     body: ReferralIn,
+    request: Request,
     ledger: Ledger,
     principal: Refers,
     writing: Creating,
 ) -> JSONResponse:
-    """File a referral for a measure (the token must cover its municipality)."""
+    """File a referral for a measure (the token must cover its municipality). An `id` that is taken
+    answers 409 `already-exists`, whoever's referral holds it; the refusal is recorded in the access
+    log, where the holder's municipality sees it (docs/isolation.md)."""
     check_municipality(principal, body.municipality)
+    request.state.access_referral_id = body.id
     return written(
         commands.refer(ledger, None, body, writing.context(body)), status_code=201, collection="/referrals"
     )
