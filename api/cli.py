@@ -598,26 +598,39 @@ def erase(
             "out of the shell history)."
         ),
     ],
+    municipality: Annotated[
+        str,
+        typer.Option(
+            help="The municipality whose data of the citizen is erased (each municipality is its own "
+            "data controller; the citizen's referrals elsewhere stay).",
+            show_default=False,
+        ),
+    ],
     reason: Annotated[
         str, typer.Option(help="Why (kept with the erasure record; not the citizen_ref).")
     ] = "",
     actor: Annotated[str, typer.Option(help="Who erases (kept with the erasure record).")] = "cli",
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Erase a citizen's personal data: destroy their data key, so that citizen_ref, case_ref and
-    purpose of each of their referrals read "erased" everywhere. Suppliers, prices, spending and
-    decisions stay. Cannot be undone."""
+    """Erase what one municipality holds about a citizen: destroy their data key of that
+    municipality, so that citizen_ref, case_ref and purpose of each of its referrals for them read
+    "erased" everywhere. Suppliers, prices, spending, decisions and the citizen's referrals in other
+    municipalities stay. Cannot be undone."""
+    if not re.fullmatch(r"\d{3}", municipality):
+        console.print(f"[red]--municipality must be a 3-digit municipality code, not {municipality!r}[/red]")
+        raise typer.Exit(2)
     if citizen_ref == "-":
         citizen_ref = typer.get_text_stream("stdin").readline().strip()
     ledger = _open_ledger(Settings(), existing=True)
     try:
-        referral_ids = ledger.referral_ids_of_citizen(citizen_ref)
+        referral_ids = ledger.referral_ids_of_citizen(citizen_ref, municipality=municipality)
         if referral_ids and not yes:
             typer.confirm(
-                f"erase the personal data of {len(referral_ids)} referral(s)? this cannot be undone",
+                f"erase the personal data of {len(referral_ids)} referral(s) of municipality "
+                f"{municipality}? this cannot be undone",
                 abort=True,
             )
-        erased = ledger.erase_citizen(citizen_ref, actor=actor, reason=reason)
+        erased = ledger.erase_citizen(citizen_ref, municipality=municipality, actor=actor, reason=reason)
     except DomainError as error:
         console.print(f"[red]{error.detail}[/red]", highlight=False)
         raise typer.Exit(1) from None

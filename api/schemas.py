@@ -601,20 +601,29 @@ class ReadinessOut(BaseModel):
 
 
 class ErasureIn(Body):
-    """``POST /admin/erasures``: whose personal data to erase (in the body, never in a URL) and why.
+    """``POST /admin/erasures``: whose personal data to erase (in the body, never in a URL), held by
+    which municipality, and why.
 
     The reason is kept with the erasure record: it must not contain the ``citizen_ref``."""
 
     citizen_ref: ShortText
     reason: LongText
+    municipality: Municipality | None = Field(
+        None,
+        description="The municipality whose data of the citizen is erased: the token's own by default; "
+        "required with an admin token for every municipality ('*').",
+    )
 
 
 class ErasureOut(BaseModel):
-    """An erasure: the citizen's data key is destroyed; their referrals' personal fields read ``erased``."""
+    """An erasure: the citizen's data key of the municipality is destroyed; the personal fields of the
+    municipality's referrals for them read ``erased``."""
 
     erasure_id: str
     key_id: str = Field(description="The destroyed data key (as named in the sealed events).")
-    referral_ids: list[str] = Field(description="The referrals whose personal fields it sealed.")
+    referral_ids: list[str] = Field(
+        description="The municipality's referrals for the citizen, whose personal fields now read erased."
+    )
     erased_at: InstantText
     actor: str = Field(description="The token that erased.")
     reason: str

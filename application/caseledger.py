@@ -8,6 +8,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -152,11 +153,11 @@ class CaseLedger(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Save as eventsourcing does, sealing the personal fields of every referral filed in this
-        save with its citizen's data key: found first (one read), or made and stored in the events'
-        own transaction. A key made concurrently for the same citizen fails that transaction; the
+        save with its citizen's data key in the referral's municipality: found first (one read), or made
+        and stored in the events' own transaction. A key made concurrently for the same citizen fails that transaction; the
         save is then sealed again with the key that won."""
         events = _collect(objs)
-        citizens = {e.citizen_ref for e in events if isinstance(e, Referral.Referred)}
+        citizens = {(e.citizen_ref, str(e.municipality)) for e in events if isinstance(e, Referral.Referred)}
         for attempt in range(CONFLICT_RETRIES):
             prepared, new_keys = self.keyring.prepare(citizens) if citizens else (None, [])
             token = PREPARED.set(prepared)
@@ -385,13 +386,31 @@ class CaseLedger(Application[UUID]):
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
 
-    def referral_ids_of_citizen(self, citizen_ref: str) -> list[UUID]:
-        """The referrals filed for ``citizen_ref`` (found by its blind index; none once erased)."""
+    def referral_ids_of_citizen(self, citizen_ref: str, *, municipality: str | None = None) -> list[UUID]:
+        """The referrals filed for ``citizen_ref`` in ``municipality`` (None: in every municipality),
+        in filing order; found by their blind indexes; none once erased there."""
         try:
-            found = self.citizen_keys.find_key(self.keyring.master.blind_index(citizen_ref.strip()))
-            return [UUID(i) for i in self.citizen_keys.referral_ids(found[0])] if found else []
+            return [UUID(i) for i, _ in self._citizen_referrals(citizen_ref.strip(), municipality)]
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
+
+    def _citizen_referrals(self, ref: str, municipality: str | None) -> list[tuple[str, str]]:
+        """``(referral_id, key_id)`` of the citizen's referrals not erased in ``municipality`` (None:
+        every municipality): those sealed with the citizen's keys of the municipalities, and those
+        of the municipality sealed with the citizen's shared key of the old form, if they have one."""
+        master, store = self.keyring.master, self.citizen_keys
+        places = [municipality] if municipality is not None else store.municipalities()
+        own = store.find_keys([master.blind_index(ref, place) for place in places])
+        shared = store.find_key(master.legacy_blind_index(ref))
+        key_ids = [key_id for key_id, _ in own.values()] + ([shared[0]] if shared else [])
+        return [
+            (referral_id, key_id)
+            for referral_id, key_id, _ in store.links(key_ids)
+            if municipality is None
+            or shared is None
+            or key_id != shared[0]
+            or self.referral_municipality(UUID(referral_id)) == municipality
+        ]
 
     def access_log_referrals(
         self, referral_id: UUID | None, citizen_ref: str | None, *, municipality: str | None = None
@@ -403,26 +422,23 @@ class CaseLedger(Application[UUID]):
         named = None if referral_id is None else [referral_id]
         if citizen_ref is None:
             return named
-        of_citizen = self.referral_ids_of_citizen(citizen_ref)
-        if municipality is not None:
-            of_citizen = [i for i in of_citizen if self.referral_municipality(i) == municipality]
+        of_citizen = self.referral_ids_of_citizen(citizen_ref, municipality=municipality)
         return of_citizen if named is None else [i for i in named if i in of_citizen]
 
     def erase_citizen(
-        self,
-        citizen_ref: str,
-        *,
-        actor: str,
-        reason: str = "",
-        allow: Callable[[list[UUID]], None] | None = None,
+        self, citizen_ref: str, *, municipality: str, actor: str, reason: str = ""
     ) -> dict[str, Any]:
-        """Crypto-erase a citizen: destroy their data key, so that ``citizen_ref``, ``case_ref`` and
-        ``purpose`` of their referrals read as ``"erased"`` everywhere from now on; suppliers, prices,
-        spending and decisions stay. The key row is physically purged (see ``application.citizen_keys``)
-        and the erasure recorded without personal data.
+        """Crypto-erase what ``municipality`` holds about a citizen: destroy their data key of that
+        municipality, so that ``citizen_ref``, ``case_ref`` and ``purpose`` of its referrals for them
+        read as ``"erased"`` everywhere from now on; suppliers, prices, spending and decisions stay,
+        and so do the citizen's referrals in any other municipality (another key). The key row is
+        physically purged (see ``application.citizen_keys``) and the erasure recorded without
+        personal data.
 
-        ``allow(referral_ids)`` may refuse (raise) before anything is erased. Erasing again answers the
-        earlier erasure (``already_erased``). Unknown citizen: ``NotFound``.
+        The answer is the same whether or not the citizen is known elsewhere. Referrals sealed with
+        a shared key of the old form are withheld instead while another municipality's referral
+        needs that key (see ``application.personal_data``). Erasing again answers the earlier
+        erasure (``already_erased``). A citizen with no referral in ``municipality``: ``NotFound``.
         """
         ref = citizen_ref.strip()
         if not ref:
@@ -431,35 +447,53 @@ class CaseLedger(Application[UUID]):
             msg = "the reason must not contain the citizen_ref: it is kept after the erasure"
             raise InvalidInput("personal-data-in-reason", msg, field="reason")
         try:
-            blind = self.keyring.master.blind_index(ref)
-            found = self.citizen_keys.find_key(blind)
-            if found is None:
-                earlier = self.citizen_keys.last_erasure(blind)
+            blind = self.keyring.master.blind_index(ref, municipality)
+            own = self.citizen_keys.find_key(blind)
+            shared = self.citizen_keys.find_key(self.keyring.master.legacy_blind_index(ref))
+            shared_referrals = (
+                [i for i, k in self._citizen_referrals(ref, municipality) if k == shared[0]] if shared else []
+            )
+            if own is None and not shared_referrals:
+                earlier = self._earlier_erasure(ref, municipality)
                 if earlier is None:
                     raise NotFound("citizen-not-found", "no referral was filed for this citizen_ref")
-                if allow is not None:
-                    allow([UUID(i) for i in earlier.referral_ids])
                 # Purge again: an earlier purge may have been held up by an old transaction.
                 return {**earlier.as_dict(), "already_erased": True, "purged": self.citizen_keys.purge()}
-            key_id = found[0]
-            referral_ids = self.citizen_keys.referral_ids(key_id)
-            if allow is not None:
-                allow([UUID(i) for i in referral_ids])
+            own_key = None if own is None else own[0]
             record = ErasureRecord(
                 erasure_id=str(uuid4()),
-                key_id=key_id,
-                referral_ids=referral_ids,
+                key_id=own_key or (shared[0] if shared else ""),
+                referral_ids=[],
                 erased_at=datetime.now(UTC).isoformat(),
                 actor=actor,
                 reason=reason.strip(),
+                municipality=municipality,
             )
-            erased = self.citizen_keys.erase(record, blind)
-            if erased is None:  # a concurrent erasure destroyed the key first
-                return self.erase_citizen(ref, actor=actor, reason=reason)
+            erased = self.citizen_keys.erase(
+                record,
+                blind,
+                own_key=own_key,
+                shared_key=shared[0] if shared_referrals and shared else None,
+                shared_referrals=shared_referrals,
+            )
+            if erased is None:  # a concurrent erasure was first
+                return self.erase_citizen(ref, municipality=municipality, actor=actor, reason=reason)
             purged = self.citizen_keys.purge()
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
         return {**erased.as_dict(), "already_erased": False, "purged": purged}
+
+    def _earlier_erasure(self, ref: str, municipality: str) -> ErasureRecord | None:
+        """The last erasure of the citizen by ``municipality``; or one made before the keys per
+        municipality (of every municipality's referrals), narrowed to that municipality's."""
+        earlier = self.citizen_keys.last_erasure(self.keyring.master.blind_index(ref, municipality))
+        if earlier is not None:
+            return earlier
+        old = self.citizen_keys.last_erasure(self.keyring.master.legacy_blind_index(ref))
+        if old is None or old.municipality is not None:
+            return None
+        mine = [i for i in old.referral_ids if self.referral_municipality(UUID(i)) == municipality]
+        return replace(old, referral_ids=mine) if mine else None
 
     def erasures(self) -> list[dict[str, Any]]:
         """Every erasure recorded, oldest first (no personal data)."""

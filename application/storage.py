@@ -113,7 +113,8 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
             # A key made concurrently for the same citizen: IntegrityError, and the write is retried.
             c.execute("PRAGMA secure_delete=ON")
             c.executemany(
-                f"INSERT INTO {CITIZEN_KEYS} (key_id, blind_index, wrapped_key, created_at) VALUES (?,?,?,?)",
+                f"INSERT INTO {CITIZEN_KEYS} (key_id, blind_index, wrapped_key, created_at, municipality) "
+                "VALUES (?,?,?,?,?)",
                 new_keys,
             )
         positions = super()._insert_events(c, stored_events, **kwargs)
@@ -343,7 +344,8 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         )
         self.insert_citizen_keys_statement = rendered(
             SQL(
-                "INSERT INTO {0}.{1} (key_id, blind_index, wrapped_key, created_at) VALUES (%s, %s, %s, %s)"
+                "INSERT INTO {0}.{1} (key_id, blind_index, wrapped_key, created_at, municipality) "
+                "VALUES (%s, %s, %s, %s, %s)"
             ).format(Identifier(datastore.schema), Identifier(CITIZEN_KEYS))
         )
         self.insert_links_statement = rendered(

@@ -91,11 +91,18 @@ def test_new_citizen_keys_of_a_save_never_deadlock_with_another_save_making_them
     """20 citizens filed in one batch: their keys would be inserted in the order of a set, which
     put the first of them first in 1 run of 20."""
     with _ledger(tmp_path) as (ledger, base, schema):
-        blind = ledger.keyring.master.blind_index
+        master = ledger.keyring.master
+
+        def blind(citizen_ref: str) -> str:
+            return master.blind_index(citizen_ref, "461")
+
         refs = sorted((f"ORDER-{n:02}" for n in range(20)), key=blind)
         table = f'"{schema}"."caseledger_citizen_keys"'
-        insert = f"INSERT INTO {table} (key_id, blind_index, wrapped_key, created_at) VALUES (%s, %s, %s, %s)"
-        rows = [(f"other-{n}", blind(ref), b"-", "2026-06-15") for n, ref in enumerate(refs)]
+        insert = (
+            f"INSERT INTO {table} (key_id, blind_index, wrapped_key, created_at, municipality) "
+            "VALUES (%s, %s, %s, %s, %s)"
+        )
+        rows = [(f"other-{n}", blind(ref), b"-", "2026-06-15", "461") for n, ref in enumerate(refs)]
         items = [partial(file_referral, ledger, {**ANNA, "citizen_ref": ref}) for ref in reversed(refs)]
 
         filed = _race(base, table, insert, rows, partial(batch.run_batch, ledger, items))
