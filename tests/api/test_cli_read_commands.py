@@ -24,7 +24,7 @@ READ_COMMANDS = [
     ["audit", "access-log"],
     ["tokens", "list"],
     ["tokens", "revoke", "nobody"],
-    ["erase", "B-1234", "--yes", "--reason", "request"],
+    ["erase", "B-1234", "--municipality", "461", "--yes", "--reason", "request"],
     ["projections", "rebuild"],
 ]
 
