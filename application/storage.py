@@ -854,7 +854,7 @@ def start_up_lock(env: Mapping[str, str]) -> Iterator[None]:
     concurrently updated"). On SQLite a lock file beside the database does it: switching a new file
     to WAL fails at once ("database is locked") when another process is doing the same."""
     if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
-        with _sqlite_start_up_lock(env.get("SQLITE_DBNAME") or ""):
+        with sqlite_start_up_lock(env.get("SQLITE_DBNAME") or ""):
             yield
         return
     with _admin_connection(env) as conn:
@@ -863,7 +863,7 @@ def start_up_lock(env: Mapping[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def _sqlite_start_up_lock(database: str) -> Iterator[None]:
+def sqlite_start_up_lock(database: str) -> Iterator[None]:
     if not database or ":memory:" in database or "mode=memory" in database:
         yield
         return

@@ -45,6 +45,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Identifier
 
+from application.storage import sqlite_start_up_lock
 from domain.errors import InvalidInput, NotFound, RuleViolation
 
 TOKENS_TABLE = "caseledger_tokens"
@@ -316,7 +317,9 @@ class SQLiteTokenStore(TokenStore):
     def __init__(self, datastore: SQLiteDatastore) -> None:
         self.datastore = datastore
         bump = "UPDATE caseledger_token_generation SET generation = generation + 1 WHERE id = 1"
-        with self.datastore.transaction(commit=True) as cursor:
+        # Ledgers opening a new store at once would race on these statements (SQLite answers "database
+        # is locked" to a read transaction that turns into a write); take turns, as the tables do.
+        with sqlite_start_up_lock(datastore.pool.db_name), self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (token_hash TEXT PRIMARY KEY, "
                 "name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, municipality TEXT NOT NULL, "
