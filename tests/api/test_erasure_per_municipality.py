@@ -8,6 +8,8 @@ in another municipality stay readable there; the statistics do not change.
 from __future__ import annotations
 
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -290,3 +292,27 @@ def test_a_store_from_before_the_keys_per_municipality_is_upgraded_and_erased_pe
         assert _citizen_of(client, old["shared_101"], admin_101) == ERASED
         assert not _key_exists(db_url, shared_key)
         assert client.get("/audit/verify").json()["ok"] is True
+
+
+def test_two_municipalities_erasing_one_shared_key_at_once_destroy_it(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = _legacy_store(db_url, monkeypatch)
+    shared_key = _key_of(db_url, old["shared_461"])
+    ledger = CaseLedger(storage_env(db_url))
+    try:
+        barrier = threading.Barrier(2)
+
+        def erase(municipality: str) -> dict[str, Any]:
+            barrier.wait()
+            return ledger.erase_citizen("OLD-C1", municipality=municipality, actor=f"admin-{municipality}")
+
+        with ThreadPoolExecutor(2) as pool:
+            by_461, by_101 = pool.map(erase, ["461", "101"])
+
+        assert (by_461["referral_ids"], by_101["referral_ids"]) == ([old["shared_461"]], [old["shared_101"]])
+        assert not _key_exists(db_url, shared_key)
+        for referral_id in (old["shared_461"], old["shared_101"]):
+            assert ledger.get_referral(UUID(referral_id)).citizen_ref == ERASED
+    finally:
+        ledger.close()
