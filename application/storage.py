@@ -280,6 +280,15 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
     """PostgreSQL application recorder that also writes claimed keys in the events' transaction."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        # Every statement on the pool's connections (reads, the access log, tokens, /readyz), not
+        # only the event insert that eventsourcing bounds with SET LOCAL: a lock held on a table
+        # (a migration, VACUUM FULL, a forgotten transaction) is waited for at most this long,
+        # then the statement fails (LockNotAvailable) and the request is answered 503.
+        datastore.pool.kwargs = {
+            **(datastore.pool.kwargs or {}),
+            "options": session_options(datastore.lock_timeout),
+        }
+        # (Before eventsourcing's constructor, which opens the pool.)
         super().__init__(datastore, events_table_name=events_table_name)
         self.group_commit = GroupCommit(self._insert_alone)
         if datastore.pre_ping and hasattr(datastore.pool, "_check"):
@@ -579,6 +588,12 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
         return int(row["notification_id"]) if row else None
+
+
+def session_options(lock_timeout: float) -> str:
+    """libpq's ``options`` that bound each wait for a lock of every statement on a connection
+    (``lock_timeout`` in seconds; 0 waits without end, as PostgreSQL's own default)."""
+    return f"-c lock_timeout={int(lock_timeout * 1000)}ms"
 
 
 def citizen_links(

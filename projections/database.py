@@ -254,7 +254,12 @@ class ProjectionDatabase:
             password=env["POSTGRES_PASSWORD"],
             connect_timeout=env["POSTGRES_CONNECT_TIMEOUT"],
         )
-        return PostgresProjectionDatabase(conninfo, env["POSTGRES_SCHEMA"], pool_size=pool_size)
+        return PostgresProjectionDatabase(
+            conninfo,
+            env["POSTGRES_SCHEMA"],
+            pool_size=pool_size,
+            lock_timeout=float(env.get("POSTGRES_LOCK_TIMEOUT") or 0),
+        )
 
 
 class SQLiteProjectionDatabase(ProjectionDatabase):
@@ -316,14 +321,18 @@ class PostgresProjectionDatabase(ProjectionDatabase):
 
     dialect = "postgres"
 
-    def __init__(self, conninfo: str, schema: str, *, pool_size: int) -> None:
+    def __init__(self, conninfo: str, schema: str, *, pool_size: int, lock_timeout: float = 0) -> None:
         self.conninfo = conninfo
         self.schema = schema
+        # The pool's statements (report reads, the runner's folds) wait for a lock at most
+        # ``lock_timeout`` seconds (the URL's), then fail: a report answers 503, the runner retries.
+        # The maintenance connection (``listen_connection``) waits as long as it takes.
+        options = f"-c search_path={schema} -c lock_timeout={int(lock_timeout * 1000)}ms"
         self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}"},
+            kwargs={"row_factory": dict_row, "options": options},
             open=False,
             timeout=5,
             # After a server restart the pooled connections are dead: test each one before use
