@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from tests.api import bodies
 from application.storage import storage_env
 from projections.database import ProjectionDatabase
+from tests.api import bodies
 from tests.storage import postgres_schema
 from tests.tokens import authorize
 
@@ -74,7 +74,6 @@ def test_every_request_waits_for_a_held_lock_at_most_lock_timeout_then_503() -> 
                     started = time.monotonic()
                     response = request()
                     waited = time.monotonic() - started
-                    print(f"{name}: {response.status_code} after {waited:.2f} s")  # the measured bound
                     assert response.status_code == 503, (name, response.status_code, response.text)
                     assert waited < LOCK_TIMEOUT + MARGIN, f"{name} waited {waited:.1f} s"
             # The lock gone, the same requests go through at once (the 503s wrote nothing).
