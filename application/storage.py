@@ -37,6 +37,7 @@ from application.citizen_keys import KEYS as CITIZEN_KEYS
 from application.group_commit import GroupCommit
 from application.keys import Claim, StoredClaim
 from application.personal_data import is_sealed, key_id_of
+from application.storage_health import StorageHealth
 from domain.referral import Referral
 
 KEYS_TABLE = "caseledger_keys"
@@ -73,14 +74,25 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
         self.group_commit = GroupCommit(self._insert_alone)
+        self.health = StorageHealth()
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Concurrent inserts share transactions (see ``application.group_commit``)."""
         if kwargs.get("tracking") is not None:
             return super().insert_events(stored_events, **kwargs)
-        return self.group_commit.submit(
-            stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ())
-        )
+        return self._submit(stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ()))
+
+    def _submit(
+        self, stored_events: Sequence[StoredEvent], claims: Sequence[Claim], citizen_keys: Sequence[Any]
+    ) -> Sequence[int] | None:
+        """The group commit, its outcome told to ``self.health``."""
+        try:
+            positions = self.group_commit.submit(stored_events, claims, citizen_keys)
+        except (OperationalError, InterfaceError) as error:
+            self.health.write_failed(error)
+            raise
+        self.health.write_succeeded()
+        return positions
 
     def _insert_alone(
         self, stored_events: Sequence[StoredEvent], claims: Sequence[Claim], citizen_keys: Sequence[Any]
@@ -291,6 +303,7 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         # (Before eventsourcing's constructor, which opens the pool.)
         super().__init__(datastore, events_table_name=events_table_name)
         self.group_commit = GroupCommit(self._insert_alone)
+        self.health = StorageHealth()
         if type(datastore.pool) is EventsourcingPool:
             # eventsourcing builds the pool; dead connections are replaced at checkout by ours.
             datastore.pool.__class__ = RevivingPool
@@ -360,9 +373,19 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         """Concurrent inserts share transactions (see ``application.group_commit``)."""
         if kwargs.get("tracking") is not None:
             return cast("Sequence[int] | None", self._insert_with_retry(stored_events, **kwargs))
-        return self.group_commit.submit(
-            stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ())
-        )
+        return self._submit(stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ()))
+
+    def _submit(
+        self, stored_events: Sequence[StoredEvent], claims: Sequence[Claim], citizen_keys: Sequence[Any]
+    ) -> Sequence[int] | None:
+        """The group commit, its outcome told to ``self.health``."""
+        try:
+            positions = self.group_commit.submit(stored_events, claims, citizen_keys)
+        except (OperationalError, InterfaceError) as error:
+            self.health.write_failed(error)
+            raise
+        self.health.write_succeeded()
+        return positions
 
     def _insert_alone(
         self, stored_events: Sequence[StoredEvent], claims: Sequence[Claim], citizen_keys: Sequence[Any]
