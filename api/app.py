@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -16,7 +17,7 @@ from api.access_log import AccessLogMiddleware, AccessRecorder
 from api.body_limit import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import admin, audit, events, feed, operations, referrals, reports, suppliers
-from api.runtime import tune_garbage_collector
+from api.runtime import tune_garbage_collector, watch_open_files
 from api.settings import Settings
 from application.access_log import AccessLog
 from application.caseledger import CaseLedger
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watch_open_files(asyncio.get_running_loop(), app.state.metrics.open_files_exhausted.inc)
         env = settings.storage_env()
         prepare_storage(env)
         ledger = CaseLedger(env)

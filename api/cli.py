@@ -39,7 +39,7 @@ from api.fields import InstantOrDay, instant_from
 from api.import_pool import ImportPool, ImportWorkerFailed, Line, Outcome, import_operator
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
-from api.runtime import tune_garbage_collector
+from api.runtime import open_files_needed, raise_open_files_limit, tune_garbage_collector
 from api.settings import DEFAULT_MAX_WORKERS, Settings
 from api.supervisor import MULTIPROCESS_DIR, metrics_directory
 from application.access_log import AccessEntry, AccessQuery
@@ -151,6 +151,7 @@ def serve(
         # prometheus_client would write its files into the working directory.
         console.print(f"[red]{MULTIPROCESS_DIR} is set but empty: name a directory or unset it[/red]")
         raise typer.Exit(2)
+    raise_open_files_limit(open_files_needed(processes, settings.storage_env()))
     if processes == 1:
         with metrics_directory(several=False):
             uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")

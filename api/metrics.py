@@ -63,6 +63,11 @@ class Metrics:
         )
         for kind in STORAGE_FAILURE_KINDS:
             self.storage_failures.labels(kind)
+        self.open_files_exhausted = Counter(
+            "caseledger_open_files_exhausted",
+            "Connections not accepted for want of file descriptors (EMFILE/ENFILE)",
+            registry=self.registry,
+        )
 
     def storage_failures_counted(self, kind: str) -> None:
         self.storage_failures.labels(kind).inc()
