@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -17,7 +18,7 @@ from api.access_log import AccessLogMiddleware, AccessRecorder
 from api.body_limit import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import admin, audit, events, feed, operations, reference, referrals, reports, suppliers
-from api.runtime import tune_garbage_collector
+from api.runtime import tune_garbage_collector, watch_open_files
 from api.settings import Settings
 from application.access_log import AccessLog
 from application.caseledger import CaseLedger
@@ -109,11 +110,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watch_open_files(asyncio.get_running_loop(), app.state.metrics.open_files_exhausted.inc)
         env = settings.storage_env()
         prepare_storage(env)
         ledger = CaseLedger(env)
         runner, projection_db = projections_for(ledger, env, settings)
         app.state.ledger = ledger
+        ledger.keyed_recorder.health.listeners.append(app.state.metrics.storage_failures_counted)
         app.state.tokens = cached(ledger.open_tokens(), settings.token_cache_seconds)
         access_log = ledger.open_access_log()
         app.state.access_log = access_log

@@ -43,7 +43,7 @@ from api.import_pool import ImportPool, ImportWorkerFailed, Line, Outcome, impor
 from api.logs import log_config
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
-from api.runtime import tune_garbage_collector
+from api.runtime import open_files_needed, raise_open_files_limit, tune_garbage_collector
 from api.schemas import TrailOut
 from api.settings import (
     DEFAULT_MAX_WORKERS,
@@ -194,6 +194,7 @@ def serve(
         # prometheus_client would write its files into the working directory.
         console.print(f"[red]{MULTIPROCESS_DIR} is set but empty: name a directory or unset it[/red]")
         raise typer.Exit(2)
+    raise_open_files_limit(open_files_needed(processes, settings.storage_env()))
     if processes == 1:
         with metrics_directory(several=False):
             uvicorn.run(

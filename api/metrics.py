@@ -15,6 +15,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.supervisor import MULTIPROCESS_DIR
+from application.storage_health import KINDS as STORAGE_FAILURE_KINDS
 
 
 class Metrics:
@@ -53,6 +54,23 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="mostrecent",
         )
+
+        self.storage_failures = Counter(
+            "caseledger_storage_failures",
+            "Writes the event store could not take, by kind (disk_full, no_connection, lock_timeout, refused)",
+            ["kind"],
+            registry=self.registry,
+        )
+        for kind in STORAGE_FAILURE_KINDS:
+            self.storage_failures.labels(kind)
+        self.open_files_exhausted = Counter(
+            "caseledger_open_files_exhausted",
+            "Connections not accepted for want of file descriptors (EMFILE/ENFILE)",
+            registry=self.registry,
+        )
+
+    def storage_failures_counted(self, kind: str) -> None:
+        self.storage_failures.labels(kind).inc()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.latency.labels(method, route).observe(seconds)

@@ -22,13 +22,14 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import ConnectionPool as EventsourcingPool
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import Environment, get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from application.chain import CHAIN_TABLE, GENESIS, ChainRow, NewEvent, StoredRow, link
 from application.citizen_keys import INSERT_ORDER, LINKS, SQLITE_DDL, NewCitizenKey
@@ -36,6 +37,7 @@ from application.citizen_keys import KEYS as CITIZEN_KEYS
 from application.group_commit import GroupCommit
 from application.keys import Claim, StoredClaim
 from application.personal_data import is_sealed, key_id_of
+from application.storage_health import StorageHealth
 from domain.referral import Referral
 
 KEYS_TABLE = "caseledger_keys"
@@ -72,14 +74,25 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
         self.group_commit = GroupCommit(self._insert_alone)
+        self.health = StorageHealth()
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Concurrent inserts share transactions (see ``application.group_commit``)."""
         if kwargs.get("tracking") is not None:
             return super().insert_events(stored_events, **kwargs)
-        return self.group_commit.submit(
-            stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ())
-        )
+        return self._submit(stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ()))
+
+    def _submit(
+        self, stored_events: Sequence[StoredEvent], claims: Sequence[Claim], citizen_keys: Sequence[Any]
+    ) -> Sequence[int] | None:
+        """The group commit, its outcome told to ``self.health``."""
+        try:
+            positions = self.group_commit.submit(stored_events, claims, citizen_keys)
+        except (OperationalError, InterfaceError) as error:
+            self.health.write_failed(error)
+            raise
+        self.health.write_succeeded()
+        return positions
 
     def _insert_alone(
         self, stored_events: Sequence[StoredEvent], claims: Sequence[Claim], citizen_keys: Sequence[Any]
@@ -308,11 +321,20 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
                 "inserts skip caseledger's recorder (hash chains, citizen keys, claims)"
             )
             raise DatabaseFunctionsRefused(msg)
+        # Every statement on the pool's connections (reads, the access log, tokens, /readyz), not
+        # only the event insert that eventsourcing bounds with SET LOCAL: a lock held on a table
+        # (a migration, VACUUM FULL, a forgotten transaction) is waited for at most this long,
+        # then the statement fails (LockNotAvailable) and the request is answered 503.
+        kwargs = datastore.pool.kwargs
+        if isinstance(kwargs, dict):  # (eventsourcing passes a dict)
+            datastore.pool.kwargs = {**kwargs, "options": session_options(datastore.lock_timeout)}
+        # (Before eventsourcing's constructor, which opens the pool.)
         super().__init__(datastore, events_table_name=events_table_name)
         self.group_commit = GroupCommit(self._insert_alone)
-        if datastore.pre_ping and hasattr(datastore.pool, "_check"):
-            # psycopg_pool takes its check callback only in the constructor, which eventsourcing calls.
-            datastore.pool._check = quick_check
+        self.health = StorageHealth()
+        if type(datastore.pool) is EventsourcingPool:
+            # eventsourcing builds the pool; dead connections are replaced at checkout by ours.
+            datastore.pool.__class__ = RevivingPool
         self.keys_table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(KEYS_TABLE))
         self.sql_create_statements.append(
             SQL(
@@ -380,9 +402,19 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         """Concurrent inserts share transactions (see ``application.group_commit``)."""
         if kwargs.get("tracking") is not None:
             return cast("Sequence[int] | None", self._insert_with_retry(stored_events, **kwargs))
-        return self.group_commit.submit(
-            stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ())
-        )
+        return self._submit(stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ()))
+
+    def _submit(
+        self, stored_events: Sequence[StoredEvent], claims: Sequence[Claim], citizen_keys: Sequence[Any]
+    ) -> Sequence[int] | None:
+        """The group commit, its outcome told to ``self.health``."""
+        try:
+            positions = self.group_commit.submit(stored_events, claims, citizen_keys)
+        except (OperationalError, InterfaceError) as error:
+            self.health.write_failed(error)
+            raise
+        self.health.write_succeeded()
+        return positions
 
     def _insert_alone(
         self, stored_events: Sequence[StoredEvent], claims: Sequence[Claim], citizen_keys: Sequence[Any]
@@ -625,6 +657,12 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         return int(row["notification_id"]) if row else None
 
 
+def session_options(lock_timeout: float) -> str:
+    """libpq's ``options`` that bound each wait for a lock of every statement on a connection
+    (``lock_timeout`` in seconds; 0 waits without end, as PostgreSQL's own default)."""
+    return f"-c lock_timeout={int(lock_timeout * 1000)}ms"
+
+
 def citizen_links(
     stored_events: Sequence[StoredEvent], positions: Sequence[int]
 ) -> list[tuple[UUID, str, int]]:
@@ -642,8 +680,41 @@ def citizen_links(
     return links
 
 
+class RevivingPool(EventsourcingPool[Any]):
+    """eventsourcing's pool, whose checkout replaces dead connections without a pause.
+
+    After a server restart (or terminated backends) every idle connection is dead. psycopg_pool's
+    own ``check`` finds them one at a time and sleeps with backoff between failed checks (1 s, 2 s,
+    …): with five dead connections the first request after an idle restart waited 3–5 s and often
+    ran out of ``connect_timeout`` (503). Here a dead connection is closed and handed back (the pool
+    opens a replacement in the background) and the next one is taken at once, within the same
+    deadline."""
+
+    def getconn(self, timeout: float | None = None) -> Any:
+        return checked_getconn(self, super().getconn, timeout)
+
+
+def checked_getconn(pool: ConnectionPool[Any], getconn: Callable[[float], Any], timeout: float | None) -> Any:
+    """A connection from ``pool`` that passed ``quick_check``, dead ones replaced, within ``timeout``."""
+    wait = pool.timeout if timeout is None else timeout
+    deadline = time.monotonic() + wait
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            msg = f"couldn't get a connection after {wait:.2f} sec"
+            raise PoolTimeout(msg)
+        connection = getconn(left)
+        try:
+            quick_check(connection)
+        except psycopg.Error:
+            connection.close()
+            pool.putconn(connection)  # a closed connection is dropped and replaced by the pool
+            continue
+        return connection
+
+
 def quick_check(connection: psycopg.Connection[Any]) -> None:
-    """The pool's check before handing out a connection, without a round trip for a healthy one.
+    """The check before handing out a connection, without a round trip for a healthy one.
 
     An idle connection's socket has nothing to read unless the server closed it (restart,
     terminated backend, idle timeout) or sent an error; only then is it pinged, and the ping's
@@ -819,7 +890,8 @@ def _database_env(database_url: str, *, make_directory: bool) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": options.get("max_overflow", "10"),
         "POSTGRES_CONNECT_TIMEOUT": options.get("connect_timeout", "5"),
         "POSTGRES_LOCK_TIMEOUT": options.get("lock_timeout", "5"),
-        "POSTGRES_PRE_PING": "y",
+        # No pre-ping by the pool itself: RevivingPool checks at checkout, without its pauses.
+        "POSTGRES_PRE_PING": "n",
         "APPLICATION_RECORDER_TOPIC": get_topic(PostgresKeyedRecorder),
     }
 

@@ -6,8 +6,10 @@ integers for øre, ISO text for dates), so every read model behaves the same on 
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 Row = dict[str, Any]
 
@@ -254,7 +256,12 @@ class ProjectionDatabase:
             password=env["POSTGRES_PASSWORD"],
             connect_timeout=env["POSTGRES_CONNECT_TIMEOUT"],
         )
-        return PostgresProjectionDatabase(conninfo, env["POSTGRES_SCHEMA"], pool_size=pool_size)
+        return PostgresProjectionDatabase(
+            conninfo,
+            env["POSTGRES_SCHEMA"],
+            pool_size=pool_size,
+            lock_timeout=float(env.get("POSTGRES_LOCK_TIMEOUT") or 0),
+        )
 
 
 class SQLiteProjectionDatabase(ProjectionDatabase):
@@ -311,24 +318,63 @@ class SQLiteProjectionDatabase(ProjectionDatabase):
         self._local = threading.local()
 
 
+class RevivingPool(ConnectionPool[Any]):
+    """After a server restart the pooled connections are dead: each is tested at checkout and a
+    dead one replaced at once (psycopg_pool's own ``check`` pauses 1 s, 2 s, … after each dead
+    connection it meets, which made the first request after an idle restart wait seconds). The
+    event store's pool does the same (``application.storage.RevivingPool``)."""
+
+    def getconn(self, timeout: float | None = None) -> Any:
+        wait = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                msg = f"couldn't get a connection after {wait:.2f} sec"
+                raise PoolTimeout(msg)
+            connection = super().getconn(left)
+            try:
+                _quick_check(connection)
+            except psycopg.Error:
+                connection.close()
+                self.putconn(connection)  # a closed connection is dropped and replaced by the pool
+                continue
+            return connection
+
+
+def _quick_check(connection: psycopg.Connection[Any]) -> None:
+    """Ping a connection only when its socket has something to read: a healthy idle one has not,
+    one the server closed has (its goodbye or EOF); no round trip for the healthy ones."""
+    if connection.closed or connection.broken:
+        msg = "the connection is closed"
+        raise psycopg.OperationalError(msg)
+    try:
+        readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        readable = [True]
+    if readable:
+        ConnectionPool.check_connection(connection)
+
+
 class PostgresProjectionDatabase(ProjectionDatabase):
     """PostgreSQL through a psycopg pool, with the schema on the search path."""
 
     dialect = "postgres"
 
-    def __init__(self, conninfo: str, schema: str, *, pool_size: int) -> None:
+    def __init__(self, conninfo: str, schema: str, *, pool_size: int, lock_timeout: float = 0) -> None:
         self.conninfo = conninfo
         self.schema = schema
-        self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+        # The pool's statements (report reads, the runner's folds) wait for a lock at most
+        # ``lock_timeout`` seconds (the URL's), then fail: a report answers 503, the runner retries.
+        # The maintenance connection (``listen_connection``) waits as long as it takes.
+        options = f"-c search_path={schema} -c lock_timeout={int(lock_timeout * 1000)}ms"
+        self.pool: ConnectionPool[psycopg.Connection[Row]] = RevivingPool(
             conninfo,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}"},
+            kwargs={"row_factory": dict_row, "options": options},
             open=False,
             timeout=5,
-            # After a server restart the pooled connections are dead: test each one before use
-            # (one round trip) rather than failing the request that happens to get it.
-            check=ConnectionPool.check_connection,
         )
         self.pool.open(wait=False)
         self._column_types: dict[str, dict[str, str]] = {}

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.dependencies import Ledger, Reports
+from api.problems import problem, respond
 from api.schemas import HealthOut, ReadinessOut
 from application.errors import StorageUnavailable
 from application.storage import storage_kind
@@ -42,16 +43,40 @@ def _positions(ledger: Ledger, reports: Reports) -> dict[str, Any]:
     "/readyz",
     response_model=ReadinessOut,
     response_model_exclude_unset=True,
-    responses={503: {"model": ReadinessOut, "description": "Storage unreachable (Retry-After)"}},
+    responses={
+        503: {
+            "content": {"application/problem+json": {}},
+            "description": "Storage unreachable, or the last write failed (Retry-After)",
+        }
+    },
 )
 def readyz(ledger: Ledger, reports: Reports) -> Any:
     """Storage is reachable; the newest event's position; the projections' position and lag."""
     try:
         state = _positions(ledger, reports)
     except StorageUnavailable as error:
-        body = {"status": "unavailable", "storage": {"ok": False, "error": str(error)}}
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        storage = {"ok": False, "kind": storage_kind(ledger.env), "error": str(error)}
+        return _unavailable("the database cannot be reached", storage)
+    # Only a full disk keeps it unready after its own reads succeeded: those reads show that a
+    # connection and the locks can be had again, which ends the other kinds of failure.
+    health = ledger.keyed_recorder.health
+    if health.failing == "disk_full":
+        return _unavailable(
+            f"the event store cannot take writes ({health.failing}): its last write failed",
+            {**state["storage"], "ok": False, "error": health.detail},
+            health.failing,
+        )
     return {"status": "ready", **state}
+
+
+def _unavailable(reason: str, storage: dict[str, Any], kind: str = "no_connection") -> JSONResponse:
+    """503 as problem+json; ``readiness`` says why, ``storage`` what the store's state is."""
+    body = {
+        **problem(503, "not-ready", "Not ready", reason),
+        "readiness": {"reason": kind, "detail": reason},
+        "storage": storage,
+    }
+    return respond(body, {"Retry-After": "5"})
 
 
 @router.get(

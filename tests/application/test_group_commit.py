@@ -4,18 +4,23 @@ all-or-nothing, and a conflict in a group fails exactly the save that would have
 from __future__ import annotations
 
 import copy
+import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from typing import Any
 from uuid import uuid4
 
-from eventsourcing.persistence import IntegrityError
+import psycopg
+from eventsourcing.persistence import IntegrityError, OperationalError
 
 from application.caseledger import CaseLedger
 from application.keys import Claim
+from application.storage import storage_env
 from domain.referral import Referral
+from tests.conftest import TODAY
 from tests.domain.builders import refer as refer_psn_1
 
 SAVES = 6
@@ -104,3 +109,63 @@ def test_a_new_citizens_referrals_in_one_group_are_all_stored_under_one_data_key
     assert sorted(ledger.referral_ids_of_citizen("PSN-new")) == sorted(r.id for r in referrals)
     assert {ledger.get_referral(r.id).citizen_ref for r in referrals} == {"PSN-new"}
     assert ledger.verify_integrity()["ok"] is True
+
+
+# -- a save queued behind a commit that waits for the database ------------------------------------
+
+LOCK_TIMEOUT = 2
+"""Seconds a write waits for the event store's write lock (the URL's ``lock_timeout``)."""
+
+
+def with_lock_timeout(url: str, seconds: int) -> str:
+    return f"{url}{'&' if '?' in url else '?'}lock_timeout={seconds}"
+
+
+@contextmanager
+def write_lock_held(url: str) -> Iterator[None]:
+    """Another connection holds the event store's write lock (as a migration or a forgotten
+    transaction would): PostgreSQL's events table in EXCLUSIVE mode (reads still pass), SQLite's
+    one write lock."""
+    if url.startswith("sqlite:"):
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            yield
+            conn.execute("ROLLBACK")
+        return
+    with psycopg.connect(url.partition("?")[0]) as conn:
+        schema = url.partition("schema=")[2].partition("&")[0]
+        conn.execute(f'LOCK TABLE "{schema}".caseledger_events IN EXCLUSIVE MODE')
+        yield
+        conn.rollback()
+
+
+def test_a_save_queued_behind_a_waiting_commit_shares_its_deadline(db_url: str) -> None:
+    ledger = CaseLedger(storage_env(with_lock_timeout(db_url, LOCK_TIMEOUT)), clock=lambda: TODAY)
+    try:
+        ledger.save(refer())  # tables made, connections open
+        group = ledger.keyed_recorder.group_commit
+        with write_lock_held(db_url), ThreadPoolExecutor(max_workers=2) as pool:
+
+            def timed_save() -> tuple[float, BaseException | None]:
+                started = time.monotonic()
+                try:
+                    ledger.save(refer())
+                except BaseException as error:
+                    return time.monotonic() - started, error
+                return time.monotonic() - started, None
+
+            leader = pool.submit(timed_save)
+            deadline = time.monotonic() + 5
+            while not group._leading and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(0.2)  # the leader is waiting for the lock when the second save queues
+            follower = pool.submit(timed_save)
+            (led, led_error), (followed, followed_error) = leader.result(), follower.result()
+        assert isinstance(led_error, OperationalError) and isinstance(followed_error, OperationalError)
+        # Before: the queued save waited out the leader's wait, then a whole wait of its own (~2x).
+        assert led < LOCK_TIMEOUT + 1.5
+        assert followed < LOCK_TIMEOUT + 1.0
+        ledger.save(refer())  # the lock gone, writes go through again
+        assert ledger.verify_integrity()["ok"] is True
+    finally:
+        ledger.close()
