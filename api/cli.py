@@ -607,6 +607,9 @@ def import_events(
     or a duplicate, 1 when any was rejected or malformed (listed with line numbers), 2 when the
     import stopped (storage unavailable, a worker process failed, Ctrl-C; what was stored stays
     stored, run it again)."""
+    # Ctrl-C stops the import even when it was started with SIGINT ignored (as a shell starts a
+    # background job, and a Python process keeps that): only an explicit SIGINT reaches it then.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
         total = None if file == "-" else Path(file).stat().st_size
