@@ -52,7 +52,7 @@ from application.storage import prepare_storage
 from application.tokens import ROLES
 from domain.errors import DomainError, NotFound
 from projections.database import ProjectionDatabase
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, lead
 
 cli = typer.Typer(
     help="caseledger: event-sourced case flow for social-services procurement.", no_args_is_help=True
@@ -222,6 +222,13 @@ def projections_run(
         threading.Thread(
             target=_stop_when_orphaned, args=(stop_with_parent, stop, runner), daemon=True
         ).start()
+    if db.dialect == "postgres":
+        console.print("waiting to be the one projection process (leader lock)")
+    leader = lead(db, stop)
+    if stop.is_set():
+        db.close()
+        ledger.close()
+        return
     console.print(
         f"projections at {runner.position()} of {ledger.last_position()}; following the log "
         f"(batches of up to {runner.batch_size:,} events, nice {os.nice(0)})"
@@ -230,6 +237,8 @@ def projections_run(
         runner.run_forever(stop)
     finally:
         console.print(f"projections stopped at {runner.position()}")
+        if leader is not None:
+            leader.close()
         db.close()
         ledger.close()
 
