@@ -175,5 +175,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app, settings)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outside: counts its 503s too
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
     return app

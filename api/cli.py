@@ -65,7 +65,7 @@ from application.storage import describe_store, prepare_storage, store_exists
 from application.tokens import ROLES
 from domain.errors import DomainError, NotFound
 from projections.database import ProjectionDatabase
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, lead
 
 cli = typer.Typer(
     help="caseledger: event-sourced case flow for social-services procurement.", no_args_is_help=True
@@ -300,6 +300,13 @@ def projections_run(
         threading.Thread(
             target=_stop_when_orphaned, args=(stop_with_parent, stop, runner), daemon=True
         ).start()
+    if db.dialect == "postgres":
+        console.print("waiting to be the one projection process (leader lock)")
+    leader = lead(db, stop)
+    if stop.is_set():
+        db.close()
+        ledger.close()
+        return
     console.print(
         f"projections at {runner.position()} of {ledger.last_position()}; following the log "
         f"(batches of up to {runner.batch_size:,} events, nice {os.nice(0)})"
@@ -308,6 +315,8 @@ def projections_run(
         runner.run_forever(stop)
     finally:
         console.print(f"projections stopped at {runner.position()}")
+        if leader is not None:
+            leader.close()
         db.close()
         ledger.close()
 
@@ -745,6 +754,9 @@ def import_events(
     or a duplicate, 1 when any was rejected or malformed (listed with line numbers), 2 when the
     import stopped (storage unavailable, a worker process failed, Ctrl-C; what was stored stays
     stored, run it again)."""
+    # Ctrl-C stops the import even when it was started with SIGINT ignored (as a shell starts a
+    # background job, and a Python process keeps that): only an explicit SIGINT reaches it then.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
         total = None if file == "-" else Path(file).stat().st_size

@@ -59,7 +59,8 @@ async def fresh(
         Query(
             ge=0,
             le=MAX_POSITION,
-            description="Wait (up to 5 s) until the projections have processed this position.",
+            description="Wait (up to 5 s) until the projections have processed this position; a "
+            "position beyond the end of the event log is refused at once (422 position-beyond-log).",
         ),
     ] = None,
 ) -> None:
@@ -67,6 +68,9 @@ async def fresh(
     if min_position is None:
         return
     reports: ReadModels = request.app.state.reports
+    if not await run_in_threadpool(_reachable, request.app.state.ledger, reports, min_position):
+        msg = f"position {min_position} is beyond the end of the event log; use a position a write answered"
+        raise InvalidInput("position-beyond-log", msg, field="query.min_position")
     if not await run_in_threadpool(
         wait_for_position,
         reports.position,
@@ -78,6 +82,12 @@ async def fresh(
 
 
 Fresh = Annotated[None, Depends(fresh)]
+
+
+def _reachable(ledger: CaseLedger, reports: ReadModels, position: int) -> bool:
+    """Whether the read models have, or can reach, ``position``: it is not beyond the log's last
+    stored event (a position no write has answered yet would be waited for in vain)."""
+    return reports.position() >= position or ledger.last_position() >= position
 
 
 class WriteHeaders:

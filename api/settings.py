@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     """Request bodies above this size are refused with 413."""
 
+    body_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a request's whole body may take to arrive, counted from the request's start; a body
+    still incomplete then (a client that sent the headers and stalled) is answered 408 and its
+    connection closed."""
+
     max_batch_items: int = 1000
     """The most items one ``POST /events`` may carry."""
 
