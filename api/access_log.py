@@ -11,6 +11,10 @@ token made and that answered
 401 (no token to attribute it to), 422 (nothing was read, nothing checked against data) and 5xx
 are not recorded.
 
+A write route marked ``@logged("referral.refer", refusals=("already-exists",))`` is recorded only
+when it is refused with one of those problems: filing a referral under an id that is taken tells the
+client the id is taken, so such a refusal is a probe the referral's municipality should see.
+
 The entry is written before the answer leaves. When it cannot be written the data is withheld and
 the client gets 503 (``access-log-unavailable``, with ``Retry-After``): an unlogged read of personal
 data is exactly what the log exists to exclude.
@@ -47,17 +51,21 @@ from application.tokens import Token
 
 log = logging.getLogger("caseledger.access_log")
 ACTION_ATTRIBUTE = "__access_log_action__"
+REFUSALS_ATTRIBUTE = "__access_log_refusals__"
 NEVER_STORED = frozenset({"citizen_ref"})
 REDACTED = "[redacted]"
 MAX_VALUE_LENGTH = 200
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def logged(action: str) -> Callable[[F], F]:
-    """Mark a route whose answers are recorded in the access log as ``action``."""
+def logged(action: str, *, refusals: tuple[str, ...] | None = None) -> Callable[[F], F]:
+    """Mark a route whose answers are recorded in the access log as ``action``: its reads and denied
+    attempts (``recorded``), or with ``refusals`` only its answers refused with one of these problems
+    (a write that tells the client something about data it may not see, such as ``already-exists``)."""
 
     def mark(endpoint: F) -> F:
         setattr(endpoint, ACTION_ATTRIBUTE, action)
+        setattr(endpoint, REFUSALS_ATTRIBUTE, refusals)
         return endpoint
 
     return mark
@@ -206,10 +214,14 @@ class AccessLogMiddleware:
     async def _recorded(scope: Scope, start: Message) -> bool:
         """Record the answer if its route is marked ``@logged``; False when that failed."""
         route = scope.get("route")
-        action = getattr(getattr(route, "endpoint", None), ACTION_ATTRIBUTE, None)
-        principal = scope.get("state", {}).get("principal")
+        endpoint = getattr(route, "endpoint", None)
+        action = getattr(endpoint, ACTION_ATTRIBUTE, None)
+        refusals = getattr(endpoint, REFUSALS_ATTRIBUTE, None)
+        state = scope.get("state", {})
+        principal = state.get("principal")
         status = int(start["status"])
-        if not isinstance(route, APIRoute) or action is None or principal is None or not recorded(status):
+        wanted = recorded(status) if refusals is None else state.get("problem") in refusals
+        if not isinstance(route, APIRoute) or action is None or principal is None or not wanted:
             return True
         recorder: AccessRecorder = scope["app"].state.access_recorder
         media_type = Headers(raw=start.get("headers", [])).get("content-type", "")

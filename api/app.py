@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
-from api import dashboard, problems
+from api import dashboard, openapi, problems
 from api.access_log import AccessLogMiddleware, AccessRecorder
 from api.body_limit import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import admin, audit, events, feed, operations, referrals, reports, suppliers
+from api.routers import admin, audit, events, feed, operations, reference, referrals, reports, suppliers
 from api.runtime import tune_garbage_collector, watch_descriptor_headroom, watch_open_files
 from api.settings import Settings
 from application.access_log import AccessLog
@@ -148,7 +149,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             projection_db.close()
             ledger.close()
 
-    app = FastAPI(title="caseledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPIOffline(
+        title="caseledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url="/docs-assets",
+        redoc_url=None,  # ReDoc fetches its logo from its CDN even when served locally
+    )
     app.state.settings = settings
     app.state.metrics = Metrics()
     problems.install(app)
@@ -161,10 +169,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operations.router,
         audit.router,
         admin.router,
+        reference.router,
     ):
         app.include_router(router)
     dashboard.install(app)
+    openapi.install(app, settings)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outside: counts its 503s too
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
     return app

@@ -54,15 +54,15 @@ async def authenticate(
     request: Request, credentials: HTTPAuthorizationCredentials | None, right: str
 ) -> Principal:
     """The token presented in ``Authorization: Bearer …``: 401 without a live one, 403 when its role
-    lacks ``right``. A token the cache holds costs no thread hand-off (see ``api.dependencies``);
-    others are looked up in one. Called by the route's one dependency rather than being one: each
-    level of dependencies costs FastAPI about as much per request as the check itself."""
+    lacks ``right``. Checked against the database on every request, in a worker thread (one read of
+    the tokens' generation, and of the token itself when the cache cannot answer: see
+    ``application.tokens``), so that a revocation holds from the next request on in every process.
+    Called by the route's one dependency rather than being one: each level of dependencies costs
+    FastAPI about as much per request as the check itself."""
     if credentials is None or not credentials.credentials:
         raise Unauthenticated("missing-token", "send the header Authorization: Bearer <token>")
     tokens = get_tokens(request)
-    token = tokens.remembered(credentials.credentials) or await run_in_threadpool(
-        tokens.authenticate, credentials.credentials
-    )
+    token = await run_in_threadpool(tokens.authenticate, credentials.credentials)
     if token is None:
         raise Unauthenticated("invalid-token", "the bearer token is unknown or revoked")
     request.state.principal = token

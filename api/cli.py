@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import getpass
 import json
+import logging.config
 import os
 import re
 import signal
@@ -19,8 +20,10 @@ from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
+import psycopg
 import typer
 import uvicorn
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.markup import escape
@@ -37,10 +40,20 @@ from rich.table import Table
 from api.app import create_app, projections_for
 from api.fields import InstantOrDay, instant_from
 from api.import_pool import ImportPool, ImportWorkerFailed, Line, Outcome, import_operator
+from api.logs import log_config
 from api.routers.audit import ANCHOR_PATTERN, parse_anchor
 from api.routers.events import apply_items
 from api.runtime import open_files_needed, raise_open_files_limit, tune_garbage_collector
-from api.settings import DEFAULT_MAX_WORKERS, Settings
+from api.schemas import TrailOut
+from api.settings import (
+    DEFAULT_MAX_WORKERS,
+    Settings,
+    effective_settings,
+    settings_table,
+    start_problems,
+    unknown_setting_message,
+    unknown_settings,
+)
 from api.supervisor import MULTIPROCESS_DIR, metrics_directory
 from application.access_log import AccessEntry, AccessQuery
 from application.batch import BatchSession
@@ -48,11 +61,11 @@ from application.caseledger import CaseLedger, copenhagen_today
 from application.demo import load_demo
 from application.errors import StorageUnavailable
 from application.personal_data import MasterKeyError
-from application.storage import prepare_storage
+from application.storage import describe_store, prepare_storage, store_exists
 from application.tokens import ROLES
 from domain.errors import DomainError, NotFound
 from projections.database import ProjectionDatabase
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, lead
 
 cli = typer.Typer(
     help="caseledger: event-sourced case flow for social-services procurement.", no_args_is_help=True
@@ -61,13 +74,42 @@ console = Console(stderr=True)
 AUTH_HINT = "create an API token with: caseledger tokens create --role admin --municipality '*' --name me"
 
 
-def _open_ledger(settings: Settings) -> CaseLedger:
-    env = settings.storage_env()
-    prepare_storage(env)
+@cli.callback()
+def refuse_unknown_settings() -> None:
+    """Before any command (``serve`` too), and before anything is created: a ``CASELEDGER_*``
+    variable that names no setting (a typo such as ``CASELEDGER_DATABSE_URL`` would otherwise leave
+    the intended setting at its default) stops the command with exit status 2."""
+    unknown = unknown_settings(os.environ)
+    if unknown:
+        for name in unknown:
+            typer.echo(unknown_setting_message(name), err=True)
+        raise typer.Exit(2)
+
+
+def _open_ledger(settings: Settings, *, existing: bool = False) -> CaseLedger:
+    """The ledger on the configured store. ``existing``: a command that only reads (or changes what
+    is there) refuses a store that does not exist rather than creating an empty one. A store that
+    cannot be reached is one line and exit 2, not a traceback."""
+    env = settings.storage_env(make_directory=not existing)
     try:
+        if existing and not store_exists(env):
+            console.print(
+                f"[red]no caseledger store at {escape(describe_store(env))}: nothing to read "
+                "(is CASELEDGER_DATABASE_URL set as for serve?)[/red]",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(2)
+        prepare_storage(env)
         return CaseLedger(env)
     except MasterKeyError as error:
         console.print(f"[red]{error}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except (psycopg.OperationalError, PersistenceOperationalError) as error:
+        reason = escape(str(error).strip().splitlines()[-1])
+        console.print(
+            f"[red]cannot open {escape(describe_store(env))}: {reason}[/red]", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(2) from None
 
 
@@ -130,6 +172,7 @@ def serve(
         finally:
             ledger.close()
     bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"store: {settings.store_description()}", highlight=False, soft_wrap=True)
     console.print(
         f"caseledger on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)"
     )
@@ -154,7 +197,13 @@ def serve(
     raise_open_files_limit(open_files_needed(processes, settings.storage_env()))
     if processes == 1:
         with metrics_directory(several=False):
-            uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+            uvicorn.run(
+                create_app(settings),
+                host=bind_host,
+                port=bind_port,
+                log_level="info",
+                log_config=log_config(),
+            )
         return
     # The API processes, the projection process and their keeper (``api.supervisor``) read their
     # settings from the environment, as this process did; the keeper takes over this process.
@@ -190,6 +239,33 @@ def demo(
     console.print(AUTH_HINT, highlight=False)
 
 
+@cli.command()
+def config(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the table of every setting (docs/configuration.md).")
+    ] = False,
+) -> None:
+    """The effective settings, where each came from (environment or default), secrets as ***; exit 0
+    when caseledger can start with them, 2 with the reason when it cannot. Creates and connects to
+    nothing."""
+    if markdown:
+        typer.echo(settings_table(), nl=False)
+        return
+    settings, problems = start_problems(os.environ)
+    if settings is not None:
+        rows = effective_settings(settings, os.environ)
+        width = max(len(row.name) for row in rows)
+        for row in rows:
+            typer.echo(f"{row.name:<{width}}  {row.value}  ({row.source})")
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(2)
+    assert settings is not None
+    typer.echo(f"store: {settings.store_description()}")
+    typer.echo("configuration OK")
+
+
 projections_cli = typer.Typer(help="The projection worker and full rebuilds.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
 
@@ -206,6 +282,7 @@ def projections_run(
 ) -> None:
     """Follow the event store and keep the read models current (for production: serve with
     CASELEDGER_RUN_PROJECTIONS=false and run this as its own process). Stops on SIGINT/SIGTERM."""
+    logging.config.dictConfig(log_config())
     settings = Settings()
     ledger = _open_ledger(settings)
     runner, db = _runner(ledger, settings)
@@ -223,6 +300,13 @@ def projections_run(
         threading.Thread(
             target=_stop_when_orphaned, args=(stop_with_parent, stop, runner), daemon=True
         ).start()
+    if db.dialect == "postgres":
+        console.print("waiting to be the one projection process (leader lock)")
+    leader = lead(db, stop)
+    if stop.is_set():
+        db.close()
+        ledger.close()
+        return
     console.print(
         f"projections at {runner.position()} of {ledger.last_position()}; following the log "
         f"(batches of up to {runner.batch_size:,} events, nice {os.nice(0)})"
@@ -231,6 +315,8 @@ def projections_run(
         runner.run_forever(stop)
     finally:
         console.print(f"projections stopped at {runner.position()}")
+        if leader is not None:
+            leader.close()
         db.close()
         ledger.close()
 
@@ -247,7 +333,7 @@ def _stop_when_orphaned(parent: int, stop: threading.Event, runner: ProjectionRu
 def projections_rebuild() -> None:
     """Rebuild every read model from position 0 beside the live ones, then switch (no downtime)."""
     settings = Settings()
-    ledger = _open_ledger(settings)
+    ledger = _open_ledger(settings, existing=True)
     runner, db = _runner(ledger, settings)
     try:
         started = time.perf_counter()
@@ -296,7 +382,7 @@ def audit_verify(
     when the chain no longer passes through the ``--expect`` head."""
     if expect is not None and not re.fullmatch(ANCHOR_PATTERN, expect):
         raise typer.BadParameter("expected POSITION:GLOBAL_HASH (64 hex digits)", param_hint="--expect")
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
         result = ledger.verify_integrity(anchor=parse_anchor(expect) if expect else None)
     finally:
@@ -338,6 +424,42 @@ def audit_verify(
         raise typer.Exit(1)
 
 
+def _record_cli_read(
+    ledger: CaseLedger,
+    action: str,
+    *,
+    status: int = 200,
+    referral_id: UUID | None = None,
+    municipality: str = "*",
+    query: dict[str, str] | None = None,
+    output: str = "table",
+) -> None:
+    """Record a read of referral-level data by this command in the access log, as token
+    ``cli:<OS user>`` (role ``cli``, every municipality). Raises when it cannot be recorded: the
+    command then shows nothing (as the API answers 503)."""
+    try:
+        ledger.open_access_log().append(
+            AccessEntry(
+                token=f"cli:{getpass.getuser()}",
+                role="cli",
+                token_municipality="*",  # noqa: S106 -- a municipality, not a password
+                municipality=municipality,
+                action=action,
+                status=status,
+                referral_id=referral_id,
+                query=query,
+                format=output,
+            )
+        )
+    except Exception as error:
+        reason = escape(str(error))
+        console.print(
+            f"[red]the read could not be recorded in the access log, so nothing is shown: {reason}[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -347,16 +469,38 @@ def _cell(value: Any) -> str:
 
 
 @audit_cli.command("trail")
-def audit_trail(referral_id: Annotated[UUID, typer.Argument(help="The referral's id.")]) -> None:
-    """One referral's decision trail: who decided what, when, why and what it changed."""
-    ledger = _open_ledger(Settings())
+def audit_trail(
+    referral_id: Annotated[UUID, typer.Argument(help="The referral's id.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the trail as JSON, as GET /audit/referrals/{id} answers it.")
+    ] = False,
+) -> None:
+    """One referral's decision trail: who decided what, when, why and what it changed. This read is
+    recorded in the access log (``audit.trail``), as token ``cli:<user>``; shown only once it is."""
+    ledger = _open_ledger(Settings(), existing=True)
     try:
-        trail = ledger.referral_trail(referral_id)
-    except NotFound as error:
-        console.print(f"[red]{error.detail}[/red]")
-        raise typer.Exit(1) from None
+        try:
+            trail = ledger.referral_trail(referral_id)
+        except NotFound as error:
+            _record_cli_read(ledger, "audit.trail", status=404, referral_id=referral_id)
+            console.print(f"[red]{error.detail}[/red]")
+            raise typer.Exit(1) from None
+        municipality = ledger.referral_municipality(referral_id) or "*"
+        _record_cli_read(
+            ledger,
+            "audit.trail",
+            referral_id=referral_id,
+            municipality=municipality,
+            output="json" if as_json else "table",
+        )
     finally:
         ledger.close()
+    if as_json:
+        document = TrailOut.model_validate(trail).model_dump(mode="json")
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        if not trail["integrity"]["ok"]:
+            raise typer.Exit(1)
+        return
     table = Table(title=f"referral {referral_id}", show_lines=True)
     for column in ("v", "type", "recorded at", "effective", "actor", "rationale", "changes", "integrity"):
         table.add_column(column)
@@ -422,7 +566,7 @@ def audit_access_log(
         page_size=limit,
         newest_first=True,
     )
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
         access_log = ledger.open_access_log()
         ids = ledger.access_log_referrals(referral, citizen_ref)
@@ -430,18 +574,7 @@ def audit_access_log(
         filters: dict[str, object] = {"referral": referral, "citizen_ref": citizen_ref, "since": since}
         filters |= {"until": until, "token": token, "action": action, "limit": limit}
         recorded = {k: "[redacted]" if k == "citizen_ref" else str(v) for k, v in filters.items() if v}
-        access_log.append(
-            AccessEntry(
-                token=f"cli:{getpass.getuser()}",
-                role="cli",
-                token_municipality="*",  # noqa: S106 -- a municipality, not a password
-                municipality="*",
-                action="access_log.read",
-                status=200,
-                query=recorded,
-                format="json" if as_json else "table",
-            )
-        )
+        _record_cli_read(ledger, "access_log.read", query=recorded, output="json" if as_json else "table")
     finally:
         ledger.close()
     items = list(reversed(found["items"]))
@@ -475,26 +608,39 @@ def erase(
             "out of the shell history)."
         ),
     ],
+    municipality: Annotated[
+        str,
+        typer.Option(
+            help="The municipality whose data of the citizen is erased (each municipality is its own "
+            "data controller; the citizen's referrals elsewhere stay).",
+            show_default=False,
+        ),
+    ],
     reason: Annotated[
         str, typer.Option(help="Why (kept with the erasure record; not the citizen_ref).")
     ] = "",
     actor: Annotated[str, typer.Option(help="Who erases (kept with the erasure record).")] = "cli",
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Erase a citizen's personal data: destroy their data key, so that citizen_ref, case_ref and
-    purpose of each of their referrals read "erased" everywhere. Suppliers, prices, spending and
-    decisions stay. Cannot be undone."""
+    """Erase what one municipality holds about a citizen: destroy their data key of that
+    municipality, so that citizen_ref, case_ref and purpose of each of its referrals for them read
+    "erased" everywhere. Suppliers, prices, spending, decisions and the citizen's referrals in other
+    municipalities stay. Cannot be undone."""
+    if not re.fullmatch(r"\d{3}", municipality):
+        console.print(f"[red]--municipality must be a 3-digit municipality code, not {municipality!r}[/red]")
+        raise typer.Exit(2)
     if citizen_ref == "-":
         citizen_ref = typer.get_text_stream("stdin").readline().strip()
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
-        referral_ids = ledger.referral_ids_of_citizen(citizen_ref)
+        referral_ids = ledger.referral_ids_of_citizen(citizen_ref, municipality=municipality)
         if referral_ids and not yes:
             typer.confirm(
-                f"erase the personal data of {len(referral_ids)} referral(s)? this cannot be undone",
+                f"erase the personal data of {len(referral_ids)} referral(s) of municipality "
+                f"{municipality}? this cannot be undone",
                 abort=True,
             )
-        erased = ledger.erase_citizen(citizen_ref, actor=actor, reason=reason)
+        erased = ledger.erase_citizen(citizen_ref, municipality=municipality, actor=actor, reason=reason)
     except DomainError as error:
         console.print(f"[red]{error.detail}[/red]", highlight=False)
         raise typer.Exit(1) from None
@@ -608,6 +754,9 @@ def import_events(
     or a duplicate, 1 when any was rejected or malformed (listed with line numbers), 2 when the
     import stopped (storage unavailable, a worker process failed, Ctrl-C; what was stored stays
     stored, run it again)."""
+    # Ctrl-C stops the import even when it was started with SIGINT ignored (as a shell starts a
+    # background job, and a Python process keeps that): only an explicit SIGINT reaches it then.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
         total = None if file == "-" else Path(file).stat().st_size
@@ -742,7 +891,7 @@ def tokens_create(
 @tokens_cli.command("list")
 def tokens_list() -> None:
     """Every token's name, role, municipality, creation and revocation (never the secrets)."""
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
         tokens = ledger.open_tokens().tokens()
     finally:
@@ -758,7 +907,7 @@ def tokens_list() -> None:
 @tokens_cli.command("revoke")
 def tokens_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
     """Revoke a token: from now on it answers 401."""
-    ledger = _open_ledger(Settings())
+    ledger = _open_ledger(Settings(), existing=True)
     try:
         token = ledger.open_tokens().revoke(name)
     except NotFound as error:

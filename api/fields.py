@@ -155,3 +155,10 @@ def instant_from(value: date | datetime | None, *, next_day: bool = False) -> da
         return value
     day = value + timedelta(days=1) if next_day else value
     return datetime.combine(day, time(0), tzinfo=ZoneInfo("Europe/Copenhagen"))
+
+
+# Dates and instants in answers, kept as the strings the views make (ISO 8601) and declared with
+# their format, so that generated clients get date types.
+DayText = Annotated[str, Field(json_schema_extra={"format": "date"})]
+InstantText = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+MonthText = Annotated[str, Field(json_schema_extra={"pattern": r"^\d{4}-(0[1-9]|1[0-2])$"})]

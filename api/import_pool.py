@@ -81,22 +81,27 @@ class ImportPool:
         context = multiprocessing.get_context("spawn")  # a fork would copy the parent's open pools
         self.connections: list[Connection] = []
         self.workers: list[Any] = []
-        # Started with SIGINT ignored, which they keep (Python leaves an inherited SIG_IGN for
-        # SIGINT alone): a Ctrl-C reaches the whole process group, and the coordinator alone
-        # handles it, stopping the workers once the chunks in hand are stored or not.
-        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # Started with SIGINT blocked, which they inherit and turn into ignored before anything
+        # else (see ``work``): a Ctrl-C reaches the whole process group, and the coordinator alone
+        # handles it, stopping the workers once the chunks in hand are stored or not. Blocked,
+        # not ignored, here: a Ctrl-C while the workers start stays pending and interrupts the
+        # coordinator as soon as they have started, instead of being lost.
+        interrupt_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             for number in range(processes):
                 ours, theirs = context.Pipe()
                 worker = context.Process(
                     target=work, args=(theirs, source_system), name=f"caseledger-import-{number}", daemon=True
                 )
-                worker.start()
-                theirs.close()
                 self.connections.append(ours)
+                worker.start()
                 self.workers.append(worker)
+                theirs.close()
+        except BaseException:
+            self.close()
+            raise
         finally:
-            signal.signal(signal.SIGINT, interrupt)
+            signal.pthread_sigmask(signal.SIG_SETMASK, interrupt_mask)
         self.in_flight = [0] * processes
         self.epoch = 0
         """Counts the barriers passed: a worker forgets what it read when a chunk's epoch is new."""
@@ -184,6 +189,10 @@ class ImportPool:
 def work(connection: Connection, source_system: str | None) -> None:
     """A worker process: apply each chunk received, answer its outcomes, until ``None`` (or until
     the coordinator is gone)."""
+    # Ctrl-C is the coordinator's to handle; a SIGINT that arrived while this process started
+    # (blocked, inherited from the coordinator) is dropped with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     tune_garbage_collector()
     env = Settings().storage_env()
     if "POSTGRES_POOL_SIZE" in env:

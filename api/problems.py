@@ -145,6 +145,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     def _refused(request: Request, error: DomainError) -> JSONResponse:
+        request.state.problem = error.problem  # for the access log (``api.access_log.logged``)
         return respond(domain_problem(error))
 
     @app.exception_handler(StarletteHTTPException)

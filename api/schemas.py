@@ -7,7 +7,19 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.fields import Code, Cvr, Day, Hours, LongText, Money, Municipality, ShortText
+from api.fields import (
+    Code,
+    Cvr,
+    Day,
+    DayText,
+    Hours,
+    InstantText,
+    LongText,
+    Money,
+    MonthText,
+    Municipality,
+    ShortText,
+)
 
 
 class Body(BaseModel):
@@ -50,7 +62,9 @@ class SupplierDetailsIn(Body):
     """``POST /suppliers/{id}/details``: any registered field but ``cvr``."""
 
     name: ShortText | None = None
-    contact: ContactIn | None = None
+    contact: ContactIn | None = Field(
+        default=None, description="Replaces the whole contact: send every field you want to keep."
+    )
     target_groups: list[ShortText] | None = Field(default=None, max_length=100)
     competencies: list[ShortText] | None = Field(default=None, max_length=100)
     education_levels: list[ShortText] | None = Field(default=None, max_length=100)
@@ -79,7 +93,7 @@ class PriceListIn(Body):
     valid_to: Day | None = None
     rates: list[RateIn] = Field(default_factory=list, max_length=500)
     packages: list[PackageIn] = Field(default_factory=list, max_length=500)
-    actor: ActorIn
+    actor: ActorIn | None = Field(default=None, description="Without it, the token's name is recorded.")
     note: LongText | None = None
 
 
@@ -215,7 +229,8 @@ class BatchIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    events: list[Any] = Field(max_length=10_000)
+    # Bounded by CASELEDGER_MAX_BATCH_ITEMS (checked by the route, and the document's maxItems).
+    events: list[Any]
     source_system: ShortText | None = None
 
 
@@ -256,7 +271,7 @@ class WriteResultOut(BaseModel):
 class EventOut(BaseModel):
     version: int
     type: str
-    recorded_at: str
+    recorded_at: InstantText
     actor: dict[str, Any] | None
     source: dict[str, Any] | None = None
     data: dict[str, Any]
@@ -281,24 +296,24 @@ class ReferralOut(BaseModel):
     intervention: str
     purpose: str
     requested_hours_per_week: str | None
-    requested_start: str
-    expected_end: str
-    referred_on: str
+    requested_start: DayText
+    expected_end: DayText
+    referred_on: DayText
     supplier_id: str | None
     previous_supplier_ids: list[str]
     pricing: PricingOut | None
     list_rate: str | None
-    start: str | None
-    end: str | None
-    closed_on: str | None
+    start: DayText | None
+    end: DayText | None
+    closed_on: DayText | None
     close_reason: str | None
     close_initiated_by: str | None = Field(
         None, description="Who ended the referral: municipality, citizen or supplier (from the reason)."
     )
     committed_total: str
     committed_by_month: dict[str, str]
-    created_at: str
-    modified_at: str
+    created_at: InstantText
+    modified_at: InstantText
 
 
 class PricesInForceOut(BaseModel):
@@ -318,8 +333,8 @@ class SupplierOut(BaseModel):
     education_levels: list[str]
     prices_in_force: list[PricesInForceOut]
     price_lists: list[dict[str, Any]]
-    created_at: str
-    modified_at: str
+    created_at: InstantText
+    modified_at: InstantText
 
 
 class ReferralListItemOut(BaseModel):
@@ -333,11 +348,11 @@ class ReferralListItemOut(BaseModel):
     intervention: str
     supplier_id: str | None
     pricing_kind: str | None
-    start: str | None
-    end: str | None
-    closed_on: str | None
+    start: DayText | None
+    end: DayText | None
+    closed_on: DayText | None
     close_reason: str | None
-    referred_on: str
+    referred_on: DayText
     committed_total: str
 
 
@@ -364,7 +379,7 @@ class ChainHeadOut(BaseModel):
 
     position: int
     global_hash: str
-    computed_at: str
+    computed_at: InstantText
 
 
 class AnchorOut(BaseModel):
@@ -382,10 +397,16 @@ class VerificationOut(BaseModel):
     """``GET /audit/verify``: both hash chains recomputed over every stored event."""
 
     ok: bool
-    checked: int = Field(description="Stored events checked.")
-    chained: int = Field(description="Chain rows checked.")
+    checked: int = Field(description="Stored events checked (a scoped token: its own and the suppliers').")
+    chained: int = Field(description="Chain rows checked (as `checked`).")
     problem_count: int = Field(description="All problems found (``problems`` lists the first 1000).")
     problems: list[IntegrityProblemOut]
+    problems_elsewhere: int = Field(
+        default=0,
+        description="For a token scoped to one municipality: problems in streams outside it (another "
+        "municipality's referrals, or a stream that can no longer be placed), counted but not named "
+        "and not in `problem_count`; `ok` is false while there are any. Always 0 for `*`.",
+    )
     head: ChainHeadOut
     anchor: AnchorOut | None = Field(
         default=None, description="Only with `expect`: the exported head checked against the chain."
@@ -395,8 +416,8 @@ class VerificationOut(BaseModel):
 class TrailEntryOut(BaseModel):
     version: int
     type: str
-    recorded_at: str | None
-    effective_date: str | None
+    recorded_at: InstantText | None
+    effective_date: DayText | None
     actor: dict[str, Any] | None
     rationale: str | None
     source: dict[str, Any] | None = None
@@ -418,7 +439,7 @@ class TrailOut(BaseModel):
 class AccessEntryOut(BaseModel):
     """One read of referral-level data, or a denied attempt (``status`` 403 or 404)."""
 
-    at: str = Field(description="When (UTC, RFC 3339).")
+    at: InstantText = Field(description="When (UTC, RFC 3339).")
     token: str = Field(description="The token's name (the actor).")
     role: str
     municipality: str = Field(
@@ -450,8 +471,8 @@ class DecisionOut(BaseModel):
     referral_id: str
     version: int
     type: str
-    recorded_at: str | None
-    effective_date: str | None
+    recorded_at: InstantText | None
+    effective_date: DayText | None
     actor: dict[str, Any]
     municipality: str | None
     supplier_id: str | None
@@ -479,7 +500,7 @@ class FeedEventOut(BaseModel):
     stream_type: Literal["referral", "supplier"]
     version: int
     type: str
-    recorded_at: str
+    recorded_at: InstantText
     actor: dict[str, Any] | None
     source: dict[str, Any] | None = None
     data: dict[str, Any]
@@ -510,8 +531,13 @@ class SupplierReportOut(SupplierOverviewOut):
 
 
 class SpendingRowOut(BaseModel):
-    month: str
+    month: MonthText
     key: str | None = Field(default=None, description="Only when grouped (``by``).")
+    name: str | None = Field(
+        default=None,
+        description="Only when grouped: the supplier's name, the intervention's or legal basis's Danish "
+        "name, or the municipality's name.",
+    )
     amount: str | None
 
 
@@ -551,6 +577,9 @@ class HealthOut(BaseModel):
 class StorageStateOut(BaseModel):
     ok: bool
     last_position: int | None = None
+    kind: Literal["postgresql", "sqlite"] | None = Field(
+        default=None, description="The kind of store in use (never where it is or its credentials)."
+    )
     error: str | None = None
 
 
@@ -572,21 +601,30 @@ class ReadinessOut(BaseModel):
 
 
 class ErasureIn(Body):
-    """``POST /admin/erasures``: whose personal data to erase (in the body, never in a URL) and why.
+    """``POST /admin/erasures``: whose personal data to erase (in the body, never in a URL), held by
+    which municipality, and why.
 
     The reason is kept with the erasure record: it must not contain the ``citizen_ref``."""
 
     citizen_ref: ShortText
     reason: LongText
+    municipality: Municipality | None = Field(
+        None,
+        description="The municipality whose data of the citizen is erased: the token's own by default; "
+        "required with an admin token for every municipality ('*').",
+    )
 
 
 class ErasureOut(BaseModel):
-    """An erasure: the citizen's data key is destroyed; their referrals' personal fields read ``erased``."""
+    """An erasure: the citizen's data key of the municipality is destroyed; the personal fields of the
+    municipality's referrals for them read ``erased``."""
 
     erasure_id: str
     key_id: str = Field(description="The destroyed data key (as named in the sealed events).")
-    referral_ids: list[str] = Field(description="The referrals whose personal fields it sealed.")
-    erased_at: str
+    referral_ids: list[str] = Field(
+        description="The municipality's referrals for the citizen, whose personal fields now read erased."
+    )
+    erased_at: InstantText
     actor: str = Field(description="The token that erased.")
     reason: str
     already_erased: bool = Field(description="True when this citizen had been erased before (a repeat).")
@@ -602,6 +640,6 @@ class ErasureRecordOut(BaseModel):
     erasure_id: str
     key_id: str
     referral_ids: list[str]
-    erased_at: str
+    erased_at: InstantText
     actor: str
     reason: str

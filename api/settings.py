@@ -1,15 +1,25 @@
-"""Configuration from the environment (``CASELEDGER_*``), read once by the composition root."""
+"""Configuration from the environment (``CASELEDGER_*``), read once by the composition root.
+
+These settings are the only configuration: the application's storage environment is built from them
+alone (``application.storage.ExplicitEnvironment``), and a ``CASELEDGER_*`` variable that is not one
+of them is refused by the CLI (``unknown_settings``). ``docs/configuration.md`` is ``settings_table()``.
+"""
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from application.storage import is_postgres, storage_env
+from application.personal_data import MasterKeyError, resolve_master_key
+from application.storage import describe_store, is_postgres, storage_env
 from projections.runner import BULK_START_BACKLOG
 
 DEFAULT_MAX_WORKERS = 3
@@ -43,7 +53,7 @@ def one_per_core() -> int:
 class Settings(BaseSettings):
     """Everything caseledger can be configured with."""
 
-    model_config = SettingsConfigDict(env_prefix="CASELEDGER_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CASELEDGER_", extra="ignore", use_attribute_docstrings=True)
 
     database_url: str = ""
     """Empty: an SQLite file under ``./caseledger-data/``; ``sqlite:///path`` or ``postgresql://…``."""
@@ -58,6 +68,11 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 5 * 1024 * 1024
     """Request bodies above this size are refused with 413."""
+
+    body_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a request's whole body may take to arrive, counted from the request's start; a body
+    still incomplete then (a client that sent the headers and stalled) is answered 408 and its
+    connection closed."""
 
     max_batch_items: int = 1000
     """The most items one ``POST /events`` may carry."""
@@ -117,12 +132,15 @@ class Settings(BaseSettings):
     Read once at startup; never set it in production."""
 
     token_cache_seconds: float = 5.0
-    """A live token is looked up in the database at most once in this many seconds per process;
-    a token revoked by another process (``caseledger tokens revoke``) keeps working for at most
-    this long. 0: look the token up on every request."""
+    """A live token is remembered for at most this many seconds per process, and only while no token
+    was created or revoked anywhere (every request reads the tokens' generation; a revocation holds
+    from the next request on in every process). 0: look the token itself up on every request."""
 
     host: str = "127.0.0.1"
+    """The interface ``caseledger serve`` listens on (``--host`` overrides it)."""
+
     port: int = 8000
+    """The port ``caseledger serve`` listens on (``--port`` overrides it)."""
 
     def serve_processes(self) -> int:
         """The API processes ``caseledger serve`` starts: ``workers`` if set; else, on PostgreSQL, one
@@ -138,10 +156,188 @@ class Settings(BaseSettings):
         CPU, run side by side."""
         return one_per_core()
 
-    def storage_env(self) -> dict[str, str]:
-        """The application's environment: the database and the master key."""
+    def storage_env(self, *, make_directory: bool = True) -> dict[str, str]:
+        """The application's environment: the database and the master key (``make_directory``: create
+        the SQLite file's directory)."""
         return storage_env(
             self.database_url,
             master_key=self.master_key.get_secret_value(),
             master_key_file=self.master_key_file,
+            make_directory=make_directory,
         )
+
+    def store_description(self) -> str:
+        """The store these settings name, without a password and without creating anything:
+        ``PostgreSQL host:port/db, schema NAME`` or ``SQLite /abs/path``."""
+        return describe_store(storage_env(self.database_url, make_directory=False))
+
+
+ENV_PREFIX = "CASELEDGER_"
+TEST_ONLY_SETTINGS = {
+    "CASELEDGER_TEST_POSTGRES_URL": "TEST ONLY: the PostgreSQL database the tests make their schemas in.",
+    "CASELEDGER_TEST_CHROMIUM": "TEST ONLY: the Chromium binary the dashboard's browser tests drive.",
+    "CASELEDGER_LONG_TESTS": "TEST ONLY: 1 runs the long form of the fault, concurrency and load tests.",
+}
+"""Names the test harness reads (never caseledger itself); allowed so that the CLI, which tests run,
+does not refuse them."""
+
+EXAMPLES = {
+    "database_url": "postgresql://caseledger:secret@db.internal:5432/caseledger?schema=public",
+    "master_key": "(base64 of 32 random bytes)",
+    "master_key_file": "/run/secrets/caseledger_master_key",
+    "max_body_bytes": "10485760",
+    "max_batch_items": "500",
+    "workers": "4",
+    "run_projections": "false",
+    "projection_batch_size": "2000",
+    "projection_nice": "0",
+    "projection_gather_ms": "20",
+    "projection_rebuild_batch_size": "10000",
+    "projection_bulk_start_backlog": "500000",
+    "min_position_wait": "2.5",
+    "access_log_retention_days": "365",
+    "access_log_purge_interval": "600",
+    "cookie_secure": "true",
+    "crash_after_commits": "3",
+    "token_cache_seconds": "0",
+    "host": "10.0.0.5",
+    "port": "8080",
+}
+"""An example value of each setting for the documentation's table (none given: the table shows —)."""
+
+
+def setting_names() -> list[str]:
+    """Every documented setting's environment variable, in the settings class's order."""
+    return [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+
+
+def unknown_settings(environ: Mapping[str, str]) -> list[str]:
+    """The ``CASELEDGER_*`` variables in ``environ`` that name no setting (pydantic-settings reads the
+    names without regard to case, so they are compared so too)."""
+    known = {name.upper() for name in setting_names()} | set(TEST_ONLY_SETTINGS)
+    return sorted(
+        name for name in environ if name.upper().startswith(ENV_PREFIX) and name.upper() not in known
+    )
+
+
+def unknown_setting_message(name: str) -> str:
+    """One line naming an unknown variable and the closest documented setting."""
+    closest = difflib.get_close_matches(name.upper(), setting_names(), n=1, cutoff=0.6)
+    if closest:
+        return f"unknown setting {name}; did you mean {closest[0]}?"
+    return f"unknown setting {name}; the settings are listed by: caseledger config"
+
+
+def _shown(name: str, value: object) -> str:
+    """A setting's value as ``caseledger config`` shows it: secrets as ``***``."""
+    if isinstance(value, SecretStr):
+        return "***" if value.get_secret_value() else "(empty)"
+    if value is None:
+        return "(unset)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value == "":
+        return "(empty)"
+    if name == "database_url":
+        return without_password(str(value))
+    return str(value)
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password, if any (in the user part or a ``password=`` parameter), as ``***``."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        user, _, host = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}")
+    query = "&".join(
+        f"{name}=***" if name.lower() == "password" else f"{name}{sep}{value}"
+        for name, sep, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
+    )
+    return urlunsplit(parts._replace(query=query))
+
+
+@dataclass(frozen=True)
+class EffectiveSetting:
+    """One line of ``caseledger config``."""
+
+    name: str
+    value: str
+    source: str
+    """``environment`` or ``default``."""
+
+
+def effective_settings(settings: Settings, environ: Mapping[str, str]) -> list[EffectiveSetting]:
+    """Each setting's value in use (secrets as ``***``) and where it came from."""
+    given = {name.upper() for name in environ}
+    return [
+        EffectiveSetting(
+            ENV_PREFIX + field.upper(),
+            _shown(field, getattr(settings, field)),
+            "environment" if ENV_PREFIX + field.upper() in given else "default",
+        )
+        for field in Settings.model_fields
+    ]
+
+
+def start_problems(environ: Mapping[str, str]) -> tuple[Settings | None, list[str]]:
+    """The settings ``environ`` gives, and why caseledger could not start with them (none: it can).
+    Checks the names, the values, the database URL and the master key; creates nothing and
+    connects to nothing."""
+    problems = [unknown_setting_message(name) for name in unknown_settings(environ)]
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for detail in error.errors():
+            name = ENV_PREFIX + "_".join(str(part) for part in detail["loc"]).upper()
+            problems.append(f"{name}: {detail['msg']}")
+        return None, problems
+    try:
+        settings.store_description()
+    except ValueError as error:
+        problems.append(str(error))
+        return settings, problems
+    key, key_file = settings.master_key.get_secret_value().strip(), settings.master_key_file.strip()
+    if key or key_file or is_postgres(settings.database_url):
+        # With neither given, on SQLite, the key file beside the database is made at start.
+        try:
+            resolve_master_key(
+                {"CASELEDGER_MASTER_KEY": key, "CASELEDGER_MASTER_KEY_FILE": key_file}, sqlite_path=None
+            )
+        except MasterKeyError as error:
+            problems.append(str(error))
+    return settings, problems
+
+
+def _default(name: str) -> str:
+    field = Settings.model_fields[name]
+    default = field.get_default(call_default_factory=False)
+    if isinstance(default, SecretStr):
+        default = default.get_secret_value()
+    if default is None:
+        return "unset"
+    if default == "":
+        return "empty"
+    return str(default).lower() if isinstance(default, bool) else str(default)
+
+
+def _cell(text: str) -> str:
+    """Text for one cell of a Markdown table: one line, no column breaks."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def settings_table() -> str:
+    """``docs/configuration.md``'s table: every setting (name, meaning, default, example), made
+    from the settings class so that it cannot drift from it; the test harness's names after."""
+    rows = [
+        "| Name | Meaning | Default | Example |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        meaning = _cell(field.description or "")
+        example = EXAMPLES.get(name, "—")
+        rows.append(
+            f"| `{ENV_PREFIX}{name.upper()}` | {meaning} | `{_cell(_default(name))}` | `{_cell(example)}` |"
+        )
+    for name, meaning in TEST_ONLY_SETTINGS.items():
+        rows.append(f"| `{name}` | {_cell(meaning)} | `unset` | — |")
+    return "\n".join(rows) + "\n"

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import uvicorn
 
+from api.logs import log_config
+
 log = logging.getLogger("caseledger.supervisor")
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -47,6 +49,7 @@ def serve_workers(workers: int, host: str, port: int, *, projections: bool) -> N
                 port=port,
                 workers=workers,
                 log_level="info",
+                log_config=log_config(),
             )
         finally:
             stop.set()

@@ -2,7 +2,8 @@
 
 One append-only table, ``caseledger_access_log``, in the event store's own database but apart from
 the business events: not in the notification log, not in the hash chains, never projected. Each row
-is one read (or a denied attempt): the instant (UTC), the token's name, role and municipality, the
+is one read (or a denied attempt, or a referral refused because its id is taken: ``referral.refer``,
+409): the instant (UTC), the token's name, role and municipality, the
 municipality of the data, the action, the referral id or the query's parameters (never a
 ``citizen_ref``), the HTTP status and the format (json, csv, or html for a dashboard page).
 
@@ -48,6 +49,7 @@ ACTIONS = (
     "feed.read",
     "access_log.read",
     "dashboard.revisionsspor",
+    "referral.refer",
 )
 COLUMNS = "at, token, role, token_municipality, municipality, action, referral_id, query, status, format"
 
@@ -91,6 +93,10 @@ class AccessQuery:
     page: int = 1
     page_size: int = 50
     newest_first: bool = False
+    viewer: str | None = None
+    """The municipality of the asking token when it is scoped to one. Its tokens' attempts on another
+    municipality's referral are then shown with its own municipality as the data's, exactly as an
+    attempt on an id that does not exist is recorded: the log does not tell it whose the referral is."""
 
 
 class _Cursor(Protocol):
@@ -178,7 +184,7 @@ class AccessLog:
                 self._sql(f"SELECT {COLUMNS} FROM {{table}}{clause} ORDER BY id{order} LIMIT ? OFFSET ?"),
                 [*params, query.page_size, (query.page - 1) * query.page_size],
             )
-            items = [_row(row) for row in cursor.fetchall()]
+            items = [_row(row, query.viewer) for row in cursor.fetchall()]
         return {"items": items, "page": query.page, "page_size": query.page_size, "total": total}
 
     def purge(self, before: datetime) -> int:
@@ -206,13 +212,17 @@ def _instant_text(value: Any) -> str:
     return str(value)
 
 
-def _row(row: Any) -> dict[str, Any]:
+def _row(row: Any, viewer: str | None = None) -> dict[str, Any]:
     query = row["query"]
+    municipality = row["municipality"]
+    if viewer is not None and municipality != viewer:
+        # Only its own tokens' entries reach a scoped viewer from another municipality's data.
+        municipality = viewer
     return {
         "at": _instant_text(row["at"]),
         "token": row["token"],
         "role": row["role"],
-        "municipality": row["municipality"],
+        "municipality": municipality,
         "token_municipality": row["token_municipality"],
         "action": row["action"],
         "referral_id": row["referral_id"],

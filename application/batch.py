@@ -6,7 +6,7 @@ transaction of its own costs a database round trip or five per item, so a batch 
 :class:`BatchSession` instead:
 
 - aggregates are loaded once and kept in memory across the batch; an accepted item's events are
-  collected rather than saved, with its claims (``event:…``, ``idempotency:…``, ``cvr:…``); at
+  collected rather than saved, with its claims (``event/…``, ``idempotency:…``, ``cvr:…``); at
   the end they are handed to the process's ``KeptAggregates``, where the next batch finds those
   still at their last stored version (``application.kept_aggregates``);
 - claims already stored for the batch's keys, and which of its aggregates exist, are read in one

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -23,19 +25,21 @@ from eventsourcing.persistence import (
     Mapper,
     OperationalError,
     Recording,
+    StoredEvent,
 )
+from eventsourcing.utils import Environment
 
 from application.access_log import AccessLog, open_access_log, utc_now
 from application.audit import trail_entries
-from application.chain import verify, verify_stream
+from application.chain import StoredRow, verify, verify_stream
 from application.citizen_keys import ErasureRecord, open_citizen_key_store
 from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
 from application.kept_aggregates import KeptAggregates
-from application.keys import Claim
+from application.keys import Claim, earlier_event_key, event_key, is_event_key
 from application.personal_data import PREPARED, Keyring, SealingMapper, resolve_master_key
 from application.replay import replay
-from application.storage import PostgresKeyedRecorder, SQLiteKeyedRecorder, start_up_lock
+from application.storage import ExplicitEnvironment, PostgresKeyedRecorder, SQLiteKeyedRecorder, start_up_lock
 from application.tokens import TokenStore, open_token_store
 from application.transcodings import DateAsISO
 from domain.errors import InvalidInput, NotFound, RuleViolation
@@ -85,8 +89,9 @@ class CaseLedger(Application[UUID]):
     name = "caseledger"
 
     def __init__(self, env: Mapping[str, str] | None = None, *, clock: Callable[[], date] = copenhagen_today):
-        """Open the store named by ``env`` (see ``application.storage.storage_env``); the master key
-        comes from ``CASELEDGER_MASTER_KEY`` / ``CASELEDGER_MASTER_KEY_FILE`` in ``env`` or the process
+        """Open the store named by ``env`` (see ``application.storage.storage_env``), and by nothing
+        else (``construct_env``); the master key comes from ``CASELEDGER_MASTER_KEY`` /
+        ``CASELEDGER_MASTER_KEY_FILE`` in ``env`` or, under those two names only, the process
         environment (see ``application.personal_data.resolve_master_key``)."""
         with start_up_lock(self.construct_env(self.name, env)):
             super().__init__(env=dict(env or {}))
@@ -100,7 +105,7 @@ class CaseLedger(Application[UUID]):
             sqlite = self.env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite"
             master = resolve_master_key(
                 {
-                    key: self.env.get(key) or ""
+                    key: self.env.get(key) or os.environ.get(key, "")
                     for key in ("CASELEDGER_MASTER_KEY", "CASELEDGER_MASTER_KEY_FILE")
                 },
                 sqlite_path=self.env.get("SQLITE_DBNAME") if sqlite else None,
@@ -113,6 +118,17 @@ class CaseLedger(Application[UUID]):
             """The events with their personal fields still sealed (what the projections are given)."""
             self.sealed_repository: Repository[UUID] = Repository(self.sealed_events)
             """Aggregates with their personal fields still sealed (what commands load)."""
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        """The library's settings: ``env`` and the class's own, as eventsourcing takes them, but
+        no process environment and no name prefix. eventsourcing's own adds the whole process
+        environment and looks each setting up under ``CASELEDGER_`` first, so that a variable left
+        on the machine (``POSTGRES_ENABLE_DB_FUNCTIONS``, ``CASELEDGER_POSTGRES_DBNAME``) would change
+        the store, its tables or its insert path."""
+        settings = dict(type(self).env)  # the class's own, as eventsourcing takes them (none now)
+        if type(self).is_snapshotting_enabled or type(self).snapshotting_intervals:
+            settings["IS_SNAPSHOTTING_ENABLED"] = "y"
+        return ExplicitEnvironment(name, {**settings, **(env or {})})
 
     def construct_mapper(self) -> Mapper[UUID]:
         transcoder = self.construct_transcoder()
@@ -137,11 +153,11 @@ class CaseLedger(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Save as eventsourcing does, sealing the personal fields of every referral filed in this
-        save with its citizen's data key: found first (one read), or made and stored in the events'
-        own transaction. A key made concurrently for the same citizen fails that transaction; the
+        save with its citizen's data key in the referral's municipality: found first (one read), or made
+        and stored in the events' own transaction. A key made concurrently for the same citizen fails that transaction; the
         save is then sealed again with the key that won."""
         events = _collect(objs)
-        citizens = {e.citizen_ref for e in events if isinstance(e, Referral.Referred)}
+        citizens = {(e.citizen_ref, str(e.municipality)) for e in events if isinstance(e, Referral.Referred)}
         for attempt in range(CONFLICT_RETRIES):
             prepared, new_keys = self.keyring.prepare(citizens) if citizens else (None, [])
             token = PREPARED.set(prepared)
@@ -320,6 +336,26 @@ class CaseLedger(Application[UUID]):
             return str(first[0].municipality)
         return None
 
+    def learn_municipalities(self, referral_ids: Sequence[UUID]) -> None:
+        """Read, in one query, the municipality of each of ``referral_ids`` not remembered yet (for
+        ``remembered_municipality``; a batch's items on referrals filed before it)."""
+        unknown = [i for i in referral_ids if i not in self._municipalities]
+        if not unknown:
+            return
+        try:
+            stored = self.keyed_recorder.first_events(unknown)
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        for event in stored:
+            if not event.topic.startswith(f"{Referral.TOPIC}."):
+                continue
+            try:
+                first = self._sealed_mapper.to_domain_event(event)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            if isinstance(first, Referral.Referred):
+                self._remember_municipality(first.originator_id, str(first.municipality))
+
     def open_tokens(self) -> TokenStore:
         """The bearer tokens, kept in the same database as the events."""
         return open_token_store(self.keyed_recorder.datastore)
@@ -350,38 +386,59 @@ class CaseLedger(Application[UUID]):
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
 
-    def referral_ids_of_citizen(self, citizen_ref: str) -> list[UUID]:
-        """The referrals filed for ``citizen_ref`` (found by its blind index; none once erased)."""
+    def referral_ids_of_citizen(self, citizen_ref: str, *, municipality: str | None = None) -> list[UUID]:
+        """The referrals filed for ``citizen_ref`` in ``municipality`` (None: in every municipality),
+        in filing order; found by their blind indexes; none once erased there."""
         try:
-            found = self.citizen_keys.find_key(self.keyring.master.blind_index(citizen_ref.strip()))
-            return [UUID(i) for i in self.citizen_keys.referral_ids(found[0])] if found else []
+            return [UUID(i) for i, _ in self._citizen_referrals(citizen_ref.strip(), municipality)]
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
 
-    def access_log_referrals(self, referral_id: UUID | None, citizen_ref: str | None) -> list[UUID] | None:
+    def _citizen_referrals(self, ref: str, municipality: str | None) -> list[tuple[str, str]]:
+        """``(referral_id, key_id)`` of the citizen's referrals not erased in ``municipality`` (None:
+        every municipality): those sealed with the citizen's keys of the municipalities, and those
+        of the municipality sealed with the citizen's shared key of the old form, if they have one."""
+        master, store = self.keyring.master, self.citizen_keys
+        places = [municipality] if municipality is not None else store.municipalities()
+        own = store.find_keys([master.blind_index(ref, place) for place in places])
+        shared = store.find_key(master.legacy_blind_index(ref))
+        key_ids = [key_id for key_id, _ in own.values()] + ([shared[0]] if shared else [])
+        return [
+            (referral_id, key_id)
+            for referral_id, key_id, _ in store.links(key_ids)
+            if municipality is None
+            or shared is None
+            or key_id != shared[0]
+            or self.referral_municipality(UUID(referral_id)) == municipality
+        ]
+
+    def access_log_referrals(
+        self, referral_id: UUID | None, citizen_ref: str | None, *, municipality: str | None = None
+    ) -> list[UUID] | None:
         """The referrals an access-log search is about: the one named, those of the citizen named, or
-        both (the named one if it is the citizen's); ``None`` when neither is named (all)."""
+        both (the named one if it is the citizen's); ``None`` when neither is named (all).
+        ``municipality``: only that municipality's referrals of the citizen (a scoped token's search
+        must not learn another municipality's referral ids)."""
         named = None if referral_id is None else [referral_id]
         if citizen_ref is None:
             return named
-        of_citizen = self.referral_ids_of_citizen(citizen_ref)
+        of_citizen = self.referral_ids_of_citizen(citizen_ref, municipality=municipality)
         return of_citizen if named is None else [i for i in named if i in of_citizen]
 
     def erase_citizen(
-        self,
-        citizen_ref: str,
-        *,
-        actor: str,
-        reason: str = "",
-        allow: Callable[[list[UUID]], None] | None = None,
+        self, citizen_ref: str, *, municipality: str, actor: str, reason: str = ""
     ) -> dict[str, Any]:
-        """Crypto-erase a citizen: destroy their data key, so that ``citizen_ref``, ``case_ref`` and
-        ``purpose`` of their referrals read as ``"erased"`` everywhere from now on; suppliers, prices,
-        spending and decisions stay. The key row is physically purged (see ``application.citizen_keys``)
-        and the erasure recorded without personal data.
+        """Crypto-erase what ``municipality`` holds about a citizen: destroy their data key of that
+        municipality, so that ``citizen_ref``, ``case_ref`` and ``purpose`` of its referrals for them
+        read as ``"erased"`` everywhere from now on; suppliers, prices, spending and decisions stay,
+        and so do the citizen's referrals in any other municipality (another key). The key row is
+        physically purged (see ``application.citizen_keys``) and the erasure recorded without
+        personal data.
 
-        ``allow(referral_ids)`` may refuse (raise) before anything is erased. Erasing again answers the
-        earlier erasure (``already_erased``). Unknown citizen: ``NotFound``.
+        The answer is the same whether or not the citizen is known elsewhere. Referrals sealed with
+        a shared key of the old form are withheld instead while another municipality's referral
+        needs that key (see ``application.personal_data``). Erasing again answers the earlier
+        erasure (``already_erased``). A citizen with no referral in ``municipality``: ``NotFound``.
         """
         ref = citizen_ref.strip()
         if not ref:
@@ -390,35 +447,53 @@ class CaseLedger(Application[UUID]):
             msg = "the reason must not contain the citizen_ref: it is kept after the erasure"
             raise InvalidInput("personal-data-in-reason", msg, field="reason")
         try:
-            blind = self.keyring.master.blind_index(ref)
-            found = self.citizen_keys.find_key(blind)
-            if found is None:
-                earlier = self.citizen_keys.last_erasure(blind)
+            blind = self.keyring.master.blind_index(ref, municipality)
+            own = self.citizen_keys.find_key(blind)
+            shared = self.citizen_keys.find_key(self.keyring.master.legacy_blind_index(ref))
+            shared_referrals = (
+                [i for i, k in self._citizen_referrals(ref, municipality) if k == shared[0]] if shared else []
+            )
+            if own is None and not shared_referrals:
+                earlier = self._earlier_erasure(ref, municipality)
                 if earlier is None:
                     raise NotFound("citizen-not-found", "no referral was filed for this citizen_ref")
-                if allow is not None:
-                    allow([UUID(i) for i in earlier.referral_ids])
                 # Purge again: an earlier purge may have been held up by an old transaction.
                 return {**earlier.as_dict(), "already_erased": True, "purged": self.citizen_keys.purge()}
-            key_id = found[0]
-            referral_ids = self.citizen_keys.referral_ids(key_id)
-            if allow is not None:
-                allow([UUID(i) for i in referral_ids])
+            own_key = None if own is None else own[0]
             record = ErasureRecord(
                 erasure_id=str(uuid4()),
-                key_id=key_id,
-                referral_ids=referral_ids,
+                key_id=own_key or (shared[0] if shared else ""),
+                referral_ids=[],
                 erased_at=datetime.now(UTC).isoformat(),
                 actor=actor,
                 reason=reason.strip(),
+                municipality=municipality,
             )
-            erased = self.citizen_keys.erase(record, blind)
-            if erased is None:  # a concurrent erasure destroyed the key first
-                return self.erase_citizen(ref, actor=actor, reason=reason)
+            erased = self.citizen_keys.erase(
+                record,
+                blind,
+                own_key=own_key,
+                shared_key=shared[0] if shared_referrals and shared else None,
+                shared_referrals=shared_referrals,
+            )
+            if erased is None:  # a concurrent erasure was first
+                return self.erase_citizen(ref, municipality=municipality, actor=actor, reason=reason)
             purged = self.citizen_keys.purge()
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
         return {**erased.as_dict(), "already_erased": False, "purged": purged}
+
+    def _earlier_erasure(self, ref: str, municipality: str) -> ErasureRecord | None:
+        """The last erasure of the citizen by ``municipality``; or one made before the keys per
+        municipality (of every municipality's referrals), narrowed to that municipality's."""
+        earlier = self.citizen_keys.last_erasure(self.keyring.master.blind_index(ref, municipality))
+        if earlier is not None:
+            return earlier
+        old = self.citizen_keys.last_erasure(self.keyring.master.legacy_blind_index(ref))
+        if old is None or old.municipality is not None:
+            return None
+        mine = [i for i in old.referral_ids if self.referral_municipality(UUID(i)) == municipality]
+        return replace(old, referral_ids=mine) if mine else None
 
     def erasures(self) -> list[dict[str, Any]]:
         """Every erasure recorded, oldest first (no personal data)."""
@@ -427,18 +502,51 @@ class CaseLedger(Application[UUID]):
     # -- audit -------------------------------------------------------------------------------------
 
     def verify_integrity(
-        self, *, batch_size: int = 2000, max_problems: int = 1000, anchor: tuple[int, str] | None = None
+        self,
+        *,
+        batch_size: int = 2000,
+        max_problems: int = 1000,
+        anchor: tuple[int, str] | None = None,
+        municipality: str | None = None,
     ) -> dict[str, Any]:
         """Recompute both hash chains over every stored event (see ``application.chain``):
-        ``{ok, checked, chained, problem_count, problems, head, anchor}``; ``anchor`` is a head
-        exported earlier, ``(position, global_hash)``, that the recomputed chain must still pass."""
+        ``{ok, checked, chained, problem_count, problems, problems_elsewhere, head, anchor}``;
+        ``anchor`` is a head exported earlier, ``(position, global_hash)``, that the recomputed chain
+        must still pass. ``municipality``: count and name only the streams of that municipality's
+        referrals and the (shared) suppliers'; of the others' problems say only how many there are. A
+        stream whose first event cannot be read any more cannot be placed: it counts as elsewhere."""
+        scope = None if municipality is None else self._streams_of(municipality)
         try:
             found = verify(
-                self.keyed_recorder, batch_size=batch_size, max_problems=max_problems, anchor=anchor
+                self.keyed_recorder,
+                batch_size=batch_size,
+                max_problems=max_problems,
+                anchor=anchor,
+                scope=scope,
             )
             return found.as_dict()
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
+
+    def _streams_of(self, municipality: str) -> Callable[[UUID, StoredRow | None], bool]:
+        """Whether a stream is ``municipality``'s referral or a supplier, from its first stored
+        event when the verifier read it (no further read), else from ``referral_municipality``."""
+
+        def sees(stream_id: UUID, first: StoredRow | None) -> bool:
+            if first is not None:
+                if not first.topic.startswith(f"{Referral.TOPIC}."):
+                    return True  # suppliers are shared by every municipality
+                try:
+                    event = self._sealed_mapper.to_domain_event(
+                        StoredEvent(stream_id, first.version, first.topic, first.state)
+                    )
+                except Exception:  # altered bytes fail in many ways: then place it by its id
+                    event = None
+                if isinstance(event, Referral.Referred):
+                    return str(event.municipality) == municipality
+            return self.referral_municipality(stream_id) == municipality
+
+        return sees
 
     def referral_trail(self, referral_id: UUID) -> dict[str, Any]:
         """The referral's decision trail and the integrity of its stream.
@@ -461,10 +569,12 @@ class CaseLedger(Application[UUID]):
         """The earlier answer to this very request, if there was one."""
         for key in self._request_keys(context):
             claim = self._find_claim(key)
+            if claim is None and context.event_id and is_event_key(key):
+                claim = self._earlier_event_claim(context.event_id, context.event_scope)
             if claim is None:
                 continue
             if not context.fingerprinted_as(claim.fingerprint):
-                what = "event_id" if key.startswith("event:") else "Idempotency-Key"
+                what = "event_id" if is_event_key(key) else "Idempotency-Key"
                 msg = f"this {what} was already used for a different request"
                 raise IdempotencyKeyReused("idempotency-key-reused", msg)
             stored = json.loads(claim.result)
@@ -473,16 +583,33 @@ class CaseLedger(Application[UUID]):
             return WriteResult(stored["id"], stored["version"], position, replayed=True)
         return None
 
+    def _earlier_event_claim(self, event_id: str, scope: str) -> StoredClaim | None:
+        """The claim of ``event_id`` stored before ids were scoped, if it belongs to ``scope``: it
+        claimed a referral of that municipality, or a supplier (shared by all municipalities, and
+        its events' ids shown to every token's feed). Another municipality's answers as no claim."""
+        claim = self._find_claim(earlier_event_key(event_id))
+        if claim is None:
+            return None
+        aggregate_id = UUID(json.loads(claim.result)["id"])
+        municipality = self.referral_municipality(aggregate_id)
+        if municipality is not None:
+            return claim if municipality == scope else None
+        try:
+            first = list(self.sealed_events.get(aggregate_id, lte=1))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return claim if first and isinstance(first[0], Supplier.Registered) else None
+
     @staticmethod
     def _request_keys(context: WriteContext) -> list[str]:
         keys = []
         if context.idempotency_key:
             # Scoped to the requester: two case systems may pick the same key without colliding.
-            # Batch event ids stay global: they name events, not requests.
             scope = hashlib.sha256(context.requester.encode()).hexdigest()[:32] if context.requester else "-"
             keys.append(f"idempotency:{scope}:{context.idempotency_key}")
         if context.event_id:
-            keys.append(f"event:{context.event_id}")
+            # Scoped to the municipality the item concerns (docs/idempotency.md).
+            keys.append(event_key(context.event_scope, context.event_id))
         return keys
 
     def _write(

@@ -19,7 +19,7 @@ altered, deleted, moved or is not covered.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -162,12 +162,29 @@ class Verification:
     head: dict[str, Any] = field(default_factory=dict)
     max_problems: int = DEFAULT_MAX_PROBLEMS
     anchor: dict[str, Any] | None = None
+    scope: Callable[[UUID, StoredRow | None], bool] | None = None
+    """Whether a stream is the asker's (given its id and its first stored event, if read): the others'
+    events are not counted and their problems not named, only counted in ``problems_elsewhere``.
+    None: every stream is."""
+    problems_elsewhere: int = 0
 
     @property
     def ok(self) -> bool:
-        return self.problem_count == 0 and (self.anchor is None or self.anchor["ok"])
+        return (
+            self.problem_count == 0
+            and self.problems_elsewhere == 0
+            and (self.anchor is None or self.anchor["ok"])
+        )
 
-    def report(self, stream_id: UUID, version: int, position: int | None, problem: str) -> None:
+    def sees(self, stream_id: UUID, first: StoredRow | None = None) -> bool:
+        return self.scope is None or self.scope(stream_id, first)
+
+    def report(
+        self, stream_id: UUID, version: int, position: int | None, problem: str, *, seen: bool = True
+    ) -> None:
+        if not seen:
+            self.problems_elsewhere += 1
+            return
         self.problem_count += 1
         if len(self.problems) < self.max_problems:
             self.problems.append(
@@ -187,6 +204,7 @@ class Verification:
             "chained": self.chained,
             "problem_count": self.problem_count,
             "problems": sorted(self.problems, key=lambda p: (p["stream_id"], p["version"], p["problem"])),
+            "problems_elsewhere": self.problems_elsewhere,
             "head": self.head,
             "anchor": self.anchor,
         }
@@ -239,33 +257,36 @@ def _check_streams(
     current: UUID | None = None
     last_version = 0
     previous: ChainRow | None = None
+    seen = True
     for (stream_id, version), event, row in _merged(store, upto, batch, stream):
         if stream_id != current:
             current, last_version, previous = stream_id, 0, None
+            seen = found.sees(stream_id, event if event is not None and event.version == 1 else None)
         gap = version > last_version + 1
         for missing in range(last_version + 1, min(version, last_version + 1 + MAX_GAP_REPORTED)):
-            found.report(stream_id, missing, None, MISSING)
+            found.report(stream_id, missing, None, MISSING, seen=seen)
         last_version = version
-        if event is not None:
+        if event is not None and seen:
             found.checked += 1
         if row is None:
             assert event is not None
-            found.report(stream_id, version, event.position, NOT_COVERED)
+            found.report(stream_id, version, event.position, NOT_COVERED, seen=seen)
             continue
-        found.chained += 1
+        if seen:
+            found.chained += 1
         if event is None:
-            found.report(stream_id, version, row.position, DELETED)
+            found.report(stream_id, version, row.position, DELETED, seen=seen)
         elif gap:
             # The link before this one went with the missing version: it cannot be checked here.
             if event.position != row.position:
-                found.report(stream_id, version, event.position, MOVED)
+                found.report(stream_id, version, event.position, MOVED, seen=seen)
         else:
             before = previous.stream_hash if previous and previous.version == version - 1 else GENESIS.hex()
             expected = stream_hash(bytes.fromhex(before), stream_id, version, event.topic, event.state)
             if expected.hex() != row.stream_hash:
-                found.report(stream_id, version, event.position, ALTERED)
+                found.report(stream_id, version, event.position, ALTERED, seen=seen)
             elif event.position != row.position:
-                found.report(stream_id, version, event.position, MOVED)
+                found.report(stream_id, version, event.position, MOVED, seen=seen)
         previous = row
 
 
@@ -284,7 +305,8 @@ def _check_global(
             head = last.global_hash if last else GENESIS.hex()
             expected = global_hash(bytes.fromhex(head), row.position, bytes.fromhex(row.stream_hash))
             if expected.hex() != row.global_hash:
-                found.report(row.originator_id, row.version, row.position, CHAIN_BROKEN)
+                seen = found.sees(row.originator_id)
+                found.report(row.originator_id, row.version, row.position, CHAIN_BROKEN, seen=seen)
             if anchor is not None and row.position == anchor[0]:
                 at_anchor = expected.hex()
             last = row
@@ -316,14 +338,16 @@ def verify(
     batch_size: int = DEFAULT_BATCH,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     anchor: tuple[int, str] | None = None,
+    scope: Callable[[UUID, StoredRow | None], bool] | None = None,
 ) -> Verification:
     """Recompute both chains over every event stored so far (later writes are left for next time).
 
     Reads in batches of ``batch_size`` (stream order, then position order); lists at most
-    ``max_problems`` problems but counts them all. ``anchor``: see ``_check_global``.
+    ``max_problems`` problems but counts them all. ``anchor``: see ``_check_global``. ``scope``: see
+    ``Verification.scope`` (called once per stream, and once per broken global link).
     """
     upto = store.max_position()
-    found = Verification(max_problems=max_problems)
+    found = Verification(max_problems=max_problems, scope=scope)
     _check_streams(store, found, upto, batch_size, None)
     found.head = _head(_check_global(store, found, upto, batch_size, anchor))
     return found

@@ -1,21 +1,32 @@
-"""Storage of the per-citizen data keys, the citizen → referral index and the erasure records.
+"""Storage of the citizens' data keys (one per citizen and municipality), the citizen → referral
+index and the erasure records.
 
 Tables, in the event store's own database (SQLite file or PostgreSQL schema):
 
-- ``caseledger_citizen_keys(key_id, blind_index UNIQUE, wrapped_key, created_at)``: one data key per
-  citizen, wrapped (encrypted) under the master key; ``blind_index`` is a keyed hash of the
-  ``citizen_ref`` (see ``application.personal_data``), so the same citizen finds the same key
-  without the ``citizen_ref`` being stored;
+- ``caseledger_citizen_keys(key_id, blind_index UNIQUE, wrapped_key, created_at, municipality)``: one
+  data key per citizen and municipality, wrapped (encrypted) under the master key; ``blind_index`` is
+  a keyed hash of the municipality and the ``citizen_ref`` (see ``application.personal_data``), so the
+  same citizen finds the same key in one municipality, and the keys of one citizen in two
+  municipalities cannot be told to belong together, all without the ``citizen_ref`` being stored.
+  ``municipality`` NULL marks a *shared* key, made before the keys per municipality: one per
+  citizen, for all their referrals in every municipality, found by a hash of the ``citizen_ref``
+  alone. New referrals are never sealed with a shared key; it is kept for the referrals it sealed;
 - ``caseledger_citizen_referrals(referral_id, key_id, position)``: which referrals were sealed with
   which key, written by the recorders in the same transaction as the ``referral.referred`` event;
-- ``caseledger_erasures(erasure_id, key_id, blind_index, referral_ids, erased_at, actor, reason)``:
-  that an erasure happened, without personal data;
+- ``caseledger_erased_referrals(referral_id, key_id, erasure_id)``: referrals sealed with a shared key
+  whose municipality erased the citizen while the key still serves another municipality's
+  referrals: they read ``"erased"`` (withheld), and the key is destroyed when its last referral is;
+- ``caseledger_erasures(erasure_id, key_id, blind_index, referral_ids, erased_at, actor, reason,
+  municipality, shared_key_id)``: that an erasure happened, without personal data;
 - ``caseledger_crypto(name, value)``: the master key's check value (never the key).
 
 Destroying a key is physical: on SQLite every connection that touches the keys runs with
 ``PRAGMA secure_delete=ON`` (deleted and freed content is overwritten with zeros) and the write-ahead
 log is checkpointed and truncated after an erasure; on PostgreSQL the keys table is rewritten with
 ``VACUUM FULL`` after an erasure, so the dead row's bytes leave the table's files.
+
+A store made before the keys per municipality is upgraded when opened: the two new columns are
+added (NULL for what exists) and the table of erased referrals is made.
 """
 
 from __future__ import annotations
@@ -38,13 +49,18 @@ from psycopg.sql import SQL, Identifier
 KEYS = "caseledger_citizen_keys"
 LINKS = "caseledger_citizen_referrals"
 ERASURES = "caseledger_erasures"
+ERASED_REFERRALS = "caseledger_erased_referrals"
 META = "caseledger_crypto"
 PURGE_TIMEOUT = 30.0
 _NOT_REMOVABLE = re.compile(r"(\d+) dead row versions cannot be removed yet")
 
 
-NewCitizenKey = tuple[str, str, bytes, str]
-"""A data key to store with the events it sealed: ``(key_id, blind_index, wrapped_key, created_at)``."""
+NewCitizenKey = tuple[str, str, bytes, str, str | None]
+"""A data key to store with the events it sealed: ``(key_id, blind_index, wrapped_key, created_at,
+municipality)`` (municipality None only for a shared key of the old form)."""
+
+ADDED_COLUMNS = ((KEYS, "municipality"), (ERASURES, "municipality"), (ERASURES, "shared_key_id"))
+"""The columns the keys per municipality added to tables that existed before (all nullable text)."""
 
 INSERT_ORDER = itemgetter(1)
 """The order every transaction inserts new data keys in: by blind index (the second item of a
@@ -70,6 +86,8 @@ class ErasureRecord:
     actor: str
     reason: str
     purged: bool = True
+    municipality: str | None = None
+    """Whose erasure (None: one made before the keys per municipality, for every municipality)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,21 +136,21 @@ class CitizenKeyStore:
 
     # -- keys --------------------------------------------------------------------------------------
 
-    def ensure_keys(self, proposed: Sequence[tuple[str, str, bytes]]) -> dict[str, tuple[str, bytes]]:
-        """``{blind_index: (key_id, wrapped_key)}`` for each proposed ``(key_id, blind_index, wrapped)``;
-        an index that has a key already keeps it (the proposal is dropped)."""
+    def ensure_keys(self, proposed: Sequence[tuple[str, str, bytes, str]]) -> dict[str, tuple[str, bytes]]:
+        """``{blind_index: (key_id, wrapped_key)}`` for each proposed ``(key_id, blind_index, wrapped,
+        municipality)``; an index that has a key already keeps it (the proposal is dropped)."""
         if not proposed:
             return {}
         with self._transaction() as cur:
-            for key_id, blind_index, wrapped in sorted(proposed, key=INSERT_ORDER):
+            for key_id, blind_index, wrapped, municipality in sorted(proposed, key=INSERT_ORDER):
                 cur.execute(
                     self._sql(
-                        "INSERT INTO {keys} (key_id, blind_index, wrapped_key, created_at) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT (blind_index) DO NOTHING"
+                        "INSERT INTO {keys} (key_id, blind_index, wrapped_key, created_at, municipality) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (blind_index) DO NOTHING"
                     ),
-                    (key_id, blind_index, wrapped, now()),
+                    (key_id, blind_index, wrapped, now(), municipality),
                 )
-            indexes = [blind for _, blind, _ in proposed]
+            indexes = [p[1] for p in proposed]
             found = self._select_in(
                 cur, "SELECT key_id, blind_index, wrapped_key FROM {keys}", "blind_index", indexes
             )
@@ -156,13 +174,32 @@ class CitizenKeyStore:
             row = cur.fetchone()
         return (row["key_id"], bytes(row["wrapped_key"])) if row else None
 
-    def wrapped_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]:
-        """The wrapped keys that still exist among ``key_ids``."""
+    def wrapped_keys(self, key_ids: Sequence[str]) -> dict[str, tuple[bytes, bool]]:
+        """``{key_id: (wrapped_key, shared)}`` of the keys that still exist among ``key_ids``;
+        ``shared``: a key of the old form, for a citizen in every municipality."""
         if not key_ids:
             return {}
         with self._transaction(write=False) as cur:
-            found = self._select_in(cur, "SELECT key_id, wrapped_key FROM {keys}", "key_id", list(key_ids))
-        return {row["key_id"]: bytes(row["wrapped_key"]) for row in found}
+            found = self._select_in(
+                cur, "SELECT key_id, wrapped_key, municipality FROM {keys}", "key_id", list(key_ids)
+            )
+        return {row["key_id"]: (bytes(row["wrapped_key"]), row["municipality"] is None) for row in found}
+
+    def municipalities(self) -> list[str]:
+        """The municipalities that have keys of their own."""
+        with self._transaction(write=False) as cur:
+            cur.execute(self._sql("SELECT DISTINCT municipality FROM {keys} WHERE municipality IS NOT NULL"))
+            return sorted(str(row["municipality"]) for row in cur.fetchall())
+
+    def erased_referrals(self, referral_ids: Sequence[str]) -> set[str]:
+        """Those of ``referral_ids`` (sealed with a shared key) that their municipality erased."""
+        if not referral_ids:
+            return set()
+        with self._transaction(write=False) as cur:
+            found = self._select_in(
+                cur, "SELECT referral_id FROM {erased}", "referral_id", sorted(set(referral_ids))
+            )
+        return {str(row["referral_id"]) for row in found}
 
     def _select_in(self, cur: _Cursor, select: str, column: str, values: list[str]) -> list[Any]:
         rows: list[Any] = []
@@ -182,47 +219,112 @@ class CitizenKeyStore:
             )
             return [str(row["referral_id"]) for row in cur.fetchall()]
 
+    def links(self, key_ids: Sequence[str]) -> list[tuple[str, str, int]]:
+        """``(referral_id, key_id, position)`` of the referrals sealed with ``key_ids``, in filing order."""
+        if not key_ids:
+            return []
+        with self._transaction(write=False) as cur:
+            found = self._select_in(
+                cur, "SELECT referral_id, key_id, position FROM {links}", "key_id", list(key_ids)
+            )
+        return sorted(
+            ((str(row["referral_id"]), str(row["key_id"]), int(row["position"])) for row in found),
+            key=itemgetter(2),
+        )
+
     # -- erasure -----------------------------------------------------------------------------------
 
-    def erase(self, record: ErasureRecord, blind_index: str) -> ErasureRecord | None:
-        """Delete the key (and its links) and record the erasure, in one transaction. None when the
-        key was gone already (a concurrent erasure won)."""
-        with self._transaction() as cur:
-            cur.execute(self._sql("DELETE FROM {keys} WHERE key_id = ?"), (record.key_id,))
-            if not _deleted(cur):
-                return None
-            cur.execute(
-                self._sql("SELECT referral_id FROM {links} WHERE key_id = ? ORDER BY position"),
-                (record.key_id,),
-            )
-            current = [str(row["referral_id"]) for row in cur.fetchall()]
-            referral_ids = [*current, *(i for i in record.referral_ids if i not in current)]
-            cur.execute(self._sql("DELETE FROM {links} WHERE key_id = ?"), (record.key_id,))
-            cur.execute(
-                self._sql(
-                    "INSERT INTO {erasures} (erasure_id, key_id, blind_index, referral_ids, erased_at, actor, "
-                    "reason) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                ),
-                (
-                    record.erasure_id,
-                    record.key_id,
-                    blind_index,
-                    json.dumps(referral_ids),
-                    record.erased_at,
-                    record.actor,
-                    record.reason,
-                ),
-            )
+    def erase(
+        self,
+        record: ErasureRecord,
+        blind_index: str,
+        *,
+        own_key: str | None,
+        shared_key: str | None = None,
+        shared_referrals: Sequence[str] = (),
+    ) -> ErasureRecord | None:
+        """Erase one municipality's data of a citizen in one transaction, and record the erasure:
+        destroy ``own_key`` (the key of the citizen in that municipality) with its links; and, of a
+        shared key of the old form, mark ``shared_referrals`` (that municipality's referrals it
+        sealed) erased and drop their links, destroying the shared key too once no referral of any
+        municipality needs it any more. None when a concurrent erasure was first (nothing changed)."""
+        try:
+            with self._transaction() as cur:
+                referrals: list[tuple[str, int]] = []
+                if own_key is not None:
+                    cur.execute(self._sql("DELETE FROM {keys} WHERE key_id = ?"), (own_key,))
+                    if not _deleted(cur):
+                        raise _Overtaken
+                    cur.execute(
+                        self._sql("SELECT referral_id, position FROM {links} WHERE key_id = ?"), (own_key,)
+                    )
+                    referrals += [(str(r["referral_id"]), int(r["position"])) for r in cur.fetchall()]
+                    cur.execute(self._sql("DELETE FROM {links} WHERE key_id = ?"), (own_key,))
+                if shared_key is not None and shared_referrals:
+                    referrals += self._withhold(cur, record.erasure_id, shared_key, list(shared_referrals))
+                referral_ids = [i for i, _ in sorted(referrals, key=itemgetter(1))]
+                referral_ids += [i for i in record.referral_ids if i not in referral_ids]
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO {erasures} (erasure_id, key_id, blind_index, referral_ids, erased_at, "
+                        "actor, reason, municipality, shared_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    ),
+                    (
+                        record.erasure_id,
+                        record.key_id,
+                        blind_index,
+                        json.dumps(referral_ids),
+                        record.erased_at,
+                        record.actor,
+                        record.reason,
+                        record.municipality,
+                        shared_key,
+                    ),
+                )
+        except _Overtaken:
+            return None
         return ErasureRecord(
-            record.erasure_id, record.key_id, referral_ids, record.erased_at, record.actor, record.reason
+            record.erasure_id,
+            record.key_id,
+            referral_ids,
+            record.erased_at,
+            record.actor,
+            record.reason,
+            municipality=record.municipality,
         )
+
+    def _withhold(
+        self, cur: _Cursor, erasure_id: str, shared_key: str, referral_ids: list[str]
+    ) -> list[tuple[str, int]]:
+        """Mark ``referral_ids`` of ``shared_key`` erased; destroy the key when they were its last."""
+        self._lock_key(cur, shared_key)
+        found = self._select_in(cur, "SELECT referral_id, position FROM {links}", "referral_id", referral_ids)
+        mine = [(str(r["referral_id"]), int(r["position"])) for r in found]
+        if len(mine) != len(referral_ids):  # a concurrent erasure of the same municipality was first
+            raise _Overtaken
+        for referral_id in referral_ids:
+            cur.execute(self._sql("DELETE FROM {links} WHERE referral_id = ?"), (referral_id,))
+            cur.execute(
+                self._sql("INSERT INTO {erased} (referral_id, key_id, erasure_id) VALUES (?, ?, ?)"),
+                (referral_id, shared_key, erasure_id),
+            )
+        cur.execute(self._sql("SELECT count(*) AS n FROM {links} WHERE key_id = ?"), (shared_key,))
+        if int(cur.fetchone()["n"]) == 0:
+            cur.execute(self._sql("DELETE FROM {keys} WHERE key_id = ?"), (shared_key,))
+        return mine
+
+    def _lock_key(self, cur: _Cursor, key_id: str) -> None:
+        """Hold ``key_id``'s row until the transaction ends (two erasures of one shared key in turn).
+        On SQLite a write takes the database's one write lock before anything is read (a deferred
+        transaction that read first could not write after a concurrent one did)."""
+        cur.execute(self._sql("UPDATE {keys} SET key_id = key_id WHERE key_id = ?"), (key_id,))
 
     def last_erasure(self, blind_index: str) -> ErasureRecord | None:
         with self._transaction(write=False) as cur:
             cur.execute(
                 self._sql(
-                    "SELECT erasure_id, key_id, referral_ids, erased_at, actor, reason FROM {erasures} "
-                    "WHERE blind_index = ? ORDER BY erased_at DESC LIMIT 1"
+                    "SELECT erasure_id, key_id, referral_ids, erased_at, actor, reason, municipality "
+                    "FROM {erasures} WHERE blind_index = ? ORDER BY erased_at DESC LIMIT 1"
                 ),
                 (blind_index,),
             )
@@ -234,11 +336,15 @@ class CitizenKeyStore:
         with self._transaction(write=False) as cur:
             cur.execute(
                 self._sql(
-                    "SELECT erasure_id, key_id, referral_ids, erased_at, actor, reason FROM {erasures} "
-                    "ORDER BY erased_at"
+                    "SELECT erasure_id, key_id, referral_ids, erased_at, actor, reason, municipality "
+                    "FROM {erasures} ORDER BY erased_at"
                 )
             )
             return [_record(row) for row in cur.fetchall()]
+
+
+class _Overtaken(Exception):
+    """A concurrent erasure changed what this one was about to erase: roll back and look again."""
 
 
 def _deleted(cur: Any) -> bool:
@@ -254,19 +360,22 @@ def _record(row: Any) -> ErasureRecord:
         erased_at=str(row["erased_at"]),
         actor=str(row["actor"]),
         reason=str(row["reason"]),
+        municipality=None if row["municipality"] is None else str(row["municipality"]),
     )
 
 
 SQLITE_DDL = (
     f"CREATE TABLE IF NOT EXISTS {KEYS} (key_id TEXT PRIMARY KEY, blind_index TEXT NOT NULL UNIQUE, "
-    "wrapped_key BLOB NOT NULL, created_at TEXT NOT NULL)",
+    "wrapped_key BLOB NOT NULL, created_at TEXT NOT NULL, municipality TEXT)",
     f"CREATE TABLE IF NOT EXISTS {LINKS} (referral_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, "
     "position INTEGER NOT NULL)",
     f"CREATE INDEX IF NOT EXISTS {LINKS}_key ON {LINKS} (key_id)",
     f"CREATE TABLE IF NOT EXISTS {ERASURES} (erasure_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, "
     "blind_index TEXT NOT NULL, referral_ids TEXT NOT NULL, erased_at TEXT NOT NULL, actor TEXT NOT NULL, "
-    "reason TEXT NOT NULL)",
+    "reason TEXT NOT NULL, municipality TEXT, shared_key_id TEXT)",
     f"CREATE INDEX IF NOT EXISTS {ERASURES}_index ON {ERASURES} (blind_index)",
+    f"CREATE TABLE IF NOT EXISTS {ERASED_REFERRALS} (referral_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, "
+    "erasure_id TEXT NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {META} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
@@ -281,6 +390,10 @@ class SQLiteCitizenKeyStore(CitizenKeyStore):
         with self._transaction() as cur:
             for statement in SQLITE_DDL:
                 cur.execute(statement)
+            for table, column in ADDED_COLUMNS:  # a store from before the keys per municipality
+                cur.execute("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", (table, column))
+                if not cur.fetchone()[0]:
+                    cur.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
     @contextmanager
     def _transaction(self, *, write: bool = True) -> Iterator[Any]:
@@ -292,7 +405,7 @@ class SQLiteCitizenKeyStore(CitizenKeyStore):
             yield cur
 
     def _sql(self, statement: str) -> str:
-        return statement.format(keys=KEYS, links=LINKS, erasures=ERASURES, meta=META)
+        return statement.format(keys=KEYS, links=LINKS, erasures=ERASURES, meta=META, erased=ERASED_REFERRALS)
 
     def purge(self) -> bool:
         """Checkpoint the write-ahead log into the database file and truncate it to zero bytes (its
@@ -326,26 +439,53 @@ class PostgresCitizenKeyStore(CitizenKeyStore):
         self.datastore = datastore
         self.tables = {
             name: SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(table))
-            for name, table in (("keys", KEYS), ("links", LINKS), ("erasures", ERASURES), ("meta", META))
+            for name, table in (
+                ("keys", KEYS),
+                ("links", LINKS),
+                ("erasures", ERASURES),
+                ("meta", META),
+                ("erased", ERASED_REFERRALS),
+            )
         }
         statements = (
             "CREATE TABLE IF NOT EXISTS {keys} (key_id text PRIMARY KEY, blind_index text NOT NULL UNIQUE, "
-            "wrapped_key bytea NOT NULL, created_at text NOT NULL)",
+            "wrapped_key bytea NOT NULL, created_at text NOT NULL, municipality text)",
             "CREATE TABLE IF NOT EXISTS {links} (referral_id uuid PRIMARY KEY, key_id text NOT NULL, "
             "position bigint NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {LINKS}_key ON {{links}} (key_id)",
             "CREATE TABLE IF NOT EXISTS {erasures} (erasure_id text PRIMARY KEY, key_id text NOT NULL, "
             "blind_index text NOT NULL, referral_ids text NOT NULL, erased_at text NOT NULL, "
-            "actor text NOT NULL, reason text NOT NULL)",
+            "actor text NOT NULL, reason text NOT NULL, municipality text, shared_key_id text)",
             f"CREATE INDEX IF NOT EXISTS {ERASURES}_index ON {{erasures}} (blind_index)",
             "CREATE TABLE IF NOT EXISTS {meta} (name text PRIMARY KEY, value text NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {erased} (referral_id text PRIMARY KEY, key_id text NOT NULL, "
+            "erasure_id text NOT NULL)",
         )
         with self._transaction() as cur:
             for statement in statements:
                 cur.execute(self._sql(statement))
+            # A store from before the keys per municipality: add the columns. Looked up first, as
+            # ALTER TABLE would take the table's exclusive lock at every start.
+            for table, column in ADDED_COLUMNS:
+                cur.execute(
+                    "SELECT 1 FROM information_schema.columns "
+                    "WHERE table_schema = %s AND table_name = %s AND column_name = %s",
+                    (datastore.schema, table, column),
+                )
+                if cur.fetchone() is None:
+                    cur.execute(
+                        SQL("ALTER TABLE {0}.{1} ADD COLUMN IF NOT EXISTS {2} text").format(
+                            Identifier(datastore.schema), Identifier(table), Identifier(column)
+                        )
+                    )
 
     def _transaction(self, *, write: bool = True) -> Any:
         return self.datastore.transaction(commit=write)
+
+    def _lock_key(self, cur: _Cursor, key_id: str) -> None:
+        # Two municipalities erasing the citizen of one shared key at once: the later waits here,
+        # then counts the links the earlier left (read committed), so the last one destroys the key.
+        cur.execute(self._sql("SELECT key_id FROM {keys} WHERE key_id = ? FOR UPDATE"), (key_id,))
 
     def _sql(self, statement: str) -> Any:
         return SQL(statement.replace("?", "%s")).format(**self.tables)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from application.keys import ANY_SCOPE
+
 
 @dataclass(frozen=True)
 class WriteContext:
@@ -14,13 +16,15 @@ class WriteContext:
     ``idempotency_key`` with ``fingerprint`` (a hash of the request) makes a repeat a replay;
     ``event_id`` does the same for a batch item; ``expected_version`` is ``If-Match``.
     ``requester`` (the token's name) scopes ``idempotency_key``: the same key from two tokens is two
-    requests; ``event_id`` stays global.
+    requests; ``event_scope`` (the municipality the item concerns, see ``docs/idempotency.md``)
+    scopes ``event_id``: the same id in two municipalities is two events.
     """
 
     idempotency_key: str | None = None
     fingerprint: str = ""
     expected_version: int | None = None
     event_id: str | None = None
+    event_scope: str = ANY_SCOPE
     source_system: str | None = None
     requester: str | None = None
     earlier_fingerprint: Callable[[], str] | None = None

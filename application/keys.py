@@ -26,3 +26,23 @@ class StoredClaim:
     key: str
     fingerprint: str
     result: str
+
+
+ANY_SCOPE = "*"
+"""The scope of an ``event_id`` sent by a token of every municipality about no referral (a supplier
+event), and of one the application is given without a scope."""
+
+
+def event_key(scope: str, event_id: str) -> str:
+    """The claim of a batch item's ``event_id`` within its scope (the municipality the item concerns):
+    the same id in two municipalities is two events, and neither can see or take the other's."""
+    return f"event/{scope}:{event_id}"
+
+
+def earlier_event_key(event_id: str) -> str:
+    """The claim an ``event_id`` was stored under before ids were scoped (one namespace for all)."""
+    return f"event:{event_id}"
+
+
+def is_event_key(key: str) -> bool:
+    return key.startswith(("event/", "event:"))

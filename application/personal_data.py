@@ -9,15 +9,27 @@ sealed with the citizen's data key (DEK); the associated data binds the envelope
 and field (``caseledger/field/v1|<referral_id>|<field>``), so an envelope copied to another referral
 or field does not open. ``case_ref`` absent stays absent.
 
-Each citizen has one DEK (32 random bytes), kept in ``caseledger_citizen_keys`` wrapped under the
-master key (the KEK, from configuration, never in the database) and found again by a *blind index*,
-HMAC-SHA256 of the ``citizen_ref`` under a key derived from the master key. The master key itself
-derives three keys (HKDF-SHA256): one wraps DEKs, one makes blind indexes, one makes the check value
-stored to recognise a wrong master key before anything is decrypted.
+Each citizen has one DEK (32 random bytes) per municipality that filed referrals for them, kept in
+``caseledger_citizen_keys`` wrapped under the master key (the KEK, from configuration, never in the
+database) and found again by a *blind index*, HMAC-SHA256 of the municipality and the
+``citizen_ref`` under a key derived from the master key: the indexes of one citizen in two
+municipalities are unrelated, so one municipality's lookup says nothing of another's. The master
+key itself derives four keys (HKDF-SHA256): one wraps DEKs, one makes blind indexes, one made the
+blind indexes of the old form (``citizen_ref`` alone, before the keys per municipality) and one makes
+the check value stored to recognise a wrong master key before anything is decrypted.
 
-Erasing a citizen destroys their DEK. The events, and with them the hash chains, stay exactly as
-stored; their personal fields then read as ``"erased"`` everywhere: state, events, trail, feed and
-the projections (which only ever hold envelopes and are revealed when read).
+Each municipality is its own data controller. Its erasure of a citizen destroys the citizen's DEK of
+that municipality, so the events, and with them the hash chains, stay exactly as stored, and the
+personal fields of that municipality's referrals read as ``"erased"`` everywhere: state, events,
+trail, feed and the projections (which only ever hold envelopes and are revealed when read). The
+citizen's referrals in another municipality are sealed with another key and stay readable there.
+
+A *shared* key of the old form (one per citizen, made before the keys per municipality) may have
+sealed referrals of several municipalities. An erasure by one of them cannot destroy it without
+destroying the others' data: that municipality's referrals are then marked erased (withheld, see
+``application.citizen_keys``) and read ``"erased"`` like the rest, and the key is destroyed only with
+the last referral that needs it. Until then their ciphertext can still be opened by whoever holds
+both the database and the master key: withheld, not crypto-erased.
 """
 
 from __future__ import annotations
@@ -78,6 +90,7 @@ class MasterKey:
 
     wrapping: bytes
     indexing: bytes
+    legacy_indexing: bytes
     checking: bytes
 
     @classmethod
@@ -87,7 +100,8 @@ class MasterKey:
             raise MasterKeyError(msg)
         return cls(
             wrapping=_derive(master, "caseledger/kek/v1"),
-            indexing=_derive(master, "caseledger/blind-index/v1"),
+            indexing=_derive(master, "caseledger/blind-index/v2"),
+            legacy_indexing=_derive(master, "caseledger/blind-index/v1"),
             checking=_derive(master, "caseledger/check/v1"),
         )
 
@@ -108,8 +122,14 @@ class MasterKey:
         """Stored in the database to recognise this key later; reveals nothing about it."""
         return hmac.new(self.checking, b"caseledger master key check", hashlib.sha256).hexdigest()
 
-    def blind_index(self, citizen_ref: str) -> str:
-        return hmac.new(self.indexing, citizen_ref.encode(), hashlib.sha256).hexdigest()
+    def blind_index(self, citizen_ref: str, municipality: str) -> str:
+        """The index of the citizen's key in ``municipality`` (unrelated to their index elsewhere)."""
+        message = f"{len(municipality)}:{municipality}|{citizen_ref}".encode()
+        return hmac.new(self.indexing, message, hashlib.sha256).hexdigest()
+
+    def legacy_blind_index(self, citizen_ref: str) -> str:
+        """The index of the citizen's shared key of the old form, made before the keys per municipality."""
+        return hmac.new(self.legacy_indexing, citizen_ref.encode(), hashlib.sha256).hexdigest()
 
     def wrap(self, key_id: str, dek: bytes) -> bytes:
         nonce = secrets.token_bytes(NONCE_BYTES)
@@ -200,6 +220,9 @@ def is_sealed(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.startswith(PREFIX)
 
 
+Citizen = tuple[str, str]
+"""``(citizen_ref, municipality)``: whom a data key is for."""
+
 WITHHELD = "withheld"
 """What a personal field of an aggregate that a process keeps in memory holds instead of plaintext."""
 
@@ -254,13 +277,14 @@ class Keyring:
             )
             raise MasterKeyError(msg)
 
-    def keys_for(self, citizen_refs: Iterable[str]) -> dict[str, tuple[str, bytes]]:
-        """``{citizen_ref: (key_id, dek)}``, making keys for citizens that have none (one transaction)."""
-        by_index = {self.master.blind_index(ref): ref for ref in set(citizen_refs)}
+    def keys_for(self, citizens: Iterable[Citizen]) -> dict[Citizen, tuple[str, bytes]]:
+        """``{(citizen_ref, municipality): (key_id, dek)}``, making keys for citizens that have none in
+        their municipality (one transaction)."""
+        by_index = {self.master.blind_index(ref, place): (ref, place) for ref, place in set(citizens)}
         proposed = []
-        for blind in by_index:
+        for blind, (_, place) in by_index.items():
             key_id = secrets.token_hex(16)
-            proposed.append((key_id, blind, self.master.wrap(key_id, secrets.token_bytes(KEY_BYTES))))
+            proposed.append((key_id, blind, self.master.wrap(key_id, secrets.token_bytes(KEY_BYTES)), place))
         found = self.store.ensure_keys(proposed)
         return {
             by_index[blind]: (key_id, self.master.unwrap(key_id, wrapped))
@@ -268,35 +292,42 @@ class Keyring:
         }
 
     def prepare(
-        self, citizen_refs: Iterable[str]
-    ) -> tuple[dict[str, tuple[str, bytes]], list[NewCitizenKey]]:
-        """For a save: ``{citizen_ref: (key_id, dek)}`` of each citizen, and the keys to store with the
-        events for those who had none (so a new key is written in the events' own transaction)."""
-        by_index = {self.master.blind_index(ref): ref for ref in set(citizen_refs)}
+        self, citizens: Iterable[Citizen]
+    ) -> tuple[dict[Citizen, tuple[str, bytes]], list[NewCitizenKey]]:
+        """For a save: ``{(citizen_ref, municipality): (key_id, dek)}`` of each citizen, and the keys to
+        store with the events for those who had none in that municipality (so a new key is written in
+        the events' own transaction)."""
+        by_index = {self.master.blind_index(ref, place): (ref, place) for ref, place in set(citizens)}
         found = self.store.find_keys(list(by_index))
         prepared = {
             by_index[blind]: (key_id, self.master.unwrap(key_id, wrapped))
             for blind, (key_id, wrapped) in found.items()
         }
         new: list[NewCitizenKey] = []
-        for blind, ref in by_index.items():
-            if ref not in prepared:
+        for blind, citizen in by_index.items():
+            if citizen not in prepared:
                 key_id, dek = secrets.token_hex(16), secrets.token_bytes(KEY_BYTES)
-                new.append((key_id, blind, self.master.wrap(key_id, dek), now()))
-                prepared[ref] = (key_id, dek)
+                new.append((key_id, blind, self.master.wrap(key_id, dek), now(), citizen[1]))
+                prepared[citizen] = (key_id, dek)
         return prepared, new
 
     def taken(self, proposed: Sequence[NewCitizenKey]) -> bool:
         """Whether a citizen of ``proposed`` has a key now (another save made it first)."""
-        return bool(self.store.find_keys([blind for _, blind, _, _ in proposed]))
+        return bool(self.store.find_keys([new[1] for new in proposed]))
 
-    def deks(self, key_ids: Iterable[str]) -> dict[str, bytes | None]:
-        """``{key_id: dek}``; None for a key that was destroyed."""
-        wanted = sorted(set(key_ids))
-        found = self.store.wrapped_keys(wanted)
+    def deks(self, sealed: Iterable[tuple[str, str]]) -> dict[tuple[str, str], bytes | None]:
+        """``{(key_id, referral_id): dek}`` for envelopes of referrals sealed with keys; None for a key
+        that was destroyed, and for a referral its municipality erased while the shared key of the
+        old form that sealed it serves another municipality still."""
+        wanted = {(key_id, str(referral_id)) for key_id, referral_id in sealed}
+        found = self.store.wrapped_keys(sorted({key_id for key_id, _ in wanted}))
+        erased = self.store.erased_referrals(
+            [referral_id for key_id, referral_id in wanted if key_id in found and found[key_id][1]]
+        )
+        deks = {key_id: self.master.unwrap(key_id, wrapped) for key_id, (wrapped, _) in found.items()}
         return {
-            key_id: self.master.unwrap(key_id, found[key_id]) if key_id in found else None
-            for key_id in wanted
+            (key_id, referral_id): None if referral_id in erased else deks.get(key_id)
+            for key_id, referral_id in wanted
         }
 
     def reveal_rows(
@@ -304,37 +335,55 @@ class Keyring:
     ) -> list[dict[str, Any]]:
         """Copies of ``rows`` with each sealed value of ``fields`` (``{column: sealed field name}``) opened
         (or ``ERASED``); the referral id is ``row[id_key]``. One key lookup for all rows."""
-        key_ids = [key_id_of(row[c]) for row in rows for c in fields if is_sealed(row.get(c))]
-        deks = self.deks(key_ids) if key_ids else {}
+        sealed = [
+            (key_id_of(row[c]), _referral(row[id_key]))
+            for row in rows
+            for c in fields
+            if is_sealed(row.get(c))
+        ]
+        deks = self.deks(sealed) if sealed else {}
         revealed = []
         for row in rows:
             copy = dict(row)
             for column, field in fields.items():
                 value = row.get(column)
                 if is_sealed(value):
-                    copy[column] = unseal(deks[key_id_of(value)], value, row[id_key], field)
+                    dek = deks[key_id_of(value), _referral(row[id_key])]
+                    copy[column] = unseal(dek, value, row[id_key], field)
             revealed.append(copy)
         return revealed
 
     def reveal_events(self, events: Sequence[Any]) -> None:
         """Open the sealed fields of ``referral.referred`` events in place (one key lookup)."""
         referred = [e for e in events if isinstance(e, Referral.Referred)]
-        key_ids = [key_id_of(v) for e in referred for f in SEALED_FIELDS if is_sealed(v := e.__dict__.get(f))]
-        if not key_ids:
+        sealed = [
+            (key_id_of(v), _referral(e.originator_id))
+            for e in referred
+            for f in SEALED_FIELDS
+            if is_sealed(v := e.__dict__.get(f))
+        ]
+        if not sealed:
             return
-        deks = self.deks(key_ids)
+        deks = self.deks(sealed)
         for event in referred:
             state = event.__dict__
             for field in SEALED_FIELDS:
                 value = state.get(field)
                 if is_sealed(value):
-                    state[field] = unseal(deks[key_id_of(value)], value, event.originator_id, field)
+                    dek = deks[key_id_of(value), _referral(event.originator_id)]
+                    state[field] = unseal(dek, value, event.originator_id, field)
 
 
-PREPARED: ContextVar[dict[str, tuple[str, bytes]] | None] = ContextVar(
+def _referral(referral_id: UUID | str) -> str:
+    """A referral id as the key store keeps it (``str`` of the UUID)."""
+    return str(referral_id if isinstance(referral_id, UUID) else UUID(str(referral_id)))
+
+
+PREPARED: ContextVar[dict[Citizen, tuple[str, bytes]] | None] = ContextVar(
     "caseledger_prepared_keys", default=None
 )
-"""Keys looked up for a whole save at once (``{citizen_ref: (key_id, dek)}``), for the mapper."""
+"""Keys looked up for a whole save at once (``{(citizen_ref, municipality): (key_id, dek)}``), for
+the mapper."""
 
 
 class SealingMapper(Mapper[UUID]):
@@ -354,7 +403,8 @@ class SealingMapper(Mapper[UUID]):
         if is_sealed(citizen_ref):  # already sealed (e.g. an event read sealed and saved again)
             return super().to_stored_event(domain_event)
         prepared = PREPARED.get() or {}
-        key_id, dek = prepared.get(citizen_ref) or self.keyring.keys_for([citizen_ref])[citizen_ref]
+        citizen = (citizen_ref, str(state["municipality"]))
+        key_id, dek = prepared.get(citizen) or self.keyring.keys_for([citizen])[citizen]
         for field in SEALED_FIELDS:
             if state.get(field) is not None:
                 state[field] = seal(dek, key_id, state["originator_id"], field, state[field])

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
@@ -25,7 +25,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import ConnectionPool as EventsourcingPool
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import Environment, get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
@@ -126,7 +126,8 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
             # A key made concurrently for the same citizen: IntegrityError, and the write is retried.
             c.execute("PRAGMA secure_delete=ON")
             c.executemany(
-                f"INSERT INTO {CITIZEN_KEYS} (key_id, blind_index, wrapped_key, created_at) VALUES (?,?,?,?)",
+                f"INSERT INTO {CITIZEN_KEYS} (key_id, blind_index, wrapped_key, created_at, municipality) "
+                "VALUES (?,?,?,?,?)",
                 new_keys,
             )
         positions = super()._insert_events(c, stored_events, **kwargs)
@@ -259,6 +260,19 @@ class SQLiteKeyedRecorder(SQLiteApplicationRecorder):
             )
             return {UUID(row["originator_id"]): int(row["version"]) for row in c.fetchall()}
 
+    def first_events(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The first stored event of each of ``originator_ids`` that has events, in one query."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name} "
+                "WHERE originator_id IN (SELECT value FROM json_each(?)) AND originator_version = 1",
+                (json.dumps([i.hex for i in originator_ids]),),
+            )
+            return [
+                StoredEvent(UUID(r["originator_id"]), r["originator_version"], r["topic"], r["state"])
+                for r in c.fetchall()
+            ]
+
     def positions_of(self, events: Sequence[tuple[UUID, int]]) -> dict[tuple[UUID, int], int]:
         """The position of each stored ``(originator_id, version)`` among ``events``, in one query."""
         with self.datastore.transaction(commit=False) as c:
@@ -289,10 +303,24 @@ def rendered(statement: Composed) -> bytes | Composed:
     return text if text.isascii() else statement
 
 
+class DatabaseFunctionsRefused(ValueError):
+    """eventsourcing was asked to insert events through its database functions, a path that would
+    skip this recorder (no chain rows, no citizen keys, no claims)."""
+
+
 class PostgresKeyedRecorder(PostgresApplicationRecorder):
     """PostgreSQL application recorder that also writes claimed keys in the events' transaction."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        if datastore.enable_db_functions:
+            # eventsourcing's insert path with database functions never calls this recorder's
+            # statements: events would be stored without their chain rows, keys and claims.
+            datastore.close()
+            msg = (
+                "POSTGRES_ENABLE_DB_FUNCTIONS is not supported: eventsourcing's database-function "
+                "inserts skip caseledger's recorder (hash chains, citizen keys, claims)"
+            )
+            raise DatabaseFunctionsRefused(msg)
         # Every statement on the pool's connections (reads, the access log, tokens, /readyz), not
         # only the event insert that eventsourcing bounds with SET LOCAL: a lock held on a table
         # (a migration, VACUUM FULL, a forgotten transaction) is waited for at most this long,
@@ -338,7 +366,8 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         )
         self.insert_citizen_keys_statement = rendered(
             SQL(
-                "INSERT INTO {0}.{1} (key_id, blind_index, wrapped_key, created_at) VALUES (%s, %s, %s, %s)"
+                "INSERT INTO {0}.{1} (key_id, blind_index, wrapped_key, created_at, municipality) "
+                "VALUES (%s, %s, %s, %s, %s)"
             ).format(Identifier(datastore.schema), Identifier(CITIZEN_KEYS))
         )
         self.insert_links_statement = rendered(
@@ -588,6 +617,21 @@ class PostgresKeyedRecorder(PostgresApplicationRecorder):
         )
         return {_as_uuid(r["originator_id"]): int(r["version"]) for r in rows}
 
+    def first_events(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The first stored event of each of ``originator_ids`` that has events, in one query: one
+        index probe each (as ``stream_versions``)."""
+        rows = self._select(
+            SQL(
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM unnest(%s::uuid[]) AS k(id) "
+                "JOIN {0} e ON e.originator_id = k.id AND e.originator_version = 1"
+            ).format(self.events_table),
+            [list(originator_ids)],
+        )
+        return [
+            StoredEvent(_as_uuid(r["originator_id"]), r["originator_version"], r["topic"], bytes(r["state"]))
+            for r in rows
+        ]
+
     def positions_of(self, events: Sequence[tuple[UUID, int]]) -> dict[tuple[UUID, int], int]:
         """The position of each stored ``(originator_id, version)`` among ``events``, in one query:
         one index probe each (as ``stream_versions``)."""
@@ -732,10 +776,28 @@ def _chain_row(row: Any, originator_id: UUID) -> ChainRow:
     )
 
 
-def storage_env(database_url: str, *, master_key: str = "", master_key_file: str = "") -> dict[str, str]:
+class ExplicitEnvironment(Environment):
+    """eventsourcing's environment holding exactly what caseledger gives it.
+
+    The library's own ``Environment`` looks every setting up under the application's name first
+    (``CASELEDGER_POSTGRES_DBNAME`` before ``POSTGRES_DBNAME``), and ``Application.construct_env``
+    fills it from ``os.environ``; ``CaseLedger.construct_env`` builds this one instead, from the
+    mapping ``storage_env`` made, so that nothing the process environment carries reaches the
+    library. The name stays: eventsourcing names the tables after it (``caseledger_events``)."""
+
+    def create_keys(self, key: str) -> list[str]:
+        return [key]
+
+
+def storage_env(
+    database_url: str, *, master_key: str = "", master_key_file: str = "", make_directory: bool = True
+) -> dict[str, str]:
     """Translate ``CASELEDGER_DATABASE_URL`` into eventsourcing's environment settings, with the master
-    key that seals personal data when one is given (else ``CaseLedger`` looks in the process
-    environment, then, on SQLite only, for ``master.key`` beside the database file).
+    key that seals personal data when one is given (else ``CaseLedger`` looks for
+    ``CASELEDGER_MASTER_KEY`` / ``CASELEDGER_MASTER_KEY_FILE`` in the process environment, then, on
+    SQLite only, for ``master.key`` beside the database file). This mapping is all the library is
+    given (``ExplicitEnvironment``): a setting it does not name takes the library's default.
+    ``make_directory``: create the SQLite file's directory (off to only describe the store).
 
     ``sqlite:///relative/path.sqlite``, ``sqlite:////absolute/path.sqlite`` or an empty value (the
     default file under ``./caseledger-data/``), with optional ``?lock_timeout=S`` (how long a write
@@ -750,7 +812,41 @@ def storage_env(database_url: str, *, master_key: str = "", master_key_file: str
         )
         if value
     }
-    return {**_database_env(database_url), **keys}
+    return {**_database_env(database_url, make_directory=make_directory), **keys}
+
+
+def storage_kind(env: Mapping[str, str]) -> Literal["postgresql", "sqlite"]:
+    """The kind of store ``env`` (``storage_env``) names; ``GET /readyz`` tells anyone this much."""
+    return "postgresql" if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres" else "sqlite"
+
+
+def describe_store(env: Mapping[str, str]) -> str:
+    """The store ``env`` (``storage_env``) names, for an operator, without a password:
+    ``PostgreSQL 127.0.0.1:5432/caseledger, schema public`` or ``SQLite /abs/path.sqlite``."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        return (
+            f"PostgreSQL {env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}, "
+            f"schema {env['POSTGRES_SCHEMA']}"
+        )
+    database = env["SQLITE_DBNAME"]
+    if database == ":memory:":
+        return "SQLite in memory"
+    return f"SQLite {Path(database).absolute()}"
+
+
+def store_exists(env: Mapping[str, str]) -> bool:
+    """Whether the store ``env`` names holds caseledger's tables (the events table), without creating
+    anything. Raises ``psycopg.OperationalError`` when PostgreSQL cannot be reached or the database
+    does not exist."""
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        with _admin_connection(env) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
+                [env["POSTGRES_SCHEMA"], "caseledger_events"],
+            ).fetchone()
+        return found is not None
+    database = env["SQLITE_DBNAME"]
+    return database != ":memory:" and Path(database).is_file()
 
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -761,7 +857,7 @@ def is_postgres(database_url: str) -> bool:
     return urlsplit(database_url.strip()).scheme in POSTGRES_SCHEMES
 
 
-def _database_env(database_url: str) -> dict[str, str]:
+def _database_env(database_url: str, *, make_directory: bool) -> dict[str, str]:
     url = database_url.strip()
     if not url or url.startswith("sqlite:"):
         url, _, query = url.partition("?")
@@ -769,7 +865,7 @@ def _database_env(database_url: str) -> dict[str, str]:
         path = Path(url.removeprefix("sqlite:").removeprefix("//").removeprefix("/") or DEFAULT_SQLITE_PATH)
         if url.startswith("sqlite:////"):
             path = Path("/" + str(path))
-        if str(path) != ":memory:":
+        if make_directory and str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -830,7 +926,7 @@ def start_up_lock(env: Mapping[str, str]) -> Iterator[None]:
     concurrently updated"). On SQLite a lock file beside the database does it: switching a new file
     to WAL fails at once ("database is locked") when another process is doing the same."""
     if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
-        with _sqlite_start_up_lock(env.get("SQLITE_DBNAME") or ""):
+        with sqlite_start_up_lock(env.get("SQLITE_DBNAME") or ""):
             yield
         return
     with _admin_connection(env) as conn:
@@ -839,7 +935,7 @@ def start_up_lock(env: Mapping[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def _sqlite_start_up_lock(database: str) -> Iterator[None]:
+def sqlite_start_up_lock(database: str) -> Iterator[None]:
     if not database or ":memory:" in database or "mode=memory" in database:
         yield
         return

@@ -17,6 +17,13 @@ Roles and their rights (API.md "Auth"):
 - ``admin``: everything, and alone may erase a citizen's personal data
 
 Every role may read suppliers (they are shared).
+
+Revocation holds from the next request on, in every process: the one-row table
+``caseledger_token_generation`` counts the changes to ``caseledger_tokens`` (a trigger bumps it in
+the changing statement's own transaction, whoever changes the table: this code, ``caseledger tokens
+revoke`` in another process, or an administrator's SQL). ``CachedTokenStore`` reads the counter on
+every request, one indexed read of one row, and trusts only what it looked up at the generation it
+reads.
 """
 
 from __future__ import annotations
@@ -27,8 +34,8 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -38,9 +45,11 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Identifier
 
+from application.storage import sqlite_start_up_lock
 from domain.errors import InvalidInput, NotFound, RuleViolation
 
 TOKENS_TABLE = "caseledger_tokens"
+GENERATION_TABLE = "caseledger_token_generation"
 ALL_MUNICIPALITIES = "*"
 _MUNICIPALITY = re.compile(r"^(\d{3}|\*)$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -84,6 +93,8 @@ RIGHTS: dict[str, frozenset[str]] = {
         {*REFERRAL_WRITES, *READS, "batch:write", "supplier:write", "price_list:write", "citizen:erase"}
     ),
 }
+# Every role reads the shipped reference tables.
+RIGHTS = {role: rights | {"reference:read"} for role, rights in RIGHTS.items()}
 ROLES = tuple(RIGHTS)
 
 
@@ -137,8 +148,21 @@ class TokenStore:
     def _transaction(self) -> AbstractContextManager[_Cursor]:
         raise NotImplementedError
 
-    def _sql(self, statement: str) -> Any:
+    def _reading(self) -> AbstractContextManager[_Cursor]:
+        """A cursor for reads, on the newest committed state (SQLite: a reader connection, never
+        waiting for the writer; PostgreSQL: a pooled connection in autocommit)."""
         raise NotImplementedError
+
+    def _sql(self, statement: str) -> Any:
+        """``statement`` with ``{table}`` and ``{generation}`` named, ``?`` as placeholders."""
+        raise NotImplementedError
+
+    def generation(self) -> int:
+        """How many times the tokens have changed (created, revoked, or altered otherwise) so far."""
+        with self._reading() as cursor:
+            cursor.execute(self._sql("SELECT generation FROM {generation} WHERE id = 1"))
+            row = cursor.fetchone()
+        return 0 if row is None else int(row["generation"])
 
     def create(self, *, role: str, municipality: str, name: str | None = None) -> IssuedToken:
         """A new token for ``role`` in ``municipality`` (three digits or ``*``)."""
@@ -200,15 +224,10 @@ class TokenStore:
             raise NotFound("token-not-found", msg)
         return _token(row)
 
-    def remembered(self, secret: str) -> Token | None:
-        """The live token with this secret if this store knows it without asking the database (a
-        cache: ``CachedTokenStore``), else None; ``authenticate`` gives the answer."""
-        return None
-
     def authenticate(self, secret: str) -> Token | None:
         """The live (not revoked) token with this secret, or None."""
         wanted = token_hash(secret)
-        with self._transaction() as cursor:
+        with self._reading() as cursor:
             cursor.execute(
                 self._sql(
                     "SELECT token_hash, name, role, municipality, created_at, revoked_at FROM {table} "
@@ -224,12 +243,12 @@ class TokenStore:
 
 
 class CachedTokenStore(TokenStore):
-    """A token store that remembers live tokens for ``ttl`` seconds after looking them up, so that
-    a request costs no database round trip for its token.
+    """A token store that remembers live tokens for up to ``ttl`` seconds after looking them up, as
+    long as the tokens' generation (``TokenStore.generation``) has not changed since.
 
-    A revocation through this store takes effect at once; one made elsewhere (``caseledger tokens
-    revoke`` in another process) within ``ttl`` seconds. Unknown and revoked tokens are never
-    remembered: a new token works at once, and a wrong one is looked up every time.
+    Each ``authenticate`` reads the generation first (one row), then answers from the cache only
+    what was looked up at that same generation; a revocation anywhere bumps it, so the next request
+    in every process looks the token up again. Unknown and revoked tokens are never remembered.
     """
 
     MAX_ENTRIES = 10_000
@@ -238,8 +257,12 @@ class CachedTokenStore(TokenStore):
         self.store = store
         self.ttl = ttl
         self.clock = clock
-        self._live: dict[str, tuple[float, Token]] = {}
+        self._live: dict[str, tuple[float, int, Token]] = {}
+        self._generation = -1
         self._lock = threading.Lock()
+
+    def generation(self) -> int:
+        return self.store.generation()
 
     def create(self, *, role: str, municipality: str, name: str | None = None) -> IssuedToken:
         return self.store.create(role=role, municipality=municipality, name=name)
@@ -248,33 +271,27 @@ class CachedTokenStore(TokenStore):
         return self.store.tokens()
 
     def revoke(self, name: str) -> Token:
-        token = self.store.revoke(name)
-        with self._lock:
-            self._live = {k: v for k, v in self._live.items() if v[1].name != name}
-        return token
-
-    def remembered(self, secret: str) -> Token | None:
-        return self._remembered(token_hash(secret))
-
-    def _remembered(self, key: str) -> Token | None:
-        with self._lock:
-            found = self._live.get(key)
-        return found[1] if found is not None and found[0] > self.clock() else None
+        return self.store.revoke(name)
 
     def authenticate(self, secret: str) -> Token | None:
         key = token_hash(secret)
-        token = self._remembered(key)
-        if token is not None:
-            return token
+        generation = self.store.generation()
         now = self.clock()
+        with self._lock:
+            if generation > self._generation:
+                self._live.clear()
+                self._generation = generation
+            found = self._live.get(key)
+        if found is not None and found[0] > now and found[1] == generation:
+            return found[2]
         token = self.store.authenticate(secret)
         with self._lock:
             if token is None:
                 self._live.pop(key, None)
-            else:
+            elif generation == self._generation:  # not when a newer generation was seen meanwhile
                 if len(self._live) >= self.MAX_ENTRIES:
                     self._live.clear()
-                self._live[key] = (now + self.ttl, token)
+                self._live[key] = (now + self.ttl, generation, token)
         return token
 
 
@@ -299,18 +316,34 @@ class SQLiteTokenStore(TokenStore):
 
     def __init__(self, datastore: SQLiteDatastore) -> None:
         self.datastore = datastore
-        with self.datastore.transaction(commit=True) as cursor:
+        bump = "UPDATE caseledger_token_generation SET generation = generation + 1 WHERE id = 1"
+        # Ledgers opening a new store at once would race on these statements (SQLite answers "database
+        # is locked" to a read transaction that turns into a write); take turns, as the tables do.
+        with sqlite_start_up_lock(datastore.pool.db_name), self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (token_hash TEXT PRIMARY KEY, "
                 "name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, municipality TEXT NOT NULL, "
                 "created_at TEXT NOT NULL, revoked_at TEXT) WITHOUT ROWID"
             )
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {GENERATION_TABLE} "
+                "(id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)"
+            )
+            cursor.execute("INSERT OR IGNORE INTO caseledger_token_generation (id, generation) VALUES (1, 0)")
+            for change in ("INSERT", "UPDATE", "DELETE"):
+                cursor.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {GENERATION_TABLE}_{change.lower()} AFTER {change} "
+                    f"ON {TOKENS_TABLE} BEGIN {bump}; END"
+                )
 
     def _transaction(self) -> AbstractContextManager[_Cursor]:
         return self.datastore.transaction(commit=True)
 
+    def _reading(self) -> AbstractContextManager[_Cursor]:
+        return self.datastore.transaction(commit=False)
+
     def _sql(self, statement: str) -> str:
-        return statement.format(table=TOKENS_TABLE)
+        return statement.format(table=TOKENS_TABLE, generation=GENERATION_TABLE)
 
 
 class PostgresTokenStore(TokenStore):
@@ -318,7 +351,10 @@ class PostgresTokenStore(TokenStore):
 
     def __init__(self, datastore: PostgresDatastore) -> None:
         self.datastore = datastore
-        self.table = SQL("{0}.{1}").format(Identifier(datastore.schema), Identifier(TOKENS_TABLE))
+        schema = Identifier(datastore.schema)
+        self.table = SQL("{0}.{1}").format(schema, Identifier(TOKENS_TABLE))
+        self.generation_table = SQL("{0}.{1}").format(schema, Identifier(GENERATION_TABLE))
+        bump = SQL("{0}.{1}").format(schema, Identifier(f"{GENERATION_TABLE}_bump"))
         with self.datastore.transaction(commit=True) as cursor:
             # Processes starting at once would race on CREATE TABLE IF NOT EXISTS; take turns.
             cursor.execute(
@@ -331,12 +367,43 @@ class PostgresTokenStore(TokenStore):
                     "created_at text NOT NULL, revoked_at text)"
                 ).format(self.table)
             )
+            cursor.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} "
+                    "(id integer PRIMARY KEY CHECK (id = 1), generation bigint NOT NULL)"
+                ).format(self.generation_table)
+            )
+            cursor.execute(
+                SQL("INSERT INTO {0} (id, generation) VALUES (1, 0) ON CONFLICT (id) DO NOTHING").format(
+                    self.generation_table
+                )
+            )
+            cursor.execute(
+                SQL(
+                    "CREATE OR REPLACE FUNCTION {0}() RETURNS trigger LANGUAGE plpgsql AS $bump$ "
+                    "BEGIN UPDATE {1} SET generation = generation + 1 WHERE id = 1; RETURN NULL; END "
+                    "$bump$"
+                ).format(bump, self.generation_table)
+            )
+            cursor.execute(
+                SQL(
+                    "CREATE OR REPLACE TRIGGER {0} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {1} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION {2}()"
+                ).format(Identifier(f"{GENERATION_TABLE}_bump"), self.table, bump)
+            )
 
     def _transaction(self) -> AbstractContextManager[_Cursor]:
         return self.datastore.transaction(commit=True)
 
+    @contextmanager
+    def _reading(self) -> Iterator[_Cursor]:
+        # The pool's connections are in autocommit: one statement, one round trip (a transaction
+        # would add BEGIN and ROLLBACK, two more).
+        with self.datastore.get_connection() as connection:
+            yield connection.cursor()
+
     def _sql(self, statement: str) -> Any:
-        return SQL(statement.replace("?", "%s").replace("{table}", "{0}")).format(self.table)
+        return SQL(statement.replace("?", "%s")).format(table=self.table, generation=self.generation_table)
 
 
 def open_token_store(datastore: SQLiteDatastore | PostgresDatastore) -> TokenStore:

@@ -1,6 +1,6 @@
-"""Reference data shipped with caseledger: legal bases and intervention types.
+"""Reference data shipped with caseledger: legal bases, intervention types and municipalities.
 
-Read from the CSV files in ``domain/reference_data`` (copies of shared/reference) on first use.
+Read from the CSV files in ``domain/reference_data`` on first use.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ class LegalBasis:
 
     code: str
     law: str
+    section: str
+    subsection: str
+    number: str
     title_da: str
     title_en: str
     valid_from: date
@@ -43,11 +46,20 @@ class Intervention:
 
 
 @dataclass(frozen=True)
+class Municipality:
+    """One of Denmark's 98 municipalities: its kommunekode and name."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Reference:
-    """The legal bases and interventions caseledger validates against."""
+    """The legal bases and interventions caseledger validates against, and the municipalities."""
 
     legal_bases: dict[str, LegalBasis]
     interventions: dict[str, Intervention]
+    municipalities: dict[str, Municipality]
 
     def intervention(self, code: str, field: str = "intervention") -> Intervention:
         try:
@@ -64,7 +76,7 @@ class Reference:
             raise InvalidInput("unknown-legal-basis", msg, field=field) from None
 
     def check_grant(self, legal_basis: str, intervention: str, on: date) -> None:
-        """DOMAIN.md rule 5: the intervention is allowed under the basis, valid on ``on``."""
+        """Rule 5 of the domain: the intervention is allowed under the basis, valid on ``on``."""
         basis = self.legal_basis(legal_basis)
         kind = self.intervention(intervention)
         if basis.code not in kind.legal_bases:
@@ -97,6 +109,9 @@ def load_reference() -> Reference:
         row["code"]: LegalBasis(
             code=row["code"],
             law=row["law"],
+            section=row["section"],
+            subsection=row["subsection"],
+            number=row["number"],
             title_da=row["title_da"],
             title_en=row["title_en"],
             valid_from=date.fromisoformat(row["valid_from"]),
@@ -115,4 +130,7 @@ def load_reference() -> Reference:
         )
         for row in _rows("interventions.csv")
     }
-    return Reference(legal_bases=legal_bases, interventions=interventions)
+    municipalities = {
+        row["code"]: Municipality(code=row["code"], name=row["name"]) for row in _rows("municipalities.csv")
+    }
+    return Reference(legal_bases=legal_bases, interventions=interventions, municipalities=municipalities)

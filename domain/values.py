@@ -7,7 +7,7 @@ from datetime import date
 from typing import TypedDict
 
 from domain.errors import InvalidInput
-from domain.text import optional, reject_cpr, required
+from domain.text import optional, reject_cpr, reject_cpr_identifier, required
 
 EARLIEST = date(1990, 1, 1)
 LATEST = date(2199, 12, 31)
@@ -37,10 +37,14 @@ def actor(value: Mapping[str, str | None], field: str = "actor") -> Actor:
 
 
 def source(value: Mapping[str, str | None] | None) -> Source | None:
-    """The integration source of an event, if any."""
+    """The integration source of an event, if any. Its system's name is screened as free text, its
+    event id as an identifier (``domain.text``)."""
     if not value:
         return None
-    reject_cpr(dict(value), "source")
+    reject_cpr({key: item for key, item in value.items() if key != "event_id"}, "source")
+    event_id = value.get("event_id")
+    if event_id is not None:
+        reject_cpr_identifier(event_id, "source.event_id")
     result: Source = {}
     for key in ("system", "event_id"):
         text = optional(value.get(key))

@@ -417,3 +417,32 @@ def wait_for_position(position_of: Callable[[], int], target: int, timeout: floa
             return False
         time.sleep(0.02)
     return True
+
+
+LEADER_RETRY_SECONDS = 1.0
+"""How often a projection process that is not the leader tries to become it."""
+
+
+def lead(db: ProjectionDatabase, stop: threading.Event) -> Any:
+    """Wait until this process is the one projection process of its schema on PostgreSQL: a session
+    advisory lock, held by a dedicated connection for as long as it stays open (a killed process's
+    session ends, and its lock with it). Tried every ``LEADER_RETRY_SECONDS``; returns the
+    connection, to be closed on stop, or ``None`` when stopped first or on SQLite (one file, one
+    writer at a time anyway)."""
+    if not isinstance(db, PostgresProjectionDatabase):
+        return None
+    while not stop.is_set():
+        try:
+            connection = db.listen_connection()
+        except psycopg.Error:
+            log.warning("cannot reach PostgreSQL for the leader lock; trying again", exc_info=True)
+            stop.wait(LEADER_RETRY_SECONDS)
+            continue
+        row = connection.execute(
+            "SELECT pg_try_advisory_lock(hashtext('caseledger-projections:' || current_schema()))"
+        ).fetchone()
+        if row and row[0]:
+            return connection
+        connection.close()
+        stop.wait(LEADER_RETRY_SECONDS)
+    return None

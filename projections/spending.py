@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from domain.reference import load_reference
 from projections import counters
 from projections.codec import money
 from projections.database import Cursor, chunked
@@ -172,4 +173,32 @@ def report(cur: Cursor, generation: int, query: SpendingQuery) -> dict[str, Any]
             entry["key"] = found["key"]
         entry["amount"] = money(int(found["amount"]))
         rows.append(entry)
+    if query.by:
+        names = _names(cur, generation, query.by, sorted({row["key"] for row in rows if row["key"]}))
+        rows = [
+            {"month": row["month"], "key": row["key"], "name": names.get(row["key"]), "amount": row["amount"]}
+            for row in rows
+        ]
     return {"rows": rows, "total": money(total)}
+
+
+def _names(cur: Cursor, generation: int, by: str, keys: Sequence[str]) -> dict[str, str]:
+    """What a person reads for each grouping key: the supplier's name, the intervention's or legal
+    basis's Danish name, the municipality's name."""
+    if by == "supplier":
+        names: dict[str, str] = {}
+        for part in chunked(keys):
+            marks = ", ".join("?" * len(part))
+            cur.run(
+                f"SELECT supplier_id, name FROM {table('cl_suppliers', generation)} "
+                f"WHERE supplier_id IN ({marks})",
+                list(part),
+            )
+            names.update({str(row["supplier_id"]): row["name"] for row in cur.rows()})
+        return names
+    reference = load_reference()
+    if by == "intervention":
+        return {code: kind.name_da for code, kind in reference.interventions.items()}
+    if by == "legal_basis":
+        return {code: basis.title_da for code, basis in reference.legal_bases.items()}
+    return {code: place.name for code, place in reference.municipalities.items()}

@@ -28,6 +28,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from api.access_log import logged
 from api.auth import Principal, check_referral, get_tokens
+from api.csv_export import safe_cell
 from api.dashboard import formatting
 from api.dashboard.charts import distribution, months_between, stacked_bars
 from api.dashboard.session import (
@@ -486,11 +487,9 @@ def forbrug_csv(request: Request, ledger: Ledger, reports: Reports) -> Response:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in report["rows"]:
-        writer.writerow(
-            [row["month"], row["key"], label(row["key"]), row["amount"]]
-            if period.by
-            else [row["month"], row["amount"]]
-        )
+        by = [row["month"], row["key"], label(row["key"]), row["amount"]]
+        cells = by if period.by else [row["month"], row["amount"]]
+        writer.writerow([safe_cell(cell) for cell in cells])
     name = f"forbrug-{period.from_month}-{period.to_month}" + (f"-{period.by}" if period.by else "")
     return Response(
         buffer.getvalue(),

@@ -1,17 +1,17 @@
-"""Administration: erasure of a citizen's personal data (crypto-erasure of their data key)."""
+"""Administration: erasure of a citizen's personal data held by one municipality (crypto-erasure of
+their data key of that municipality)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
-from api.auth import Forbidden, Principal, require
+from api.auth import Principal, check_municipality, require
 from api.dependencies import Ledger
 from api.problems import responses
 from api.schemas import ErasureIn, ErasureOut
-from domain.errors import NotFound
+from domain.errors import InvalidInput
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Erases = Annotated[Principal, Depends(require("citizen:erase"))]
@@ -19,21 +19,24 @@ Erases = Annotated[Principal, Depends(require("citizen:erase"))]
 
 @router.post("/erasures", response_model=ErasureOut, responses=responses(400, 401, 403, 404, 413, 422, 503))
 def erase_citizen(body: ErasureIn, ledger: Ledger, principal: Erases) -> dict[str, Any]:
-    """Erase a citizen's personal data: their data key is destroyed, so `citizen_ref`, `case_ref` and
-    `purpose` of every referral filed for them read `"erased"` everywhere from now on (state, events,
-    audit trail, feed, lists). Suppliers, prices, spending and every decision stay as they were, and
-    the hash chains stay intact. Admin only. Erasing again answers the first erasure
-    (`already_erased: true`); a citizen with no referral answers 404. A token scoped to one
-    municipality may erase only a citizen whose referrals are all its own."""
+    """Erase what one municipality holds about a citizen: the citizen's data key of that municipality
+    is destroyed, so `citizen_ref`, `case_ref` and `purpose` of every referral it filed for them read
+    `"erased"` everywhere from now on (state, events, audit trail, feed, lists). Each municipality is
+    its own data controller: the citizen's referrals in another municipality stay as they are, and
+    the answer is the same whether or not the citizen is known elsewhere. Suppliers, prices, spending
+    and every decision stay as they were, and the hash chains stay intact. Admin only.
 
-    def allow(referral_ids: list[UUID]) -> None:
+    `municipality` is the token's own by default; an admin token for every municipality (`*`) must
+    name it (422 `municipality-required`), a token of another municipality is refused (403). Erasing
+    again answers the first erasure (`already_erased: true`); a citizen with no referral in the
+    municipality answers 404."""
+    municipality = body.municipality
+    if municipality is None:
         if principal.all_municipalities:
-            return
-        places = {ledger.referral_municipality(referral_id) for referral_id in referral_ids}
-        if principal.municipality not in places:
-            raise NotFound("citizen-not-found", "no referral was filed for this citizen_ref")
-        if places != {principal.municipality}:
-            msg = f"this citizen has referrals outside municipality {principal.municipality}; erase with a '*' admin token"
-            raise Forbidden("municipality-not-allowed", msg)
-
-    return ledger.erase_citizen(body.citizen_ref, actor=principal.name, reason=body.reason, allow=allow)
+            msg = "an admin token for every municipality must name the municipality whose data it erases"
+            raise InvalidInput("municipality-required", msg, field="municipality")
+        municipality = principal.municipality
+    check_municipality(principal, municipality)
+    return ledger.erase_citizen(
+        body.citizen_ref, municipality=municipality, actor=principal.name, reason=body.reason
+    )

@@ -54,13 +54,14 @@ Action = Literal[
     "feed.read",
     "access_log.read",
     "dashboard.revisionsspor",
+    "referral.refer",
 ]
 Role = Literal["case_system", "caseworker", "matcher", "auditor", "reporter", "admin"]
 
 
 @router.get("/verify", response_model=VerificationOut, responses=responses(401, 403, 422, 503))
 def verify(
-    _principal: Audits,
+    principal: Audits,
     ledger: Ledger,
     expect: Annotated[
         str | None,
@@ -72,8 +73,11 @@ def verify(
     ] = None,
 ) -> dict[str, Any]:
     """Recompute the per-referral and the global hash chains over every stored event; name each stream
-    and version that was altered, deleted, moved or is not covered, and give the chain head to keep."""
-    return ledger.verify_integrity(anchor=parse_anchor(expect) if expect else None)
+    and version that was altered, deleted, moved or is not covered, and give the chain head to keep.
+    A token scoped to one municipality has its municipality's referrals and the suppliers checked
+    and named; of the other streams' problems it learns only how many (`problems_elsewhere`)."""
+    scoped = None if principal.all_municipalities else principal.municipality
+    return ledger.verify_integrity(anchor=parse_anchor(expect) if expect else None, municipality=scoped)
 
 
 @router.get("/referrals/{referral_id}", response_model=TrailOut, responses=CSV_AND_PROBLEMS)
@@ -159,10 +163,15 @@ def access_log(
     action, referral_id, query, status` (and `token_municipality, format`). Denied attempts (403,
     404) are listed with their status. A token scoped to one municipality sees the entries on its
     municipality's data and those made by its municipality's tokens; `*` sees all (or the
-    `municipality` it names)."""
-    referral_ids = ledger.access_log_referrals(referral_id, citizen_ref)
+    `municipality` it names). A scoped token learns nothing of another municipality's referrals
+    here: its own tokens' attempts on one show as on an id that does not exist, and `citizen_ref`
+    finds only its municipality's referrals (see docs/isolation.md)."""
+    principal: Principal = request.state.principal  # set by the scope's token check
+    viewer = None if principal.all_municipalities else principal.municipality
+    referral_ids = ledger.access_log_referrals(referral_id, citizen_ref, municipality=municipality)
     found = request.app.state.access_log.entries(
         AccessQuery(
+            viewer=viewer,
             municipality=municipality,
             since=instant_from(from_),
             until=instant_from(to, next_day=True),

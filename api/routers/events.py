@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +21,8 @@ from api.schemas import BatchIn, BatchItemIn, BatchOut
 from application.batch import BatchSession, run_batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext, WriteResult
-from domain.errors import DomainError, InvalidInput
+from application.keys import ANY_SCOPE, earlier_event_key, event_key
+from domain.errors import DomainError, InvalidInput, NotFound
 
 router = APIRouter(tags=["batch ingestion"])
 
@@ -88,18 +89,91 @@ def _apply(
         body = authorize_command(principal, ledger, item.type, target, body)
     except DomainError as error:
         return _rejected(item.event_id, domain_problem(error))
-    context = WriteContext(
-        fingerprint=_item_fingerprint(item, body),
-        expected_version=item.expected_version,
-        event_id=item.event_id,
-        source_system=source_system,
-        earlier_fingerprint=partial(_earlier_item_fingerprint, item, body),
-    )
     try:
+        context = WriteContext(
+            fingerprint=_item_fingerprint(item, body),
+            expected_version=item.expected_version,
+            event_id=item.event_id,
+            event_scope=_event_scope(principal, ledger, item.type, target, body),
+            source_system=source_system,
+            earlier_fingerprint=partial(_earlier_item_fingerprint, item, body),
+        )
         result = command.run(ledger, target, body, context)
     except DomainError as error:
         return _rejected(item.event_id, domain_problem(error))
     return ItemWritten(result.id, result.version, result.position, result.replayed, event_id=item.event_id)
+
+
+def _event_scope(
+    principal: Principal, ledger: CaseLedger, item_type: str, target: UUID | None, body: Any
+) -> str:
+    """The municipality an item's ``event_id`` is claimed in (docs/idempotency.md): a scoped token's
+    own (every item it may write concerns it); for a token of every municipality, the municipality
+    of the referral the item concerns, or ``*`` for a supplier item. A referral that does not exist
+    answers as the command would."""
+    if not principal.all_municipalities:
+        return principal.municipality
+    if item_type == "referral.referred":
+        return str(body.municipality)
+    if not item_type.startswith("referral.") or target is None:
+        return ANY_SCOPE
+    municipality = ledger.referral_municipality(target)
+    if municipality is None:
+        msg = f"no referral with id {target}"
+        raise NotFound("referral-not-found", msg)
+    return municipality
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What an unvalidated item says about the scope of its ``event_id``."""
+
+    kind: str
+    referral_id: UUID | None
+    municipality: str | None  # the one an item filing a referral names
+
+    @classmethod
+    def of(cls, raw: Any) -> _Shape:
+        raw = raw if isinstance(raw, dict) else {}
+        kind = raw.get("type") if isinstance(raw.get("type"), str) else ""
+        data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        referral_id = parse_uuid(raw.get("referral_id"))
+        if kind == "referral.referred":
+            named = data.get("municipality")
+            return cls(
+                kind, referral_id or parse_uuid(data.get("id")), named if isinstance(named, str) else None
+            )
+        return cls(kind, referral_id, None)
+
+
+def _scope_hints(principal: Principal, ledger: CaseLedger, raws: Sequence[Any]) -> list[str | None]:
+    """The scope ``_event_scope`` will find for each raw item, where it is known without reading
+    item by item, so that the batch's claims are read in one query: a scoped token's municipality;
+    for a token of every municipality, the referral's (read for the batch's referrals in one query),
+    or the one an item filing it names. None where it is not known (an invalid item, a
+    referral that does not exist): that item's claim is then read on its own."""
+    if not principal.all_municipalities:
+        return [principal.municipality] * len(raws)
+    shapes = [_Shape.of(raw) for raw in raws]
+    filed = {
+        s.referral_id: s.municipality
+        for s in reversed(shapes)  # the first of them wins, as in the batch
+        if s.kind == "referral.referred" and s.referral_id is not None and s.municipality is not None
+    }
+    # Those filed by an item of this batch too: when that item is a duplicate, nothing else reads them.
+    ledger.learn_municipalities(
+        [s.referral_id for s in shapes if s.referral_id and s.kind != "referral.referred"]
+    )
+    hints: list[str | None] = []
+    for shape in shapes:
+        if shape.kind == "referral.referred":
+            hints.append(shape.municipality)
+        elif not shape.kind.startswith("referral.") or shape.referral_id is None:
+            hints.append(ANY_SCOPE)
+        else:
+            known = ledger.remembered_municipality(shape.referral_id) or filed.get(shape.referral_id)
+            hints.append(known)
+    return hints
 
 
 def _outcome(result: WriteResult | dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +187,7 @@ def _outcome(result: WriteResult | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _encodable(value: Any) -> bool:
+def _encodable(value: Any) -> TypeGuard[str]:
     try:
         return isinstance(value, str) and bool(value.encode("utf-8"))
     except UnicodeEncodeError:
@@ -132,10 +206,12 @@ def apply_items(
     ``application.batch``); the ``/events`` result of each. Shared by ``caseledger import``."""
     keys: list[str] = []
     targets: list[UUID] = []
-    for raw in raws:
+    for raw, scope in zip(raws, _scope_hints(principal, ledger, raws), strict=True):
         if isinstance(raw, dict):
-            if _encodable(raw.get("event_id")):
-                keys += CaseLedger._request_keys(WriteContext(event_id=raw["event_id"]))
+            if _encodable(event_id := raw.get("event_id")):
+                keys.append(earlier_event_key(event_id))
+                if scope is not None:
+                    keys.append(event_key(scope, event_id))
             targets += [
                 t for t in (parse_uuid(raw.get("referral_id")), parse_uuid(raw.get("supplier_id"))) if t
             ]

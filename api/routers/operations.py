@@ -12,6 +12,7 @@ from api.dependencies import Ledger, Reports
 from api.problems import problem, respond
 from api.schemas import HealthOut, ReadinessOut
 from application.errors import StorageUnavailable
+from application.storage import storage_kind
 
 router = APIRouter(tags=["operations"])
 
@@ -29,7 +30,7 @@ def _positions(ledger: Ledger, reports: Reports) -> dict[str, Any]:
     except Exception:  # the read models' own storage is down or not yet created
         processed = None
     return {
-        "storage": {"ok": True, "last_position": last},
+        "storage": {"ok": True, "last_position": last, "kind": storage_kind(ledger.env)},
         "projections": {
             "ok": processed is not None,
             "position": processed,
@@ -54,7 +55,8 @@ def readyz(ledger: Ledger, reports: Reports) -> Any:
     try:
         state = _positions(ledger, reports)
     except StorageUnavailable as error:
-        return _unavailable("the database cannot be reached", {"ok": False, "error": str(error)})
+        storage = {"ok": False, "kind": storage_kind(ledger.env), "error": str(error)}
+        return _unavailable("the database cannot be reached", storage)
     # Only a full disk keeps it unready after its own reads succeeded: those reads show that a
     # connection and the locks can be had again, which ends the other kinds of failure.
     health = ledger.keyed_recorder.health

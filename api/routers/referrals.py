@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api import commands
 from api.access_log import logged
 from api.auth import Principal, check_municipality, municipality_scope, referral_access, require
-from api.dependencies import Fresh, Ledger, Reports, Writing, etag, written
+from api.dependencies import (
+    Creating,
+    Fresh,
+    Ledger,
+    Reports,
+    Writing,
+    etag,
+    versioned,
+    write_answers,
+    written,
+)
 from api.fields import Instant, SearchText
 from api.problems import responses
 from api.schemas import (
@@ -29,7 +39,8 @@ from api.schemas import (
 from application.views import event_view, referral_view
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
-WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503)
+WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503) | write_answers()
+CREATE_ERRORS = responses(400, 401, 403, 404, 409, 413, 422, 503) | write_answers(201)
 READ_ERRORS = responses(401, 403, 404, 422, 503)
 
 Refers = Annotated[Principal, Depends(require("referral:refer"))]
@@ -42,16 +53,23 @@ ReadsReferral = Annotated[Principal, Depends(referral_access("referral:read"))]
 ListScope = Annotated[str | None, Depends(municipality_scope("referral:read"))]
 
 
-@router.post("", status_code=201, response_model=WriteResultOut, responses=WRITE_ERRORS)
+@router.post("", status_code=201, response_model=WriteResultOut, responses=CREATE_ERRORS)
+@logged("referral.refer", refusals=("already-exists",))
 def refer(
     body: ReferralIn,
+    request: Request,
     ledger: Ledger,
     principal: Refers,
-    writing: Writing,
+    writing: Creating,
 ) -> JSONResponse:
-    """File a referral for a measure (the token must cover its municipality)."""
+    """File a referral for a measure (the token must cover its municipality). An `id` that is taken
+    answers 409 `already-exists`, whoever's referral holds it; the refusal is recorded in the access
+    log, where the holder's municipality sees it (docs/isolation.md)."""
     check_municipality(principal, body.municipality)
-    return written(commands.refer(ledger, None, body, writing.context(body)), status_code=201)
+    request.state.access_referral_id = body.id
+    return written(
+        commands.refer(ledger, None, body, writing.context(body)), status_code=201, collection="/referrals"
+    )
 
 
 @router.post("/{referral_id}/match", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -140,7 +158,7 @@ def list_referrals(
     return {**found, "items": ledger.reveal_referral_rows(found["items"])}
 
 
-@router.get("/{referral_id}", response_model=ReferralOut, responses=READ_ERRORS)
+@router.get("/{referral_id}", response_model=ReferralOut, responses=READ_ERRORS | versioned())
 @logged("referral.read")
 def get_referral(
     referral_id: UUID,

@@ -10,28 +10,33 @@ from fastapi.responses import JSONResponse
 
 from api import commands
 from api.auth import Principal, attributed, check_municipality, require
-from api.dependencies import Ledger, Writing, etag, written
+from api.dependencies import Creating, Ledger, Writing, etag, versioned, write_answers, written
 from api.fields import Instant
 from api.problems import responses
 from api.schemas import EventOut, PriceListIn, SupplierDetailsIn, SupplierIn, SupplierOut, WriteResultOut
 from application.views import event_view, supplier_view
 
 router = APIRouter(prefix="/suppliers", tags=["suppliers"])
-WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503)
+WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503) | write_answers()
+CREATE_ERRORS = responses(400, 401, 403, 404, 409, 413, 422, 503) | write_answers(201)
 READ_ERRORS = responses(401, 403, 404, 422, 503)
 WritesSupplier = Annotated[Principal, Depends(require("supplier:write"))]
 NegotiatesPrices = Annotated[Principal, Depends(require("price_list:write"))]
 ReadsSupplier = Annotated[Principal, Depends(require("supplier:read"))]
 
 
-@router.post("", status_code=201, response_model=WriteResultOut, responses=WRITE_ERRORS)
+@router.post("", status_code=201, response_model=WriteResultOut, responses=CREATE_ERRORS)
 def register_supplier(
-    body: SupplierIn, ledger: Ledger, principal: WritesSupplier, writing: Writing
+    body: SupplierIn, ledger: Ledger, principal: WritesSupplier, writing: Creating
 ) -> JSONResponse:
     """Register a supplier (one per CVR number; 409 if the CVR is registered). Without an ``actor``
     the token's name is recorded as the actor."""
     body = attributed(body, principal)
-    return written(commands.register_supplier(ledger, None, body, writing.context(body)), status_code=201)
+    return written(
+        commands.register_supplier(ledger, None, body, writing.context(body)),
+        status_code=201,
+        collection="/suppliers",
+    )
 
 
 @router.post("/{supplier_id}/details", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -62,7 +67,7 @@ def negotiate_price_list(
     return written(commands.negotiate_price_list(ledger, supplier_id, body, writing.context(body)))
 
 
-@router.get("/{supplier_id}", response_model=SupplierOut, responses=READ_ERRORS)
+@router.get("/{supplier_id}", response_model=SupplierOut, responses=READ_ERRORS | versioned())
 def get_supplier(
     supplier_id: UUID,
     ledger: Ledger,

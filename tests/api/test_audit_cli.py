@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from uuid import UUID
 
 import pytest
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 
 from api.cli import cli
 from tests.api import bodies
-from tests.storage import alter_state
+from tests.storage import alter_state, run_sql
 
 runner = CliRunner()
 
@@ -72,6 +73,39 @@ def test_audit_trail_prints_the_decisions_as_a_table(client: TestClient, env: st
 def test_audit_trail_of_an_unknown_referral_exits_1(client: TestClient, env: str) -> None:
     result = runner.invoke(cli, ["audit", "trail", "00000000-0000-4000-8000-000000000000"])
     assert result.exit_code == 1
+
+
+def test_audit_trail_is_recorded_in_the_access_log_as_the_os_user(client: TestClient, env: str) -> None:
+    """The trail shows purpose: each run is an ``audit.trail`` read by ``cli:<OS user>``, an unknown
+    id a refused attempt, as through HTTP."""
+    referral_id = bodies.referred(client)
+    unknown = "00000000-0000-4000-8000-000000000000"
+
+    shown = runner.invoke(cli, ["audit", "trail", referral_id], env={"COLUMNS": "300"})
+    refused = runner.invoke(cli, ["audit", "trail", unknown])
+    entries = client.get("/audit/access-log", params={"action": "audit.trail"}).json()["items"]
+
+    assert shown.exit_code == 0 and "Styrke forældrekompetencer" in shown.output, shown.output
+    assert refused.exit_code == 1
+    assert [
+        (e["token"], e["role"], e["municipality"], e["referral_id"], e["status"], e["format"])
+        for e in entries
+    ] == [
+        (f"cli:{getpass.getuser()}", "cli", "461", referral_id, 200, "table"),
+        (f"cli:{getpass.getuser()}", "cli", "*", unknown, 404, "table"),
+    ]
+
+
+def test_audit_trail_shows_nothing_when_its_read_cannot_be_recorded(client: TestClient, env: str) -> None:
+    referral_id = bodies.referred(client)
+    run_sql(env, "DROP TABLE caseledger_access_log")
+    run_sql(env, "CREATE VIEW caseledger_access_log AS SELECT 1 AS id")
+
+    result = runner.invoke(cli, ["audit", "trail", referral_id], env={"COLUMNS": "300"})
+
+    assert result.exit_code == 2, result.output
+    assert "could not be recorded in the access log" in result.output
+    assert "Styrke" not in result.output and "referral.referred" not in result.output
 
 
 def test_audit_access_log_prints_the_reads_of_a_citizen_and_records_its_own_read(

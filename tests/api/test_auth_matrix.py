@@ -486,6 +486,26 @@ def test_a_supplier_write_without_an_actor_records_the_tokens_name(world: World)
     assert events[0]["actor"] == {"id": "matcher-461"}
 
 
+def test_a_price_list_without_an_actor_records_the_tokens_name_in_a_request_and_a_batch(
+    world: World,
+) -> None:
+    supplier_id = bodies.created(world.client.post("/suppliers", json=bodies.supplier()))["id"]
+    body = bodies.price_list()
+    del body["actor"]
+    headers = bearer(world.tokens["matcher"])
+
+    bodies.created(
+        world.client.post(f"/suppliers/{supplier_id}/price-lists", json=body, headers=headers), 200
+    )
+    item = {"event_id": f"pl-{supplier_id}", "type": "supplier.price_list_negotiated"}
+    batch = {"events": [{**item, "supplier_id": supplier_id, "data": body}]}
+    answer = world.client.post("/events", json=batch, headers=bearer(world.tokens["admin"]))
+    assert answer.json()["results"][0]["status"] == "accepted", answer.text
+
+    events = bodies.events_of(world.client, "suppliers", supplier_id)
+    assert [event["actor"] for event in events[1:]] == [{"id": "matcher-461"}, {"id": "admin-461"}]
+
+
 def test_openapi_documents_the_bearer_scheme_and_401_403_on_every_protected_endpoint(world: World) -> None:
     spec = world.client.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
@@ -495,4 +515,7 @@ def test_openapi_documents_the_bearer_scheme_and_401_403_on_every_protected_endp
                 assert "security" not in operation
                 continue
             assert operation["security"] == [{"HTTPBearer": []}], (method, path)
-            assert {"401", "403"} <= set(operation["responses"]), (method, path)
+            assert "401" in operation["responses"], (method, path)
+            # Every role reads the reference tables, so only they cannot answer 403.
+            refusable = not path.startswith("/reference/")
+            assert ("403" in operation["responses"]) == refusable, (method, path)

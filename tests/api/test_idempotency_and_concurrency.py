@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.commands import COMMANDS
 from api.routers.events import _earlier_item_fingerprint
 from api.schemas import BatchItemIn
+from application.keys import event_key
 from application.storage import KEYS_TABLE
 from tests.api import bodies
 from tests.api.bodies import assert_problem, created, events_of, last_position
@@ -535,6 +536,32 @@ def test_a_cpr_number_in_a_batch_event_id_or_source_system_is_rejected(
     assert last_position(client) == 0
 
 
+def test_an_event_id_holding_ten_digits_that_read_as_a_cpr_number_is_accepted_and_its_resend_too(
+    client: TestClient,
+) -> None:
+    """An identifier is not free text: a ``uuid4().hex``-like event id with 0101901234 in it (one
+    in 900 of them) is accepted, and its resend is a duplicate; free text with that number is not."""
+    event_id = "0101901234" + "ab" * 11
+    assert len(event_id) == len(uuid.uuid4().hex)
+    referral_id = str(uuid.uuid4())
+    sent = item(event_id, "referral.referred", bodies.referral(), referral_id=referral_id)
+
+    results = [post_batch(client, [sent])[0], post_batch(client, [sent])[0]]
+    in_purpose = item(
+        "evt-2",
+        "referral.referred",
+        bodies.referral(purpose=f"ref {event_id}"),
+        referral_id=str(uuid.uuid4()),
+    )
+    refused = post_batch(client, [in_purpose])[0]
+
+    assert [r["status"] for r in results] == ["accepted", "duplicate"]
+    assert events_of(client, "referrals", referral_id)[0]["source"]["event_id"] == event_id
+    assert refused["status"] == "rejected"
+    assert refused["problem"]["type"] == "/problems/cpr-number-in-text"
+    assert last_position(client) == 1
+
+
 def test_an_item_resent_with_its_values_spelled_otherwise_is_a_duplicate(client: TestClient) -> None:
     referral_id = bodies.matched(client)[0]
     first = item(
@@ -560,7 +587,9 @@ def test_an_item_claimed_before_the_current_fingerprint_form_is_still_recognised
     assert post_batch(client, [sent])[0]["status"] == "accepted"
     parsed = BatchItemIn.model_validate(sent)
     earlier = _earlier_item_fingerprint(parsed, COMMANDS[parsed.type].body.model_validate(parsed.data))
-    run_sql(db_url, f"UPDATE {KEYS_TABLE} SET fingerprint = ? WHERE key = ?", [earlier, "event:old-1"])
+    key = event_key(bodies.ODENSE, "old-1")
+    run_sql(db_url, f"UPDATE {KEYS_TABLE} SET fingerprint = ? WHERE key = ?", [earlier, key])
+    assert run_sql(db_url, f"SELECT fingerprint FROM {KEYS_TABLE} WHERE key = ?", [key]) == [(earlier,)]
     changed = item("old-1", "referral.referred", bodies.referral(purpose="Changed"), referral_id=referral_id)
 
     again, other = post_batch(client, [sent])[0], post_batch(client, [changed])[0]

@@ -1,4 +1,5 @@
-"""Idempotency keys are scoped to the token that sent them; batch ``event_id``s stay global."""
+"""Idempotency keys are scoped to the token that sent them; batch ``event_id``s to the municipality
+(shared by its tokens; across municipalities see ``test_event_id_scope``)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def test_one_token_reusing_its_key_for_another_body_is_still_refused(client: Tes
     assert last_position(client) == 1
 
 
-def test_batch_event_ids_stay_global_across_tokens(client: TestClient) -> None:
+def test_batch_event_ids_are_shared_by_the_tokens_of_one_municipality(client: TestClient) -> None:
     dubu, nexus = _systems(client)
     item = {"event_id": "dubu-4711", "type": "referral.referred", "data": bodies.referral()}
 

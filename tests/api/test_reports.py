@@ -20,7 +20,7 @@ DOMAIN_EXAMPLE = {"2026-01": "6192.86", "2026-02": "10200.00", "2026-03": "11292
 
 
 def lifecycle(client: TestClient) -> tuple[str, str, int]:
-    """A supplier with prices and one active hourly referral (DOMAIN.md's example); the last position."""
+    """A supplier with prices and one active hourly referral (the domain's worked example); the last position."""
     supplier_id = bodies.supplier_with_prices(client)
     referral_id = bodies.referred(client)
     created(client.post(f"/referrals/{referral_id}/match", json=bodies.match(supplier_id)), 200)
@@ -60,10 +60,11 @@ def test_spending_follows_an_adjustment_and_a_closure(client: TestClient) -> Non
     ).json()
 
     # March: 850 × 7 / 7 × 15 days = 12750.00
+    name = client.get(f"/suppliers/{supplier_id}").json()["name"]
     assert report["rows"] == [
-        {"month": "2026-01", "key": supplier_id, "amount": "6192.86"},
-        {"month": "2026-02", "key": supplier_id, "amount": "10200.00"},
-        {"month": "2026-03", "key": supplier_id, "amount": "12750.00"},
+        {"month": "2026-01", "key": supplier_id, "name": name, "amount": "6192.86"},
+        {"month": "2026-02", "key": supplier_id, "name": name, "amount": "10200.00"},
+        {"month": "2026-03", "key": supplier_id, "name": name, "amount": "12750.00"},
     ]
     assert report["total"] == "29142.86"
 
@@ -77,7 +78,14 @@ def test_spending_can_be_filtered_and_grouped(client: TestClient) -> None:
     ).json()
     other_municipality = client.get("/reports/spending", params={"municipality": "101"}).json()
 
-    assert by_basis["rows"] == [{"month": "2026-02", "key": "BL-32-1-5", "amount": "10200.00"}]
+    assert by_basis["rows"] == [
+        {
+            "month": "2026-02",
+            "key": "BL-32-1-5",
+            "name": "Familiebehandling eller behandling af barnet eller den unge",
+            "amount": "10200.00",
+        }
+    ]
     assert other_municipality == {"rows": [], "total": "0.00"}
 
 

@@ -117,22 +117,27 @@ def test_erase_destroys_the_citizens_key_and_prints_the_referrals(database: Path
     referral_id = _refer_for("CLI-CITIZEN-7")
     other = _refer_for("CLI-CITIZEN-8")
 
-    refused = runner.invoke(cli, ["erase", "CLI-CITIZEN-7"], input="n\n")
+    unnamed = runner.invoke(cli, ["erase", "CLI-CITIZEN-7", "--yes"])
+    assert unnamed.exit_code == 2
+    assert "--municipality" in unnamed.output
+    refused = runner.invoke(cli, ["erase", "CLI-CITIZEN-7", "--municipality", "461"], input="n\n")
     assert refused.exit_code == 1
     assert _citizen_of(referral_id) == "CLI-CITIZEN-7"
 
     result = runner.invoke(
-        cli, ["erase", "-", "--yes", "--reason", "asked by letter"], input="CLI-CITIZEN-7\n"
+        cli,
+        ["erase", "-", "--yes", "--reason", "asked by letter", "--municipality", "461"],
+        input="CLI-CITIZEN-7\n",
     )
 
     assert result.exit_code == 0, result.output
     assert f"referral {referral_id}" in result.output
     assert str(other) not in result.output
     assert (_citizen_of(referral_id), _citizen_of(other)) == ("erased", "CLI-CITIZEN-8")
-    again = runner.invoke(cli, ["erase", "CLI-CITIZEN-7", "--yes"])
+    again = runner.invoke(cli, ["erase", "CLI-CITIZEN-7", "--yes", "--municipality", "461"])
     assert again.exit_code == 0
     assert "already erased" in again.output
-    unknown = runner.invoke(cli, ["erase", "NOBODY", "--yes"])
+    unknown = runner.invoke(cli, ["erase", "NOBODY", "--yes", "--municipality", "461"])
     assert unknown.exit_code == 1
     assert "no referral" in unknown.output
 

@@ -27,6 +27,7 @@ import pytest
 from application import batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext
+from application.keys import ANY_SCOPE, event_key
 from application.storage import storage_env
 from tests.api.test_personal_data import ANNA, file_referral, server_and_schema
 from tests.conftest import TODAY
@@ -90,11 +91,18 @@ def test_new_citizen_keys_of_a_save_never_deadlock_with_another_save_making_them
     """20 citizens filed in one batch: their keys would be inserted in the order of a set, which
     put the first of them first in 1 run of 20."""
     with _ledger(tmp_path) as (ledger, base, schema):
-        blind = ledger.keyring.master.blind_index
+        master = ledger.keyring.master
+
+        def blind(citizen_ref: str) -> str:
+            return master.blind_index(citizen_ref, "461")
+
         refs = sorted((f"ORDER-{n:02}" for n in range(20)), key=blind)
         table = f'"{schema}"."caseledger_citizen_keys"'
-        insert = f"INSERT INTO {table} (key_id, blind_index, wrapped_key, created_at) VALUES (%s, %s, %s, %s)"
-        rows = [(f"other-{n}", blind(ref), b"-", "2026-06-15") for n, ref in enumerate(refs)]
+        insert = (
+            f"INSERT INTO {table} (key_id, blind_index, wrapped_key, created_at, municipality) "
+            "VALUES (%s, %s, %s, %s, %s)"
+        )
+        rows = [(f"other-{n}", blind(ref), b"-", "2026-06-15", "461") for n, ref in enumerate(refs)]
         items = [partial(file_referral, ledger, {**ANNA, "citizen_ref": ref}) for ref in reversed(refs)]
 
         filed = _race(base, table, insert, rows, partial(batch.run_batch, ledger, items))
@@ -108,7 +116,7 @@ def test_claims_of_a_save_never_deadlock_with_another_save_claiming_them(tmp_pat
         event_ids = [f"order-{n:02}" for n in range(5)]
         table = f'"{schema}"."caseledger_keys"'
         insert = f"INSERT INTO {table} (key, fingerprint, result) VALUES (%s, %s, %s)"
-        rows = [(f"event:{event_id}", "other", "{}") for event_id in event_ids]
+        rows = [(event_key(ANY_SCOPE, event_id), "other", "{}") for event_id in event_ids]
         items = [
             partial(file_referral, ledger, {**ANNA, "citizen_ref": f"CLAIM-{n}"}, _claiming(event_id))
             for n, event_id in enumerate(event_ids)
@@ -117,6 +125,5 @@ def test_claims_of_a_save_never_deadlock_with_another_save_claiming_them(tmp_pat
         filed = _race(base, table, insert, rows, partial(batch.run_batch, ledger, list(reversed(items))))
 
         assert len(set(filed)) == 5
-        assert ledger.keyed_recorder.find_claims([f"event:{e}" for e in event_ids]).keys() == {
-            f"event:{e}" for e in event_ids
-        }
+        keys = [event_key(ANY_SCOPE, e) for e in event_ids]
+        assert ledger.keyed_recorder.find_claims(keys).keys() == set(keys)

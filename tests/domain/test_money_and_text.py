@@ -14,6 +14,7 @@ from domain import money
 from domain.cvr import is_valid_cvr, valid_cvr
 from domain.errors import InvalidInput
 from domain.text import contains_cpr, optional, reject_cpr, required
+from domain.values import source
 
 # -- exact money -------------------------------------------------------------------------------
 
@@ -274,3 +275,22 @@ def test_a_uuid_whose_digits_read_as_a_date_is_accepted_but_not_inside_other_tex
 
     assert not contains_cpr(lookalike)
     assert contains_cpr(f"note {lookalike}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.uuids())
+def test_a_whole_uuid_without_its_dashes_is_an_id_never_a_cpr_number(value: UUID) -> None:
+    reject_cpr({"actor": {"id": value.hex}}, "body")
+    source({"system": "DUBU", "event_id": value.hex})
+
+
+def test_an_event_id_is_refused_only_when_it_is_or_spells_out_a_cpr_number() -> None:
+    for accepted in ("evt-0101901234-7", "evt-ab010190-1234-4cde-8f00-0101901234aa", "0101901234" * 2):
+        source({"system": "DUBU", "event_id": accepted})
+    for whole in ("010190-1234", " 0101901234 ", "ev-010190-1234", "ev 010190 1234"):
+        with pytest.raises(InvalidInput) as refused:
+            source({"system": "DUBU", "event_id": whole})
+        assert refused.value.problem == "cpr-number-in-text"
+    with pytest.raises(InvalidInput) as refused:
+        source({"system": "DUBU 0101901234", "event_id": "evt-1"})
+    assert refused.value.problem == "cpr-number-in-text"
