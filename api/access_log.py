@@ -30,18 +30,21 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
+import psycopg
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
+from psycopg_pool import PoolTimeout
 from pydantic_core import PydanticUndefined
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import problem, respond
+from api.problems import problem, respond, storage_unavailable
 from application.access_log import AccessEntry, AccessLog
 from application.caseledger import CaseLedger
 from application.tokens import Token
@@ -152,7 +155,26 @@ class AccessRecorder:
     def record(
         self, action: str, principal: Token, route: APIRoute, request: Request, status: int, media_type: str
     ) -> None:
-        self.access_log.append(self.entry(action, principal, route, request, status, media_type))
+        entry = self.entry(action, principal, route, request, status, media_type)
+        try:
+            self.access_log.append(entry)
+        except Exception as error:
+            if cannot_take_writes(error):
+                # Counted by kind and, if new, logged once. Only an event write that succeeds ends
+                # the episode: a small entry may still fit in a page that an event no longer does.
+                self.ledger.keyed_recorder.health.write_failed(error)
+            raise
+
+
+def cannot_take_writes(error: BaseException) -> bool:
+    """Whether a failed write failed because the store cannot take writes now (a full disk, no
+    connection, a lock): no bug, so no traceback."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, sqlite3.OperationalError | psycopg.OperationalError | PoolTimeout):
+            return True
+        seen = seen.__cause__
+    return storage_unavailable(error)
 
 
 class AccessLogMiddleware:
@@ -207,9 +229,11 @@ class AccessLogMiddleware:
             await run_in_threadpool(
                 recorder.record, action, principal, route, Request(scope), status, media_type
             )
-        except Exception:
-            log.exception(
-                "could not record %s by %s in the access log; answering 503", action, principal.name
-            )
+        except Exception as error:
+            message = "could not record %s by %s in the access log; answering 503"
+            if cannot_take_writes(error):  # said once per episode by application.storage_health
+                log.warning(message + ": %s", action, principal.name, error)
+            else:
+                log.exception(message, action, principal.name)
             return False
         return True

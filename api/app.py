@@ -18,7 +18,7 @@ from api.access_log import AccessLogMiddleware, AccessRecorder
 from api.body_limit import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import admin, audit, events, feed, operations, reference, referrals, reports, suppliers
-from api.runtime import tune_garbage_collector, watch_open_files
+from api.runtime import tune_garbage_collector, watch_descriptor_headroom, watch_open_files
 from api.settings import Settings
 from application.access_log import AccessLog
 from application.caseledger import CaseLedger
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.crash_after_commits is not None:
             ledger.subscribe(crash_after(settings.crash_after_commits))
         stop = threading.Event()
+        watch_descriptor_headroom(app.state.metrics.open_files_exhausted.inc, stop)
         purge_access_log(access_log, settings)
         purger = threading.Thread(
             target=purge_periodically, args=(access_log, settings, stop), name="access-log-purge", daemon=True

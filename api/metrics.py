@@ -65,7 +65,8 @@ class Metrics:
             self.storage_failures.labels(kind)
         self.open_files_exhausted = Counter(
             "caseledger_open_files_exhausted",
-            "Connections not accepted for want of file descriptors (EMFILE/ENFILE)",
+            "Times the process ran out of file descriptors: failed accepts (asyncio) and episodes of"
+            " descriptors within a few of the soft limit (seen by the watcher, under any loop)",
             registry=self.registry,
         )
 

@@ -6,7 +6,9 @@ import asyncio
 import errno
 import gc
 import logging
+import os
 import resource
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -100,3 +102,50 @@ def watch_open_files(loop: asyncio.AbstractEventLoop, count: Callable[[], None])
             current.default_exception_handler(context)
 
     loop.set_exception_handler(handler)
+
+
+DESCRIPTOR_HEADROOM = 8
+"""Descriptors left below the soft limit at which the process counts as out of them: a few more
+clients and a new connection is dropped."""
+
+
+def watch_descriptor_headroom(
+    count: Callable[[], None], stop: threading.Event, *, interval: float = 1.0
+) -> threading.Thread:
+    """A daemon thread that checks every ``interval`` seconds how many descriptors the process has
+    open (``/proc/self/fd``): when they are within ``DESCRIPTOR_HEADROOM`` of the soft limit (or
+    cannot even be listed, EMFILE) an episode begins, counted (``count``) and logged once; it ends,
+    logged once, when twice the headroom is free again. Under uvloop a failed ``accept()`` never
+    reaches Python (libuv accepts and closes the waiting connections), so this is what sees it."""
+
+    def usage() -> int | None:
+        try:
+            return len(os.listdir("/proc/self/fd"))
+        except OSError as error:
+            if error.errno in (errno.EMFILE, errno.ENFILE):
+                return None  # (out of them: not even the listing could be opened)
+            raise
+
+    def run() -> None:
+        exhausted = False
+        while not stop.wait(interval):
+            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if soft == resource.RLIM_INFINITY:
+                continue
+            in_use = usage()
+            if not exhausted and (in_use is None or in_use >= soft - DESCRIPTOR_HEADROOM):
+                exhausted = True
+                count()
+                log.error(
+                    "out of file descriptors (%s of nofile %d open): new connections are being dropped",
+                    "all" if in_use is None else in_use,
+                    soft,
+                )
+            elif exhausted and in_use is not None and in_use < soft - 2 * DESCRIPTOR_HEADROOM:
+                exhausted = False
+                log.warning("file descriptors free again (%d of nofile %d open)", in_use, soft)
+
+    watcher = threading.Thread(target=run, name="descriptor-headroom", daemon=True)
+    if os.path.isdir("/proc/self/fd"):
+        watcher.start()
+    return watcher

@@ -6,15 +6,19 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import resource
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.runtime import open_files_needed, raise_open_files_limit
+from api.runtime import open_files_needed, raise_open_files_limit, watch_descriptor_headroom
 from api.settings import Settings
 from application.storage import storage_env
 
@@ -77,3 +81,56 @@ def test_running_out_of_descriptors_is_logged_once_per_episode_and_counted(
         said = [r for r in caplog.records if r.name == "caseledger.runtime"]
         assert len(said) == 1 and "out of file descriptors" in said[0].getMessage()
         assert "caseledger_open_files_exhausted_total 3.0" in client.get("/metrics").text
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd")
+def test_descriptors_running_out_are_seen_without_the_accept_loop(
+    low_soft_limit: tuple[int, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Under uvloop a failed accept never reaches Python (libuv's emfile trick): the headroom
+    # watcher sees the process's descriptors run out instead, once per episode.
+    caplog.set_level(logging.INFO, logger="caseledger.runtime")
+    in_use = len(os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 40, low_soft_limit[1]))
+    episodes: list[None] = []
+    stop = threading.Event()
+    watcher = watch_descriptor_headroom(lambda: episodes.append(None), stop, interval=0.02)
+    held: list[int] = []
+    try:
+        with suppress(OSError):
+            while True:  # until EMFILE
+                held.append(os.open(os.devnull, os.O_RDONLY))
+        time.sleep(0.2)
+        assert len(episodes) == 1
+        for descriptor in held:
+            os.close(descriptor)
+        held.clear()
+        time.sleep(0.2)
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        stop.set()
+        watcher.join(timeout=2)
+    said = [r for r in caplog.records if r.name == "caseledger.runtime"]
+    assert [r.levelno for r in said] == [logging.ERROR, logging.WARNING], [r.getMessage() for r in said]
+    assert "file descriptors" in said[0].getMessage()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd")
+def test_the_app_counts_running_out_of_descriptors_in_metrics(
+    tmp_path: Path, low_soft_limit: tuple[int, int]
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'nofile.sqlite'}", run_projections=False)
+    with TestClient(create_app(settings)) as client:
+        in_use = len(os.listdir("/proc/self/fd"))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 40, low_soft_limit[1]))
+        held: list[int] = []
+        try:
+            with suppress(OSError):
+                while True:
+                    held.append(os.open(os.devnull, os.O_RDONLY))
+            time.sleep(1.5)  # (the app's watcher looks once a second)
+        finally:
+            for descriptor in held:
+                os.close(descriptor)
+        assert "caseledger_open_files_exhausted_total 1.0" in client.get("/metrics").text

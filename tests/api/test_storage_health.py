@@ -46,7 +46,7 @@ def test_a_full_disk_makes_readyz_503_logs_once_and_counts_until_a_write_succeed
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'full.sqlite'}", run_projections=False)
     with TestClient(create_app(settings)) as raw:
         client = authorize(raw)
-        bodies.referred(client)
+        referral_id = bodies.referred(client)
         assert client.get("/readyz").status_code == 200
         limit_pages(client, None)
         caplog.set_level(logging.INFO, logger="caseledger.storage")
@@ -60,6 +60,16 @@ def test_a_full_disk_makes_readyz_503_logs_once_and_counts_until_a_write_succeed
             else:
                 assert response.status_code == 201, response.text
         assert refused == 3, "the database never filled up"
+        # Reads of personal data whose access-log entry cannot be written are withheld (503),
+        # counted with the failed writes and logged without a traceback.
+        withheld = 0
+        for _ in range(200):  # (until the entries fill the pages they still have room in)
+            read = client.get(f"/referrals/{referral_id}")
+            assert read.status_code in (200, 503), read.text
+            withheld += read.status_code == 503
+            if withheld == 3:
+                break
+        assert withheld > 0, "every access-log entry still fitted"
 
         ready = client.get("/readyz")
         body = assert_problem(ready, 503)
@@ -67,7 +77,8 @@ def test_a_full_disk_makes_readyz_503_logs_once_and_counts_until_a_write_succeed
         assert body["storage"]["ok"] is False
         assert ready.headers["retry-after"]
         metrics = client.get("/metrics").text
-        assert 'caseledger_storage_failures_total{kind="disk_full"} 3.0' in metrics
+        assert f'caseledger_storage_failures_total{{kind="disk_full"}} {3 + withheld}.0' in metrics
+        assert [r.getMessage() for r in caplog.records if r.exc_info] == [], "no tracebacks"
         said = [r for r in caplog.records if r.name == "caseledger.storage"]
         assert [r.levelno for r in said] == [logging.ERROR], "once per episode"
         assert "disk_full" in said[0].getMessage() and said[0].exc_info is None
