@@ -115,6 +115,9 @@ LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 SearchText = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 """A text filter in a query string: no control characters (PostgreSQL cannot compare text with NUL)."""
+# A batch item's id: looked up in the claims table, so no control characters (PostgreSQL's text
+# cannot hold NUL at all).
+EventId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Municipality = Annotated[str, Field(pattern=r"^\d{3}$", examples=["461"])]
 Cvr = Annotated[str, Field(pattern=r"^\d{8}$", examples=["12345674"])]
 

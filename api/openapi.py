@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from pydantic import Field, TypeAdapter, create_model
 
 from api.commands import COMMANDS
-from api.fields import ShortText
+from api.fields import EventId
 from api.schemas import Body
 from api.settings import Settings
 
@@ -70,7 +70,7 @@ def batch_items() -> tuple[dict[str, Any], dict[str, Any]]:
                 name,
                 __base__=Body,
                 __doc__=f"A ``{kind}`` item: ``data`` is the body of the matching command.",
-                event_id=(ShortText, ...),
+                event_id=(EventId, ...),
                 type=(literal, ...),
                 expected_version=(int | None, Field(default=None, ge=1)),
                 data=(command.body, ...),

@@ -12,6 +12,7 @@ from api.fields import (
     Cvr,
     Day,
     DayText,
+    EventId,
     Hours,
     InstantText,
     LongText,
@@ -216,7 +217,7 @@ EventType = Literal[
 class BatchItemIn(Body):
     """One item of ``POST /events``; ``data`` is the body of the matching command."""
 
-    event_id: ShortText
+    event_id: EventId
     type: EventType
     referral_id: UUID | None = None
     supplier_id: UUID | None = None

@@ -188,8 +188,10 @@ def _outcome(result: WriteResult | dict[str, Any]) -> dict[str, Any]:
 
 
 def _encodable(value: Any) -> TypeGuard[str]:
+    """Whether an item's raw ``event_id`` can be looked up before the item is checked: a string that
+    both databases can hold (UTF-8, no NUL, which PostgreSQL's text refuses)."""
     try:
-        return isinstance(value, str) and bool(value.encode("utf-8"))
+        return isinstance(value, str) and bool(value.encode("utf-8")) and "\x00" not in value
     except UnicodeEncodeError:
         return False
 
