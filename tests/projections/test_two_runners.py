@@ -21,7 +21,7 @@ from application.storage import storage_env
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import dump, small_demo
-from tests.storage import database_url
+from tests.storage import database_url, run_sql
 
 pytestmark = pytest.mark.postgres
 
@@ -98,3 +98,36 @@ def test_one_of_two_runners_folds_and_the_other_takes_over_when_it_is_killed(
     finally:
         db.close()
         ledger.close()
+
+
+def test_a_leader_whose_lock_connection_ends_stops_instead_of_folding_beside_another(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Its session gone (PostgreSQL restarted, the backend terminated), the lock is free for another
+    process: the leader must not keep folding. It exits 1 within a few seconds, to be restarted."""
+    ledger = CaseLedger(storage_env(pg_url))
+    try:
+        small_demo(ledger, weeks=2, per_week=5, suppliers=5)
+    finally:
+        ledger.close()
+    log = tmp_path / "leader.log"
+    leader = start_runner(pg_url, log)
+    try:
+        wait_for("following the log", log, 60)
+        terminated = run_sql(
+            pg_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND objid::bigint = (hashtext('caseledger-projections:' || current_schema())::bigint & 4294967295)",
+        )
+        assert terminated == [(True,)], terminated
+        started = time.monotonic()
+        code = leader.wait(timeout=10)
+        seconds = time.monotonic() - started
+    finally:
+        if leader.poll() is None:
+            leader.kill()
+            leader.wait(timeout=10)
+
+    assert code == 1, log.read_text()
+    assert "lost the leader lock" in log.read_text()
+    assert seconds < 3, seconds  # checked every second
