@@ -65,7 +65,7 @@ from application.storage import describe_store, prepare_storage, store_exists
 from application.tokens import ROLES
 from domain.errors import DomainError, NotFound
 from projections.database import ProjectionDatabase
-from projections.runner import ProjectionRunner, lead
+from projections.runner import ProjectionRunner, lead, watch_lead
 
 cli = typer.Typer(
     help="caseledger: event-sourced case flow for social-services procurement.", no_args_is_help=True
@@ -307,6 +307,9 @@ def projections_run(
         db.close()
         ledger.close()
         return
+    lost = threading.Event()
+    if leader is not None:
+        threading.Thread(target=watch_lead, args=(leader, stop, runner.wake, lost), daemon=True).start()
     console.print(
         f"projections at {runner.position()} of {ledger.last_position()}; following the log "
         f"(batches of up to {runner.batch_size:,} events, nice {os.nice(0)})"
@@ -319,6 +322,9 @@ def projections_run(
             leader.close()
         db.close()
         ledger.close()
+    if lost.is_set():
+        console.print("[red]lost the leader lock (its connection ended); start again to wait for it[/red]")
+        raise typer.Exit(1)
 
 
 def _stop_when_orphaned(parent: int, stop: threading.Event, runner: ProjectionRunner) -> None:

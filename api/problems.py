@@ -1,8 +1,9 @@
 """Every error, mapped once, to an RFC 9457 problem+json answer.
 
 400 malformed JSON · 401 missing, unknown or revoked token (WWW-Authenticate: Bearer) · 403 role or
-municipality not allowed · 404 unknown id (also a referral of another municipality) · 409 rule or state · 412 If-Match · 413 body too large ·
-422 invalid input · 503 storage unavailable (Retry-After). Nothing a client sends causes a 500.
+municipality not allowed · 404 unknown id (also a referral of another municipality) · 408 body not
+arrived in time · 409 rule or state · 412 If-Match · 413 body too large · 422 invalid input · 503
+storage unavailable (Retry-After). Nothing a client sends causes a 500.
 
 "Storage unavailable" is every error that means the database could not be reached or answered in
 time, whichever layer raised it: psycopg's ``OperationalError``/``InterfaceError`` (refused or
@@ -197,12 +198,16 @@ def allowed_methods(request: Request) -> str:
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI descriptions of the problem answers a route can give."""
+    """OpenAPI descriptions of the problem answers a route can give. A route that takes a body (413)
+    can also answer 408: both come from ``api.body_limit.BodyLimit``, which reads every body."""
+    if 413 in statuses and 408 not in statuses:
+        statuses = (*statuses, 408)
     meaning = {
         400: "Malformed JSON",
         401: "Missing, unknown or revoked bearer token (WWW-Authenticate: Bearer)",
         403: "The token's role or municipality does not allow this",
         404: "Unknown id",
+        408: "The body did not arrive within the body timeout (the connection is closed)",
         409: "A business rule or the current state forbids it",
         412: "If-Match does not match the current version",
         413: "Body too large",

@@ -186,6 +186,7 @@ EXAMPLES = {
     "master_key": "(base64 of 32 random bytes)",
     "master_key_file": "/run/secrets/caseledger_master_key",
     "max_body_bytes": "10485760",
+    "body_timeout": "10",
     "max_batch_items": "500",
     "workers": "4",
     "run_projections": "false",

@@ -438,11 +438,32 @@ def lead(db: ProjectionDatabase, stop: threading.Event) -> Any:
             log.warning("cannot reach PostgreSQL for the leader lock; trying again", exc_info=True)
             stop.wait(LEADER_RETRY_SECONDS)
             continue
-        row = connection.execute(
-            "SELECT pg_try_advisory_lock(hashtext('caseledger-projections:' || current_schema()))"
-        ).fetchone()
+        try:
+            row = connection.execute(
+                "SELECT pg_try_advisory_lock(hashtext('caseledger-projections:' || current_schema()))"
+            ).fetchone()
+        except psycopg.Error:
+            log.warning("the leader lock could not be tried; trying again", exc_info=True)
+            row = None
         if row and row[0]:
             return connection
         connection.close()
         stop.wait(LEADER_RETRY_SECONDS)
     return None
+
+
+def watch_lead(connection: Any, stop: threading.Event, wake: threading.Event, lost: threading.Event) -> None:
+    """Check the leader lock's connection every ``LEADER_RETRY_SECONDS``; once it is gone (its
+    session, and with it the lock, ended: PostgreSQL restarted, the backend terminated, the network
+    cut), set ``lost`` and stop the runner, since another process may take the lock and fold."""
+    while not stop.wait(LEADER_RETRY_SECONDS):
+        try:
+            connection.execute("SELECT 1")
+        except psycopg.Error:
+            if stop.is_set():  # closed by the stop itself
+                return
+            log.error("the leader lock's connection is lost; stopping this projection process")
+            lost.set()
+            stop.set()
+            wake.set()
+            return

@@ -243,7 +243,7 @@ def _operations(openapi: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
 
 def test_openapi_declares_the_problems_every_operation_can_answer(openapi: dict[str, Any]) -> None:
     """Generic over the document (endpoints added later included): a token can be missing or not allowed,
-    a body malformed, too large or invalid, a parameter invalid, an id unknown, storage unavailable."""
+    a body malformed, too large, too slow to arrive or invalid, a parameter invalid, an id unknown, storage unavailable."""
     missing = {}
     for method, path, operation in _operations(openapi):
         needed = set()
@@ -252,7 +252,7 @@ def test_openapi_declares_the_problems_every_operation_can_answer(openapi: dict[
             if not path.startswith("/reference/"):  # every role reads the reference tables
                 needed.add("403")
         if "requestBody" in operation:
-            needed |= {"400", "413", "422"}
+            needed |= {"400", "408", "413", "422"}
         locations = {parameter["in"] for parameter in operation.get("parameters", [])}
         if locations & {"query", "path"}:
             needed.add("422")
