@@ -581,6 +581,9 @@ class StorageStateOut(BaseModel):
     kind: Literal["postgresql", "sqlite"] | None = Field(
         default=None, description="The kind of store in use (never where it is or its credentials)."
     )
+    free_bytes: int | None = Field(
+        default=None, description="SQLite: free space on the file system that holds the store."
+    )
     error: str | None = None
 
 

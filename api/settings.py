@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     access_log_purge_interval: float = 3600.0
     """Seconds between two retention purges of the access log while the API runs."""
 
+    min_free_disk_mb: int = Field(default=64, ge=0)
+    """SQLite: ``/readyz`` answers 503 (``low_disk_space``) while the file system that holds the
+    store has less than this many MiB free, before writes start failing. 0: not checked. (A
+    PostgreSQL server's disk cannot be measured from here; a full one shows as ``disk_full``.)"""
+
     cookie_secure: bool | None = None
     """The dashboard's login cookie is ``Secure``: true, false, or unset to follow the request's scheme
     (https → Secure; behind a TLS-terminating proxy run uvicorn with ``--proxy-headers`` or set true)."""
@@ -198,6 +203,7 @@ EXAMPLES = {
     "min_position_wait": "2.5",
     "access_log_retention_days": "365",
     "access_log_purge_interval": "600",
+    "min_free_disk_mb": "512",
     "cookie_secure": "true",
     "crash_after_commits": "3",
     "token_cache_seconds": "0",

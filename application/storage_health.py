@@ -9,10 +9,12 @@ when it ends; ``/readyz`` answers 503 meanwhile, and every such failure is count
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 import psycopg_pool
@@ -47,6 +49,18 @@ def failure_kind(error: BaseException) -> str:
     return "refused"
 
 
+def free_bytes(env: Mapping[str, str]) -> int | None:
+    """Free space where the SQLite store ``env`` names keeps its file (and its journal), or None
+    where it cannot be measured from here: in memory, or on a PostgreSQL server."""
+    database = env.get("SQLITE_DBNAME")
+    if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres" or not database or database == ":memory:":
+        return None
+    try:
+        return shutil.disk_usage(Path(database).absolute().parent).free
+    except OSError:
+        return None
+
+
 @dataclass
 class StorageHealth:
     """The store's write health: the failing episode's kind and detail, or None."""
@@ -55,6 +69,8 @@ class StorageHealth:
     """Called with the kind of every failed write (the API counts them for ``/metrics``)."""
     failing: str | None = None
     detail: str = ""
+    low_space: bool = False
+    """Whether the last measure of free space (``/readyz``) was below the operator's minimum."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def write_failed(self, error: BaseException) -> None:
@@ -74,3 +90,20 @@ class StorageHealth:
             kind, self.failing, self.detail = self.failing, None, ""
         if kind is not None:
             log.warning("the event store takes writes again (after %s)", kind)
+
+    def space_measured(self, free: int, minimum: int) -> bool:
+        """Note a measure of free space; log once when it falls below ``minimum`` and once when it
+        is back. Whether it is below."""
+        low = free < minimum
+        with self._lock:
+            begins, ends = low and not self.low_space, self.low_space and not low
+            self.low_space = low
+        if begins:
+            log.error(
+                "the event store's file system is low on space: %d MiB free, %d MiB wanted",
+                free >> 20,
+                minimum >> 20,
+            )
+        if ends:
+            log.warning("the event store's file system has space again: %d MiB free", free >> 20)
+        return low

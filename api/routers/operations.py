@@ -13,6 +13,9 @@ from api.problems import problem, respond
 from api.schemas import HealthOut, ReadinessOut
 from application.errors import StorageUnavailable
 from application.storage import storage_kind
+from application.storage_health import free_bytes
+
+MIB = 1024 * 1024
 
 router = APIRouter(tags=["operations"])
 
@@ -46,12 +49,17 @@ def _positions(ledger: Ledger, reports: Reports) -> dict[str, Any]:
     responses={
         503: {
             "content": {"application/problem+json": {}},
-            "description": "Storage unreachable, or the last write failed (Retry-After)",
+            "description": (
+                "Storage unreachable, its last write failed for a full disk, or (SQLite) its "
+                "free space is below CASELEDGER_MIN_FREE_DISK_MB (Retry-After)"
+            ),
         }
     },
 )
-def readyz(ledger: Ledger, reports: Reports) -> Any:
-    """Storage is reachable; the newest event's position; the projections' position and lag."""
+def readyz(request: Request, ledger: Ledger, reports: Reports) -> Any:
+    """Storage is reachable and can take writes; the newest event's position; the projections'
+    position and lag. 503 when the store cannot be reached, its last write failed for a full disk,
+    or (SQLite) its file system has less free space than ``CASELEDGER_MIN_FREE_DISK_MB``."""
     try:
         state = _positions(ledger, reports)
     except StorageUnavailable as error:
@@ -66,6 +74,17 @@ def readyz(ledger: Ledger, reports: Reports) -> Any:
             {**state["storage"], "ok": False, "error": health.detail},
             health.failing,
         )
+    free = free_bytes(ledger.env)
+    if free is not None:
+        state["storage"]["free_bytes"] = free
+        minimum = request.app.state.settings.min_free_disk_mb * MIB
+        if health.space_measured(free, minimum):
+            return _unavailable(
+                f"the store's file system has {free // MIB} MiB free, below the "
+                f"{minimum // MIB} MiB of CASELEDGER_MIN_FREE_DISK_MB",
+                {**state["storage"], "ok": False},
+                "low_disk_space",
+            )
     return {"status": "ready", **state}
 
 
