@@ -47,7 +47,9 @@ def update_details(
     principal: WritesSupplier,
     writing: Writing,
 ) -> JSONResponse:
-    """Change any registered field but the CVR number."""
+    """Change any registered field but the CVR number. Each field sent replaces its value whole (a
+    `contact` replaces the whole contact, a list the whole list; `null` clears it); a field left
+    out keeps its value."""
     body = attributed(body, principal)
     return written(commands.update_supplier_details(ledger, supplier_id, body, writing.context(body)))
 
