@@ -48,7 +48,7 @@ def update_details(
     writing: Writing,
 ) -> JSONResponse:
     """Change any registered field but the CVR number. Each field sent replaces its value whole (a
-    `contact` replaces the whole contact, a list the whole list; `null` clears it); a field left
+    `contact` replaces the whole contact, a list the whole list; `null` clears it, but not the name); a field left
     out keeps its value."""
     body = attributed(body, principal)
     return written(commands.update_supplier_details(ledger, supplier_id, body, writing.context(body)))
