@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from api.routers.events import apply_items
+from api.batch_items import apply_items
 from api.runtime import tune_garbage_collector
 from application.caseledger import CaseLedger
 from application.storage import storage_env
