@@ -22,6 +22,14 @@ from pydantic import (
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CENT = Decimal("0.01")
+ANCHOR_PATTERN = r"^[0-9]{1,18}:[0-9a-fA-F]{64}$"
+"""A chain head kept from an earlier verification, ``POSITION:GLOBAL_HASH``."""
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``POSITION:GLOBAL_HASH`` as printed in a verification's head (already matched the pattern)."""
+    position, digest = text.split(":")
+    return int(position), digest.lower()
 
 
 def parse_uuid(value: object) -> UUID | None:

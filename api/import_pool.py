@@ -34,7 +34,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from api.routers.events import apply_items
+from api.batch_items import apply_items
 from api.runtime import tune_garbage_collector
 from api.settings import Settings
 from application.batch import BatchSession

@@ -5,7 +5,7 @@
 Each run, in a fresh process and on a fresh database (a PostgreSQL schema / an SQLite file): the
 workload of ``benchmarks/workload.py`` (180 suppliers, referral lifecycles in six municipalities) is
 applied in 1,000-item batches exactly as ``POST /events`` and ``caseledger import`` apply them
-(``api.routers.events.apply_items``, as an admin), the first 2,000 items as a warm-up; then one
+(``api.batch_items.apply_items``, as an admin), the first 2,000 items as a warm-up; then one
 ``ProjectionRunner`` folds the whole log as the live runner does when it is behind (``catch_up``, in
 batches of up to 5,000). It prints this process's CPU per event for each (``time.process_time``) and
 the database server's (PostgreSQL only). ``--gc`` runs each garbage-collector setting: ``default``
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from api.routers.events import apply_items
+from api.batch_items import apply_items
 from api.runtime import tune_garbage_collector
 from application.caseledger import CaseLedger
 from application.storage import storage_env

@@ -11,7 +11,7 @@ from api.access_log import logged
 from api.auth import Principal, municipality_scope, referral_access, require
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
-from api.fields import Day, InstantOrDay, SearchText, instant_from
+from api.fields import ANCHOR_PATTERN, Day, InstantOrDay, SearchText, instant_from, parse_anchor
 from api.problems import responses
 from api.schemas import (
     AccessLogPageOut,
@@ -25,13 +25,6 @@ from application.access_log import AccessQuery
 from projections.decision_log import DecisionQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-ANCHOR_PATTERN = r"^[0-9]{1,18}:[0-9a-fA-F]{64}$"
-
-
-def parse_anchor(text: str) -> tuple[int, str]:
-    """``POSITION:GLOBAL_HASH`` as printed in a verification's head (already matched the pattern)."""
-    position, digest = text.split(":")
-    return int(position), digest.lower()
 
 
 CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {

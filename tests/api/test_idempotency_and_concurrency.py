@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.batch_items import _earlier_item_fingerprint
 from api.commands import COMMANDS
-from api.routers.events import _earlier_item_fingerprint
 from api.schemas import BatchItemIn
 from application.keys import event_key
 from application.storage import KEYS_TABLE
