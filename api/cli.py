@@ -38,6 +38,7 @@ from rich.progress import (
 from rich.table import Table
 
 from api.app import create_app, projections_for
+from api.demo import load_demo
 from api.fields import InstantOrDay, instant_from
 from api.import_pool import ImportPool, ImportWorkerFailed, Line, Outcome, import_operator
 from api.logs import log_config
@@ -58,7 +59,6 @@ from api.supervisor import MULTIPROCESS_DIR, metrics_directory
 from application.access_log import AccessEntry, AccessQuery
 from application.batch import BatchSession
 from application.caseledger import CaseLedger, copenhagen_today
-from application.demo import load_demo
 from application.errors import StorageUnavailable
 from application.personal_data import MasterKeyError
 from application.storage import describe_store, prepare_storage, store_exists

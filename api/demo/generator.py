@@ -26,9 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from application.caseledger import CaseLedger
-from application.context import WriteContext
-from application.demo_vocabulary import (
+from api.demo.vocabulary import (
     ABOVE_LIST_RATIONALES,
     CANDIDATE_REASONS,
     CASE_WORKERS,
@@ -60,6 +58,8 @@ from application.demo_vocabulary import (
     STREETS,
     Profile,
 )
+from application.caseledger import CaseLedger
+from application.context import WriteContext
 from domain.cvr import is_valid_cvr
 from domain.reference import Reference, load_reference
 from domain.supplier import Supplier
