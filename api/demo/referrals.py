@@ -229,17 +229,19 @@ class ReferralPlanner(FollowUpPlanner):
         rationale = rng.choice(REMATCH_RATIONALES if previous else MATCH_RATIONALES)
         actor = rng.choice(MATCHERS)
 
+        def candidate(plan: SupplierPlan, reason: str) -> dict[str, Any]:
+            return {
+                "supplier_id": plan.id,
+                "hourly_rate": self._hourly(plan, case, matched_on),
+                "reason": reason,
+            }
+
         def run() -> None:
             chosen_rate = self._list_rate(chosen, case, matched_on)
             candidates: list[dict[str, Any]] = []
             if previous is not None:
-                reason = "Først valgte leverandør; kunne ikke levere som aftalt"
                 candidates.append(
-                    {
-                        "supplier_id": previous.id,
-                        "hourly_rate": self._hourly(previous, case, matched_on),
-                        "reason": reason,
-                    }
+                    candidate(previous, "Først valgte leverandør; kunne ikke levere som aftalt")
                 )
             for plan, usual in zip(alternatives, reasons, strict=True):
                 their_rate = self._list_rate(plan, case, matched_on)
@@ -248,13 +250,7 @@ class ReferralPlanner(FollowUpPlanner):
                     reason = HIGHER_PRICE_REASON
                 elif case.intervention not in plan.interventions:
                     reason = "Tilbyder ikke den efterspurgte indsats"
-                candidates.append(
-                    {
-                        "supplier_id": plan.id,
-                        "hourly_rate": self._hourly(plan, case, matched_on),
-                        "reason": reason,
-                    }
-                )
+                candidates.append(candidate(plan, reason))
             self.app.match_supplier(
                 case.id,
                 supplier_id=chosen.id,

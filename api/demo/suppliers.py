@@ -160,18 +160,14 @@ class SupplierPlanner(Planner):
         else:
             negotiated = self.first_day + timedelta(days=rng.randint(0, max(0, 7 * self.weeks - 45)))
         plan.available_from = first_of_next_month(negotiated)
-        self._at(
-            negotiated,
-            1,
-            self._negotiate(
-                plan,
-                municipality=self.municipality,
-                negotiated_on=negotiated,
-                valid_to=None,
-                rates=rates,
-                packages=packages,
-                note="Rammeaftale efter forhandling",
-            ),
+        self._negotiate(
+            plan,
+            municipality=self.municipality,
+            negotiated_on=negotiated,
+            valid_to=None,
+            rates=rates,
+            packages=packages,
+            note="Rammeaftale efter forhandling",
         )
         # About half renegotiate (annual regulation) during the last year.
         low = max(plan.available_from + timedelta(days=120), self.today - timedelta(days=365))
@@ -181,18 +177,14 @@ class SupplierPlanner(Planner):
             factor = Decimal(str(1 + rng.randint(15, 45) / 1000))
             new_rates = [{**item, "rate": money(item["rate"] * factor)} for item in rates]
             new_packages = [{**item, "price": money(item["price"] * factor)} for item in packages]
-            self._at(
-                regulated_on,
-                1,
-                self._negotiate(
-                    plan,
-                    municipality=self.municipality,
-                    negotiated_on=regulated_on,
-                    valid_to=None,
-                    rates=new_rates,
-                    packages=new_packages,
-                    note="Årlig prisregulering",
-                ),
+            self._negotiate(
+                plan,
+                municipality=self.municipality,
+                negotiated_on=regulated_on,
+                valid_to=None,
+                rates=new_rates,
+                packages=new_packages,
+                note="Årlig prisregulering",
             )
         # A few also hold a list with a neighbouring municipality, some of them time-limited.
         if rng.random() < 0.15:
@@ -205,18 +197,14 @@ class SupplierPlanner(Planner):
                 for item in offered
             ]
             local_packages = packages if not local else []
-            self._at(
-                signed,
-                1,
-                self._negotiate(
-                    plan,
-                    municipality=neighbour,
-                    negotiated_on=signed,
-                    valid_to=until,
-                    rates=local,
-                    packages=local_packages,
-                    note="Prisliste for nabokommune",
-                ),
+            self._negotiate(
+                plan,
+                municipality=neighbour,
+                negotiated_on=signed,
+                valid_to=until,
+                rates=local,
+                packages=local_packages,
+                note="Prisliste for nabokommune",
             )
 
     def _packages(self, code: str, hourly: Decimal, *, packages_wanted: int) -> list[dict[str, Any]]:
@@ -244,7 +232,8 @@ class SupplierPlanner(Planner):
         rates: list[dict[str, Any]],
         packages: list[dict[str, Any]],
         note: str,
-    ) -> Callable[[], None]:
+    ) -> None:
+        """Schedule a price list negotiated on ``negotiated_on``, in force from the next month's first."""
         actor = self.rng.choice(MATCHERS)
         valid_from = first_of_next_month(negotiated_on)
 
@@ -264,4 +253,4 @@ class SupplierPlanner(Planner):
             self.counts["price_lists"] += 1
             self.current[plan.id] = self.app.get_supplier(plan.id)
 
-        return run
+        self._at(negotiated_on, 1, run)
