@@ -26,9 +26,9 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 
 from api.app import create_app
+from api.demo import load_demo
 from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
-from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
 from tests.api.dashboard.support import CHROMIUM_ARGS
 

@@ -19,9 +19,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from api.demo import load_demo
 from api.runtime import tune_garbage_collector
 from application.caseledger import CaseLedger
-from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
 from benchmarks import use_benchmark_master_key
 from benchmarks.dataset import generate

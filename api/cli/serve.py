@@ -12,12 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.app import create_app
 from api.cli.stores import AUTH_HINT, console, open_ledger
+from api.demo import load_demo
 from api.logs import log_config
 from api.runtime import open_files_needed, raise_open_files_limit
 from api.settings import DEFAULT_MAX_WORKERS, Settings
 from api.supervisor import MULTIPROCESS_DIR, metrics_directory
 from application.caseledger import CaseLedger, copenhagen_today
-from application.demo import load_demo
 
 
 def _load_demo(ledger: CaseLedger, weeks: int, suppliers: int, per_week: int, seed: int) -> None:

@@ -32,8 +32,8 @@ from schemathesis.generation import GenerationMode
 from schemathesis.python import asgi
 
 from api.app import create_app
+from api.demo import load_demo
 from api.settings import Settings
-from application.demo import load_demo
 from projections.runner import wait_for_position
 from tests.storage import database_url
 

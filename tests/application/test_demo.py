@@ -1,4 +1,4 @@
-"""The demo loader (``application.demo``): a small municipality goes in through the commands, on
+"""The demo loader (``api.demo``): a small municipality goes in through the commands, on
 SQLite and PostgreSQL, and what the store holds agrees with the summary it returns.
 """
 
@@ -13,8 +13,8 @@ from uuid import UUID
 
 import pytest
 
+from api.demo import DemoSummary, load_demo
 from application.caseledger import CaseLedger
-from application.demo import DemoSummary, load_demo
 from application.storage import storage_env
 from domain.cvr import is_valid_cvr
 

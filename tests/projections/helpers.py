@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from api.demo import load_demo
 from application.caseledger import CaseLedger
-from application.demo import load_demo
 from projections.database import ProjectionDatabase
 from projections.read_models import live_generation
 from projections.tables import MODEL_TABLES, table

@@ -1,6 +1,6 @@
 """Fixtures for the dashboard's browser tests: the real server on the demo data, and Chromium.
 
-One SQLite database per test session holds the demo municipality (``application.demo``, at a reduced
+One SQLite database per test session holds the demo municipality (``api.demo``, at a reduced
 size so that loading it takes seconds, not a minute), an admin token for every municipality and a
 reporter token for Odense (461). caseledger serves it with uvicorn in a thread on a free port, with
 its projections running; the fixture waits until they have caught up.
@@ -23,9 +23,9 @@ import pytest
 import uvicorn
 
 from api.app import create_app
+from api.demo import load_demo
 from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
-from application.demo import load_demo
 from application.storage import prepare_storage, storage_env
 from tests.api.dashboard.support import (
     CHROMIUM_ARGS,
