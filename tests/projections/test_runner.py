@@ -20,7 +20,7 @@ from projections import counters, read_models
 from projections import rebuild as rebuild_module
 from projections import spending as spending_model
 from projections.database import ProjectionDatabase
-from projections.read_models import Reports
+from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
 from projections.tables import MODEL_TABLES, index_statements, table
