@@ -25,7 +25,7 @@ from application.caseledger import CaseLedger
 from application.storage import prepare_storage
 from application.tokens import cached
 from projections.database import ProjectionDatabase
-from projections.read_models import Reports
+from projections.reports import Reports
 from projections.runner import ProjectionRunner
 
 DESCRIPTION = """

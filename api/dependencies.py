@@ -20,7 +20,7 @@ from api.fields import MAX_POSITION
 from application.caseledger import CaseLedger
 from application.context import WriteContext, WriteResult
 from domain.errors import InvalidInput
-from projections.read_models import Reports as ReadModels
+from projections.reports import Reports as ReadModels
 from projections.runner import wait_for_position
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')

@@ -159,6 +159,3 @@ class GroupCommit:
                     failure = error
             save.done = True
         return failure
-
-    def stats(self) -> dict[str, Any]:
-        return {"groups": self.groups, "grouped_saves": self.grouped_saves}

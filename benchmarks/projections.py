@@ -28,7 +28,7 @@ from benchmarks.dataset import generate
 from benchmarks.suite import cpu_speed_ms
 from projections.database import ProjectionDatabase
 from projections.price_benchmarks import BenchmarkQuery
-from projections.read_models import Reports
+from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
 from projections.supplier_overview import OverviewQuery

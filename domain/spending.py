@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from fractions import Fraction
 from functools import cache
 
 DAYS_IN_A_WEEK = 7
@@ -152,12 +151,6 @@ def _per_day(terms: Terms, on: date) -> int:
     if terms.kind != "hourly" or hours is None:
         return 0
     return rate_ore * int(hours * 100)
-
-
-def round_half_up(amount: Fraction) -> Decimal:
-    """Round an exact amount to øre, halves away from zero (amounts here are never negative)."""
-    cents = (amount * 100 + Fraction(1, 2)).__floor__()
-    return Decimal(cents) / 100
 
 
 def monthly_commitments_ore(terms: Terms) -> dict[str, int]:

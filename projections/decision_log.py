@@ -10,6 +10,7 @@ from typing import Any
 from domain.referral import EFFECTIVE_DATE_FIELDS, Referral
 from projections.codec import money, to_ore
 from projections.database import Cursor
+from projections.filters import conditions, counted_page
 from projections.referral_list import ReferralRow
 from projections.tables import table
 
@@ -84,33 +85,27 @@ class DecisionQuery:
 
 def search(cur: Cursor, generation: int, query: DecisionQuery) -> dict[str, Any]:
     """A page of decisions, newest business date first, with the total that match."""
-    where: list[str] = []
-    params: list[Any] = []
-    for column, value in (
-        ("actor_id", query.actor),
-        ("type", query.type),
-        ("supplier_id", query.supplier_id),
-        ("municipality", query.municipality),
-    ):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if query.from_date:
-        where.append("effective_date >= ?")
-        params.append(query.from_date)
-    if query.to_date:
-        where.append("effective_date <= ?")
-        params.append(query.to_date)
+    where, params = conditions(
+        (
+            ("actor_id", query.actor),
+            ("type", query.type),
+            ("supplier_id", query.supplier_id),
+            ("municipality", query.municipality),
+        ),
+        (("effective_date >= ?", query.from_date), ("effective_date <= ?", query.to_date)),
+    )
     if query.above_list_rate is not None:
         where.append("above_list_rate = ?")
         params.append(int(query.above_list_rate))
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    name = table("cl_decisions", generation)
-    cur.run(f"SELECT COUNT(*) AS n FROM {name} {clause}", params)
-    counted = cur.one()
-    cur.run(
-        f"SELECT * FROM {name} {clause} ORDER BY effective_date DESC, position DESC LIMIT ? OFFSET ?",
-        [*params, query.page_size, (query.page - 1) * query.page_size],
+    rows, total = counted_page(
+        cur,
+        table("cl_decisions", generation),
+        where,
+        params,
+        columns="*",
+        order="effective_date DESC, position DESC",
+        page=query.page,
+        page_size=query.page_size,
     )
     items = [
         {
@@ -128,7 +123,6 @@ def search(cur: Cursor, generation: int, query: DecisionQuery) -> dict[str, Any]
             "agreed_rate": money(row["agreed_rate_ore"]),
             "list_rate": money(row["list_rate_ore"]),
         }
-        for row in cur.rows()
+        for row in rows
     ]
-    total = int(counted["n"]) if counted else 0
     return {"items": items, "page": query.page, "page_size": query.page_size, "total": total}

@@ -10,6 +10,7 @@ from typing import Any
 
 from projections import counters
 from projections.database import Cursor
+from projections.filters import conditions
 from projections.tables import table
 
 
@@ -74,16 +75,9 @@ def save_agreed(generation: int, referrals: list[Any], pending: counters.Deltas)
 
 
 def _filters(query: BenchmarkQuery) -> tuple[list[str], list[Any]]:
-    where, params = [], []
-    for column, value in (
-        ("intervention", query.intervention),
-        ("unit", query.unit),
-        ("municipality", query.municipality),
-    ):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    return where, params
+    return conditions(
+        (("intervention", query.intervention), ("unit", query.unit), ("municipality", query.municipality))
+    )
 
 
 def benchmarks(cur: Cursor, generation: int, query: BenchmarkQuery, today: date) -> list[dict[str, Any]]:

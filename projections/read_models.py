@@ -1,11 +1,12 @@
-"""All read models together: fold a batch of events into their tables in one transaction, and
-answer the report queries from the live generation."""
+"""All read models together: their generations (created, made live, dropped), the fold of a batch
+of events into their tables in one transaction, and the end of a bulk build. Each report's query
+is in its read model's module; ``projections.reports`` answers them from the live generation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg.sql import SQL, Identifier
@@ -13,7 +14,6 @@ from psycopg.sql import SQL, Identifier
 from domain.referral import Referral
 from domain.supplier import Supplier
 from projections import counters, decision_log, price_benchmarks, referral_list, spending, supplier_overview
-from projections.codec import money
 from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
 from projections.tables import (
     CONTROL,
@@ -255,79 +255,3 @@ def analyse(db: ProjectionDatabase, generation: int) -> None:
         with db.listen_connection() as connection:
             for name in MODEL_TABLES:
                 connection.execute(SQL("ANALYZE {0}").format(Identifier(table(name, generation))))
-
-
-class Reports:
-    """The report queries, always on the live generation."""
-
-    def __init__(self, db: ProjectionDatabase) -> None:
-        self.db = db
-
-    def position(self) -> int:
-        with self.db.reading() as cur:
-            return live_generation(cur)[1]
-
-    def supplier_overview(self, query: supplier_overview.OverviewQuery, today: date) -> list[dict[str, Any]]:
-        with self.db.reading() as cur:
-            generation, _ = live_generation(cur)
-            return supplier_overview.overview(cur, generation, query, today)
-
-    def spending(self, query: spending.SpendingQuery) -> dict[str, Any]:
-        with self.db.reading() as cur:
-            generation, _ = live_generation(cur)
-            return spending.report(cur, generation, query)
-
-    def price_benchmarks(self, query: price_benchmarks.BenchmarkQuery, today: date) -> list[dict[str, Any]]:
-        with self.db.reading() as cur:
-            generation, _ = live_generation(cur)
-            return price_benchmarks.benchmarks(cur, generation, query, today)
-
-    def decisions(self, query: decision_log.DecisionQuery) -> dict[str, Any]:
-        with self.db.reading() as cur:
-            generation, _ = live_generation(cur)
-            return decision_log.search(cur, generation, query)
-
-    def referrals(self, filters: dict[str, str | None], page: int, page_size: int) -> dict[str, Any]:
-        """A page of the referral list, newest referral first."""
-        where, params = [], []
-        for column in ("status", "supplier_id", "intervention", "municipality", "legal_basis"):
-            value = filters.get(column)
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        with self.db.reading() as cur:
-            generation, _ = live_generation(cur)
-            name = table("cl_referrals", generation)
-            cur.run(f"SELECT COUNT(*) AS n FROM {name} {clause}", params)
-            counted = cur.one()
-            cur.run(
-                f"SELECT referral_id, version, municipality, citizen_ref, case_ref, legal_basis, intervention, "
-                f"status, supplier_id, kind, start_date, end_date, closed_on, close_reason, referred_on, "
-                f"committed_total_ore FROM {name} {clause} ORDER BY referred_on DESC, referral_id "
-                f"LIMIT ? OFFSET ?",
-                [*params, page_size, (page - 1) * page_size],
-            )
-            items = [
-                {
-                    "id": row["referral_id"],
-                    "version": row["version"],
-                    "status": row["status"],
-                    "municipality": row["municipality"],
-                    "citizen_ref": row["citizen_ref"],
-                    "case_ref": row["case_ref"],
-                    "legal_basis": row["legal_basis"],
-                    "intervention": row["intervention"],
-                    "supplier_id": row["supplier_id"],
-                    "pricing_kind": row["kind"],
-                    "start": row["start_date"],
-                    "end": row["end_date"],
-                    "closed_on": row["closed_on"],
-                    "close_reason": row["close_reason"],
-                    "referred_on": row["referred_on"],
-                    "committed_total": money(row["committed_total_ore"]),
-                }
-                for row in cur.rows()
-            ]
-        total = int(counted["n"]) if counted else 0
-        return {"items": items, "page": page, "page_size": page_size, "total": total}

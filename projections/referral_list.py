@@ -10,8 +10,9 @@ from typing import Any
 
 from domain.referral import Referral
 from domain.spending import Terms, monthly_commitments_ore
-from projections.codec import iso, terms_from_json, terms_to_json, to_ore
+from projections.codec import iso, money, terms_from_json, terms_to_json, to_ore
 from projections.database import Cursor, Row, chunked
+from projections.filters import conditions, counted_page
 from projections.tables import table
 
 COLUMNS = (
@@ -173,3 +174,48 @@ def fold(row: ReferralRow | None, event: Any, position: int) -> ReferralRow:
             row.terms_changed = True
         values.update(status="closed", closed_on=event.closed_on.isoformat(), close_reason=event.reason)
     return row
+
+
+FILTERS = ("status", "supplier_id", "intervention", "municipality", "legal_basis")
+"""The columns the referral list is filtered by (an exact match each)."""
+
+
+def page(
+    cur: Cursor, generation: int, filters: dict[str, str | None], page: int, page_size: int
+) -> dict[str, Any]:
+    """A page of the referral list, newest referral first, with the total that match."""
+    where, params = conditions((column, filters.get(column)) for column in FILTERS)
+    rows, total = counted_page(
+        cur,
+        table("cl_referrals", generation),
+        where,
+        params,
+        columns="referral_id, version, municipality, citizen_ref, case_ref, legal_basis, intervention, "
+        "status, supplier_id, kind, start_date, end_date, closed_on, close_reason, referred_on, "
+        "committed_total_ore",
+        order="referred_on DESC, referral_id",
+        page=page,
+        page_size=page_size,
+    )
+    items = [
+        {
+            "id": row["referral_id"],
+            "version": row["version"],
+            "status": row["status"],
+            "municipality": row["municipality"],
+            "citizen_ref": row["citizen_ref"],
+            "case_ref": row["case_ref"],
+            "legal_basis": row["legal_basis"],
+            "intervention": row["intervention"],
+            "supplier_id": row["supplier_id"],
+            "pricing_kind": row["kind"],
+            "start": row["start_date"],
+            "end": row["end_date"],
+            "closed_on": row["closed_on"],
+            "close_reason": row["close_reason"],
+            "referred_on": row["referred_on"],
+            "committed_total": money(row["committed_total_ore"]),
+        }
+        for row in rows
+    ]
+    return {"items": items, "page": page, "page_size": page_size, "total": total}

@@ -4,6 +4,10 @@ It reads the application's notification log in batches and folds each batch into
 recording the tracking position in the same transaction: exactly once, and after any crash it
 resumes where the last committed batch ended. Idle, it waits for PostgreSQL's NOTIFY (with a
 timeout, so a lost notification never stalls it) or, on SQLite, polls.
+
+Building the read models anew (``rebuild``) is in ``projections.rebuild``, the leader lock that
+keeps a second projection process from folding in ``projections.leader`` (``lead`` and
+``watch_lead`` are imported here too, for the callers that import them from this module).
 """
 
 from __future__ import annotations
@@ -12,22 +16,34 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from projections import counters, read_models
-from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
+from projections import read_models
+from projections.database import PostgresProjectionDatabase, ProjectionDatabase
+from projections.leader import lead, watch_lead
+from projections.rebuild import Rebuilding
+
+__all__ = [
+    "ANALYSE_AFTER",
+    "BULK_START_BACKLOG",
+    "BULK_START_SHARE",
+    "LIVE_BATCH_SIZES",
+    "MAX_BACKOFF_SECONDS",
+    "BuildStopped",
+    "EventSource",
+    "ProjectionRunner",
+    "lead",  # from projections.leader, for the callers that import it from here
+    "wait_for_position",
+    "watch_lead",  # likewise
+]
 
 log = logging.getLogger("caseledger.projections")
 
 MAX_BACKOFF_SECONDS = 5.0
 """The longest pause between two attempts while the database is unreachable."""
-
-PENDING_LIMIT = 200_000
-"""How many summary keys a bulk build gathers in memory before it writes them (bounds its memory)."""
 
 LIVE_BATCH_SIZES = {"sqlite": 500, "postgres": 5000}
 """The most events the live runner folds per transaction, per storage (``batch_size`` overrides it).
@@ -58,8 +74,6 @@ from the old read models until the new ones are complete, as during a rebuild.""
 BULK_START_SHARE = 0.75
 """The part of the log a runner must be behind by to build in bulk at start: a bulk build folds
 every event, and on PostgreSQL it is about 1.5 times as fast as catching up (on SQLite about 3)."""
-RETRY_DROP_PAUSE_SECONDS = 0.05
-"""The pause between two attempts to drop old generations past the report reads using them."""
 
 
 class BuildStopped(Exception):
@@ -70,7 +84,7 @@ EventSource = Callable[[int, int], Sequence[tuple[int, Any]]]
 """``read_events(after, limit)``: up to ``limit`` (position, domain event) pairs after ``after``."""
 
 
-class ProjectionRunner:
+class ProjectionRunner(Rebuilding):
     """Feeds the read models from the notification log."""
 
     def __init__(
@@ -132,12 +146,6 @@ class ProjectionRunner:
                 read_models.apply_batch(cur, target, batch)
                 return len(batch)
 
-    def _locked_position(self, cur: Cursor, generation: int) -> int | None:
-        lock = " FOR UPDATE" if self.db.dialect == "postgres" else ""
-        cur.run(f"SELECT position FROM cl_generations WHERE generation = ?{lock}", [generation])
-        row = cur.one()
-        return int(row["position"]) if row else None
-
     def catch_up(self, generation: int | None = None, progress: Callable[[int], None] | None = None) -> int:
         """Process batches until the log has no more events; returns how many were processed.
 
@@ -163,53 +171,6 @@ class ProjectionRunner:
         with self.db.reading() as cur:
             live, _ = read_models.live_generation(cur)
         read_models.analyse(self.db, live)
-
-    def _bulk_catch_up(
-        self, generation: int, pending: counters.Deltas, progress: Callable[[int], None] | None
-    ) -> int:
-        """``catch_up`` for a bulk build: the next batch is read and decoded on a second thread
-        while this one is folded and written, so the database's work on one overlaps this
-        process's work on the other (a rebuild is otherwise one long alternation of the two); on
-        PostgreSQL the tables are analysed on a third thread meanwhile."""
-        with self.db.reading() as cur:
-            position = read_models.generation_position(cur, generation) or 0
-        limit = self.rebuild_batch_size
-        done = batches = 0
-        analysing: Future[None] | None = None
-        with (
-            ThreadPoolExecutor(1, thread_name_prefix="rebuild-read") as reader,
-            ThreadPoolExecutor(1, thread_name_prefix="rebuild-analyse") as analyser,
-        ):
-            ahead = reader.submit(self.read_events, position, limit)
-            while batch := ahead.result():
-                # A full batch: the log may go on, so read on while this one is folded.
-                if len(batch) == limit:
-                    ahead = reader.submit(self.read_events, batch[-1][0], limit)
-                with self.db.transaction() as cur:
-                    if self._locked_position(cur, generation) != position:
-                        msg = (
-                            f"generation {generation} moved on under this rebuild; another process builds it"
-                        )
-                        raise RuntimeError(msg)
-                    read_models.apply_batch(cur, generation, batch, deltas=pending)
-                    if len(pending) >= PENDING_LIMIT:
-                        pending.flush(cur)
-                position = batch[-1][0]
-                done += len(batch)
-                batches += 1
-                # The server analyses while this process folds on (6 s of a 1M rebuild were spent
-                # waiting for it before); one at a time: a due one is skipped while one runs.
-                if batches & (batches - 1) == 0 and (analysing is None or analysing.done()):
-                    if analysing is not None:
-                        analysing.result()
-                    analysing = analyser.submit(read_models.analyse, self.db, generation)
-                if progress:
-                    progress(len(batch))
-                if len(batch) < limit:
-                    break
-            if analysing is not None:
-                analysing.result()
-        return done
 
     def run_forever(self, stop: threading.Event) -> None:
         """Follow the log until ``stop`` is set.
@@ -329,76 +290,6 @@ class ProjectionRunner:
             except psycopg.Error:
                 log.warning("could not NOTIFY the projection runner; it stops within its listen timeout")
 
-    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Build the next generation from position 0 beside the live one, then switch to it.
-
-        The new generation is built in bulk: large batches, into tables without secondary indexes
-        (added in one go at the end), with the summary tables' deltas gathered in memory across
-        batches (so a key is written once, not once per batch); events stored meanwhile are then
-        folded the ordinary way. Reports keep answering from the old generation until the switch,
-        one transaction after the new one has caught up; a running live runner then follows the new
-        generation, and the old tables are dropped — with those of any earlier rebuild that was
-        killed before it switched.
-        """
-        with self.db.transaction() as cur:
-            cur.run("SELECT COALESCE(MAX(generation), 0) AS g FROM cl_generations")
-            found = cur.one()
-            new = int(found["g"]) + 1 if found else 1
-            read_models.create_generation(cur, new, live=False, indexes=False)
-        pending = counters.Deltas()
-        # After each finishing step, a point at which the caller may stop the build (``BuildStopped``).
-        step_done = (lambda: progress(0)) if progress else None
-        try:
-            done = self._bulk_catch_up(new, pending, progress)
-            with self.db.transaction() as cur:
-                pending.flush(cur)
-            read_models.finish_bulk(self.db, new, step_done)
-            read_models.add_indexes(self.db, new, step_done)
-            done += self.catch_up(new, progress)
-            with self.db.transaction() as cur:
-                old, _ = read_models.live_generation(cur)
-                cur.run("UPDATE cl_generations SET live = CASE WHEN generation = ? THEN 1 ELSE 0 END", [new])
-        except BaseException:
-            self._drop_unfinished(new)
-            raise
-        self._drop_stale(new, old)
-        return done
-
-    def _drop_unfinished(self, generation: int) -> None:
-        """Drop a generation this runner was building and will not switch to (a failed drop leaves
-        it to the next rebuild, which drops every generation before its own)."""
-        try:
-            with self.db.transaction() as cur:
-                read_models.drop_generation(cur, generation)
-        except Exception:
-            log.warning("could not drop the unfinished generation %d", generation, exc_info=True)
-
-    def _drop_stale(
-        self, live: int, old: int | None = None, *, patience: float = read_models.READERS_WAIT_SECONDS
-    ) -> None:
-        """Drop every generation before ``live`` (a rebuild's that was killed before it switched,
-        or one a drop left behind) and ``old``, the one live before a switch, once the report reads
-        still using them have finished (``read_models.wait_for_readers``), trying for ``patience``
-        seconds; what is left then, or after any other failure (the switch is done: the rebuild
-        has succeeded), is dropped at the next start or rebuild."""
-        deadline = time.monotonic() + patience
-        while True:
-            try:
-                with self.db.transaction() as cur:
-                    read_models.wait_for_readers(cur)
-                    stale = set(read_models.generations_before(cur, live)) | ({old} if old else set())
-                    for generation in sorted(stale - {live}):
-                        read_models.drop_generation(cur, generation)
-                return
-            except psycopg.errors.LockNotAvailable:
-                if time.monotonic() >= deadline:
-                    log.warning("report reads held the old read models too long; they are dropped later")
-                    return
-                time.sleep(RETRY_DROP_PAUSE_SECONDS)
-            except Exception:
-                log.warning("the old read models could not be dropped; they are dropped later", exc_info=True)
-                return
-
 
 def _closed(listener: Any) -> None:
     """Close a LISTEN connection, whatever state it is in."""
@@ -417,53 +308,3 @@ def wait_for_position(position_of: Callable[[], int], target: int, timeout: floa
             return False
         time.sleep(0.02)
     return True
-
-
-LEADER_RETRY_SECONDS = 1.0
-"""How often a projection process that is not the leader tries to become it."""
-
-
-def lead(db: ProjectionDatabase, stop: threading.Event) -> Any:
-    """Wait until this process is the one projection process of its schema on PostgreSQL: a session
-    advisory lock, held by a dedicated connection for as long as it stays open (a killed process's
-    session ends, and its lock with it). Tried every ``LEADER_RETRY_SECONDS``; returns the
-    connection, to be closed on stop, or ``None`` when stopped first or on SQLite (one file, one
-    writer at a time anyway)."""
-    if not isinstance(db, PostgresProjectionDatabase):
-        return None
-    while not stop.is_set():
-        try:
-            connection = db.listen_connection()
-        except psycopg.Error:
-            log.warning("cannot reach PostgreSQL for the leader lock; trying again", exc_info=True)
-            stop.wait(LEADER_RETRY_SECONDS)
-            continue
-        try:
-            row = connection.execute(
-                "SELECT pg_try_advisory_lock(hashtext('caseledger-projections:' || current_schema()))"
-            ).fetchone()
-        except psycopg.Error:
-            log.warning("the leader lock could not be tried; trying again", exc_info=True)
-            row = None
-        if row and row[0]:
-            return connection
-        connection.close()
-        stop.wait(LEADER_RETRY_SECONDS)
-    return None
-
-
-def watch_lead(connection: Any, stop: threading.Event, wake: threading.Event, lost: threading.Event) -> None:
-    """Check the leader lock's connection every ``LEADER_RETRY_SECONDS``; once it is gone (its
-    session, and with it the lock, ended: PostgreSQL restarted, the backend terminated, the network
-    cut), set ``lost`` and stop the runner, since another process may take the lock and fold."""
-    while not stop.wait(LEADER_RETRY_SECONDS):
-        try:
-            connection.execute("SELECT 1")
-        except psycopg.Error:
-            if stop.is_set():  # closed by the stop itself
-                return
-            log.error("the leader lock's connection is lost; stopping this projection process")
-            lost.set()
-            stop.set()
-            wake.set()
-            return

@@ -11,6 +11,7 @@ from domain.reference import load_reference
 from projections import counters
 from projections.codec import money
 from projections.database import Cursor, chunked
+from projections.filters import conditions
 from projections.referral_list import ReferralRow
 from projections.tables import SPENDING_ROLLUPS, table
 
@@ -139,22 +140,15 @@ class SpendingQuery:
 
 def report(cur: Cursor, generation: int, query: SpendingQuery) -> dict[str, Any]:
     """``{rows: [{month, key?, amount}], total}``: sums of the per-referral, per-month rounded amounts."""
-    where, params = [], []
-    for column, value in (
-        ("municipality", query.municipality),
-        ("supplier_id", query.supplier_id),
-        ("intervention", query.intervention),
-        ("legal_basis", query.legal_basis),
-    ):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if query.from_month:
-        where.append("month >= ?")
-        params.append(query.from_month)
-    if query.to_month:
-        where.append("month <= ?")
-        params.append(query.to_month)
+    where, params = conditions(
+        (
+            ("municipality", query.municipality),
+            ("supplier_id", query.supplier_id),
+            ("intervention", query.intervention),
+            ("legal_basis", query.legal_basis),
+        ),
+        (("month >= ?", query.from_month), ("month <= ?", query.to_month)),
+    )
     source, key = _source(query)
     select_key = f", {key} AS key" if key else ""
     group_key = f", {key}" if key else ""

@@ -12,6 +12,7 @@ from domain.supplier import Supplier
 from projections import counters
 from projections.codec import money, plain_json, to_ore
 from projections.database import Cursor, Row, chunked
+from projections.filters import conditions
 from projections.referral_list import ReferralRow
 from projections.tables import table
 
@@ -208,13 +209,10 @@ def _referral_figures(
     cur: Cursor, generation: int, query: OverviewQuery, today: date
 ) -> dict[str, dict[str, Any]]:
     """Caseload, hours in force today and committed spend per supplier, from the summary tables."""
-    where, params = [], []
-    if query.municipality:
-        where.append("municipality = ?")
-        params.append(query.municipality)
-    if query.supplier_id:
-        where.append("supplier_id = ?")
-        params.append(query.supplier_id)
+    # An empty filter is no filter here (``or None``), as it always was.
+    where, params = conditions(
+        (("municipality", query.municipality or None), ("supplier_id", query.supplier_id or None))
+    )
     clause = " AND ".join(where) or "1 = 1"
     figures: dict[str, dict[str, Any]] = {}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 from uuid import uuid4
 
@@ -244,3 +245,10 @@ def replay(events: Sequence[Any]) -> Any:
     for recorded in events:
         aggregate = recorded.mutate(aggregate)
     return aggregate
+
+
+def round_half_up(amount: Fraction) -> Decimal:
+    """Round an exact amount to øre, halves away from zero (amounts here are never negative): the
+    rounding the read models apply to each referral's month (``domain.spending``, in whole øre)."""
+    cents = (amount * 100 + Fraction(1, 2)).__floor__()
+    return Decimal(cents) / 100

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from domain.referral import Referral
-from domain.spending import round_half_up, set_from, value_on
+from domain.spending import set_from, value_on
 from tests.domain.builders import (
     a_matched_referral,
     adjust,
@@ -22,6 +22,7 @@ from tests.domain.builders import (
     daily_terms,
     extend,
     package_terms,
+    round_half_up,
 )
 
 RESPITE = {"intervention": "respite-stay", "legal_basis": "BL-32-1-7"}

@@ -17,10 +17,10 @@ from application.context import WriteContext
 from application.storage import storage_env
 from domain.referral import Referral
 from projections import counters, read_models
-from projections import runner as runner_module
+from projections import rebuild as rebuild_module
 from projections import spending as spending_model
 from projections.database import ProjectionDatabase
-from projections.read_models import Reports
+from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
 from projections.tables import MODEL_TABLES, index_statements, table
@@ -187,7 +187,7 @@ def test_a_bulk_rebuild_that_writes_its_summaries_in_several_stages_equals_incre
     small_demo(ledger)
     runner_for(ledger, projection_db, batch_size=13).catch_up()
     incremental = dump(projection_db)
-    monkeypatch.setattr(runner_module, "PENDING_LIMIT", 40)
+    monkeypatch.setattr(rebuild_module, "PENDING_LIMIT", 40)
     flushes = {"n": 0}
     original = counters.Deltas.flush
 

@@ -17,7 +17,7 @@ from domain.referral import Referral
 from domain.spending import value_on
 from projections.database import ProjectionDatabase
 from projections.price_benchmarks import BenchmarkQuery, _summary
-from projections.read_models import Reports
+from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.supplier_overview import OverviewQuery
 from tests.projections.helpers import DEMO_TODAY, small_demo

@@ -1,0 +1,50 @@
+"""The report queries, each answered from the live generation of the read models (each report's
+query is in its read model's module)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from projections import decision_log, price_benchmarks, referral_list, spending, supplier_overview
+from projections.database import Cursor, ProjectionDatabase
+from projections.read_models import live_generation
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Reports:
+    """The report queries, always on the live generation."""
+
+    def __init__(self, db: ProjectionDatabase) -> None:
+        self.db = db
+
+    def _on_live(
+        self, report: Callable[Concatenate[Cursor, int, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``report(cur, generation, …)`` on the live generation, in one read."""
+        with self.db.reading() as cur:
+            generation, _ = live_generation(cur)
+            return report(cur, generation, *args, **kwargs)
+
+    def position(self) -> int:
+        with self.db.reading() as cur:
+            return live_generation(cur)[1]
+
+    def supplier_overview(self, query: supplier_overview.OverviewQuery, today: date) -> list[dict[str, Any]]:
+        return self._on_live(supplier_overview.overview, query, today)
+
+    def spending(self, query: spending.SpendingQuery) -> dict[str, Any]:
+        return self._on_live(spending.report, query)
+
+    def price_benchmarks(self, query: price_benchmarks.BenchmarkQuery, today: date) -> list[dict[str, Any]]:
+        return self._on_live(price_benchmarks.benchmarks, query, today)
+
+    def decisions(self, query: decision_log.DecisionQuery) -> dict[str, Any]:
+        return self._on_live(decision_log.search, query)
+
+    def referrals(self, filters: dict[str, str | None], page: int, page_size: int) -> dict[str, Any]:
+        """A page of the referral list, newest referral first."""
+        return self._on_live(referral_list.page, filters, page, page_size)
