@@ -6,8 +6,7 @@ resumes where the last committed batch ended. Idle, it waits for PostgreSQL's NO
 timeout, so a lost notification never stalls it) or, on SQLite, polls.
 
 Building the read models anew (``rebuild``) is in ``projections.rebuild``, the leader lock that
-keeps a second projection process from folding in ``projections.leader`` (``lead`` and
-``watch_lead`` are imported here too, for the callers that import them from this module).
+keeps a second projection process from folding in ``projections.leader``.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from psycopg import sql
 
 from projections import read_models
 from projections.database import PostgresProjectionDatabase, ProjectionDatabase
-from projections.leader import lead, watch_lead
 from projections.rebuild import Rebuilding
 
 __all__ = [
@@ -35,9 +33,7 @@ __all__ = [
     "BuildStopped",
     "EventSource",
     "ProjectionRunner",
-    "lead",  # from projections.leader, for the callers that import it from here
     "wait_for_position",
-    "watch_lead",  # likewise
 ]
 
 log = logging.getLogger("caseledger.projections")

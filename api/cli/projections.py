@@ -18,7 +18,8 @@ from api.logs import log_config
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from projections.database import ProjectionDatabase
-from projections.runner import ProjectionRunner, lead, watch_lead
+from projections.leader import lead, watch_lead
+from projections.runner import ProjectionRunner
 
 projections_cli = typer.Typer(help="The projection worker and full rebuilds.", no_args_is_help=True)
 
