@@ -61,7 +61,7 @@ from application.caseledger import CaseLedger, copenhagen_today
 from application.demo import load_demo
 from application.errors import StorageUnavailable
 from application.personal_data import MasterKeyError
-from application.storage import describe_store, prepare_storage, store_exists
+from application.storage.environment import describe_store, prepare_storage, store_exists
 from application.tokens import ROLES
 from domain.errors import DomainError, NotFound
 from projections.database import ProjectionDatabase
