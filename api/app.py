@@ -22,7 +22,7 @@ from api.runtime import tune_garbage_collector, watch_descriptor_headroom, watch
 from api.settings import Settings
 from application.access_log import AccessLog
 from application.caseledger import CaseLedger
-from application.storage import prepare_storage
+from application.storage.environment import prepare_storage
 from application.tokens import cached
 from projections.database import ProjectionDatabase
 from projections.reports import Reports

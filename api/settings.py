@@ -1,7 +1,7 @@
 """Configuration from the environment (``CASELEDGER_*``), read once by the composition root.
 
 These settings are the only configuration: the application's storage environment is built from them
-alone (``application.storage.ExplicitEnvironment``), and a ``CASELEDGER_*`` variable that is not one
+alone (``application.storage.environment.ExplicitEnvironment``), and a ``CASELEDGER_*`` variable that is not one
 of them is refused by the CLI (``unknown_settings``). ``docs/configuration.md`` is ``settings_table()``.
 """
 
@@ -19,7 +19,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.personal_data import MasterKeyError, resolve_master_key
-from application.storage import describe_store, is_postgres, storage_env
+from application.storage.environment import describe_store, is_postgres, storage_env
 from projections.runner import BULK_START_BACKLOG
 
 DEFAULT_MAX_WORKERS = 3

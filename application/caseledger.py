@@ -39,7 +39,9 @@ from application.kept_aggregates import KeptAggregates
 from application.keys import Claim, earlier_event_key, event_key, is_event_key
 from application.personal_data import PREPARED, Keyring, SealingMapper, resolve_master_key
 from application.replay import replay
-from application.storage import ExplicitEnvironment, PostgresKeyedRecorder, SQLiteKeyedRecorder, start_up_lock
+from application.storage.environment import ExplicitEnvironment, start_up_lock
+from application.storage.postgres import PostgresKeyedRecorder
+from application.storage.sqlite import SQLiteKeyedRecorder
 from application.tokens import TokenStore, open_token_store
 from application.transcodings import DateAsISO
 from domain.errors import InvalidInput, NotFound, RuleViolation

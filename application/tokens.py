@@ -45,7 +45,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Identifier
 
-from application.storage import sqlite_start_up_lock
+from application.storage.environment import sqlite_start_up_lock
 from domain.errors import InvalidInput, NotFound, RuleViolation
 
 TOKENS_TABLE = "caseledger_tokens"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from api.runtime import tune_garbage_collector
 from application.caseledger import CaseLedger
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from benchmarks import use_benchmark_master_key
 from benchmarks.suite import cpu_speed_ms, fresh_database, load_average, postgres_cpu_seconds, run_import
 from projections.database import ProjectionDatabase

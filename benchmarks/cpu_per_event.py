@@ -27,7 +27,7 @@ from typing import Any
 from api.batch_items import apply_items
 from api.runtime import tune_garbage_collector
 from application.caseledger import CaseLedger
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from application.tokens import Token
 from benchmarks import use_benchmark_master_key
 from benchmarks.suite import cpu_speed_ms, fresh_database, load_average, postgres_cpu_seconds

@@ -29,7 +29,7 @@ from api.app import create_app
 from api.demo import load_demo
 from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
-from application.storage import prepare_storage, storage_env
+from application.storage.environment import prepare_storage, storage_env
 from tests.api.dashboard.support import CHROMIUM_ARGS
 
 TIMING = """() => {

@@ -22,7 +22,7 @@ from uuid import UUID
 from api.demo import load_demo
 from api.runtime import tune_garbage_collector
 from application.caseledger import CaseLedger
-from application.storage import prepare_storage, storage_env
+from application.storage.environment import prepare_storage, storage_env
 from benchmarks import use_benchmark_master_key
 from benchmarks.dataset import generate
 from benchmarks.suite import cpu_speed_ms

@@ -62,7 +62,7 @@ from psycopg import sql
 from api.settings import Settings
 from api.supervisor import MULTIPROCESS_DIR
 from application.caseledger import CaseLedger
-from application.storage import prepare_storage, storage_env
+from application.storage.environment import prepare_storage, storage_env
 from benchmarks import use_benchmark_master_key
 from benchmarks.workload import MUNICIPALITIES, Workload, http_command, write_jsonl
 

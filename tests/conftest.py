@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from application.caseledger import CaseLedger
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from tests.storage import database_url
 from tests.tokens import authorize
 

@@ -11,7 +11,7 @@ from rich.markup import escape
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.personal_data import MasterKeyError
-from application.storage import describe_store, prepare_storage, store_exists
+from application.storage.environment import describe_store, prepare_storage, store_exists
 
 console = Console(stderr=True)
 stdout = Console()

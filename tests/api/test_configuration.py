@@ -32,7 +32,8 @@ from api.app import create_app
 from api.cli import cli
 from api.settings import Settings, settings_table
 from application.caseledger import CaseLedger
-from application.storage import DatabaseFunctionsRefused, storage_env
+from application.storage.environment import storage_env
+from application.storage.postgres import DatabaseFunctionsRefused
 from tests.api import bodies
 from tests.api.test_idempotency_and_concurrency import item, post_batch
 from tests.reliability.cluster import free_port

@@ -21,7 +21,7 @@ from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.citizen_keys import ErasureRecord, NewCitizenKey, now
 from application.personal_data import KEY_BYTES, Keyring
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.api import bodies

@@ -18,7 +18,7 @@ from api.batch_items import _earlier_item_fingerprint
 from api.commands import COMMANDS
 from api.schemas import BatchItemIn
 from application.keys import event_key
-from application.storage import KEYS_TABLE
+from application.storage.recording import KEYS_TABLE
 from tests.api import bodies
 from tests.api.bodies import assert_problem, created, events_of, last_position
 from tests.storage import run_sql

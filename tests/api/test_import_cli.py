@@ -16,7 +16,7 @@ from api.cli import cli
 from api.import_pool import worker_of
 from api.settings import Settings
 from application.caseledger import CaseLedger
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from projections import read_models
 from projections.database import ProjectionDatabase
 from tests.api import bodies

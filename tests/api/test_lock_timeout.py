@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from projections.database import ProjectionDatabase
 from tests.api import bodies
 from tests.storage import postgres_schema

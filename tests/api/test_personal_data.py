@@ -30,7 +30,7 @@ from application import batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext
 from application.personal_data import MasterKeyError
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.api import bodies

@@ -16,7 +16,7 @@ from api.cli import cli
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.context import WriteContext
-from application.storage import storage_env
+from application.storage.environment import storage_env
 
 runner = CliRunner()
 

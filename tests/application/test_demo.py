@@ -15,7 +15,7 @@ import pytest
 
 from api.demo import DemoSummary, load_demo
 from application.caseledger import CaseLedger
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from domain.cvr import is_valid_cvr
 
 TODAY = date(2026, 6, 15)

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from application.caseledger import CaseLedger
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from tests.storage import postgres_schema
 
 

@@ -1,4 +1,4 @@
-"""Statements rendered once at start-up (``application.storage.rendered``) name the same objects as
+"""Statements rendered once at start-up (``application.storage.postgres.rendered``) name the same objects as
 composed ones would, whatever the client encoding: a schema name outside ASCII stays composed."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from psycopg.sql import SQL, Identifier
 
 from api.app import create_app
 from api.settings import Settings
-from application.storage import rendered
+from application.storage.postgres import rendered
 from tests.api import bodies
 from tests.storage import POSTGRES_ADMIN_URL, _connect
 from tests.tokens import authorize

@@ -19,7 +19,7 @@ from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
 from application.caseledger import CaseLedger
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from domain.referral import CLOSE_REASONS, Referral
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import psycopg
 
 from application.caseledger import CaseLedger
-from application.storage import prepare_storage, storage_env
+from application.storage.environment import prepare_storage, storage_env
 from tests.storage import POSTGRES_ADMIN_URL
 
 

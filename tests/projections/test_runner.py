@@ -14,7 +14,7 @@ import pytest
 
 from application.caseledger import CaseLedger
 from application.context import WriteContext
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from domain.referral import Referral
 from projections import counters, read_models
 from projections import rebuild as rebuild_module

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from application.caseledger import CaseLedger
-from application.storage import storage_env
+from application.storage.environment import storage_env
 from domain.referral import Referral
 from domain.spending import value_on
 from projections.database import ProjectionDatabase

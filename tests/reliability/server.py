@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from application.caseledger import CaseLedger
-from application.storage import prepare_storage, storage_env
+from application.storage.environment import prepare_storage, storage_env
 from tests.reliability.cluster import free_port
 
 

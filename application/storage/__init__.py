@@ -1,0 +1,61 @@
+"""Storage chosen by one setting: an SQLite file (embedded default) or PostgreSQL (production).
+
+The recorders extend eventsourcing's own with two tables written in the same transaction as the
+events: ``caseledger_keys`` (see ``application.keys``) and ``caseledger_chain``, the hash chains
+that make tampering evident (see ``application.chain``). Both also answer the verifier's reads.
+
+One module per part: ``environment`` (the settings a ``CASELEDGER_DATABASE_URL`` gives
+eventsourcing, whether the store exists, its start-up), ``sqlite`` and ``postgres`` (each dialect's
+recorder), ``recording`` (what both recorders share) and ``connections`` (PostgreSQL's pool and
+retries). The names below are re-exported for the modules that import them from here.
+"""
+
+from application.storage.connections import (
+    RETRY_WINDOW_SECONDS,
+    RevivingPool,
+    checked_getconn,
+    quick_check,
+    session_options,
+)
+from application.storage.environment import (
+    DEFAULT_SQLITE_PATH,
+    POSTGRES_SCHEMES,
+    ExplicitEnvironment,
+    describe_store,
+    is_postgres,
+    prepare_storage,
+    sqlite_start_up_lock,
+    start_up_lock,
+    storage_env,
+    storage_kind,
+    store_exists,
+)
+from application.storage.postgres import DatabaseFunctionsRefused, PostgresKeyedRecorder, rendered
+from application.storage.recording import KEYS_TABLE, KeyedRecording, citizen_links
+from application.storage.sqlite import SQLiteKeyedRecorder
+
+__all__ = [
+    "DEFAULT_SQLITE_PATH",
+    "KEYS_TABLE",
+    "POSTGRES_SCHEMES",
+    "RETRY_WINDOW_SECONDS",
+    "DatabaseFunctionsRefused",
+    "ExplicitEnvironment",
+    "KeyedRecording",
+    "PostgresKeyedRecorder",
+    "RevivingPool",
+    "SQLiteKeyedRecorder",
+    "checked_getconn",
+    "citizen_links",
+    "describe_store",
+    "is_postgres",
+    "prepare_storage",
+    "quick_check",
+    "rendered",
+    "session_options",
+    "sqlite_start_up_lock",
+    "start_up_lock",
+    "storage_env",
+    "storage_kind",
+    "store_exists",
+]
