@@ -9,12 +9,10 @@ when it ends; ``/readyz`` answers 503 meanwhile, and every such failure is count
 from __future__ import annotations
 
 import logging
-import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 import psycopg_pool
@@ -47,18 +45,6 @@ def failure_kind(error: BaseException) -> str:
     if "couldn't get a connection" in text or ("connection" in text and ("refused" not in text)):
         return "no_connection"
     return "refused"
-
-
-def free_bytes(env: Mapping[str, str]) -> int | None:
-    """Free space where the SQLite store ``env`` names keeps its file (and its journal), or None
-    where it cannot be measured from here: in memory, or on a PostgreSQL server."""
-    database = env.get("SQLITE_DBNAME")
-    if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres" or not database or database == ":memory:":
-        return None
-    try:
-        return shutil.disk_usage(Path(database).absolute().parent).free
-    except OSError:
-        return None
 
 
 @dataclass

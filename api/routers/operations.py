@@ -12,8 +12,7 @@ from api.dependencies import Ledger, Reports
 from api.problems import problem, respond
 from api.schemas import HealthOut, ReadinessOut
 from application.errors import StorageUnavailable
-from application.storage.environment import storage_kind
-from application.storage_health import free_bytes
+from application.storage.environment import free_bytes, storage_kind
 
 MIB = 1024 * 1024
 

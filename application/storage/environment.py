@@ -4,6 +4,7 @@ nothing else), whether it exists, and its start-up (the schema, and a lock while
 from __future__ import annotations
 
 import fcntl
+import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,6 +77,17 @@ def describe_store(env: Mapping[str, str]) -> str:
     if database == ":memory:":
         return "SQLite in memory"
     return f"SQLite {Path(database).absolute()}"
+
+
+def free_bytes(env: Mapping[str, str]) -> int | None:
+    """Free space on the file system that holds the SQLite store ``env`` names, or None where it
+    cannot be measured from here: in memory, or on a PostgreSQL server."""
+    if storage_kind(env) != "sqlite" or env["SQLITE_DBNAME"] == ":memory:":
+        return None
+    try:
+        return shutil.disk_usage(Path(env["SQLITE_DBNAME"]).absolute().parent).free
+    except OSError:
+        return None
 
 
 def store_exists(env: Mapping[str, str]) -> bool:
