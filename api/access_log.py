@@ -134,7 +134,7 @@ class AccessRecorder:
             # Refused before the path was validated (a role without the right), the id may be no
             # UUID: the attempt is recorded without it.
             referral_id = _uuid(raw_id)
-            known = self.ledger.referral_municipality(referral_id) if referral_id else None
+            known = self.ledger.municipalities.of(referral_id) if referral_id else None
             municipality = known or principal.municipality
         elif principal.all_municipalities:
             municipality = str(query.get("municipality", principal.municipality))

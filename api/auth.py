@@ -20,6 +20,7 @@ from api.dependencies import Ledger
 from api.fields import Municipality, parse_uuid
 from api.schemas import ActorIn, Body
 from application.caseledger import CaseLedger
+from application.commands import COMMANDS
 from application.tokens import Token, TokenStore
 from domain.errors import DomainError, NotFound
 from domain.referral import Referral
@@ -100,7 +101,7 @@ def check_referral(
     the referral's, when the caller knows it already)."""
     if principal.all_municipalities:
         return
-    if (municipality or ledger.referral_municipality(referral_id)) != principal.municipality:
+    if (municipality or ledger.municipalities.of(referral_id)) != principal.municipality:
         msg = f"no referral with id {referral_id}"
         raise NotFound("referral-not-found", msg)
 
@@ -116,7 +117,7 @@ def referral_access(right: str) -> Callable[..., Awaitable[Principal]]:
         referral_id = parse_uuid(request.path_params["referral_id"])
         if referral_id is not None and not principal.all_municipalities:
             ledger: CaseLedger = request.app.state.ledger
-            known = ledger.remembered_municipality(referral_id)
+            known = ledger.municipalities.remembered(referral_id)
             if known is None:
                 await run_in_threadpool(check_referral, principal, ledger, referral_id)
             else:
@@ -158,17 +159,7 @@ def attributed(body: Any, principal: Principal) -> Any:
 
 # -- per-command rights, shared by the routes' declarations and batch items ---------------------------
 
-COMMAND_RIGHTS: dict[str, str] = {
-    "supplier.registered": "supplier:write",
-    "supplier.details_updated": "supplier:write",
-    "supplier.price_list_negotiated": "price_list:write",
-    "referral.referred": "referral:refer",
-    "referral.matched": "referral:match",
-    "referral.price_agreed": "referral:agree_price",
-    "referral.extended": "referral:extend",
-    "referral.adjusted": "referral:adjust",
-    "referral.closed": "referral:close",
-}
+COMMAND_RIGHTS = {name: command.right for name, command in COMMANDS.items()}
 
 
 def authorize_command(
@@ -200,7 +191,7 @@ class FeedFilter:
             if isinstance(event, Referral.Referred):
                 self._municipality[stream] = str(event.municipality)
             else:
-                self._municipality[stream] = self.ledger.referral_municipality(stream)
+                self._municipality[stream] = self.ledger.municipalities.of(stream)
         return self._municipality[stream] == self.principal.municipality
 
     def read(self, after: int, limit: int) -> list[tuple[int, Any]]:

@@ -115,7 +115,7 @@ def _event_scope(
         return str(body.municipality)
     if not item_type.startswith("referral.") or target is None:
         return ANY_SCOPE
-    municipality = ledger.referral_municipality(target)
+    municipality = ledger.municipalities.of(target)
     if municipality is None:
         msg = f"no referral with id {target}"
         raise NotFound("referral-not-found", msg)
@@ -159,7 +159,7 @@ def _scope_hints(principal: Principal, ledger: CaseLedger, raws: Sequence[Any]) 
         if s.kind == "referral.referred" and s.referral_id is not None and s.municipality is not None
     }
     # Those filed by an item of this batch too: when that item is a duplicate, nothing else reads them.
-    ledger.learn_municipalities(
+    ledger.municipalities.learn(
         [s.referral_id for s in shapes if s.referral_id and s.kind != "referral.referred"]
     )
     hints: list[str | None] = []
@@ -169,7 +169,7 @@ def _scope_hints(principal: Principal, ledger: CaseLedger, raws: Sequence[Any]) 
         elif not shape.kind.startswith("referral.") or shape.referral_id is None:
             hints.append(ANY_SCOPE)
         else:
-            known = ledger.remembered_municipality(shape.referral_id) or filed.get(shape.referral_id)
+            known = ledger.municipalities.remembered(shape.referral_id) or filed.get(shape.referral_id)
             hints.append(known)
     return hints
 
@@ -219,5 +219,5 @@ def apply_items(
     items: list[Callable[[], WriteResult | dict[str, Any]]] = [
         partial(_apply, ledger, principal, raw, source_system) for raw in raws
     ]
-    results = run_batch(ledger, items, keys=keys, aggregate_ids=targets, session=session)
+    results = run_batch(ledger.writes, items, keys=keys, aggregate_ids=targets, session=session)
     return [_outcome(result) for result in results]

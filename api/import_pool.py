@@ -202,7 +202,7 @@ def work(connection: Connection, source_system: str | None) -> None:
     except (OperationalError, InterfaceError) as error:
         connection.send(("unavailable", str(error)))
         return
-    session = BatchSession(ledger)
+    session = BatchSession(ledger.writes)
     operator = import_operator()
     epoch = 0
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,12 +21,20 @@ from api.fields import (
     Municipality,
     ShortText,
 )
+from application.commands import COMMANDS
+from domain.errors import InvalidInput
+from domain.referral import CLOSE_REASONS
 
 
 class Body(BaseModel):
     """Base of every request body: unknown fields are an error, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+    def arguments(self) -> dict[str, Any]:
+        """The command's arguments from this body: its fields but the id and the actor, which the
+        write path takes on their own."""
+        return self.model_dump(exclude={"id", "actor"})
 
 
 class ActorIn(Body):
@@ -70,6 +78,18 @@ class SupplierDetailsIn(Body):
     competencies: list[ShortText] | None = Field(default=None, max_length=100)
     education_levels: list[ShortText] | None = Field(default=None, max_length=100)
     actor: ActorIn | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        """The fields sent, as ``changes``; a list or the contact sent as null is emptied."""
+        changes: dict[str, Any] = self.model_dump(exclude_unset=True, exclude={"actor"})
+        if "contact" in changes and changes["contact"] is None:
+            changes["contact"] = {}
+        for labels in ("target_groups", "competencies", "education_levels"):
+            if labels in changes and changes[labels] is None:
+                changes[labels] = []
+        if "name" in changes and changes["name"] is None:
+            raise InvalidInput("blank-text", "name cannot be removed; send the new name", field="name")
+        return {"changes": changes}
 
 
 class RateIn(Body):
@@ -153,6 +173,12 @@ class PriceAgreementIn(Body):
     actor: ActorIn
     rationale: LongText | None = None
 
+    def arguments(self) -> dict[str, Any]:
+        arguments = self.model_dump(exclude={"actor", "package"})
+        arguments["package_name"] = self.package.name if self.package else None
+        arguments["package_price"] = self.package.price if self.package else None
+        return arguments
+
 
 class ExtensionIn(Body):
     """``POST /referrals/{id}/extension``."""
@@ -177,17 +203,12 @@ class AdjustmentIn(Body):
     actor: ActorIn
 
 
-CloseReason = Literal[
-    "goal_achieved",
-    "planned_end",
-    "need_changed",
-    "family_declined",
-    "moved",
-    "supplier_terminated",
-    "rematched",
-    "withdrawn",
-    "other",
-]
+if TYPE_CHECKING:  # the checker sees text; pydantic and the OpenAPI document see the enumeration
+    CloseReason = str
+    EventType = str
+else:
+    CloseReason = Literal[CLOSE_REASONS]
+    EventType = Literal[tuple(COMMANDS)]
 
 
 class ClosureIn(Body):
@@ -200,18 +221,6 @@ class ClosureIn(Body):
 
 
 # -- batch ingestion ---------------------------------------------------------------------------------
-
-EventType = Literal[
-    "referral.referred",
-    "referral.matched",
-    "referral.price_agreed",
-    "referral.extended",
-    "referral.adjusted",
-    "referral.closed",
-    "supplier.registered",
-    "supplier.details_updated",
-    "supplier.price_list_negotiated",
-]
 
 
 class BatchItemIn(Body):

@@ -29,20 +29,32 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 from application.context import WriteResult
 from application.errors import StorageUnavailable
+from application.kept_aggregates import KeptAggregates
 from application.keys import Claim, StoredClaim
 from application.replay import replay
+from application.storage import KeyedRecorder
 
-if TYPE_CHECKING:
-    from application.caseledger import CaseLedger
+
+class Writer(Protocol):
+    """What a batch needs of the write path (``application.write_path.WritePath``)."""
+
+    keyed_recorder: KeyedRecorder
+    sealed_repository: Repository[UUID]
+    kept: KeptAggregates
+    save: Callable[..., Any]
+
+    def batch_session(self, session: BatchSession | None) -> AbstractContextManager[None]: ...
+
 
 PENDING = -1
 """The position of a write that is not flushed yet."""
@@ -54,8 +66,8 @@ R = TypeVar("R")
 class BatchSession:
     """What one batch knows beyond the database: cached aggregates, pending events and claims."""
 
-    def __init__(self, ledger: CaseLedger, *, max_cached: int = 5_000) -> None:
-        self.ledger = ledger
+    def __init__(self, writes: Writer, *, max_cached: int = 5_000) -> None:
+        self.writes = writes
         self.max_cached = max_cached
         self.aggregates: dict[UUID, Aggregate | None] = {}
         self.claims: dict[str, StoredClaim | None] = {}
@@ -71,7 +83,7 @@ class BatchSession:
 
     def prefetch(self, keys: Iterable[str], aggregate_ids: Iterable[UUID]) -> None:
         """Read, in one query each, which of ``keys`` are claimed and which aggregates exist."""
-        recorder = self.ledger.keyed_recorder
+        recorder = self.writes.keyed_recorder
         if not self.pending_keys:
             # Between batches (an import's chunks) only this batch's keys are worth keeping: a key
             # of an earlier batch that comes again is looked up in the database (so is a position).
@@ -92,7 +104,7 @@ class BatchSession:
             for aggregate_id in wanted_ids:
                 if aggregate_id not in versions:
                     self.aggregates[aggregate_id] = None
-                elif (kept := self.ledger.kept.take(aggregate_id, versions[aggregate_id])) is not None:
+                elif (kept := self.writes.kept.take(aggregate_id, versions[aggregate_id])) is not None:
                     self.aggregates[aggregate_id] = kept
 
     # -- reads the CaseLedger makes through the session ----------------------------------------
@@ -108,7 +120,7 @@ class BatchSession:
         try:
             # Sealed, as single commands load them: their rules never read the personal fields, and
             # opening them cost a data-key read per referral.
-            loaded: Aggregate = self.ledger.sealed_repository.get(aggregate_id, projector_func=replay)
+            loaded: Aggregate = self.writes.sealed_repository.get(aggregate_id, projector_func=replay)
         except AggregateNotFoundError:
             self.aggregates[aggregate_id] = None
             raise
@@ -120,7 +132,7 @@ class BatchSession:
             return self.pending_keys[key]
         if key in self.claims:
             return self.claims[key]
-        found = self.ledger.keyed_recorder.find_claim(key)
+        found = self.writes.keyed_recorder.find_claim(key)
         self.claims[key] = found
         return found
 
@@ -130,7 +142,7 @@ class BatchSession:
         for event in self.pending_events:
             if event.originator_id == aggregate_id and event.originator_version == version:
                 return PENDING
-        return self.ledger.keyed_recorder.position_of(aggregate_id, version)
+        return self.writes.keyed_recorder.position_of(aggregate_id, version)
 
     # -- the write -----------------------------------------------------------------------------
 
@@ -160,7 +172,7 @@ class BatchSession:
         """Save the pending events with their claims and chain rows in one transaction."""
         if not self.pending_events and not self.pending_claims:
             return
-        recordings = self.ledger.save(*self.pending_events, claims=self.pending_claims)
+        recordings = self.writes.save(*self.pending_events, claims=self.pending_claims)
         for recording in recordings:
             event = recording.domain_event
             self.positions[(event.originator_id, event.originator_version)] = recording.notification.id
@@ -187,7 +199,7 @@ class BatchSession:
 
 
 def run_batch(
-    ledger: CaseLedger,
+    writes: Writer,
     items: Sequence[Callable[[], WriteResult | R]],
     *,
     keys: Iterable[str] = (),
@@ -203,13 +215,13 @@ def run_batch(
     """
     return list(
         iter_batch(
-            ledger, items, keys=keys, aggregate_ids=aggregate_ids, flush_events=flush_events, session=session
+            writes, items, keys=keys, aggregate_ids=aggregate_ids, flush_events=flush_events, session=session
         )
     )
 
 
 def iter_batch(
-    ledger: CaseLedger,
+    writes: Writer,
     items: Sequence[Callable[[], WriteResult | R]],
     *,
     keys: Iterable[str] = (),
@@ -220,7 +232,7 @@ def iter_batch(
     """``run_batch``, yielding each chunk's results once the chunk is stored. Pass the same
     ``session`` to successive calls (e.g. an import's chunks) to keep what it has read."""
     owned = session is None
-    session = session or BatchSession(ledger)
+    session = session or BatchSession(writes)
     try:
         session.prefetch(keys, aggregate_ids)
     except (OperationalError, InterfaceError) as error:
@@ -246,7 +258,7 @@ def iter_batch(
 
     for index, item in enumerate(items):
         session.touched = set()
-        with ledger.batch_session(session):
+        with writes.batch_session(session):
             result = item()
         results.append(result)
         if session.discard_partial():
@@ -257,7 +269,7 @@ def iter_batch(
     yield from flush(len(items))
     if owned:
         # Everything the session holds now is as stored: the next batch may start from it.
-        ledger.kept.put(a for a in session.aggregates.values() if a is not None)
+        writes.kept.put(a for a in session.aggregates.values() if a is not None)
 
 
 def _resolved(result: WriteResult | R, session: BatchSession) -> WriteResult | R:
@@ -265,6 +277,6 @@ def _resolved(result: WriteResult | R, session: BatchSession) -> WriteResult | R
     if isinstance(result, WriteResult) and result.position == PENDING:
         position = session.positions.get((UUID(result.id), result.version))
         if position is None:
-            position = session.ledger.keyed_recorder.position_of(UUID(result.id), result.version) or 0
+            position = session.writes.keyed_recorder.position_of(UUID(result.id), result.version) or 0
         return dataclasses.replace(result, position=position)
     return result

@@ -111,7 +111,7 @@ def main() -> None:
     listed = reports.referrals({"municipality": "461"}, 1, 50)["items"]
     if listed:
         referral_id = UUID(str(listed[len(listed) // 2]["id"]))
-        queries["one audit trail (461)"] = lambda: ledger.referral_trail(referral_id)
+        queries["one audit trail (461)"] = lambda: ledger.audit.referral_trail(referral_id)
     print(f"\n{db.dialect}: {events:,} events\n")
     print("| measure | result |")
     print("|---|---|")

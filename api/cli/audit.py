@@ -45,7 +45,7 @@ def audit_verify(
         raise typer.BadParameter("expected POSITION:GLOBAL_HASH (64 hex digits)", param_hint="--expect")
     ledger = open_ledger(Settings(), existing=True)
     try:
-        result = ledger.verify_integrity(anchor=parse_anchor(expect) if expect else None)
+        result = ledger.audit.verify_integrity(anchor=parse_anchor(expect) if expect else None)
     finally:
         ledger.close()
     head = result["head"]
@@ -141,12 +141,12 @@ def audit_trail(
     ledger = open_ledger(Settings(), existing=True)
     try:
         try:
-            trail = ledger.referral_trail(referral_id)
+            trail = ledger.audit.referral_trail(referral_id)
         except NotFound as error:
             _record_cli_read(ledger, "audit.trail", status=404, referral_id=referral_id)
             console.print(f"[red]{error.detail}[/red]")
             raise typer.Exit(1) from None
-        municipality = ledger.referral_municipality(referral_id) or "*"
+        municipality = ledger.municipalities.of(referral_id) or "*"
         _record_cli_read(
             ledger,
             "audit.trail",
@@ -230,7 +230,7 @@ def audit_access_log(
     ledger = open_ledger(Settings(), existing=True)
     try:
         access_log = ledger.open_access_log()
-        ids = ledger.access_log_referrals(referral, citizen_ref)
+        ids = ledger.privacy.access_log_referrals(referral, citizen_ref)
         found = access_log.entries(replace(query, referral_ids=ids))
         filters: dict[str, object] = {"referral": referral, "citizen_ref": citizen_ref, "since": since}
         filters |= {"until": until, "token": token, "action": action, "limit": limit}

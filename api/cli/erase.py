@@ -45,14 +45,16 @@ def erase(
         citizen_ref = typer.get_text_stream("stdin").readline().strip()
     ledger = open_ledger(Settings(), existing=True)
     try:
-        referral_ids = ledger.referral_ids_of_citizen(citizen_ref, municipality=municipality)
+        referral_ids = ledger.privacy.referral_ids_of_citizen(citizen_ref, municipality=municipality)
         if referral_ids and not yes:
             typer.confirm(
                 f"erase the personal data of {len(referral_ids)} referral(s) of municipality "
                 f"{municipality}? this cannot be undone",
                 abort=True,
             )
-        erased = ledger.erase_citizen(citizen_ref, municipality=municipality, actor=actor, reason=reason)
+        erased = ledger.privacy.erase_citizen(
+            citizen_ref, municipality=municipality, actor=actor, reason=reason
+        )
     except DomainError as error:
         console.print(f"[red]{error.detail}[/red]", highlight=False)
         raise typer.Exit(1) from None

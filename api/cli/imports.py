@@ -182,7 +182,7 @@ def _applied_here(
     ledger: CaseLedger, chunks: Iterable[list[Line]], source_system: str | None
 ) -> Iterator[list[Outcome]]:
     """The outcomes of an import in this one process, a chunk at a time."""
-    session = BatchSession(ledger)
+    session = BatchSession(ledger.writes)
     operator = import_operator()
     for lines in chunks:
         raws = [raw for _, raw, malformed in lines if malformed is None]

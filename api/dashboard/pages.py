@@ -42,6 +42,7 @@ from api.dashboard.session import (
     signed_in,
 )
 from api.dependencies import Ledger, Reports
+from application.commands import COMMANDS
 from domain.errors import NotFound
 from domain.reference import load_reference
 from projections.price_benchmarks import BenchmarkQuery
@@ -63,14 +64,7 @@ GROUPINGS = {
     "": "Ingen (i alt)",
 }
 UNITS = {"hour": "time", "day": "dag", "package": "forløb"}
-EVENT_TYPES = {
-    "referral.referred": "Henvist",
-    "referral.matched": "Matchet med leverandør",
-    "referral.price_agreed": "Pris aftalt",
-    "referral.extended": "Forlænget",
-    "referral.adjusted": "Justeret",
-    "referral.closed": "Afsluttet",
-}
+EVENT_TYPES = {name: command.label for name, command in COMMANDS.items() if name.startswith("referral.")}
 STATUSES = {"referred": "henvist", "matched": "matchet", "active": "aktiv", "closed": "afsluttet"}
 FACTS = {
     "status": "Status",
@@ -602,7 +596,7 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
     try:
         referral_id = UUID(asked)
         check_referral(viewer.principal, ledger, referral_id)
-        trail = ledger.referral_trail(referral_id)
+        trail = ledger.audit.referral_trail(referral_id)
     except (ValueError, NotFound):
         return templates(request).render(
             "revisionsspor.html",

@@ -28,7 +28,6 @@ from api.demo.vocabulary_decisions import (
     HOURS_RATIONALES,
     RATE_RATIONALES,
 )
-from application.context import WriteContext
 
 
 class FollowUpPlanner(Planner):
@@ -134,16 +133,16 @@ class FollowUpPlanner(Planner):
                 if new_rate == case.rate:
                     new_rate += CENT * 100
                 case.rate = new_rate
-            self.app.adjust_referral(
+            self._command(
+                "referral.adjusted",
                 case.id,
+                worker,
                 effective_from=effective_from,
                 hours_per_week=new_hours,
                 hourly_rate=new_rate if kind == "hourly" else None,
                 daily_rate=new_rate if kind == "daily" else None,
                 rationale=rationale,
                 decided_on=decided_on,
-                actor=worker,
-                context=WriteContext(),
             )
             self.counts["adjusted"] += 1
 
@@ -156,15 +155,15 @@ class FollowUpPlanner(Planner):
         rationale = self.rng.choice(EXTENSION_RATIONALES)
 
         def run() -> None:
-            self.app.extend_referral(
+            self._command(
+                "referral.extended",
                 case.id,
+                case.worker,
                 new_end=new_end,
                 hours_per_week=hours,
                 package_price=case.package_price if case.kind == "package" else None,
                 rationale=rationale,
                 decided_on=decided_on,
-                actor=case.worker,
-                context=WriteContext(),
             )
             self.counts["extended"] += 1
 
@@ -172,13 +171,13 @@ class FollowUpPlanner(Planner):
 
     def _close(self, case: Case, closed_on: date, reason: str) -> Callable[[], None]:
         def run() -> None:
-            self.app.close_referral(
+            self._command(
+                "referral.closed",
                 case.id,
+                case.worker,
                 closed_on=closed_on,
                 reason=reason,
                 rationale=CLOSE_RATIONALES[reason],
-                actor=case.worker,
-                context=WriteContext(),
             )
             case.status = "closed"
 

@@ -4,14 +4,17 @@ scheduled actions, date and money arithmetic, and the state the planners share."
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from uuid import UUID
 
 from api.demo.vocabulary_profiles import Profile
 from application.caseledger import CaseLedger
+from application.commands import COMMANDS
+from application.context import WriteContext
 from domain.reference import Reference, load_reference
 from domain.supplier import Supplier
 
@@ -131,6 +134,10 @@ class Planner:
         }
 
     # -- scheduling ------------------------------------------------------------------------------------
+
+    def _command(self, command: str, target: UUID, actor: Mapping[str, str | None], **arguments: Any) -> None:
+        """Run ``command`` (``application.commands``) as a case system's request would."""
+        self.app.execute(COMMANDS[command], target, arguments, actor=actor, context=WriteContext())
 
     def _at(self, day: date, phase: int, run: Callable[[], None]) -> None:
         """Schedule ``run`` on the business date ``day``; same-day actions keep the order planned."""

@@ -44,7 +44,6 @@ from api.demo.vocabulary_interventions import (
     REFERRAL_MIX,
 )
 from api.demo.vocabulary_people import CASE_WORKERS, MATCHERS
-from application.context import WriteContext
 
 
 class ReferralPlanner(FollowUpPlanner):
@@ -113,8 +112,10 @@ class ReferralPlanner(FollowUpPlanner):
         legal_basis = self._legal_basis(code, requested_start)
 
         def refer() -> None:
-            self.app.refer(
-                referral_id=case.id,
+            self._command(
+                "referral.referred",
+                case.id,
+                case.worker,
                 municipality=self.municipality,
                 citizen_ref=citizen,
                 case_ref=case_ref,
@@ -125,8 +126,6 @@ class ReferralPlanner(FollowUpPlanner):
                 requested_start=requested_start,
                 expected_end=expected_end,
                 referred_on=referred_on,
-                actor=case.worker,
-                context=WriteContext(),
             )
 
         self._at(referred_on, 2, refer)
@@ -251,15 +250,15 @@ class ReferralPlanner(FollowUpPlanner):
                 elif case.intervention not in plan.interventions:
                     reason = "Tilbyder ikke den efterspurgte indsats"
                 candidates.append(candidate(plan, reason))
-            self.app.match_supplier(
+            self._command(
+                "referral.matched",
                 case.id,
+                actor,
                 supplier_id=chosen.id,
                 rationale=rationale,
                 criteria=criteria,
                 candidates=candidates,
                 matched_on=matched_on,
-                actor=actor,
-                context=WriteContext(),
             )
             if previous is not None:
                 self.counts["rematches"] += 1
@@ -324,8 +323,10 @@ class ReferralPlanner(FollowUpPlanner):
                     rate, rationale = money(listed * discount), discount_why
                 else:
                     rate = listed
-            self.app.agree_price(
+            self._command(
+                "referral.price_agreed",
                 case.id,
+                actor,
                 hourly_rate=rate if kind == "hourly" else None,
                 hours_per_week=hours if kind == "hourly" else None,
                 daily_rate=rate if kind == "daily" else None,
@@ -335,8 +336,6 @@ class ReferralPlanner(FollowUpPlanner):
                 end=end,
                 agreed_on=agreed_on,
                 rationale=rationale,
-                actor=actor,
-                context=WriteContext(),
             )
             case.kind, case.rate = kind, rate
             case.package_price = package[1] if package else None

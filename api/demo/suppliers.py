@@ -12,7 +12,6 @@ from api.demo.planning import CENT, ONE_DAY, Planner, SupplierPlan, add_months, 
 from api.demo.vocabulary_interventions import DAILY_RANGES, HOURLY_RANGES, PACKAGES
 from api.demo.vocabulary_people import FIRST_NAMES, LAST_NAMES, LEGAL_FORMS, MATCHERS, PLACES, STREETS
 from api.demo.vocabulary_profiles import PROFILES, Profile
-from application.context import WriteContext
 from domain.cvr import is_valid_cvr
 
 NEIGHBOURS = ("479", "480", "440", "450", "410", "420", "430")  # Svendborg, Nordfyns, Kerteminde, ...
@@ -114,16 +113,16 @@ class SupplierPlanner(Planner):
         actor = self.rng.choice(MATCHERS)
 
         def run() -> None:
-            self.app.register_supplier(
-                supplier_id=plan.id,
+            self._command(
+                "supplier.registered",
+                plan.id,
+                actor,
                 name=plan.name,
                 cvr=plan.cvr,
                 contact=contact,
                 target_groups=plan.target_groups,
                 competencies=plan.competencies,
                 education_levels=plan.education_levels,
-                actor=actor,
-                context=WriteContext(),
             )
             self.counts["suppliers"] += 1
             self.current[plan.id] = self.app.get_supplier(plan.id)
@@ -238,8 +237,10 @@ class SupplierPlanner(Planner):
         valid_from = first_of_next_month(negotiated_on)
 
         def run() -> None:
-            self.app.negotiate_price_list(
+            self._command(
+                "supplier.price_list_negotiated",
                 plan.id,
+                actor,
                 municipality=municipality,
                 negotiated_on=negotiated_on,
                 valid_from=valid_from,
@@ -247,8 +248,6 @@ class SupplierPlanner(Planner):
                 rates=rates,
                 packages=packages,
                 note=f"{note} ({negotiated_on.year})",
-                actor=actor,
-                context=WriteContext(),
             )
             self.counts["price_lists"] += 1
             self.current[plan.id] = self.app.get_supplier(plan.id)

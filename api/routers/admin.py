@@ -37,6 +37,6 @@ def erase_citizen(body: ErasureIn, ledger: Ledger, principal: Erases) -> dict[st
             raise InvalidInput("municipality-required", msg, field="municipality")
         municipality = principal.municipality
     check_municipality(principal, municipality)
-    return ledger.erase_citizen(
+    return ledger.privacy.erase_citizen(
         body.citizen_ref, municipality=municipality, actor=principal.name, reason=body.reason
     )

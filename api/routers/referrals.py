@@ -8,9 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import commands
 from api.access_log import logged
 from api.auth import Principal, check_municipality, municipality_scope, referral_access, require
+from api.commands import COMMANDS
 from api.dependencies import (
     Creating,
     Fresh,
@@ -68,7 +68,9 @@ def refer(
     check_municipality(principal, body.municipality)
     request.state.access_referral_id = body.id
     return written(
-        commands.refer(ledger, None, body, writing.context(body)), status_code=201, collection="/referrals"
+        COMMANDS["referral.referred"].run(ledger, None, body, writing.context(body)),
+        status_code=201,
+        collection="/referrals",
     )
 
 
@@ -81,7 +83,7 @@ def match(
     writing: Writing,
 ) -> JSONResponse:
     """Choose the supplier, with criteria and the candidates considered (re-matching until priced)."""
-    return written(commands.match_supplier(ledger, referral_id, body, writing.context(body)))
+    return written(COMMANDS["referral.matched"].run(ledger, referral_id, body, writing.context(body)))
 
 
 @router.post("/{referral_id}/price-agreement", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -93,7 +95,7 @@ def agree_price(
     writing: Writing,
 ) -> JSONResponse:
     """Agree hourly, daily or package terms; a rate above the list rate needs a rationale."""
-    return written(commands.agree_price(ledger, referral_id, body, writing.context(body)))
+    return written(COMMANDS["referral.price_agreed"].run(ledger, referral_id, body, writing.context(body)))
 
 
 @router.post("/{referral_id}/extension", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -105,7 +107,7 @@ def extend(
     writing: Writing,
 ) -> JSONResponse:
     """Extend an active referral to a later end."""
-    return written(commands.extend_referral(ledger, referral_id, body, writing.context(body)))
+    return written(COMMANDS["referral.extended"].run(ledger, referral_id, body, writing.context(body)))
 
 
 @router.post("/{referral_id}/adjustment", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -117,7 +119,7 @@ def adjust(
     writing: Writing,
 ) -> JSONResponse:
     """Change hours and/or rate of an active referral from a date on."""
-    return written(commands.adjust_referral(ledger, referral_id, body, writing.context(body)))
+    return written(COMMANDS["referral.adjusted"].run(ledger, referral_id, body, writing.context(body)))
 
 
 @router.post("/{referral_id}/closure", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -129,7 +131,7 @@ def close(
     writing: Writing,
 ) -> JSONResponse:
     """Close a referral that is not closed yet."""
-    return written(commands.close_referral(ledger, referral_id, body, writing.context(body)))
+    return written(COMMANDS["referral.closed"].run(ledger, referral_id, body, writing.context(body)))
 
 
 @router.get("", response_model=ReferralPageOut, responses=responses(401, 403, 422, 503))
@@ -155,7 +157,7 @@ def list_referrals(
         "municipality": municipality,
     }
     found = reports.referrals(filters, page, page_size)
-    return {**found, "items": ledger.reveal_referral_rows(found["items"])}
+    return {**found, "items": ledger.privacy.reveal_referral_rows(found["items"])}
 
 
 @router.get("/{referral_id}", response_model=ReferralOut, responses=READ_ERRORS | versioned())

@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
-from api import commands
 from api.auth import Principal, attributed, check_municipality, require
+from api.commands import COMMANDS
 from api.dependencies import Creating, Ledger, Writing, etag, versioned, write_answers, written
 from api.fields import Instant
 from api.problems import responses
@@ -33,7 +33,7 @@ def register_supplier(
     the token's name is recorded as the actor."""
     body = attributed(body, principal)
     return written(
-        commands.register_supplier(ledger, None, body, writing.context(body)),
+        COMMANDS["supplier.registered"].run(ledger, None, body, writing.context(body)),
         status_code=201,
         collection="/suppliers",
     )
@@ -51,7 +51,7 @@ def update_details(
     `contact` replaces the whole contact, a list the whole list; `null` clears it, but not the name); a field left
     out keeps its value."""
     body = attributed(body, principal)
-    return written(commands.update_supplier_details(ledger, supplier_id, body, writing.context(body)))
+    return written(COMMANDS["supplier.details_updated"].run(ledger, supplier_id, body, writing.context(body)))
 
 
 @router.post("/{supplier_id}/price-lists", response_model=WriteResultOut, responses=WRITE_ERRORS)
@@ -66,7 +66,9 @@ def negotiate_price_list(
     cover that municipality."""
     check_municipality(principal, body.municipality)
     body = attributed(body, principal)
-    return written(commands.negotiate_price_list(ledger, supplier_id, body, writing.context(body)))
+    return written(
+        COMMANDS["supplier.price_list_negotiated"].run(ledger, supplier_id, body, writing.context(body))
+    )
 
 
 @router.get("/{supplier_id}", response_model=SupplierOut, responses=READ_ERRORS | versioned())

@@ -34,6 +34,9 @@ from application.storage.postgres import DatabaseFunctionsRefused, PostgresKeyed
 from application.storage.recording import KEYS_TABLE, KeyedRecording, citizen_links
 from application.storage.sqlite import SQLiteKeyedRecorder
 
+KeyedRecorder = SQLiteKeyedRecorder | PostgresKeyedRecorder
+"""Either dialect's recorder: the events with their claims and chain rows."""
+
 __all__ = [
     "DEFAULT_SQLITE_PATH",
     "KEYS_TABLE",
@@ -41,6 +44,7 @@ __all__ = [
     "RETRY_WINDOW_SECONDS",
     "DatabaseFunctionsRefused",
     "ExplicitEnvironment",
+    "KeyedRecorder",
     "KeyedRecording",
     "PostgresKeyedRecorder",
     "RevivingPool",

@@ -144,7 +144,7 @@ def test_the_citizen_filter_returns_the_reads_of_that_citizens_referrals_and_sto
     first = bodies.referred(client, citizen_ref="B-1111aa")
     second = bodies.referred(client, citizen_ref="B-1111aa", municipality=ASSENS)
     someone_else = bodies.referred(client, citizen_ref="B-2222bb")
-    assert client.app.state.ledger.referral_ids_of_citizen("B-1111aa") == [  # type: ignore[attr-defined]
+    assert client.app.state.ledger.privacy.referral_ids_of_citizen("B-1111aa") == [  # type: ignore[attr-defined]
         UUID(first),
         UUID(second),
     ]

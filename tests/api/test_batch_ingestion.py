@@ -57,7 +57,7 @@ def adjust_before_the_first_save(monkeypatch: pytest.MonkeyPatch, client: TestCl
     """Another request adjusts referral ``busy`` after the batch has read it, just before the
     batch's first save: that save then loses the race."""
     ledger = saves(client)
-    original: Callable[..., Any] = ledger.save
+    original: Callable[..., Any] = ledger.writes.save
     raced = {"done": False}
 
     def concurrent_write_first(*objs: Any, **kwargs: Any) -> Any:
@@ -67,7 +67,7 @@ def adjust_before_the_first_save(monkeypatch: pytest.MonkeyPatch, client: TestCl
             assert response.status_code == 200, response.text
         return original(*objs, **kwargs)
 
-    monkeypatch.setattr(ledger, "save", concurrent_write_first)
+    monkeypatch.setattr(ledger.writes, "save", concurrent_write_first)
 
 
 @pytest.mark.usefixtures("small_chunks")
@@ -115,7 +115,7 @@ def test_a_failure_between_chunks_keeps_the_stored_items_and_a_resend_completes_
     referral_id = str(uuid.uuid4())
     items = lifecycle("c", referral_id, supplier_id)
     ledger = saves(client)
-    original: Callable[..., Any] = ledger.save
+    original: Callable[..., Any] = ledger.writes.save
     calls = {"n": 0}
 
     def save_then_fail(*objs: Any, **kwargs: Any) -> Any:
@@ -125,12 +125,12 @@ def test_a_failure_between_chunks_keeps_the_stored_items_and_a_resend_completes_
         return original(*objs, **kwargs)
 
     before = last_position(client)
-    monkeypatch.setattr(ledger, "save", save_then_fail)
+    monkeypatch.setattr(ledger.writes, "save", save_then_fail)
     response = client.post("/events", json={"events": items, "source_system": "DUBU"})
     assert response.status_code == 503
     # the first chunk (two events, each with its claim) is stored, the second is not at all
     assert last_position(client) == before + 2
-    monkeypatch.setattr(ledger, "save", original)
+    monkeypatch.setattr(ledger.writes, "save", original)
 
     results = post_batch(client, items)
     assert [r["status"] for r in results] == ["duplicate", "duplicate", "accepted", "accepted"]

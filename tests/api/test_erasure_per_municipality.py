@@ -117,8 +117,8 @@ def test_an_erasure_by_one_municipality_erases_only_its_own_referrals_and_answer
     assert _listed(client, admin_101)[both_101] == ("BOTH-C1", "SAG-2026-0042")
     assert _listed(client, admin_461)[both_461] == (ERASED, ERASED)
     ledger: CaseLedger = client.app.state.ledger  # type: ignore[attr-defined]
-    assert ledger.referral_ids_of_citizen("BOTH-C1", municipality="101") == [UUID(both_101)]
-    assert ledger.referral_ids_of_citizen("BOTH-C1", municipality="461") == []
+    assert ledger.privacy.referral_ids_of_citizen("BOTH-C1", municipality="101") == [UUID(both_101)]
+    assert ledger.privacy.referral_ids_of_citizen("BOTH-C1", municipality="461") == []
     assert _statistics(client) == statistics
     assert client.get("/audit/verify").json()["ok"] is True
     # A repeat answers alike too; 101 sees no erasure of its own; a 101-only citizen is unknown to 461.
@@ -262,8 +262,10 @@ def test_a_store_from_before_the_keys_per_municipality_is_upgraded_and_erased_pe
         # The shared key must stay for 101's referral; the key of a citizen of 461 alone is destroyed.
         assert (_key_exists(db_url, shared_key), _key_exists(db_url, alone_key)) == (True, False)
         ledger: CaseLedger = client.app.state.ledger  # type: ignore[attr-defined]
-        assert ledger.referral_ids_of_citizen("OLD-C1", municipality="461") == []
-        assert ledger.referral_ids_of_citizen("OLD-C1", municipality="101") == [UUID(old["shared_101"])]
+        assert ledger.privacy.referral_ids_of_citizen("OLD-C1", municipality="461") == []
+        assert ledger.privacy.referral_ids_of_citizen("OLD-C1", municipality="101") == [
+            UUID(old["shared_101"])
+        ]
         again = _erase(client, "OLD-C1", admin_461)
         assert again.json() == shared.json() | {"already_erased": True}
         # An erasure made before the upgrade answers each municipality with its own referrals.
@@ -305,7 +307,9 @@ def test_two_municipalities_erasing_one_shared_key_at_once_destroy_it(
 
         def erase(municipality: str) -> dict[str, Any]:
             barrier.wait()
-            return ledger.erase_citizen("OLD-C1", municipality=municipality, actor=f"admin-{municipality}")
+            return ledger.privacy.erase_citizen(
+                "OLD-C1", municipality=municipality, actor=f"admin-{municipality}"
+            )
 
         with ThreadPoolExecutor(2) as pool:
             by_461, by_101 = pool.map(erase, ["461", "101"])

@@ -169,9 +169,9 @@ def test_a_batch_of_an_all_municipality_token_reads_its_referrals_municipalities
     theirs = _system(client, OTHER, "sys-101")
     before = _referral("early-1", OTHER)
     filed = _post(client, None, before)[0]
-    assert ledger.remembered_municipality(uuid.UUID(filed["id"])) is None  # filed by a batch
-    ledger.learn_municipalities([uuid.UUID(filed["id"]), uuid.uuid4()])
-    assert ledger.remembered_municipality(uuid.UUID(filed["id"])) == OTHER
+    assert ledger.municipalities.remembered(uuid.UUID(filed["id"])) is None  # filed by a batch
+    ledger.municipalities.learn([uuid.UUID(filed["id"]), uuid.uuid4()])
+    assert ledger.municipalities.remembered(uuid.UUID(filed["id"])) == OTHER
 
     now = _referral("early-2", OTHER)
     on_now = {"event_id": "early-3", "type": "referral.closed", "referral_id": now["referral_id"]}

@@ -410,7 +410,7 @@ def saves_meet(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     version, and only the storage's uniqueness decides who wins.
     """
     ledger = client.app.state.ledger  # type: ignore[attr-defined]
-    original = ledger.save
+    original = ledger.writes.save
     state: dict[str, Any] = {"barrier": None, "left": 0}
     lock = threading.Lock()
 
@@ -425,7 +425,7 @@ def saves_meet(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     def arm(n: int) -> None:
         state["barrier"], state["left"] = threading.Barrier(n, timeout=10), n
 
-    monkeypatch.setattr(ledger, "save", save)
+    monkeypatch.setattr(ledger.writes, "save", save)
     yield arm
 
 

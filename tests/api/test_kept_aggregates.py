@@ -115,7 +115,7 @@ def test_a_kept_copy_holds_no_personal_data_in_plaintext(client: TestClient) -> 
     filed = bodies.referral(citizen_ref="C-kept-1", case_ref="SAG-kept-1", purpose="Støtte i hjemmet")
     accepted(post_batch(client, [item("p-1", "referral.referred", filed, referral_id=referral_id)]))
 
-    kept = ledger_of(client).kept.take(UUID(referral_id), 1)
+    kept = ledger_of(client).writes.kept.take(UUID(referral_id), 1)
 
     assert kept is not None
     assert (kept.citizen_ref, kept.case_ref, kept.purpose) == (WITHHELD,) * 3  # type: ignore[attr-defined]

@@ -13,8 +13,6 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -25,6 +23,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.commands import COMMANDS
+from api.schemas import ReferralIn
 from api.settings import Settings
 from application import batch
 from application.caseledger import CaseLedger
@@ -329,36 +329,37 @@ def test_a_projection_rebuild_after_erasure_keeps_the_erasure_and_the_spending(
 
 def test_a_citizen_referred_again_after_erasure_gets_a_new_key(ledger: CaseLedger, db_url: str) -> None:
     first, bo, also = file_referral(ledger, ANNA), file_referral(ledger, BO), file_referral(ledger, ANNA)
-    assert ledger.referral_ids_of_citizen(ANNA["citizen_ref"]) == [first, also]
-    assert ledger.referral_ids_of_citizen(f"  {BO['citizen_ref']} ") == [bo]
-    assert ledger.referral_ids_of_citizen("NOBODY-1") == []
-    ledger.erase_citizen(ANNA["citizen_ref"], municipality="461", actor="test")
-    assert ledger.referral_ids_of_citizen(ANNA["citizen_ref"]) == []
+    assert ledger.privacy.referral_ids_of_citizen(ANNA["citizen_ref"]) == [first, also]
+    assert ledger.privacy.referral_ids_of_citizen(f"  {BO['citizen_ref']} ") == [bo]
+    assert ledger.privacy.referral_ids_of_citizen("NOBODY-1") == []
+    ledger.privacy.erase_citizen(ANNA["citizen_ref"], municipality="461", actor="test")
+    assert ledger.privacy.referral_ids_of_citizen(ANNA["citizen_ref"]) == []
 
     second = file_referral(ledger, ANNA)
 
-    assert ledger.referral_ids_of_citizen(ANNA["citizen_ref"]) == [second]
+    assert ledger.privacy.referral_ids_of_citizen(ANNA["citizen_ref"]) == [second]
     assert ledger.get_referral(second).citizen_ref == ANNA["citizen_ref"]
     assert ledger.get_referral(first).citizen_ref == ERASED
     assert ledger.get_referral(bo).citizen_ref == BO["citizen_ref"]
-    assert ledger.verify_integrity()["ok"] is True
+    assert ledger.audit.verify_integrity()["ok"] is True
 
 
 def file_referral(ledger: CaseLedger, person: dict[str, str], context: WriteContext | None = None) -> UUID:
     """Files a referral for ``person`` (``citizen_ref``, ``case_ref``, ``purpose``) in 461."""
-    result = ledger.refer(
-        referral_id=None,
-        municipality="461",
-        legal_basis="BL-32-1-5",
-        intervention="family-treatment",
-        requested_hours_per_week=Decimal("3"),
-        requested_start=date(2026, 1, 15),
-        expected_end=date(2026, 3, 31),
-        referred_on=date(2026, 1, 5),
-        actor={"id": "sw-1"},
-        context=context or WriteContext(),
-        **person,
+    body = ReferralIn.model_validate(
+        {
+            "municipality": "461",
+            "legal_basis": "BL-32-1-5",
+            "intervention": "family-treatment",
+            "requested_hours_per_week": "3",
+            "requested_start": "2026-01-15",
+            "expected_end": "2026-03-31",
+            "referred_on": "2026-01-05",
+            "actor": {"id": "sw-1"},
+            **person,
+        }
     )
+    result = COMMANDS["referral.referred"].run(ledger, None, body, context or WriteContext())
     return UUID(result.id)
 
 
@@ -424,12 +425,12 @@ def test_a_transaction_older_than_the_erasure_delays_the_purge_until_erased_agai
     key = _wrapped_key(ledger, referral_id)
     ledger.citizen_keys.purge_timeout = 0.5
     with _old_snapshot(db_url):
-        erased = ledger.erase_citizen(ANNA["citizen_ref"], municipality="461", actor="test")
+        erased = ledger.privacy.erase_citizen(ANNA["citizen_ref"], municipality="461", actor="test")
 
         assert erased["purged"] is False
         assert ledger.get_referral(referral_id).citizen_ref == ERASED  # the key is gone all the same
     ledger.citizen_keys.purge_timeout = 30.0
-    again = ledger.erase_citizen(ANNA["citizen_ref"], municipality="461", actor="test")
+    again = ledger.privacy.erase_citizen(ANNA["citizen_ref"], municipality="461", actor="test")
 
     assert (again["purged"], again["already_erased"]) == (True, True)
     assert key not in database_bytes(db_url)
@@ -514,7 +515,7 @@ def test_concurrent_first_referrals_of_one_citizen_share_one_key(ledger: CaseLed
         thread.join()
 
     assert errors == []
-    assert sorted(ledger.referral_ids_of_citizen("RACE-1")) == sorted(filed)
+    assert sorted(ledger.privacy.referral_ids_of_citizen("RACE-1")) == sorted(filed)
     assert len(filed) == 20
     assert {ledger.get_referral(i).citizen_ref for i in filed} == {"RACE-1"}
     assert len(ledger.citizen_keys.find_keys([ledger.keyring.master.blind_index("RACE-1", "461")])) == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from contextlib import closing
-from datetime import date
 from pathlib import Path
 from uuid import UUID
 
@@ -13,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import cli
+from api.commands import COMMANDS
+from api.schemas import ReferralIn
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.context import WriteContext
@@ -145,21 +146,20 @@ def test_erase_destroys_the_citizens_key_and_prints_the_referrals(database: Path
 def _refer_for(citizen_ref: str) -> UUID:
     ledger = CaseLedger(storage_env(Settings().database_url))
     try:
-        result = ledger.refer(
-            referral_id=None,
-            municipality="461",
-            citizen_ref=citizen_ref,
-            case_ref=None,
-            legal_basis="BL-32-1-5",
-            intervention="family-treatment",
-            purpose="Støtte i hjemmet",
-            requested_hours_per_week=None,
-            requested_start=date(2026, 1, 15),
-            expected_end=date(2026, 3, 31),
-            referred_on=date(2026, 1, 5),
-            actor={"id": "sw-1"},
-            context=WriteContext(),
+        body = ReferralIn.model_validate(
+            {
+                "municipality": "461",
+                "citizen_ref": citizen_ref,
+                "legal_basis": "BL-32-1-5",
+                "intervention": "family-treatment",
+                "purpose": "Støtte i hjemmet",
+                "requested_start": "2026-01-15",
+                "expected_end": "2026-03-31",
+                "referred_on": "2026-01-05",
+                "actor": {"id": "sw-1"},
+            }
         )
+        result = COMMANDS["referral.referred"].run(ledger, None, body, WriteContext())
     finally:
         ledger.close()
     return UUID(result.id)

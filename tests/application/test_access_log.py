@@ -124,5 +124,5 @@ def test_entries_are_kept_apart_from_the_events(db_url: str, ledger: CaseLedger)
     _at(ledger, NOW).append(_entry())
 
     assert ledger.last_position() == 0
-    assert ledger.verify_integrity()["ok"]
+    assert ledger.audit.verify_integrity()["ok"]
     assert run_sql(db_url, "SELECT COUNT(*) FROM caseledger_access_log") == [(1,)]

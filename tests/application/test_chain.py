@@ -52,8 +52,8 @@ def given_a_store(ledger: CaseLedger) -> list[UUID]:
 
 def verified(ledger: CaseLedger) -> dict[str, Any]:
     """Verify twice — in big batches and in batches of 3 — and insist on the same answer."""
-    big = ledger.verify_integrity()
-    small = ledger.verify_integrity(batch_size=3)
+    big = ledger.audit.verify_integrity()
+    small = ledger.audit.verify_integrity(batch_size=3)
     for result in (big, small):
         result["head"].pop("computed_at")
     assert small == big
@@ -176,7 +176,7 @@ def test_events_stored_before_the_chain_existed_are_reported_not_covered(
 def test_problems_are_counted_in_full_but_listed_up_to_the_limit(ledger: CaseLedger, db_url: str) -> None:
     given_a_store(ledger)
     run_sql(db_url, "DELETE FROM caseledger_chain")
-    result = ledger.verify_integrity(batch_size=4, max_problems=5)
+    result = ledger.audit.verify_integrity(batch_size=4, max_problems=5)
     assert result["problem_count"] == ledger.last_position()
     assert len(result["problems"]) == 5
 
@@ -204,7 +204,7 @@ def test_concurrent_writers_keep_both_chains_intact(ledger: CaseLedger) -> None:
 
 
 def test_verification_is_a_problem_free_no_op_on_an_empty_store(ledger: CaseLedger) -> None:
-    result = ledger.verify_integrity()
+    result = ledger.audit.verify_integrity()
     assert result["ok"] is True
     assert result["checked"] == 0
     assert result["head"]["position"] == 0

@@ -74,7 +74,7 @@ def test_saves_queued_behind_a_commit_are_committed_together(ledger: CaseLedger)
     positions = sorted(recordings[-1].notification.id for recordings in results)
     assert positions == list(range(1, SAVES + 1))
     assert all(ledger.keyed_recorder.find_claim(f"k:{r.id}") is not None for r in referrals)
-    assert ledger.verify_integrity()["ok"] is True
+    assert ledger.audit.verify_integrity()["ok"] is True
 
 
 def test_a_conflict_in_a_group_fails_only_the_conflicting_save(ledger: CaseLedger) -> None:
@@ -97,7 +97,7 @@ def test_a_conflict_in_a_group_fails_only_the_conflicting_save(ledger: CaseLedge
     assert [type(e).__name__ for e in ledger.referral_events(referral.id)] == ["Referred", "Closed"]
     # (on PostgreSQL the failed group used up sequence values: positions may have gaps)
     assert len(ledger.read_events(0, 100)) == 1 + SAVES - 1
-    assert ledger.verify_integrity()["ok"] is True
+    assert ledger.audit.verify_integrity()["ok"] is True
 
 
 def test_a_new_citizens_referrals_in_one_group_are_all_stored_under_one_data_key(ledger: CaseLedger) -> None:
@@ -106,9 +106,9 @@ def test_a_new_citizens_referrals_in_one_group_are_all_stored_under_one_data_key
     results = save_all(ledger, [lambda r=r: ledger.save(r) for r in referrals])
 
     assert not [r for r in results if isinstance(r, BaseException)]
-    assert sorted(ledger.referral_ids_of_citizen("PSN-new")) == sorted(r.id for r in referrals)
+    assert sorted(ledger.privacy.referral_ids_of_citizen("PSN-new")) == sorted(r.id for r in referrals)
     assert {ledger.get_referral(r.id).citizen_ref for r in referrals} == {"PSN-new"}
-    assert ledger.verify_integrity()["ok"] is True
+    assert ledger.audit.verify_integrity()["ok"] is True
 
 
 # -- a save queued behind a commit that waits for the database ------------------------------------
@@ -166,6 +166,6 @@ def test_a_save_queued_behind_a_waiting_commit_shares_its_deadline(db_url: str) 
         assert led < LOCK_TIMEOUT + 1.5
         assert followed < LOCK_TIMEOUT + 1.0
         ledger.save(refer())  # the lock gone, writes go through again
-        assert ledger.verify_integrity()["ok"] is True
+        assert ledger.audit.verify_integrity()["ok"] is True
     finally:
         ledger.close()

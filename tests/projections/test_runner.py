@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from api.commands import COMMANDS
+from api.schemas import SupplierIn
 from application.caseledger import CaseLedger
 from application.context import WriteContext
 from application.storage.environment import storage_env
@@ -30,6 +32,11 @@ from tests.storage import database_url
 
 
 @pytest.fixture
+def register(ledger: CaseLedger, body: dict[str, Any]) -> None:
+    """Registers a supplier as ``POST /suppliers`` with ``body`` would."""
+    COMMANDS["supplier.registered"].run(ledger, None, SupplierIn.model_validate(body), WriteContext())
+
+
 def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
     db = ProjectionDatabase.from_env(storage_env(db_url))
     yield db
@@ -316,12 +323,7 @@ def test_a_following_runner_gathers_commits_that_arrive_while_it_waits_into_few_
         time.sleep(0.3)  # idle, listening
         for _ in range(20):
             body = bodies.supplier()
-            ledger.register_supplier(
-                supplier_id=None,
-                **{k: v for k, v in body.items() if k != "actor"},
-                actor=body["actor"],
-                context=WriteContext(),
-            )
+            register(ledger, body)
             time.sleep(0.01)
         head = ledger.last_position()
         wait_until(lambda: runner.position() == head, timeout=10)
@@ -504,12 +506,7 @@ def test_a_runner_that_starts_with_most_of_the_log_to_fold_builds_the_read_model
             assert read_models.live_generation(cur) == (3, head)
         assert dump(projection_db) == expected
         body = bodies.supplier()
-        ledger.register_supplier(
-            supplier_id=None,
-            **{k: v for k, v in body.items() if k != "actor"},
-            actor=body["actor"],
-            context=WriteContext(),
-        )
+        register(ledger, body)
         wait_until(lambda: runner.position() == head + 1, timeout=10)
         assert runner.position() == head + 1
 
