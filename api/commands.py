@@ -63,7 +63,7 @@ class Command:
             msg = "this event type needs the id of an existing aggregate"
             raise InvalidInput("id-required", msg, field="id")
         actor = getattr(body, "actor", None)
-        return ledger.execute(
+        return ledger.writes.execute(
             self.declared,
             target,
             body.arguments(),

@@ -29,8 +29,6 @@ from eventsourcing.utils import Environment
 
 from application.access_log import AccessLog, open_access_log, utc_now
 from application.citizen_keys import open_citizen_key_store
-from application.commands import CommandType
-from application.context import WriteContext, WriteResult
 from application.erasure import Privacy
 from application.errors import StorageUnavailable
 from application.integrity import Audit
@@ -113,18 +111,6 @@ class CaseLedger(Application[UUID]):
     def _batch_aggregates(self) -> dict[UUID, Aggregate | None] | None:
         session = self.writes.session
         return None if session is None else session.aggregates
-
-    def execute(
-        self,
-        command: CommandType,
-        target: UUID | None,
-        arguments: Mapping[str, Any],
-        *,
-        actor: Mapping[str, str | None],
-        context: WriteContext,
-    ) -> WriteResult:
-        """Run one write command (``application.commands``) through the write path."""
-        return self.writes.execute(command, target, arguments, actor=actor, context=context)
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         """The library's settings: ``env`` and the class's own, as eventsourcing takes them, but

@@ -137,7 +137,7 @@ class Planner:
 
     def _command(self, command: str, target: UUID, actor: Mapping[str, str | None], **arguments: Any) -> None:
         """Run ``command`` (``application.commands``) as a case system's request would."""
-        self.app.execute(COMMANDS[command], target, arguments, actor=actor, context=WriteContext())
+        self.app.writes.execute(COMMANDS[command], target, arguments, actor=actor, context=WriteContext())
 
     def _at(self, day: date, phase: int, run: Callable[[], None]) -> None:
         """Schedule ``run`` on the business date ``day``; same-day actions keep the order planned."""

@@ -16,7 +16,6 @@ from api.dependencies import (
     Fresh,
     Ledger,
     Reports,
-    Writing,
     etag,
     versioned,
     write_answers,
@@ -24,13 +23,9 @@ from api.dependencies import (
 )
 from api.fields import Instant, SearchText
 from api.problems import responses
+from api.routers.writes import add_command_route
 from api.schemas import (
-    AdjustmentIn,
-    ClosureIn,
     EventOut,
-    ExtensionIn,
-    MatchIn,
-    PriceAgreementIn,
     ReferralIn,
     ReferralOut,
     ReferralPageOut,
@@ -74,64 +69,29 @@ def refer(
     )
 
 
-@router.post("/{referral_id}/match", response_model=WriteResultOut, responses=WRITE_ERRORS)
-def match(
-    referral_id: UUID,
-    body: MatchIn,
-    ledger: Ledger,
-    _principal: Matches,
-    writing: Writing,
-) -> JSONResponse:
-    """Choose the supplier, with criteria and the candidates considered (re-matching until priced)."""
-    return written(COMMANDS["referral.matched"].run(ledger, referral_id, body, writing.context(body)))
-
-
-@router.post("/{referral_id}/price-agreement", response_model=WriteResultOut, responses=WRITE_ERRORS)
-def agree_price(
-    referral_id: UUID,
-    body: PriceAgreementIn,
-    ledger: Ledger,
-    _principal: AgreesPrice,
-    writing: Writing,
-) -> JSONResponse:
-    """Agree hourly, daily or package terms; a rate above the list rate needs a rationale."""
-    return written(COMMANDS["referral.price_agreed"].run(ledger, referral_id, body, writing.context(body)))
-
-
-@router.post("/{referral_id}/extension", response_model=WriteResultOut, responses=WRITE_ERRORS)
-def extend(
-    referral_id: UUID,
-    body: ExtensionIn,
-    ledger: Ledger,
-    _principal: Extends,
-    writing: Writing,
-) -> JSONResponse:
-    """Extend an active referral to a later end."""
-    return written(COMMANDS["referral.extended"].run(ledger, referral_id, body, writing.context(body)))
-
-
-@router.post("/{referral_id}/adjustment", response_model=WriteResultOut, responses=WRITE_ERRORS)
-def adjust(
-    referral_id: UUID,
-    body: AdjustmentIn,
-    ledger: Ledger,
-    _principal: Adjusts,
-    writing: Writing,
-) -> JSONResponse:
-    """Change hours and/or rate of an active referral from a date on."""
-    return written(COMMANDS["referral.adjusted"].run(ledger, referral_id, body, writing.context(body)))
-
-
-@router.post("/{referral_id}/closure", response_model=WriteResultOut, responses=WRITE_ERRORS)
-def close(
-    referral_id: UUID,
-    body: ClosureIn,
-    ledger: Ledger,
-    _principal: Closes,
-    writing: Writing,
-) -> JSONResponse:
-    """Close a referral that is not closed yet."""
-    return written(COMMANDS["referral.closed"].run(ledger, referral_id, body, writing.context(body)))
+for command_name, path, name, description in (
+    (
+        "referral.matched",
+        "/{referral_id}/match",
+        "match",
+        "Choose the supplier, with criteria and the candidates considered (re-matching until priced).",
+    ),
+    (
+        "referral.price_agreed",
+        "/{referral_id}/price-agreement",
+        "agree_price",
+        "Agree hourly, daily or package terms; a rate above the list rate needs a rationale.",
+    ),
+    ("referral.extended", "/{referral_id}/extension", "extend", "Extend an active referral to a later end."),
+    (
+        "referral.adjusted",
+        "/{referral_id}/adjustment",
+        "adjust",
+        "Change hours and/or rate of an active referral from a date on.",
+    ),
+    ("referral.closed", "/{referral_id}/closure", "close", "Close a referral that is not closed yet."),
+):
+    add_command_route(router, command_name, path, name, description)
 
 
 @router.get("", response_model=ReferralPageOut, responses=responses(401, 403, 422, 503))

@@ -8,12 +8,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
-from api.auth import Principal, attributed, check_municipality, require
+from api.auth import Principal, attributed, require
 from api.commands import COMMANDS
-from api.dependencies import Creating, Ledger, Writing, etag, versioned, write_answers, written
+from api.dependencies import Creating, Ledger, etag, versioned, write_answers, written
 from api.fields import Instant
 from api.problems import responses
-from api.schemas import EventOut, PriceListIn, SupplierDetailsIn, SupplierIn, SupplierOut, WriteResultOut
+from api.routers.writes import add_command_route
+from api.schemas import EventOut, SupplierIn, SupplierOut, WriteResultOut
 from application.views import event_view, supplier_view
 
 router = APIRouter(prefix="/suppliers", tags=["suppliers"])
@@ -39,36 +40,21 @@ def register_supplier(
     )
 
 
-@router.post("/{supplier_id}/details", response_model=WriteResultOut, responses=WRITE_ERRORS)
-def update_details(
-    supplier_id: UUID,
-    body: SupplierDetailsIn,
-    ledger: Ledger,
-    principal: WritesSupplier,
-    writing: Writing,
-) -> JSONResponse:
-    """Change any registered field but the CVR number. Each field sent replaces its value whole (a
-    `contact` replaces the whole contact, a list the whole list; `null` clears it, but not the name); a field left
-    out keeps its value."""
-    body = attributed(body, principal)
-    return written(COMMANDS["supplier.details_updated"].run(ledger, supplier_id, body, writing.context(body)))
-
-
-@router.post("/{supplier_id}/price-lists", response_model=WriteResultOut, responses=WRITE_ERRORS)
-def negotiate_price_list(
-    supplier_id: UUID,
-    body: PriceListIn,
-    ledger: Ledger,
-    principal: NegotiatesPrices,
-    writing: Writing,
-) -> JSONResponse:
-    """Record a price list negotiated with one municipality (rates and packages); the token must
-    cover that municipality."""
-    check_municipality(principal, body.municipality)
-    body = attributed(body, principal)
-    return written(
-        COMMANDS["supplier.price_list_negotiated"].run(ledger, supplier_id, body, writing.context(body))
-    )
+for command_name, path, name, description in (
+    (
+        "supplier.details_updated",
+        "/{supplier_id}/details",
+        "update_details",
+        "Change any registered field but the CVR number. Each field sent replaces its value whole (a `contact` replaces the whole contact, a list the whole list; `null` clears it, but not the name); a field left out keeps its value.",
+    ),
+    (
+        "supplier.price_list_negotiated",
+        "/{supplier_id}/price-lists",
+        "negotiate_price_list",
+        "Record a price list negotiated with one municipality (rates and packages); the token must cover that municipality.",
+    ),
+):
+    add_command_route(router, command_name, path, name, description)
 
 
 @router.get("/{supplier_id}", response_model=SupplierOut, responses=READ_ERRORS | versioned())

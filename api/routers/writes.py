@@ -1,0 +1,64 @@
+"""The write routes of the commands on an existing aggregate, made from the command registry.
+
+Each is ``POST {path}`` with the command's body: the token's right (and, for a referral, that it is
+one of the token's municipality) is checked before the body, a municipality the body names must be
+the token's, a supplier write without an ``actor`` is recorded as the token's, and the answer is the
+write's ``{id, version, position}`` with its ETag. Creating commands have routes of their own.
+"""
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from api.auth import Principal, attributed, check_municipality, referral_access, require
+from api.commands import COMMANDS
+from api.dependencies import Ledger, Writing, write_answers, written
+from api.problems import responses
+from api.schemas import WriteResultOut
+
+WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503) | write_answers()
+
+
+def add_command_route(router: APIRouter, command_name: str, path: str, name: str, description: str) -> None:
+    """Add ``POST path`` running ``command_name`` on the aggregate named in the path, as ``name``
+    (the OpenAPI document's operation) described by ``description``."""
+    command = COMMANDS[command_name]
+    access: Callable[[str], Any] = referral_access if command.target == "referral_id" else require
+
+    def endpoint(**values: Any) -> JSONResponse:
+        body, principal = values["body"], values["principal"]
+        if isinstance(getattr(body, "municipality", None), str):
+            check_municipality(principal, body.municipality)
+        body = attributed(body, principal)
+        context = values["writing"].context(body)
+        return written(command.run(values["ledger"], values[command.target], body, context))
+
+    parameter = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(command.target, parameter, annotation=UUID),
+            inspect.Parameter("body", parameter, annotation=command.body),
+            inspect.Parameter("ledger", parameter, annotation=Ledger),
+            inspect.Parameter(
+                "principal",
+                parameter,
+                annotation=Annotated[Principal, Depends(access(command.declared.right))],
+            ),
+            inspect.Parameter("writing", parameter, annotation=Writing),
+        ],
+        return_annotation=JSONResponse,
+    )
+    endpoint.__name__ = name
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        name=name,
+        description=description,
+        response_model=WriteResultOut,
+        responses=WRITE_ERRORS,
+    )
