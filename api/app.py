@@ -71,12 +71,12 @@ def projections_for(
     runner = ProjectionRunner(
         db,
         ledger.read_events,
-        batch_size=settings.projection_batch_size,
-        rebuild_batch_size=settings.projection_rebuild_batch_size,
+        batch_size=settings.projections.batch_size,
+        rebuild_batch_size=settings.projections.rebuild_batch_size,
         notify_channel=ledger.notify_channel,
-        gather=settings.projection_gather_ms / 1000,
+        gather=settings.projections.gather_ms / 1000,
         log_head=ledger.last_position,
-        bulk_start_backlog=settings.projection_bulk_start_backlog,
+        bulk_start_backlog=settings.projections.bulk_start_backlog,
     )
     return runner, db
 

@@ -8,6 +8,7 @@ of them is refused by the CLI (``unknown_settings``). ``docs/configuration.md`` 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import os
 from collections.abc import Mapping
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.personal_data import MasterKeyError, resolve_master_key
@@ -50,10 +52,45 @@ def one_per_core() -> int:
     return min(available_cores(), DEFAULT_MAX_WORKERS)
 
 
+class ProjectionSettings(BaseModel):
+    """How the projection runner folds the log into the read models, each set as
+    ``CASELEDGER_PROJECTIONS__<NAME>`` (e.g. ``CASELEDGER_PROJECTIONS__BATCH_SIZE=2000``)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    batch_size: int | None = Field(default=None, ge=1, le=100_000)
+    """The most events folded into the read models per transaction. Unset: 5,000 on PostgreSQL (a
+    runner that has fallen behind catches up in large, cheaper batches), 500 on SQLite (whose one
+    write lock the event store shares)."""
+
+    nice: int = Field(default=10, ge=0, le=19)
+    """The niceness ``caseledger projections run`` (also the one ``serve --workers N`` starts) gives
+    itself on PostgreSQL: when the CPU is short, the writers go first and the read models catch up
+    after, in large batches. 0: an equal share. Not applied on SQLite, where the projections hold
+    the one write lock while they fold a batch (a descheduled holder would hold the writers up)."""
+
+    gather_ms: float = Field(default=0.0, ge=0, le=1000)
+    """After folding a batch, the live runner waits this long before reading the next one, so that
+    under load several commits share a batch (fewer statements per event, for at most this much
+    more lag); an idle runner still wakes at once on the first new event. Off (0) by default: under
+    a steady stream of commits the read models then seldom show lag 0 at the moment one asks."""
+
+    rebuild_batch_size: int = 5000
+    """Events folded per transaction while ``projections rebuild`` (or a runner that starts far
+    behind: ``bulk_start_backlog``) builds a new generation in bulk."""
+
+    bulk_start_backlog: int = Field(default=BULK_START_BACKLOG, ge=1)
+    """A projection runner that starts at least this many events behind the log, and behind by at
+    least three quarters of it, builds the read models in bulk before it follows the log
+    (``projections.runner.BULK_START_BACKLOG``)."""
+
+
 class Settings(BaseSettings):
     """Everything caseledger can be configured with."""
 
-    model_config = SettingsConfigDict(env_prefix="CASELEDGER_", extra="ignore", use_attribute_docstrings=True)
+    model_config = SettingsConfigDict(
+        env_prefix="CASELEDGER_", env_nested_delimiter="__", extra="ignore", use_attribute_docstrings=True
+    )
 
     database_url: str = ""
     """Empty: an SQLite file under ``./caseledger-data/``; ``sqlite:///path`` or ``postgresql://…``."""
@@ -86,31 +123,8 @@ class Settings(BaseSettings):
     """Run the projection runner inside the API process (the embedded default). Set false when
     ``caseledger projections run`` runs as its own process."""
 
-    projection_batch_size: int | None = Field(default=None, ge=1, le=100_000)
-    """The most events folded into the read models per transaction. Unset: 5,000 on PostgreSQL (a
-    runner that has fallen behind catches up in large, cheaper batches), 500 on SQLite (whose one
-    write lock the event store shares)."""
-
-    projection_nice: int = Field(default=10, ge=0, le=19)
-    """The niceness ``caseledger projections run`` (also the one ``serve --workers N`` starts) gives
-    itself on PostgreSQL: when the CPU is short, the writers go first and the read models catch up
-    after, in large batches. 0: an equal share. Not applied on SQLite, where the projections hold
-    the one write lock while they fold a batch (a descheduled holder would hold the writers up)."""
-
-    projection_gather_ms: float = Field(default=0.0, ge=0, le=1000)
-    """After folding a batch, the live runner waits this long before reading the next one, so that
-    under load several commits share a batch (fewer statements per event, for at most this much
-    more lag); an idle runner still wakes at once on the first new event. Off (0) by default: under
-    a steady stream of commits the read models then seldom show lag 0 at the moment one asks."""
-
-    projection_rebuild_batch_size: int = 5000
-    """Events folded per transaction while ``projections rebuild`` (or a runner that starts far
-    behind: ``projection_bulk_start_backlog``) builds a new generation in bulk."""
-
-    projection_bulk_start_backlog: int = Field(default=BULK_START_BACKLOG, ge=1)
-    """A projection runner that starts at least this many events behind the log, and behind by at
-    least three quarters of it, builds the read models in bulk before it follows the log
-    (``projections.runner.BULK_START_BACKLOG``)."""
+    projections: ProjectionSettings = Field(default_factory=ProjectionSettings)
+    """Tuning of the projection runner (``CASELEDGER_PROJECTIONS__*``); the defaults suit both stores."""
 
     min_position_wait: float = 5.0
     """How long a query with ``min_position`` waits for the projections before answering 503."""
@@ -195,11 +209,11 @@ EXAMPLES = {
     "max_batch_items": "500",
     "workers": "4",
     "run_projections": "false",
-    "projection_batch_size": "2000",
-    "projection_nice": "0",
-    "projection_gather_ms": "20",
-    "projection_rebuild_batch_size": "10000",
-    "projection_bulk_start_backlog": "500000",
+    "projections.batch_size": "2000",
+    "projections.nice": "0",
+    "projections.gather_ms": "20",
+    "projections.rebuild_batch_size": "10000",
+    "projections.bulk_start_backlog": "500000",
     "min_position_wait": "2.5",
     "access_log_retention_days": "365",
     "access_log_purge_interval": "600",
@@ -213,9 +227,41 @@ EXAMPLES = {
 """An example value of each setting for the documentation's table (none given: the table shows —)."""
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its environment variable and where it sits in ``Settings``."""
+
+    env_name: str
+    path: tuple[str, ...]
+    """``("port",)``, or ``("projections", "batch_size")`` for a setting of a group."""
+    field: FieldInfo
+
+    @property
+    def key(self) -> str:
+        return ".".join(self.path)
+
+    def value(self, settings: Settings) -> object:
+        return functools.reduce(getattr, self.path, settings)
+
+
+def all_settings() -> list[Setting]:
+    """Every setting, in the settings class's order, a group's members in the group's place."""
+    found = []
+    for name, field in Settings.model_fields.items():
+        group = field.annotation
+        if isinstance(group, type) and issubclass(group, BaseModel):
+            found += [
+                Setting(f"{ENV_PREFIX}{name.upper()}__{member.upper()}", (name, member), member_field)
+                for member, member_field in group.model_fields.items()
+            ]
+        else:
+            found.append(Setting(ENV_PREFIX + name.upper(), (name,), field))
+    return found
+
+
 def setting_names() -> list[str]:
     """Every documented setting's environment variable, in the settings class's order."""
-    return [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+    return [setting.env_name for setting in all_settings()]
 
 
 def unknown_settings(environ: Mapping[str, str]) -> list[str]:
@@ -278,11 +324,11 @@ def effective_settings(settings: Settings, environ: Mapping[str, str]) -> list[E
     given = {name.upper() for name in environ}
     return [
         EffectiveSetting(
-            ENV_PREFIX + field.upper(),
-            _shown(field, getattr(settings, field)),
-            "environment" if ENV_PREFIX + field.upper() in given else "default",
+            setting.env_name,
+            _shown(setting.key, setting.value(settings)),
+            "environment" if setting.env_name in given else "default",
         )
-        for field in Settings.model_fields
+        for setting in all_settings()
     ]
 
 
@@ -295,7 +341,7 @@ def start_problems(environ: Mapping[str, str]) -> tuple[Settings | None, list[st
         settings = Settings()
     except ValidationError as error:
         for detail in error.errors():
-            name = ENV_PREFIX + "_".join(str(part) for part in detail["loc"]).upper()
+            name = ENV_PREFIX + "__".join(str(part) for part in detail["loc"]).upper()
             problems.append(f"{name}: {detail['msg']}")
         return None, problems
     try:
@@ -315,8 +361,7 @@ def start_problems(environ: Mapping[str, str]) -> tuple[Settings | None, list[st
     return settings, problems
 
 
-def _default(name: str) -> str:
-    field = Settings.model_fields[name]
+def _default(field: FieldInfo) -> str:
     default = field.get_default(call_default_factory=False)
     if isinstance(default, SecretStr):
         default = default.get_secret_value()
@@ -339,11 +384,11 @@ def settings_table() -> str:
         "| Name | Meaning | Default | Example |",
         "| --- | --- | --- | --- |",
     ]
-    for name, field in Settings.model_fields.items():
-        meaning = _cell(field.description or "")
-        example = EXAMPLES.get(name, "—")
+    for setting in all_settings():
+        meaning = _cell(setting.field.description or "")
+        example = EXAMPLES.get(setting.key, "—")
         rows.append(
-            f"| `{ENV_PREFIX}{name.upper()}` | {meaning} | `{_cell(_default(name))}` | `{_cell(example)}` |"
+            f"| `{setting.env_name}` | {meaning} | `{_cell(_default(setting.field))}` | `{_cell(example)}` |"
         )
     for name, meaning in TEST_ONLY_SETTINGS.items():
         rows.append(f"| `{name}` | {_cell(meaning)} | `unset` | — |")

@@ -7,7 +7,6 @@ and erases personal data; ``audit`` recomputes the hash chains and builds decisi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
@@ -73,8 +72,8 @@ class CaseLedger(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, *, clock: Callable[[], date] = copenhagen_today):
         """Open the store named by ``env`` (see ``application.storage.storage_env``), and by nothing
         else (``construct_env``); the master key comes from ``CASELEDGER_MASTER_KEY`` /
-        ``CASELEDGER_MASTER_KEY_FILE`` in ``env`` or, under those two names only, the process
-        environment (see ``application.personal_data.resolve_master_key``)."""
+        ``CASELEDGER_MASTER_KEY_FILE`` in ``env`` alone, where the settings put it
+        (``api.settings.Settings.storage_env``; see ``application.personal_data.resolve_master_key``)."""
         with start_up_lock(self.construct_env(self.name, env)):
             super().__init__(env=dict(env or {}))
             self.today = clock
@@ -82,7 +81,7 @@ class CaseLedger(Application[UUID]):
             sqlite = self.env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite"
             master = resolve_master_key(
                 {
-                    key: self.env.get(key) or os.environ.get(key, "")
+                    key: self.env.get(key) or ""
                     for key in ("CASELEDGER_MASTER_KEY", "CASELEDGER_MASTER_KEY_FILE")
                 },
                 sqlite_path=self.env.get("SQLITE_DBNAME") if sqlite else None,

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from api.runtime import tune_garbage_collector
+from api.settings import Settings
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from benchmarks import use_benchmark_master_key
 from benchmarks.suite import cpu_speed_ms, fresh_database, load_average, postgres_cpu_seconds, run_import
 from projections.database import ProjectionDatabase
@@ -30,7 +30,7 @@ def catch_up(storage: str, events: int, batch_size: int, workdir: Path) -> dict[
     database = fresh_database(storage, workdir)
     try:
         run_import(database, events, workdir)
-        env = storage_env(database.url)
+        env = Settings(database_url=database.url).storage_env()
         ledger = CaseLedger(env)
         db = ProjectionDatabase.from_env(env)
         try:

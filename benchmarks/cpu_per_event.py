@@ -26,8 +26,8 @@ from typing import Any
 
 from api.batch_items import apply_items
 from api.runtime import tune_garbage_collector
+from api.settings import Settings
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from application.tokens import Token
 from benchmarks import use_benchmark_master_key
 from benchmarks.suite import cpu_speed_ms, fresh_database, load_average, postgres_cpu_seconds
@@ -46,7 +46,7 @@ def measure(storage: str, events: int, gc_setting: str) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="caseledger-cpu-"))
     database = fresh_database(storage, workdir)
     try:
-        env = storage_env(database.url)
+        env = Settings(database_url=database.url).storage_env()
         ledger = CaseLedger(env)
         operator = Token(name="benchmark", role="admin", municipality="*", created_at="")
         workload = Workload()

@@ -29,7 +29,7 @@ from api.app import create_app
 from api.demo import load_demo
 from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
-from application.storage.environment import prepare_storage, storage_env
+from application.storage.environment import prepare_storage
 from tests.api.dashboard.support import CHROMIUM_ARGS
 
 TIMING = """() => {
@@ -41,7 +41,7 @@ TIMING = """() => {
 
 def prepare(database_url: str, role: str, municipality: str) -> str:
     """Load the demo into an empty store; a new token's secret."""
-    env = storage_env(database_url)
+    env = Settings(database_url=database_url).storage_env()
     prepare_storage(env)
     ledger = CaseLedger(env)
     try:

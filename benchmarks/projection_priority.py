@@ -1,4 +1,4 @@
-"""What the projection process's CPU priority (``CASELEDGER_PROJECTION_NICE``) does to ingestion and
+"""What the projection process's CPU priority (``CASELEDGER_PROJECTIONS__NICE``) does to ingestion and
 to the read models' lag, with two API processes and one projection process on PostgreSQL.
 
     python -m benchmarks.projection_priority --nice 0,5,10 --repeat 3
@@ -43,9 +43,9 @@ SUPPLIER_EVENTS = 3_000
 def one_run(
     nice: int, batch_size: int | None, events: int, lag_seconds: float, workdir: Path
 ) -> dict[str, Any]:
-    os.environ["CASELEDGER_PROJECTION_NICE"] = str(nice)
+    os.environ["CASELEDGER_PROJECTIONS__NICE"] = str(nice)
     if batch_size:
-        os.environ["CASELEDGER_PROJECTION_BATCH_SIZE"] = str(batch_size)
+        os.environ["CASELEDGER_PROJECTIONS__BATCH_SIZE"] = str(batch_size)
     database = fresh_database("postgres", workdir)
     try:
         run_import(database, SUPPLIER_EVENTS, workdir)
@@ -58,7 +58,7 @@ def one_run(
             lag = live_lag(server, tokens, lag_seconds)
     finally:
         database.drop()
-        os.environ.pop("CASELEDGER_PROJECTION_BATCH_SIZE", None)
+        os.environ.pop("CASELEDGER_PROJECTIONS__BATCH_SIZE", None)
     return {
         "speed": speed,
         "accepted": batch["accepted"],
@@ -78,7 +78,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--nice", default="0,5,10", help="comma-separated niceness values")
-    parser.add_argument("--batch-size", type=int, default=None, help="CASELEDGER_PROJECTION_BATCH_SIZE")
+    parser.add_argument("--batch-size", type=int, default=None, help="CASELEDGER_PROJECTIONS__BATCH_SIZE")
     parser.add_argument("--events", type=int, default=20_000, help="new items sent to POST /events")
     parser.add_argument("--lag-seconds", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=2)

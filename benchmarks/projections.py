@@ -21,8 +21,9 @@ from uuid import UUID
 
 from api.demo import load_demo
 from api.runtime import tune_garbage_collector
+from api.settings import Settings
 from application.caseledger import CaseLedger
-from application.storage.environment import prepare_storage, storage_env
+from application.storage.environment import prepare_storage
 from benchmarks import use_benchmark_master_key
 from benchmarks.dataset import generate
 from benchmarks.suite import cpu_speed_ms
@@ -66,7 +67,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
 
-    env = storage_env(args.database_url)
+    env = Settings(database_url=args.database_url).storage_env()
     prepare_storage(env)
     ledger = CaseLedger(env)
     if ledger.last_position() == 0:

@@ -62,7 +62,7 @@ from psycopg import sql
 from api.settings import Settings
 from api.supervisor import MULTIPROCESS_DIR
 from application.caseledger import CaseLedger
-from application.storage.environment import prepare_storage, storage_env
+from application.storage.environment import prepare_storage
 from benchmarks import use_benchmark_master_key
 from benchmarks.workload import MUNICIPALITIES, Workload, http_command, write_jsonl
 
@@ -242,7 +242,7 @@ def fresh_database(storage: str, workdir: Path) -> Database:
         path = workdir / f"{tag}.sqlite"
         return Database(storage, f"sqlite:///{path}", path=path)
     database = Database(storage, f"{PG_BASE}?schema={tag}&pool_size=20&max_overflow=10", schema=tag)
-    prepare_storage(storage_env(database.url))
+    prepare_storage(Settings(database_url=database.url).storage_env())
     return database
 
 
@@ -497,7 +497,7 @@ def serve(database: Database, workers: int, workdir: Path) -> Iterator[Server]:
 
 def create_tokens(database: Database) -> dict[str, str]:
     """A case_system token per municipality, and an admin ``*`` one."""
-    ledger = CaseLedger(storage_env(database.url))
+    ledger = CaseLedger(Settings(database_url=database.url).storage_env())
     try:
         store = ledger.open_tokens()
         tokens = {m: store.create(role="case_system", municipality=m).secret for m in MUNICIPALITIES}
@@ -772,8 +772,8 @@ def run_storage(storage: str, args: argparse.Namespace, workdir: Path) -> list[s
     lines = [
         f"\n### {storage}, size {args.size} — load average before: {load_average()}; "
         f"CPU speed check: {cpu_speed_ms():.0f} ms (lower is faster); projection batch size "
-        f"{os.environ.get('CASELEDGER_PROJECTION_BATCH_SIZE', 'default')}, nice "
-        f"{os.environ.get('CASELEDGER_PROJECTION_NICE', 'default')}\n"
+        f"{os.environ.get('CASELEDGER_PROJECTIONS__BATCH_SIZE', 'default')}, nice "
+        f"{os.environ.get('CASELEDGER_PROJECTIONS__NICE', 'default')}\n"
     ]
     try:
         print(f"[{storage}] raw ceiling …", file=sys.stderr)

@@ -59,7 +59,7 @@ among two million, against a few ms by the index). A rebuild analyses its new ta
 
 BULK_START_BACKLOG = 50_000
 """A runner that starts at least this many events behind the log (``bulk_start_backlog``; the
-setting ``CASELEDGER_PROJECTION_BULK_START_BACKLOG``), and behind by at least ``BULK_START_SHARE``
+setting ``CASELEDGER_PROJECTIONS__BULK_START_BACKLOG``), and behind by at least ``BULK_START_SHARE``
 of it, builds the read models anew in bulk (``rebuild``) instead of folding its backlog batch by
 batch. A bulk build folds the whole log faster than the live runner folds a backlog: in
 ``benchmarks.suite --size 1M`` the read models were complete 85–87 s after the server started on

@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
-from tests.storage import database_url
+from tests.storage import database_url, storage_env
 from tests.tokens import authorize
 
 STORAGES = [

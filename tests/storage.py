@@ -11,10 +11,13 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import psycopg
 import pytest
+
+from application.storage import environment
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CASELEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -123,3 +126,10 @@ def swap_positions(url: str, first: int, second: int) -> None:
     run_sql(url, update, [-1, first])
     run_sql(url, update, [first, second])
     run_sql(url, update, [second, -1])
+
+
+def storage_env(database_url: str, *, master_key: str | None = None, **options: Any) -> dict[str, str]:
+    """The application's environment for a test store, with the master key the tests' process
+    environment names (as ``Settings`` would read it; the application reads no environment)."""
+    key = os.environ.get("CASELEDGER_MASTER_KEY", "") if master_key is None else master_key
+    return environment.storage_env(database_url, master_key=key, **options)

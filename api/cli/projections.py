@@ -40,8 +40,8 @@ def projections_run(
     settings = Settings()
     ledger = open_ledger(settings)
     runner, db = _runner(ledger, settings)
-    if db.dialect == "postgres" and settings.projection_nice:
-        os.nice(settings.projection_nice)
+    if db.dialect == "postgres" and settings.projections.nice:
+        os.nice(settings.projections.nice)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:

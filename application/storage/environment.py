@@ -38,9 +38,9 @@ def storage_env(
     database_url: str, *, master_key: str = "", master_key_file: str = "", make_directory: bool = True
 ) -> dict[str, str]:
     """Translate ``CASELEDGER_DATABASE_URL`` into eventsourcing's environment settings, with the master
-    key that seals personal data when one is given (else ``CaseLedger`` looks for
-    ``CASELEDGER_MASTER_KEY`` / ``CASELEDGER_MASTER_KEY_FILE`` in the process environment, then, on
-    SQLite only, for ``master.key`` beside the database file). This mapping is all the library is
+    key that seals personal data when one is given (else, on SQLite only, ``CaseLedger`` uses
+    ``master.key`` beside the database file, made on first start). The process environment is read
+    by the settings alone (``api.settings.Settings``), never here. This mapping is all the library is
     given (``ExplicitEnvironment``): a setting it does not name takes the library's default.
     ``make_directory``: create the SQLite file's directory (off to only describe the store).
 

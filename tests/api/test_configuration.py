@@ -32,12 +32,11 @@ from api.app import create_app
 from api.cli import cli
 from api.settings import Settings, settings_table
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from application.storage.postgres import DatabaseFunctionsRefused
 from tests.api import bodies
 from tests.api.test_idempotency_and_concurrency import item, post_batch
 from tests.reliability.cluster import free_port
-from tests.storage import POSTGRES_ADMIN_URL, database_url, run_sql
+from tests.storage import POSTGRES_ADMIN_URL, database_url, run_sql, storage_env
 from tests.tokens import authorize
 
 STORAGES = [
@@ -391,11 +390,39 @@ def test_config_shows_the_effective_settings_their_sources_and_hides_secrets(
     assert list(workdir.iterdir()) == []
 
 
+def test_a_projection_setting_is_set_in_its_group_and_shown_by_config(
+    monkeypatch: pytest.MonkeyPatch, workdir: Path
+) -> None:
+    monkeypatch.setenv("CASELEDGER_PROJECTIONS__BATCH_SIZE", "250")
+    assert Settings().projections.batch_size == 250
+    result = runner.invoke(cli, ["config"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.strip()}
+    assert lines["CASELEDGER_PROJECTIONS__BATCH_SIZE"] == ["250", "(environment)"]
+    assert lines["CASELEDGER_PROJECTIONS__NICE"] == ["10", "(default)"]
+
+
+def test_a_projection_setting_under_its_name_before_the_group_is_refused_with_the_new_name(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CASELEDGER_PROJECTION_BATCH_SIZE", "250")
+    result = runner.invoke(cli, ["config"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "unknown setting CASELEDGER_PROJECTION_BATCH_SIZE; did you mean CASELEDGER_PROJECTIONS__BATCH_SIZE?"
+    )
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "reason"),
     [
         ("CASELEDGER_WORKERS", "0", "CASELEDGER_WORKERS: Input should be greater than or equal to 1"),
         ("CASELEDGER_PORT", "eighty", "CASELEDGER_PORT: Input should be a valid integer"),
+        (
+            "CASELEDGER_PROJECTIONS__NICE",
+            "20",
+            "CASELEDGER_PROJECTIONS__NICE: Input should be less than or equal to 19",
+        ),
         (
             "CASELEDGER_DATABASE_URL",
             "mysql://x/y",

@@ -21,12 +21,11 @@ from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.citizen_keys import ErasureRecord, NewCitizenKey, now
 from application.personal_data import KEY_BYTES, Keyring
-from application.storage.environment import storage_env
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.api import bodies
 from tests.api.bodies import assert_problem
-from tests.storage import run_sql
+from tests.storage import run_sql, storage_env
 from tests.tokens import authorize, bearer, new_token
 
 ERASED = "erased"

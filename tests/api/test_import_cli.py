@@ -16,11 +16,11 @@ from api.cli import cli
 from api.import_pool import worker_of
 from api.settings import Settings
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from projections import read_models
 from projections.database import ProjectionDatabase
 from tests.api import bodies
 from tests.api.test_idempotency_and_concurrency import item
+from tests.storage import storage_env
 from tests.tokens import authorize
 
 runner = CliRunner()
@@ -173,7 +173,7 @@ def test_the_api_started_after_an_import_builds_its_read_models_in_bulk_and_list
     head = len(lines)
 
     with TestClient(
-        create_app(Settings(database_url=database, projection_bulk_start_backlog=10))
+        create_app(Settings(database_url=database, projections={"bulk_start_backlog": 10}))
     ) as test_client:
         client = authorize(test_client)
         spending = client.get("/reports/spending", params={"min_position": head})

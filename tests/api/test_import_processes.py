@@ -18,10 +18,10 @@ import pytest
 
 from api.import_pool import ImportPool, ImportWorkerFailed
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from tests.api import bodies
 from tests.api.test_idempotency_and_concurrency import item
 from tests.api.test_import_cli import write_lines
+from tests.storage import storage_env
 
 
 def referral_lines(referrals: int) -> list[dict[str, Any]]:

@@ -16,10 +16,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from application.storage.environment import storage_env
 from projections.database import ProjectionDatabase
 from tests.api import bodies
-from tests.storage import postgres_schema
+from tests.storage import postgres_schema, storage_env
 from tests.tokens import authorize
 
 LOCK_TIMEOUT = 2

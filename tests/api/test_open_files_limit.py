@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.runtime import open_files_needed, raise_open_files_limit, watch_descriptor_headroom
 from api.settings import Settings
-from application.storage.environment import storage_env
+from tests.storage import storage_env
 
 
 @pytest.fixture

@@ -30,14 +30,13 @@ from application import batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext
 from application.personal_data import MasterKeyError
-from application.storage.environment import storage_env
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.api import bodies
 from tests.api.bodies import assert_problem
 from tests.api.test_idempotency_and_concurrency import item, post_batch
 from tests.conftest import TEST_MASTER_KEY
-from tests.storage import run_sql
+from tests.storage import run_sql, storage_env
 from tests.tokens import bearer, new_token
 
 ANNA = {"citizen_ref": "ANNA-7Q2XZ9", "case_ref": "SAG-A-55101", "purpose": "Annas formål: trivsel QX81"}

@@ -17,7 +17,7 @@ from api.schemas import ReferralIn
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.context import WriteContext
-from application.storage.environment import storage_env
+from tests.storage import storage_env
 
 runner = CliRunner()
 

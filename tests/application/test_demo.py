@@ -15,8 +15,8 @@ import pytest
 
 from api.demo import DemoSummary, load_demo
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from domain.cvr import is_valid_cvr
+from tests.storage import storage_env
 
 TODAY = date(2026, 6, 15)
 SMALL: dict[str, Any] = {"weeks": 4, "suppliers": 12, "per_week": 15}

@@ -18,10 +18,10 @@ from eventsourcing.persistence import IntegrityError, OperationalError
 
 from application.caseledger import CaseLedger
 from application.keys import Claim
-from application.storage.environment import storage_env
 from domain.referral import Referral
 from tests.conftest import TODAY
 from tests.domain.builders import refer as refer_psn_1
+from tests.storage import storage_env
 
 SAVES = 6
 

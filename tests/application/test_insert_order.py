@@ -28,10 +28,9 @@ from application import batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext
 from application.keys import ANY_SCOPE, event_key
-from application.storage.environment import storage_env
 from tests.api.test_personal_data import ANNA, file_referral, server_and_schema
 from tests.conftest import TODAY
-from tests.storage import database_url
+from tests.storage import database_url, storage_env
 
 pytestmark = pytest.mark.postgres
 

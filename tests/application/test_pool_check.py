@@ -6,8 +6,7 @@ import psycopg
 import pytest
 
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
-from tests.storage import postgres_schema
+from tests.storage import postgres_schema, storage_env
 
 
 @pytest.mark.postgres

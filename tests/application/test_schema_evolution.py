@@ -19,13 +19,13 @@ from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from domain.referral import CLOSE_REASONS, Referral
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.api import bodies
 from tests.api.bodies import created, last_position
 from tests.projections.helpers import dump
+from tests.storage import storage_env
 
 V1_CLOSED_JSON = (
     '{"timestamp":{"_type_":"datetime_iso","_data_":"%s"},'

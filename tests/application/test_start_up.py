@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import psycopg
 
 from application.caseledger import CaseLedger
-from application.storage.environment import prepare_storage, storage_env
-from tests.storage import POSTGRES_ADMIN_URL
+from application.storage.environment import prepare_storage
+from tests.storage import POSTGRES_ADMIN_URL, storage_env
 
 
 @contextmanager

@@ -16,7 +16,6 @@ from api.commands import COMMANDS
 from api.schemas import SupplierIn
 from application.caseledger import CaseLedger
 from application.context import WriteContext
-from application.storage.environment import storage_env
 from domain.referral import Referral
 from projections import counters, read_models
 from projections import rebuild as rebuild_module
@@ -28,7 +27,7 @@ from projections.spending import SpendingQuery
 from projections.tables import MODEL_TABLES, index_statements, table
 from tests.api import bodies
 from tests.projections.helpers import dump, small_demo
-from tests.storage import database_url
+from tests.storage import database_url, storage_env
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from projections.database import ProjectionDatabase
 from projections.read_models import live_generation
 from projections.runner import ProjectionRunner
 from projections.tables import table
 from tests.domain.test_spending_properties import Scenario, oracle, play, scenarios
+from tests.storage import storage_env
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from domain.referral import Referral
 from domain.spending import value_on
 from projections.database import ProjectionDatabase
@@ -21,6 +20,7 @@ from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.supplier_overview import OverviewQuery
 from tests.projections.helpers import DEMO_TODAY, small_demo
+from tests.storage import storage_env
 
 
 @pytest.fixture

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import dump, small_demo
-from tests.storage import database_url, run_sql
+from tests.storage import database_url, run_sql, storage_env
 
 pytestmark = pytest.mark.postgres
 
@@ -33,7 +32,7 @@ def pg_url(tmp_path: Path) -> Iterator[str]:
 
 
 def start_runner(db_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CASELEDGER_DATABASE_URL": db_url, "CASELEDGER_PROJECTION_BATCH_SIZE": "2"}
+    env = {**os.environ, "CASELEDGER_DATABASE_URL": db_url, "CASELEDGER_PROJECTIONS__BATCH_SIZE": "2"}
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-c", "from api.cli import main; main()", "projections", "run"],

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 import pytest
 
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import dump, small_demo
+from tests.storage import storage_env
 
 
 @pytest.fixture
@@ -34,9 +34,9 @@ def start_worker(db_url: str, command: str = "run", batch_size: int = 2) -> subp
     env = {
         **os.environ,
         "CASELEDGER_DATABASE_URL": db_url,
-        "CASELEDGER_PROJECTION_BATCH_SIZE": str(batch_size),
+        "CASELEDGER_PROJECTIONS__BATCH_SIZE": str(batch_size),
         # Small bulk batches too, so that kills land in the middle of a rebuild.
-        "CASELEDGER_PROJECTION_REBUILD_BATCH_SIZE": str(batch_size * 10),
+        "CASELEDGER_PROJECTIONS__REBUILD_BATCH_SIZE": str(batch_size * 10),
     }
     return subprocess.Popen(
         [sys.executable, "-c", "from api.cli import main; main()", "projections", command],

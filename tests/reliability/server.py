@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 
 from application.caseledger import CaseLedger
-from application.storage.environment import prepare_storage, storage_env
+from application.storage.environment import prepare_storage
 from tests.reliability.cluster import free_port
+from tests.storage import storage_env
 
 
 def admin_token(database_url: str) -> str:

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from application.caseledger import CaseLedger
-from application.storage.environment import storage_env
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.api import bodies
@@ -32,6 +31,7 @@ from tests.reliability.traffic import (
     supplier_with_prices,
     wait_projected,
 )
+from tests.storage import storage_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 BOUND_SECONDS = 10.0
@@ -65,7 +65,7 @@ def probe_outage(api: Api) -> dict[str, tuple[int, float, str | None]]:
 def test_writes_survive_database_restarts_and_crashes_exactly_once(
     private_cluster: PrivateCluster, private_url: str, tmp_path: Path
 ) -> None:
-    server, token = started_server(private_url, tmp_path, CASELEDGER_PROJECTION_BATCH_SIZE="7")
+    server, token = started_server(private_url, tmp_path, CASELEDGER_PROJECTIONS__BATCH_SIZE="7")
     journal = Journal()
     admin = Api(server.base_url, token, journal)
     try:

@@ -26,7 +26,7 @@ from api.app import create_app
 from api.demo import load_demo
 from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
-from application.storage.environment import prepare_storage, storage_env
+from application.storage.environment import prepare_storage
 from tests.api.dashboard.support import (
     CHROMIUM_ARGS,
     DEMO_SIZE,
@@ -35,6 +35,7 @@ from tests.api.dashboard.support import (
     chromium_path,
     unavailable,
 )
+from tests.storage import storage_env
 
 
 def _load(database_url: str) -> tuple[str, str]:
