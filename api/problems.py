@@ -33,7 +33,7 @@ from starlette.routing import Match
 
 from api.auth import Forbidden, Unauthenticated
 from api.dependencies import NotYetProjected
-from api.schemas import ProblemOut
+from api.responses import ProblemOut
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
 from domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 

@@ -15,9 +15,9 @@ from pydantic import TypeAdapter, ValidationError
 from rich.markup import escape
 from rich.table import Table
 
+from api.audit_responses import TrailOut
 from api.cli.stores import console, open_ledger, stdout
 from api.fields import ANCHOR_PATTERN, InstantOrDay, instant_from, parse_anchor
-from api.schemas import TrailOut
 from api.settings import Settings
 from application.access_log import AccessEntry, AccessQuery
 from application.caseledger import CaseLedger

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from api.audit_responses import ErasureOut
 from api.auth import Principal, check_municipality, require
 from api.dependencies import Ledger
 from api.problems import responses
-from api.schemas import ErasureIn, ErasureOut
+from api.schemas import ErasureIn
 from domain.errors import InvalidInput
 
 router = APIRouter(prefix="/admin", tags=["admin"])

@@ -8,19 +8,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.access_log import logged
+from api.audit_responses import AccessLogPageOut, DecisionPageOut, ErasureRecordOut, TrailOut, VerificationOut
 from api.auth import Principal, municipality_scope, referral_access, require
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
 from api.fields import ANCHOR_PATTERN, Day, InstantOrDay, SearchText, instant_from, parse_anchor
 from api.problems import responses
-from api.schemas import (
-    AccessLogPageOut,
-    DecisionPageOut,
-    ErasureRecordOut,
-    EventType,
-    TrailOut,
-    VerificationOut,
-)
+from api.schemas import EventType
 from application.access_log import ACTIONS, AccessQuery
 from application.tokens import ROLES
 from projections.decision_log import DecisionQuery

@@ -10,7 +10,8 @@ from api.auth import Principal, require
 from api.batch_items import apply_items
 from api.dependencies import Ledger
 from api.problems import responses
-from api.schemas import BatchIn, BatchOut
+from api.responses import BatchOut
+from api.schemas import BatchIn
 from domain.errors import InvalidInput
 
 router = APIRouter(tags=["batch ingestion"])

@@ -11,7 +11,7 @@ from api.auth import FeedFilter, feed_filter
 from api.dependencies import Ledger
 from api.fields import MAX_POSITION
 from api.problems import responses
-from api.schemas import FeedEventOut
+from api.responses import FeedEventOut
 from application.views import event_view
 
 router = APIRouter(tags=["feed"])

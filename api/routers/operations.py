@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.dependencies import Ledger, Reports
 from api.problems import problem, respond
-from api.schemas import HealthOut, ReadinessOut
+from api.responses import HealthOut, ReadinessOut
 from application.errors import StorageUnavailable
 from application.storage.environment import free_bytes, storage_kind
 

@@ -23,14 +23,9 @@ from api.dependencies import (
 )
 from api.fields import Instant, SearchText
 from api.problems import responses
+from api.responses import EventOut, ReferralOut, ReferralPageOut, WriteResultOut
 from api.routers.writes import add_command_route
-from api.schemas import (
-    EventOut,
-    ReferralIn,
-    ReferralOut,
-    ReferralPageOut,
-    WriteResultOut,
-)
+from api.schemas import ReferralIn
 from application.views import event_view, referral_view
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])

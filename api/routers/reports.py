@@ -12,7 +12,7 @@ from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
 from api.fields import SearchText
 from api.problems import responses
-from api.schemas import BenchmarkOut, SpendingOut, SupplierOverviewOut, SupplierReportOut
+from api.responses import BenchmarkOut, SpendingOut, SupplierOverviewOut, SupplierReportOut
 from domain.errors import NotFound
 from projections.price_benchmarks import BenchmarkQuery
 from projections.spending import SpendingQuery

@@ -13,8 +13,9 @@ from api.commands import COMMANDS
 from api.dependencies import Creating, Ledger, etag, versioned, write_answers, written
 from api.fields import Instant
 from api.problems import responses
+from api.responses import EventOut, SupplierOut, WriteResultOut
 from api.routers.writes import add_command_route
-from api.schemas import EventOut, SupplierIn, SupplierOut, WriteResultOut
+from api.schemas import SupplierIn
 from application.views import event_view, supplier_view
 
 router = APIRouter(prefix="/suppliers", tags=["suppliers"])

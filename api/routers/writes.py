@@ -18,7 +18,7 @@ from api.auth import Principal, attributed, check_municipality, referral_access,
 from api.commands import COMMANDS
 from api.dependencies import Ledger, Writing, write_answers, written
 from api.problems import responses
-from api.schemas import WriteResultOut
+from api.responses import WriteResultOut
 
 WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503) | write_answers()
 

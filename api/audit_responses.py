@@ -1,0 +1,162 @@
+"""Response bodies of the auditor's endpoints: integrity, trails, the access log, decisions, erasures."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.fields import DayText, InstantText
+
+
+class IntegrityProblemOut(BaseModel):
+    stream_id: str
+    version: int
+    position: int | None
+    problem: Literal["altered", "deleted", "missing", "moved", "not covered", "chain broken"]
+    detail: str
+
+
+class ChainHeadOut(BaseModel):
+    """The newest link of the global chain: export it and keep it outside the database."""
+
+    position: int
+    global_hash: str
+    computed_at: InstantText
+
+
+class AnchorOut(BaseModel):
+    """A chain head exported earlier (``expect=POSITION:HASH``) checked against the recomputed chain."""
+
+    position: int
+    expected_hash: str
+    found_hash: str | None = Field(
+        description="The recomputed global hash at that position (null: no such position)."
+    )
+    ok: bool
+
+
+class VerificationOut(BaseModel):
+    """``GET /audit/verify``: both hash chains recomputed over every stored event."""
+
+    ok: bool
+    checked: int = Field(description="Stored events checked (a scoped token: its own and the suppliers').")
+    chained: int = Field(description="Chain rows checked (as `checked`).")
+    problem_count: int = Field(description="All problems found (``problems`` lists the first 1000).")
+    problems: list[IntegrityProblemOut]
+    problems_elsewhere: int = Field(
+        default=0,
+        description="For a token scoped to one municipality: problems in streams outside it (another "
+        "municipality's referrals, or a stream that can no longer be placed), counted but not named "
+        "and not in `problem_count`; `ok` is false while there are any. Always 0 for `*`.",
+    )
+    head: ChainHeadOut
+    anchor: AnchorOut | None = Field(
+        default=None, description="Only with `expect`: the exported head checked against the chain."
+    )
+
+
+class TrailEntryOut(BaseModel):
+    version: int
+    type: str
+    recorded_at: InstantText | None
+    effective_date: DayText | None
+    actor: dict[str, Any] | None
+    rationale: str | None
+    source: dict[str, Any] | None = None
+    data: dict[str, Any] | None
+    changes: dict[str, dict[str, Any]] | None = Field(
+        description="What the decision changed: ``{field: {from, to}}``."
+    )
+    integrity: str = Field(description='"ok", or the problems found at this version.')
+
+
+class TrailOut(BaseModel):
+    """``GET /audit/referrals/{id}``: the decision trail and the integrity of its stream."""
+
+    referral_id: str
+    entries: list[TrailEntryOut]
+    integrity: VerificationOut
+
+
+class AccessEntryOut(BaseModel):
+    """One read of referral-level data, or a denied attempt (``status`` 403 or 404)."""
+
+    at: InstantText = Field(description="When (UTC, RFC 3339).")
+    token: str = Field(description="The token's name (the actor).")
+    role: str
+    municipality: str = Field(
+        description="The municipality of the data read: the referral's, or the query's (`*`: all)."
+    )
+    token_municipality: str = Field(description="The municipality the token covers (or `*`).")
+    action: str = Field(description="e.g. `referral.read`, `audit.trail`, `referral.list`.")
+    referral_id: str | None = Field(description="The referral read, for reads of one referral.")
+    query: dict[str, Any] | None = Field(
+        description="The query's parameters (a `citizen_ref` is never stored: `[redacted]`)."
+    )
+    status: int = Field(description="The HTTP status answered.")
+    format: str = Field(description="`json`, `csv`, or `html` for a dashboard page.")
+
+
+class AccessLogPageOut(BaseModel):
+    """``GET /audit/access-log``: a page of entries, oldest first."""
+
+    items: list[AccessEntryOut]
+    page: int
+    page_size: int
+    total: int
+
+
+class DecisionOut(BaseModel):
+    """One decision of ``GET /audit/decisions``."""
+
+    position: int
+    referral_id: str
+    version: int
+    type: str
+    recorded_at: InstantText | None
+    effective_date: DayText | None
+    actor: dict[str, Any]
+    municipality: str | None
+    supplier_id: str | None
+    rationale: str | None
+    above_list_rate: bool | None
+    agreed_rate: str | None
+    list_rate: str | None
+
+
+class DecisionPageOut(BaseModel):
+    items: list[DecisionOut]
+    page: int
+    page_size: int
+    total: int
+
+
+class ErasureOut(BaseModel):
+    """An erasure: the citizen's data key of the municipality is destroyed; the personal fields of the
+    municipality's referrals for them read ``erased``."""
+
+    erasure_id: str
+    key_id: str = Field(description="The destroyed data key (as named in the sealed events).")
+    referral_ids: list[str] = Field(
+        description="The municipality's referrals for the citizen, whose personal fields now read erased."
+    )
+    erased_at: InstantText
+    actor: str = Field(description="The token that erased.")
+    reason: str
+    already_erased: bool = Field(description="True when this citizen had been erased before (a repeat).")
+    purged: bool = Field(
+        description="True when the key's bytes are gone from the database files too (SQLite: the "
+        "write-ahead log could be truncated; PostgreSQL: always)."
+    )
+
+
+class ErasureRecordOut(BaseModel):
+    """A recorded erasure (no personal data)."""
+
+    erasure_id: str
+    key_id: str
+    referral_ids: list[str]
+    erased_at: InstantText
+    actor: str
+    reason: str

@@ -1,0 +1,252 @@
+"""Response bodies (the API's answers as the OpenAPI document describes them)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.fields import DayText, InstantText, MonthText
+
+
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class BatchResultOut(BaseModel):
+    event_id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    id: str | None = None
+    version: int | None = None
+    position: int | None = None
+    problem: ProblemOut | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchResultOut]
+
+
+# -- answers -----------------------------------------------------------------------------------------
+
+
+class WriteResultOut(BaseModel):
+    """The answer to every successful write."""
+
+    id: str
+    version: int
+    position: int = Field(description="Global position of the write's last event; use as min_position.")
+
+
+class EventOut(BaseModel):
+    version: int
+    type: str
+    recorded_at: InstantText
+    actor: dict[str, Any] | None
+    source: dict[str, Any] | None = None
+    data: dict[str, Any]
+
+
+class PricingOut(BaseModel):
+    kind: Literal["hourly", "daily", "package"]
+    hourly_rate: str | None
+    hours_per_week: str | None
+    daily_rate: str | None
+    package: dict[str, Any] | None
+
+
+class ReferralOut(BaseModel):
+    id: str
+    version: int
+    status: Literal["referred", "matched", "active", "closed"]
+    municipality: str
+    citizen_ref: str
+    case_ref: str | None
+    legal_basis: str
+    intervention: str
+    purpose: str
+    requested_hours_per_week: str | None
+    requested_start: DayText
+    expected_end: DayText
+    referred_on: DayText
+    supplier_id: str | None
+    previous_supplier_ids: list[str]
+    pricing: PricingOut | None
+    list_rate: str | None
+    start: DayText | None
+    end: DayText | None
+    closed_on: DayText | None
+    close_reason: str | None
+    close_initiated_by: str | None = Field(
+        None, description="Who ended the referral: municipality, citizen or supplier (from the reason)."
+    )
+    committed_total: str
+    committed_by_month: dict[str, str]
+    created_at: InstantText
+    modified_at: InstantText
+
+
+class PricesInForceOut(BaseModel):
+    municipality: str
+    rates: list[dict[str, Any]]
+    packages: list[dict[str, Any]]
+
+
+class SupplierOut(BaseModel):
+    id: str
+    version: int
+    name: str
+    cvr: str
+    contact: dict[str, str]
+    target_groups: list[str]
+    competencies: list[str]
+    education_levels: list[str]
+    prices_in_force: list[PricesInForceOut]
+    price_lists: list[dict[str, Any]]
+    created_at: InstantText
+    modified_at: InstantText
+
+
+class ReferralListItemOut(BaseModel):
+    id: str
+    version: int
+    status: str
+    municipality: str
+    citizen_ref: str
+    case_ref: str | None
+    legal_basis: str
+    intervention: str
+    supplier_id: str | None
+    pricing_kind: str | None
+    start: DayText | None
+    end: DayText | None
+    closed_on: DayText | None
+    close_reason: str | None
+    referred_on: DayText
+    committed_total: str
+
+
+class ReferralPageOut(BaseModel):
+    items: list[ReferralListItemOut]
+    page: int
+    page_size: int
+    total: int
+
+
+# -- audit -------------------------------------------------------------------------------------------
+
+
+# -- feed ------------------------------------------------------------------------------------------
+
+
+class FeedEventOut(BaseModel):
+    """One stored event in global order (``GET /feed``)."""
+
+    position: int
+    stream_id: str
+    stream_type: Literal["referral", "supplier"]
+    version: int
+    type: str
+    recorded_at: InstantText
+    actor: dict[str, Any] | None
+    source: dict[str, Any] | None = None
+    data: dict[str, Any]
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+
+class SupplierOverviewOut(BaseModel):
+    """One supplier's row of ``GET /reports/suppliers``."""
+
+    supplier_id: str
+    name: str
+    cvr: str
+    contact: dict[str, Any]
+    price_lists: list[PricesInForceOut]
+    active_referrals: int
+    total_referrals: int
+    active_hours_per_week: str | None
+    committed_total: str | None
+    committed_current_year: str | None
+
+
+class SupplierReportOut(SupplierOverviewOut):
+    """``GET /reports/suppliers/{id}``: the overview row and the supplier's referrals by status."""
+
+    referrals_by_status: dict[str, int]
+
+
+class SpendingRowOut(BaseModel):
+    month: MonthText
+    key: str | None = Field(default=None, description="Only when grouped (``by``).")
+    name: str | None = Field(
+        default=None,
+        description="Only when grouped: the supplier's name, the intervention's or legal basis's Danish "
+        "name, or the municipality's name.",
+    )
+    amount: str | None
+
+
+class SpendingOut(BaseModel):
+    """``GET /reports/spending``: committed spend per month (and key), and the total."""
+
+    rows: list[SpendingRowOut]
+    total: str | None
+
+
+class BenchmarkOut(BaseModel):
+    """One intervention and unit of ``GET /reports/price-benchmarks``: agreed rates and list rates."""
+
+    intervention: str
+    unit: str
+    agreements: int
+    min: str | None
+    p25: str | None
+    median: str | None
+    p75: str | None
+    max: str | None
+    list_rates: int
+    list_min: str | None
+    list_p25: str | None
+    list_median: str | None
+    list_p75: str | None
+    list_max: str | None
+
+
+# -- operations ------------------------------------------------------------------------------------
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+
+
+class StorageStateOut(BaseModel):
+    ok: bool
+    last_position: int | None = None
+    kind: Literal["postgresql", "sqlite"] | None = Field(
+        default=None, description="The kind of store in use (never where it is or its credentials)."
+    )
+    free_bytes: int | None = Field(
+        default=None, description="SQLite: free space on the file system that holds the store."
+    )
+    error: str | None = None
+
+
+class ProjectionStateOut(BaseModel):
+    ok: bool
+    position: int | None
+    lag: int | None
+
+
+class ReadinessOut(BaseModel):
+    """``GET /readyz``: ready (200), or unavailable (503) with only the storage's state."""
+
+    status: Literal["ready", "unavailable"]
+    storage: StorageStateOut
+    projections: ProjectionStateOut | None = None
