@@ -22,6 +22,10 @@ WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
 _random = random.SystemRandom()
 _handed_out: set[str] = set()
 _lock = threading.Lock()
+# The event types of a referral that runs its whole course, in order.
+LIFECYCLE = [
+    f"referral.{step}" for step in ("referred", "matched", "price_agreed", "extended", "adjusted", "closed")
+]
 
 
 def cvr_checksum_ok(cvr: str) -> bool:

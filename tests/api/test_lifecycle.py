@@ -13,7 +13,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.api import bodies
-from tests.api.bodies import MATCHER, ODENSE, WORKER, created, events_of
+from tests.api.bodies import LIFECYCLE, MATCHER, ODENSE, WORKER, created, events_of
 
 PAUSE = 0.012  # seconds between writes, so that their recorded instants differ
 # 850.00 DKK/h × 3 h/week from 2026-01-15 to 2026-03-31, month by month (DOMAIN.md's example)
@@ -146,14 +146,7 @@ def test_an_hourly_referral_runs_from_referred_to_closed_with_exact_committed_sp
 
     # ... the events list every decision in order, with its actor and data
     events = events_of(client, "referrals", referral_id)
-    assert [e["type"] for e in events] == [
-        "referral.referred",
-        "referral.matched",
-        "referral.price_agreed",
-        "referral.extended",
-        "referral.adjusted",
-        "referral.closed",
-    ]
+    assert [e["type"] for e in events] == LIFECYCLE
     assert [e["version"] for e in events] == [1, 2, 3, 4, 5, 6]
     assert [e["actor"] for e in events] == [WORKER, MATCHER, MATCHER, WORKER, WORKER, WORKER]
     assert events[0]["data"]["purpose"] == "Styrke forældrekompetencer og barnets trivsel i hjemmet"
