@@ -184,40 +184,29 @@ def test_updating_details_records_only_the_changes() -> None:
     assert supplier.cvr == "12345674"
 
 
-def test_the_cvr_number_cannot_be_changed() -> None:
+@pytest.mark.parametrize(
+    ("changes", "problem", "field"),
+    [
+        pytest.param({"cvr": "24256790"}, "cvr-immutable", "cvr", id="the_cvr_number_cannot_be_changed"),
+        pytest.param({}, "nothing-to-change", None, id="an_update_without_changes_is_rejected"),
+        pytest.param(
+            {"rating": "5"}, "unknown-field", "rating", id="an_update_of_an_unknown_detail_is_rejected"
+        ),
+    ],
+)
+def test_an_invalid_update_of_the_details_is_refused(
+    changes: dict[str, Any], problem: str, field: str | None
+) -> None:
     supplier = a_supplier()
 
     refused(
         supplier,
-        lambda: supplier.update_details(changes={"cvr": "24256790"}, decided_by=MATCHER),
+        lambda: supplier.update_details(changes=changes, decided_by=MATCHER),
         InvalidInput,
-        "cvr-immutable",
-        "cvr",
+        problem,
+        field,
     )
     assert supplier.cvr == "12345674"
-
-
-def test_an_update_without_changes_is_rejected() -> None:
-    supplier = a_supplier()
-
-    refused(
-        supplier,
-        lambda: supplier.update_details(changes={}, decided_by=MATCHER),
-        InvalidInput,
-        "nothing-to-change",
-    )
-
-
-def test_an_update_of_an_unknown_detail_is_rejected() -> None:
-    supplier = a_supplier()
-
-    refused(
-        supplier,
-        lambda: supplier.update_details(changes={"rating": "5"}, decided_by=MATCHER),
-        InvalidInput,
-        "unknown-field",
-        "rating",
-    )
 
 
 @pytest.mark.parametrize("cpr", [CPR_WITH_DASH, CPR_WITHOUT_DASH], ids=["dash", "no-dash"])
