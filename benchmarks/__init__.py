@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import os
@@ -16,3 +17,10 @@ def use_benchmark_master_key() -> None:
     refuses to store personal fields without one."""
     if not (os.environ.get("CASELEDGER_MASTER_KEY") or os.environ.get("CASELEDGER_MASTER_KEY_FILE")):
         os.environ["CASELEDGER_MASTER_KEY"] = SYNTHETIC_DATA_KEY.decode()
+
+
+def arguments(description: str | None) -> argparse.ArgumentParser:
+    """The command line parser of a benchmark script, whose help is its module docstring as written."""
+    return argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )

@@ -63,7 +63,7 @@ from api.settings import Settings
 from api.supervisor import MULTIPROCESS_DIR
 from application.caseledger import CaseLedger
 from application.storage.environment import prepare_storage, storage_env
-from benchmarks import use_benchmark_master_key
+from benchmarks import arguments, use_benchmark_master_key
 from benchmarks.workload import MUNICIPALITIES, Workload, http_command, write_jsonl
 
 PG_BASE = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -961,9 +961,7 @@ def _table(rows: list[tuple[str, str, str, str, str]]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     use_benchmark_master_key()
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--storage", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--size", choices=tuple(SIZES), default="small")
     parser.add_argument("--clients", type=int, default=16)
