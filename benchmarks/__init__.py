@@ -6,6 +6,7 @@ import argparse
 import base64
 import hashlib
 import os
+import sys
 
 SYNTHETIC_DATA_KEY = base64.b64encode(hashlib.sha256(b"caseledger benchmarks: synthetic data only").digest())
 """The master key of the benchmarks' own data sets (synthetic, no real person in them): fixed, so
@@ -24,3 +25,9 @@ def arguments(description: str | None) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+
+
+def uvicorn_command(port: int, *options: str) -> list[str]:
+    """The command that serves the API on 127.0.0.1:``port`` with uvicorn (warnings only), plus ``options``."""
+    application = ["api.app:create_served_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
+    return [sys.executable, "-m", "uvicorn", *application, "--log-level", "warning", *options]

@@ -63,7 +63,7 @@ from api.settings import Settings
 from api.supervisor import MULTIPROCESS_DIR
 from application.caseledger import CaseLedger
 from application.storage.environment import prepare_storage, storage_env
-from benchmarks import arguments, use_benchmark_master_key
+from benchmarks import arguments, use_benchmark_master_key, uvicorn_command
 from benchmarks.workload import MUNICIPALITIES, Workload, http_command, write_jsonl
 
 PG_BASE = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -448,22 +448,7 @@ def serve(database: Database, workers: int, workdir: Path) -> Iterator[Server]:
         env[MULTIPROCESS_DIR] = str(metrics)
     log = (workdir / f"server-{port}.log").open("wb")
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.app:create_served_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        uvicorn_command(port, "--workers", str(workers), "--no-access-log"),
         env=env,
         stdout=log,
         stderr=log,
