@@ -273,6 +273,13 @@ def active(client: TestClient, agreement: dict[str, Any] | None = None, **overri
     return agreed(client, agreement, **overrides)[1]
 
 
+def extended(client: TestClient, **overrides: Any) -> str:
+    """An active hourly referral extended to 2026-04-30 (it counts in the spending reports)."""
+    _, referral_id, _ = agreed(client, **overrides)
+    created(client.post(f"/referrals/{referral_id}/extension", json=extension()), 200)
+    return referral_id
+
+
 def closed(client: TestClient) -> str:
     referral_id = active(client)
     created(client.post(f"/referrals/{referral_id}/closure", json=closure()), 200)
