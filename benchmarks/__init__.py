@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import os
+import sys
 
 SYNTHETIC_DATA_KEY = base64.b64encode(hashlib.sha256(b"caseledger benchmarks: synthetic data only").digest())
 """The master key of the benchmarks' own data sets (synthetic, no real person in them): fixed, so
@@ -16,3 +18,16 @@ def use_benchmark_master_key() -> None:
     refuses to store personal fields without one."""
     if not (os.environ.get("CASELEDGER_MASTER_KEY") or os.environ.get("CASELEDGER_MASTER_KEY_FILE")):
         os.environ["CASELEDGER_MASTER_KEY"] = SYNTHETIC_DATA_KEY.decode()
+
+
+def arguments(description: str | None) -> argparse.ArgumentParser:
+    """The command line parser of a benchmark script, whose help is its module docstring as written."""
+    return argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
+def uvicorn_command(port: int, *options: str) -> list[str]:
+    """The command that serves the API on 127.0.0.1:``port`` with uvicorn (warnings only), plus ``options``."""
+    application = ["api.app:create_served_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
+    return [sys.executable, "-m", "uvicorn", *application, "--log-level", "warning", *options]

@@ -12,7 +12,6 @@ rebuild). Prints a Markdown table; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 from api.runtime import tune_garbage_collector
 from api.settings import Settings
 from application.caseledger import CaseLedger
-from benchmarks import use_benchmark_master_key
+from benchmarks import arguments, use_benchmark_master_key
 from benchmarks.suite import cpu_speed_ms, fresh_database, load_average, postgres_cpu_seconds, run_import
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
@@ -55,9 +54,7 @@ def catch_up(storage: str, events: int, batch_size: int, workdir: Path) -> dict[
 def main() -> None:
     tune_garbage_collector()  # as the ``caseledger`` command does
     use_benchmark_master_key()
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--storage", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--events", type=int, default=30_000, help="size of the imported workload")
     parser.add_argument("--batch-sizes", default="500,2000,5000", help="comma-separated")

@@ -29,7 +29,7 @@ from api.runtime import tune_garbage_collector
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.tokens import Token
-from benchmarks import use_benchmark_master_key
+from benchmarks import arguments, use_benchmark_master_key
 from benchmarks.suite import cpu_speed_ms, fresh_database, load_average, postgres_cpu_seconds
 from benchmarks.workload import Workload
 from projections.database import ProjectionDatabase
@@ -87,9 +87,7 @@ def _figures(events: int, server: float, cpu: float, started: float) -> dict[str
 
 def main() -> None:
     use_benchmark_master_key()
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--storage", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--events", type=int, default=20_000, help="items of the workload")
     parser.add_argument("--gc", default="default,tuned", help="comma-separated: default, tuned")

@@ -14,7 +14,6 @@ The browser is Debian's Chromium (``--chromium``, default ``/usr/bin/chromium``)
 
 from __future__ import annotations
 
-import argparse
 import socket
 import statistics
 import threading
@@ -30,6 +29,7 @@ from api.demo import load_demo
 from api.settings import Settings
 from application.caseledger import CaseLedger, copenhagen_today
 from application.storage.environment import prepare_storage
+from benchmarks import arguments
 from tests.api.dashboard.support import CHROMIUM_ARGS
 
 TIMING = """() => {
@@ -91,9 +91,7 @@ def pages(base: str, secret: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--role", default="admin")

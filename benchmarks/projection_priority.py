@@ -15,14 +15,13 @@ nothing.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks import use_benchmark_master_key
+from benchmarks import arguments, use_benchmark_master_key
 from benchmarks.suite import (
     cpu_speed_ms,
     create_tokens,
@@ -74,9 +73,7 @@ def one_run(
 
 def main() -> None:
     use_benchmark_master_key()
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--nice", default="0,5,10", help="comma-separated niceness values")
     parser.add_argument("--batch-size", type=int, default=None, help="CASELEDGER_PROJECTIONS__BATCH_SIZE")
     parser.add_argument("--events", type=int, default=20_000, help="new items sent to POST /events")

@@ -9,7 +9,6 @@ data set of ``benchmarks/dataset.py``). Prints a Markdown table; asserts nothing
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import statistics
@@ -24,7 +23,7 @@ from api.runtime import tune_garbage_collector
 from api.settings import Settings
 from application.caseledger import CaseLedger
 from application.storage.environment import prepare_storage
-from benchmarks import use_benchmark_master_key
+from benchmarks import arguments, use_benchmark_master_key
 from benchmarks.dataset import generate
 from benchmarks.suite import cpu_speed_ms
 from projections.database import ProjectionDatabase
@@ -56,9 +55,7 @@ def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
 def main() -> None:
     tune_garbage_collector()  # as the ``caseledger`` command does
     use_benchmark_master_key()
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--events", type=int, default=1_000_000, help="size of the bulk data set")
     parser.add_argument("--demo", action="store_true", help="use the demo municipality instead")

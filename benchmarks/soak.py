@@ -12,21 +12,18 @@ count differs from the event store's.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import use_benchmark_master_key
+from benchmarks import arguments, use_benchmark_master_key
 from tests.reliability.load import projection_counts_match_the_store, run_load
 from tests.reliability.server import ApiServer, admin_token
 
 
 def main() -> int:
     use_benchmark_master_key()
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=10)

@@ -63,7 +63,7 @@ from api.settings import Settings
 from api.supervisor import MULTIPROCESS_DIR
 from application.caseledger import CaseLedger
 from application.storage.environment import prepare_storage
-from benchmarks import use_benchmark_master_key
+from benchmarks import arguments, use_benchmark_master_key, uvicorn_command
 from benchmarks.workload import MUNICIPALITIES, Workload, http_command, write_jsonl
 
 PG_BASE = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -448,22 +448,7 @@ def serve(database: Database, workers: int, workdir: Path) -> Iterator[Server]:
         env[MULTIPROCESS_DIR] = str(metrics)
     log = (workdir / f"server-{port}.log").open("wb")
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.app:create_served_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        uvicorn_command(port, "--workers", str(workers), "--no-access-log"),
         env=env,
         stdout=log,
         stderr=log,
@@ -961,9 +946,7 @@ def _table(rows: list[tuple[str, str, str, str, str]]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     use_benchmark_master_key()
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--storage", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--size", choices=tuple(SIZES), default="small")
     parser.add_argument("--clients", type=int, default=16)

@@ -159,15 +159,7 @@ class SupplierPlanner(Planner):
         else:
             negotiated = self.first_day + timedelta(days=rng.randint(0, max(0, 7 * self.weeks - 45)))
         plan.available_from = first_of_next_month(negotiated)
-        self._negotiate(
-            plan,
-            municipality=self.municipality,
-            negotiated_on=negotiated,
-            valid_to=None,
-            rates=rates,
-            packages=packages,
-            note="Rammeaftale efter forhandling",
-        )
+        self._negotiate(plan, negotiated, rates, packages, note="Rammeaftale efter forhandling")
         # About half renegotiate (annual regulation) during the last year.
         low = max(plan.available_from + timedelta(days=120), self.today - timedelta(days=365))
         high = self.today - timedelta(days=20)
@@ -176,15 +168,7 @@ class SupplierPlanner(Planner):
             factor = Decimal(str(1 + rng.randint(15, 45) / 1000))
             new_rates = [{**item, "rate": money(item["rate"] * factor)} for item in rates]
             new_packages = [{**item, "price": money(item["price"] * factor)} for item in packages]
-            self._negotiate(
-                plan,
-                municipality=self.municipality,
-                negotiated_on=regulated_on,
-                valid_to=None,
-                rates=new_rates,
-                packages=new_packages,
-                note="Årlig prisregulering",
-            )
+            self._negotiate(plan, regulated_on, new_rates, new_packages, note="Årlig prisregulering")
         # A few also hold a list with a neighbouring municipality, some of them time-limited.
         if rng.random() < 0.15:
             neighbour = rng.choice([code for code in NEIGHBOURS if code != self.municipality])
@@ -198,12 +182,12 @@ class SupplierPlanner(Planner):
             local_packages = packages if not local else []
             self._negotiate(
                 plan,
-                municipality=neighbour,
-                negotiated_on=signed,
-                valid_to=until,
-                rates=local,
-                packages=local_packages,
+                signed,
+                local,
+                local_packages,
                 note="Prisliste for nabokommune",
+                municipality=neighbour,
+                valid_to=until,
             )
 
     def _packages(self, code: str, hourly: Decimal, *, packages_wanted: int) -> list[dict[str, Any]]:
@@ -224,15 +208,17 @@ class SupplierPlanner(Planner):
     def _negotiate(
         self,
         plan: SupplierPlan,
-        *,
-        municipality: str,
         negotiated_on: date,
-        valid_to: date | None,
         rates: list[dict[str, Any]],
         packages: list[dict[str, Any]],
+        *,
         note: str,
+        municipality: str | None = None,
+        valid_to: date | None = None,
     ) -> None:
-        """Schedule a price list negotiated on ``negotiated_on``, in force from the next month's first."""
+        """Schedule a price list negotiated on ``negotiated_on``, in force from the next month's first,
+        with this planner's municipality unless another is named."""
+        municipality = self.municipality if municipality is None else municipality
         actor = self.rng.choice(MATCHERS)
         valid_from = first_of_next_month(negotiated_on)
 

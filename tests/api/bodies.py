@@ -22,6 +22,10 @@ WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
 _random = random.SystemRandom()
 _handed_out: set[str] = set()
 _lock = threading.Lock()
+# The event types of a referral that runs its whole course, in order.
+LIFECYCLE = [
+    f"referral.{step}" for step in ("referred", "matched", "price_agreed", "extended", "adjusted", "closed")
+]
 
 
 def cvr_checksum_ok(cvr: str) -> bool:
@@ -54,23 +58,29 @@ def invalid_cvr() -> str:
     return cvr[:7] + str((int(cvr[7]) + 1) % 10)
 
 
+def _body(fields: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A request body: ``fields`` with ``overrides`` on top, deep-copied so callers may mutate it."""
+    return copy.deepcopy({**fields, **overrides})
+
+
 def supplier(cvr: str | None = None, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "Familiehuset Fyn ApS",
-        "cvr": new_cvr() if cvr is None else cvr,
-        "contact": {
-            "name": "Hanne Hansen",
-            "email": "hanne@familiehuset.dk",
-            "phone": "+45 66 13 13 72",
-            "address": "Vestergade 1, 5000 Odense C",
+    return _body(
+        {
+            "name": "Familiehuset Fyn ApS",
+            "cvr": new_cvr() if cvr is None else cvr,
+            "contact": {
+                "name": "Hanne Hansen",
+                "email": "hanne@familiehuset.dk",
+                "phone": "+45 66 13 13 72",
+                "address": "Vestergade 1, 5000 Odense C",
+            },
+            "target_groups": ["0-17 years", "families"],
+            "competencies": ["family therapy", "home support"],
+            "education_levels": ["social worker", "psychologist"],
+            "actor": MATCHER,
         },
-        "target_groups": ["0-17 years", "families"],
-        "competencies": ["family therapy", "home support"],
-        "education_levels": ["social worker", "psychologist"],
-        "actor": MATCHER,
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+        overrides,
+    )
 
 
 def rate(
@@ -89,139 +99,129 @@ def package(
 
 
 def price_list(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "municipality": ODENSE,
-        "negotiated_on": "2025-12-01",
-        "valid_from": "2026-01-01",
-        "rates": [
-            rate("family-treatment", "hour", "850.00"),
-            rate("respite-stay", "day", "2400.00"),
-            rate("home-support", "hour", "640.50"),
-        ],
-        "packages": [package()],
-        "actor": MATCHER,
-        "note": "Forhandlet mod sammenlignelige indsatser og egen drift",
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+    return _body(
+        {
+            "municipality": ODENSE,
+            "negotiated_on": "2025-12-01",
+            "valid_from": "2026-01-01",
+            "rates": [
+                rate("family-treatment", "hour", "850.00"),
+                rate("respite-stay", "day", "2400.00"),
+                rate("home-support", "hour", "640.50"),
+            ],
+            "packages": [package()],
+            "actor": MATCHER,
+            "note": "Forhandlet mod sammenlignelige indsatser og egen drift",
+        },
+        overrides,
+    )
 
 
 def referral(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "municipality": ODENSE,
-        "citizen_ref": "B-7f3a9c",
-        "case_ref": "SAG-2026-0042",
-        "legal_basis": "BL-32-1-5",
-        "intervention": "family-treatment",
-        "purpose": "Styrke forældrekompetencer og barnets trivsel i hjemmet",
-        "requested_hours_per_week": "3",
-        "requested_start": "2026-01-15",
-        "expected_end": "2026-03-31",
-        "referred_on": "2026-01-05",
-        "actor": WORKER,
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+    return _body(
+        {
+            "municipality": ODENSE,
+            "citizen_ref": "B-7f3a9c",
+            "case_ref": "SAG-2026-0042",
+            "legal_basis": "BL-32-1-5",
+            "intervention": "family-treatment",
+            "purpose": "Styrke forældrekompetencer og barnets trivsel i hjemmet",
+            "requested_hours_per_week": "3",
+            "requested_start": "2026-01-15",
+            "expected_end": "2026-03-31",
+            "referred_on": "2026-01-05",
+            "actor": WORKER,
+        },
+        overrides,
+    )
 
 
 def match(
     supplier_id: str, candidates: list[dict[str, Any]] | None = None, **overrides: Any
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "supplier_id": supplier_id,
-        "rationale": "Best professional fit for a family with young children",
-        "criteria": ["experience with families with small children", "psychologist on staff"],
-        "candidates": candidates or [],
-        "matched_on": "2026-01-08",
-        "actor": MATCHER,
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+    return _body(
+        {
+            "supplier_id": supplier_id,
+            "rationale": "Best professional fit for a family with young children",
+            "criteria": ["experience with families with small children", "psychologist on staff"],
+            "candidates": candidates or [],
+            "matched_on": "2026-01-08",
+            "actor": MATCHER,
+        },
+        overrides,
+    )
 
 
 def candidate(supplier_id: str, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "supplier_id": supplier_id,
-        "hourly_rate": "910.00",
-        "reason": "Higher price, no capacity",
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+    return _body(
+        {
+            "supplier_id": supplier_id,
+            "hourly_rate": "910.00",
+            "reason": "Higher price, no capacity",
+        },
+        overrides,
+    )
+
+
+def _agreement(pricing: dict[str, Any], start: str, end: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A price agreement: its pricing, the period ``start``..``end``, agreed by the matcher."""
+    return _body(
+        {**pricing, "start": start, "end": end, "agreed_on": "2026-01-20", "actor": MATCHER}, overrides
+    )
 
 
 def hourly_agreement(
     hourly_rate: str = "850.00", hours_per_week: str = "3", **overrides: Any
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "hourly_rate": hourly_rate,
-        "hours_per_week": hours_per_week,
-        "start": "2026-01-15",
-        "end": "2026-03-31",
-        "agreed_on": "2026-01-10",
-        "actor": MATCHER,
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+    pricing = {"hourly_rate": hourly_rate, "hours_per_week": hours_per_week}
+    return _agreement(pricing, "2026-01-15", "2026-03-31", {"agreed_on": "2026-01-10", **overrides})
 
 
 def daily_agreement(daily_rate: str = "2400.00", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "daily_rate": daily_rate,
-        "start": "2026-02-01",
-        "end": "2026-02-14",
-        "agreed_on": "2026-01-20",
-        "actor": MATCHER,
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+    return _agreement({"daily_rate": daily_rate}, "2026-02-01", "2026-02-14", overrides)
 
 
 def package_agreement(
     name: str = "Forløb 20 timer", price: str = "15000.00", **overrides: Any
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "package": {"name": name, "price": price},
-        "start": "2026-02-10",
-        "end": "2026-05-31",
-        "agreed_on": "2026-01-20",
-        "actor": MATCHER,
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+    return _agreement({"package": {"name": name, "price": price}}, "2026-02-10", "2026-05-31", overrides)
 
 
 def extension(new_end: str = "2026-04-30", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "new_end": new_end,
-        "rationale": "Progress is good but not yet stable",
-        "decided_on": "2026-03-20",
-        "actor": WORKER,
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+    return _body(
+        {
+            "new_end": new_end,
+            "rationale": "Progress is good but not yet stable",
+            "decided_on": "2026-03-20",
+            "actor": WORKER,
+        },
+        overrides,
+    )
 
 
 def adjustment(effective_from: str = "2026-04-01", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "effective_from": effective_from,
-        "hours_per_week": "2",
-        "rationale": "Fewer hours as the family copes better",
-        "decided_on": "2026-03-25",
-        "actor": WORKER,
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+    return _body(
+        {
+            "effective_from": effective_from,
+            "hours_per_week": "2",
+            "rationale": "Fewer hours as the family copes better",
+            "decided_on": "2026-03-25",
+            "actor": WORKER,
+        },
+        overrides,
+    )
 
 
 def closure(closed_on: str = "2026-04-15", reason: str = "goal_achieved", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "closed_on": closed_on,
-        "reason": reason,
-        "rationale": "The goals of the plan are met",
-        "actor": WORKER,
-    }
-    body.update(overrides)
-    return copy.deepcopy(body)
+    return _body(
+        {
+            "closed_on": closed_on,
+            "reason": reason,
+            "rationale": "The goals of the plan are met",
+            "actor": WORKER,
+        },
+        overrides,
+    )
 
 
 # -- helpers that drive the API ----------------------------------------------------------------
@@ -257,12 +257,26 @@ def matched(client: TestClient, supplier_id: str | None = None, **overrides: Any
     return referral_id, supplier_id
 
 
-def active(client: TestClient, agreement: dict[str, Any] | None = None, **overrides: Any) -> str:
-    """An active (priced) referral; hourly 850.00 × 3 h/week 2026-01-15..2026-03-31 by default."""
-    referral_id, _ = matched(client, **overrides)
-    created(
+def agreed(
+    client: TestClient, agreement: dict[str, Any] | None = None, **overrides: Any
+) -> tuple[str, str, int]:
+    """A priced referral: ``(supplier_id, referral_id, position of the agreement)``."""
+    referral_id, supplier_id = matched(client, **overrides)
+    result = created(
         client.post(f"/referrals/{referral_id}/price-agreement", json=agreement or hourly_agreement()), 200
     )
+    return supplier_id, referral_id, int(result["position"])
+
+
+def active(client: TestClient, agreement: dict[str, Any] | None = None, **overrides: Any) -> str:
+    """An active (priced) referral; hourly 850.00 × 3 h/week 2026-01-15..2026-03-31 by default."""
+    return agreed(client, agreement, **overrides)[1]
+
+
+def extended(client: TestClient, **overrides: Any) -> str:
+    """An active hourly referral extended to 2026-04-30 (it counts in the spending reports)."""
+    _, referral_id, _ = agreed(client, **overrides)
+    created(client.post(f"/referrals/{referral_id}/extension", json=extension()), 200)
     return referral_id
 
 

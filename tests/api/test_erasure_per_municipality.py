@@ -35,14 +35,9 @@ VARYING = ("erasure_id", "key_id", "erased_at", "referral_ids")
 
 def _file(client: TestClient, supplier_id: str, citizen_ref: str, municipality: str) -> str:
     """A referral matched, priced and extended, so that it counts in the spending reports."""
-    referral_id, _ = bodies.matched(
+    return bodies.extended(
         client, supplier_id=supplier_id, citizen_ref=citizen_ref, municipality=municipality
     )
-    bodies.created(
-        client.post(f"/referrals/{referral_id}/price-agreement", json=bodies.hourly_agreement()), 200
-    )
-    bodies.created(client.post(f"/referrals/{referral_id}/extension", json=bodies.extension()), 200)
-    return referral_id
 
 
 def _supplier(client: TestClient) -> str:

@@ -20,7 +20,7 @@ from api.schemas import BatchItemIn
 from application.keys import event_key
 from application.storage.recording import KEYS_TABLE
 from tests.api import bodies
-from tests.api.bodies import assert_problem, created, events_of, last_position
+from tests.api.bodies import LIFECYCLE, assert_problem, created, events_of, last_position
 from tests.storage import run_sql
 
 RACE_ROUNDS = 20
@@ -237,12 +237,7 @@ def test_a_batch_applies_items_in_order_each_on_its_own(client: TestClient) -> N
     assert "id" not in rejected or rejected["id"] is None
 
     events = events_of(client, "referrals", referral_id)
-    assert [e["type"] for e in events] == [
-        "referral.referred",
-        "referral.matched",
-        "referral.price_agreed",
-        "referral.extended",
-    ]
+    assert [e["type"] for e in events] == LIFECYCLE[:4]  # referred, matched, price agreed, extended
     assert events[2]["data"]["hourly_rate"] == "850.00"
     assert [e["source"] for e in events] == [
         {"system": "DUBU", "event_id": event_id} for event_id in ("r-1", "r-2", "r-4", "r-5")

@@ -13,9 +13,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.api import bodies
-from tests.api.bodies import MATCHER, ODENSE, WORKER, created, events_of
+from tests.api.bodies import LIFECYCLE, MATCHER, ODENSE, WORKER, created, events_of
 
 PAUSE = 0.012  # seconds between writes, so that their recorded instants differ
+# 850.00 DKK/h × 3 h/week from 2026-01-15 to 2026-03-31, month by month (DOMAIN.md's example)
+FIRST_QUARTER = {"2026-01": "6192.86", "2026-02": "10200.00", "2026-03": "11292.86"}
 
 
 def write(client: TestClient, path: str, body: dict[str, Any], status: int = 200) -> dict[str, Any]:
@@ -55,6 +57,14 @@ def test_an_hourly_referral_runs_from_referred_to_closed_with_exact_committed_sp
     positions = [chosen["position"], listed["position"], other["position"]]
     snapshots: dict[int, dict[str, Any]] = {}
 
+    def decide(command: str, body: dict[str, Any], version: int) -> dict[str, Any]:
+        """Write a decision on the referral; check its version; keep its position and the state after it."""
+        result = write(client, f"/referrals/{referral_id}/{command}", body)
+        assert (result["id"], result["version"]) == (referral_id, version)
+        positions.append(result["position"])
+        snapshots[version] = state(client, referral_id)
+        return snapshots[version]
+
     # When the case system refers
     referred = write(client, "/referrals", bodies.referral(), 201)
     referral_id = referred["id"]
@@ -81,10 +91,7 @@ def test_an_hourly_referral_runs_from_referred_to_closed_with_exact_committed_sp
     body = bodies.match(
         supplier_id, [bodies.candidate(other_id, hourly_rate=910, reason="No capacity before March")]
     )
-    matched = write(client, f"/referrals/{referral_id}/match", body)
-    assert (matched["id"], matched["version"]) == (referral_id, 2)
-    positions.append(matched["position"])
-    now = snapshots[2] = state(client, referral_id)
+    now = decide("match", body, 2)
     assert now["status"] == "matched"
     assert now["supplier_id"] == supplier_id
     assert now["previous_supplier_ids"] == []
@@ -92,10 +99,7 @@ def test_an_hourly_referral_runs_from_referred_to_closed_with_exact_committed_sp
     assert now["committed_total"] == "0.00"
 
     # ... agrees 850.00 DKK/h × 3 h/week from 2026-01-15 to 2026-03-31 (the DOMAIN.md example)
-    agreed = write(client, f"/referrals/{referral_id}/price-agreement", bodies.hourly_agreement(850, 3))
-    assert agreed["version"] == 3
-    positions.append(agreed["position"])
-    now = snapshots[3] = state(client, referral_id)
+    now = decide("price-agreement", bodies.hourly_agreement(850, 3), 3)
     assert now["status"] == "active"
     assert now["pricing"] == {
         "kind": "hourly",
@@ -106,53 +110,30 @@ def test_an_hourly_referral_runs_from_referred_to_closed_with_exact_committed_sp
     }
     assert now["list_rate"] == "850.00"
     assert (now["start"], now["end"]) == ("2026-01-15", "2026-03-31")
-    assert now["committed_by_month"] == {"2026-01": "6192.86", "2026-02": "10200.00", "2026-03": "11292.86"}
+    assert now["committed_by_month"] == FIRST_QUARTER
     assert now["committed_total"] == "27685.72"
 
     # ... extends to the end of April at 4 h/week (from the day after the old end)
-    extended = write(
-        client, f"/referrals/{referral_id}/extension", bodies.extension("2026-04-30", hours_per_week="4")
-    )
-    assert extended["version"] == 4
-    positions.append(extended["position"])
-    now = snapshots[4] = state(client, referral_id)
+    now = decide("extension", bodies.extension("2026-04-30", hours_per_week="4"), 4)
     assert now["status"] == "active"
     assert (now["start"], now["end"]) == ("2026-01-15", "2026-04-30")
     # April: 850 × 4 / 7 × 30 = 14571.428… → 14571.43
-    assert now["committed_by_month"] == {
-        "2026-01": "6192.86",
-        "2026-02": "10200.00",
-        "2026-03": "11292.86",
-        "2026-04": "14571.43",
-    }
+    assert now["committed_by_month"] == {**FIRST_QUARTER, "2026-04": "14571.43"}
     assert now["committed_total"] == "42257.15"
 
     # ... adjusts to 2 h/week from 16 April
-    adjusted = write(
-        client, f"/referrals/{referral_id}/adjustment", bodies.adjustment("2026-04-16", hours_per_week=2)
-    )
-    assert adjusted["version"] == 5
-    positions.append(adjusted["position"])
-    now = snapshots[5] = state(client, referral_id)
+    now = decide("adjustment", bodies.adjustment("2026-04-16", hours_per_week=2), 5)
     # April: 850 × (4 × 15 + 2 × 15) / 7 = 10928.571… → 10928.57
     assert now["committed_by_month"]["2026-04"] == "10928.57"
     assert now["committed_total"] == "38614.29"
 
     # ... and closes on 20 April because the goals are met
-    closed = write(client, f"/referrals/{referral_id}/closure", bodies.closure("2026-04-20", "goal_achieved"))
-    assert closed["version"] == 6
-    positions.append(closed["position"])
-    now = snapshots[6] = state(client, referral_id)
+    now = decide("closure", bodies.closure("2026-04-20", "goal_achieved"), 6)
     assert now["status"] == "closed"
     assert (now["closed_on"], now["close_reason"]) == ("2026-04-20", "goal_achieved")
     assert (now["start"], now["end"]) == ("2026-01-15", "2026-04-30")
     # April: 850 × (4 × 15 + 2 × 5) / 7 = 8500.00 exactly
-    assert now["committed_by_month"] == {
-        "2026-01": "6192.86",
-        "2026-02": "10200.00",
-        "2026-03": "11292.86",
-        "2026-04": "8500.00",
-    }
+    assert now["committed_by_month"] == {**FIRST_QUARTER, "2026-04": "8500.00"}
     assert now["committed_total"] == "36185.72"
 
     # Then every write got a later global position than the one before
@@ -165,14 +146,7 @@ def test_an_hourly_referral_runs_from_referred_to_closed_with_exact_committed_sp
 
     # ... the events list every decision in order, with its actor and data
     events = events_of(client, "referrals", referral_id)
-    assert [e["type"] for e in events] == [
-        "referral.referred",
-        "referral.matched",
-        "referral.price_agreed",
-        "referral.extended",
-        "referral.adjusted",
-        "referral.closed",
-    ]
+    assert [e["type"] for e in events] == LIFECYCLE
     assert [e["version"] for e in events] == [1, 2, 3, 4, 5, 6]
     assert [e["actor"] for e in events] == [WORKER, MATCHER, MATCHER, WORKER, WORKER, WORKER]
     assert events[0]["data"]["purpose"] == "Styrke forældrekompetencer og barnets trivsel i hjemmet"

@@ -35,6 +35,7 @@ from projections.runner import ProjectionRunner
 from tests.api import bodies
 from tests.api.bodies import assert_problem
 from tests.api.test_idempotency_and_concurrency import item, post_batch
+from tests.concurrency import run_together
 from tests.conftest import TEST_MASTER_KEY
 from tests.storage import run_sql, storage_env
 from tests.tokens import bearer, new_token
@@ -111,12 +112,7 @@ def wrapped_key_of(url: str, referral_id: str) -> bytes:
 
 
 def _file(client: TestClient, supplier_id: str, person: dict[str, str], **overrides: Any) -> str:
-    referral_id, _ = bodies.matched(client, supplier_id=supplier_id, **{**person, **overrides})
-    bodies.created(
-        client.post(f"/referrals/{referral_id}/price-agreement", json=bodies.hourly_agreement()), 200
-    )
-    bodies.created(client.post(f"/referrals/{referral_id}/extension", json=bodies.extension()), 200)
-    return referral_id
+    return bodies.extended(client, supplier_id=supplier_id, **{**person, **overrides})
 
 
 def _settled(client: TestClient) -> int:
@@ -507,11 +503,7 @@ def test_concurrent_first_referrals_of_one_citizen_share_one_key(ledger: CaseLed
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=file) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(file, 4)
 
     assert errors == []
     assert sorted(ledger.privacy.referral_ids_of_citizen("RACE-1")) == sorted(filed)

@@ -21,13 +21,7 @@ DOMAIN_EXAMPLE = {"2026-01": "6192.86", "2026-02": "10200.00", "2026-03": "11292
 
 def lifecycle(client: TestClient) -> tuple[str, str, int]:
     """A supplier with prices and one active hourly referral (the domain's worked example); the last position."""
-    supplier_id = bodies.supplier_with_prices(client)
-    referral_id = bodies.referred(client)
-    created(client.post(f"/referrals/{referral_id}/match", json=bodies.match(supplier_id)), 200)
-    result = created(
-        client.post(f"/referrals/{referral_id}/price-agreement", json=bodies.hourly_agreement()), 200
-    )
-    return supplier_id, referral_id, int(result["position"])
+    return bodies.agreed(client)
 
 
 def test_spending_after_a_write_read_with_its_position_shows_the_write(client: TestClient) -> None:

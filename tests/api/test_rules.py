@@ -146,15 +146,63 @@ def test_a_price_list_valid_to_before_valid_from_is_rejected_with_422(shared_cli
     )
 
 
-@pytest.mark.parametrize("new_end", ["2026-03-31", "2026-03-30", "2026-01-01"])
-def test_an_extension_not_later_than_the_current_end_is_rejected_with_409(
-    shared_client: TestClient, new_end: str
+CHANGES_BREAKING_A_RULE = [
+    *(
+        pytest.param(
+            "extension",
+            bodies.extension(new_end),
+            409,
+            "extension-not-later",
+            "current end",
+            id=f"extension-to-{new_end}",
+        )
+        for new_end in ("2026-03-31", "2026-03-30", "2026-01-01")  # not later than the current end
+    ),
+    *(
+        pytest.param(
+            "adjustment",
+            bodies.adjustment(effective_from),
+            409,
+            "adjustment-outside-period",
+            None,
+            id=f"adjustment-from-{effective_from}",
+        )
+        for effective_from in ("2026-01-14", "2026-04-01", "2025-06-01")  # outside the current period
+    ),
+    pytest.param(
+        "extension", bodies.extension(hours_per_week="-2"), 422, "not-positive", None, id="extension-hours-2"
+    ),
+    pytest.param(
+        "adjustment",
+        bodies.adjustment("2026-02-01", hourly_rate="0"),
+        422,
+        "not-positive",
+        None,
+        id="adjustment-rate-0",
+    ),
+    pytest.param(
+        "adjustment",
+        bodies.adjustment("2026-02-01", hours_per_week="-0.50"),
+        422,
+        "not-positive",
+        None,
+        id="adjustment-hours-0.50",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "body", "status", "slug", "mentions"), CHANGES_BREAKING_A_RULE)
+def test_an_extension_or_adjustment_of_an_active_referral_breaking_a_rule_is_rejected(
+    shared_client: TestClient,
+    command: str,
+    body: dict[str, Any],
+    status: int,
+    slug: str,
+    mentions: str | None,
 ) -> None:
+    """Extended to no later than the current end, adjusted outside the period, or to a non-positive amount."""
     referral_id = active(shared_client)
-    body = bodies.extension(new_end)
-    refused(
-        shared_client, f"/referrals/{referral_id}/extension", body, 409, "extension-not-later", "current end"
-    )
+    refused(shared_client, f"/referrals/{referral_id}/{command}", body, status, slug, mentions)
 
 
 def test_an_extension_must_be_later_than_the_end_as_already_extended(shared_client: TestClient) -> None:
@@ -166,15 +214,6 @@ def test_an_extension_must_be_later_than_the_end_as_already_extended(shared_clie
     refused(
         shared_client, f"/referrals/{referral_id}/extension", body, 409, "extension-not-later", "2026-05-31"
     )
-
-
-@pytest.mark.parametrize("effective_from", ["2026-01-14", "2026-04-01", "2025-06-01"])
-def test_an_adjustment_outside_the_current_period_is_rejected_with_409(
-    shared_client: TestClient, effective_from: str
-) -> None:
-    referral_id = active(shared_client)
-    body = bodies.adjustment(effective_from)
-    refused(shared_client, f"/referrals/{referral_id}/adjustment", body, 409, "adjustment-outside-period")
 
 
 @pytest.mark.parametrize("effective_from", ["2026-01-15", "2026-03-31"])
@@ -207,6 +246,11 @@ MONEY_CASES = [
 ]
 
 
+def amounts(cases: list[tuple[str, str, Any]]) -> list[Any]:
+    """``(target, field, value)`` cases, each with an id that names all three."""
+    return [pytest.param(*case, id="{}-{}-{!r}".format(*case)) for case in cases]
+
+
 def _path_and_body(client: TestClient, target: str, field: str, value: Any) -> tuple[str, dict[str, Any]]:
     if target == "price-agreement":
         return f"/referrals/{matched(client)}/price-agreement", bodies.hourly_agreement(**{field: value})
@@ -223,9 +267,7 @@ def _path_and_body(client: TestClient, target: str, field: str, value: Any) -> t
     raise AssertionError(target)
 
 
-@pytest.mark.parametrize(
-    ("target", "field", "value"), MONEY_CASES, ids=[f"{t}-{f}-{v!r}" for t, f, v in MONEY_CASES]
-)
+@pytest.mark.parametrize(("target", "field", "value"), amounts(MONEY_CASES))
 def test_an_amount_with_more_than_two_decimals_is_rejected_with_422_not_rounded(
     shared_client: TestClient, target: str, field: str, value: Any
 ) -> None:
@@ -247,30 +289,12 @@ NON_POSITIVE = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("target", "field", "value"), NON_POSITIVE, ids=[f"{t}-{f}-{v!r}" for t, f, v in NON_POSITIVE]
-)
+@pytest.mark.parametrize(("target", "field", "value"), amounts(NON_POSITIVE))
 def test_a_rate_price_or_hours_that_is_not_positive_is_rejected_with_422(
     shared_client: TestClient, target: str, field: str, value: Any
 ) -> None:
     path, body = _path_and_body(shared_client, target, field, value)
     refused(shared_client, path, body, 422, "not-positive", "positive")
-
-
-@pytest.mark.parametrize(
-    ("command", "body"),
-    [
-        ("extension", {"hours_per_week": "-2"}),
-        ("adjustment", {"hourly_rate": "0"}),
-        ("adjustment", {"hours_per_week": "-0.50"}),
-    ],
-)
-def test_a_non_positive_amount_in_an_extension_or_adjustment_is_rejected_with_422(
-    shared_client: TestClient, command: str, body: dict[str, Any]
-) -> None:
-    referral_id = active(shared_client)
-    full = bodies.extension(**body) if command == "extension" else bodies.adjustment("2026-02-01", **body)
-    refused(shared_client, f"/referrals/{referral_id}/{command}", full, 422, "not-positive")
 
 
 def test_more_hours_per_week_than_a_week_has_is_rejected_with_422(shared_client: TestClient) -> None:
@@ -385,24 +409,30 @@ def test_an_intervention_not_allowed_under_the_legal_basis_is_rejected_with_409(
     refused(shared_client, "/referrals", body, 409, "intervention-not-allowed", intervention)
 
 
-@pytest.mark.parametrize(
-    ("legal_basis", "requested_start", "expected_end"),
-    [
-        ("SEL-52-3-3", "2024-01-01", "2024-06-30"),
-        ("SEL-52-3-3", "2026-01-15", "2026-03-31"),
-        ("BL-32-1-5", "2023-12-31", "2024-03-31"),
-        ("BL-32-1-5", "2023-06-01", "2023-09-30"),
-    ],
-)
-def test_a_legal_basis_not_valid_on_the_requested_start_is_rejected_with_409(
-    shared_client: TestClient, legal_basis: str, requested_start: str, expected_end: str
-) -> None:
-    body = bodies.referral(
+def under(legal_basis: str, requested_start: str, expected_end: str, *, referred_on: str) -> dict[str, Any]:
+    """A referral body under ``legal_basis`` for the period ``requested_start``..``expected_end``."""
+    return bodies.referral(
         legal_basis=legal_basis,
         requested_start=requested_start,
         expected_end=expected_end,
-        referred_on="2023-05-01",
+        referred_on=referred_on,
     )
+
+
+# Serviceloven sections end with 2023, Barnets lov sections begin with 2024.
+OUT_OF_FORCE = [
+    ("SEL-52-3-3", "2024-01-01", "2024-06-30"),
+    ("SEL-52-3-3", "2026-01-15", "2026-03-31"),
+    ("BL-32-1-5", "2023-12-31", "2024-03-31"),
+    ("BL-32-1-5", "2023-06-01", "2023-09-30"),
+]
+
+
+@pytest.mark.parametrize(("legal_basis", "requested_start", "expected_end"), OUT_OF_FORCE)
+def test_a_legal_basis_not_valid_on_the_requested_start_is_rejected_with_409(
+    shared_client: TestClient, legal_basis: str, requested_start: str, expected_end: str
+) -> None:
+    body = under(legal_basis, requested_start, expected_end, referred_on="2023-05-01")
     refused(shared_client, "/referrals", body, 409, "legal-basis-not-valid", requested_start)
 
 
@@ -412,12 +442,7 @@ def test_a_legal_basis_not_valid_on_the_requested_start_is_rejected_with_409(
 def test_a_legal_basis_on_the_edge_of_its_validity_is_accepted(
     shared_client: TestClient, legal_basis: str, requested_start: str
 ) -> None:
-    body = bodies.referral(
-        legal_basis=legal_basis,
-        requested_start=requested_start,
-        expected_end="2024-03-31",
-        referred_on="2023-12-01",
-    )
+    body = under(legal_basis, requested_start, "2024-03-31", referred_on="2023-12-01")
     created(shared_client.post("/referrals", json=body))
 
 

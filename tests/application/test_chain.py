@@ -5,7 +5,6 @@ PostgreSQL, whatever the batch size the verifier reads with.
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from uuid import UUID, uuid4
 from application.caseledger import CaseLedger
 from domain.referral import Referral
 from domain.supplier import Supplier
+from tests.concurrency import run_together
 from tests.domain.builders import agree_price, match, refer
 from tests.storage import alter_state, delete_event, run_sql, swap_positions, swap_states
 
@@ -192,11 +192,7 @@ def test_concurrent_writers_keep_both_chains_intact(ledger: CaseLedger) -> None:
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=write) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(write, 6)
     assert errors == []
     result = verified(ledger)
     assert result["ok"] is True

@@ -11,6 +11,7 @@ import psycopg
 
 from application.caseledger import CaseLedger
 from application.storage.environment import prepare_storage
+from tests.concurrency import run_together
 from tests.storage import POSTGRES_ADMIN_URL, storage_env
 
 
@@ -47,11 +48,7 @@ def test_ledgers_opened_at_once_on_a_new_store_all_start_and_share_it(db_url: st
                 failures.append(error)
 
         for _ in range(2):  # a new store, then one whose tables exist
-            threads = [threading.Thread(target=start) for _ in range(4)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            run_together(start, 4)
         try:
             assert failures == []
             assert len(opened) == 8

@@ -219,6 +219,13 @@ def then_events(aggregate: Aggregate) -> list[Any]:
     return list(aggregate.collect_events())
 
 
+def problem_of(command: Callable[[], object], error: type[DomainError]) -> tuple[str, str | None]:
+    """Then: ``command`` raises ``error``; its ``(problem, field)``."""
+    with pytest.raises(error) as caught:
+        command()
+    return caught.value.problem, caught.value.field
+
+
 def refused(
     aggregate: Aggregate,
     command: Callable[[], object],

@@ -26,6 +26,7 @@ from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
 from projections.tables import MODEL_TABLES, index_statements, table
 from tests.api import bodies
+from tests.concurrency import run_together
 from tests.projections.helpers import dump, small_demo
 from tests.storage import database_url, storage_env
 
@@ -286,11 +287,7 @@ def test_runners_starting_at_once_on_a_new_database_make_one_live_generation(
         finally:
             db.close()
 
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(start, 4)
 
     assert failures == []
     db = ProjectionDatabase.from_env(env)

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -46,6 +46,20 @@ def start_worker(db_url: str, command: str = "run", batch_size: int = 2) -> subp
     )
 
 
+def wait_until(condition: Callable[[], bool], *, seconds: float, step: float) -> None:
+    """Poll ``condition`` every ``step`` seconds until it holds or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(step)
+
+
+def kill_at_random(process: subprocess.Popen[bytes], chance: random.Random, *, within: float) -> None:
+    """SIGKILL ``process`` at a random moment in the next ``within`` seconds, and reap it."""
+    time.sleep(chance.uniform(0.0, within))
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
 def test_a_worker_killed_repeatedly_ends_with_the_tables_of_a_rebuild(
     db_url: str, ledger: CaseLedger, projection_db: ProjectionDatabase
 ) -> None:
@@ -57,18 +71,16 @@ def test_a_worker_killed_repeatedly_ends_with_the_tables_of_a_rebuild(
     for _ in range(4):
         before = runner.position()
         worker = start_worker(db_url)
-        deadline = time.monotonic() + 30
-        while runner.position() == before and time.monotonic() < deadline:
-            time.sleep(0.005)  # wait until it is processing, then kill it at a random moment
-        time.sleep(chance.uniform(0.0, 0.1))
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+
+        def processing(before: int = before) -> bool:
+            return runner.position() != before
+
+        wait_until(processing, seconds=30, step=0.005)  # then kill it at a random moment
+        kill_at_random(worker, chance, within=0.1)
         positions.append(runner.position())
 
     worker = start_worker(db_url)
-    deadline = time.monotonic() + 60
-    while runner.position() < head and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: runner.position() >= head, seconds=60, step=0.1)
     worker.send_signal(signal.SIGTERM)
     worker.wait(timeout=20)
     killed_and_resumed = dump(projection_db)
@@ -102,15 +114,14 @@ def test_a_rebuild_killed_repeatedly_leaves_the_live_tables_alone_and_the_next_o
     for _ in range(3):
         known = {g for g, _, _ in generations(projection_db)}
         rebuild = start_worker(db_url, "rebuild")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            building = [p for g, p, is_live in generations(projection_db) if g not in known and not is_live]
-            if building and building[0] > 0:
-                break
-            time.sleep(0.005)
-        time.sleep(chance.uniform(0.0, 0.05))
-        rebuild.send_signal(signal.SIGKILL)
-        rebuild.wait(timeout=10)
+
+        def building(known: set[int] = known) -> bool:
+            """A new generation is being built and has got past its first event."""
+            new = [p for g, p, is_live in generations(projection_db) if g not in known and not is_live]
+            return bool(new) and new[0] > 0
+
+        wait_until(building, seconds=60, step=0.005)
+        kill_at_random(rebuild, chance, within=0.05)
         killed_at.append([(g, p) for g, p, is_live in generations(projection_db) if not is_live])
         assert dump(projection_db) == live, "a killed rebuild never touches the live read models"
 

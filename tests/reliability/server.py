@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 
 from application.caseledger import CaseLedger
 from application.storage.environment import prepare_storage
+from benchmarks import uvicorn_command
 from tests.reliability.cluster import free_port
 from tests.storage import storage_env
 
@@ -53,19 +53,7 @@ class ApiServer:
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "api.app:create_served_app",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--log-level",
-                    "warning",
-                ],
+                uvicorn_command(self.port),
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from tests.api import bodies
-from tests.api.bodies import created
 from tests.tokens import new_token, token_store
 
 COOKIE = "caseledger_dashboard"
@@ -22,14 +21,9 @@ COOKIE = "caseledger_dashboard"
 
 def lifecycle(client: TestClient) -> tuple[str, str, int]:
     """DOMAIN.md's example: a supplier with prices and one active hourly referral in 461."""
-    supplier_id = bodies.supplier_with_prices(client)
-    referral_id = bodies.referred(client)
-    created(client.post(f"/referrals/{referral_id}/match", json=bodies.match(supplier_id)), 200)
-    result = created(
-        client.post(f"/referrals/{referral_id}/price-agreement", json=bodies.hourly_agreement()), 200
-    )
-    client.get("/reports/spending", params={"min_position": result["position"]})
-    return supplier_id, referral_id, int(result["position"])
+    supplier_id, referral_id, position = bodies.agreed(client)
+    client.get("/reports/spending", params={"min_position": position})
+    return supplier_id, referral_id, position
 
 
 def logged_in(client: TestClient, secret: str) -> TestClient:
