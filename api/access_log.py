@@ -47,7 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.problems import problem, respond, storage_unavailable
 from application.access_log import AccessEntry, AccessLog
 from application.caseledger import CaseLedger
-from application.tokens import Token
+from application.token_roles import Token
 
 log = logging.getLogger("caseledger.access_log")
 ACTION_ATTRIBUTE = "__access_log_action__"

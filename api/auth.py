@@ -1,6 +1,6 @@
 """Access control, enforced in one place: a dependency per route that names the right it needs.
 
-``Authorization: Bearer <token>``; the token's role grants rights (``application.tokens.RIGHTS``)
+``Authorization: Bearer <token>``; the token's role grants rights (``application.token_roles.RIGHTS``)
 and its municipality (or ``*``) bounds what it sees and writes. Missing, unknown or revoked token:
 401. A right the role lacks, or a body or query naming another municipality: 403. A referral of
 another municipality answers as if it did not exist: 404.
@@ -21,7 +21,8 @@ from api.fields import Municipality, parse_uuid
 from api.schemas import ActorIn, Body
 from application.caseledger import CaseLedger
 from application.commands import COMMANDS
-from application.tokens import Token, TokenStore
+from application.token_roles import Token
+from application.tokens import TokenStore
 from domain.errors import DomainError, NotFound
 from domain.referral import Referral
 

@@ -40,7 +40,7 @@ from api.settings import Settings
 from application.batch import BatchSession
 from application.caseledger import CaseLedger
 from application.errors import StorageUnavailable
-from application.tokens import Token
+from application.token_roles import Token
 
 IMPORT_ACTOR = "caseledger-import"
 IN_FLIGHT = 2

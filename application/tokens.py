@@ -7,16 +7,7 @@ lookup) and the stored hash compared once more in constant time. Looking up by t
 leak the secret through timing: an index search on SHA-256(secret) can at most reveal how much of
 a *hash* prefix matched, and no one can choose a secret to steer its hash's prefix.
 
-Roles and their rights (API.md "Auth"):
-
-- ``case_system``: every referral write, batch ingestion, referral reads, the feed
-- ``caseworker``: refer, extend, adjust, close; referral reads
-- ``matcher``: match, agree price, suppliers and price lists (own municipality); referral reads
-- ``auditor``: every read (referrals, reports, audit, the access log, feed), no writes
-- ``reporter``: reports only (aggregates, never ``citizen_ref`` or ``case_ref``)
-- ``admin``: everything, and alone may erase a citizen's personal data
-
-Every role may read suppliers (they are shared).
+Roles, their rights and ``Token`` live in ``application.token_roles``.
 
 Revocation holds from the next request on, in every process: the one-row table
 ``caseledger_token_generation`` counts the changes to ``caseledger_tokens`` (a trigger bumps it in
@@ -36,7 +27,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -46,86 +36,13 @@ from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Identifier
 
 from application.storage.environment import sqlite_start_up_lock
+from application.token_roles import RIGHTS, ROLES, IssuedToken, Token
 from domain.errors import InvalidInput, NotFound, RuleViolation
 
 TOKENS_TABLE = "caseledger_tokens"
 GENERATION_TABLE = "caseledger_token_generation"
-ALL_MUNICIPALITIES = "*"
 _MUNICIPALITY = re.compile(r"^(\d{3}|\*)$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
-
-REFERRAL_WRITES = (
-    "referral:refer",
-    "referral:match",
-    "referral:agree_price",
-    "referral:extend",
-    "referral:adjust",
-    "referral:close",
-)
-READS = ("referral:read", "supplier:read", "report:read", "audit:read", "feed:read", "access_log:read")
-RIGHTS: dict[str, frozenset[str]] = {
-    "case_system": frozenset(
-        {*REFERRAL_WRITES, "batch:write", "referral:read", "supplier:read", "feed:read"}
-    ),
-    "caseworker": frozenset(
-        {
-            "referral:refer",
-            "referral:extend",
-            "referral:adjust",
-            "referral:close",
-            "referral:read",
-            "supplier:read",
-        }
-    ),
-    "matcher": frozenset(
-        {
-            "referral:match",
-            "referral:agree_price",
-            "supplier:write",
-            "price_list:write",
-            "referral:read",
-            "supplier:read",
-        }
-    ),
-    "auditor": frozenset(READS),
-    "reporter": frozenset({"report:read", "supplier:read"}),
-    "admin": frozenset(
-        {*REFERRAL_WRITES, *READS, "batch:write", "supplier:write", "price_list:write", "citizen:erase"}
-    ),
-}
-# Every role reads the shipped reference tables.
-RIGHTS = {role: rights | {"reference:read"} for role, rights in RIGHTS.items()}
-ROLES = tuple(RIGHTS)
-
-
-@dataclass(frozen=True)
-class Token:
-    """What a token grants, without its secret."""
-
-    name: str
-    role: str
-    municipality: str
-    created_at: str
-    revoked_at: str | None = None
-
-    def can(self, right: str) -> bool:
-        return right in RIGHTS.get(self.role, frozenset())
-
-    @property
-    def all_municipalities(self) -> bool:
-        return self.municipality == ALL_MUNICIPALITIES
-
-    def sees(self, municipality: str | None) -> bool:
-        """Whether this token may see or write data of ``municipality``."""
-        return self.all_municipalities or municipality == self.municipality
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    """A new token: the secret (shown once) and what it grants."""
-
-    secret: str
-    token: Token
 
 
 def token_hash(secret: str) -> str:

@@ -52,7 +52,7 @@ def serve(
         bool, typer.Option("--demo", help="Load the demo municipality first if the store is empty.")
     ] = False,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
             max=64,
@@ -60,8 +60,7 @@ def serve(
             "process of their own beside them. Default: on PostgreSQL one per available core, at most "
             f"{DEFAULT_MAX_WORKERS}; on SQLite 1.",
         ),
-    ]
-    | None = None,
+    ] = None,
 ) -> None:
     """Serve the HTTP API on CASELEDGER_DATABASE_URL (default: SQLite under ./caseledger-data/)."""
     settings = Settings()

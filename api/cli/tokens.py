@@ -9,7 +9,7 @@ from rich.table import Table
 
 from api.cli.stores import console, open_ledger, stdout
 from api.settings import Settings
-from application.tokens import ROLES
+from application.token_roles import ROLES
 from domain.errors import DomainError, NotFound
 
 tokens_cli = typer.Typer(help="Bearer tokens for the API (stored only as hashes).", no_args_is_help=True)

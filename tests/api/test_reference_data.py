@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from application.tokens import ROLES
+from application.token_roles import ROLES
 from tests.api.bodies import referral
 from tests.tokens import bearer, new_token
 
