@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from application.personal_data import MasterKeyError, resolve_master_key
+from application.privacy.master_key import MasterKeyError, resolve_master_key
 from application.storage.environment import describe_store, is_postgres, storage_env
 from projections.runner import BULK_START_BACKLOG
 

@@ -32,12 +32,14 @@ from eventsourcing.utils import Environment
 from application.access_log import AccessLog, open_access_log, utc_now
 from application.audit import trail_entries
 from application.chain import StoredRow, verify, verify_stream
-from application.citizen_keys import ErasureRecord, open_citizen_key_store
 from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
 from application.kept_aggregates import KeptAggregates
 from application.keys import Claim, earlier_event_key, event_key, is_event_key
-from application.personal_data import PREPARED, Keyring, SealingMapper, resolve_master_key
+from application.privacy.citizen_keys import ErasureRecord, open_citizen_key_store
+from application.privacy.keyring import PREPARED, Keyring
+from application.privacy.master_key import resolve_master_key
+from application.privacy.sealing_mapper import SealingMapper
 from application.replay import replay
 from application.storage.environment import ExplicitEnvironment, start_up_lock
 from application.storage.postgres import PostgresKeyedRecorder
