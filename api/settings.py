@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from application.personal_data import MasterKeyError, resolve_master_key
+from application.privacy.master_key import MasterKeyError, resolve_master_key
 from application.storage.environment import describe_store, is_postgres, storage_env
 from projections.runner import BULK_START_BACKLOG
 

@@ -27,12 +27,14 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from application.access_log import AccessLog, open_access_log, utc_now
-from application.citizen_keys import open_citizen_key_store
-from application.erasure import Privacy
 from application.errors import StorageUnavailable
 from application.integrity import Audit
 from application.municipalities import Municipalities
-from application.personal_data import PREPARED, Keyring, SealingMapper, resolve_master_key
+from application.privacy.citizen_keys import open_citizen_key_store
+from application.privacy.erasure import Privacy
+from application.privacy.keyring import PREPARED, Keyring
+from application.privacy.master_key import resolve_master_key
+from application.privacy.sealing_mapper import SealingMapper
 from application.storage.environment import ExplicitEnvironment, start_up_lock
 from application.storage.postgres import PostgresKeyedRecorder
 from application.storage.sqlite import SQLiteKeyedRecorder
@@ -73,7 +75,7 @@ class CaseLedger(Application[UUID]):
         """Open the store named by ``env`` (see ``application.storage.storage_env``), and by nothing
         else (``construct_env``); the master key comes from ``CASELEDGER_MASTER_KEY`` /
         ``CASELEDGER_MASTER_KEY_FILE`` in ``env`` alone, where the settings put it
-        (``api.settings.Settings.storage_env``; see ``application.personal_data.resolve_master_key``)."""
+        (``api.settings.Settings.storage_env``; see ``application.privacy.master_key.resolve_master_key``)."""
         with start_up_lock(self.construct_env(self.name, env)):
             super().__init__(env=dict(env or {}))
             self.today = clock

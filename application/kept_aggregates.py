@@ -20,7 +20,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from application.personal_data import withhold_personal_fields
+from application.privacy.envelopes import withhold_personal_fields
 
 KEPT_AGGREGATES = 5_000
 """The most aggregates a process keeps (the oldest go first): about 11 MB of referrals when full."""

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from api.settings import Settings
 from application.caseledger import CaseLedger
-from application.personal_data import MasterKeyError
+from application.privacy.master_key import MasterKeyError
 from application.storage.environment import describe_store, prepare_storage, store_exists
 
 console = Console(stderr=True)

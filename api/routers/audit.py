@@ -16,7 +16,7 @@ from api.fields import ANCHOR_PATTERN, Day, InstantOrDay, SearchText, instant_fr
 from api.problems import responses
 from api.schemas import EventType
 from application.access_log import ACTIONS, AccessQuery
-from application.tokens import ROLES
+from application.token_roles import ROLES
 from projections.decision_log import DecisionQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])

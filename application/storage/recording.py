@@ -1,6 +1,6 @@
 """What the keyed recorders of both dialects share: the group commit of concurrent inserts, and the
 reads of the events being recorded that the hash chains (``application.chain``) and the citizen
-links (``application.citizen_keys``) are made from."""
+links (``application.privacy.citizen_keys``) are made from."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic
 from application.chain import GENESIS, ChainRow, NewEvent
 from application.group_commit import GroupCommit
 from application.keys import Claim
-from application.personal_data import is_sealed, key_id_of
+from application.privacy.envelopes import is_sealed, key_id_of
 from application.storage_health import StorageHealth
 from domain.referral import Referral
 

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from application.caseledger import CaseLedger
-from application.personal_data import WITHHELD
+from application.privacy.envelopes import WITHHELD
 from tests.api import bodies
 from tests.api.bodies import events_of
 from tests.api.test_idempotency_and_concurrency import item, post_batch

@@ -29,7 +29,7 @@ from api.settings import Settings
 from application import batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext
-from application.personal_data import MasterKeyError
+from application.privacy.master_key import MasterKeyError
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.api import bodies

@@ -5,7 +5,7 @@ from __future__ import annotations
 from eventsourcing.domain import Aggregate, event
 
 from application.kept_aggregates import KeptAggregates
-from application.personal_data import WITHHELD
+from application.privacy.envelopes import WITHHELD
 
 
 class Note(Aggregate):

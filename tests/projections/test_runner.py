@@ -31,12 +31,12 @@ from tests.projections.helpers import dump, small_demo
 from tests.storage import database_url, storage_env
 
 
-@pytest.fixture
 def register(ledger: CaseLedger, body: dict[str, Any]) -> None:
     """Registers a supplier as ``POST /suppliers`` with ``body`` would."""
     COMMANDS["supplier.registered"].run(ledger, None, SupplierIn.model_validate(body), WriteContext())
 
 
+@pytest.fixture
 def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
     db = ProjectionDatabase.from_env(storage_env(db_url))
     yield db

@@ -11,10 +11,10 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from application.citizen_keys import CitizenKeyStore, ErasureRecord
 from application.errors import StorageUnavailable
 from application.municipalities import Municipalities
-from application.personal_data import Keyring
+from application.privacy.citizen_keys import CitizenKeyStore, ErasureRecord
+from application.privacy.keyring import Keyring
 from domain.errors import InvalidInput, NotFound
 from domain.referral import Referral
 
@@ -95,12 +95,12 @@ class Privacy:
         municipality, so that ``citizen_ref``, ``case_ref`` and ``purpose`` of its referrals for them
         read as ``"erased"`` everywhere from now on; suppliers, prices, spending and decisions stay,
         and so do the citizen's referrals in any other municipality (another key). The key row is
-        physically purged (see ``application.citizen_keys``) and the erasure recorded without
+        physically purged (see ``application.privacy.citizen_keys``) and the erasure recorded without
         personal data.
 
         The answer is the same whether or not the citizen is known elsewhere. Referrals sealed with
         a shared key of the old form are withheld instead while another municipality's referral
-        needs that key (see ``application.personal_data``). Erasing again answers the earlier
+        needs that key (see ``application.privacy.envelopes``). Erasing again answers the earlier
         erasure (``already_erased``). A citizen with no referral in ``municipality``: ``NotFound``.
         """
         ref = citizen_ref.strip()

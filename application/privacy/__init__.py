@@ -1,0 +1,2 @@
+"""Personal data at rest: the master key, envelopes per field, citizens' data keys and their
+erasure (see ``application.privacy.envelopes`` for the scheme)."""

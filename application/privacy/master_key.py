@@ -1,0 +1,159 @@
+"""The master key (the KEK, from configuration, never in the database) and what it derives.
+
+The master key derives four keys (HKDF-SHA256): one wraps citizens' data keys, one makes blind
+indexes (HMAC-SHA256 of the municipality and the ``citizen_ref``, so the indexes of one citizen in
+two municipalities are unrelated), one made the blind indexes of the old form (``citizen_ref`` alone,
+before the keys per municipality) and one makes the check value stored to recognise a wrong master
+key before anything is decrypted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+log = logging.getLogger("caseledger.personal_data")
+
+NONCE_BYTES = 12
+KEY_BYTES = 32
+KEY_FILE_NAME = "master.key"
+
+
+class MasterKeyError(Exception):
+    """The master key is missing, malformed or not the one this database was sealed with."""
+
+
+def _derive(master: bytes, purpose: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose.encode()).derive(master)
+
+
+@dataclass(frozen=True)
+class MasterKey:
+    """The key-encryption key and what is derived from it."""
+
+    wrapping: bytes
+    indexing: bytes
+    legacy_indexing: bytes
+    checking: bytes
+
+    @classmethod
+    def from_bytes(cls, master: bytes) -> MasterKey:
+        if len(master) != KEY_BYTES:
+            msg = f"the master key must be {KEY_BYTES} bytes (base64 of 32 random bytes), got {len(master)}"
+            raise MasterKeyError(msg)
+        return cls(
+            wrapping=_derive(master, "caseledger/kek/v1"),
+            indexing=_derive(master, "caseledger/blind-index/v2"),
+            legacy_indexing=_derive(master, "caseledger/blind-index/v1"),
+            checking=_derive(master, "caseledger/check/v1"),
+        )
+
+    @classmethod
+    def from_base64(cls, text: str, origin: str) -> MasterKey:
+        try:
+            master = base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            msg = f'{origin} is not valid base64; make one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
+            raise MasterKeyError(msg) from None
+        try:
+            return cls.from_bytes(master)
+        except MasterKeyError as error:
+            msg = f"{origin}: {error}"
+            raise MasterKeyError(msg) from None
+
+    def check_value(self) -> str:
+        """Stored in the database to recognise this key later; reveals nothing about it."""
+        return hmac.new(self.checking, b"caseledger master key check", hashlib.sha256).hexdigest()
+
+    def blind_index(self, citizen_ref: str, municipality: str) -> str:
+        """The index of the citizen's key in ``municipality`` (unrelated to their index elsewhere)."""
+        message = f"{len(municipality)}:{municipality}|{citizen_ref}".encode()
+        return hmac.new(self.indexing, message, hashlib.sha256).hexdigest()
+
+    def legacy_blind_index(self, citizen_ref: str) -> str:
+        """The index of the citizen's shared key of the old form, made before the keys per municipality."""
+        return hmac.new(self.legacy_indexing, citizen_ref.encode(), hashlib.sha256).hexdigest()
+
+    def wrap(self, key_id: str, dek: bytes) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + AESGCM(self.wrapping).encrypt(nonce, dek, _wrap_aad(key_id))
+
+    def unwrap(self, key_id: str, wrapped: bytes) -> bytes:
+        try:
+            return AESGCM(self.wrapping).decrypt(
+                wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_aad(key_id)
+            )
+        except InvalidTag:
+            msg = (
+                f"citizen key {key_id} does not unwrap with the configured master key: "
+                "CASELEDGER_MASTER_KEY is not the key this database was sealed with, or the key row was altered"
+            )
+            raise MasterKeyError(msg) from None
+
+
+def _wrap_aad(key_id: str) -> bytes:
+    return f"caseledger/dek/v1|{key_id}".encode()
+
+
+def resolve_master_key(env: Mapping[str, str], *, sqlite_path: str | None) -> MasterKey:
+    """The master key from ``CASELEDGER_MASTER_KEY`` (base64) or ``CASELEDGER_MASTER_KEY_FILE``.
+
+    Neither set: on SQLite a key file ``master.key`` beside the database is made (mode 0600) and
+    used, with a warning; in memory an ephemeral key; on PostgreSQL this refuses to start.
+    """
+    text = (env.get("CASELEDGER_MASTER_KEY") or "").strip()
+    if text:
+        return MasterKey.from_base64(text, "CASELEDGER_MASTER_KEY")
+    file = (env.get("CASELEDGER_MASTER_KEY_FILE") or "").strip()
+    if file:
+        return _read_key_file(Path(file), "CASELEDGER_MASTER_KEY_FILE")
+    if sqlite_path is None:
+        msg = (
+            "no master key: set CASELEDGER_MASTER_KEY (base64 of 32 random bytes) or "
+            "CASELEDGER_MASTER_KEY_FILE; on PostgreSQL personal data is never stored without one. "
+            'Make one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
+        )
+        raise MasterKeyError(msg)
+    if sqlite_path == ":memory:" or "mode=memory" in sqlite_path:
+        return MasterKey.from_bytes(secrets.token_bytes(KEY_BYTES))
+    path = Path(sqlite_path).parent / KEY_FILE_NAME
+    if not path.exists():
+        _write_key_file(path)
+        log.warning(
+            "no CASELEDGER_MASTER_KEY configured: generated %s and sealing personal data with it; "
+            "keep it out of the database's backups, or configure CASELEDGER_MASTER_KEY",
+            path,
+        )
+    return _read_key_file(path, str(path))
+
+
+def _read_key_file(path: Path, origin: str) -> MasterKey:
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as error:
+        msg = f"cannot read the master key from {origin} ({path}): {error}"
+        raise MasterKeyError(msg) from None
+    return MasterKey.from_base64(text, f"{origin} ({path})")
+
+
+def _write_key_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode() + "\n")
