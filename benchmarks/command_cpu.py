@@ -33,7 +33,7 @@ from typing import Any
 
 from api.app import create_app
 from api.settings import Settings
-from benchmarks import arguments, use_benchmark_master_key
+from benchmarks import use_benchmark_master_key
 from benchmarks.suite import cpu_speed_ms, fresh_database, load_average
 from benchmarks.workload import Workload, http_command
 
@@ -133,7 +133,10 @@ def measure(storage: str, count: int) -> dict[str, float]:
 
 def main() -> None:
     use_benchmark_master_key()
-    parser = arguments(__doc__)
+    # Not benchmarks.arguments: this file also runs on older checkouts' packages (``--trees``).
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--storage", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--commands", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
