@@ -18,7 +18,7 @@ from api.dependencies import canonical_json
 from api.fields import parse_uuid
 from api.problems import domain_problem, problem, validation_problem
 from api.schemas import BatchItemIn
-from application.batch import BatchSession, run_batch
+from application.batch import BatchSession, iter_batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext, WriteResult
 from application.keys import ANY_SCOPE, earlier_event_key, event_key
@@ -219,5 +219,5 @@ def apply_items(
     items: list[Callable[[], WriteResult | dict[str, Any]]] = [
         partial(_apply, ledger, principal, raw, source_system) for raw in raws
     ]
-    results = run_batch(ledger.writes, items, keys=keys, aggregate_ids=targets, session=session)
+    results = list(iter_batch(ledger.writes, items, keys=keys, aggregate_ids=targets, session=session))
     return [_outcome(result) for result in results]

@@ -48,10 +48,13 @@ from application.storage import KeyedRecorder
 class Writer(Protocol):
     """What a batch needs of the write path (``application.write_path.WritePath``)."""
 
-    keyed_recorder: KeyedRecorder
-    sealed_repository: Repository[UUID]
-    kept: KeptAggregates
-    save: Callable[..., Any]
+    @property
+    def keyed_recorder(self) -> KeyedRecorder: ...
+    @property
+    def sealed_repository(self) -> Repository[UUID]: ...
+    @property
+    def kept(self) -> KeptAggregates: ...
+    def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 
     def batch_session(self, session: BatchSession | None) -> AbstractContextManager[None]: ...
 
@@ -198,28 +201,6 @@ class BatchSession:
         self.copies_checked = False
 
 
-def run_batch(
-    writes: Writer,
-    items: Sequence[Callable[[], WriteResult | R]],
-    *,
-    keys: Iterable[str] = (),
-    aggregate_ids: Iterable[UUID] = (),
-    flush_events: int | None = None,
-    session: BatchSession | None = None,
-) -> list[WriteResult | R]:
-    """Run ``items`` in order in one session; each returns a ``WriteResult`` (accepted or replayed)
-    or its own rejection value, and may raise only what the whole batch should fail with.
-
-    ``keys`` and ``aggregate_ids`` (the batch's claim keys and targets) are read up front, in bulk.
-    Whatever the items raise propagates (chunks flushed before stay stored).
-    """
-    return list(
-        iter_batch(
-            writes, items, keys=keys, aggregate_ids=aggregate_ids, flush_events=flush_events, session=session
-        )
-    )
-
-
 def iter_batch(
     writes: Writer,
     items: Sequence[Callable[[], WriteResult | R]],
@@ -229,8 +210,12 @@ def iter_batch(
     flush_events: int | None = None,
     session: BatchSession | None = None,
 ) -> Iterator[WriteResult | R]:
-    """``run_batch``, yielding each chunk's results once the chunk is stored. Pass the same
-    ``session`` to successive calls (e.g. an import's chunks) to keep what it has read."""
+    """Run ``items`` in order in one session, yielding each chunk's results once the chunk is
+    stored. Each item returns a ``WriteResult`` (accepted or replayed) or its own rejection value,
+    and may raise only what the whole batch should fail with (chunks flushed before stay stored).
+
+    ``keys`` and ``aggregate_ids`` (the batch's claim keys and targets) are read up front, in bulk.
+    Pass the same ``session`` to successive calls (e.g. an import's chunks) to keep what it has read."""
     owned = session is None
     session = session or BatchSession(writes)
     try:

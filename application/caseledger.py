@@ -101,7 +101,7 @@ class CaseLedger(Application[UUID]):
             )
             self.writes = WritePath(
                 save=self.save,
-                recorder=self.keyed_recorder,
+                keyed_recorder=self.keyed_recorder,
                 repository=self.repository,
                 sealed_repository=self.sealed_repository,
                 municipalities=self.municipalities,

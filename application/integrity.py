@@ -6,6 +6,7 @@ Both read the stored events (not the projections), so an altered event still sho
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -20,21 +21,15 @@ from domain.errors import NotFound
 from domain.referral import Referral
 
 
+@dataclass
 class Audit:
     """Integrity checks and decision trails, read from the stored events."""
 
-    def __init__(
-        self,
-        recorder: KeyedRecorder,
-        mapper: Mapper[UUID],
-        sealed_mapper: Mapper[UUID],
-        municipalities: Municipalities,
-    ) -> None:
-        self.recorder = recorder
-        self.mapper = mapper
-        """Opens personal fields (a trail shows them to an auditor entitled to the referral)."""
-        self.sealed_mapper = sealed_mapper
-        self.municipalities = municipalities
+    recorder: KeyedRecorder
+    mapper: Mapper[UUID]
+    """Opens personal fields (a trail shows them to an auditor entitled to the referral)."""
+    sealed_mapper: Mapper[UUID]
+    municipalities: Municipalities
 
     def verify_integrity(
         self,

@@ -16,6 +16,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -54,28 +55,20 @@ def of_kind(kind: type[A], aggregate_id: UUID, aggregate: Aggregate | None) -> A
     return aggregate
 
 
+@dataclass
 class WritePath:
     """Runs commands against the store; owns the batch session of each thread and the caches of
     aggregates that commands read or that batches leave behind."""
 
-    def __init__(
-        self,
-        *,
-        save: Callable[..., Any],
-        recorder: KeyedRecorder,
-        repository: Repository[UUID],
-        sealed_repository: Repository[UUID],
-        municipalities: Municipalities,
-    ) -> None:
-        self.save = save
-        self.keyed_recorder = recorder
-        self.repository = repository
-        self.sealed_repository = sealed_repository
-        self.municipalities = municipalities
-        self.kept = KeptAggregates()
-        """Aggregates batches wrote or read, for the next batch (``application.kept_aggregates``)."""
-        self._batch = threading.local()
-        self._read_copies: dict[UUID, Aggregate] = {}
+    save: Callable[..., Any]
+    keyed_recorder: KeyedRecorder
+    repository: Repository[UUID]
+    sealed_repository: Repository[UUID]
+    municipalities: Municipalities
+    kept: KeptAggregates = field(default_factory=KeptAggregates)
+    """Aggregates batches wrote or read, for the next batch (``application.kept_aggregates``)."""
+    _batch: threading.local = field(default_factory=threading.local)
+    _read_copies: dict[UUID, Aggregate] = field(default_factory=dict)
 
     # -- the command ---------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ and crypto-erasure per municipality (see ``docs/personal-data.md``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -19,15 +19,13 @@ from domain.errors import InvalidInput, NotFound
 from domain.referral import Referral
 
 
+@dataclass
 class Privacy:
     """What a reader may see of a citizen, and their erasure."""
 
-    def __init__(
-        self, keyring: Keyring, citizen_keys: CitizenKeyStore, municipalities: Municipalities
-    ) -> None:
-        self.keyring = keyring
-        self.citizen_keys = citizen_keys
-        self.municipalities = municipalities
+    keyring: Keyring
+    citizen_keys: CitizenKeyStore
+    municipalities: Municipalities
 
     def reveal_referral_rows(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Rows of the referral list (``id``, sealed ``citizen_ref``, ``case_ref``) with those opened."""

@@ -104,7 +104,7 @@ def test_new_citizen_keys_of_a_save_never_deadlock_with_another_save_making_them
         rows = [(f"other-{n}", blind(ref), b"-", "2026-06-15", "461") for n, ref in enumerate(refs)]
         items = [partial(file_referral, ledger, {**ANNA, "citizen_ref": ref}) for ref in reversed(refs)]
 
-        filed = _race(base, table, insert, rows, partial(batch.run_batch, ledger.writes, items))
+        filed = _race(base, table, insert, rows, lambda: list(batch.iter_batch(ledger.writes, items)))
 
         assert [ledger.get_referral(i).citizen_ref for i in filed] == list(reversed(refs))
 
@@ -122,7 +122,7 @@ def test_claims_of_a_save_never_deadlock_with_another_save_claiming_them(tmp_pat
         ]
 
         filed = _race(
-            base, table, insert, rows, partial(batch.run_batch, ledger.writes, list(reversed(items)))
+            base, table, insert, rows, lambda: list(batch.iter_batch(ledger.writes, list(reversed(items))))
         )
 
         assert len(set(filed)) == 5
