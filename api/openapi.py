@@ -11,7 +11,7 @@ from pydantic import Field, TypeAdapter, create_model
 
 from api.commands import COMMANDS
 from api.fields import EventId
-from api.schemas import Body
+from api.schemas import AGREEMENT_FORMS, Body, PriceAgreementIn
 from api.settings import Settings
 
 # Creates may name their new id in the body instead of the item.
@@ -43,8 +43,12 @@ def install(app: FastAPI, settings: Settings) -> None:
             events["maxItems"] = settings.max_batch_items
             items, definitions = batch_items()
             events["items"] = items
-            for name, definition in definitions.items():
+            for name, definition in (definitions | agreement_forms()).items():
                 schema["components"]["schemas"].setdefault(name, definition)
+            schema["components"]["schemas"]["PriceAgreementIn"] = {
+                "description": PriceAgreementIn.__doc__.split("\n")[0] if PriceAgreementIn.__doc__ else "",
+                "oneOf": [{"$ref": f"#/components/schemas/{form.__name__}"} for form in AGREEMENT_FORMS],
+            }
             for operations in schema["paths"].values():
                 for operation in operations.values():
                     for status, headers in _HEADERS_BY_STATUS.items():
@@ -81,3 +85,15 @@ def batch_items() -> tuple[dict[str, Any], dict[str, Any]]:
     schema = TypeAdapter(item).json_schema(ref_template="#/components/schemas/{model}")
     definitions = schema.pop("$defs")
     return schema, definitions
+
+
+def agreement_forms() -> dict[str, Any]:
+    """The three forms of a price agreement, with what they refer to. ``PriceAgreementIn`` is
+    documented as ``oneOf`` them: what a valid request is, though the server reads the fields side by
+    side and answers a mix with the domain's own 422."""
+    found: dict[str, Any] = {}
+    for form in AGREEMENT_FORMS:
+        schema = TypeAdapter(form).json_schema(ref_template="#/components/schemas/{model}")
+        found |= schema.pop("$defs", {})
+        found[form.__name__] = schema
+    return found

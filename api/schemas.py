@@ -157,8 +157,44 @@ class PackageTermsIn(Body):
     price: Money
 
 
+class _AgreementPeriod(Body):
+    start: Day
+    end: Day
+    agreed_on: Day
+    actor: ActorIn
+    rationale: LongText | None = None
+
+
+class HourlyPriceAgreementIn(_AgreementPeriod):
+    """Hourly terms: a rate per face-to-face hour and the hours per week."""
+
+    hourly_rate: Money
+    hours_per_week: Hours
+
+
+class DailyPriceAgreementIn(_AgreementPeriod):
+    """Daily terms: a rate per calendar day."""
+
+    daily_rate: Money
+
+
+class PackagePriceAgreementIn(_AgreementPeriod):
+    """Package terms: one named package at a fixed price for the whole period."""
+
+    package: PackageTermsIn
+
+
+AGREEMENT_FORMS = (HourlyPriceAgreementIn, DailyPriceAgreementIn, PackagePriceAgreementIn)
+
+
 class PriceAgreementIn(Body):
-    """``POST /referrals/{id}/price-agreement``: one of hourly, daily or package terms."""
+    """``POST /referrals/{id}/price-agreement``: one of hourly, daily or package terms.
+
+    The document describes it as ``oneOf`` the three forms (``api.openapi``): what a valid request
+    is. The server takes the fields side by side and answers a request with none or two of the
+    forms, or half of one, with the domain's own 422 (``one-pricing-required``,
+    ``incomplete-…-pricing``).
+    The fields' order here is part of a batch item's fingerprint: keep it."""
 
     hourly_rate: Money | None = None
     hours_per_week: Hours | None = None

@@ -223,7 +223,27 @@ def test_openapi_describes_each_write_body_and_its_headers(
         assert headers == {"idempotency-key"}  # a create has no version to match
     elif path != "/events":
         assert {"idempotency-key", "if-match"} <= headers
-    assert openapi["components"]["schemas"][schema].get("additionalProperties") is False
+    described = openapi["components"]["schemas"][schema]
+    for form in [_resolved(openapi, member) for member in described.get("oneOf", [])] or [described]:
+        assert form.get("additionalProperties") is False
+
+
+def _resolved(openapi: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    name = schema["$ref"].rsplit("/", 1)[1]
+    found: dict[str, Any] = openapi["components"]["schemas"][name]
+    return found
+
+
+def test_openapi_describes_a_price_agreement_as_one_of_three_forms_each_with_its_terms(
+    openapi: dict[str, Any],
+) -> None:
+    forms = [_resolved(openapi, m) for m in openapi["components"]["schemas"]["PriceAgreementIn"]["oneOf"]]
+    terms = [set(form["required"]) - {"start", "end", "agreed_on", "actor"} for form in forms]
+    assert terms == [{"hourly_rate", "hours_per_week"}, {"daily_rate"}, {"package"}]
+    for form, others in zip(
+        forms, ({"daily_rate", "package"}, {"hourly_rate", "package"}, {"daily_rate"}), strict=True
+    ):
+        assert not others & set(form["properties"])
 
 
 def test_openapi_describes_money_as_exact_strings_or_numbers(openapi: dict[str, Any]) -> None:
