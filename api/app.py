@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         static_url="/docs-assets",
         redoc_url=None,  # ReDoc fetches its logo from its CDN even when served locally
+        generate_unique_id_function=openapi.operation_id,
     )
     app.state.settings = settings
     app.state.metrics = Metrics()

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from pydantic import Field, TypeAdapter, create_model
 
 from api.commands import COMMANDS
@@ -97,3 +98,10 @@ def agreement_forms() -> dict[str, Any]:
         found |= schema.pop("$defs", {})
         found[form.__name__] = schema
     return found
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id in the document: its route's name (``agree_price``, ``get_referral``), unique
+    across the API, so that a generated client's functions read as the API's verbs rather than as
+    FastAPI's default of name, path and method."""
+    return route.name

@@ -1,0 +1,265 @@
+"""An integrator's client, generated from the live OpenAPI document by openapi-python-client, drives
+the API with its typed models and endpoint functions only: a whole lifecycle, a batch, the reads,
+``ETag`` for ``If-Match`` and problem answers as typed objects. If the document is vaguer or other
+than the server, this is where it shows."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from tests.api.bodies import new_cvr
+from tests.tokens import new_token
+
+PACKAGE = "caseledger_client"
+
+
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('generated') / 'caseledger.sqlite'}"
+    with TestClient(create_app(Settings(database_url=url))) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def generated(app_client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The generated package, imported (its modules are reached as attributes of this namespace)."""
+    where = tmp_path_factory.mktemp("client")
+    (where / "openapi.json").write_text(json.dumps(app_client.get("/openapi.json").json()))
+    (where / "config.yaml").write_text("post_hooks: []\n")
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "openapi-python-client"),
+            "generate",
+            "--path",
+            str(where / "openapi.json"),
+            "--config",
+            str(where / "config.yaml"),
+            "--meta",
+            "none",
+            "--output-path",
+            str(where / PACKAGE),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Warning" not in done.stdout + done.stderr, done.stdout + done.stderr
+    sys.path.insert(0, str(where))
+    try:
+        yield _Generated()
+    finally:
+        sys.path.remove(str(where))
+        for name in [n for n in sys.modules if n == PACKAGE or n.startswith(f"{PACKAGE}.")]:
+            del sys.modules[name]
+
+
+class _Generated:
+    """The generated package: ``models`` and each endpoint's module by its path under ``api``."""
+
+    def __init__(self) -> None:
+        self.package = importlib.import_module(PACKAGE)
+        self.models = importlib.import_module(f"{PACKAGE}.models")
+
+    def endpoint(self, path: str) -> Any:
+        return importlib.import_module(f"{PACKAGE}.api.{path}")
+
+
+@pytest.fixture
+def api(generated: Any, app_client: TestClient) -> Any:
+    """An authenticated generated client whose requests go to the app in process."""
+    client = generated.package.AuthenticatedClient(base_url="http://testserver", token=new_token(app_client))
+    client.set_httpx_client(app_client)
+    app_client.headers["Authorization"] = f"Bearer {client.token}"
+    return client
+
+
+def _day(text: str) -> datetime.date:
+    return datetime.date.fromisoformat(text)
+
+
+def test_a_lifecycle_a_batch_and_the_reads_through_the_generated_client(generated: Any, api: Any) -> None:
+    models, endpoint = generated.models, generated.endpoint
+    matcher = models.ActorIn(id="matcher-1", name="Mette Matcher")
+    worker = models.ActorIn(id="sw-1")
+
+    supplier = endpoint("suppliers.register_supplier").sync(
+        client=api,
+        body=models.SupplierIn(
+            name="Familiehuset Fyn ApS",
+            cvr=new_cvr(),
+            contact=models.ContactIn(name="Hanne Hansen", email="hanne@familiehuset.dk"),
+            actor=matcher,
+        ),
+    )
+    assert isinstance(supplier, models.WriteResultOut), supplier
+    supplier_id = UUID(str(supplier.id))
+    priced = endpoint("suppliers.negotiate_price_list").sync(
+        supplier_id,
+        client=api,
+        body=models.PriceListIn(
+            municipality="461",
+            negotiated_on=_day("2025-12-01"),
+            valid_from=_day("2026-01-01"),
+            rates=[
+                models.RateIn(intervention="family-treatment", unit=models.RateInUnit.HOUR, rate="850.00")
+            ],
+            actor=matcher,
+        ),
+    )
+    assert isinstance(priced, models.WriteResultOut), priced
+
+    referred = endpoint("referrals.refer").sync(
+        client=api,
+        body=models.ReferralIn(
+            municipality="461",
+            citizen_ref="B-7f3a9c",
+            legal_basis="BL-32-1-5",
+            intervention="family-treatment",
+            purpose="Styrke forældrekompetencer",
+            requested_hours_per_week="3",
+            requested_start=_day("2026-01-15"),
+            expected_end=_day("2026-03-31"),
+            referred_on=_day("2026-01-05"),
+            actor=worker,
+        ),
+    )
+    assert isinstance(referred, models.WriteResultOut), referred
+    referral_id = UUID(str(referred.id))
+    for write in (
+        lambda: endpoint("referrals.match").sync(
+            referral_id,
+            client=api,
+            body=models.MatchIn(
+                supplier_id=supplier_id, rationale="Best fit", matched_on=_day("2026-01-08"), actor=matcher
+            ),
+        ),
+        lambda: endpoint("referrals.agree_price").sync(
+            referral_id,
+            client=api,
+            body=models.HourlyPriceAgreementIn(
+                hourly_rate="850.00",
+                hours_per_week="3",
+                start=_day("2026-01-15"),
+                end=_day("2026-03-31"),
+                agreed_on=_day("2026-01-10"),
+                actor=matcher,
+            ),
+        ),
+    ):
+        assert isinstance(write(), models.WriteResultOut)
+
+    # If-Match from the read's ETag: the current version is accepted, a stale one is a typed 412.
+    read = endpoint("referrals.get_referral").sync_detailed(referral_id, client=api)
+    assert read.status_code == 200
+    assert isinstance(read.parsed, models.ReferralOut)
+    etag = read.headers["ETag"]
+    extension = models.ExtensionIn(
+        new_end=_day("2026-04-30"), rationale="Progress is good", decided_on=_day("2026-03-20"), actor=worker
+    )
+    stale = endpoint("referrals.extend").sync_detailed(
+        referral_id, client=api, body=extension, if_match=f'"{read.parsed.version - 1}"'
+    )
+    assert stale.status_code == 412
+    assert isinstance(stale.parsed, models.ProblemOut)
+    assert stale.parsed.type_.endswith("version-mismatch")
+    extended = endpoint("referrals.extend").sync(referral_id, client=api, body=extension, if_match=etag)
+    assert isinstance(extended, models.WriteResultOut), extended
+    adjusted = endpoint("referrals.adjust").sync(
+        referral_id,
+        client=api,
+        body=models.AdjustmentIn(
+            effective_from=_day("2026-04-01"),
+            hours_per_week="2",
+            rationale="Fewer hours",
+            decided_on=_day("2026-03-25"),
+            actor=worker,
+        ),
+    )
+    assert isinstance(adjusted, models.WriteResultOut), adjusted
+    closed = endpoint("referrals.close").sync(
+        referral_id,
+        client=api,
+        body=models.ClosureIn(
+            closed_on=_day("2026-04-15"),
+            reason=models.ClosureInReason.GOAL_ACHIEVED,
+            rationale="The goals are met",
+            actor=worker,
+        ),
+    )
+    assert isinstance(closed, models.WriteResultOut), closed
+
+    # A typed batch: a referral filed and matched as two items.
+    batch_referral = UUID("0b3c5a1e-6d2f-4c7a-9e41-7f1a2b3c4d5e")
+    batch = endpoint("batch_ingestion.ingest").sync(
+        client=api,
+        body=models.BatchIn(
+            source_system="DUBU",
+            events=[
+                models.ReferralReferredItem(
+                    event_id="dubu-1",
+                    type_="referral.referred",
+                    referral_id=batch_referral,
+                    data=models.ReferralIn(
+                        municipality="461",
+                        citizen_ref="B-1",
+                        legal_basis="BL-32-1-5",
+                        intervention="family-treatment",
+                        purpose="Støtte i hjemmet",
+                        requested_start=_day("2026-02-01"),
+                        expected_end=_day("2026-06-30"),
+                        referred_on=_day("2026-01-20"),
+                        actor=worker,
+                    ),
+                ),
+                models.ReferralMatchedItem(
+                    event_id="dubu-2",
+                    type_="referral.matched",
+                    referral_id=batch_referral,
+                    data=models.MatchIn(
+                        supplier_id=supplier_id,
+                        rationale="Best fit",
+                        matched_on=_day("2026-01-25"),
+                        actor=matcher,
+                    ),
+                ),
+            ],
+        ),
+    )
+    assert isinstance(batch, models.BatchOut), batch
+    assert [str(result.status) for result in batch.results] == ["accepted", "accepted"]
+
+    # The reads, each parsed into its typed model.
+    state = endpoint("referrals.get_referral").sync(referral_id, client=api)
+    assert isinstance(state, models.ReferralOut)
+    assert str(state.status) == "closed"
+    spending = endpoint("reports.spending").sync(client=api, from_="2026-01", to="2026-12")
+    assert isinstance(spending, models.SpendingOut), spending
+    trail = endpoint("audit.referral_trail").sync(referral_id, client=api)
+    assert isinstance(trail, models.TrailOut), trail
+    assert len(trail.entries) == 6
+    verified = endpoint("audit.verify").sync(client=api)
+    assert isinstance(verified, models.VerificationOut), verified
+    assert verified.ok
+
+
+def test_every_operation_has_a_unique_id_named_for_its_route(app_client: TestClient) -> None:
+    document = app_client.get("/openapi.json").json()
+    ids = [
+        operation["operationId"] for methods in document["paths"].values() for operation in methods.values()
+    ]
+    assert len(ids) == len(set(ids))
+    assert {"refer", "agree_price", "get_referral", "ingest", "spending", "verify"} <= set(ids)
