@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -21,9 +17,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from tests.api.bodies import new_cvr
+from tests.api.generated_client import PACKAGE, generated_client
 from tests.tokens import new_token
-
-PACKAGE = "caseledger_client"
 
 
 @pytest.fixture(scope="module")
@@ -35,36 +30,9 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
 
 @pytest.fixture(scope="module")
 def generated(app_client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The generated package, imported (its modules are reached as attributes of this namespace)."""
-    where = tmp_path_factory.mktemp("client")
-    (where / "openapi.json").write_text(json.dumps(app_client.get("/openapi.json").json()))
-    (where / "config.yaml").write_text("post_hooks: []\n")
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "openapi-python-client"),
-            "generate",
-            "--path",
-            str(where / "openapi.json"),
-            "--config",
-            str(where / "config.yaml"),
-            "--meta",
-            "none",
-            "--output-path",
-            str(where / PACKAGE),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Warning" not in done.stdout + done.stderr, done.stdout + done.stderr
-    sys.path.insert(0, str(where))
-    try:
+    """The generated package's models and endpoint modules."""
+    with generated_client(app_client.get("/openapi.json").json(), tmp_path_factory.mktemp("client")):
         yield _Generated()
-    finally:
-        sys.path.remove(str(where))
-        for name in [n for n in sys.modules if n == PACKAGE or n.startswith(f"{PACKAGE}.")]:
-            del sys.modules[name]
 
 
 class _Generated:
