@@ -9,7 +9,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,14 +74,29 @@ WRITES: dict[str, Callable[[TestClient], tuple[str, dict[str, Any], dict[str, An
 CREATES = {"create-referral": 201, "register-supplier": 201}
 
 
-@pytest.mark.parametrize("write", list(WRITES))
-def test_a_replayed_post_with_the_same_idempotency_key_returns_the_first_answer_and_appends_nothing(
-    client: TestClient, write: str
-) -> None:
-    path, body, _ = WRITES[write](client)
+class Write(NamedTuple):
+    """One kind of write set up for a retry: where, what, another body, a fresh key, the success status."""
+
+    path: str
+    body: dict[str, Any]
+    other: dict[str, Any]
+    key: dict[str, str]
+    status: int
+
+
+@pytest.fixture(params=list(WRITES))
+def write(request: pytest.FixtureRequest, client: TestClient) -> Write:
+    path, body, other = WRITES[request.param](client)
     key = {"Idempotency-Key": f"retry-{uuid.uuid4()}"}
+    return Write(path, body, other, key, CREATES.get(request.param, 200))
+
+
+def test_a_replayed_post_with_the_same_idempotency_key_returns_the_first_answer_and_appends_nothing(
+    client: TestClient, write: Write
+) -> None:
+    path, body, _, key, status = write
     first = client.post(path, json=body, headers=key)
-    result = created(first, CREATES.get(write, 200))
+    result = created(first, status)
     after_first = last_position(client)
     assert result["position"] == after_first
 
@@ -93,13 +108,11 @@ def test_a_replayed_post_with_the_same_idempotency_key_returns_the_first_answer_
     assert last_position(client) == after_first
 
 
-@pytest.mark.parametrize("write", list(WRITES))
 def test_the_same_idempotency_key_with_another_body_is_rejected_with_422(
-    client: TestClient, write: str
+    client: TestClient, write: Write
 ) -> None:
-    path, body, other = WRITES[write](client)
-    key = {"Idempotency-Key": f"retry-{uuid.uuid4()}"}
-    created(client.post(path, json=body, headers=key), CREATES.get(write, 200))
+    path, body, other, key, status = write
+    created(client.post(path, json=body, headers=key), status)
     before = last_position(client)
 
     problem = assert_problem(client.post(path, json=other, headers=key), 422, "idempotency-key-reused")
