@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from application.caseledger import CaseLedger
@@ -20,6 +21,18 @@ OTHER = "101"
 
 def _system(client: TestClient, municipality: str, name: str) -> dict[str, str]:
     return bearer(new_token(client, "case_system", municipality, name=name))
+
+
+@pytest.fixture
+def theirs(client: TestClient) -> dict[str, str]:
+    """A case system of the other municipality."""
+    return _system(client, OTHER, "sys-101")
+
+
+@pytest.fixture
+def ours(client: TestClient, theirs: dict[str, str]) -> dict[str, str]:
+    """A case system of Odense (made after theirs, as the tests always did)."""
+    return _system(client, ODENSE, "sys-461")
 
 
 def _referral(event_id: str, municipality: str, **overrides: Any) -> dict[str, Any]:
@@ -49,8 +62,9 @@ def _unscope(db_url: str, scoped: str, event_id: str) -> None:
     ]
 
 
-def test_an_event_id_another_municipality_used_is_answered_as_a_fresh_one(client: TestClient) -> None:
-    theirs, ours = _system(client, OTHER, "sys-101"), _system(client, ODENSE, "sys-461")
+def test_an_event_id_another_municipality_used_is_answered_as_a_fresh_one(
+    client: TestClient, theirs: dict[str, str], ours: dict[str, str]
+) -> None:
     their_item = _referral("shared-1", OTHER)
     assert _post(client, theirs, their_item)[0]["status"] == "accepted"
 
@@ -70,9 +84,8 @@ def test_an_event_id_another_municipality_used_is_answered_as_a_fresh_one(client
 
 
 def test_an_event_id_taken_first_by_another_municipality_does_not_block_its_owner(
-    client: TestClient,
+    client: TestClient, theirs: dict[str, str], ours: dict[str, str]
 ) -> None:
-    theirs, ours = _system(client, OTHER, "sys-101"), _system(client, ODENSE, "sys-461")
     our_item = _referral("their-next-id", ODENSE)
     squatted = _post(client, ours, our_item)[0]
     their_item = _referral("their-next-id", OTHER)
@@ -105,10 +118,11 @@ def test_an_event_id_reused_in_the_same_municipality_for_other_content_is_refuse
     assert last_position(client) == 1
 
 
-def test_a_token_of_every_municipality_claims_in_the_referrals_municipality(client: TestClient) -> None:
+def test_a_token_of_every_municipality_claims_in_the_referrals_municipality(
+    client: TestClient, theirs: dict[str, str], ours: dict[str, str]
+) -> None:
     """The admin's item on a referral of 101 is one of 101's events: 101's system resending it gets
     a duplicate; 461 reusing the id is not affected."""
-    theirs, ours = _system(client, OTHER, "sys-101"), _system(client, ODENSE, "sys-461")
     item = _referral("admin-1", OTHER)
     first = _post(client, None, item)[0]  # the client's own token: admin, '*'
     closing = {"event_id": "admin-2", "type": "referral.closed", "referral_id": first["id"]}
@@ -125,9 +139,8 @@ def test_a_token_of_every_municipality_claims_in_the_referrals_municipality(clie
 
 
 def test_an_event_claimed_before_ids_were_scoped_is_recognised_only_in_its_municipality(
-    client: TestClient, db_url: str
+    client: TestClient, theirs: dict[str, str], ours: dict[str, str], db_url: str
 ) -> None:
-    theirs, ours = _system(client, OTHER, "sys-101"), _system(client, ODENSE, "sys-461")
     item = _referral("before-1", OTHER)
     first = _post(client, theirs, item)[0]
     _unscope(db_url, f"event/{OTHER}:before-1", "before-1")
@@ -161,12 +174,11 @@ def test_a_supplier_event_claimed_before_ids_were_scoped_is_recognised_on_resend
 
 
 def test_a_batch_of_an_all_municipality_token_reads_its_referrals_municipalities_at_once(
-    client: TestClient,
+    client: TestClient, theirs: dict[str, str]
 ) -> None:
     """So that its claims are read in one query; items on a referral filed in the same batch, and
     on one filed before it, are claimed in the referral's municipality either way."""
     ledger: CaseLedger = client.app.state.ledger  # type: ignore[attr-defined]
-    theirs = _system(client, OTHER, "sys-101")
     before = _referral("early-1", OTHER)
     filed = _post(client, None, before)[0]
     assert ledger.municipalities.remembered(uuid.UUID(filed["id"])) is None  # filed by a batch

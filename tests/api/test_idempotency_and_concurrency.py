@@ -9,7 +9,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,14 +74,29 @@ WRITES: dict[str, Callable[[TestClient], tuple[str, dict[str, Any], dict[str, An
 CREATES = {"create-referral": 201, "register-supplier": 201}
 
 
-@pytest.mark.parametrize("write", list(WRITES))
-def test_a_replayed_post_with_the_same_idempotency_key_returns_the_first_answer_and_appends_nothing(
-    client: TestClient, write: str
-) -> None:
-    path, body, _ = WRITES[write](client)
+class Write(NamedTuple):
+    """One kind of write set up for a retry: where, what, another body, a fresh key, the success status."""
+
+    path: str
+    body: dict[str, Any]
+    other: dict[str, Any]
+    key: dict[str, str]
+    status: int
+
+
+@pytest.fixture(params=list(WRITES))
+def write(request: pytest.FixtureRequest, client: TestClient) -> Write:
+    path, body, other = WRITES[request.param](client)
     key = {"Idempotency-Key": f"retry-{uuid.uuid4()}"}
+    return Write(path, body, other, key, CREATES.get(request.param, 200))
+
+
+def test_a_replayed_post_with_the_same_idempotency_key_returns_the_first_answer_and_appends_nothing(
+    client: TestClient, write: Write
+) -> None:
+    path, body, _, key, status = write
     first = client.post(path, json=body, headers=key)
-    result = created(first, CREATES.get(write, 200))
+    result = created(first, status)
     after_first = last_position(client)
     assert result["position"] == after_first
 
@@ -93,13 +108,11 @@ def test_a_replayed_post_with_the_same_idempotency_key_returns_the_first_answer_
     assert last_position(client) == after_first
 
 
-@pytest.mark.parametrize("write", list(WRITES))
 def test_the_same_idempotency_key_with_another_body_is_rejected_with_422(
-    client: TestClient, write: str
+    client: TestClient, write: Write
 ) -> None:
-    path, body, other = WRITES[write](client)
-    key = {"Idempotency-Key": f"retry-{uuid.uuid4()}"}
-    created(client.post(path, json=body, headers=key), CREATES.get(write, 200))
+    path, body, other, key, status = write
+    created(client.post(path, json=body, headers=key), status)
     before = last_position(client)
 
     problem = assert_problem(client.post(path, json=other, headers=key), 422, "idempotency-key-reused")
@@ -193,6 +206,20 @@ def item(
     return body
 
 
+def good_items(supplier_id: str, referral_id: str) -> list[dict[str, Any]]:
+    """A supplier with prices and a referral taken to active and extended: six items all accepted."""
+    return [
+        item("s-1", "supplier.registered", bodies.supplier(), supplier_id=supplier_id),
+        item("s-2", "supplier.price_list_negotiated", bodies.price_list(), supplier_id=supplier_id),
+        item("r-1", "referral.referred", bodies.referral(), referral_id=referral_id),
+        item(
+            "r-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id, expected_version=1
+        ),
+        item("r-3", "referral.price_agreed", bodies.hourly_agreement("850"), referral_id=referral_id),
+        item("r-4", "referral.extended", bodies.extension(), referral_id=referral_id, expected_version=3),
+    ]
+
+
 def post_batch(client: TestClient, items: list[Any], source: str = "DUBU") -> list[dict[str, Any]]:
     response = client.post("/events", json={"events": items, "source_system": source})
     assert response.status_code == 200, response.text
@@ -205,17 +232,12 @@ def post_batch(client: TestClient, items: list[Any], source: str = "DUBU") -> li
 
 def test_a_batch_applies_items_in_order_each_on_its_own(client: TestClient) -> None:
     supplier_id, referral_id = str(uuid.uuid4()), str(uuid.uuid4())
+    good = good_items(supplier_id, referral_id)
     items = [
-        item("s-1", "supplier.registered", bodies.supplier(), supplier_id=supplier_id),
-        item("s-2", "supplier.price_list_negotiated", bodies.price_list(), supplier_id=supplier_id),
-        item("r-1", "referral.referred", bodies.referral(), referral_id=referral_id),
-        item(
-            "r-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id, expected_version=1
-        ),
+        *good[:4],
         # rejected in the middle: a rate above the list rate without a rationale
-        item("r-3", "referral.price_agreed", bodies.hourly_agreement("900"), referral_id=referral_id),
-        item("r-4", "referral.price_agreed", bodies.hourly_agreement("850"), referral_id=referral_id),
-        item("r-5", "referral.extended", bodies.extension(), referral_id=referral_id, expected_version=3),
+        item("bad-rate", "referral.price_agreed", bodies.hourly_agreement("900"), referral_id=referral_id),
+        *good[4:],
     ]
     results = post_batch(client, items)
 
@@ -240,7 +262,7 @@ def test_a_batch_applies_items_in_order_each_on_its_own(client: TestClient) -> N
     assert [e["type"] for e in events] == LIFECYCLE[:4]  # referred, matched, price agreed, extended
     assert events[2]["data"]["hourly_rate"] == "850.00"
     assert [e["source"] for e in events] == [
-        {"system": "DUBU", "event_id": event_id} for event_id in ("r-1", "r-2", "r-4", "r-5")
+        {"system": "DUBU", "event_id": event_id} for event_id in ("r-1", "r-2", "r-3", "r-4")
     ]
     assert client.get(f"/referrals/{referral_id}").json()["end"] == "2026-04-30"
 
@@ -397,6 +419,14 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
         return list(pool.map(run, calls))
 
 
+def race_adjustments(
+    client: TestClient, referral_id: str, *adjustments: dict[str, Any], headers: dict[str, str] | None = None
+) -> list[Any]:
+    """Post the adjustments to one referral at the same moment, each with the same headers."""
+    path = f"/referrals/{referral_id}/adjustment"
+    return race([lambda b=body: client.post(path, json=b, headers=headers) for body in adjustments])
+
+
 @pytest.fixture
 def saves_meet(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
     """Make the next ``n`` saves wait for each other, so that every writer has passed its checks.
@@ -426,17 +456,14 @@ def saves_meet(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 def test_concurrent_commands_with_the_same_if_match_give_one_success_and_one_412(client: TestClient) -> None:
     referral_id = bodies.active(client)
-    path = f"/referrals/{referral_id}/adjustment"
     for round_ in range(RACE_ROUNDS):
         version = 3 + round_
-        headers = {"If-Match": f'"{version}"'}
-        first = bodies.adjustment("2026-02-01", hours_per_week="2")
-        second = bodies.adjustment("2026-03-01", hours_per_week="4")
-        responses = race(
-            [
-                lambda b=first, h=headers: client.post(path, json=b, headers=h),
-                lambda b=second, h=headers: client.post(path, json=b, headers=h),
-            ]
+        responses = race_adjustments(
+            client,
+            referral_id,
+            bodies.adjustment("2026-02-01", hours_per_week="2"),
+            bodies.adjustment("2026-03-01", hours_per_week="4"),
+            headers={"If-Match": f'"{version}"'},
         )
         assert sorted(r.status_code for r in responses) == [200, 412], [r.text for r in responses]
         winner = next(r for r in responses if r.status_code == 200)
@@ -449,16 +476,15 @@ def test_a_command_that_loses_the_race_at_storage_with_if_match_gets_412(
     client: TestClient, saves_meet: Callable[[int], None]
 ) -> None:
     referral_id = bodies.active(client)
-    path = f"/referrals/{referral_id}/adjustment"
     for _ in range(3):
         saves_meet(2)
         version = len(events_of(client, "referrals", referral_id))
-        headers = {"If-Match": f'"{version}"'}
-        responses = race(
-            [
-                lambda h=headers: client.post(path, json=bodies.adjustment("2026-02-01"), headers=h),
-                lambda h=headers: client.post(path, json=bodies.adjustment("2026-03-01"), headers=h),
-            ]
+        responses = race_adjustments(
+            client,
+            referral_id,
+            bodies.adjustment("2026-02-01"),
+            bodies.adjustment("2026-03-01"),
+            headers={"If-Match": f'"{version}"'},
         )
         assert sorted(r.status_code for r in responses) == [200, 412], [r.text for r in responses]
         assert len(events_of(client, "referrals", referral_id)) == version + 1
@@ -468,13 +494,12 @@ def test_concurrent_commands_without_if_match_are_both_applied_one_after_the_oth
     client: TestClient, saves_meet: Callable[[int], None]
 ) -> None:
     referral_id = bodies.active(client)
-    path = f"/referrals/{referral_id}/adjustment"
     saves_meet(2)
-    responses = race(
-        [
-            lambda: client.post(path, json=bodies.adjustment("2026-02-01", hours_per_week="2")),
-            lambda: client.post(path, json=bodies.adjustment("2026-03-01", hours_per_week="4")),
-        ]
+    responses = race_adjustments(
+        client,
+        referral_id,
+        bodies.adjustment("2026-02-01", hours_per_week="2"),
+        bodies.adjustment("2026-03-01", hours_per_week="4"),
     )
     assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
     assert sorted(r.json()["version"] for r in responses) == [4, 5]

@@ -19,7 +19,7 @@ from application.caseledger import CaseLedger
 from projections import read_models
 from projections.database import ProjectionDatabase
 from tests.api import bodies
-from tests.api.test_idempotency_and_concurrency import item
+from tests.api.test_idempotency_and_concurrency import good_items, item
 from tests.storage import storage_env
 from tests.tokens import authorize
 
@@ -43,19 +43,6 @@ def stored(db_url: str, referral_id: str) -> list[str]:
         return [type(e).__name__ for e in ledger.referral_events(uuid.UUID(referral_id))]
     finally:
         ledger.close()
-
-
-def good_items(supplier_id: str, referral_id: str) -> list[dict[str, Any]]:
-    return [
-        item("s-1", "supplier.registered", bodies.supplier(), supplier_id=supplier_id),
-        item("s-2", "supplier.price_list_negotiated", bodies.price_list(), supplier_id=supplier_id),
-        item("r-1", "referral.referred", bodies.referral(), referral_id=referral_id),
-        item(
-            "r-2", "referral.matched", bodies.match(supplier_id), referral_id=referral_id, expected_version=1
-        ),
-        item("r-3", "referral.price_agreed", bodies.hourly_agreement("850"), referral_id=referral_id),
-        item("r-4", "referral.extended", bodies.extension(), referral_id=referral_id, expected_version=3),
-    ]
 
 
 def test_import_applies_lines_in_order_and_reports_rejections_by_line_number(

@@ -60,12 +60,18 @@ def kill_at_random(process: subprocess.Popen[bytes], chance: random.Random, *, w
     process.wait(timeout=10)
 
 
+def demo_with_runner(
+    ledger: CaseLedger, projection_db: ProjectionDatabase, *, weeks: int, per_week: int, suppliers: int
+) -> tuple[int, ProjectionRunner]:
+    """Fill the ledger with a demo; its last position and a runner (in this process) to watch workers."""
+    small_demo(ledger, weeks=weeks, per_week=per_week, suppliers=suppliers)
+    return ledger.last_position(), ProjectionRunner(projection_db, ledger.read_events)
+
+
 def test_a_worker_killed_repeatedly_ends_with_the_tables_of_a_rebuild(
     db_url: str, ledger: CaseLedger, projection_db: ProjectionDatabase
 ) -> None:
-    small_demo(ledger, weeks=30, per_week=20, suppliers=25)
-    head = ledger.last_position()
-    runner = ProjectionRunner(projection_db, ledger.read_events)
+    head, runner = demo_with_runner(ledger, projection_db, weeks=30, per_week=20, suppliers=25)
     chance = random.Random(20261123)
     positions = []
     for _ in range(4):
@@ -104,9 +110,7 @@ def generations(db: ProjectionDatabase) -> list[tuple[int, int, int]]:
 def test_a_rebuild_killed_repeatedly_leaves_the_live_tables_alone_and_the_next_one_completes(
     db_url: str, ledger: CaseLedger, projection_db: ProjectionDatabase
 ) -> None:
-    small_demo(ledger, weeks=12, per_week=15, suppliers=15)
-    head = ledger.last_position()
-    runner = ProjectionRunner(projection_db, ledger.read_events)
+    head, runner = demo_with_runner(ledger, projection_db, weeks=12, per_week=15, suppliers=15)
     runner.catch_up()
     live = dump(projection_db)
     chance = random.Random(461)
