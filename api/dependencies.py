@@ -139,15 +139,19 @@ def fingerprint(request_line: str, body: BaseModel) -> str:
     return hashlib.sha256(f"{request_line}\n{canonical}".encode()).hexdigest()
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        description="Repeat a POST with the same key and body: the first answer, nothing appended.",
+        json_schema_extra={"pattern": _KEY.pattern},
+    ),
+]
+"""The ``Idempotency-Key`` header, as a write and a create both document it."""
+
+
 async def write_headers(
     request: Request,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            description="Repeat a POST with the same key and body: the first answer, nothing appended.",
-            json_schema_extra={"pattern": _KEY.pattern},
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
     if_match: Annotated[
         str | None,
         Header(
@@ -164,13 +168,7 @@ Writing = Annotated[WriteHeaders, Depends(write_headers)]
 
 async def create_headers(
     request: Request,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            description="Repeat a POST with the same key and body: the first answer, nothing appended.",
-            json_schema_extra={"pattern": _KEY.pattern},
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> WriteHeaders:
     """A create's headers: ``Idempotency-Key`` only (there is no version to match yet)."""
     return WriteHeaders(request, idempotency_key, None)

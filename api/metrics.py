@@ -36,23 +36,14 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
-        self.last_position = Gauge(
-            "caseledger_event_store_position",
-            "Global position of the newest stored event",
-            registry=self.registry,
-            multiprocess_mode="mostrecent",
+        self.last_position = self._latest(
+            "caseledger_event_store_position", "Global position of the newest stored event"
         )
-        self.projection_position = Gauge(
-            "caseledger_projection_position",
-            "Position the live read models have processed",
-            registry=self.registry,
-            multiprocess_mode="mostrecent",
+        self.projection_position = self._latest(
+            "caseledger_projection_position", "Position the live read models have processed"
         )
-        self.projection_lag = Gauge(
-            "caseledger_projection_lag_events",
-            "Events stored but not yet in the read models",
-            registry=self.registry,
-            multiprocess_mode="mostrecent",
+        self.projection_lag = self._latest(
+            "caseledger_projection_lag_events", "Events stored but not yet in the read models"
         )
 
         self.storage_failures = Counter(
@@ -69,6 +60,10 @@ class Metrics:
             " descriptors within a few of the soft limit (seen by the watcher, under any loop)",
             registry=self.registry,
         )
+
+    def _latest(self, name: str, documentation: str) -> Gauge:
+        """A gauge whose value, across the API processes, is the one set last."""
+        return Gauge(name, documentation, registry=self.registry, multiprocess_mode="mostrecent")
 
     def storage_failures_counted(self, kind: str) -> None:
         self.storage_failures.labels(kind).inc()

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 
 from api.access_log import logged
 from api.auth import Principal, check_municipality, municipality_scope, referral_access, require
-from api.commands import COMMANDS
 from api.dependencies import (
     Creating,
     Fresh,
@@ -18,27 +17,18 @@ from api.dependencies import (
     Reports,
     etag,
     versioned,
-    write_answers,
-    written,
 )
 from api.fields import Instant, SearchText
 from api.problems import responses
 from api.responses import EventOut, ReferralOut, ReferralPageOut, WriteResultOut
-from api.routers.writes import add_command_route
+from api.routers.writes import CREATE_ERRORS, add_command_routes, created
 from api.schemas import ReferralIn
 from application.views import event_view, referral_view
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
-WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503) | write_answers()
-CREATE_ERRORS = responses(400, 401, 403, 404, 409, 413, 422, 503) | write_answers(201)
 READ_ERRORS = responses(401, 403, 404, 422, 503)
 
 Refers = Annotated[Principal, Depends(require("referral:refer"))]
-Matches = Annotated[Principal, Depends(referral_access("referral:match"))]
-AgreesPrice = Annotated[Principal, Depends(referral_access("referral:agree_price"))]
-Extends = Annotated[Principal, Depends(referral_access("referral:extend"))]
-Adjusts = Annotated[Principal, Depends(referral_access("referral:adjust"))]
-Closes = Annotated[Principal, Depends(referral_access("referral:close"))]
 ReadsReferral = Annotated[Principal, Depends(referral_access("referral:read"))]
 ListScope = Annotated[str | None, Depends(municipality_scope("referral:read"))]
 
@@ -57,36 +47,39 @@ def refer(
     log, where the holder's municipality sees it (docs/isolation.md)."""
     check_municipality(principal, body.municipality)
     request.state.access_referral_id = body.id
-    return written(
-        COMMANDS["referral.referred"].run(ledger, None, body, writing.context(body)),
-        status_code=201,
-        collection="/referrals",
-    )
+    return created("referral.referred", ledger, body, writing, "/referrals")
 
 
-for command_name, path, name, description in (
+add_command_routes(
+    router,
     (
-        "referral.matched",
-        "/{referral_id}/match",
-        "match",
-        "Choose the supplier, with criteria and the candidates considered (re-matching until priced).",
+        (
+            "referral.matched",
+            "/{referral_id}/match",
+            "match",
+            "Choose the supplier, with criteria and the candidates considered (re-matching until priced).",
+        ),
+        (
+            "referral.price_agreed",
+            "/{referral_id}/price-agreement",
+            "agree_price",
+            "Agree hourly, daily or package terms; a rate above the list rate needs a rationale.",
+        ),
+        (
+            "referral.extended",
+            "/{referral_id}/extension",
+            "extend",
+            "Extend an active referral to a later end.",
+        ),
+        (
+            "referral.adjusted",
+            "/{referral_id}/adjustment",
+            "adjust",
+            "Change hours and/or rate of an active referral from a date on.",
+        ),
+        ("referral.closed", "/{referral_id}/closure", "close", "Close a referral that is not closed yet."),
     ),
-    (
-        "referral.price_agreed",
-        "/{referral_id}/price-agreement",
-        "agree_price",
-        "Agree hourly, daily or package terms; a rate above the list rate needs a rationale.",
-    ),
-    ("referral.extended", "/{referral_id}/extension", "extend", "Extend an active referral to a later end."),
-    (
-        "referral.adjusted",
-        "/{referral_id}/adjustment",
-        "adjust",
-        "Change hours and/or rate of an active referral from a date on.",
-    ),
-    ("referral.closed", "/{referral_id}/closure", "close", "Close a referral that is not closed yet."),
-):
-    add_command_route(router, command_name, path, name, description)
+)
 
 
 @router.get("", response_model=ReferralPageOut, responses=responses(401, 403, 422, 503))

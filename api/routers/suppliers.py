@@ -9,21 +9,17 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, attributed, require
-from api.commands import COMMANDS
-from api.dependencies import Creating, Ledger, etag, versioned, write_answers, written
+from api.dependencies import Creating, Ledger, etag, versioned
 from api.fields import Instant
 from api.problems import responses
 from api.responses import EventOut, SupplierOut, WriteResultOut
-from api.routers.writes import add_command_route
+from api.routers.writes import CREATE_ERRORS, add_command_routes, created
 from api.schemas import SupplierIn
 from application.views import event_view, supplier_view
 
 router = APIRouter(prefix="/suppliers", tags=["suppliers"])
-WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503) | write_answers()
-CREATE_ERRORS = responses(400, 401, 403, 404, 409, 413, 422, 503) | write_answers(201)
 READ_ERRORS = responses(401, 403, 404, 422, 503)
 WritesSupplier = Annotated[Principal, Depends(require("supplier:write"))]
-NegotiatesPrices = Annotated[Principal, Depends(require("price_list:write"))]
 ReadsSupplier = Annotated[Principal, Depends(require("supplier:read"))]
 
 
@@ -34,28 +30,26 @@ def register_supplier(
     """Register a supplier (one per CVR number; 409 if the CVR is registered). Without an ``actor``
     the token's name is recorded as the actor."""
     body = attributed(body, principal)
-    return written(
-        COMMANDS["supplier.registered"].run(ledger, None, body, writing.context(body)),
-        status_code=201,
-        collection="/suppliers",
-    )
+    return created("supplier.registered", ledger, body, writing, "/suppliers")
 
 
-for command_name, path, name, description in (
+add_command_routes(
+    router,
     (
-        "supplier.details_updated",
-        "/{supplier_id}/details",
-        "update_details",
-        "Change any registered field but the CVR number. Each field sent replaces its value whole (a `contact` replaces the whole contact, a list the whole list; `null` clears it, but not the name); a field left out keeps its value.",
+        (
+            "supplier.details_updated",
+            "/{supplier_id}/details",
+            "update_details",
+            "Change any registered field but the CVR number. Each field sent replaces its value whole (a `contact` replaces the whole contact, a list the whole list; `null` clears it, but not the name); a field left out keeps its value.",
+        ),
+        (
+            "supplier.price_list_negotiated",
+            "/{supplier_id}/price-lists",
+            "negotiate_price_list",
+            "Record a price list negotiated with one municipality (rates and packages); the token must cover that municipality.",
+        ),
     ),
-    (
-        "supplier.price_list_negotiated",
-        "/{supplier_id}/price-lists",
-        "negotiate_price_list",
-        "Record a price list negotiated with one municipality (rates and packages); the token must cover that municipality.",
-    ),
-):
-    add_command_route(router, command_name, path, name, description)
+)
 
 
 @router.get("/{supplier_id}", response_model=SupplierOut, responses=READ_ERRORS | versioned())

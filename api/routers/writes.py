@@ -7,7 +7,7 @@ write's ``{id, version, position}`` with its ETag. Creating commands have routes
 """
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,11 +16,31 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Principal, attributed, check_municipality, referral_access, require
 from api.commands import COMMANDS
-from api.dependencies import Ledger, Writing, write_answers, written
+from api.dependencies import Ledger, WriteHeaders, Writing, write_answers, written
 from api.problems import responses
 from api.responses import WriteResultOut
+from api.schemas import Body
+from application.caseledger import CaseLedger
 
 WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503) | write_answers()
+CREATE_ERRORS = responses(400, 401, 403, 404, 409, 413, 422, 503) | write_answers(201)
+
+
+def created(
+    command_name: str, ledger: CaseLedger, body: Body, writing: WriteHeaders, collection: str
+) -> JSONResponse:
+    """Run the creating command ``command_name`` and answer 201, the new resource under ``collection``."""
+    return written(
+        COMMANDS[command_name].run(ledger, None, body, writing.context(body)),
+        status_code=201,
+        collection=collection,
+    )
+
+
+def add_command_routes(router: APIRouter, routes: Iterable[tuple[str, str, str, str]]) -> None:
+    """``add_command_route`` for each ``(command_name, path, name, description)``."""
+    for command_name, path, name, description in routes:
+        add_command_route(router, command_name, path, name, description)
 
 
 def add_command_route(router: APIRouter, command_name: str, path: str, name: str, description: str) -> None:
