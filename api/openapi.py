@@ -11,29 +11,18 @@ from pydantic import Field, TypeAdapter, create_model
 
 from api.commands import COMMANDS
 from api.fields import EventId
+from api.problems import HEADERS_OF
 from api.schemas import Body
 from api.settings import Settings
 
 # Creates may name their new id in the body instead of the item.
 _CREATES = {"supplier.registered", "referral.referred"}
 
-# Headers every answer of a status carries, whichever route gives it (api.problems adds them).
-_HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
-    "401": {
-        "WWW-Authenticate": {"description": 'Bearer realm="caseledger"', "schema": {"type": "string"}},
-    },
-    "503": {
-        "Retry-After": {
-            "description": "Seconds to wait before trying again.",
-            "schema": {"type": "integer", "minimum": 1},
-        },
-    },
-}
-
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Serve the document with the batch limit this server enforces (``maxItems`` of ``events``) and
-    the headers of every 401 and 503."""
+    the headers of every 401 and 503 (``api.problems.HEADERS_OF``), also where a route declares
+    one by hand (``/readyz``)."""
     generate = app.openapi
 
     def document() -> dict[str, Any]:
@@ -47,9 +36,10 @@ def install(app: FastAPI, settings: Settings) -> None:
                 schema["components"]["schemas"].setdefault(name, definition)
             for operations in schema["paths"].values():
                 for operation in operations.values():
-                    for status, headers in _HEADERS_BY_STATUS.items():
-                        if status in operation["responses"]:
-                            operation["responses"][status].setdefault("headers", {}).update(headers)
+                    for status, headers in HEADERS_OF.items():
+                        if str(status) in operation["responses"]:
+                            answer = operation["responses"][str(status)]
+                            answer["headers"] = {**headers, **answer.get("headers", {})}
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = document  # type: ignore[method-assign]
