@@ -11,7 +11,7 @@ from pydantic import Field, TypeAdapter, create_model
 
 from api.commands import COMMANDS
 from api.fields import EventId
-from api.problems import HEADERS_OF
+from api.problems import HEADERS_OF, PROBLEM_JSON
 from api.schemas import Body
 from api.settings import Settings
 
@@ -36,13 +36,22 @@ def install(app: FastAPI, settings: Settings) -> None:
                 schema["components"]["schemas"].setdefault(name, definition)
             for operations in schema["paths"].values():
                 for operation in operations.values():
-                    for status, headers in HEADERS_OF.items():
-                        if str(status) in operation["responses"]:
-                            answer = operation["responses"][str(status)]
-                            answer["headers"] = {**headers, **answer.get("headers", {})}
+                    declare_problems(operation["responses"])
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = document  # type: ignore[method-assign]
+
+
+def declare_problems(answers: dict[str, Any]) -> None:
+    """Each problem answer as it is sent: only ``application/problem+json`` (FastAPI also lists the
+    route's ``application/json`` for a ``model``), with the headers of its status."""
+    for status, answer in answers.items():
+        content = answer.get("content", {})
+        if PROBLEM_JSON in content:
+            content.pop("application/json", None)
+        headers = HEADERS_OF.get(int(status), {}) if status.isdigit() else {}
+        if headers:
+            answer["headers"] = {**headers, **answer.get("headers", {})}
 
 
 def batch_items() -> tuple[dict[str, Any], dict[str, Any]]:

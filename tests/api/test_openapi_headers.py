@@ -37,11 +37,15 @@ def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, A
 
 
 def undeclared(document: dict[str, Any], method: str, path: str, answer: httpx.Response) -> set[str]:
-    """The tracked headers ``answer`` carried that the document does not declare for its status."""
+    """The tracked headers ``answer`` carried that the document does not declare for its status
+    (asserting on the way that its status and media type are declared)."""
     status = str(answer.status_code)
     assert CHECKED.match(status), (method, path, status, answer.text)
     declared = document["paths"][path][method]["responses"].get(status)
     assert declared is not None, f"{method.upper()} {path} answered {status}, which is not declared"
+    media_type = answer.headers.get("content-type", "").split(";")[0]
+    if media_type and declared.get("content"):
+        assert media_type in declared["content"], (method, path, status, media_type)
     sent = {name.lower() for name in answer.headers} & TRACKED
     return sent - {name.lower() for name in declared.get("headers", {})}
 
@@ -169,6 +173,36 @@ def test_every_declared_401_and_503_names_its_header(shared_client: TestClient) 
             retry = answers["503"].get("headers", {}).get("Retry-After")
             assert retry is not None, (method, path)
             assert retry["schema"]["type"] == "integer", (method, path)
+
+
+def test_problem_answers_are_declared_only_as_problem_json(shared_client: TestClient) -> None:
+    """Every error is sent as ``application/problem+json``; none is declared as plain JSON too."""
+    document = shared_client.get("/openapi.json").json()
+    problems = 0
+    for method, path, operation in operations(document):
+        for status, answer in operation["responses"].items():
+            if not status.startswith("2"):
+                assert set(answer.get("content", {})) == {"application/problem+json"}, (method, path, status)
+                problems += 1
+    assert problems >= 150
+
+
+def test_dates_and_instants_in_request_bodies_declare_their_format(shared_client: TestClient) -> None:
+    """Request bodies use ``Day`` for business dates: each declares ``format: date``."""
+    schemas = shared_client.get("/openapi.json").json()["components"]["schemas"]
+    dates = re.compile(r"(_on|_from|_to|_end|_start)$|^(start|end)$")
+    checked = 0
+    for name, schema in schemas.items():
+        if not name.endswith("In"):
+            continue
+        for prop, definition in schema.get("properties", {}).items():
+            if dates.search(prop):
+                options = definition.get("anyOf", [definition])
+                assert {"type": "string", "format": "date"} in [
+                    {k: v for k, v in option.items() if k in {"type", "format"}} for option in options
+                ], (name, prop)
+                checked += 1
+    assert checked >= 12
 
 
 def test_a_date_or_instant_query_declares_both_formats(shared_client: TestClient) -> None:
