@@ -123,7 +123,9 @@ def test_creates_writes_replays_and_reads_carry_only_declared_headers(shared_cli
 @pytest.fixture
 def locked_client(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
     path = tmp_path / "locked.sqlite"
-    settings = Settings(database_url=f"sqlite:///{path}?lock_timeout=1", run_projections=False)
+    settings = Settings(
+        database_url=f"sqlite:///{path}?lock_timeout=1", run_projections=False, min_position_wait=0.2
+    )
     with TestClient(create_app(settings)) as client:
         yield authorize(client), path
 
@@ -132,7 +134,8 @@ def test_503s_sent_while_storage_is_out_of_reach_carry_only_declared_headers(
     locked_client: tuple[TestClient, Path],
 ) -> None:
     """SQLite's write lock held by another process: writes (and reads that must be recorded in the
-    access log) answer 503 with Retry-After, which their operations declare."""
+    access log) answer 503 with Retry-After, which their operations declare; so do queries for a
+    ``min_position`` the projections have not reached."""
     client, path = locked_client
     document = client.get("/openapi.json").json()
     supplier_id = bodies.register_supplier(client)
@@ -153,6 +156,11 @@ def test_503s_sent_while_storage_is_out_of_reach_carry_only_declared_headers(
             answers = [(m, p, client.request(m, url(p, ids), json=body)) for m, p, body in samples]
         finally:
             other.execute("ROLLBACK")
+    position = bodies.last_position(client)  # stored, never projected: the projections do not run
+    for path_template in ("/referrals", "/reports/suppliers", "/reports/spending", "/audit/decisions"):
+        behind = client.get(path_template, params={"min_position": position})
+        assert behind.json()["type"] == "/problems/projections-behind", (path_template, behind.text)
+        answers.append(("get", path_template, behind))
     for method, path_template, answer in answers:
         assert answer.status_code == 503, (method, path_template, answer.text)
         assert int(answer.headers["Retry-After"]) >= 1
