@@ -150,7 +150,7 @@ InstantOrDay = Annotated[
     PlainValidator(_instant_or_day),
     WithJsonSchema(
         {
-            "type": "string",
+            "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
             "examples": ["2026-06-01", "2026-06-01T08:00:00Z"],
             "description": "A date (YYYY-MM-DD, a whole day in Europe/Copenhagen) or an RFC 3339 instant.",
         }

@@ -12,29 +12,15 @@ from pydantic import Field, TypeAdapter, create_model
 
 from api.commands import COMMANDS
 from api.fields import EventId
+from api.problems import HEADERS_OF, PROBLEM_JSON
 from api.schemas import AGREEMENT_FORMS, Body, PriceAgreementIn
 from api.settings import Settings
-
-# Creates may name their new id in the body instead of the item.
-_CREATES = {"supplier.registered", "referral.referred"}
-
-# Headers every answer of a status carries, whichever route gives it (api.problems adds them).
-_HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
-    "401": {
-        "WWW-Authenticate": {"description": 'Bearer realm="caseledger"', "schema": {"type": "string"}},
-    },
-    "503": {
-        "Retry-After": {
-            "description": "Seconds to wait before trying again.",
-            "schema": {"type": "integer", "minimum": 1},
-        },
-    },
-}
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Serve the document with the batch limit this server enforces (``maxItems`` of ``events``) and
-    the headers of every 401 and 503."""
+    the headers of every 401 and 503 (``api.problems.HEADERS_OF``), also where a route declares
+    one by hand (``/readyz``)."""
     generate = app.openapi
 
     def document() -> dict[str, Any]:
@@ -52,12 +38,22 @@ def install(app: FastAPI, settings: Settings) -> None:
             }
             for operations in schema["paths"].values():
                 for operation in operations.values():
-                    for status, headers in _HEADERS_BY_STATUS.items():
-                        if status in operation["responses"]:
-                            operation["responses"][status].setdefault("headers", {}).update(headers)
+                    declare_problems(operation["responses"])
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = document  # type: ignore[method-assign]
+
+
+def declare_problems(answers: dict[str, Any]) -> None:
+    """Each problem answer as it is sent: only ``application/problem+json`` (FastAPI also lists the
+    route's ``application/json`` for a ``model``), with the headers of its status."""
+    for status, answer in answers.items():
+        content = answer.get("content", {})
+        if PROBLEM_JSON in content:
+            content.pop("application/json", None)
+        headers = HEADERS_OF.get(int(status), {}) if status.isdigit() else {}
+        if headers:
+            answer["headers"] = {**headers, **answer.get("headers", {})}
 
 
 def batch_items() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -67,7 +63,8 @@ def batch_items() -> tuple[dict[str, Any], dict[str, Any]]:
     malformed item is ``rejected`` without failing the batch."""
     models: list[Any] = []
     for kind, command in COMMANDS.items():
-        target: Any = (UUID | None, None) if kind in _CREATES else (UUID, ...)
+        # Creates may name their new id in the body instead of the item.
+        target: Any = (UUID | None, None) if command.declared.creates else (UUID, ...)
         name = "".join(part.title() for part in re.split(r"[._]", kind)) + "Item"
         literal: Any = Literal[kind]
         models.append(

@@ -39,6 +39,18 @@ from domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = "5"
+WWW_AUTHENTICATE = 'Bearer realm="caseledger"'
+HEADERS_OF: dict[int, dict[str, dict[str, Any]]] = {
+    401: {"WWW-Authenticate": {"description": WWW_AUTHENTICATE, "schema": {"type": "string"}}},
+    503: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+"""The OpenAPI headers every problem answer of a status carries, whichever route or layer gives it
+(``responses`` declares them; ``api.openapi`` adds them to 401s and 503s a route declares by hand)."""
 log = logging.getLogger("caseledger.api")
 
 _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
@@ -142,7 +154,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Unauthenticated)
     def _unauthenticated(request: Request, error: Unauthenticated) -> JSONResponse:
-        return respond(domain_problem(error), {"WWW-Authenticate": 'Bearer realm="caseledger"'})
+        return respond(domain_problem(error), {"WWW-Authenticate": WWW_AUTHENTICATE})
 
     @app.exception_handler(DomainError)
     def _refused(request: Request, error: DomainError) -> JSONResponse:
@@ -198,8 +210,9 @@ def allowed_methods(request: Request) -> str:
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI descriptions of the problem answers a route can give. A route that takes a body (413)
-    can also answer 408: both come from ``api.body_limit.BodyLimit``, which reads every body."""
+    """OpenAPI descriptions of the problem answers a route can give, with the headers each carries
+    (``HEADERS_OF``). A route that takes a body (413) can also answer 408: both come from
+    ``api.body_limit.BodyLimit``, which reads every body."""
     if 413 in statuses and 408 not in statuses:
         statuses = (*statuses, 408)
     meaning = {
@@ -215,7 +228,10 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         503: "Storage unavailable (Retry-After)",
     }
     schema = {"schema": {"$ref": f"#/components/schemas/{ProblemOut.__name__}"}}
-    return {
-        status: {"model": ProblemOut, "description": meaning[status], "content": {PROBLEM_JSON: schema}}
-        for status in statuses
-    }
+    declared: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        answer = {"model": ProblemOut, "description": meaning[status], "content": {PROBLEM_JSON: schema}}
+        if status in HEADERS_OF:
+            answer["headers"] = dict(HEADERS_OF[status])
+        declared[status] = answer
+    return declared
