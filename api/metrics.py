@@ -52,8 +52,15 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.storage_unavailable_answers = Counter(
+            "caseledger_storage_unavailable_answers",
+            "Requests answered 503 storage-unavailable, by kind: writes, reads and token checks alike",
+            ["kind"],
+            registry=self.registry,
+        )
         for kind in STORAGE_FAILURE_KINDS:
             self.storage_failures.labels(kind)
+            self.storage_unavailable_answers.labels(kind)
         self.open_files_exhausted = Counter(
             "caseledger_open_files_exhausted",
             "Times the process ran out of file descriptors: failed accepts (asyncio) and episodes of"
@@ -67,6 +74,9 @@ class Metrics:
 
     def storage_failures_counted(self, kind: str) -> None:
         self.storage_failures.labels(kind).inc()
+
+    def unavailable_answered(self, kind: str) -> None:
+        self.storage_unavailable_answers.labels(kind).inc()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.latency.labels(method, route).observe(seconds)

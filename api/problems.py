@@ -35,6 +35,7 @@ from api.auth import Forbidden, Unauthenticated
 from api.dependencies import NotYetProjected
 from api.responses import ProblemOut
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
+from application.storage_health import failure_kind
 from domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 
 PROBLEM_JSON = "application/problem+json"
@@ -180,6 +181,9 @@ def install(app: FastAPI) -> None:
         def _unavailable(request: Request, error: Exception) -> JSONResponse:
             if not storage_unavailable(error):
                 return internal_error(request, error)
+            metrics = getattr(request.app.state, "metrics", None)
+            if metrics is not None:  # every refusal counted, the token check's too, not only writes
+                metrics.unavailable_answered(failure_kind(error))
             return respond(unavailable_problem(error), {"Retry-After": RETRY_AFTER_SECONDS})
 
     @app.exception_handler(NotYetProjected)

@@ -62,3 +62,12 @@ def test_a_role_out_of_connections_answers_503_within_connect_timeout_and_recove
                 time.sleep(0.5)
             assert response.status_code == 201, response.text
             assert client.get("/readyz").status_code == 200
+            # The refusals at the token check are counted, not only failed writes.
+            assert _counted(client.get("/metrics").text, "no_connection") >= 2
+
+
+def _counted(exposition: str, kind: str) -> float:
+    prefix = f'caseledger_storage_unavailable_answers_total{{kind="{kind}"}} '
+    return sum(
+        float(line.removeprefix(prefix)) for line in exposition.splitlines() if line.startswith(prefix)
+    )
