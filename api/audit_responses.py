@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 from api.fields import DayText, InstantText
 from api.responses import ActorOut, SourceOut
@@ -57,11 +58,10 @@ class VerificationOut(BaseModel):
     )
 
 
-class ChangeOut(BaseModel):
-    """One fact a decision changed (money and hours as ``"850.00"``, dates ISO; null: not set)."""
-
-    from_: str | None = Field(alias="from")
-    to: str | None
+# A TypedDict, as ``from`` is a keyword: a model's alias would need ``by_alias`` wherever it is
+# dumped (``caseledger audit trail --json`` dumps TrailOut without it).
+ChangeOut = TypedDict("ChangeOut", {"from": str | None, "to": str | None})
+ChangeOut.__doc__ = 'One fact a decision changed (money and hours as ``"850.00"``, dates ISO; null: not set).'
 
 
 class DecisionActorOut(BaseModel):
