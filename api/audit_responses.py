@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 from api.fields import DayText, InstantText
+from api.responses import ActorOut, SourceOut
 
 
 class IntegrityProblemOut(BaseModel):
@@ -56,16 +58,29 @@ class VerificationOut(BaseModel):
     )
 
 
+# A TypedDict, as ``from`` is a keyword: a model's alias would need ``by_alias`` wherever it is
+# dumped (``caseledger audit trail --json`` dumps TrailOut without it).
+ChangeOut = TypedDict("ChangeOut", {"from": str | None, "to": str | None})
+ChangeOut.__doc__ = 'One fact a decision changed (money and hours as ``"850.00"``, dates ISO; null: not set).'
+
+
+class DecisionActorOut(BaseModel):
+    """Who decided, as the decision log keeps it (``name`` null when none was given)."""
+
+    id: str
+    name: str | None
+
+
 class TrailEntryOut(BaseModel):
     version: int
     type: str
     recorded_at: InstantText | None
     effective_date: DayText | None
-    actor: dict[str, Any] | None
+    actor: ActorOut | None
     rationale: str | None
-    source: dict[str, Any] | None = None
-    data: dict[str, Any] | None
-    changes: dict[str, dict[str, Any]] | None = Field(
+    source: SourceOut | None = None
+    data: dict[str, Any] | None  # varies by ``type``: free-form (allow-listed in test_openapi_types.py)
+    changes: dict[str, ChangeOut] | None = Field(
         description="What the decision changed: ``{field: {from, to}}``."
     )
     integrity: str = Field(description='"ok", or the problems found at this version.')
@@ -91,7 +106,7 @@ class AccessEntryOut(BaseModel):
     token_municipality: str = Field(description="The municipality the token covers (or `*`).")
     action: str = Field(description="e.g. `referral.read`, `audit.trail`, `referral.list`.")
     referral_id: str | None = Field(description="The referral read, for reads of one referral.")
-    query: dict[str, Any] | None = Field(
+    query: dict[str, str | None] | None = Field(
         description="The query's parameters (a `citizen_ref` is never stored: `[redacted]`)."
     )
     status: int = Field(description="The HTTP status answered.")
@@ -116,7 +131,7 @@ class DecisionOut(BaseModel):
     type: str
     recorded_at: InstantText | None
     effective_date: DayText | None
-    actor: dict[str, Any]
+    actor: DecisionActorOut
     municipality: str | None
     supplier_id: str | None
     rationale: str | None

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 from api.fields import DayText, InstantText, MonthText
+
+# The shapes below that omit a key rather than send null (an actor without a name, a contact without
+# a phone) are TypedDicts: a model would add the missing key as null when FastAPI serializes it. Field
+# order follows the order in which application/views.py and the projections build each dict, as the
+# response model's order is the order sent.
+
+
+class ValidationErrorOut(BaseModel):
+    """One refused field: where (``["body", "start"]``, ``["query", "page"]``, ``["header", ...]``)."""
+
+    loc: list[str]
+    msg: str
 
 
 class ProblemOut(BaseModel):
@@ -16,7 +29,82 @@ class ProblemOut(BaseModel):
     title: str
     status: int
     detail: str
-    errors: list[dict[str, Any]] | None = None
+    errors: list[ValidationErrorOut] | None = None
+
+
+class ActorOut(TypedDict):
+    """Who decided: an id from the municipality's directory, and a display name when given."""
+
+    id: str
+    name: NotRequired[str]
+
+
+class SourceOut(TypedDict, total=False):
+    """Where an integrated event came from: the case system and its own event id (at least one)."""
+
+    system: str
+    event_id: str
+
+
+class ContactOut(TypedDict, total=False):
+    """A supplier's contact: only the fields given."""
+
+    name: str
+    email: str
+    phone: str
+    address: str
+
+
+class PackageTermsOut(BaseModel):
+    """The package of a package agreement."""
+
+    name: str
+    price: str = Field(examples=["42000.00"])
+
+
+class RateOut(BaseModel):
+    """A negotiated rate (DKK per hour or day)."""
+
+    intervention: str
+    unit: Literal["hour", "day"]
+    rate: str = Field(examples=["850.00"])
+
+
+class PackageOut(BaseModel):
+    """A negotiated package: a price for a number of hours in all."""
+
+    name: str
+    intervention: str
+    price: str = Field(examples=["42000.00"])
+    hours: str = Field(examples=["60.00"])
+
+
+class PriceListOut(BaseModel):
+    """A price list as negotiated with one municipality."""
+
+    municipality: str
+    negotiated_on: DayText
+    valid_from: DayText
+    valid_to: DayText | None
+    rates: list[RateOut]
+    packages: list[PackageOut]
+    note: str | None
+
+
+class RateInForceOut(RateOut):
+    """A rate in force, with the dates of the list it came from."""
+
+    negotiated_on: DayText
+    valid_from: DayText
+    valid_to: DayText | None
+
+
+class PackageInForceOut(PackageOut):
+    """A package in force, with the dates of the list it came from."""
+
+    negotiated_on: DayText
+    valid_from: DayText
+    valid_to: DayText | None
 
 
 class BatchResultOut(BaseModel):
@@ -47,9 +135,9 @@ class EventOut(BaseModel):
     version: int
     type: str
     recorded_at: InstantText
-    actor: dict[str, Any] | None
-    source: dict[str, Any] | None = None
-    data: dict[str, Any]
+    actor: ActorOut | None
+    source: SourceOut | None = None
+    data: dict[str, Any]  # varies by ``type``: free-form (allow-listed in tests/api/test_openapi_types.py)
 
 
 class PricingOut(BaseModel):
@@ -57,7 +145,7 @@ class PricingOut(BaseModel):
     hourly_rate: str | None
     hours_per_week: str | None
     daily_rate: str | None
-    package: dict[str, Any] | None
+    package: PackageTermsOut | None
 
 
 class ReferralOut(BaseModel):
@@ -93,8 +181,8 @@ class ReferralOut(BaseModel):
 
 class PricesInForceOut(BaseModel):
     municipality: str
-    rates: list[dict[str, Any]]
-    packages: list[dict[str, Any]]
+    rates: list[RateInForceOut]
+    packages: list[PackageInForceOut]
 
 
 class SupplierOut(BaseModel):
@@ -102,12 +190,12 @@ class SupplierOut(BaseModel):
     version: int
     name: str
     cvr: str
-    contact: dict[str, str]
+    contact: ContactOut
     target_groups: list[str]
     competencies: list[str]
     education_levels: list[str]
     prices_in_force: list[PricesInForceOut]
-    price_lists: list[dict[str, Any]]
+    price_lists: list[PriceListOut]
     created_at: InstantText
     modified_at: InstantText
 
@@ -153,9 +241,9 @@ class FeedEventOut(BaseModel):
     version: int
     type: str
     recorded_at: InstantText
-    actor: dict[str, Any] | None
-    source: dict[str, Any] | None = None
-    data: dict[str, Any]
+    actor: ActorOut | None
+    source: SourceOut | None = None
+    data: dict[str, Any]  # varies by ``type``: free-form (allow-listed in tests/api/test_openapi_types.py)
 
 
 # -- reports ---------------------------------------------------------------------------------------
@@ -167,7 +255,7 @@ class SupplierOverviewOut(BaseModel):
     supplier_id: str
     name: str
     cvr: str
-    contact: dict[str, Any]
+    contact: ContactOut
     price_lists: list[PricesInForceOut]
     active_referrals: int
     total_referrals: int
