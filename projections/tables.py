@@ -50,6 +50,9 @@ MODELS += [
     "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_municipality ON cl_decisions_g{g} (municipality, effective_date)",
     "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_actor ON cl_decisions_g{g} (actor_id, effective_date)",
     "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_supplier ON cl_decisions_g{g} (supplier_id, effective_date)",
+    # The price-exceptions report: the few decisions above the list rate, by municipality and decision date.
+    "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_above ON cl_decisions_g{g} (municipality, decided_on) "
+    "WHERE above_list_rate = 1",
 ]
 
 # Monthly spend rolled up by municipality and one dimension, kept current with deltas as batches are
