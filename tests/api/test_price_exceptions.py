@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from application.caseledger import CaseLedger
 from projections.database import ProjectionDatabase
+from projections.price_practice import difference_pct, months_before
 from projections.runner import ProjectionRunner
 from tests.api import bodies
 from tests.api.bodies import MATCHER, WORKER, assert_problem, created
@@ -228,3 +229,30 @@ def test_suppliers_with_active_referrals_and_no_list_in_force_are_reported(clien
         }
     ]
     assert price_lists(client, municipality="101")["missing"] == []
+
+
+def test_a_list_superseded_for_every_intervention_or_expired_is_not_reported(client: TestClient) -> None:
+    renewed = bodies.supplier_with_prices(client)
+    newer = bodies.price_list(negotiated_on="2026-05-01", valid_from="2026-06-01")
+    created(client.post(f"/suppliers/{renewed}/price-lists", json=newer), 200)
+    expired = bodies.register_supplier(client)
+    old = bodies.price_list(negotiated_on="2024-11-01", valid_from="2025-01-01", valid_to="2025-12-31")
+    created(client.post(f"/suppliers/{expired}/price-lists", json=old), 200)
+
+    report = price_lists(client, older_than_months=1)
+
+    assert [(row["supplier_id"], row["negotiated_on"]) for row in report["stale"]] == [
+        (renewed, "2026-05-01")
+    ]
+
+
+def test_the_arithmetic_half_up_and_calendar_months() -> None:
+    assert [difference_pct(a, b) for a, b in ((90000, 85000), (255000, 240000), (100050, 100000))] == [
+        pct("900.00", "850.00"),
+        pct("2550.00", "2400.00"),
+        pct("1000.50", "1000.00"),
+    ]
+    assert difference_pct(100050, 100000) == "0.1"  # 0.05 %: half up
+    assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
+    assert months_before(date(2024, 2, 29), 12) == date(2023, 2, 28)
+    assert months_before(date(2026, 1, 15), 13) == date(2024, 12, 15)
