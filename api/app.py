@@ -17,7 +17,18 @@ from api import dashboard, openapi, problems
 from api.access_log import AccessLogMiddleware, AccessRecorder
 from api.body_limit import BodyLimit
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import admin, audit, events, feed, operations, reference, referrals, reports, suppliers
+from api.routers import (
+    admin,
+    audit,
+    events,
+    feed,
+    operations,
+    practice,
+    reference,
+    referrals,
+    reports,
+    suppliers,
+)
 from api.runtime import tune_garbage_collector, watch_descriptor_headroom, watch_open_files
 from api.settings import Settings
 from application.access_log import AccessLog
@@ -166,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referrals.router,
         events.router,
         reports.router,
+        practice.router,
         feed.router,
         operations.router,
         audit.router,

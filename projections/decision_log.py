@@ -29,6 +29,8 @@ COLUMNS = (
     "above_list_rate",
     "agreed_rate_ore",
     "list_rate_ore",
+    "decided_on",
+    "list_negotiated_on",
 )
 
 
@@ -61,7 +63,13 @@ def row_for(event: Any, position: int, referral: ReferralRow) -> tuple[Any, ...]
         None if above is None else int(bool(above)),
         to_ore(agreed),
         to_ore(getattr(event, "list_rate", None)),
+        _iso(getattr(event, "agreed_on", None) or getattr(event, "decided_on", None)),
+        _iso(getattr(event, "list_negotiated_on", None)),
     )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def save(cur: Cursor, generation: int, rows: list[tuple[Any, ...]]) -> None:

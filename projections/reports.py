@@ -7,7 +7,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from projections import decision_log, price_benchmarks, referral_list, spending, supplier_overview
+from projections import (
+    decision_log,
+    price_benchmarks,
+    price_practice,
+    referral_list,
+    spending,
+    supplier_overview,
+)
 from projections.database import Cursor, ProjectionDatabase
 from projections.read_models import live_generation
 
@@ -44,6 +51,12 @@ class Reports:
 
     def decisions(self, query: decision_log.DecisionQuery) -> dict[str, Any]:
         return self._on_live(decision_log.search, query)
+
+    def price_exceptions(self, query: price_practice.ExceptionQuery) -> dict[str, Any]:
+        return self._on_live(price_practice.exceptions, query)
+
+    def price_lists(self, query: price_practice.PriceListQuery, today: date) -> dict[str, Any]:
+        return self._on_live(price_practice.price_lists, query, today)
 
     def referrals(self, filters: dict[str, str | None], page: int, page_size: int) -> dict[str, Any]:
         """A page of the referral list, newest referral first."""

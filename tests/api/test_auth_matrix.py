@@ -214,6 +214,12 @@ CASES: dict[str, Case] = {
     "GET /reports/price-benchmarks": Case(
         REPORT_READERS, _get(lambda w, m: "/reports/price-benchmarks", params=True), other=403
     ),
+    "GET /reports/price-exceptions": Case(
+        REPORT_READERS, _get(lambda w, m: "/reports/price-exceptions", params=True), other=403
+    ),
+    "GET /reports/price-lists": Case(
+        REPORT_READERS, _get(lambda w, m: "/reports/price-lists", params=True), other=403
+    ),
     "GET /audit/referrals/{id}": Case(AUDITORS, _get(lambda w, m: f"/audit/referrals/{w.referrals[m]}")),
     "GET /audit/verify": Case(AUDITORS, _get(lambda w, m: "/audit/verify"), other=None),
     "GET /audit/decisions": Case(AUDITORS, _get(lambda w, m: "/audit/decisions", params=True), other=403),
@@ -378,6 +384,8 @@ def test_tokens_are_stored_only_as_hashes(world: World) -> None:
         "/reports/spending?by=supplier",
         "/reports/spending?by=municipality",
         "/reports/price-benchmarks",
+        "/reports/price-exceptions",
+        "/reports/price-lists",
     ],
 )
 @pytest.mark.parametrize("accept", ["application/json", "text/csv"])
