@@ -30,7 +30,7 @@ from application.access_log import AccessLog, open_access_log, utc_now
 from application.errors import StorageUnavailable
 from application.integrity import Audit
 from application.municipalities import Municipalities
-from application.privacy.citizen_keys import open_citizen_key_store
+from application.privacy.citizen_keys_dialects import open_citizen_key_store
 from application.privacy.erasure import Privacy
 from application.privacy.keyring import PREPARED, Keyring
 from application.privacy.master_key import resolve_master_key

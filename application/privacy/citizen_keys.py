@@ -40,9 +40,6 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Protocol
 
-from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
-
 KEYS = "caseledger_citizen_keys"
 LINKS = "caseledger_citizen_referrals"
 ERASURES = "caseledger_erasures"
@@ -358,16 +355,3 @@ def _record(row: Any) -> ErasureRecord:
         reason=str(row["reason"]),
         municipality=None if row["municipality"] is None else str(row["municipality"]),
     )
-
-
-def open_citizen_key_store(datastore: SQLiteDatastore | PostgresDatastore) -> CitizenKeyStore:
-    """The key store in the same database as the events (its tables are created if missing)."""
-    # The stores of each dialect subclass CitizenKeyStore, so they are imported here, not above.
-    from application.privacy.citizen_keys_dialects import (  # noqa: PLC0415
-        PostgresCitizenKeyStore,
-        SQLiteCitizenKeyStore,
-    )
-
-    if isinstance(datastore, PostgresDatastore):
-        return PostgresCitizenKeyStore(datastore)
-    return SQLiteCitizenKeyStore(datastore)

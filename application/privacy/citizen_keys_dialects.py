@@ -189,3 +189,10 @@ class PostgresCitizenKeyStore(CitizenKeyStore):
             finally:
                 conn.execute("RESET lock_timeout")
                 conn.remove_notice_handler(on_notice)
+
+
+def open_citizen_key_store(datastore: SQLiteDatastore | PostgresDatastore) -> CitizenKeyStore:
+    """The key store in the same database as the events (its tables are created if missing)."""
+    if isinstance(datastore, PostgresDatastore):
+        return PostgresCitizenKeyStore(datastore)
+    return SQLiteCitizenKeyStore(datastore)
