@@ -1,8 +1,9 @@
 """Configuration from the environment (``CASELEDGER_*``), read once by the composition root.
 
 These settings are the only configuration: the application's storage environment is built from them
-alone (``application.storage.environment.ExplicitEnvironment``), and a ``CASELEDGER_*`` variable that is not one
-of them is refused by the CLI (``unknown_settings``). ``docs/configuration.md`` is ``settings_table()``.
+alone (``application.storage.environment.ExplicitEnvironment``), and a ``CASELEDGER_*`` variable that is
+not one of them is refused by the CLI (``unknown_settings``). What ``caseledger config`` shows of them,
+and ``docs/configuration.md``'s table, is made in ``api.settings_report``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
@@ -281,57 +281,6 @@ def unknown_setting_message(name: str) -> str:
     return f"unknown setting {name}; the settings are listed by: caseledger config"
 
 
-def _shown(name: str, value: object) -> str:
-    """A setting's value as ``caseledger config`` shows it: secrets as ``***``."""
-    if isinstance(value, SecretStr):
-        return "***" if value.get_secret_value() else "(empty)"
-    if value is None:
-        return "(unset)"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if value == "":
-        return "(empty)"
-    if name == "database_url":
-        return without_password(str(value))
-    return str(value)
-
-
-def without_password(url: str) -> str:
-    """``url`` with its password, if any (in the user part or a ``password=`` parameter), as ``***``."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        user, _, host = parts.netloc.rpartition("@")
-        parts = parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}")
-    query = "&".join(
-        f"{name}=***" if name.lower() == "password" else f"{name}{sep}{value}"
-        for name, sep, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
-    )
-    return urlunsplit(parts._replace(query=query))
-
-
-@dataclass(frozen=True)
-class EffectiveSetting:
-    """One line of ``caseledger config``."""
-
-    name: str
-    value: str
-    source: str
-    """``environment`` or ``default``."""
-
-
-def effective_settings(settings: Settings, environ: Mapping[str, str]) -> list[EffectiveSetting]:
-    """Each setting's value in use (secrets as ``***``) and where it came from."""
-    given = {name.upper() for name in environ}
-    return [
-        EffectiveSetting(
-            setting.env_name,
-            _shown(setting.key, setting.value(settings)),
-            "environment" if setting.env_name in given else "default",
-        )
-        for setting in all_settings()
-    ]
-
-
 def start_problems(environ: Mapping[str, str]) -> tuple[Settings | None, list[str]]:
     """The settings ``environ`` gives, and why caseledger could not start with them (none: it can).
     Checks the names, the values, the database URL and the master key; creates nothing and
@@ -359,37 +308,3 @@ def start_problems(environ: Mapping[str, str]) -> tuple[Settings | None, list[st
         except MasterKeyError as error:
             problems.append(str(error))
     return settings, problems
-
-
-def _default(field: FieldInfo) -> str:
-    default = field.get_default(call_default_factory=False)
-    if isinstance(default, SecretStr):
-        default = default.get_secret_value()
-    if default is None:
-        return "unset"
-    if default == "":
-        return "empty"
-    return str(default).lower() if isinstance(default, bool) else str(default)
-
-
-def _cell(text: str) -> str:
-    """Text for one cell of a Markdown table: one line, no column breaks."""
-    return " ".join(text.split()).replace("|", "\\|")
-
-
-def settings_table() -> str:
-    """``docs/configuration.md``'s table: every setting (name, meaning, default, example), made
-    from the settings class so that it cannot drift from it; the test harness's names after."""
-    rows = [
-        "| Name | Meaning | Default | Example |",
-        "| --- | --- | --- | --- |",
-    ]
-    for setting in all_settings():
-        meaning = _cell(setting.field.description or "")
-        example = EXAMPLES.get(setting.key, "—")
-        rows.append(
-            f"| `{setting.env_name}` | {meaning} | `{_cell(_default(setting.field))}` | `{_cell(example)}` |"
-        )
-    for name, meaning in TEST_ONLY_SETTINGS.items():
-        rows.append(f"| `{name}` | {_cell(meaning)} | `unset` | — |")
-    return "\n".join(rows) + "\n"

@@ -30,7 +30,8 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import cli
-from api.settings import Settings, settings_table
+from api.settings import Settings
+from api.settings_report import settings_table
 from application.caseledger import CaseLedger
 from application.storage.postgres import DatabaseFunctionsRefused
 from tests.api import bodies
