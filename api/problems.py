@@ -35,6 +35,7 @@ from api.auth import Forbidden, Unauthenticated
 from api.dependencies import NotYetProjected
 from api.responses import ProblemOut
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
+from application.signing_key import SigningKeyMissing
 from application.storage_health import failure_kind
 from domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 
@@ -62,6 +63,7 @@ _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
     (NotFound, 404, "Not found"),
     (InvalidInput, 422, "Invalid input"),
     (RuleViolation, 409, "Conflict with a business rule or the current state"),
+    (SigningKeyMissing, 503, "No receipt signing key"),
 ]
 
 

@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.privacy.master_key import MasterKeyError, resolve_master_key
+from application.signing_key import SigningKey, SigningKeyError, resolve_signing_key
 from application.storage.environment import describe_store, is_postgres, storage_env
 from projections.runner import BULK_START_BACKLOG
 
@@ -102,6 +103,15 @@ class Settings(BaseSettings):
 
     master_key_file: str = ""
     """A file holding the master key in base64 (e.g. a mounted secret), instead of ``master_key``."""
+
+    signing_key: SecretStr = SecretStr("")
+    """Base64 of a 32-byte Ed25519 private key seed: signs the auditor's receipts of the hash chain's
+    head (``GET /audit/receipt``). Never stored in the database. Empty on SQLite: ``signing.key``
+    beside the database file is made and used; on PostgreSQL receipts are refused (503) until one
+    (or ``signing_key_file``) is set."""
+
+    signing_key_file: str = ""
+    """A file holding the signing key in base64 (e.g. a mounted secret), instead of ``signing_key``."""
 
     max_body_bytes: int = 5 * 1024 * 1024
     """Request bodies above this size are refused with 413."""
@@ -185,6 +195,17 @@ class Settings(BaseSettings):
             make_directory=make_directory,
         )
 
+    def receipt_key(self) -> SigningKey | None:
+        """The key that signs receipts (``application.signing_key``): the one configured, else on
+        SQLite ``signing.key`` beside the database (made if missing), else None. Raises
+        ``SigningKeyError`` for a malformed or unreadable one."""
+        env = storage_env(self.database_url, make_directory=False)
+        return resolve_signing_key(
+            self.signing_key.get_secret_value(),
+            self.signing_key_file,
+            sqlite_path=None if is_postgres(self.database_url) else env["SQLITE_DBNAME"],
+        )
+
     def store_description(self) -> str:
         """The store these settings name, without a password and without creating anything:
         ``PostgreSQL host:port/db, schema NAME`` or ``SQLite /abs/path``."""
@@ -204,6 +225,8 @@ EXAMPLES = {
     "database_url": "postgresql://caseledger:secret@db.internal:5432/caseledger?schema=public",
     "master_key": "(base64 of 32 random bytes)",
     "master_key_file": "/run/secrets/caseledger_master_key",
+    "signing_key": "(base64 of a 32-byte Ed25519 seed)",
+    "signing_key_file": "/run/secrets/caseledger_signing_key",
     "max_body_bytes": "10485760",
     "body_timeout": "10",
     "max_batch_items": "500",
@@ -306,5 +329,10 @@ def start_problems(environ: Mapping[str, str]) -> tuple[Settings | None, list[st
                 {"CASELEDGER_MASTER_KEY": key, "CASELEDGER_MASTER_KEY_FILE": key_file}, sqlite_path=None
             )
         except MasterKeyError as error:
+            problems.append(str(error))
+    if settings.signing_key.get_secret_value().strip() or settings.signing_key_file.strip():
+        try:  # only a key given is checked: the SQLite one is made at start, PostgreSQL may have none
+            settings.receipt_key()
+        except SigningKeyError as error:
             problems.append(str(error))
     return settings, problems
