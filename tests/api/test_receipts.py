@@ -35,7 +35,9 @@ def _checked_independently(receipt: dict[str, object], public_key: bytes) -> Non
     """The receipt's signature checked with cryptography alone, over the documented canonical JSON."""
     fields = {name: value for name, value in receipt.items() if name != "signature"}
     message = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    Ed25519PublicKey.from_public_bytes(public_key).verify(base64.b64decode(str(receipt["signature"])), message)
+    Ed25519PublicKey.from_public_bytes(public_key).verify(
+        base64.b64decode(str(receipt["signature"])), message
+    )
 
 
 def test_a_receipt_is_signed_by_the_public_key_and_names_verifys_head(client: TestClient) -> None:
