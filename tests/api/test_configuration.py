@@ -435,6 +435,13 @@ def test_a_projection_setting_under_its_name_before_the_group_is_refused_with_th
             "/nonexistent/key",
             "cannot read the master key from CASELEDGER_MASTER_KEY_FILE",
         ),
+        ("CASELEDGER_SIGNING_KEY", "c2hvcnQ=", "CASELEDGER_SIGNING_KEY: the signing key must be 32 bytes"),
+        ("CASELEDGER_SIGNING_KEY", "not base64!", "CASELEDGER_SIGNING_KEY is not valid base64"),
+        (
+            "CASELEDGER_SIGNING_KEY_FILE",
+            "/nonexistent/key",
+            "cannot read the signing key from CASELEDGER_SIGNING_KEY_FILE",
+        ),
     ],
 )
 def test_config_exits_2_with_the_reason_when_caseledger_could_not_start(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -14,21 +15,30 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from api.app import create_app
 from api.cli import cli
+from api.settings import Settings
 from tests.api import bodies
-from tests.storage import alter_state
-from tests.tokens import bearer, new_token
+from tests.storage import alter_state, postgres_schema
+from tests.tokens import authorize, bearer, new_token
 
 runner = CliRunner()
 TEST_SIGNING_KEY = base64.b64encode(bytes(range(32))).decode()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The CLI and the app on the same store and the same signing key (set before the app starts)."""
+    """The CLI and the app on the same store and the same signing key."""
     monkeypatch.setenv("CASELEDGER_DATABASE_URL", db_url)
     monkeypatch.setenv("CASELEDGER_SIGNING_KEY", TEST_SIGNING_KEY)
     return db_url
+
+
+@pytest.fixture
+def client(env: str) -> Iterator[TestClient]:
+    """The API on ``env``'s store, started after the signing key is set."""
+    with TestClient(create_app(Settings(database_url=env))) as test_client:
+        yield authorize(test_client)
 
 
 def _checked_independently(receipt: dict[str, object], public_key: bytes) -> None:
@@ -122,3 +132,31 @@ def test_no_receipt_is_issued_for_a_chain_that_does_not_verify(client: TestClien
     answer = client.get("/audit/receipt")
     assert answer.status_code == 409
     assert answer.json()["type"] == "/problems/chain-not-intact"
+
+
+def test_on_sqlite_without_a_key_signing_key_is_made_beside_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CASELEDGER_SIGNING_KEY", raising=False)
+    url = f"sqlite:///{tmp_path / 'caseledger.sqlite'}"
+    with TestClient(create_app(Settings(database_url=url))) as started:
+        authorize(started)
+        first = started.get("/audit/public-key").json()
+    key_file = tmp_path / "signing.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with TestClient(create_app(Settings(database_url=url))) as restarted:
+        authorize(restarted, name="after-restart")
+        assert restarted.get("/audit/public-key").json() == first  # the same key after a restart
+        assert restarted.get("/audit/receipt").status_code == 200
+
+
+@pytest.mark.postgres
+def test_on_postgresql_without_a_key_receipts_answer_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CASELEDGER_SIGNING_KEY", raising=False)
+    with postgres_schema() as url, TestClient(create_app(Settings(database_url=url))) as started:
+        authorize(started)
+        for path in ("/audit/receipt", "/audit/public-key"):
+            answer = started.get(path)
+            assert answer.status_code == 503
+            assert answer.json()["type"] == "/problems/signing-key-missing"
+        assert started.get("/audit/verify").status_code == 200  # everything else runs
