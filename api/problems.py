@@ -162,7 +162,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     def _refused(request: Request, error: DomainError) -> JSONResponse:
         request.state.problem = error.problem  # for the access log (``api.access_log.logged``)
-        return respond(domain_problem(error))
+        body = domain_problem(error)  # a 503 (no signing key) carries Retry-After, as every 503 does
+        return respond(body, {"Retry-After": RETRY_AFTER_SECONDS} if body["status"] == 503 else None)
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:

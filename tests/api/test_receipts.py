@@ -159,4 +159,5 @@ def test_on_postgresql_without_a_key_receipts_answer_503(monkeypatch: pytest.Mon
             answer = started.get(path)
             assert answer.status_code == 503
             assert answer.json()["type"] == "/problems/signing-key-missing"
+            assert int(answer.headers["Retry-After"]) >= 1
         assert started.get("/audit/verify").status_code == 200  # everything else runs
