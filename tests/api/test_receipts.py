@@ -161,3 +161,13 @@ def test_on_postgresql_without_a_key_receipts_answer_503(monkeypatch: pytest.Mon
             assert answer.json()["type"] == "/problems/signing-key-missing"
             assert int(answer.headers["Retry-After"]) >= 1
         assert started.get("/audit/verify").status_code == 200  # everything else runs
+
+
+def test_a_receipt_of_the_empty_store_verifies_once_events_follow(client: TestClient, tmp_path: Path) -> None:
+    empty = client.get("/audit/receipt").json()
+    assert (empty["position"], empty["chain_head"], empty["recorded_at"]) == (0, "0" * 64, None)
+    kept = tmp_path / "empty.json"
+    kept.write_text(json.dumps(empty))
+    bodies.active(client)
+    result = runner.invoke(cli, ["audit", "verify", "--receipt", str(kept)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
