@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ledger = CaseLedger(env)
         runner, projection_db = projections_for(ledger, env, settings)
         app.state.ledger = ledger
+        app.state.signing_key = settings.receipt_key()
         ledger.keyed_recorder.health.listeners.append(app.state.metrics.storage_failures_counted)
         app.state.tokens = cached(ledger.open_tokens(), settings.token_cache_seconds)
         access_log = ledger.open_access_log()

@@ -71,6 +71,27 @@ class DecisionActorOut(BaseModel):
     name: str | None
 
 
+class ReceiptOut(BaseModel):
+    """``GET /audit/receipt``: the global chain's head, signed (Ed25519) by the server's receipt key.
+    The signature covers the canonical JSON (keys sorted, no spaces, UTF-8) of the other fields."""
+
+    position: int = Field(description="The position of the head (the newest event covered).")
+    chain_head: str = Field(description="The global hash at that position (64 hex digits).")
+    recorded_at: InstantText | None = Field(
+        description="When the event at that position was recorded (null: no event yet)."
+    )
+    issued_at: InstantText
+    key_id: str = Field(description="The first 16 hex digits of sha256 of the raw public key.")
+    signature: str = Field(description="The Ed25519 signature, base64.")
+
+
+class PublicKeyOut(BaseModel):
+    """``GET /audit/public-key``: the key receipts are checked with."""
+
+    key_id: str
+    public_key: str = Field(description="The raw 32-byte Ed25519 public key, base64.")
+
+
 class TrailEntryOut(BaseModel):
     version: int
     type: str

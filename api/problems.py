@@ -35,6 +35,7 @@ from api.auth import Forbidden, Unauthenticated
 from api.dependencies import NotYetProjected
 from api.responses import ProblemOut
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
+from application.signing_key import SigningKeyMissing
 from application.storage_health import failure_kind
 from domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 
@@ -62,6 +63,7 @@ _STATUS_OF: list[tuple[type[DomainError], int, str]] = [
     (NotFound, 404, "Not found"),
     (InvalidInput, 422, "Invalid input"),
     (RuleViolation, 409, "Conflict with a business rule or the current state"),
+    (SigningKeyMissing, 503, "No receipt signing key"),
 ]
 
 
@@ -160,7 +162,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     def _refused(request: Request, error: DomainError) -> JSONResponse:
         request.state.problem = error.problem  # for the access log (``api.access_log.logged``)
-        return respond(domain_problem(error))
+        body = domain_problem(error)  # a 503 (no signing key) carries Retry-After, as every 503 does
+        return respond(body, {"Retry-After": RETRY_AFTER_SECONDS} if body["status"] == 503 else None)
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -1,8 +1,9 @@
 """Configuration from the environment (``CASELEDGER_*``), read once by the composition root.
 
 These settings are the only configuration: the application's storage environment is built from them
-alone (``application.storage.environment.ExplicitEnvironment``), and a ``CASELEDGER_*`` variable that is not one
-of them is refused by the CLI (``unknown_settings``). ``docs/configuration.md`` is ``settings_table()``.
+alone (``application.storage.environment.ExplicitEnvironment``), and a ``CASELEDGER_*`` variable that is
+not one of them is refused by the CLI (``unknown_settings``). What ``caseledger config`` shows of them,
+and ``docs/configuration.md``'s table, is made in ``api.settings_report``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.privacy.master_key import MasterKeyError, resolve_master_key
+from application.signing_key import SigningKey, SigningKeyError, resolve_signing_key
 from application.storage.environment import describe_store, is_postgres, storage_env
 from projections.runner import BULK_START_BACKLOG
 
@@ -102,6 +103,15 @@ class Settings(BaseSettings):
 
     master_key_file: str = ""
     """A file holding the master key in base64 (e.g. a mounted secret), instead of ``master_key``."""
+
+    signing_key: SecretStr = SecretStr("")
+    """Base64 of a 32-byte Ed25519 private key seed: signs the auditor's receipts of the hash chain's
+    head (``GET /audit/receipt``). Never stored in the database. Empty on SQLite: ``signing.key``
+    beside the database file is made and used; on PostgreSQL receipts are refused (503) until one
+    (or ``signing_key_file``) is set."""
+
+    signing_key_file: str = ""
+    """A file holding the signing key in base64 (e.g. a mounted secret), instead of ``signing_key``."""
 
     max_body_bytes: int = 5 * 1024 * 1024
     """Request bodies above this size are refused with 413."""
@@ -185,6 +195,17 @@ class Settings(BaseSettings):
             make_directory=make_directory,
         )
 
+    def receipt_key(self) -> SigningKey | None:
+        """The key that signs receipts (``application.signing_key``): the one configured, else on
+        SQLite ``signing.key`` beside the database (made if missing), else None. Raises
+        ``SigningKeyError`` for a malformed or unreadable one."""
+        env = storage_env(self.database_url, make_directory=False)
+        return resolve_signing_key(
+            self.signing_key.get_secret_value(),
+            self.signing_key_file,
+            sqlite_path=None if is_postgres(self.database_url) else env["SQLITE_DBNAME"],
+        )
+
     def store_description(self) -> str:
         """The store these settings name, without a password and without creating anything:
         ``PostgreSQL host:port/db, schema NAME`` or ``SQLite /abs/path``."""
@@ -204,6 +225,8 @@ EXAMPLES = {
     "database_url": "postgresql://caseledger:secret@db.internal:5432/caseledger?schema=public",
     "master_key": "(base64 of 32 random bytes)",
     "master_key_file": "/run/secrets/caseledger_master_key",
+    "signing_key": "(base64 of a 32-byte Ed25519 seed)",
+    "signing_key_file": "/run/secrets/caseledger_signing_key",
     "max_body_bytes": "10485760",
     "body_timeout": "10",
     "max_batch_items": "500",
@@ -281,57 +304,6 @@ def unknown_setting_message(name: str) -> str:
     return f"unknown setting {name}; the settings are listed by: caseledger config"
 
 
-def _shown(name: str, value: object) -> str:
-    """A setting's value as ``caseledger config`` shows it: secrets as ``***``."""
-    if isinstance(value, SecretStr):
-        return "***" if value.get_secret_value() else "(empty)"
-    if value is None:
-        return "(unset)"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if value == "":
-        return "(empty)"
-    if name == "database_url":
-        return without_password(str(value))
-    return str(value)
-
-
-def without_password(url: str) -> str:
-    """``url`` with its password, if any (in the user part or a ``password=`` parameter), as ``***``."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        user, _, host = parts.netloc.rpartition("@")
-        parts = parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}")
-    query = "&".join(
-        f"{name}=***" if name.lower() == "password" else f"{name}{sep}{value}"
-        for name, sep, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
-    )
-    return urlunsplit(parts._replace(query=query))
-
-
-@dataclass(frozen=True)
-class EffectiveSetting:
-    """One line of ``caseledger config``."""
-
-    name: str
-    value: str
-    source: str
-    """``environment`` or ``default``."""
-
-
-def effective_settings(settings: Settings, environ: Mapping[str, str]) -> list[EffectiveSetting]:
-    """Each setting's value in use (secrets as ``***``) and where it came from."""
-    given = {name.upper() for name in environ}
-    return [
-        EffectiveSetting(
-            setting.env_name,
-            _shown(setting.key, setting.value(settings)),
-            "environment" if setting.env_name in given else "default",
-        )
-        for setting in all_settings()
-    ]
-
-
 def start_problems(environ: Mapping[str, str]) -> tuple[Settings | None, list[str]]:
     """The settings ``environ`` gives, and why caseledger could not start with them (none: it can).
     Checks the names, the values, the database URL and the master key; creates nothing and
@@ -358,38 +330,9 @@ def start_problems(environ: Mapping[str, str]) -> tuple[Settings | None, list[st
             )
         except MasterKeyError as error:
             problems.append(str(error))
+    if settings.signing_key.get_secret_value().strip() or settings.signing_key_file.strip():
+        try:  # only a key given is checked: the SQLite one is made at start, PostgreSQL may have none
+            settings.receipt_key()
+        except SigningKeyError as error:
+            problems.append(str(error))
     return settings, problems
-
-
-def _default(field: FieldInfo) -> str:
-    default = field.get_default(call_default_factory=False)
-    if isinstance(default, SecretStr):
-        default = default.get_secret_value()
-    if default is None:
-        return "unset"
-    if default == "":
-        return "empty"
-    return str(default).lower() if isinstance(default, bool) else str(default)
-
-
-def _cell(text: str) -> str:
-    """Text for one cell of a Markdown table: one line, no column breaks."""
-    return " ".join(text.split()).replace("|", "\\|")
-
-
-def settings_table() -> str:
-    """``docs/configuration.md``'s table: every setting (name, meaning, default, example), made
-    from the settings class so that it cannot drift from it; the test harness's names after."""
-    rows = [
-        "| Name | Meaning | Default | Example |",
-        "| --- | --- | --- | --- |",
-    ]
-    for setting in all_settings():
-        meaning = _cell(setting.field.description or "")
-        example = EXAMPLES.get(setting.key, "—")
-        rows.append(
-            f"| `{setting.env_name}` | {meaning} | `{_cell(_default(setting.field))}` | `{_cell(example)}` |"
-        )
-    for name, meaning in TEST_ONLY_SETTINGS.items():
-        rows.append(f"| `{name}` | {_cell(meaning)} | `unset` | — |")
-    return "\n".join(rows) + "\n"

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, Mapper, OperationalError, StoredEvent
 
 from application.audit import trail_entries
-from application.chain import StoredRow, verify, verify_stream
+from application.chain import GENESIS, StoredRow, verify, verify_stream
 from application.errors import StorageUnavailable
 from application.municipalities import Municipalities
+from application.receipts import issue, signature_problem
+from application.signing_key import SigningKey
 from application.storage import KeyedRecorder
-from domain.errors import NotFound
+from domain.errors import NotFound, RuleViolation
 from domain.referral import Referral
 
 
@@ -57,6 +60,56 @@ class Audit:
             return found.as_dict()
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
+
+    def receipt(self, key: SigningKey) -> dict[str, Any]:
+        """A signed receipt of the global chain's head (``application.receipts``), issued only for a
+        chain that verifies: a receipt vouches for every event up to its head."""
+        found = self.verify_integrity()
+        if not found["ok"]:
+            msg = (
+                f"the hash chains do not verify ({found['problem_count']} problems): no receipt is "
+                "issued for them; see GET /audit/verify"
+            )
+            raise RuleViolation("chain-not-intact", msg)
+        head = found["head"]
+        return issue(head["position"], head["global_hash"], self._recorded_at(head["position"]), key)
+
+    def _recorded_at(self, position: int) -> datetime | None:
+        """When the event at ``position`` was recorded (None: no event there)."""
+        try:
+            rows = self.recorder.chain_rows_by_position(position - 1, position, 1)
+            if not rows:
+                return None
+            stored = self.recorder.select_events(
+                rows[0].originator_id, gt=rows[0].version - 1, lte=rows[0].version
+            )
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        if not stored:
+            return None
+        timestamp: datetime = cast(Any, self.sealed_mapper.to_domain_event(stored[0])).timestamp
+        return timestamp
+
+    def check_receipt(self, receipt: dict[str, Any], public_key: bytes) -> str | None:
+        """Why ``receipt`` no longer holds (None: it does): it must be signed by ``public_key``, the
+        recomputed chain must still pass through its head, and no stored event may be altered,
+        removed or reordered since."""
+        reason = signature_problem(receipt, public_key)
+        if reason is not None:
+            return reason
+        try:
+            anchor = (int(receipt["position"]), str(receipt["chain_head"]))
+        except (TypeError, ValueError):
+            return "not a receipt: position is not a number"
+        if anchor == (0, GENESIS.hex()):  # a receipt of the empty store: every chain starts there
+            found = self.verify_integrity()
+        else:
+            found = self.verify_integrity(anchor=anchor)
+        if found["anchor"] is not None and not found["anchor"]["ok"]:
+            return f"the chain no longer holds {anchor[1]} at position {anchor[0]}"
+        if not found["ok"]:
+            return f"the hash chains do not verify: {found['problem_count']} problems (see caseledger audit verify)"
+        return None
 
     def _streams_of(self, municipality: str) -> Callable[[UUID, StoredRow | None], bool]:
         """Whether a stream is ``municipality``'s referral or a supplier, from its first stored

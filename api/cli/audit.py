@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.audit_responses import TrailOut
+from api.cli.receipts import issue_receipt, print_public_key, verify_receipt
 from api.cli.stores import console, open_ledger, stdout
 from api.fields import ANCHOR_PATTERN, InstantOrDay, instant_from, parse_anchor
 from api.settings import Settings
@@ -37,10 +39,22 @@ def audit_verify(
             help="A chain head kept from an earlier run, POSITION:GLOBAL_HASH; the chain must still pass through it."
         ),
     ] = None,
+    receipt: Annotated[
+        Path | None,
+        typer.Option(
+            help="A receipt from 'caseledger audit receipt' or GET /audit/receipt: check its signature "
+            "with the configured key and that the chain still holds its hash at its position.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Recompute both hash chains over every stored event. Prints the problems and the chain head
     (keep it outside the database); exit code 1 when anything was altered, removed or reordered, or
-    when the chain no longer passes through the ``--expect`` head."""
+    when the chain no longer passes through the ``--expect`` head. With ``--receipt``: one line,
+    OK or why the receipt no longer holds (exit 1)."""
+    if receipt is not None:
+        verify_receipt(receipt)
+        return
     if expect is not None and not re.fullmatch(ANCHOR_PATTERN, expect):
         raise typer.BadParameter("expected POSITION:GLOBAL_HASH (64 hex digits)", param_hint="--expect")
     ledger = open_ledger(Settings(), existing=True)
@@ -83,6 +97,24 @@ def audit_verify(
         )
     if not result["ok"]:
         raise typer.Exit(1)
+
+
+@audit_cli.command("receipt")
+def audit_receipt(
+    out: Annotated[
+        Path | None, typer.Option(help="Write the receipt to this file instead of stdout.", dir_okay=False)
+    ] = None,
+) -> None:
+    """A signed receipt (JSON) of the global hash chain's head, as GET /audit/receipt gives it: keep
+    it outside the database. Exit 1 when the chains do not verify (no receipt is issued)."""
+    issue_receipt(out)
+
+
+@audit_cli.command("public-key")
+def audit_public_key() -> None:
+    """The Ed25519 public key (base64, raw 32 bytes) receipts are signed with, and its key_id, as
+    JSON: give it to whoever checks receipts."""
+    print_public_key()
 
 
 def _record_cli_read(

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from api.settings import effective_settings, settings_table, start_problems
+from api.settings import start_problems
+from api.settings_report import effective_settings, settings_table
 
 
 def config(

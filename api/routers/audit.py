@@ -8,7 +8,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.access_log import logged
-from api.audit_responses import AccessLogPageOut, DecisionPageOut, ErasureRecordOut, TrailOut, VerificationOut
+from api.audit_responses import (
+    AccessLogPageOut,
+    DecisionPageOut,
+    ErasureRecordOut,
+    PublicKeyOut,
+    ReceiptOut,
+    TrailOut,
+    VerificationOut,
+)
 from api.auth import Principal, municipality_scope, referral_access, require
 from api.csv_export import csv_response, wants_csv
 from api.dependencies import Fresh, Ledger, Reports
@@ -16,6 +24,8 @@ from api.fields import ANCHOR_PATTERN, Day, InstantOrDay, SearchText, instant_fr
 from api.problems import responses
 from api.schemas import EventType
 from application.access_log import ACTIONS, AccessQuery
+from application.receipts import public_key_of
+from application.signing_key import SigningKey, SigningKeyMissing
 from application.token_roles import ROLES
 from projections.decision_log import DecisionQuery
 
@@ -60,6 +70,29 @@ def verify(
     and named; of the other streams' problems it learns only how many (`problems_elsewhere`)."""
     scoped = None if principal.all_municipalities else principal.municipality
     return ledger.audit.verify_integrity(anchor=parse_anchor(expect) if expect else None, municipality=scoped)
+
+
+def _receipt_key(request: Request) -> SigningKey:
+    key: SigningKey | None = request.app.state.signing_key
+    if key is None:
+        raise SigningKeyMissing
+    return key
+
+
+@router.get("/receipt", response_model=ReceiptOut, responses=responses(401, 403, 409, 503))
+def receipt(_principal: Audits, request: Request, ledger: Ledger) -> dict[str, Any]:
+    """A signed statement of the global hash chain's head (the same head `GET /audit/verify`
+    reports), to keep outside the database: check it with `GET /audit/public-key` and any Ed25519
+    tool, and later with `caseledger audit verify --receipt FILE`. Issued only when the chains
+    verify (409 `chain-not-intact` otherwise); 503 `signing-key-missing` on PostgreSQL without a
+    configured signing key."""
+    return ledger.audit.receipt(_receipt_key(request))
+
+
+@router.get("/public-key", response_model=PublicKeyOut, responses=responses(401, 403, 503))
+def public_key(_principal: Audits, request: Request) -> dict[str, str]:
+    """The Ed25519 public key receipts are signed with, and its `key_id`."""
+    return public_key_of(_receipt_key(request))
 
 
 @router.get("/referrals/{referral_id}", response_model=TrailOut, responses=CSV_AND_PROBLEMS)

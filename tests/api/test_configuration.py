@@ -30,7 +30,8 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import cli
-from api.settings import Settings, settings_table
+from api.settings import Settings
+from api.settings_report import settings_table
 from application.caseledger import CaseLedger
 from application.storage.postgres import DatabaseFunctionsRefused
 from tests.api import bodies
@@ -433,6 +434,13 @@ def test_a_projection_setting_under_its_name_before_the_group_is_refused_with_th
             "CASELEDGER_MASTER_KEY_FILE",
             "/nonexistent/key",
             "cannot read the master key from CASELEDGER_MASTER_KEY_FILE",
+        ),
+        ("CASELEDGER_SIGNING_KEY", "c2hvcnQ=", "CASELEDGER_SIGNING_KEY: the signing key must be 32 bytes"),
+        ("CASELEDGER_SIGNING_KEY", "not base64!", "CASELEDGER_SIGNING_KEY is not valid base64"),
+        (
+            "CASELEDGER_SIGNING_KEY_FILE",
+            "/nonexistent/key",
+            "cannot read the signing key from CASELEDGER_SIGNING_KEY_FILE",
         ),
     ],
 )

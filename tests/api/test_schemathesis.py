@@ -17,6 +17,7 @@ derandomized, no example database) and bounded by a fixed number of random examp
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from uuid import UUID
 import pytest
 import schemathesis
 from hypothesis import strategies as st
+from pydantic import SecretStr
 from schemathesis.checks import negative_data_rejection
 from schemathesis.generation import GenerationMode
 from schemathesis.python import asgi
@@ -97,7 +99,8 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     tmp: Path = tmp_path_factory.mktemp("schemathesis")
     with database_url(request.param, tmp) as url:
         # A short wait for ``min_position``: generated positions are mostly far beyond the last event.
-        settings = Settings(database_url=url, min_position_wait=0.05)
+        # A signing key, so that the receipts are served on PostgreSQL too (else 503 signing-key-missing).
+        settings = Settings(database_url=url, min_position_wait=0.05, signing_key=SIGNING_KEY)
         app = SERVING.app = create_app(settings)
         try:
             # Schemathesis' ASGI client runs the app's lifespan (storage, projections) from its first
@@ -118,6 +121,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             KNOWN_IDS.clear()
 
 
+SIGNING_KEY = SecretStr(base64.b64encode(bytes(range(32))).decode())
 KNOWN_IDS: dict[str, list[str]] = {}
 """Ids the demo wrote, by path parameter name; filled by the ``served`` fixture before any case is drawn."""
 

@@ -1,0 +1,122 @@
+"""The receipt signing key (Ed25519, from configuration, never in the database).
+
+Configured like the master key: ``CASELEDGER_SIGNING_KEY`` (base64 of a 32-byte Ed25519 private key
+seed) or ``CASELEDGER_SIGNING_KEY_FILE`` (a file holding it). Neither set: on SQLite a key file
+``signing.key`` beside the database is made (mode 0600) and used, with a warning; in memory an
+ephemeral key; on PostgreSQL there is none, and receipts are refused (``SigningKeyMissing``) while
+everything else runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from domain.errors import DomainError
+
+log = logging.getLogger("caseledger.audit")
+
+SEED_BYTES = 32
+KEY_FILE_NAME = "signing.key"
+MAKE_ONE = 'python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
+
+
+class SigningKeyError(Exception):
+    """The signing key given is malformed or cannot be read."""
+
+
+class SigningKeyMissing(DomainError):
+    """No signing key is configured (PostgreSQL without ``CASELEDGER_SIGNING_KEY``): no receipts."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "signing-key-missing",
+            "no receipt signing key is configured: set CASELEDGER_SIGNING_KEY (base64 of a 32-byte "
+            "Ed25519 seed) or CASELEDGER_SIGNING_KEY_FILE",
+        )
+
+
+def key_id_of(public_key: bytes) -> str:
+    """A short, stable name of a public key: the first 16 hex digits of sha256 of its raw bytes."""
+    return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """The private key that signs receipts, and its public half."""
+
+    private: Ed25519PrivateKey
+
+    @classmethod
+    def from_base64(cls, text: str, origin: str) -> SigningKey:
+        try:
+            seed = base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            msg = f"{origin} is not valid base64; make one with: {MAKE_ONE}"
+            raise SigningKeyError(msg) from None
+        if len(seed) != SEED_BYTES:
+            msg = f"{origin}: the signing key must be {SEED_BYTES} bytes (an Ed25519 seed), got {len(seed)}"
+            raise SigningKeyError(msg)
+        return cls(Ed25519PrivateKey.from_private_bytes(seed))
+
+    @property
+    def public_key(self) -> bytes:
+        """The raw 32-byte Ed25519 public key."""
+        return self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    @property
+    def key_id(self) -> str:
+        return key_id_of(self.public_key)
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private.sign(message)
+
+
+def resolve_signing_key(key: str, key_file: str, *, sqlite_path: str | None) -> SigningKey | None:
+    """The signing key from ``key`` (base64) or ``key_file``; neither: on SQLite (``sqlite_path``)
+    the ``signing.key`` file beside the database, made if missing; on PostgreSQL (None) none."""
+    if key.strip():
+        return SigningKey.from_base64(key, "CASELEDGER_SIGNING_KEY")
+    if key_file.strip():
+        return _read_key_file(Path(key_file.strip()), "CASELEDGER_SIGNING_KEY_FILE")
+    if sqlite_path is None:
+        return None
+    if sqlite_path == ":memory:" or "mode=memory" in sqlite_path:
+        return SigningKey(Ed25519PrivateKey.generate())
+    path = Path(sqlite_path).parent / KEY_FILE_NAME
+    if not path.exists():
+        _write_key_file(path)
+        log.warning(
+            "no CASELEDGER_SIGNING_KEY configured: generated %s to sign audit receipts with; keep it "
+            "apart from the database, or configure CASELEDGER_SIGNING_KEY",
+            path,
+        )
+    return _read_key_file(path, str(path))
+
+
+def _read_key_file(path: Path, origin: str) -> SigningKey:
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as error:
+        msg = f"cannot read the signing key from {origin} ({path}): {error}"
+        raise SigningKeyError(msg) from None
+    return SigningKey.from_base64(text, f"{origin} ({path})")
+
+
+def _write_key_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(base64.b64encode(secrets.token_bytes(SEED_BYTES)).decode() + "\n")

@@ -1,0 +1,173 @@
+"""Signed receipts of the hash chain's head: GET /audit/receipt, /audit/public-key and the CLI."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.cli import cli
+from api.settings import Settings
+from tests.api import bodies
+from tests.storage import alter_state, postgres_schema
+from tests.tokens import authorize, bearer, new_token
+
+runner = CliRunner()
+TEST_SIGNING_KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+@pytest.fixture
+def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The CLI and the app on the same store and the same signing key."""
+    monkeypatch.setenv("CASELEDGER_DATABASE_URL", db_url)
+    monkeypatch.setenv("CASELEDGER_SIGNING_KEY", TEST_SIGNING_KEY)
+    return db_url
+
+
+@pytest.fixture
+def client(env: str) -> Iterator[TestClient]:
+    """The API on ``env``'s store, started after the signing key is set."""
+    with TestClient(create_app(Settings(database_url=env))) as test_client:
+        yield authorize(test_client)
+
+
+def _checked_independently(receipt: dict[str, object], public_key: bytes) -> None:
+    """The receipt's signature checked with cryptography alone, over the documented canonical JSON."""
+    fields = {name: value for name, value in receipt.items() if name != "signature"}
+    message = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    Ed25519PublicKey.from_public_bytes(public_key).verify(
+        base64.b64decode(str(receipt["signature"])), message
+    )
+
+
+def test_a_receipt_is_signed_by_the_public_key_and_names_verifys_head(client: TestClient) -> None:
+    bodies.active(client)
+    key = client.get("/audit/public-key").json()
+    receipt = client.get("/audit/receipt").json()
+    head = client.get("/audit/verify").json()["head"]
+
+    public_key = base64.b64decode(key["public_key"])
+    assert len(public_key) == 32
+    assert key["key_id"] == receipt["key_id"] == hashlib.sha256(public_key).hexdigest()[:16]
+    _checked_independently(receipt, public_key)
+    assert (receipt["position"], receipt["chain_head"]) == (head["position"], head["global_hash"])
+    assert receipt["recorded_at"] is not None and receipt["issued_at"] >= receipt["recorded_at"]
+
+    forged = {**receipt, "position": receipt["position"] - 1}
+    with pytest.raises(InvalidSignature):
+        _checked_independently(forged, public_key)
+
+
+def test_a_receipt_still_verifies_after_more_writes_and_not_after_an_altered_event(
+    client: TestClient, env: str, tmp_path: Path
+) -> None:
+    referral_id = bodies.active(client)
+    kept = tmp_path / "receipt.json"
+    issued = runner.invoke(cli, ["audit", "receipt", "--out", str(kept)])
+    assert issued.exit_code == 0, issued.output
+    assert json.loads(kept.read_text())["position"] == 5
+
+    bodies.active(client)  # more events after the receipt's head
+    still = runner.invoke(cli, ["audit", "verify", "--receipt", str(kept)], env={"COLUMNS": "300"})
+    assert still.exit_code == 0, still.output
+    assert still.output.startswith("receipt OK: the chain still holds ")
+    assert len(still.output.strip().splitlines()) == 1
+
+    alter_state(env, UUID(referral_id), 2, lambda state: state.replace(b"Best", b"Good"))
+    altered = runner.invoke(cli, ["audit", "verify", "--receipt", str(kept)], env={"COLUMNS": "300"})
+    assert altered.exit_code == 1, altered.output
+    assert altered.output.startswith("receipt NOT OK: ")
+    assert len(altered.output.strip().splitlines()) == 1
+
+
+def test_a_forged_signature_or_position_fails_verification(client: TestClient, tmp_path: Path) -> None:
+    bodies.active(client)
+    receipt = client.get("/audit/receipt").json()
+    other = base64.b64encode(bytes(64)).decode()
+    forged = tmp_path / "forged.json"
+    moved = tmp_path / "moved.json"
+    forged.write_text(json.dumps({**receipt, "signature": other}))
+    moved.write_text(json.dumps({**receipt, "position": receipt["position"] - 1}))
+
+    for path in (forged, moved):
+        result = runner.invoke(cli, ["audit", "verify", "--receipt", str(path)], env={"COLUMNS": "300"})
+        assert result.exit_code == 1, result.output
+        assert "signature does not match" in result.output
+
+
+def test_the_cli_prints_the_same_public_key_as_the_api(client: TestClient) -> None:
+    result = runner.invoke(cli, ["audit", "public-key"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == client.get("/audit/public-key").json()
+
+
+@pytest.mark.parametrize("role", ["auditor", "admin"])
+def test_auditors_and_admins_get_receipts(client: TestClient, role: str) -> None:
+    headers = bearer(new_token(client, role=role, municipality="461"))
+    assert client.get("/audit/receipt", headers=headers).status_code == 200
+    assert client.get("/audit/public-key", headers=headers).status_code == 200
+
+
+def test_a_case_system_token_gets_403(client: TestClient) -> None:
+    headers = bearer(new_token(client, role="case_system", municipality="461"))
+    for path in ("/audit/receipt", "/audit/public-key"):
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 403
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_no_receipt_is_issued_for_a_chain_that_does_not_verify(client: TestClient, env: str) -> None:
+    referral_id = bodies.active(client)
+    alter_state(env, UUID(referral_id), 2, lambda state: state.replace(b"Best", b"Good"))
+    answer = client.get("/audit/receipt")
+    assert answer.status_code == 409
+    assert answer.json()["type"] == "/problems/chain-not-intact"
+
+
+def test_on_sqlite_without_a_key_signing_key_is_made_beside_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CASELEDGER_SIGNING_KEY", raising=False)
+    url = f"sqlite:///{tmp_path / 'caseledger.sqlite'}"
+    with TestClient(create_app(Settings(database_url=url))) as started:
+        authorize(started)
+        first = started.get("/audit/public-key").json()
+    key_file = tmp_path / "signing.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with TestClient(create_app(Settings(database_url=url))) as restarted:
+        authorize(restarted, name="after-restart")
+        assert restarted.get("/audit/public-key").json() == first  # the same key after a restart
+        assert restarted.get("/audit/receipt").status_code == 200
+
+
+@pytest.mark.postgres
+def test_on_postgresql_without_a_key_receipts_answer_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CASELEDGER_SIGNING_KEY", raising=False)
+    with postgres_schema() as url, TestClient(create_app(Settings(database_url=url))) as started:
+        authorize(started)
+        for path in ("/audit/receipt", "/audit/public-key"):
+            answer = started.get(path)
+            assert answer.status_code == 503
+            assert answer.json()["type"] == "/problems/signing-key-missing"
+            assert int(answer.headers["Retry-After"]) >= 1
+        assert started.get("/audit/verify").status_code == 200  # everything else runs
+
+
+def test_a_receipt_of_the_empty_store_verifies_once_events_follow(client: TestClient, tmp_path: Path) -> None:
+    empty = client.get("/audit/receipt").json()
+    assert (empty["position"], empty["chain_head"], empty["recorded_at"]) == (0, "0" * 64, None)
+    kept = tmp_path / "empty.json"
+    kept.write_text(json.dumps(empty))
+    bodies.active(client)
+    result = runner.invoke(cli, ["audit", "verify", "--receipt", str(kept)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
