@@ -13,14 +13,13 @@ import base64
 import binascii
 import hashlib
 import logging
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from application.key_files import make_key_file, read_key_file
 from domain.errors import DomainError
 
 log = logging.getLogger("caseledger.audit")
@@ -94,7 +93,7 @@ def resolve_signing_key(key: str, key_file: str, *, sqlite_path: str | None) -> 
         return SigningKey(Ed25519PrivateKey.generate())
     path = Path(sqlite_path).parent / KEY_FILE_NAME
     if not path.exists():
-        _write_key_file(path)
+        make_key_file(path, SEED_BYTES)
         log.warning(
             "no CASELEDGER_SIGNING_KEY configured: generated %s to sign audit receipts with; keep it "
             "apart from the database, or configure CASELEDGER_SIGNING_KEY",
@@ -104,19 +103,6 @@ def resolve_signing_key(key: str, key_file: str, *, sqlite_path: str | None) -> 
 
 
 def _read_key_file(path: Path, origin: str) -> SigningKey:
-    try:
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as error:
-        msg = f"cannot read the signing key from {origin} ({path}): {error}"
-        raise SigningKeyError(msg) from None
-    return SigningKey.from_base64(text, f"{origin} ({path})")
-
-
-def _write_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return
-    with os.fdopen(fd, "w", encoding="ascii") as file:
-        file.write(base64.b64encode(secrets.token_bytes(SEED_BYTES)).decode() + "\n")
+    return SigningKey.from_base64(
+        read_key_file(path, origin, "signing key", SigningKeyError), f"{origin} ({path})"
+    )

@@ -14,7 +14,6 @@ import binascii
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from application.key_files import make_key_file, read_key_file
 
 log = logging.getLogger("caseledger.personal_data")
 
@@ -131,7 +132,7 @@ def resolve_master_key(env: Mapping[str, str], *, sqlite_path: str | None) -> Ma
         return MasterKey.from_bytes(secrets.token_bytes(KEY_BYTES))
     path = Path(sqlite_path).parent / KEY_FILE_NAME
     if not path.exists():
-        _write_key_file(path)
+        make_key_file(path, KEY_BYTES)
         log.warning(
             "no CASELEDGER_MASTER_KEY configured: generated %s and sealing personal data with it; "
             "keep it out of the database's backups, or configure CASELEDGER_MASTER_KEY",
@@ -141,19 +142,6 @@ def resolve_master_key(env: Mapping[str, str], *, sqlite_path: str | None) -> Ma
 
 
 def _read_key_file(path: Path, origin: str) -> MasterKey:
-    try:
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as error:
-        msg = f"cannot read the master key from {origin} ({path}): {error}"
-        raise MasterKeyError(msg) from None
-    return MasterKey.from_base64(text, f"{origin} ({path})")
-
-
-def _write_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return
-    with os.fdopen(fd, "w", encoding="ascii") as file:
-        file.write(base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode() + "\n")
+    return MasterKey.from_base64(
+        read_key_file(path, origin, "master key", MasterKeyError), f"{origin} ({path})"
+    )
