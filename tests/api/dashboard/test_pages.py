@@ -275,3 +275,35 @@ def test_the_trail_page_records_each_read_and_refusal_in_the_access_log(client: 
         ],
         key=str,
     )
+
+
+def test_an_auditor_starts_on_overblik(client: TestClient) -> None:
+    secret = new_token(client, "auditor", "461")
+    browser = TestClient(client.app, follow_redirects=False)
+
+    response = browser.post("/dashboard/login", data={"token": secret})
+    start = browser.get("/dashboard/")
+
+    assert response.headers["location"] == "/dashboard/overblik"
+    assert start.headers["location"] == "/dashboard/overblik"
+
+
+def test_an_unknown_municipality_is_answered_with_a_danish_message(client: TestClient) -> None:
+    browser, _ = browse(client, "admin", "*")
+
+    for slug in ("overblik", "forbrug", "priser"):
+        for asked in ("999", "46", "abc"):
+            response = browser.get(f"/dashboard/{slug}", params={"municipality": asked})
+
+            assert response.status_code == 404, (slug, asked)
+            assert f"Der findes ingen kommune med koden {asked}." in response.text
+            assert "461 for Odense Kommune" in response.text
+    assert browser.get("/dashboard/overblik", params={"municipality": "461"}).status_code == 200
+    assert browser.get("/dashboard/overblik", params={"municipality": ""}).status_code == 200
+
+
+def test_the_login_page_shows_no_command_line(client: TestClient) -> None:
+    page = TestClient(client.app).get("/dashboard/login").text
+
+    assert "caseledger tokens" not in page and "<code>" not in page
+    assert "Log ind med dit API-token" in page
