@@ -1,6 +1,7 @@
 """Danish presentation of money, numbers, dates and months for the dashboard.
 
-Money arrives as the API's two-decimal strings (``"1234.50"``) and is shown as ``1.234,50 kr.``;
+Money arrives as the API's two-decimal strings (``"1234.50"``) and is shown as ``1.234,50 kr.``,
+with a non-breaking space so that a narrow column never puts "kr." on a line of its own;
 the exact string stays in the page as a ``data-`` attribute so a reader (or a test) can compare it
 with the report endpoints without parsing Danish number formatting.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+NBSP = "\u00a0"
 MONTHS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
 MONTH_NAMES = (
     "januar",
@@ -45,10 +47,10 @@ def number(value: Decimal | int | str, decimals: int = 2) -> str:
 
 
 def kroner(value: Decimal | int | str | None) -> str:
-    """Money: ``"1234.50"`` → ``1.234,50 kr.``; nothing → a dash."""
+    """Money: ``"1234.50"`` → ``1.234,50 kr.`` (non-breaking space); nothing → a dash."""
     if value is None or value == "":
         return "–"
-    return f"{number(value)} kr."
+    return f"{number(value)}{NBSP}kr."
 
 
 def short_kroner(value: Decimal | int) -> str:
@@ -56,8 +58,8 @@ def short_kroner(value: Decimal | int) -> str:
     amount = Decimal(value)
     if abs(amount) >= 1_000_000:
         text = number(amount / 1_000_000, 2).rstrip("0").rstrip(",")
-        return f"{text} mio. kr."
-    return f"{number(amount, 0)} kr."
+        return f"{text}{NBSP}mio.{NBSP}kr."
+    return f"{number(amount, 0)}{NBSP}kr."
 
 
 def day(value: date | str | None) -> str:

@@ -75,7 +75,7 @@ function plainAmount(ore) {
 
 function kroner(ore) {
   const [whole, cents] = plainAmount(ore).split(".");
-  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ".") + "," + cents + " kr.";
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ".") + "," + cents + "\u00a0kr.";
 }
 
 function filterSuppliers() {

@@ -16,11 +16,11 @@ from api.dashboard.formatting import age, day, kroner, month, short_kroner
 @pytest.mark.parametrize(
     ("amount", "shown"),
     [
-        ("0.00", "0,00 kr."),
-        ("850.00", "850,00 kr."),
-        ("1234.50", "1.234,50 kr."),
-        ("-27685.72", "-27.685,72 kr."),
-        ("647993999.85", "647.993.999,85 kr."),
+        ("0.00", "0,00\u00a0kr."),
+        ("850.00", "850,00\u00a0kr."),
+        ("1234.50", "1.234,50\u00a0kr."),
+        ("-27685.72", "-27.685,72\u00a0kr."),
+        ("647993999.85", "647.993.999,85\u00a0kr."),
         (None, "–"),
     ],
 )
@@ -30,7 +30,7 @@ def test_money_is_written_the_danish_way(amount: str | None, shown: str) -> None
 
 @given(st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
 def test_the_danish_text_reads_back_to_the_same_amount(amount: Decimal) -> None:
-    text = kroner(f"{amount:.2f}").removesuffix(" kr.")
+    text = kroner(f"{amount:.2f}").removesuffix("\u00a0kr.")
     assert Decimal(text.replace(".", "").replace(",", ".")) == amount
 
 
@@ -39,8 +39,8 @@ def test_dates_months_and_ages() -> None:
     assert month("2026-05") == "maj 2026"
     assert age(date(2025, 9, 28), date(2026, 11, 23)) == "1 år 1 md."
     assert age(date(2026, 11, 1), date(2026, 11, 23)) == "22 dage"
-    assert short_kroner(Decimal(1_250_000)) == "1,25 mio. kr."
-    assert short_kroner(Decimal(85_000)) == "85.000 kr."
+    assert short_kroner(Decimal(1_250_000)) == "1,25\u00a0mio.\u00a0kr."
+    assert short_kroner(Decimal(85_000)) == "85.000\u00a0kr."
 
 
 def test_the_axis_steps_are_round_and_cover_the_highest_month() -> None:
@@ -61,7 +61,7 @@ def test_stacked_bars_lump_the_smallest_series_and_keep_every_amount() -> None:
     top = chart.y_ticks[-1]
     assert top.position == chart.top
     january = [s for s in chart.segments if s.title.startswith("jan.")]
-    scale = Decimal(top.label.removesuffix(" kr.").replace(".", "")) / (chart.plot_bottom - chart.top)
+    scale = Decimal(top.label.removesuffix("\u00a0kr.").replace(".", "")) / (chart.plot_bottom - chart.top)
     drawn = sum(Decimal(str(s.height)) for s in january) * scale
     assert abs(drawn - sum(100 - n for n in range(12))) < 1
 

@@ -192,16 +192,16 @@ def test_the_pages_show_the_report_endpoints_numbers(client: TestClient) -> None
     trail = browser.get("/dashboard/revisionsspor", params={"referral": referral_id}).text
 
     assert f'data-supplier="{supplier_id}"' in overview
-    assert 'data-amount="27685.72" class="num committed">27.685,72 kr.</td>' in overview
+    assert 'data-amount="27685.72" class="num committed">27.685,72\u00a0kr.</td>' in overview
     for month, amount, text in (
-        ("2026-01", "6192.86", "6.192,86 kr."),
-        ("2026-02", "10200.00", "10.200,00 kr."),
-        ("2026-03", "11292.86", "11.292,86 kr."),
+        ("2026-01", "6192.86", "6.192,86\u00a0kr."),
+        ("2026-02", "10200.00", "10.200,00\u00a0kr."),
+        ("2026-03", "11292.86", "11.292,86\u00a0kr."),
     ):
         assert f'data-month="{month}" data-value="{amount}" data-amount="{amount}">{text}</td>' in spending
-    assert 'data-testid="total" data-amount="27685.72">27.685,72 kr.' in spending
+    assert 'data-testid="total" data-amount="27685.72">27.685,72\u00a0kr.' in spending
     assert (
-        '<td class="num" data-field="median" data-value="850.00" data-amount="850.00">850,00 kr.</td>'
+        '<td class="num" data-field="median" data-value="850.00" data-amount="850.00">850,00\u00a0kr.</td>'
         in prices
     )
     assert 'data-ok="true"' in trail
