@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from api.dashboard.formatting import kroner, month, short_kroner
+from api.dashboard.formatting import count, kroner, month, short_kroner
 
 PALETTE = (
     "#1f5f99",
@@ -118,7 +118,7 @@ def stacked_bars(
         for _, amounts in rest:
             for key, amount in amounts.items():
                 merged[key] = merged.get(key, Decimal(0)) + amount
-        shown.append((f"{OTHERS} ({len(rest)})", merged))
+        shown.append((f"{OTHERS} ({count(len(rest))})", merged))
         colours.append(OTHERS_COLOUR)
 
     totals = {m: sum((amounts.get(m, Decimal(0)) for _, amounts in shown), Decimal(0)) for m in months}

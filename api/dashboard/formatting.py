@@ -1,7 +1,8 @@
 """Danish presentation of money, numbers, dates and months for the dashboard.
 
 Money arrives as the API's two-decimal strings (``"1234.50"``) and is shown as ``1.234,50 kr.``,
-with a non-breaking space so that a narrow column never puts "kr." on a line of its own;
+with a non-breaking space so that a narrow column never puts "kr." on a line of its own; counts
+are grouped the same way (``1.760``);
 the exact string stays in the page as a ``data-`` attribute so a reader (or a test) can compare it
 with the report endpoints without parsing Danish number formatting.
 """
@@ -34,6 +35,12 @@ def grouped(digits: str) -> str:
     head = len(digits) % 3 or 3
     parts = [digits[:head], *(digits[i : i + 3] for i in range(head, len(digits), 3))]
     return ".".join(parts)
+
+
+def count(value: int) -> str:
+    """A count the Danish way: ``1760`` → ``1.760``."""
+    whole = int(value)
+    return ("-" if whole < 0 else "") + grouped(str(abs(whole)))
 
 
 def number(value: Decimal | int | str, decimals: int = 2) -> str:

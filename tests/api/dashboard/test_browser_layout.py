@@ -1,6 +1,6 @@
 """The dashboard's layout in headless Chromium at a desktop size (1440×900) and on a phone
-(390×844), issue 26: no page wider than the screen, a menu that wraps whole, and money that
-keeps "kr." with its number."""
+(390×844), issue 26: no page wider than the screen, a menu that wraps whole, money that keeps
+"kr." with its number, and counts written the Danish way (``1.760``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.dashboard.support import DemoServer, log_in, screenshot
+from tests.api.dashboard.support import DemoServer, count_text, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -76,3 +76,15 @@ def test_the_menu_wraps_whole_words(sized: Any, demo_server: DemoServer) -> None
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
     assert menu.evaluate_all(WRAPPED_JS) == []
     assert sized.locator("header.top button, header.top a").evaluate_all(WRAPPED_JS) == []
+
+
+def test_counts_carry_thousands_separators(sized: Any, demo_server: DemoServer) -> None:
+    with demo_server.api(demo_server.admin) as api:
+        total = api.get("/referrals", params={"page_size": 1}).json()["total"]
+    log_in(sized, demo_server.admin, "/dashboard/revisionsspor")
+
+    pager = sized.locator("p.pager").inner_text()
+
+    assert total >= 1000, "the demo has more than a thousand referrals"
+    shown = pager.split("(")[1].split(" henvisninger")[0]
+    assert "." in shown and count_text(shown) == total

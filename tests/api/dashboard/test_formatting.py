@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.dashboard.charts import MAX_SERIES, distribution, months_between, nice_step, stacked_bars
-from api.dashboard.formatting import age, day, kroner, month, short_kroner
+from api.dashboard.formatting import age, count, day, kroner, month, short_kroner
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,18 @@ def test_money_is_written_the_danish_way(amount: str | None, shown: str) -> None
 def test_the_danish_text_reads_back_to_the_same_amount(amount: Decimal) -> None:
     text = kroner(f"{amount:.2f}").removesuffix("\u00a0kr.")
     assert Decimal(text.replace(".", "").replace(",", ".")) == amount
+
+
+def test_counts_are_grouped_the_danish_way() -> None:
+    assert [count(n) for n in (0, 7, 999, 1760, 3146, 1_234_567, -1760)] == [
+        "0",
+        "7",
+        "999",
+        "1.760",
+        "3.146",
+        "1.234.567",
+        "-1.760",
+    ]
 
 
 def test_dates_months_and_ages() -> None:
