@@ -78,6 +78,26 @@ def test_stacked_bars_lump_the_smallest_series_and_keep_every_amount() -> None:
     assert abs(drawn - sum(100 - n for n in range(12))) < 1
 
 
+def test_stacked_bars_mark_this_month_and_set_the_later_months_apart() -> None:
+    months = ["2026-01", "2026-02", "2026-03", "2026-04"]
+    amounts = {m: Decimal(100) for m in months}
+
+    chart = stacked_bars(months, [("S", amounts)], this_month="2026-02")
+    plain = stacked_bars(months, [("S", amounts)])
+
+    assert [(s.month, s.future) for s in chart.segments] == [
+        ("2026-01", False),
+        ("2026-02", False),
+        ("2026-03", True),
+        ("2026-04", True),
+    ]
+    assert chart.now is not None and chart.future is not None
+    assert chart.now.x + chart.now.width == chart.future.x
+    assert chart.future.x + chart.future.width == chart.plot_right
+    assert chart.segments[2].title.endswith("(disponeret)")
+    assert plain.now is None and plain.future is None and not any(s.future for s in plain.segments)
+
+
 def test_a_distribution_needs_both_summaries_to_draw_both_boxes() -> None:
     row = {"min": "500.00", "p25": "600.00", "median": "700.00", "p75": "800.00", "max": "900.00"}
     only_agreed = distribution({**row, "list_min": None})
