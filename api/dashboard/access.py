@@ -16,8 +16,10 @@ from api.auth import Principal
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE, ROLE_NAMES, pages_for, signed_in
 from api.dependencies import Ledger
+from domain.reference import load_reference
 
 MUNICIPALITY = re.compile(r"^\d{3}$")
+EXAMPLE_MUNICIPALITY = "461"
 
 
 @dataclass
@@ -48,9 +50,9 @@ def open_page(request: Request, slug: str, ledger: Ledger) -> Viewer | Response:
     if not principal.can(page.right):
         message = f"Din rolle ({ROLE_NAMES.get(principal.role, principal.role)}) giver ikke adgang til {page.title}."
         return refusal(request, principal, slug, message, ledger.today())
-    asked = request.query_params.get("municipality") or None
-    if asked is not None and not MUNICIPALITY.match(asked):
-        asked = None
+    asked = (request.query_params.get("municipality") or "").strip() or None
+    if asked is not None and not known_municipality(asked):
+        return unknown_municipality(request, principal, slug, asked, ledger.today())
     if asked is not None and not principal.sees(asked):
         message = f"Din adgang gælder kommune {principal.municipality}, ikke kommune {asked}."
         return refusal(request, principal, slug, message, ledger.today())
@@ -61,6 +63,30 @@ def open_page(request: Request, slug: str, ledger: Ledger) -> Viewer | Response:
 def refusal(request: Request, principal: Principal, slug: str, message: str, today: date) -> HTMLResponse:
     return templates(request).render(
         "afvist.html", http_status=403, **frame(Viewer(principal, None, today), slug), message=message
+    )
+
+
+def known_municipality(code: str) -> bool:
+    """A kommunekode of the shipped reference data (Denmark's 98 municipalities)."""
+    return MUNICIPALITY.match(code) is not None and code in load_reference().municipalities
+
+
+def unknown_municipality(
+    request: Request, principal: Principal, slug: str, asked: str, today: date
+) -> HTMLResponse:
+    """Say so (404) when the Kommune field names no municipality, instead of an empty page."""
+    example = load_reference().municipalities[EXAMPLE_MUNICIPALITY]
+    message = (
+        f"Der findes ingen kommune med koden {asked}. Skriv en af de 98 kommunekoder, "
+        f"f.eks. {example.code} for {example.name}, eller lad feltet stå tomt."
+    )
+    return templates(request).render(
+        "afvist.html",
+        http_status=404,
+        **frame(Viewer(principal, None, today), slug),
+        heading="Ukendt kommune",
+        message=message,
+        back=f"/dashboard/{slug}",
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from api.dashboard.formatting import kroner, month, short_kroner
+from api.dashboard.formatting import count, kroner, month, short_kroner
 
 PALETTE = (
     "#1f5f99",
@@ -38,6 +38,16 @@ class Segment:
     height: float
     colour: str
     title: str
+    month: str = ""
+    future: bool = False
+
+
+@dataclass(frozen=True)
+class Band:
+    """A stretch of the plot behind the bars: this month, or the committed months after it."""
+
+    x: float
+    width: float
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ class StackedBars:
     y_ticks: list[Tick] = field(default_factory=list)
     x_ticks: list[Tick] = field(default_factory=list)
     legend: list[LegendItem] = field(default_factory=list)
+    now: Band | None = None
+    future: Band | None = None
     y_label: str = "Forpligtet forbrug pr. måned (kr.)"
     x_label: str = "Måned"
 
@@ -106,9 +118,11 @@ def months_between(first: str, last: str) -> list[str]:
 def stacked_bars(
     months: Sequence[str],
     series: Sequence[tuple[str, dict[str, Decimal]]],
+    this_month: str | None = None,
 ) -> StackedBars:
     """``series``: ``(label, {month: amount})`` biggest first; beyond ``MAX_SERIES`` they are
-    drawn together as "Øvrige" (the table beside the chart keeps every one)."""
+    drawn together as "Øvrige" (the table beside the chart keeps every one). With ``this_month``
+    its slot is marked, and the months after it (committed, not yet delivered) are set apart."""
     chart = StackedBars()
     shown = list(series[:MAX_SERIES])
     rest = series[MAX_SERIES:]
@@ -118,7 +132,7 @@ def stacked_bars(
         for _, amounts in rest:
             for key, amount in amounts.items():
                 merged[key] = merged.get(key, Decimal(0)) + amount
-        shown.append((f"{OTHERS} ({len(rest)})", merged))
+        shown.append((f"{OTHERS} ({count(len(rest))})", merged))
         colours.append(OTHERS_COLOUR)
 
     totals = {m: sum((amounts.get(m, Decimal(0)) for _, amounts in shown), Decimal(0)) for m in months}
@@ -141,6 +155,12 @@ def stacked_bars(
     label_every = 1 if len(months) <= 13 else -(-len(months) // 12)
     for index, name in enumerate(months):
         x = chart.left + slot * index + (slot - bar) / 2
+        future = this_month is not None and name > this_month
+        if name == this_month:
+            chart.now = Band(float(chart.left + slot * index), float(slot))
+        if future and chart.future is None:
+            start = chart.left + slot * index
+            chart.future = Band(float(start), float(chart.plot_right - start))
         if index % label_every == 0:
             chart.x_ticks.append(Tick(float(x + bar / 2), month(name)))
         base = Decimal(0)
@@ -155,7 +175,9 @@ def stacked_bars(
                     width=float(bar),
                     height=float(amount / top_value * plot_height),
                     colour=colour,
-                    title=f"{month(name)} · {label}: {kroner(amount)}",
+                    title=f"{month(name)} · {label}: {kroner(amount)}" + (" (disponeret)" if future else ""),
+                    month=name,
+                    future=future,
                 )
             )
             base += amount

@@ -136,7 +136,8 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         (Series(key, label(key), amounts) for key, amounts in by_key.items()),
         key=lambda found: (-found.total, found.label),
     )
-    chart = stacked_bars(months, [(found.label, found.values) for found in series])
+    this_month = f"{viewer.today.year:04d}-{viewer.today.month:02d}"
+    chart = stacked_bars(months, [(found.label, found.values) for found in series], this_month)
     month_totals = {
         m: sum((found.values[m] for found in series if m in found.values), Decimal(0)) for m in months
     }
@@ -149,6 +150,7 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         period=period,
         groupings=GROUPINGS,
         months=months,
+        this_month=this_month,
         series=series,
         chart=chart,
         month_totals={m: f"{v:.2f}" for m, v in month_totals.items()},

@@ -1,6 +1,8 @@
 """Danish presentation of money, numbers, dates and months for the dashboard.
 
-Money arrives as the API's two-decimal strings (``"1234.50"``) and is shown as ``1.234,50 kr.``;
+Money arrives as the API's two-decimal strings (``"1234.50"``) and is shown as ``1.234,50 kr.``,
+with a non-breaking space so that a narrow column never puts "kr." on a line of its own; counts
+are grouped the same way (``1.760``);
 the exact string stays in the page as a ``data-`` attribute so a reader (or a test) can compare it
 with the report endpoints without parsing Danish number formatting.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+NBSP = "\u00a0"
 MONTHS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
 MONTH_NAMES = (
     "januar",
@@ -34,6 +37,12 @@ def grouped(digits: str) -> str:
     return ".".join(parts)
 
 
+def count(value: int) -> str:
+    """A count the Danish way: ``1760`` → ``1.760``."""
+    whole = int(value)
+    return ("-" if whole < 0 else "") + grouped(str(abs(whole)))
+
+
 def number(value: Decimal | int | str, decimals: int = 2) -> str:
     """A number the Danish way: ``-1234.5`` → ``-1.234,50`` (``decimals`` places, rounded half up)."""
     amount = Decimal(value)
@@ -45,10 +54,10 @@ def number(value: Decimal | int | str, decimals: int = 2) -> str:
 
 
 def kroner(value: Decimal | int | str | None) -> str:
-    """Money: ``"1234.50"`` → ``1.234,50 kr.``; nothing → a dash."""
+    """Money: ``"1234.50"`` → ``1.234,50 kr.`` (non-breaking space); nothing → a dash."""
     if value is None or value == "":
         return "–"
-    return f"{number(value)} kr."
+    return f"{number(value)}{NBSP}kr."
 
 
 def short_kroner(value: Decimal | int) -> str:
@@ -56,8 +65,8 @@ def short_kroner(value: Decimal | int) -> str:
     amount = Decimal(value)
     if abs(amount) >= 1_000_000:
         text = number(amount / 1_000_000, 2).rstrip("0").rstrip(",")
-        return f"{text} mio. kr."
-    return f"{number(amount, 0)} kr."
+        return f"{text}{NBSP}mio.{NBSP}kr."
+    return f"{number(amount, 0)}{NBSP}kr."
 
 
 def day(value: date | str | None) -> str:

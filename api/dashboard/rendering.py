@@ -40,6 +40,7 @@ class Templates:
             maaned=formatting.month,
             maaned_lang=formatting.month_long,
             tal=formatting.number,
+            antal=formatting.count,
         )
         self.static = {
             name: resources.files("api.dashboard").joinpath("static", name).read_bytes() for name in STATIC

@@ -73,9 +73,18 @@ function plainAmount(ore) {
   return sign + Math.floor(abs / 100) + "." + String(abs % 100).padStart(2, "0");
 }
 
+function grouped(digits) {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+}
+
+// As the server writes them: "1.760" for a count, "1.234,50 kr." with a non-breaking space for money.
+function count(value) {
+  return grouped(String(value));
+}
+
 function kroner(ore) {
   const [whole, cents] = plainAmount(ore).split(".");
-  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ".") + "," + cents + " kr.";
+  return grouped(whole) + "," + cents + "\u00a0kr.";
 }
 
 function filterSuppliers() {
@@ -97,8 +106,8 @@ function filterSuppliers() {
       active += Number(row.querySelector("td.active").dataset.value);
       committed += toOre(row.querySelector("td.committed").dataset.amount);
     }
-    document.getElementById("shown-count").textContent = String(shown);
-    document.getElementById("shown-active").textContent = String(active);
+    document.getElementById("shown-count").textContent = count(shown);
+    document.getElementById("shown-active").textContent = count(active);
     const sum = document.getElementById("shown-committed");
     sum.dataset.amount = plainAmount(committed);
     sum.textContent = kroner(committed);

@@ -79,3 +79,10 @@ def kroner_text(text: str) -> Decimal:
     """The amount in a Danish money text: ``1.234,50 kr.`` → ``Decimal("1234.50")``."""
     cleaned = text.strip().removesuffix("kr.").strip().replace(".", "").replace(",", ".")
     return Decimal(cleaned)
+
+
+def count_text(text: str) -> int:
+    """The number in a Danish count: ``1.760`` → ``1760`` (dots only as thousands separators)."""
+    cleaned = text.strip()
+    assert cleaned.replace(".", "").isdigit() and all(len(g) == 3 for g in cleaned.split(".")[1:]), text
+    return int(cleaned.replace(".", ""))

@@ -20,6 +20,7 @@ from application.caseledger import copenhagen_today
 from tests.api.dashboard.support import (
     REPORTER_MUNICIPALITY,
     DemoServer,
+    count_text,
     kroner_text,
     log_in,
     screenshot,
@@ -34,7 +35,8 @@ SUPPLIER_ROWS_JS = """rows => rows.filter(r => !r.hidden).map(r => ({
     id: r.dataset.supplier,
     name: r.querySelector('td.name').textContent.trim(),
     cvr: r.querySelector('td.cvr').textContent.trim(),
-    active: Number(r.querySelector('td.active').textContent.trim()),
+    active: Number(r.querySelector('td.active').dataset.value),
+    active_text: r.querySelector('td.active').textContent.trim(),
     amount: r.querySelector('td.committed').dataset.amount,
     text: r.querySelector('td.committed').textContent.trim(),
     old_lists: r.querySelectorAll('td.lists span.list.old').length,
@@ -48,7 +50,9 @@ SPENDING_CELLS_JS = """rows => rows.flatMap(r => Array.from(r.querySelectorAll('
 BENCHMARK_ROWS_JS = """rows => rows.map(r => {
     const found = {intervention: r.dataset.intervention, unit: r.dataset.unit};
     for (const cell of r.querySelectorAll('td[data-field]')) {
-        found[cell.dataset.field] = cell.dataset.amount !== undefined ? cell.dataset.amount : cell.textContent.trim();
+        found[cell.dataset.field] = cell.dataset.amount !== undefined ? cell.dataset.amount
+            : cell.dataset.amount === undefined && cell.classList.contains('count') ? cell.dataset.value
+            : cell.textContent.trim();
         found[cell.dataset.field + '_text'] = cell.textContent.trim();
     }
     return found;
@@ -107,13 +111,15 @@ def test_overblik_shows_the_supplier_report_for_the_tokens_municipality(
     for row in shown:
         report = by_id[row["id"]]
         assert (row["name"], row["cvr"]) == (report["name"], report["cvr"])
-        assert row["active"] == report["active_referrals"]
+        assert row["active"] == report["active_referrals"] == count_text(row["active_text"])
         assert row["amount"] == report["committed_total"]
         assert kroner_text(row["text"]) == Decimal(report["committed_total"])
         assert (row["old_lists"] > 0) == older_than_a_year(report, today)
     total = sum(Decimal(row["committed_total"]) for row in expected)
     assert kroner_text(page.locator("#shown-committed").inner_text()) == total
-    assert page.locator("#shown-active").inner_text() == str(sum(r["active_referrals"] for r in expected))
+    assert count_text(page.locator("#shown-active").inner_text()) == sum(
+        r["active_referrals"] for r in expected
+    )
 
 
 def test_overblik_filters_and_sorts_in_the_page(page: Any, demo_server: DemoServer) -> None:
@@ -131,7 +137,7 @@ def test_overblik_filters_and_sorts_in_the_page(page: Any, demo_server: DemoServ
 
     assert 0 < len(matching) < len(expected)
     assert sorted(row["id"] for row in filtered) == sorted(row["supplier_id"] for row in matching)
-    assert page.locator("#shown-count").inner_text() == str(len(matching))
+    assert count_text(page.locator("#shown-count").inner_text()) == len(matching)
     assert page.locator("#shown-committed").get_attribute("data-amount") == str(
         sum((Decimal(row["committed_total"]) for row in matching), Decimal(0))
     )
@@ -142,7 +148,7 @@ def test_overblik_filters_and_sorts_in_the_page(page: Any, demo_server: DemoServ
 
     assert old, "the demo has price lists older than a year"
     assert sorted(row["id"] for row in only_old) == sorted(row["supplier_id"] for row in old)
-    assert page.locator("#shown-count").inner_text() == str(len(old))
+    assert count_text(page.locator("#shown-count").inner_text()) == len(old)
 
     page.uncheck("#filter-old")
     page.get_by_role("columnheader", name="Forpligtet forbrug").click()
@@ -244,6 +250,8 @@ def test_priser_shows_the_benchmarks_and_filters_by_intervention(page: Any, demo
         for name in ("min", "median", "max"):
             if row[name] != "–":
                 assert kroner_text(row[f"{name}_text"]) == Decimal(row[name])
+        for name in ("agreements", "list_rates"):
+            assert count_text(row[f"{name}_text"]) == int(row[name])
     assert page.locator("td.dist svg").count() == len(expected)
 
     with page.expect_navigation():
@@ -286,7 +294,7 @@ def test_revisionsspor_shows_the_trail_and_its_integrity(page: Any, demo_server:
     assert trail["integrity"]["ok"] is True
     assert integrity.get_attribute("data-ok") == "true"
     assert "Integritetskontrol: i orden" in integrity.inner_text()
-    assert page.get_by_test_id("checked").inner_text() == str(trail["integrity"]["checked"])
+    assert count_text(page.get_by_test_id("checked").inner_text()) == trail["integrity"]["checked"]
 
 
 def test_revisionsspor_shows_plainly_when_a_stored_event_was_removed(
@@ -304,7 +312,9 @@ def test_revisionsspor_shows_plainly_when_a_stored_event_was_removed(
     assert trail["integrity"]["ok"] is False
     assert integrity.get_attribute("data-ok") == "false"
     assert "Integritetskontrol: FEJL" in integrity.inner_text()
-    assert page.get_by_test_id("problem-count").inner_text() == str(trail["integrity"]["problem_count"])
+    assert (
+        count_text(page.get_by_test_id("problem-count").inner_text()) == trail["integrity"]["problem_count"]
+    )
     shown = integrity.locator("li[data-problem]").evaluate_all(
         "items => items.map(i => [Number(i.dataset.version), i.dataset.problem])"
     )

@@ -192,16 +192,16 @@ def test_the_pages_show_the_report_endpoints_numbers(client: TestClient) -> None
     trail = browser.get("/dashboard/revisionsspor", params={"referral": referral_id}).text
 
     assert f'data-supplier="{supplier_id}"' in overview
-    assert 'data-amount="27685.72" class="num committed">27.685,72 kr.</td>' in overview
+    assert 'data-amount="27685.72" class="num committed">27.685,72\u00a0kr.</td>' in overview
     for month, amount, text in (
-        ("2026-01", "6192.86", "6.192,86 kr."),
-        ("2026-02", "10200.00", "10.200,00 kr."),
-        ("2026-03", "11292.86", "11.292,86 kr."),
+        ("2026-01", "6192.86", "6.192,86\u00a0kr."),
+        ("2026-02", "10200.00", "10.200,00\u00a0kr."),
+        ("2026-03", "11292.86", "11.292,86\u00a0kr."),
     ):
         assert f'data-month="{month}" data-value="{amount}" data-amount="{amount}">{text}</td>' in spending
-    assert 'data-testid="total" data-amount="27685.72">27.685,72 kr.' in spending
+    assert 'data-testid="total" data-amount="27685.72">27.685,72\u00a0kr.' in spending
     assert (
-        '<td class="num" data-field="median" data-value="850.00" data-amount="850.00">850,00 kr.</td>'
+        '<td class="num" data-field="median" data-value="850.00" data-amount="850.00">850,00\u00a0kr.</td>'
         in prices
     )
     assert 'data-ok="true"' in trail
@@ -275,3 +275,35 @@ def test_the_trail_page_records_each_read_and_refusal_in_the_access_log(client: 
         ],
         key=str,
     )
+
+
+def test_an_auditor_starts_on_overblik(client: TestClient) -> None:
+    secret = new_token(client, "auditor", "461")
+    browser = TestClient(client.app, follow_redirects=False)
+
+    response = browser.post("/dashboard/login", data={"token": secret})
+    start = browser.get("/dashboard/")
+
+    assert response.headers["location"] == "/dashboard/overblik"
+    assert start.headers["location"] == "/dashboard/overblik"
+
+
+def test_an_unknown_municipality_is_answered_with_a_danish_message(client: TestClient) -> None:
+    browser, _ = browse(client, "admin", "*")
+
+    for slug in ("overblik", "forbrug", "priser"):
+        for asked in ("999", "46", "abc"):
+            response = browser.get(f"/dashboard/{slug}", params={"municipality": asked})
+
+            assert response.status_code == 404, (slug, asked)
+            assert f"Der findes ingen kommune med koden {asked}." in response.text
+            assert "461 for Odense Kommune" in response.text
+    assert browser.get("/dashboard/overblik", params={"municipality": "461"}).status_code == 200
+    assert browser.get("/dashboard/overblik", params={"municipality": ""}).status_code == 200
+
+
+def test_the_login_page_shows_no_command_line(client: TestClient) -> None:
+    page = TestClient(client.app).get("/dashboard/login").text
+
+    assert "caseledger tokens" not in page and "<code>" not in page
+    assert "Log ind med dit API-token" in page
