@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.auth import get_tokens
 from api.dashboard.rendering import STATIC, templates
-from api.dashboard.session import ROLE_NAMES, forget, pages_for, remember, safe_next, same_origin, signed_in
+from api.dashboard.session import ROLE_NAMES, forget, home_page, remember, safe_next, same_origin, signed_in
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 entry = APIRouter(include_in_schema=False)
@@ -27,10 +27,10 @@ def start(request: Request) -> Response:
     principal = signed_in(request)
     if principal is None:
         return RedirectResponse("/dashboard/login", status_code=303)
-    allowed = pages_for(principal)
-    if not allowed:
+    home = home_page(principal)
+    if home is None:
         return RedirectResponse("/dashboard/login", status_code=303)
-    return RedirectResponse(f"/dashboard/{allowed[0].slug}", status_code=303)
+    return RedirectResponse(f"/dashboard/{home.slug}", status_code=303)
 
 
 @router.get("/login")
@@ -55,8 +55,8 @@ def login(
         return templates(request).render(
             "login.html", http_status=401, next=target, error="Ukendt eller tilbagekaldt token."
         )
-    allowed = pages_for(principal)
-    if not allowed:
+    home = home_page(principal)
+    if home is None:
         role = ROLE_NAMES.get(principal.role, principal.role)
         return templates(request).render(
             "login.html",
@@ -64,7 +64,7 @@ def login(
             next=target,
             error=f"Rollen {role} har ikke adgang til nogen side i oversigten.",
         )
-    response = RedirectResponse(target or f"/dashboard/{allowed[0].slug}", status_code=303)
+    response = RedirectResponse(target or f"/dashboard/{home.slug}", status_code=303)
     remember(response, request, token.strip())
     return response
 

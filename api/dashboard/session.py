@@ -52,6 +52,18 @@ def pages_for(principal: Principal) -> list[Page]:
     return [page for page in PAGES if principal.can(page.right)]
 
 
+HOME = {"auditor": "revisionsspor"}
+"""Where a role starts when it may open that page: an auditor comes for the decision histories."""
+
+
+def home_page(principal: Principal) -> Page | None:
+    """The page a signed-in role starts on: its own (``HOME``), else the first it may open."""
+    allowed = pages_for(principal)
+    preferred = [page for page in allowed if page.slug == HOME.get(principal.role)]
+    first = preferred or allowed
+    return first[0] if first else None
+
+
 def signed_in(request: Request) -> Principal | None:
     """The live token in the dashboard cookie, or None (no cookie, unknown or revoked token)."""
     secret = request.cookies.get(COOKIE)

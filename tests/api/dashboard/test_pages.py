@@ -277,15 +277,18 @@ def test_the_trail_page_records_each_read_and_refusal_in_the_access_log(client: 
     )
 
 
-def test_an_auditor_starts_on_overblik(client: TestClient) -> None:
+def test_an_auditor_starts_on_revisionsspor_and_a_reporter_on_overblik(client: TestClient) -> None:
     secret = new_token(client, "auditor", "461")
     browser = TestClient(client.app, follow_redirects=False)
 
     response = browser.post("/dashboard/login", data={"token": secret})
     start = browser.get("/dashboard/")
 
-    assert response.headers["location"] == "/dashboard/overblik"
-    assert start.headers["location"] == "/dashboard/overblik"
+    assert response.headers["location"] == "/dashboard/revisionsspor"
+    assert start.headers["location"] == "/dashboard/revisionsspor"
+    reporter = TestClient(client.app, follow_redirects=False)
+    reporter.post("/dashboard/login", data={"token": new_token(client, "reporter", "461")})
+    assert reporter.get("/dashboard/").headers["location"] == "/dashboard/overblik"
 
 
 def test_an_unknown_municipality_is_answered_with_a_danish_message(client: TestClient) -> None:
