@@ -1,4 +1,4 @@
-"""Request and response bodies (API.md). Unknown fields are refused everywhere."""
+"""Request and response bodies (docs/api.md). Unknown fields are refused everywhere."""
 
 from __future__ import annotations
 

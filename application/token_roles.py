@@ -1,6 +1,6 @@
 """Token roles and their rights, and ``Token``: what a bearer token grants, without its secret.
 
-Roles and their rights (API.md "Auth"):
+Roles and their rights (docs/api.md "Auth"):
 
 - ``case_system``: every referral write, batch ingestion, referral reads, the feed
 - ``caseworker``: refer, extend, adjust, close; referral reads

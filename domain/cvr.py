@@ -1,4 +1,4 @@
-"""CVR numbers: eight digits passing modulus 11 (DOMAIN.md rule 6)."""
+"""CVR numbers: eight digits passing modulus 11 (docs/domain.md rule 6)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ HOURS_IN_A_WEEK = Decimal("168")
 def exact(value: Decimal | int | str, field: str) -> Decimal:
     """Return ``value`` with exactly two decimals, or refuse it.
 
-    More than two decimals is an error, not a rounding (DOMAIN.md rule 3).
+    More than two decimals is an error, not a rounding (docs/domain.md rule 3).
     """
     if isinstance(value, float | bool):
         msg = f"{field} must be an exact decimal (Decimal, int or str), never floating point"

@@ -172,7 +172,7 @@ class Referral(Aggregate):
         decided_by: Mapping[str, str | None],
         origin: Mapping[str, str | None] | None = None,
     ) -> Referral:
-        """File a referral for a measure (DOMAIN.md rules 2, 5, 7)."""
+        """File a referral for a measure (docs/domain.md rules 2, 5, 7)."""
         reject_cpr_in(
             {"citizen_ref": citizen_ref, "case_ref": case_ref, "purpose": purpose, "actor": decided_by}
         )
@@ -654,7 +654,7 @@ class Referral(Aggregate):
         }
 
     def monthly_commitments(self) -> dict[str, Decimal]:
-        """Committed spend per month, per DOMAIN.md."""
+        """Committed spend per month, per docs/domain.md."""
         return monthly_commitments(self.terms) if self.terms else {}
 
     def committed_total(self) -> Decimal:

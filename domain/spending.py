@@ -1,4 +1,4 @@
-"""Committed spend (disponering) per calendar month, exactly as DOMAIN.md defines it.
+"""Committed spend (disponering) per calendar month, exactly as docs/domain.md defines it.
 
 A referral's terms are kept as step functions over calendar days: each change applies "from a
 date on" and overrides everything after that date that earlier decisions had set, so the order of

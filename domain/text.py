@@ -1,4 +1,4 @@
-"""Checks on free text: no CPR numbers (DOMAIN.md rule 7), nothing blank where text is required.
+"""Checks on free text: no CPR numbers (docs/domain.md rule 7), nothing blank where text is required.
 
 Free text is screened for CPR numbers anywhere in it (``reject_cpr``). An identifier a system
 generates (a case system's ``event_id``) is not free text: a random one holds ten digits reading as a

@@ -1,4 +1,4 @@
-"""Read model: committed spend per referral and month (DOMAIN.md), and the spending report."""
+"""Read model: committed spend per referral and month (docs/domain.md), and the spending report."""
 
 from __future__ import annotations
 

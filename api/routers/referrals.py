@@ -120,7 +120,7 @@ def get_referral(
         Instant | None, Query(description="The referral as it was at this instant (RFC 3339).")
     ] = None,
 ) -> dict[str, Any]:
-    """The referral's state, now or as it was; ``committed_total`` per DOMAIN.md."""
+    """The referral's state, now or as it was; ``committed_total`` per docs/domain.md."""
     referral = ledger.get_referral(referral_id, version=version, as_of=as_of)
     response.headers.update(etag(referral.version))
     return referral_view(referral, ledger.today())

@@ -84,7 +84,7 @@ def spending(
     intervention: SearchText | None = None,
     legal_basis: SearchText | None = None,
 ) -> Any:
-    """Committed spend per month (DOMAIN.md), optionally grouped by supplier, intervention, legal basis or municipality."""
+    """Committed spend per month (docs/domain.md), optionally grouped by supplier, intervention, legal basis or municipality."""
     report = reports.spending(
         SpendingQuery(
             from_month=from_month,

@@ -1,6 +1,6 @@
 """Retries, batches and races: a retried write appends nothing, a stale version never wins.
 
-DOMAIN.md rule 8 and API.md's idempotency, batch ingestion and concurrency conventions.
+docs/domain.md rule 8 and docs/api.md's idempotency, batch ingestion and concurrency conventions.
 """
 
 from __future__ import annotations

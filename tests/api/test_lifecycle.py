@@ -16,7 +16,7 @@ from tests.api import bodies
 from tests.api.bodies import LIFECYCLE, MATCHER, ODENSE, WORKER, created, events_of
 
 PAUSE = 0.012  # seconds between writes, so that their recorded instants differ
-# 850.00 DKK/h × 3 h/week from 2026-01-15 to 2026-03-31, month by month (DOMAIN.md's example)
+# 850.00 DKK/h × 3 h/week from 2026-01-15 to 2026-03-31, month by month (docs/domain.md's example)
 FIRST_QUARTER = {"2026-01": "6192.86", "2026-02": "10200.00", "2026-03": "11292.86"}
 
 
@@ -98,7 +98,7 @@ def test_an_hourly_referral_runs_from_referred_to_closed_with_exact_committed_sp
     assert now["pricing"] is None
     assert now["committed_total"] == "0.00"
 
-    # ... agrees 850.00 DKK/h × 3 h/week from 2026-01-15 to 2026-03-31 (the DOMAIN.md example)
+    # ... agrees 850.00 DKK/h × 3 h/week from 2026-01-15 to 2026-03-31 (the docs/domain.md example)
     now = decide("price-agreement", bodies.hourly_agreement(850, 3), 3)
     assert now["status"] == "active"
     assert now["pricing"] == {

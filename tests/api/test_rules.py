@@ -1,4 +1,4 @@
-"""Every business rule of DOMAIN.md, broken over HTTP: a clear problem+json, and nothing written.
+"""Every business rule of docs/domain.md, broken over HTTP: a clear problem+json, and nothing written.
 
 Status conventions: 422 for input that is wrong whatever the state, 409 for a rule or the current
 state, 404 for unknown ids, 412 for a stale If-Match. Each case checks that the global position

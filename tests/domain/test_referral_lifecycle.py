@@ -1,4 +1,4 @@
-"""The referral lifecycle: referred → matched → active (price agreed) → closed (DOMAIN.md rule 1).
+"""The referral lifecycle: referred → matched → active (price agreed) → closed (docs/domain.md rule 1).
 
 Given events / when command / then events or error. No I/O.
 """

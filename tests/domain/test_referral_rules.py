@@ -1,4 +1,4 @@
-"""Business rules on referral commands (DOMAIN.md rules 2-5 and 7): a broken rule is a clear error
+"""Business rules on referral commands (docs/domain.md rules 2-5 and 7): a broken rule is a clear error
 and nothing is written. Given events / when command / then events or error. No I/O.
 """
 

@@ -1,4 +1,4 @@
-"""Committed spend (disponering) per calendar month, as DOMAIN.md defines it.
+"""Committed spend (disponering) per calendar month, as docs/domain.md defines it.
 
 Given the recorded decisions on a referral, then its spending timeline, to the øre. No I/O.
 """

@@ -1,4 +1,4 @@
-"""The Supplier aggregate: registration, details and per-municipality price lists (DOMAIN.md
+"""The Supplier aggregate: registration, details and per-municipality price lists (docs/domain.md
 "Supplier", rules 3, 6 and 7). Given events / when command / then events or error. No I/O.
 """
 

@@ -144,7 +144,7 @@ class Api:
 
 def event_id() -> str:
     """A unique batch ``event_id`` made of letters only. (A random UUID would now and then hold ten
-    digits that form a CPR-like number — about 1 in 1000 — and be rejected by DOMAIN.md rule 7.)"""
+    digits that form a CPR-like number — about 1 in 1000 — and be rejected by docs/domain.md rule 7.)"""
     return "ev-" + "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex)
 
 

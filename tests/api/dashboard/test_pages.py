@@ -1,6 +1,6 @@
 """The dashboard's pages over HTTP (no browser), on SQLite and PostgreSQL: logging in and out, the
 cookie's flags, which role opens which page, municipality scope, and the numbers on a small ledger
-(DOMAIN.md's example) against the report endpoints."""
+(docs/domain.md's example) against the report endpoints."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ COOKIE = "caseledger_dashboard"
 
 
 def lifecycle(client: TestClient) -> tuple[str, str, int]:
-    """DOMAIN.md's example: a supplier with prices and one active hourly referral in 461."""
+    """docs/domain.md's example: a supplier with prices and one active hourly referral in 461."""
     supplier_id, referral_id, position = bodies.agreed(client)
     client.get("/reports/spending", params={"min_position": position})
     return supplier_id, referral_id, position
