@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -86,20 +87,24 @@ class WritePath:
         args = {command.renamed.get(name, name): value for name, value in arguments.items()}
         args["decided_by"] = actor
         args["origin"] = context.origin()
-        unique = command.unique
         if command.creates:
             new_id = target or uuid4()
             args[command.target] = new_id
-            claims = [(unique.key(args[unique.argument]), str(new_id))] if unique else []
+            claims: list[tuple[str, str]] = []
+            taken: Callable[[], RuleViolation] | None = None
+            if command.unique is not None:
+                value = args[command.unique.argument]
+                claims.append((command.unique.key(value), str(new_id)))
+                taken = partial(self._taken, command, value)
 
             def create() -> Aggregate:
                 self._ensure_new(new_id)
-                if unique is not None and self.find_claim(unique.key(args[unique.argument])) is not None:
-                    raise self._taken(command, args[unique.argument])
+                if taken is not None and self.find_claim(claims[0][0]) is not None:
+                    raise taken()
                 created: Aggregate = getattr(command.aggregate, command.method)(**args)
                 return created
 
-            result = self._write(context, create, unique=claims, command=command)
+            result = self._write(context, create, unique=claims, on_conflict=taken)
             if command.aggregate is Referral and self.session is None:
                 # committed (a batch's writes may yet lose their race)
                 self.municipalities.remember(UUID(result.id), args["municipality_code"])
@@ -133,12 +138,12 @@ class WritePath:
         decide: Callable[[], Aggregate],
         *,
         unique: Sequence[tuple[str, str]] = (),
-        command: CommandType | None = None,
+        on_conflict: Callable[[], Exception] | None = None,
     ) -> WriteResult:
         """Run ``decide`` (which loads, checks and mutates) and save its events with the claims.
 
-        Any unique key already taken by a concurrent request is answered as that request's replay,
-        or as the command's ``unique`` refusal.
+        Any ``unique`` key (with its owner) already taken by a concurrent request is answered as that
+        request's replay, or by ``on_conflict``.
         """
         try:
             earlier = self._replay(context)
@@ -159,9 +164,8 @@ class WritePath:
                     earlier = self._replay(context)
                     if earlier is not None:
                         return earlier
-                    if unique and any(self.keyed_recorder.find_claim(k) for k, _ in unique):
-                        assert command is not None and command.unique is not None
-                        raise self._taken(command, unique[0][0].split(":", 1)[1]) from None
+                    if on_conflict is not None and any(self.keyed_recorder.find_claim(k) for k, _ in unique):
+                        raise on_conflict() from None
                     if context.expected_version is not None:
                         raise self._moved_on(aggregate.id, context.expected_version) from None
                     continue
