@@ -29,3 +29,16 @@ def make_key_file(path: Path, size: int) -> None:
         return
     with os.fdopen(fd, "w", encoding="ascii") as file:
         file.write(base64.b64encode(secrets.token_bytes(size)).decode() + "\n")
+
+
+def key_file_beside(sqlite_path: str, name: str, size: int) -> tuple[Path, bool] | None:
+    """The key file ``name`` beside the SQLite database at ``sqlite_path``, and whether it was
+    missing (then made, of ``size`` random bytes); None for an in-memory database, which has
+    nowhere to keep one."""
+    if sqlite_path == ":memory:" or "mode=memory" in sqlite_path:
+        return None
+    path = Path(sqlite_path).parent / name
+    missing = not path.exists()
+    if missing:
+        make_key_file(path, size)
+    return path, missing

@@ -19,7 +19,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from application.key_files import make_key_file, read_key_file
+from application.key_files import key_file_beside, read_key_file
 from domain.errors import DomainError
 
 log = logging.getLogger("caseledger.audit")
@@ -89,11 +89,11 @@ def resolve_signing_key(key: str, key_file: str, *, sqlite_path: str | None) -> 
         return _read_key_file(Path(key_file.strip()), "CASELEDGER_SIGNING_KEY_FILE")
     if sqlite_path is None:
         return None
-    if sqlite_path == ":memory:" or "mode=memory" in sqlite_path:
+    beside = key_file_beside(sqlite_path, KEY_FILE_NAME, SEED_BYTES)
+    if beside is None:
         return SigningKey(Ed25519PrivateKey.generate())
-    path = Path(sqlite_path).parent / KEY_FILE_NAME
-    if not path.exists():
-        make_key_file(path, SEED_BYTES)
+    path, made = beside
+    if made:
         log.warning(
             "no CASELEDGER_SIGNING_KEY configured: generated %s to sign audit receipts with; keep it "
             "apart from the database, or configure CASELEDGER_SIGNING_KEY",

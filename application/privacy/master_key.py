@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from application.key_files import make_key_file, read_key_file
+from application.key_files import key_file_beside, read_key_file
 
 log = logging.getLogger("caseledger.personal_data")
 
@@ -128,11 +128,11 @@ def resolve_master_key(env: Mapping[str, str], *, sqlite_path: str | None) -> Ma
             'Make one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
         )
         raise MasterKeyError(msg)
-    if sqlite_path == ":memory:" or "mode=memory" in sqlite_path:
+    beside = key_file_beside(sqlite_path, KEY_FILE_NAME, KEY_BYTES)
+    if beside is None:
         return MasterKey.from_bytes(secrets.token_bytes(KEY_BYTES))
-    path = Path(sqlite_path).parent / KEY_FILE_NAME
-    if not path.exists():
-        make_key_file(path, KEY_BYTES)
+    path, made = beside
+    if made:
         log.warning(
             "no CASELEDGER_MASTER_KEY configured: generated %s and sealing personal data with it; "
             "keep it out of the database's backups, or configure CASELEDGER_MASTER_KEY",
