@@ -18,9 +18,10 @@ from api.dependencies import (
     etag,
     versioned,
 )
+from api.event_responses import EventOut
 from api.fields import Instant, SearchText
 from api.problems import responses
-from api.responses import EventOut, ReferralOut, ReferralPageOut, WriteResultOut
+from api.responses import ReferralOut, ReferralPageOut, WriteResultOut
 from api.routers.writes import CREATE_ERRORS, add_command_routes, created
 from api.schemas import ReferralIn
 from application.views import event_view, referral_view
