@@ -8,18 +8,18 @@ from pydantic import BaseModel, Field
 from api.fields import DayText
 
 
-class LabelFitOut(BaseModel):
+class CandidateLabelsOut(BaseModel):
     matched: list[str] = Field(description="Asked for and offered by the supplier.")
     missing: list[str] = Field(description="Asked for and not offered.")
 
 
-class FitOut(BaseModel):
-    target_groups: LabelFitOut
-    competencies: LabelFitOut
-    education_levels: LabelFitOut
+class CandidateFitOut(BaseModel):
+    target_groups: CandidateLabelsOut
+    competencies: CandidateLabelsOut
+    education_levels: CandidateLabelsOut
 
 
-class PackageOut(BaseModel):
+class CandidatePackageOut(BaseModel):
     name: str
     price: str
     hours: str
@@ -30,7 +30,7 @@ class CandidatePriceOut(BaseModel):
         description="The rate's unit (`hour` or `day`); null when only a package is offered."
     )
     rate: str | None = Field(description="The list rate in force, DKK with two decimals.")
-    package: PackageOut | None = Field(description="A package for the intervention in force, if any.")
+    package: CandidatePackageOut | None = Field(description="A package for the intervention in force, if any.")
     list_negotiated_on: DayText | None
     vs_median_pct: str | None = Field(
         description="(rate − median) / median in per cent, one decimal, half up; the median of the list "
@@ -60,7 +60,7 @@ class CandidateOut(BaseModel):
     name: str
     cvr: str
     score: str = Field(description="0–100, one decimal (docs/decision-support.md).", examples=["72.5"])
-    fit: FitOut
+    fit: CandidateFitOut
     price: CandidatePriceOut
     load: CandidateLoadOut
     record: CandidateRecordOut
