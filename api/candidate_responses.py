@@ -30,7 +30,9 @@ class CandidatePriceOut(BaseModel):
         description="The rate's unit (`hour` or `day`); null when only a package is offered."
     )
     rate: str | None = Field(description="The list rate in force, DKK with two decimals.")
-    package: CandidatePackageOut | None = Field(description="A package for the intervention in force, if any.")
+    package: CandidatePackageOut | None = Field(
+        description="A package for the intervention in force, if any."
+    )
     list_negotiated_on: DayText | None
     vs_median_pct: str | None = Field(
         description="(rate − median) / median in per cent, one decimal, half up; the median of the list "
