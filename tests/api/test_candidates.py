@@ -110,6 +110,14 @@ class Scenario:
     suppliers: dict[str, Expected]
 
 
+def offer(
+    client: TestClient, name: str, rate: str, labels: dict[str, list[str]], capacity: str | None
+) -> Expected:
+    """A supplier registered with these labels, a list in Odense at ``rate`` and ``capacity``."""
+    supplier_id = supplier(client, name, rate, labels, capacity)
+    return Expected(supplier_id, name, Decimal(rate), labels, None if capacity is None else Decimal(capacity))
+
+
 def scenario(client: TestClient) -> Scenario:
     """Three suppliers in Odense: Alfa fits, is cheapest and has achieved its goals; Beta fits
     little, is dearest, has terminated a referral and is over its capacity; Gamma fits nothing and
@@ -125,27 +133,9 @@ def scenario(client: TestClient) -> Scenario:
         "education_levels": ["pedagogue"],
     }
     gamma_labels = {"target_groups": ["adults"], "competencies": ["addiction"], "education_levels": ["nurse"]}
-    alfa = Expected(
-        supplier(client, "Alfa Familie ApS", "800.00", alfa_labels, "40"),
-        "Alfa Familie ApS",
-        Decimal("800.00"),
-        alfa_labels,
-        Decimal("40"),
-    )
-    beta = Expected(
-        supplier(client, "Beta Omsorg ApS", "900.00", beta_labels, "5"),
-        "Beta Omsorg ApS",
-        Decimal("900.00"),
-        beta_labels,
-        Decimal("5"),
-    )
-    gamma = Expected(
-        supplier(client, "Gamma Hjælp ApS", "850.00", gamma_labels, None),
-        "Gamma Hjælp ApS",
-        Decimal("850.00"),
-        gamma_labels,
-        None,
-    )
+    alfa = offer(client, "Alfa Familie ApS", "800.00", alfa_labels, "40")
+    beta = offer(client, "Beta Omsorg ApS", "900.00", beta_labels, "5")
+    gamma = offer(client, "Gamma Hjælp ApS", "850.00", gamma_labels, None)
 
     # Alfa: two measures that reached their goal, one closed early and one after its end.
     close(client, referral_with(client, alfa.supplier_id, -100, -20, "800.00"), -40, "goal_achieved")
