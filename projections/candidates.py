@@ -66,9 +66,9 @@ def _norm(label: str) -> str:
 
 
 def _half_up(value: Fraction, places: int) -> str:
-    """``value`` rounded half up (away from zero) to ``places`` decimals, as text."""
-    scaled = abs(value) * 10**places
-    whole = int(scaled + Fraction(1, 2))
+    """``value`` rounded half up (away from zero) to ``places`` decimals, as text (in integers)."""
+    numerator, denominator = abs(value.numerator) * 10**places, value.denominator
+    whole = (2 * numerator + denominator) // (2 * denominator)
     sign = "-" if value < 0 and whole else ""
     text = str(whole).rjust(places + 1, "0")
     return f"{sign}{text[:-places]}.{text[-places:]}" if places else f"{sign}{text}"
