@@ -50,6 +50,7 @@ class SupplierChangesOut(TypedDict, total=False):
     target_groups: list[str]
     competencies: list[str]
     education_levels: list[str]
+    capacity_hours_per_week: DecimalText | None
 
 
 NESTED: dict[str, Any] = {

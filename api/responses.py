@@ -185,6 +185,9 @@ class SupplierOut(BaseModel):
     target_groups: list[str]
     competencies: list[str]
     education_levels: list[str]
+    capacity_hours_per_week: str | None = Field(
+        description="Face-to-face hours a week the supplier says it can take on (advisory); null: not stated."
+    )
     prices_in_force: list[PricesInForceOut]
     price_lists: list[PriceListOut]
     created_at: InstantText

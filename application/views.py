@@ -92,6 +92,7 @@ def supplier_view(supplier: Supplier, today: date) -> dict[str, Any]:
         "target_groups": supplier.target_groups,
         "competencies": supplier.competencies,
         "education_levels": supplier.education_levels,
+        "capacity_hours_per_week": plain(supplier.capacity_hours_per_week),
         "prices_in_force": [
             {"municipality": code, **plain(supplier.prices_in_force(code, today))}
             for code in supplier.municipalities()

@@ -114,7 +114,11 @@ def _lifecycle(client: TestClient) -> tuple[str, str, str]:
     """A supplier with prices and changed details, an hourly referral run to its close, a package
     referral, and referral events sent by a case system (with a ``source``)."""
     supplier_id = bodies.supplier_with_prices(client)
-    details = {"contact": {"email": "ny@familiehuset.dk"}, "actor": {"id": "mo-9"}}
+    details = {
+        "contact": {"email": "ny@familiehuset.dk"},
+        "capacity_hours_per_week": "40",
+        "actor": {"id": "mo-9"},
+    }
     bodies.created(client.post(f"/suppliers/{supplier_id}/details", json=details), 200)
     hourly = bodies.extended(client)
     bodies.created(client.post(f"/referrals/{hourly}/adjustment", json=bodies.adjustment()), 200)
@@ -145,6 +149,7 @@ def test_real_answers_fit_the_typed_models_unchanged(client: TestClient, sent: l
 
     supplier = _read(client, f"/suppliers/{supplier_id}", SupplierOut)
     assert supplier["contact"] == {"email": "ny@familiehuset.dk"}
+    assert supplier["capacity_hours_per_week"] == "40.00"
     assert supplier["price_lists"][0]["packages"][0]["hours"] == "20.00"
     assert supplier["prices_in_force"] == [] or supplier["prices_in_force"][0]["rates"]
     events = _read(client, f"/suppliers/{supplier_id}/events", list[EventOut])
