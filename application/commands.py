@@ -18,6 +18,7 @@ from typing import Final, Literal
 
 from eventsourcing.domain import Aggregate
 
+from domain.own_cost import OwnCosts
 from domain.referral import Referral
 from domain.supplier import Supplier
 
@@ -57,6 +58,9 @@ class CommandType:
     """Which supplier the command reads: the one the request names (``supplier_id``, and each
     candidate's, must be registered) or the referral's matched supplier."""
     unique: Unique | None = None
+    per: str | None = None
+    """One aggregate per value of this request field (``municipality``): the command names no id,
+    the aggregate's ``id_for(value)`` is it, and its first command starts it (``start(id, value)``)."""
 
     @property
     def target(self) -> str:
@@ -120,5 +124,15 @@ COMMANDS: dict[str, CommandType] = {
         CommandType("referral.extended", Referral, "extend", "referral:extend", "Forlænget"),
         CommandType("referral.adjusted", Referral, "adjust", "referral:adjust", "Justeret", supplier=MATCHED),
         CommandType("referral.closed", Referral, "close", "referral:close", "Afsluttet"),
+        # Recorded by those who negotiate prices: own cost is what a negotiation compares with.
+        CommandType(
+            "own_cost.recorded",
+            OwnCosts,
+            "record",
+            "price_list:write",
+            "Egen omkostning registreret",
+            renamed={"municipality": "municipality_code"},
+            per="municipality",
+        ),
     )
 }
