@@ -136,3 +136,30 @@ COMMANDS: dict[str, CommandType] = {
         ),
     )
 }
+
+
+def _business_events(aggregate: type[Aggregate]) -> dict[str, type[Aggregate.Event]]:
+    """An aggregate's event classes by topic, but its unused ``*.created`` base."""
+    found: dict[str, type[Aggregate.Event]] = {}
+    for value in vars(aggregate).values():
+        topic = getattr(value, "TOPIC", None)
+        is_event = isinstance(value, type) and issubclass(value, Aggregate.Event)
+        if is_event and isinstance(topic, str) and not topic.endswith(".created"):
+            found[topic] = value
+    return found
+
+
+EVENTS: dict[str, tuple[type[Aggregate], type[Aggregate.Event]]] = {
+    **{
+        name: (command.aggregate, _business_events(command.aggregate)[name])
+        for name, command in COMMANDS.items()
+    },
+    **{
+        topic: (command.aggregate, event_class)
+        for command in COMMANDS.values()
+        for topic, event_class in _business_events(command.aggregate).items()
+        if topic not in COMMANDS
+    },
+}
+"""Every type a stored event may have, with its aggregate and class: each command's, then those a
+command records beside its own (``own_cost.started``, with a municipality's first own cost)."""
