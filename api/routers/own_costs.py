@@ -17,7 +17,7 @@ from api.own_cost_schemas import OwnCostIn, OwnCostItemIn, OwnCostsOut
 from api.problems import responses
 from api.responses import WriteResultOut
 from api.routers.writes import CREATE_ERRORS
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.own_cost import OwnCost, OwnCosts, municipality_in_reference
 
 RECORDED = "own_cost.recorded"
@@ -39,21 +39,30 @@ def _view(record: OwnCost) -> dict[str, Any]:
     }
 
 
+def _known(code: str) -> str:
+    """A municipality of the reference data; another code names nothing here (404)."""
+    try:
+        return municipality_in_reference(code)
+    except InvalidInput as error:
+        raise NotFound("municipality-not-found", error.detail) from None
+
+
 @router.post("/{code}/own-costs", status_code=201, response_model=WriteResultOut, responses=CREATE_ERRORS)
 def record_own_cost(
     code: Code, body: OwnCostIn, ledger: Ledger, principal: Records, writing: Creating
 ) -> JSONResponse:
     """Record what an intervention would cost the municipality per unit if it delivered it itself,
-    from ``valid_from``. A record for an intervention, unit and date already recorded replaces it (a
-    correction; the same rate again is 409). The token must cover the municipality (else 403)."""
+        from ``valid_from``. A record for an intervention, unit and date already recorded replaces it (a
+        correction; the same rate again is 409). The token must cover the municipality (else 403); a code
+    that is none of the 98 municipalities' is 404."""
     check_municipality(principal, code, field=None)
-    item = OwnCostItemIn(**body.model_dump(), municipality=code)
+    item = OwnCostItemIn(**body.model_dump(), municipality=_known(code))
     answer = written(COMMANDS[RECORDED].run(ledger, None, item, writing.context(item)), status_code=201)
     answer.headers["Location"] = f"/municipalities/{code}/own-costs"
     return answer
 
 
-@router.get("/{code}/own-costs", response_model=OwnCostsOut, responses=responses(401, 403, 422, 503))
+@router.get("/{code}/own-costs", response_model=OwnCostsOut, responses=responses(401, 403, 404, 422, 503))
 def get_own_costs(
     code: Code,
     ledger: Ledger,
@@ -65,7 +74,7 @@ def get_own_costs(
     """The own costs in force (per intervention and unit, the latest ``valid_from`` not after
     ``as_of``) and every record made, oldest first. The token must cover the municipality (else 403)."""
     check_municipality(principal, code, field=None)
-    municipality_in_reference(code)
+    _known(code)
     day: date = as_of or ledger.today()
     try:
         own_costs: OwnCosts | None = ledger.writes.load(OwnCosts, OwnCosts.id_for(code))

@@ -139,7 +139,6 @@ def test_a_municipality_without_own_costs_has_none(shared_client: TestClient) ->
         ("159", {"rationale": "as agreed with 010190-1234"}, "cpr-number-in-text"),
         ("159", {"actor": None}, "invalid-input"),
         ("159", {"municipality": "159"}, "invalid-input"),
-        ("999", {}, "unknown-municipality"),
         ("46", {}, "invalid-input"),
     ],
     ids=str,
@@ -154,6 +153,15 @@ def test_a_record_that_breaks_a_rule_is_422_and_writes_nothing(
     assert bodies.last_position(shared_client) == position
     if code == "159":
         assert own_costs(shared_client, "159")["history"] == []
+
+
+def test_a_code_that_is_no_municipalitys_is_404_on_both_and_writes_nothing(shared_client: TestClient) -> None:
+    position = bodies.last_position(shared_client)
+
+    assert_problem(record(shared_client, "999"), 404, "municipality-not-found")
+    assert_problem(shared_client.get("/municipalities/999/own-costs"), 404, "municipality-not-found")
+
+    assert bodies.last_position(shared_client) == position
 
 
 @pytest.mark.parametrize("role", ROLES)
