@@ -111,6 +111,20 @@ def test_the_same_rate_again_for_the_same_date_is_409_and_writes_nothing(shared_
     assert bodies.last_position(shared_client) == position
 
 
+def test_a_retried_record_with_the_same_idempotency_key_answers_the_first_and_writes_nothing(
+    shared_client: TestClient,
+) -> None:
+    key = {"Idempotency-Key": "own-cost-190-1"}
+    first = created(record(shared_client, "190", key))
+    position = bodies.last_position(shared_client)
+
+    again = record(shared_client, "190", key)
+
+    assert created(again) == first
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert bodies.last_position(shared_client) == position
+
+
 def test_a_municipality_without_own_costs_has_none(shared_client: TestClient) -> None:
     answer = own_costs(shared_client, "157", as_of="2026-05-01")
 
