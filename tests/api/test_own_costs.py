@@ -13,8 +13,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from domain.own_cost import OwnCosts
 from tests.api import bodies
 from tests.api.bodies import MATCHER, assert_problem, created
+from tests.storage import alter_state
 from tests.tokens import authorize, bearer, new_token
 
 RATIONALE = "Two of our own family therapists: salary, overhead and travel per face-to-face hour"
@@ -314,3 +316,24 @@ def test_a_new_app_on_the_same_database_reads_the_same_own_costs(db_url: str) ->
     assert [r["rate"] for r in after["in_force"]] == ["650.00"]
     assert again == benchmarks
     assert {r["intervention"]: r["own_cost"] for r in again}["family-treatment"] == "650.00"
+
+
+def test_verification_for_a_scoped_token_names_only_its_own_costs_damage_and_counts_the_rest(
+    client: TestClient, db_url: str
+) -> None:
+    own, theirs = (OwnCosts.id_for(code) for code in (bodies.ODENSE, "101"))
+    created(record(client, bodies.ODENSE))
+    created(record(client, "101"))
+    for stream in (own, theirs):
+        alter_state(db_url, stream, 2, lambda state: state + b" ")
+    auditor = bearer(new_token(client, "auditor", bodies.ODENSE, name="auditor-461"))
+
+    response = client.get("/audit/verify", headers=auditor)
+
+    assert response.status_code == 200, response.text
+    seen = response.json()
+    assert [(p["stream_id"], p["version"], p["problem"]) for p in seen["problems"]] == [
+        (str(own), 2, "altered")
+    ]
+    assert (seen["problem_count"], seen["problems_elsewhere"], seen["checked"]) == (1, 1, 2)
+    assert str(theirs) not in response.text
