@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import cli
 from api.settings import Settings, start_problems
+from application.chain import GENESIS, NewEvent, link
 from tests.api import bodies
-from tests.storage import alter_state, postgres_schema
+from tests.storage import alter_state, postgres_schema, run_sql
 from tests.tokens import authorize, bearer, new_token
 
 runner = CliRunner()
@@ -279,3 +280,50 @@ def test_a_receipt_directory_on_postgresql_without_a_signing_key_is_refused_at_s
         "CASELEDGER_RECEIPTS__DIRECTORY is set but no signing key: set CASELEDGER_SIGNING_KEY "
         "or CASELEDGER_SIGNING_KEY_FILE"
     ]
+
+
+def _rechain(url: str) -> None:
+    """Recompute every row of the hash chains from the stored events, as a tamperer who rewrote
+    history would to leave both chains internally consistent."""
+    stored = run_sql(url, "SELECT originator_id, originator_version, topic, state, rowid FROM stored_events")
+    events = [
+        NewEvent(UUID(str(stream)), int(version), str(topic), bytes(state), int(position))  # type: ignore[arg-type,call-overload]
+        for stream, version, topic, state, position in stored
+    ]
+    for position, _stream, _version, stream_link, head in link(events, {}, GENESIS):
+        run_sql(
+            url,
+            "UPDATE caseledger_chain SET stream_hash = ?, global_hash = ? WHERE position = ?",
+            [stream_link, head, position],
+        )
+
+
+def test_a_history_rewritten_consistently_after_a_receipt_fails_it_naming_the_position(
+    client: TestClient, env: str, tmp_path: Path
+) -> None:
+    referral_id = bodies.active(client)
+    kept = tmp_path / "receipt.json"
+    kept.write_text(json.dumps(client.get("/audit/receipt").json()))
+    bodies.active(client)
+
+    alter_state(env, UUID(referral_id), 2, lambda state: state.replace(b"Best", b"Good"))
+    _rechain(env)
+    assert client.get("/audit/verify").json()["ok"] is True  # consistent: only a kept head shows it
+
+    receipt = json.loads(kept.read_text())
+    code, output = _verify("--receipt", str(kept))
+    assert code == 1, output
+    assert output.strip() == (
+        f"receipt NOT OK: the chain no longer holds {receipt['chain_head']} at position {receipt['position']}"
+    )
+
+
+def test_a_flipped_signature_byte_fails(client: TestClient, tmp_path: Path) -> None:
+    bodies.active(client)
+    receipt = client.get("/audit/receipt").json()
+    signature = bytearray(base64.b64decode(receipt["signature"]))
+    signature[10] ^= 0x01
+    flipped = tmp_path / "flipped.json"
+    flipped.write_text(json.dumps({**receipt, "signature": base64.b64encode(bytes(signature)).decode()}))
+    code, output = _verify("--receipt", str(flipped))
+    assert code == 1 and "signature does not match" in output, output
