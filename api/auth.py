@@ -24,6 +24,7 @@ from application.commands import COMMANDS
 from application.token_roles import Token
 from application.tokens import TokenStore
 from domain.errors import DomainError, NotFound
+from domain.own_cost import OwnCosts
 from domain.referral import Referral
 
 Principal = Token
@@ -177,7 +178,8 @@ def authorize_command(
 
 
 class FeedFilter:
-    """Which stored events a token may see in the feed: its municipality's referrals, every supplier."""
+    """Which stored events a token may see in the feed: its municipality's referrals and own costs,
+    every supplier."""
 
     def __init__(self, principal: Principal, ledger: CaseLedger) -> None:
         self.principal = principal
@@ -185,7 +187,11 @@ class FeedFilter:
         self._municipality: dict[UUID, str | None] = {}
 
     def visible(self, event: Any) -> bool:
-        if self.principal.all_municipalities or not isinstance(event, Referral.Event):
+        if self.principal.all_municipalities:
+            return True
+        if isinstance(event, OwnCosts.Event):
+            return getattr(event, "municipality", None) == self.principal.municipality  # each names it
+        if not isinstance(event, Referral.Event):
             return True
         stream: UUID = event.originator_id
         if stream not in self._municipality:

@@ -82,7 +82,8 @@ def _apply(
         body = command.body.model_validate(item.data)
     except ValidationError as error:
         return _rejected(raw.get("event_id"), validation_problem(error.errors()))
-    target: UUID | None = getattr(item, command.target)
+    # None for a command whose aggregate its data names (``CommandType.per``)
+    target: UUID | None = getattr(item, command.target, None)
     try:
         body = authorize_command(principal, ledger, item.type, target, body)
     except DomainError as error:

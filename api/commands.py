@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from api.own_cost_schemas import OwnCostItemIn
 from api.schemas import (
     AdjustmentIn,
     Body,
@@ -41,6 +42,7 @@ BODIES: dict[str, type[Body]] = {
     "referral.extended": ExtensionIn,
     "referral.adjusted": AdjustmentIn,
     "referral.closed": ClosureIn,
+    "own_cost.recorded": OwnCostItemIn,
 }
 
 
@@ -59,7 +61,7 @@ class Command:
         """Run the command on ``target`` (None: a new aggregate, its id from the body or fresh)."""
         if self.declared.creates:
             target = _new_id(target, getattr(body, "id", None))
-        elif target is None:
+        elif target is None and self.declared.per is None:
             msg = "this event type needs the id of an existing aggregate"
             raise InvalidInput("id-required", msg, field="id")
         actor = getattr(body, "actor", None)

@@ -1,7 +1,7 @@
 """The ``data`` of each event type, derived from the domain event's own fields.
 
 An event's ``data`` is its fields (``application.views.event_view``), so its schema is derived from
-the event class of each command in ``application.commands.COMMANDS``: a new command gets its schema
+the event class of each event type in ``application.commands.EVENTS``: a new command gets its schema
 without an edit here, unless it carries a mapping or a list of mappings, whose shape the domain
 leaves as ``dict`` and is named in ``NESTED``. ``by_type`` turns a model with ``type`` and ``data``
 into the union of one model per event type, keyed by ``type``.
@@ -25,7 +25,7 @@ from typing_extensions import TypedDict
 
 from api.fields import DayText
 from api.responses import ContactOut, PackageOut, PackageTermsOut, RateOut
-from application.commands import COMMANDS
+from application.commands import EVENTS
 from application.views import EVENT_META
 
 DecimalText = Annotated[
@@ -68,11 +68,7 @@ _PLAIN: dict[Any, Any] = {Decimal: DecimalText, date: DayText, UUID: UuidText}
 
 def event_class(event_type: str) -> type[Aggregate.Event]:
     """The domain event class that records ``event_type`` (its ``TOPIC``)."""
-    aggregate = COMMANDS[event_type].aggregate
-    for value in vars(aggregate).values():
-        if isinstance(value, type) and getattr(value, "TOPIC", None) == event_type:
-            return value
-    raise LookupError(f"{aggregate.__name__} has no event with TOPIC {event_type!r}")
+    return EVENTS[event_type][1]
 
 
 def _field_type(event_type: str, name: str, annotation: Any) -> Any:
@@ -121,7 +117,7 @@ def by_type(
     constant, ``data`` that type's model, described as ``doc``; keyed by ``type``. With ``unread``,
     an entry without ``data`` (its stored bytes could not be read as an event) is ``base`` itself,
     whatever its ``type``."""
-    event_types = [name for name, command in COMMANDS.items() if aggregate in (None, command.aggregate)]
+    event_types = [name for name, (owner, _) in EVENTS.items() if aggregate in (None, owner)]
     variants = [
         create_model(
             title(event_type, suffix),

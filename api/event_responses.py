@@ -28,7 +28,7 @@ class FeedPlace(BaseModel):
 
     position: int
     stream_id: str
-    stream_type: Literal["referral", "supplier"]
+    stream_type: Literal["referral", "supplier", "own_cost"]
 
 
 class FeedEventEnvelope(EventEnvelope, FeedPlace):  # FeedPlace's fields come first

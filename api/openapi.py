@@ -63,8 +63,10 @@ def batch_items() -> tuple[dict[str, Any], dict[str, Any]]:
     malformed item is ``rejected`` without failing the batch."""
     models: list[Any] = []
     for kind, command in COMMANDS.items():
-        # Creates may name their new id in the body instead of the item.
+        # Creates may name their new id in the body instead of the item; a command ``per`` a
+        # value finds its aggregate by the value in its data.
         target: Any = (UUID | None, None) if command.declared.creates else (UUID, ...)
+        targets = {} if command.declared.per else {command.target: target}
         name = "".join(part.title() for part in re.split(r"[._]", kind)) + "Item"
         literal: Any = Literal[kind]
         models.append(
@@ -76,7 +78,7 @@ def batch_items() -> tuple[dict[str, Any], dict[str, Any]]:
                 type=(literal, ...),
                 expected_version=(int | None, Field(default=None, ge=1)),
                 data=(command.body, ...),
-                **{command.target: target},
+                **targets,
             )
         )
     item: Any = Annotated[Union[tuple(models)], Field(discriminator="type")]  # noqa: UP007

@@ -282,6 +282,7 @@ class BenchmarkOut(BaseModel):
     list_median: str | None
     list_p75: str | None
     list_max: str | None
+    own_cost: str | None = None  # the reported municipality's own cost in force, if one is recorded
 
 
 # -- operations ------------------------------------------------------------------------------------

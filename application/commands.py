@@ -18,6 +18,7 @@ from typing import Final, Literal
 
 from eventsourcing.domain import Aggregate
 
+from domain.own_cost import OwnCosts
 from domain.referral import Referral
 from domain.supplier import Supplier
 
@@ -57,6 +58,9 @@ class CommandType:
     """Which supplier the command reads: the one the request names (``supplier_id``, and each
     candidate's, must be registered) or the referral's matched supplier."""
     unique: Unique | None = None
+    per: str | None = None
+    """One aggregate per value of this request field (``municipality``): the command names no id,
+    the aggregate's ``id_for(value)`` is it, and its first command starts it (``start(id, value)``)."""
 
     @property
     def target(self) -> str:
@@ -120,5 +124,42 @@ COMMANDS: dict[str, CommandType] = {
         CommandType("referral.extended", Referral, "extend", "referral:extend", "Forlænget"),
         CommandType("referral.adjusted", Referral, "adjust", "referral:adjust", "Justeret", supplier=MATCHED),
         CommandType("referral.closed", Referral, "close", "referral:close", "Afsluttet"),
+        # Recorded by those who negotiate prices: own cost is what a negotiation compares with.
+        CommandType(
+            "own_cost.recorded",
+            OwnCosts,
+            "record",
+            "price_list:write",
+            "Egen omkostning registreret",
+            renamed={"municipality": "municipality_code"},
+            per="municipality",
+        ),
     )
 }
+
+
+def _business_events(aggregate: type[Aggregate]) -> dict[str, type[Aggregate.Event]]:
+    """An aggregate's event classes by topic, but its unused ``*.created`` base."""
+    found: dict[str, type[Aggregate.Event]] = {}
+    for value in vars(aggregate).values():
+        topic = getattr(value, "TOPIC", None)
+        is_event = isinstance(value, type) and issubclass(value, Aggregate.Event)
+        if is_event and isinstance(topic, str) and not topic.endswith(".created"):
+            found[topic] = value
+    return found
+
+
+EVENTS: dict[str, tuple[type[Aggregate], type[Aggregate.Event]]] = {
+    **{
+        name: (command.aggregate, _business_events(command.aggregate)[name])
+        for name, command in COMMANDS.items()
+    },
+    **{
+        topic: (command.aggregate, event_class)
+        for command in COMMANDS.values()
+        for topic, event_class in _business_events(command.aggregate).items()
+        if topic not in COMMANDS
+    },
+}
+"""Every type a stored event may have, with its aggregate and class: each command's, then those a
+command records beside its own (``own_cost.started``, with a municipality's first own cost)."""

@@ -21,6 +21,7 @@ from application.receipts import issue, signature_problem
 from application.signing_key import SigningKey
 from application.storage import KeyedRecorder
 from domain.errors import NotFound, RuleViolation
+from domain.own_cost import OwnCosts
 from domain.referral import Referral
 
 
@@ -112,11 +113,16 @@ class Audit:
         return None
 
     def _streams_of(self, municipality: str) -> Callable[[UUID, StoredRow | None], bool]:
-        """Whether a stream is ``municipality``'s referral or a supplier, from its first stored
-        event when the verifier read it (no further read), else from ``referral_municipality``."""
+        """Whether a stream is ``municipality``'s referral or own costs, or a supplier, from its first
+        stored event when the verifier read it (no further read), else from ``referral_municipality``."""
+        own_costs = OwnCosts.id_for(municipality)  # each municipality's own costs have an id of their own
 
         def sees(stream_id: UUID, first: StoredRow | None) -> bool:
+            if stream_id == own_costs:
+                return True
             if first is not None:
+                if first.topic.startswith(f"{OwnCosts.TOPIC}."):
+                    return False
                 if not first.topic.startswith(f"{Referral.TOPIC}."):
                     return True  # suppliers are shared by every municipality
                 try:

@@ -109,10 +109,12 @@ class WritePath:
                 # committed (a batch's writes may yet lose their race)
                 self.municipalities.remember(UUID(result.id), args["municipality_code"])
             return result
+        if command.per is not None:
+            target = command.aggregate.id_for(arguments[command.per])  # type: ignore[attr-defined]
         assert target is not None
 
         def decide() -> Aggregate:
-            aggregate = self._existing(command.aggregate, target, context)
+            aggregate = self._existing_or_started(command, target, arguments, context)
             call = dict(args)
             if command.supplier == CHOSEN:
                 call["supplier"] = self._registered_supplier(call.pop("supplier_id"), "supplier_id")
@@ -288,6 +290,19 @@ class WritePath:
             )
             raise VersionMismatch("version-mismatch", msg)
         return aggregate
+
+    def _existing_or_started(
+        self, command: CommandType, target: UUID, arguments: Mapping[str, Any], context: WriteContext
+    ) -> Aggregate:
+        """The aggregate the command runs on; for a command ``per`` a value, one started for it
+        when none is stored yet (saved with the command's events, or not at all)."""
+        if command.per is None:
+            return self._existing(command.aggregate, target, context)
+        try:
+            return self._existing(command.aggregate, target, context)
+        except NotFound:
+            started: Aggregate = command.aggregate.start(target, arguments[command.per])  # type: ignore[attr-defined]
+            return started
 
     def _ensure_new(self, aggregate_id: UUID) -> None:
         try:

@@ -1,4 +1,5 @@
-"""Report: agreed rates and list rates per intervention and unit — count, min, quartiles, max."""
+"""Report: agreed rates and list rates per intervention and unit — count, min, quartiles, max — and,
+for one municipality, its own cost in force beside them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 from itertools import accumulate
 from typing import Any
 
+from domain.own_cost import OwnCosts
 from projections import counters
 from projections.database import Cursor
 from projections.filters import conditions
@@ -37,6 +39,10 @@ def _quartile_of_counts(counts: list[tuple[int, int]], ends: list[int], total: i
     low, part = divmod(position4, 4)
     below, above = _nth(counts, ends, low), _nth(counts, ends, min(low + 1, total - 1))
     ore = (4 * below + (above - below) * part + 2) // 4  # floor(exact + 1/2): half up
+    return f"{ore // 100}.{ore % 100:02d}"
+
+
+def _money(ore: int) -> str:
     return f"{ore // 100}.{ore % 100:02d}"
 
 
@@ -72,6 +78,41 @@ def save_agreed(generation: int, referrals: list[Any], pending: counters.Deltas)
         agreed = referral.extra.get("agreed")
         if agreed is not None and agreed[3] is not None:
             deltas[agreed] = deltas.get(agreed, 0) + 1
+
+
+def save_own_costs(cur: Cursor, generation: int, events: list[Any]) -> None:
+    """Keep the latest own cost recorded per municipality, intervention, unit and valid-from date (a
+    later record for the same date is a correction that replaces it)."""
+    latest: dict[tuple[str, str, str, str], tuple[int, int]] = {}
+    for event in events:
+        if isinstance(event, OwnCosts.Recorded):
+            key = (event.municipality, event.intervention, event.unit, event.valid_from.isoformat())
+            latest[key] = (int(event.rate * 100), event.originator_version)
+    if latest:
+        cur.run_many(
+            f"INSERT INTO {table('cl_own_costs', generation)} "
+            "(municipality, intervention, unit, valid_from, rate_ore, version) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (municipality, intervention, unit, valid_from) "
+            "DO UPDATE SET rate_ore = excluded.rate_ore, version = excluded.version",
+            [(*key, rate, version) for key, (rate, version) in latest.items()],
+        )
+
+
+def _own_costs(
+    cur: Cursor, generation: int, query: BenchmarkQuery, today: date
+) -> dict[tuple[str, str], int]:
+    """Per intervention and unit, the municipality's own cost in force ``today``, in øre."""
+    where, params = _filters(query)
+    cur.run(
+        f"SELECT intervention, unit, valid_from, rate_ore FROM {table('cl_own_costs', generation)} "
+        f"WHERE {' AND '.join(['valid_from <= ?', *where])}",
+        [today.isoformat(), *params],
+    )
+    in_force: dict[tuple[str, str], tuple[str, int]] = {}
+    for intervention, unit, valid_from, rate in cur.tuples():
+        if (intervention, unit) not in in_force or valid_from > in_force[(intervention, unit)][0]:
+            in_force[(intervention, unit)] = (valid_from, int(rate))
+    return {key: rate for key, (_, rate) in in_force.items()}
 
 
 def _filters(query: BenchmarkQuery) -> tuple[list[str], list[Any]]:
@@ -113,6 +154,8 @@ def benchmarks(cur: Cursor, generation: int, query: BenchmarkQuery, today: date)
     for (_, _, intervention, unit), (_, _, rate) in in_force.items():
         listed.setdefault((intervention, unit), []).append(int(rate))
 
+    # Own costs are one municipality's: a report across municipalities has none to show.
+    own = _own_costs(cur, generation, query, today) if query.municipality is not None else {}
     rows = []
     for intervention, unit in sorted(set(agreed) | set(listed)):
         of_agreements = _summary_of_counts(sorted(agreed.get((intervention, unit), {}).items()))
@@ -125,6 +168,7 @@ def benchmarks(cur: Cursor, generation: int, query: BenchmarkQuery, today: date)
                 **of_agreements,
                 "list_rates": of_lists.pop("count"),
                 **{f"list_{name}": value for name, value in of_lists.items()},
+                "own_cost": _money(own[(intervention, unit)]) if (intervention, unit) in own else None,
             }
         )
     return rows

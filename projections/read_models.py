@@ -184,6 +184,7 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     supplier_overview.save_caseload(generation, touched, pending)
     supplier_overview.save_hours(cur, generation, touched)
     price_benchmarks.save_agreed(generation, touched, pending)
+    price_benchmarks.save_own_costs(cur, generation, [event for _, _, event in keyed])
     supplier_overview.save(cur, generation, list(touched_suppliers.values()))
     supplier_profile.save(cur, generation, list(touched_profiles.values()))
     decision_log.save(cur, generation, decisions)

@@ -4,14 +4,15 @@ far each has processed the notification log."""
 
 from __future__ import annotations
 
-MODELS_VERSION = 7
+MODELS_VERSION = 8
 """Raise when a read model's tables or fold change: a live generation of an older version is rebuilt
 (beside, then switched) when the runner starts. (4: personal fields are stored sealed — the
 ``citizen_ref`` and ``case_ref`` columns and a referral's ``rationale`` hold the events' envelopes,
 opened by the application when read. 5: the spending roll-ups are keyed municipality first, and
 the hours' indexes cover the supplier overview's query. 6: a decision records its decision date
 and the negotiation date of the list rate it was compared with, for the price-exceptions report.
-7: suppliers' profiles and capacity, and their track records, for the candidate ranking.)"""
+7: suppliers' profiles and capacity, and their track records, for the candidate ranking.
+8: the municipalities' own costs, for the price benchmarks.)"""
 
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("
@@ -91,6 +92,10 @@ MODELS += [
     "municipality TEXT NOT NULL, intervention TEXT NOT NULL, unit TEXT NOT NULL, rate_ore BIGINT NOT NULL, "
     "n BIGINT NOT NULL, PRIMARY KEY (municipality, intervention, unit, rate_ore))",
     "CREATE INDEX IF NOT EXISTS cl_referrals_g{g}_status ON cl_referrals_g{g} (municipality, status, referred_on)",
+    # A municipality's own costs: the latest record per intervention, unit and valid-from date.
+    "CREATE TABLE IF NOT EXISTS cl_own_costs_g{g} ("
+    "municipality TEXT NOT NULL, intervention TEXT NOT NULL, unit TEXT NOT NULL, valid_from TEXT NOT NULL, "
+    "rate_ore BIGINT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (municipality, intervention, unit, valid_from))",
 ]
 
 MODELS += [
@@ -121,6 +126,7 @@ MODEL_TABLES = (
     "cl_supplier_profiles",
     "cl_record_outcomes",
     "cl_record_days",
+    "cl_own_costs",
 )
 
 UPDATED_IN_PLACE = (

@@ -8,6 +8,7 @@ answers 403 whatever the municipality; with the right, a referral of another mun
 from __future__ import annotations
 
 import hashlib
+import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -139,6 +140,14 @@ def _erase(w: World, target: str, municipality: str, headers: dict[str, str]) ->
     return w.client.post("/admin/erasures", json=body, headers=headers)
 
 
+def _own_cost(w: World, target: str, municipality: str, headers: dict[str, str]) -> Any:
+    """An own cost at a rate not recorded before (the same rate again for the same date is 409)."""
+    body = {"intervention": "family-treatment", "unit": "hour", "rate": f"{next(OWN_COST_RATES)}.00"}
+    body |= {"valid_from": "2026-01-01", "rationale": "Own staff per hour", "actor": bodies.MATCHER}
+    return w.client.post(f"/municipalities/{municipality}/own-costs", json=body, headers=headers)
+
+
+OWN_COST_RATES = itertools.count(500)
 WRITERS = frozenset({"case_system", "caseworker", "admin"})
 MATCHERS = frozenset({"case_system", "matcher", "admin"})
 SUPPLIER_WRITERS = frozenset({"matcher", "admin"})
@@ -193,6 +202,10 @@ CASES: dict[str, Case] = {
             f"/suppliers/{w.supplier}/price-lists", json=bodies.price_list(municipality=m), headers=h
         ),
         other=403,
+    ),
+    "POST /municipalities/{code}/own-costs": Case(SUPPLIER_WRITERS, _own_cost, ok=201, other=403),
+    "GET /municipalities/{code}/own-costs": Case(
+        REPORT_READERS, _get(lambda w, m: f"/municipalities/{m}/own-costs"), other=403
     ),
     "GET /suppliers/{id}": Case(frozenset(ROLES), _get(lambda w, m: f"/suppliers/{w.supplier}"), other=None),
     "GET /suppliers/{id}/events": Case(

@@ -25,7 +25,7 @@ from api.responses import (
     SupplierOverviewOut,
     SupplierReportOut,
 )
-from application.commands import COMMANDS
+from application.commands import EVENTS
 from tests.api import bodies
 from tests.api.test_idempotency_and_concurrency import item, post_batch
 
@@ -112,7 +112,7 @@ def _read(client: TestClient, path: str, model: Any) -> Any:
 
 def _lifecycle(client: TestClient) -> tuple[str, str, str]:
     """A supplier with prices and changed details, an hourly referral run to its close, a package
-    referral, and referral events sent by a case system (with a ``source``)."""
+    referral, an own cost, and referral events sent by a case system (with a ``source``)."""
     supplier_id = bodies.supplier_with_prices(client)
     details = {
         "contact": {"email": "ny@familiehuset.dk"},
@@ -124,6 +124,9 @@ def _lifecycle(client: TestClient) -> tuple[str, str, str]:
     bodies.created(client.post(f"/referrals/{hourly}/adjustment", json=bodies.adjustment()), 200)
     bodies.created(client.post(f"/referrals/{hourly}/closure", json=bodies.closure()), 200)
     package = bodies.active(client, bodies.package_agreement())
+    own_cost = {"intervention": "family-treatment", "unit": "hour", "rate": "640.00"}
+    own_cost |= {"valid_from": "2026-01-01", "rationale": "Own staff", "actor": {"id": "mo-9"}}
+    bodies.created(client.post(f"/municipalities/{bodies.ODENSE}/own-costs", json=own_cost), 201)
     integrated = str(uuid.uuid4())
     results = post_batch(
         client,
@@ -140,7 +143,7 @@ def test_real_answers_fit_the_typed_models_unchanged(client: TestClient, sent: l
     supplier_id, hourly, package = _lifecycle(client)
     feed = _read(client, "/feed?limit=1000", list[FeedEventOut])
     typed = TypeAdapter(list[FeedEventOut]).validate_python(feed)
-    assert {event.type for event in typed} == set(COMMANDS), "the lifecycle records every event type"
+    assert {event.type for event in typed} == set(EVENTS), "the lifecycle records every event type"
     for event in typed:  # each event is read as the model of its own type, its data as that type's
         assert type(event).__name__ == title(event.type, "FeedEventOut")
         assert type(event.data).__name__ == title(event.type, "Data")

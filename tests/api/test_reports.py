@@ -144,6 +144,7 @@ def test_price_benchmarks_summarise_agreed_and_list_rates(client: TestClient) ->
             "list_median": "850.00",
             "list_p75": "850.00",
             "list_max": "850.00",
+            "own_cost": None,
         }
     ]
 
