@@ -9,6 +9,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from projections import (
     decision_log,
+    lineage,
     price_benchmarks,
     price_practice,
     referral_list,
@@ -45,6 +46,9 @@ class Reports:
 
     def spending(self, query: spending.SpendingQuery) -> dict[str, Any]:
         return self._on_live(spending.report, query)
+
+    def spending_lineage(self, query: lineage.LineageQuery) -> list[lineage.CellPart]:
+        return self._on_live(lineage.cell_parts, query)
 
     def price_benchmarks(self, query: price_benchmarks.BenchmarkQuery, today: date) -> list[dict[str, Any]]:
         return self._on_live(price_benchmarks.benchmarks, query, today)
