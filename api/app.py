@@ -9,6 +9,7 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -37,6 +38,7 @@ from application.caseledger import CaseLedger
 from application.storage.environment import prepare_storage
 from application.tokens import cached
 from projections.database import ProjectionDatabase
+from projections.decision_log import forget_case_indexes
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.access_log = access_log
         app.state.access_recorder = AccessRecorder(ledger, access_log)
         app.state.reports = Reports(projection_db)
+        ledger.privacy.erasure_listeners.append(partial(forget_case_indexes, projection_db))
         if settings.crash_after_commits is not None:
             ledger.subscribe(crash_after(settings.crash_after_commits))
         stop = threading.Event()

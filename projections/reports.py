@@ -56,6 +56,9 @@ class Reports:
     def decisions(self, query: decision_log.DecisionQuery) -> dict[str, Any]:
         return self._on_live(decision_log.search, query)
 
+    def referrals_by_case_index(self, indexes: list[str], municipality: str | None) -> list[str]:
+        return self._on_live(decision_log.referrals_by_case_index, indexes, municipality)
+
     def price_exceptions(self, query: price_practice.ExceptionQuery) -> dict[str, Any]:
         return self._on_live(price_practice.exceptions, query)
 
