@@ -250,3 +250,11 @@ def test_a_lineage_read_is_in_the_access_log_and_answers_csv(client: TestClient)
         "by": "supplier",
         "key": ids["first"],
     }
+
+
+def test_a_supplier_key_that_is_another_aggregates_id_is_422(client: TestClient) -> None:
+    referral_id = bodies.referred(client)
+    response = client.get(
+        "/reports/spending/lineage", params={"month": "2026-01", "by": "supplier", "key": referral_id}
+    )
+    assert_problem(response, 422, "unknown-key")
