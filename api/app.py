@@ -10,6 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -35,6 +36,8 @@ from api.runtime import tune_garbage_collector, watch_descriptor_headroom, watch
 from api.settings import Settings
 from application.access_log import AccessLog
 from application.caseledger import CaseLedger
+from application.receipts import keep_receipts
+from application.signing_key import SigningKey, SigningKeyMissing
 from application.storage.environment import prepare_storage
 from application.tokens import cached
 from projections.database import ProjectionDatabase
@@ -75,6 +78,27 @@ def purge_access_log(access_log: AccessLog, settings: Settings) -> None:
 def purge_periodically(access_log: AccessLog, settings: Settings, stop: threading.Event) -> None:
     while not stop.wait(settings.access_log_purge_interval):
         purge_access_log(access_log, settings)
+
+
+def keep_receipts_while_serving(
+    ledger: CaseLedger, key: SigningKey | None, settings: Settings, stop: threading.Event
+) -> threading.Thread | None:
+    """The thread that writes receipts to ``CASELEDGER_RECEIPTS__DIRECTORY`` (None: none is set)."""
+    directory = settings.receipts.directory
+    if not directory:
+        return None
+    if key is None:
+        raise SigningKeyMissing
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    writer = threading.Thread(
+        target=keep_receipts,
+        args=(lambda: ledger.audit.receipt(key), ledger.last_position, Path(directory)),
+        kwargs={"interval": settings.receipts.interval_minutes * 60, "stop": stop},
+        name="receipts",
+        daemon=True,
+    )
+    writer.start()
+    return writer
 
 
 def projections_for(
@@ -147,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             target=purge_periodically, args=(access_log, settings, stop), name="access-log-purge", daemon=True
         )
         purger.start()
+        receipts = keep_receipts_while_serving(ledger, app.state.signing_key, settings, stop)
         worker = None
         if settings.run_projections:
             ledger.subscribe(lambda _position: runner.wake.set())
@@ -159,6 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stop.set()
             purger.join(timeout=10)
+            if receipts is not None:
+                receipts.join(timeout=10)
             if worker is not None:
                 runner.interrupt()
                 worker.join(timeout=10)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from api.event_data import by_type
 from api.fields import DayText, InstantText
 from api.responses import ActorOut, SourceOut
+from domain.referral import Referral
 
 
 class IntegrityProblemOut(BaseModel):
@@ -92,7 +94,10 @@ class PublicKeyOut(BaseModel):
     public_key: str = Field(description="The raw 32-byte Ed25519 public key, base64.")
 
 
-class TrailEntryOut(BaseModel):
+class UnreadTrailEntryOut(BaseModel):
+    """A trail entry whose stored bytes could not be read as an event: its type as stored, no
+    ``data`` and no ``changes``; ``integrity`` says why. Every other entry is typed by its ``type``."""
+
     version: int
     type: str
     recorded_at: InstantText | None
@@ -100,11 +105,23 @@ class TrailEntryOut(BaseModel):
     actor: ActorOut | None
     rationale: str | None
     source: SourceOut | None = None
-    data: dict[str, Any] | None  # varies by ``type``: free-form (allow-listed in test_openapi_types.py)
+    data: None
     changes: dict[str, ChangeOut] | None = Field(
         description="What the decision changed: ``{field: {from, to}}``."
     )
     integrity: str = Field(description='"ok", or the problems found at this version.')
+
+
+if TYPE_CHECKING:
+    TrailEntryOut = UnreadTrailEntryOut
+else:
+    TrailEntryOut = by_type(
+        UnreadTrailEntryOut,
+        "TrailEntryOut",
+        doc="One decision of a referral's trail.",
+        aggregate=Referral,
+        unread=True,
+    )
 
 
 class TrailOut(BaseModel):

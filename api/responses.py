@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired
+from typing import Literal, NotRequired
 
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
@@ -131,15 +131,6 @@ class WriteResultOut(BaseModel):
     position: int = Field(description="Global position of the write's last event; use as min_position.")
 
 
-class EventOut(BaseModel):
-    version: int
-    type: str
-    recorded_at: InstantText
-    actor: ActorOut | None
-    source: SourceOut | None = None
-    data: dict[str, Any]  # varies by ``type``: free-form (allow-listed in tests/api/test_openapi_types.py)
-
-
 class PricingOut(BaseModel):
     kind: Literal["hourly", "daily", "package"]
     hourly_rate: str | None
@@ -227,23 +218,6 @@ class ReferralPageOut(BaseModel):
 
 
 # -- audit -------------------------------------------------------------------------------------------
-
-
-# -- feed ------------------------------------------------------------------------------------------
-
-
-class FeedEventOut(BaseModel):
-    """One stored event in global order (``GET /feed``)."""
-
-    position: int
-    stream_id: str
-    stream_type: Literal["referral", "supplier"]
-    version: int
-    type: str
-    recorded_at: InstantText
-    actor: ActorOut | None
-    source: SourceOut | None = None
-    data: dict[str, Any]  # varies by ``type``: free-form (allow-listed in tests/api/test_openapi_types.py)
 
 
 # -- reports ---------------------------------------------------------------------------------------

@@ -74,10 +74,15 @@ class SupplierDetailsIn(Body):
     target_groups: list[ShortText] | None = Field(default=None, max_length=100)
     competencies: list[ShortText] | None = Field(default=None, max_length=100)
     education_levels: list[ShortText] | None = Field(default=None, max_length=100)
+    capacity_hours_per_week: Hours | None = Field(
+        default=None,
+        description="Face-to-face hours a week the supplier can take on (advisory); null removes it.",
+    )
     actor: ActorIn | None = None
 
     def arguments(self) -> dict[str, Any]:
-        """The fields sent, as ``changes``; a list or the contact sent as null is emptied."""
+        """The fields sent, as ``changes``; a list or the contact sent as null is emptied, a capacity
+        sent as null is removed."""
         changes: dict[str, Any] = self.model_dump(exclude_unset=True, exclude={"actor"})
         if "contact" in changes and changes["contact"] is None:
             changes["contact"] = {}

@@ -86,6 +86,21 @@ class ProjectionSettings(BaseModel):
     (``projections.runner.BULK_START_BACKLOG``)."""
 
 
+class ReceiptSettings(BaseModel):
+    """Signed receipts of the chain head written while serving, each set as
+    ``CASELEDGER_RECEIPTS__<NAME>`` (e.g. ``CASELEDGER_RECEIPTS__DIRECTORY=/var/lib/receipts``)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    directory: str = ""
+    """Where the API writes a receipt (``receipt-<position>.json``, as ``GET /audit/receipt`` gives
+    it) every ``interval_minutes`` while the log has grown; for example a directory another system
+    collects. Empty: none are written. Needs a signing key on PostgreSQL."""
+
+    interval_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    """Minutes between two receipts written to ``directory``."""
+
+
 class Settings(BaseSettings):
     """Everything caseledger can be configured with."""
 
@@ -112,6 +127,9 @@ class Settings(BaseSettings):
 
     signing_key_file: str = ""
     """A file holding the signing key in base64 (e.g. a mounted secret), instead of ``signing_key``."""
+
+    receipts: ReceiptSettings = Field(default_factory=ReceiptSettings)
+    """Receipts written while serving (``CASELEDGER_RECEIPTS__*``); off unless a directory is set."""
 
     max_body_bytes: int = 5 * 1024 * 1024
     """Request bodies above this size are refused with 413."""
@@ -237,6 +255,8 @@ EXAMPLES = {
     "projections.gather_ms": "20",
     "projections.rebuild_batch_size": "10000",
     "projections.bulk_start_backlog": "500000",
+    "receipts.directory": "/var/lib/caseledger/receipts",
+    "receipts.interval_minutes": "60",
     "min_position_wait": "2.5",
     "access_log_retention_days": "365",
     "access_log_purge_interval": "600",
@@ -335,4 +355,9 @@ def start_problems(environ: Mapping[str, str]) -> tuple[Settings | None, list[st
             settings.receipt_key()
         except SigningKeyError as error:
             problems.append(str(error))
+    elif settings.receipts.directory and is_postgres(settings.database_url):
+        problems.append(
+            "CASELEDGER_RECEIPTS__DIRECTORY is set but no signing key: set CASELEDGER_SIGNING_KEY "
+            "or CASELEDGER_SIGNING_KEY_FILE"
+        )
     return settings, problems

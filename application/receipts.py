@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
-from collections.abc import Mapping
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.signing_key import SigningKey, key_id_of
+from domain.errors import RuleViolation
+
+log = logging.getLogger("caseledger.receipts")
 
 SIGNED_FIELDS = ("position", "chain_head", "recorded_at", "issued_at", "key_id")
 
@@ -61,3 +70,62 @@ def signature_problem(receipt: Mapping[str, Any], public_key: bytes) -> str | No
     except (binascii.Error, ValueError, InvalidSignature):
         return "the signature does not match the receipt: it was altered or forged"
     return None
+
+
+def write_receipt(directory: Path, receipt: Mapping[str, Any]) -> Path | None:
+    """Write ``receipt`` to ``directory/receipt-<position>.json``, whole or not at all (written
+    aside, then linked into place); None when a receipt of that position is there already (another
+    API process wrote it), which is kept."""
+    final = directory / f"receipt-{receipt['position']:012d}.json"
+    with tempfile.NamedTemporaryFile("w", dir=directory, prefix=".receipt-", delete=False) as aside:
+        aside.write(json.dumps(receipt, indent=2) + "\n")
+        aside.flush()
+        os.fsync(aside.fileno())
+    try:
+        os.link(aside.name, final)
+    except FileExistsError:
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(aside.name)
+    return final
+
+
+def keep_receipts(
+    issue_receipt: Callable[[], dict[str, Any]],
+    head_position: Callable[[], int],
+    directory: Path,
+    interval: float,
+    stop: threading.Event,
+) -> None:
+    """At once and then every ``interval`` seconds until ``stop``: when the log has grown since the
+    last receipt, issue one and write it to ``directory``. A failure is logged and tried again at the next
+    interval; a chain that does not verify gets no receipt (``Audit.receipt``)."""
+    written: int | None = None
+    while True:
+        written = _write_if_grown(issue_receipt, head_position, directory, written)
+        if stop.wait(interval):
+            return
+
+
+def _write_if_grown(
+    issue_receipt: Callable[[], dict[str, Any]],
+    head_position: Callable[[], int],
+    directory: Path,
+    written: int | None,
+) -> int | None:
+    """The position of the last receipt written, after writing one when the log has grown."""
+    try:
+        if head_position() == written:
+            return written
+        receipt = issue_receipt()
+        path = write_receipt(directory, receipt)
+    except RuleViolation as refused:
+        log.error("no receipt written: %s", refused.detail)
+        return written
+    except Exception:
+        log.exception("writing a receipt to %s failed", directory)
+        return written
+    if path is not None:
+        log.info("receipt of position %d written to %s", receipt["position"], path)
+    return int(receipt["position"])

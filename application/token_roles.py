@@ -3,8 +3,9 @@
 Roles and their rights (docs/api.md "Auth"):
 
 - ``case_system``: every referral write, batch ingestion, referral reads, the feed
-- ``caseworker``: refer, extend, adjust, close; referral reads
-- ``matcher``: match, agree price, suppliers and price lists (own municipality); referral reads
+- ``caseworker``: refer, extend, adjust, close; referral reads and a referral's candidates
+- ``matcher``: match, agree price, suppliers and price lists (own municipality); referral reads and
+  a referral's candidates
 - ``auditor``: every read (referrals, reports, audit, the access log, feed), no writes
 - ``reporter``: reports only (aggregates, never ``citizen_ref`` or ``case_ref``)
 - ``admin``: everything, and alone may erase a citizen's personal data
@@ -38,6 +39,7 @@ RIGHTS: dict[str, frozenset[str]] = {
             "referral:adjust",
             "referral:close",
             "referral:read",
+            "referral:candidates",
             "supplier:read",
         }
     ),
@@ -48,13 +50,22 @@ RIGHTS: dict[str, frozenset[str]] = {
             "supplier:write",
             "price_list:write",
             "referral:read",
+            "referral:candidates",
             "supplier:read",
         }
     ),
     "auditor": frozenset(READS),
     "reporter": frozenset({"report:read", "supplier:read"}),
     "admin": frozenset(
-        {*REFERRAL_WRITES, *READS, "batch:write", "supplier:write", "price_list:write", "citizen:erase"}
+        {
+            *REFERRAL_WRITES,
+            *READS,
+            "referral:candidates",
+            "batch:write",
+            "supplier:write",
+            "price_list:write",
+            "citizen:erase",
+        }
     ),
 }
 # Every role reads the shipped reference tables.

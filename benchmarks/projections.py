@@ -26,6 +26,8 @@ from application.storage.environment import prepare_storage
 from benchmarks import arguments, use_benchmark_master_key
 from benchmarks.dataset import generate
 from benchmarks.suite import cpu_speed_ms
+from domain.reference import load_reference
+from projections.candidates import CandidateQuery
 from projections.database import ProjectionDatabase
 from projections.price_benchmarks import BenchmarkQuery
 from projections.reports import Reports
@@ -110,6 +112,20 @@ def main() -> None:
     if listed:
         referral_id = UUID(str(listed[len(listed) // 2]["id"]))
         queries["one audit trail (461)"] = lambda: ledger.audit.referral_trail(referral_id)
+        # The candidates of that referral (GET /referrals/{id}/candidates without HTTP and without
+        # loading the referral): fit on two labels, every supplier of its intervention ranked.
+        intervention = str(listed[len(listed) // 2]["intervention"])
+        wanted = {"target_groups": ["Børn og unge"], "competencies": ["Familiebehandling", "Traumer"]}
+        candidates = CandidateQuery(
+            municipality="461",
+            intervention=intervention,
+            unit=load_reference().intervention(intervention, "intervention").unit,
+            prices_on=TODAY,
+            today=TODAY,
+            requested_hours_centi=300,
+            wanted=wanted,
+        )
+        queries["candidates of one referral (461)"] = lambda: reports.candidates(candidates)
     print(f"\n{db.dialect}: {events:,} events\n")
     print("| measure | result |")
     print("|---|---|")

@@ -21,6 +21,11 @@ from domain.values import Actor, Source, actor, day, municipality, not_before, s
 UNITS = ("hour", "day")
 CONTACT_FIELDS = ("name", "email", "phone", "address")
 LIST_FIELDS = ("target_groups", "competencies", "education_levels")
+CAPACITY = "capacity_hours_per_week"
+"""An optional detail: the face-to-face hours a week the supplier says it can take on. Advisory: a
+match beyond it is allowed (the candidate ranking says so)."""
+MAX_CAPACITY = Decimal("10000")
+"""A supplier's weekly capacity may exceed the hours of one week (it has many staff)."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,8 @@ class Supplier(Aggregate):
         self.target_groups = target_groups
         self.competencies = competencies
         self.education_levels = education_levels
+        # Stated only by a later ``details updated`` (events recorded before it existed lack it).
+        self.capacity_hours_per_week: Decimal | None = None
         self.price_lists: list[dict[str, Any]] = []
 
     # -- details -------------------------------------------------------------------------------
@@ -201,7 +208,10 @@ class Supplier(Aggregate):
             msg = "the CVR number identifies the supplier and cannot be changed; register a new supplier"
             raise InvalidInput("cvr-immutable", msg, field="cvr")
         if not changes:
-            msg = "give at least one of name, contact, target_groups, competencies, education_levels"
+            msg = (
+                "give at least one of name, contact, target_groups, competencies, education_levels, "
+                "capacity_hours_per_week"
+            )
             raise InvalidInput("nothing-to-change", msg)
         reject_cpr_in({**changes, "actor": decided_by})
         clean: dict[str, Any] = {}
@@ -212,6 +222,8 @@ class Supplier(Aggregate):
                 clean[key] = _contact(value)
             elif key in LIST_FIELDS:
                 clean[key] = _labels(value, key)
+            elif key == CAPACITY:
+                clean[key] = None if value is None else money.positive(value, key, upper=MAX_CAPACITY)
             else:
                 msg = f"{key} is not a supplier detail"
                 raise InvalidInput("unknown-field", msg, field=key)

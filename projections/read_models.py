@@ -13,7 +13,16 @@ from psycopg.sql import SQL, Identifier
 
 from domain.referral import Referral
 from domain.supplier import Supplier
-from projections import counters, decision_log, price_benchmarks, referral_list, spending, supplier_overview
+from projections import (
+    counters,
+    decision_log,
+    price_benchmarks,
+    referral_list,
+    spending,
+    supplier_overview,
+    supplier_profile,
+    supplier_record,
+)
 from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
 from projections.tables import (
     CONTROL,
@@ -151,19 +160,24 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     supplier_ids = {key for _, key, e in keyed if isinstance(e, Supplier.Event)} - created
     referrals = referral_list.load(cur, generation, referral_ids)
     suppliers = supplier_overview.load(cur, generation, supplier_ids)
+    profiles = supplier_profile.load(cur, generation, supplier_ids)
     touched_referrals: dict[str, referral_list.ReferralRow] = {}
     touched_suppliers: dict[str, supplier_overview.SupplierRow] = {}
+    touched_profiles: dict[str, supplier_profile.Profile] = {}
     decisions = []
+    bulk = deltas is not None
+    pending = deltas if deltas is not None else counters.Deltas()
     for position, key, event in keyed:
         if isinstance(event, Referral.Event):
             row = referral_list.fold(referrals.get(key), event, position)
             referrals[key] = touched_referrals[key] = row
             decisions.append(decision_log.row_for(event, position, row))
+            supplier_record.count(event, row, pending, generation)
         elif isinstance(event, Supplier.Event):
             supplier = supplier_overview.fold(suppliers.get(key), event)
             suppliers[key] = touched_suppliers[key] = supplier
-    bulk = deltas is not None
-    pending = deltas if deltas is not None else counters.Deltas()
+            if (profile := supplier_profile.fold(profiles.get(key), event)) is not None:
+                profiles[key] = touched_profiles[key] = profile
     touched = list(touched_referrals.values())
     referral_list.save(cur, generation, touched)
     spending.save(cur, generation, touched, None if bulk else pending)
@@ -171,6 +185,7 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     supplier_overview.save_hours(cur, generation, touched)
     price_benchmarks.save_agreed(generation, touched, pending)
     supplier_overview.save(cur, generation, list(touched_suppliers.values()))
+    supplier_profile.save(cur, generation, list(touched_profiles.values()))
     decision_log.save(cur, generation, decisions)
     if not bulk:
         pending.flush(cur)

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from projections import (
+    candidates,
     decision_log,
     lineage,
     price_benchmarks,
@@ -64,6 +65,9 @@ class Reports:
 
     def price_lists(self, query: price_practice.PriceListQuery, today: date) -> dict[str, Any]:
         return self._on_live(price_practice.price_lists, query, today)
+
+    def candidates(self, query: candidates.CandidateQuery) -> list[dict[str, Any]]:
+        return self._on_live(candidates.candidates, query)
 
     def referrals(self, filters: dict[str, str | None], page: int, page_size: int) -> dict[str, Any]:
         """A page of the referral list, newest referral first."""

@@ -4,14 +4,15 @@ far each has processed the notification log."""
 
 from __future__ import annotations
 
-MODELS_VERSION = 7
+MODELS_VERSION = 8
 """Raise when a read model's tables or fold change: a live generation of an older version is rebuilt
 (beside, then switched) when the runner starts. (4: personal fields are stored sealed — the
 ``citizen_ref`` and ``case_ref`` columns and a referral's ``rationale`` hold the events' envelopes,
 opened by the application when read. 5: the spending roll-ups are keyed municipality first, and
 the hours' indexes cover the supplier overview's query. 6: a decision records its decision date
 and the negotiation date of the list rate it was compared with, for the price-exceptions report.
-7: a referral's decision ``referral.referred`` holds the keyed hash of its case number, for the
+7: suppliers' profiles and capacity, and their track records, for the candidate ranking.
+8: a referral's decision ``referral.referred`` holds the keyed hash of its case number, for the
 decision search by ``case_ref``.)"""
 
 CONTROL = [
@@ -97,6 +98,21 @@ MODELS += [
     "CREATE INDEX IF NOT EXISTS cl_referrals_g{g}_status ON cl_referrals_g{g} (municipality, status, referred_on)",
 ]
 
+MODELS += [
+    # What each supplier offers (JSON lists of labels) and the hours a week it says it can take on.
+    "CREATE TABLE IF NOT EXISTS cl_supplier_profiles_g{g} ("
+    "supplier_id TEXT PRIMARY KEY, target_groups TEXT NOT NULL, competencies TEXT NOT NULL, "
+    "education_levels TEXT NOT NULL, capacity_centi BIGINT)",
+    # Track records: how a supplier's referrals in a municipality ended, and for how many days
+    # its measures ran (counts per value, enough for an exact median).
+    "CREATE TABLE IF NOT EXISTS cl_record_outcomes_g{g} ("
+    "supplier_id TEXT NOT NULL, municipality TEXT NOT NULL, outcome TEXT NOT NULL, n BIGINT NOT NULL, "
+    "PRIMARY KEY (supplier_id, municipality, outcome))",
+    "CREATE TABLE IF NOT EXISTS cl_record_days_g{g} ("
+    "supplier_id TEXT NOT NULL, municipality TEXT NOT NULL, days INTEGER NOT NULL, n BIGINT NOT NULL, "
+    "PRIMARY KEY (supplier_id, municipality, days))",
+]
+
 MODEL_TABLES = (
     "cl_referrals",
     "cl_spending",
@@ -107,9 +123,19 @@ MODEL_TABLES = (
     "cl_hours",
     "cl_caseload",
     "cl_agreed_rates",
+    "cl_supplier_profiles",
+    "cl_record_outcomes",
+    "cl_record_days",
 )
 
-UPDATED_IN_PLACE = ("cl_referrals", *SPENDING_ROLLUPS, "cl_caseload", "cl_agreed_rates")
+UPDATED_IN_PLACE = (
+    "cl_referrals",
+    *SPENDING_ROLLUPS,
+    "cl_caseload",
+    "cl_agreed_rates",
+    "cl_record_outcomes",
+    "cl_record_days",
+)
 """Tables whose rows the live projections update again and again (the others get inserts and deletes)."""
 FILLFACTOR = 70
 """On PostgreSQL those tables' pages are left 30 % free, so that an update that changes no indexed

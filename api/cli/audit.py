@@ -47,13 +47,24 @@ def audit_verify(
             dir_okay=False,
         ),
     ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --receipt: the public key to check its signature with, as 'caseledger audit "
+            "public-key' or GET /audit/public-key gave it (JSON), instead of the configured key; for a "
+            "receipt signed before the key was changed, or to check without the signing key.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Recompute both hash chains over every stored event. Prints the problems and the chain head
     (keep it outside the database); exit code 1 when anything was altered, removed or reordered, or
     when the chain no longer passes through the ``--expect`` head. With ``--receipt``: one line,
     OK or why the receipt no longer holds (exit 1)."""
+    if public_key is not None and receipt is None:
+        raise typer.BadParameter("goes with --receipt", param_hint="--public-key")
     if receipt is not None:
-        verify_receipt(receipt)
+        verify_receipt(receipt, public_key)
         return
     if expect is not None and not re.fullmatch(ANCHOR_PATTERN, expect):
         raise typer.BadParameter("expected POSITION:GLOBAL_HASH (64 hex digits)", param_hint="--expect")

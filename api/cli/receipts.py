@@ -3,6 +3,8 @@ of the hash chain's head (``application.receipts``)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from pathlib import Path
 from typing import Any
@@ -60,22 +62,45 @@ def print_public_key() -> None:
     typer.echo(json.dumps(public_key_of(configured_key(Settings()))))
 
 
-def verify_receipt(path: Path) -> None:
-    """Check a receipt: its signature with the configured key's public key, and that the chain still
-    holds its hash at its position with nothing altered; one line, exit 0 or 1."""
+def _json_object(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object in ``path``; anything else is one line and exit 1."""
     try:
-        receipt: Any = json.loads(path.read_text(encoding="utf-8"))
+        value: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         typer.echo(f"receipt NOT OK: cannot read {path}: {error}")
         raise typer.Exit(1) from None
-    settings = Settings()
-    key = configured_key(settings)
-    if not isinstance(receipt, dict):
-        typer.echo("receipt NOT OK: not a receipt (a JSON object)")
+    if not isinstance(value, dict):
+        typer.echo(f"receipt NOT OK: {path} is not {what} (a JSON object)")
         raise typer.Exit(1)
+    return value
+
+
+def _exported_public_key(path: Path) -> bytes:
+    """The raw public key of a ``{key_id, public_key}`` export; a malformed one is exit 1."""
+    exported = _json_object(path, "a public key")
+    try:
+        raw = base64.b64decode(str(exported["public_key"]), validate=True)
+    except (KeyError, binascii.Error):
+        raw = b""
+    if len(raw) != 32:
+        typer.echo(f"receipt NOT OK: {path} holds no Ed25519 public key (public_key: 32 bytes, base64)")
+        raise typer.Exit(1)
+    return raw
+
+
+def verify_receipt(path: Path, public_key_path: Path | None = None) -> None:
+    """Check a receipt: its signature with the configured key's public key (or the exported one in
+    ``public_key_path``), and that the chain still holds its hash at its position with nothing
+    altered; one line, exit 0 or 1."""
+    receipt = _json_object(path, "a receipt")
+    settings = Settings()
+    if public_key_path is None:
+        public_key = configured_key(settings).public_key
+    else:
+        public_key = _exported_public_key(public_key_path)
     ledger = open_ledger(settings, existing=True)
     try:
-        reason = ledger.audit.check_receipt(receipt, key.public_key)
+        reason = ledger.audit.check_receipt(receipt, public_key)
     finally:
         ledger.close()
     if reason is not None:

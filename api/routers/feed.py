@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from api.access_log import logged
 from api.auth import FeedFilter, feed_filter
 from api.dependencies import Ledger
+from api.event_responses import FeedEventOut
 from api.fields import MAX_POSITION
 from api.problems import responses
-from api.responses import FeedEventOut
 from application.views import event_view
 
 router = APIRouter(tags=["feed"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.access_log import logged
 from api.auth import Principal, check_municipality, municipality_scope, referral_access, require
+from api.candidate_responses import CandidateOut
 from api.dependencies import (
     Creating,
     Fresh,
@@ -18,18 +20,24 @@ from api.dependencies import (
     etag,
     versioned,
 )
+from api.event_responses import EventOut
 from api.fields import Instant, SearchText
 from api.problems import responses
-from api.responses import EventOut, ReferralOut, ReferralPageOut, WriteResultOut
+from api.responses import ReferralOut, ReferralPageOut, WriteResultOut
 from api.routers.writes import CREATE_ERRORS, add_command_routes, created
 from api.schemas import ReferralIn
 from application.views import event_view, referral_view
+from domain.reference import load_reference
+from projections.candidates import CandidateQuery
+from projections.codec import to_ore
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 READ_ERRORS = responses(401, 403, 404, 422, 503)
 
 Refers = Annotated[Principal, Depends(require("referral:refer"))]
 ReadsReferral = Annotated[Principal, Depends(referral_access("referral:read"))]
+RanksCandidates = Annotated[Principal, Depends(referral_access("referral:candidates"))]
+MAX_CANDIDATES = 100
 ListScope = Annotated[str | None, Depends(municipality_scope("referral:read"))]
 
 
@@ -131,3 +139,44 @@ def get_referral(
 def referral_events(referral_id: UUID, ledger: Ledger, _principal: ReadsReferral) -> list[dict[str, Any]]:
     """The referral's events, oldest first."""
     return [event_view(e) for e in ledger.referral_events(referral_id)]
+
+
+@router.get("/{referral_id}/candidates", response_model=list[CandidateOut], responses=READ_ERRORS)
+@logged("referral.candidates")
+def referral_candidates(
+    referral_id: UUID,
+    ledger: Ledger,
+    reports: Reports,
+    _principal: RanksCandidates,
+    _fresh: Fresh,
+    target_group: Annotated[
+        SearchText | None, Query(description="The target group wanted (the referral records none).")
+    ] = None,
+    competency: Annotated[
+        list[SearchText] | None, Query(max_length=20, description="A competency wanted; repeat for more.")
+    ] = None,
+    education_level: Annotated[SearchText | None, Query(description="The education level wanted.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_CANDIDATES)] = 10,
+) -> list[dict[str, Any]]:
+    """The registered suppliers with a rate or package for the referral's intervention in force in
+    its municipality, ranked on fit, price, capacity and track record, each with the reasons for its
+    score (docs/decision-support.md)."""
+    referral = ledger.get_referral(referral_id)
+    today = ledger.today()
+    requested: date = referral.requested_start
+    wanted = {
+        "target_groups": [target_group] if target_group else [],
+        "competencies": list(dict.fromkeys(competency or [])),
+        "education_levels": [education_level] if education_level else [],
+    }
+    query = CandidateQuery(
+        municipality=referral.municipality,
+        intervention=referral.intervention,
+        unit=load_reference().intervention(referral.intervention, "intervention").unit,
+        prices_on=max(today, requested),
+        today=today,
+        requested_hours_centi=to_ore(referral.requested_hours_per_week) or 0,
+        wanted=wanted,
+        limit=limit,
+    )
+    return reports.candidates(query)

@@ -10,9 +10,10 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Principal, attributed, require
 from api.dependencies import Creating, Ledger, etag, versioned
+from api.event_responses import EventOut
 from api.fields import Instant
 from api.problems import responses
-from api.responses import EventOut, SupplierOut, WriteResultOut
+from api.responses import SupplierOut, WriteResultOut
 from api.routers.writes import CREATE_ERRORS, add_command_routes, created
 from api.schemas import SupplierIn
 from application.views import event_view, supplier_view

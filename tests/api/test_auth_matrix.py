@@ -144,6 +144,7 @@ MATCHERS = frozenset({"case_system", "matcher", "admin"})
 SUPPLIER_WRITERS = frozenset({"matcher", "admin"})
 REFERRAL_READERS = frozenset({"case_system", "caseworker", "matcher", "auditor", "admin"})
 REPORT_READERS = frozenset({"reporter", "auditor", "admin"})
+CANDIDATE_READERS = frozenset({"caseworker", "matcher", "admin"})
 AUDITORS = frozenset({"auditor", "admin"})
 
 CASES: dict[str, Case] = {
@@ -200,6 +201,9 @@ CASES: dict[str, Case] = {
     "GET /referrals/{id}": Case(REFERRAL_READERS, _get(lambda w, m: f"/referrals/{w.referrals[m]}")),
     "GET /referrals/{id}/events": Case(
         REFERRAL_READERS, _get(lambda w, m: f"/referrals/{w.referrals[m]}/events")
+    ),
+    "GET /referrals/{id}/candidates": Case(
+        CANDIDATE_READERS, _get(lambda w, m: f"/referrals/{w.referrals[m]}/candidates")
     ),
     "GET /referrals": Case(REFERRAL_READERS, _get(lambda w, m: "/referrals", params=True), other=403),
     "GET /reports/suppliers": Case(

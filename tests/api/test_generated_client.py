@@ -219,6 +219,23 @@ def test_a_lifecycle_a_batch_and_the_reads_through_the_generated_client(generate
     trail = endpoint("audit.referral_trail").sync(referral_id, client=api)
     assert isinstance(trail, models.TrailOut), trail
     assert len(trail.entries) == 6
+    # Each entry's ``data`` is typed by the entry's ``type``.
+    matched = trail.entries[1]
+    assert isinstance(matched, models.ReferralMatchedTrailEntryOut), matched
+    assert isinstance(matched.data, models.ReferralMatchedData)
+    assert matched.data.supplier_id == supplier_id and matched.data.matched_on == _day("2026-01-08")
+    events = endpoint("referrals.referral_events").sync(referral_id, client=api)
+    assert isinstance(events, list)
+    assert [type(event).__name__ for event in events] == [
+        "ReferralReferredEventOut",
+        "ReferralMatchedEventOut",
+        "ReferralPriceAgreedEventOut",
+        "ReferralExtendedEventOut",
+        "ReferralAdjustedEventOut",
+        "ReferralClosedEventOut",
+    ]
+    assert isinstance(events[2].data, models.ReferralPriceAgreedData)
+    assert events[2].data.hourly_rate == "850.00"
     verified = endpoint("audit.verify").sync(client=api)
     assert isinstance(verified, models.VerificationOut), verified
     assert verified.ok

@@ -1,10 +1,12 @@
-"""Signed receipts of the hash chain's head: GET /audit/receipt, /audit/public-key and the CLI."""
+"""Signed receipts of the hash chain's head: GET /audit/receipt, /audit/public-key, the CLI, and receipts
+kept outside the server (written while serving, checked with an exported public key)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
@@ -17,9 +19,10 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import cli
-from api.settings import Settings
+from api.settings import Settings, start_problems
+from application.chain import GENESIS, NewEvent, link
 from tests.api import bodies
-from tests.storage import alter_state, postgres_schema
+from tests.storage import alter_state, postgres_schema, run_sql
 from tests.tokens import authorize, bearer, new_token
 
 runner = CliRunner()
@@ -171,3 +174,156 @@ def test_a_receipt_of_the_empty_store_verifies_once_events_follow(client: TestCl
     bodies.active(client)
     result = runner.invoke(cli, ["audit", "verify", "--receipt", str(kept)], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
+
+
+# -- receipts kept outside the server ---------------------------------------------------------------
+
+OTHER_SIGNING_KEY = base64.b64encode(bytes(range(100, 132))).decode()
+
+
+def _verify(*args: str) -> tuple[int, str]:
+    result = runner.invoke(cli, ["audit", "verify", *args], env={"COLUMNS": "300"})
+    return result.exit_code, result.output
+
+
+def test_a_receipt_signed_before_the_key_changed_verifies_with_the_exported_public_key(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies.active(client)
+    kept, old_key = tmp_path / "receipt.json", tmp_path / "old-key.json"
+    kept.write_text(json.dumps(client.get("/audit/receipt").json()))
+    old_key.write_text(runner.invoke(cli, ["audit", "public-key"]).output)
+
+    monkeypatch.setenv("CASELEDGER_SIGNING_KEY", OTHER_SIGNING_KEY)  # the key is changed
+    code, output = _verify("--receipt", str(kept))
+    assert code == 1 and "signed with key" in output, output
+    code, output = _verify("--receipt", str(kept), "--public-key", str(old_key))
+    assert code == 0 and output.startswith("receipt OK: "), output
+
+    monkeypatch.delenv("CASELEDGER_SIGNING_KEY")  # no signing key needed to check with a public one
+    code, output = _verify("--receipt", str(kept), "--public-key", str(old_key))
+    assert code == 0, output
+
+
+def test_a_public_key_file_that_holds_no_key_is_one_line_and_exit_1(
+    client: TestClient, tmp_path: Path
+) -> None:
+    bodies.active(client)
+    kept = tmp_path / "receipt.json"
+    kept.write_text(json.dumps(client.get("/audit/receipt").json()))
+    for content in ("not json", "[]", '{"public_key": "AAAA"}', '{"key_id": "x"}'):
+        bad = tmp_path / "key.json"
+        bad.write_text(content)
+        code, output = _verify("--receipt", str(kept), "--public-key", str(bad))
+        assert code == 1, output
+        assert output.startswith("receipt NOT OK: ") and len(output.strip().splitlines()) == 1, output
+
+
+def test_public_key_goes_with_receipt(env: str, tmp_path: Path) -> None:
+    code, output = _verify("--public-key", str(tmp_path / "key.json"))
+    assert code == 2 and "goes with --receipt" in output, output
+
+
+def _receipts(directory: Path) -> list[dict[str, object]]:
+    return [json.loads(path.read_text()) for path in sorted(directory.glob("receipt-*.json"))]
+
+
+def _wait_for(directory: Path, position: int) -> list[dict[str, object]]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        kept = _receipts(directory)
+        if kept and kept[-1]["position"] == position:
+            return kept
+        time.sleep(0.05)
+    raise AssertionError(f"no receipt of position {position} in {directory}: {_receipts(directory)}")
+
+
+def test_receipts_are_written_to_the_directory_while_serving(env: str, tmp_path: Path) -> None:
+    directory = tmp_path / "receipts" / "kept"  # made at start
+    settings = Settings(database_url=env, receipts={"directory": str(directory), "interval_minutes": 0.002})
+    with TestClient(create_app(settings)) as served:
+        authorize(served)
+        public_key = base64.b64decode(served.get("/audit/public-key").json()["public_key"])
+        bodies.active(served)
+        first = served.get("/audit/verify").json()["head"]["position"]
+        _wait_for(directory, first)
+        bodies.active(served)
+        last = served.get("/audit/verify").json()["head"]["position"]
+        kept = _wait_for(directory, last)
+        time.sleep(0.5)  # several more intervals with no new event: no new receipt
+        assert _receipts(directory)[-1] == kept[-1]
+
+    positions = [receipt["position"] for receipt in kept]
+    assert positions == sorted(set(positions)) and {first, last} <= set(positions)
+    for receipt in kept:
+        _checked_independently(receipt, public_key)
+    assert not [path.name for path in directory.iterdir() if not path.name.startswith("receipt-")]
+    newest = directory / f"receipt-{last:012d}.json"
+    code, output = _verify("--receipt", str(newest))
+    assert code == 0, output
+
+
+@pytest.mark.postgres
+def test_a_receipt_directory_on_postgresql_without_a_signing_key_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CASELEDGER_SIGNING_KEY", raising=False)
+    environ = {
+        "CASELEDGER_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test",
+        "CASELEDGER_MASTER_KEY": base64.b64encode(bytes(32)).decode(),
+        "CASELEDGER_RECEIPTS__DIRECTORY": str(tmp_path),
+    }
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    _settings, problems = start_problems(environ)
+    assert problems == [
+        "CASELEDGER_RECEIPTS__DIRECTORY is set but no signing key: set CASELEDGER_SIGNING_KEY "
+        "or CASELEDGER_SIGNING_KEY_FILE"
+    ]
+
+
+def _rechain(url: str) -> None:
+    """Recompute every row of the hash chains from the stored events, as a tamperer who rewrote
+    history would to leave both chains internally consistent."""
+    stored = run_sql(url, "SELECT originator_id, originator_version, topic, state, rowid FROM stored_events")
+    events = [
+        NewEvent(UUID(str(stream)), int(version), str(topic), bytes(state), int(position))  # type: ignore[arg-type,call-overload]
+        for stream, version, topic, state, position in stored
+    ]
+    for position, _stream, _version, stream_link, head in link(events, {}, GENESIS):
+        run_sql(
+            url,
+            "UPDATE caseledger_chain SET stream_hash = ?, global_hash = ? WHERE position = ?",
+            [stream_link, head, position],
+        )
+
+
+def test_a_history_rewritten_consistently_after_a_receipt_fails_it_naming_the_position(
+    client: TestClient, env: str, tmp_path: Path
+) -> None:
+    referral_id = bodies.active(client)
+    kept = tmp_path / "receipt.json"
+    kept.write_text(json.dumps(client.get("/audit/receipt").json()))
+    bodies.active(client)
+
+    alter_state(env, UUID(referral_id), 2, lambda state: state.replace(b"Best", b"Good"))
+    _rechain(env)
+    assert client.get("/audit/verify").json()["ok"] is True  # consistent: only a kept head shows it
+
+    receipt = json.loads(kept.read_text())
+    code, output = _verify("--receipt", str(kept))
+    assert code == 1, output
+    assert output.strip() == (
+        f"receipt NOT OK: the chain no longer holds {receipt['chain_head']} at position {receipt['position']}"
+    )
+
+
+def test_a_flipped_signature_byte_fails(client: TestClient, tmp_path: Path) -> None:
+    bodies.active(client)
+    receipt = client.get("/audit/receipt").json()
+    signature = bytearray(base64.b64decode(receipt["signature"]))
+    signature[10] ^= 0x01
+    flipped = tmp_path / "flipped.json"
+    flipped.write_text(json.dumps({**receipt, "signature": base64.b64encode(bytes(signature)).decode()}))
+    code, output = _verify("--receipt", str(flipped))
+    assert code == 1 and "signature does not match" in output, output
