@@ -22,7 +22,7 @@ data is exactly what the log exists to exclude.
 What is stored: the token's name, role and municipality; the municipality of the data (the
 referral's, or for a query the municipality it covered, ``*`` for all); the referral id for a read of
 one referral; the query's declared parameters with their effective values for a list or search
-(as text, defaults included; ``citizen_ref`` stored as ``[redacted]``, other values cut at 200
+(as text, defaults included; ``citizen_ref`` and ``case_ref`` stored as ``[redacted]``, other values cut at 200
 characters); the status; the format.
 """
 
@@ -52,7 +52,7 @@ from application.token_roles import Token
 log = logging.getLogger("caseledger.access_log")
 ACTION_ATTRIBUTE = "__access_log_action__"
 REFUSALS_ATTRIBUTE = "__access_log_refusals__"
-NEVER_STORED = frozenset({"citizen_ref"})
+NEVER_STORED = frozenset({"citizen_ref", "case_ref"})
 REDACTED = "[redacted]"
 MAX_VALUE_LENGTH = 200
 F = TypeVar("F", bound=Callable[..., Any])

@@ -9,6 +9,7 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,6 +24,7 @@ from api.routers import (
     audit,
     events,
     feed,
+    lineage,
     operations,
     own_costs,
     practice,
@@ -40,6 +42,7 @@ from application.signing_key import SigningKey, SigningKeyMissing
 from application.storage.environment import prepare_storage
 from application.tokens import cached
 from projections.database import ProjectionDatabase
+from projections.decision_log import forget_case_indexes
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 
@@ -159,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.access_log = access_log
         app.state.access_recorder = AccessRecorder(ledger, access_log)
         app.state.reports = Reports(projection_db)
+        ledger.privacy.erasure_listeners.append(partial(forget_case_indexes, projection_db))
         if settings.crash_after_commits is not None:
             ledger.subscribe(crash_after(settings.crash_after_commits))
         stop = threading.Event()
@@ -206,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referrals.router,
         events.router,
         reports.router,
+        lineage.router,
         practice.router,
         own_costs.router,
         feed.router,

@@ -46,6 +46,7 @@ ACTIONS = (
     "referral.list",
     "audit.trail",
     "audit.decisions",
+    "spending.lineage",
     "feed.read",
     "access_log.read",
     "dashboard.revisionsspor",

@@ -30,6 +30,7 @@ from application.access_log import AccessLog, open_access_log, utc_now
 from application.errors import StorageUnavailable
 from application.integrity import Audit
 from application.municipalities import Municipalities
+from application.privacy.case_index import index_case_refs
 from application.privacy.citizen_keys_dialects import open_citizen_key_store
 from application.privacy.erasure import Privacy
 from application.privacy.keyring import PREPARED, Keyring
@@ -242,8 +243,10 @@ class CaseLedger(Application[UUID]):
     def read_events(self, after: int, limit: int, *, reveal: bool = False) -> list[tuple[int, Any]]:
         """Up to ``limit`` stored events after global position ``after``, as (position, event).
 
-        Personal fields stay sealed (envelopes, as the projections store them) unless ``reveal``:
-        then they are opened, or read ``"erased"``, with one key lookup for the whole batch."""
+        Personal fields stay sealed (envelopes, as the projections store them), each
+        ``referral.referred`` with the case index of its case number beside them
+        (``application.privacy.case_index``), unless ``reveal``: then they are opened, or read
+        ``"erased"``, with one key lookup for the whole batch."""
         try:
             notifications = self.recorder.select_notifications(
                 start=after, limit=limit, inclusive_of_start=False
@@ -251,6 +254,8 @@ class CaseLedger(Application[UUID]):
             events = [(n.id, self._sealed_mapper.to_domain_event(n)) for n in notifications]
             if reveal:
                 self.keyring.reveal_events([event for _, event in events])
+            else:
+                index_case_refs(self.keyring, [event for _, event in events])
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
         return events

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from domain.referral import EFFECTIVE_DATE_FIELDS, Referral
 from projections.codec import money, to_ore
-from projections.database import Cursor
+from projections.database import Cursor, ProjectionDatabase, chunked
 from projections.filters import conditions, counted_page
 from projections.referral_list import ReferralRow
 from projections.tables import table
@@ -31,6 +32,7 @@ COLUMNS = (
     "list_rate_ore",
     "decided_on",
     "list_negotiated_on",
+    "case_index",
 )
 
 
@@ -65,6 +67,9 @@ def row_for(event: Any, position: int, referral: ReferralRow) -> tuple[Any, ...]
         to_ore(getattr(event, "list_rate", None)),
         _iso(getattr(event, "agreed_on", None) or getattr(event, "decided_on", None)),
         _iso(getattr(event, "list_negotiated_on", None)),
+        # The keyed hash of the case number that the application gives a referral's first event
+        # (application.privacy.case_index): never the case number itself.
+        getattr(event, "case_index", None) if isinstance(event, Referral.Referred) else None,
     )
 
 
@@ -87,6 +92,8 @@ class DecisionQuery:
     from_date: str | None = None
     to_date: str | None = None
     above_list_rate: bool | None = None
+    referral_ids: tuple[str, ...] | None = None
+    """Only these referrals' decisions (the ones a case number was found for); empty: none."""
     page: int = 1
     page_size: int = 50
 
@@ -105,6 +112,11 @@ def search(cur: Cursor, generation: int, query: DecisionQuery) -> dict[str, Any]
     if query.above_list_rate is not None:
         where.append("above_list_rate = ?")
         params.append(int(query.above_list_rate))
+    if query.referral_ids is not None:
+        if not query.referral_ids:
+            return {"items": [], "page": query.page, "page_size": query.page_size, "total": 0}
+        where.append(f"referral_id IN ({', '.join('?' * len(query.referral_ids))})")
+        params.extend(query.referral_ids)
     rows, total = counted_page(
         cur,
         table("cl_decisions", generation),
@@ -134,3 +146,35 @@ def search(cur: Cursor, generation: int, query: DecisionQuery) -> dict[str, Any]
         for row in rows
     ]
     return {"items": items, "page": query.page, "page_size": query.page_size, "total": total}
+
+
+def referrals_by_case_index(
+    cur: Cursor, generation: int, indexes: Sequence[str], municipality: str | None
+) -> list[str]:
+    """The referrals (of ``municipality``, None: of any) whose case index is one of ``indexes``."""
+    found: list[str] = []
+    for part in chunked(indexes):
+        where, params = conditions((("municipality", municipality),))
+        where.append(f"case_index IN ({', '.join('?' * len(part))})")
+        cur.run(
+            f"SELECT referral_id FROM {table('cl_decisions', generation)} WHERE {' AND '.join(where)}",
+            [*params, *part],
+        )
+        found += [str(row["referral_id"]) for row in cur.rows()]
+    return sorted(set(found))
+
+
+def forget_case_indexes(db: ProjectionDatabase, referral_ids: Sequence[str]) -> None:
+    """Clear the case indexes of ``referral_ids`` (erased) in every generation of the read models,
+    the live one and one a rebuild is building."""
+    if not referral_ids:
+        return
+    with db.transaction() as cur:
+        cur.run("SELECT generation FROM cl_generations")
+        for generation in [int(row["generation"]) for row in cur.rows()]:
+            for part in chunked(list(referral_ids)):
+                cur.run(
+                    f"UPDATE {table('cl_decisions', generation)} SET case_index = NULL "
+                    f"WHERE case_index IS NOT NULL AND referral_id IN ({', '.join('?' * len(part))})",
+                    list(part),
+                )

@@ -10,6 +10,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from projections import (
     candidates,
     decision_log,
+    lineage,
     price_benchmarks,
     price_practice,
     referral_list,
@@ -47,11 +48,17 @@ class Reports:
     def spending(self, query: spending.SpendingQuery) -> dict[str, Any]:
         return self._on_live(spending.report, query)
 
+    def spending_lineage(self, query: lineage.LineageQuery) -> list[lineage.CellPart]:
+        return self._on_live(lineage.cell_parts, query)
+
     def price_benchmarks(self, query: price_benchmarks.BenchmarkQuery, today: date) -> list[dict[str, Any]]:
         return self._on_live(price_benchmarks.benchmarks, query, today)
 
     def decisions(self, query: decision_log.DecisionQuery) -> dict[str, Any]:
         return self._on_live(decision_log.search, query)
+
+    def referrals_by_case_index(self, indexes: list[str], municipality: str | None) -> list[str]:
+        return self._on_live(decision_log.referrals_by_case_index, indexes, municipality)
 
     def price_exceptions(self, query: price_practice.ExceptionQuery) -> dict[str, Any]:
         return self._on_live(price_practice.exceptions, query)

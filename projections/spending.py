@@ -138,9 +138,9 @@ class SpendingQuery:
     legal_basis: str | None = None
 
 
-def report(cur: Cursor, generation: int, query: SpendingQuery) -> dict[str, Any]:
-    """``{rows: [{month, key?, amount}], total}``: sums of the per-referral, per-month rounded amounts."""
-    where, params = conditions(
+def _conditions(query: SpendingQuery) -> tuple[list[str], list[Any]]:
+    """The report's filters, the same for its cells and for what makes each up (``referral_amounts``)."""
+    return conditions(
         (
             ("municipality", query.municipality),
             ("supplier_id", query.supplier_id),
@@ -149,6 +149,11 @@ def report(cur: Cursor, generation: int, query: SpendingQuery) -> dict[str, Any]
         ),
         (("month >= ?", query.from_month), ("month <= ?", query.to_month)),
     )
+
+
+def report(cur: Cursor, generation: int, query: SpendingQuery) -> dict[str, Any]:
+    """``{rows: [{month, key?, amount}], total}``: sums of the per-referral, per-month rounded amounts."""
+    where, params = _conditions(query)
     source, key = _source(query)
     select_key = f", {key} AS key" if key else ""
     group_key = f", {key}" if key else ""
@@ -174,6 +179,24 @@ def report(cur: Cursor, generation: int, query: SpendingQuery) -> dict[str, Any]
             for row in rows
         ]
     return {"rows": rows, "total": money(total)}
+
+
+def referral_amounts(cur: Cursor, generation: int, query: SpendingQuery) -> list[tuple[str, str, int, int]]:
+    """What the report's cells of ``query`` are made of: ``(referral_id, month, amount_ore, version)``
+    of each referral and month, the version being the referral's last event folded into the row. The
+    rows the roll-ups that answer ``report`` are sums of, so the amounts of a cell add up to it."""
+    where, params = _conditions(query)
+    clause = f"WHERE {' AND '.join(f's.{condition}' for condition in where)}" if where else ""
+    cur.run(
+        f"SELECT s.referral_id, s.month, s.amount_ore, r.version FROM {table('cl_spending', generation)} s "
+        f"JOIN {table('cl_referrals', generation)} r ON r.referral_id = s.referral_id "
+        f"{clause} ORDER BY s.month, s.referral_id",
+        params,
+    )
+    return [
+        (str(row["referral_id"]), str(row["month"]), int(row["amount_ore"]), int(row["version"]))
+        for row in cur.rows()
+    ]
 
 
 def _names(cur: Cursor, generation: int, by: str, keys: Sequence[str]) -> dict[str, str]:

@@ -12,7 +12,9 @@ opened by the application when read. 5: the spending roll-ups are keyed municipa
 the hours' indexes cover the supplier overview's query. 6: a decision records its decision date
 and the negotiation date of the list rate it was compared with, for the price-exceptions report.
 7: suppliers' profiles and capacity, and their track records, for the candidate ranking.
-8: the municipalities' own costs, for the price benchmarks.)"""
+8: the municipalities' own costs, for the price benchmarks; a referral's decision
+``referral.referred`` holds the keyed hash of its case number, for the decision search by
+``case_ref``.)"""
 
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("
@@ -48,13 +50,16 @@ MODELS += [
     "position BIGINT PRIMARY KEY, referral_id TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, "
     "recorded_at TEXT NOT NULL, effective_date TEXT, actor_id TEXT, actor_name TEXT, municipality TEXT NOT NULL, "
     "supplier_id TEXT, rationale TEXT, above_list_rate INTEGER, agreed_rate_ore BIGINT, list_rate_ore BIGINT, "
-    "decided_on TEXT, list_negotiated_on TEXT)",
+    "decided_on TEXT, list_negotiated_on TEXT, case_index TEXT)",
     "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_municipality ON cl_decisions_g{g} (municipality, effective_date)",
     "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_actor ON cl_decisions_g{g} (actor_id, effective_date)",
     "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_supplier ON cl_decisions_g{g} (supplier_id, effective_date)",
     # The price-exceptions report: the few decisions above the list rate, by municipality and decision date.
     "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_above ON cl_decisions_g{g} (municipality, decided_on) "
     "WHERE above_list_rate = 1",
+    # The search by case number: the few rows (one per referral) that hold a case index.
+    "CREATE INDEX IF NOT EXISTS cl_decisions_g{g}_case ON cl_decisions_g{g} (case_index) "
+    "WHERE case_index IS NOT NULL",
 ]
 
 # Monthly spend rolled up by municipality and one dimension, kept current with deltas as batches are

@@ -124,11 +124,24 @@ def decisions(
     above_list_rate: Annotated[
         bool | None, Query(description="Only prices/adjustments above the list rate.")
     ] = None,
+    case_ref: Annotated[
+        SearchText | None,
+        Query(
+            description="Only the decisions on the referral(s) with this case number (exact match; found "
+            "by a keyed hash, never stored, and not found once the citizen's data is erased).",
+        ),
+    ] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     """Search decisions across referrals (e.g. every match by one consultant last quarter, every price
     above the list rate), newest business date first; the period filters on the decision's business date."""
+    referral_ids = None
+    if case_ref is not None:
+        indexed = reports.referrals_by_case_index(
+            ledger.privacy.case_indexes(case_ref, municipality), municipality
+        )
+        referral_ids = tuple(ledger.privacy.findable_by_case_ref(indexed))
     found = reports.decisions(
         DecisionQuery(
             actor=actor,
@@ -138,6 +151,7 @@ def decisions(
             from_date=from_date.isoformat() if from_date else None,
             to_date=to_date.isoformat() if to_date else None,
             above_list_rate=above_list_rate,
+            referral_ids=referral_ids,
             page=page,
             page_size=page_size,
         )

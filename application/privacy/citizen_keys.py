@@ -184,14 +184,20 @@ class CitizenKeyStore:
             cur.execute(self._sql("SELECT DISTINCT municipality FROM {keys} WHERE municipality IS NOT NULL"))
             return sorted(str(row["municipality"]) for row in cur.fetchall())
 
+    def linked(self, referral_ids: Sequence[str]) -> set[str]:
+        """Those of ``referral_ids`` still linked to the data key that sealed them (not erased)."""
+        return self._referrals_in("SELECT referral_id FROM {links}", referral_ids)
+
     def erased_referrals(self, referral_ids: Sequence[str]) -> set[str]:
         """Those of ``referral_ids`` (sealed with a shared key) that their municipality erased."""
+        return self._referrals_in("SELECT referral_id FROM {erased}", referral_ids)
+
+    def _referrals_in(self, select: str, referral_ids: Sequence[str]) -> set[str]:
+        """Those of ``referral_ids`` that ``select`` (of ``referral_id`` from one table) finds."""
         if not referral_ids:
             return set()
         with self._transaction(write=False) as cur:
-            found = self._select_in(
-                cur, "SELECT referral_id FROM {erased}", "referral_id", sorted(set(referral_ids))
-            )
+            found = self._select_in(cur, select, "referral_id", sorted(set(referral_ids)))
         return {str(row["referral_id"]) for row in found}
 
     def _select_in(self, cur: _Cursor, select: str, column: str, values: list[str]) -> list[Any]:

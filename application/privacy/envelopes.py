@@ -14,9 +14,10 @@ Each citizen has one DEK (32 random bytes) per municipality that filed referrals
 database) and found again by a *blind index*, HMAC-SHA256 of the municipality and the
 ``citizen_ref`` under a key derived from the master key: the indexes of one citizen in two
 municipalities are unrelated, so one municipality's lookup says nothing of another's. The master
-key itself derives four keys (HKDF-SHA256): one wraps DEKs, one makes blind indexes, one made the
-blind indexes of the old form (``citizen_ref`` alone, before the keys per municipality) and one makes
-the check value stored to recognise a wrong master key before anything is decrypted.
+key itself derives five keys (HKDF-SHA256): one wraps DEKs, one makes blind indexes, one made the
+blind indexes of the old form (``citizen_ref`` alone, before the keys per municipality), one makes
+the check value stored to recognise a wrong master key before anything is decrypted, and one makes
+the case indexes a referral is found by its ``case_ref`` with (``application.privacy.case_index``).
 
 Each municipality is its own data controller. Its erasure of a citizen destroys the citizen's DEK of
 that municipality, so the events, and with them the hash chains, stay exactly as stored, and the

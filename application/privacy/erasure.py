@@ -3,8 +3,9 @@ and crypto-erasure per municipality (see ``docs/personal-data.md``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,7 +17,10 @@ from application.municipalities import Municipalities
 from application.privacy.citizen_keys import CitizenKeyStore, ErasureRecord
 from application.privacy.keyring import Keyring
 from domain.errors import InvalidInput, NotFound
+from domain.reference import load_reference
 from domain.referral import Referral
+
+log = logging.getLogger("caseledger.personal_data")
 
 
 @dataclass
@@ -26,6 +30,10 @@ class Privacy:
     keyring: Keyring
     citizen_keys: CitizenKeyStore
     municipalities: Municipalities
+    erasure_listeners: list[Callable[[list[str]], None]] = field(default_factory=list)
+    """Called with the referral ids of each erasure once it is committed (and again when it is
+    repeated), to clear what other stores derived from the erased data (the read model's case
+    indexes). A failing listener is logged, not raised: the erasure stands."""
 
     def reveal_referral_rows(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Rows of the referral list (``id``, sealed ``citizen_ref``, ``case_ref``) with those opened."""
@@ -46,6 +54,28 @@ class Privacy:
             return reveal()
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
+
+    def case_indexes(self, case_ref: str, municipality: str | None) -> list[str]:
+        """The case indexes a referral with ``case_ref`` has in ``municipality`` (None: in each
+        municipality), to look up in the decision log (see ``application.privacy.case_index``)."""
+        places = [municipality] if municipality is not None else sorted(load_reference().municipalities)
+        return [self.keyring.master.case_index(case_ref, place) for place in places]
+
+    def findable_by_case_ref(self, referral_ids: Sequence[str]) -> list[str]:
+        """Those of ``referral_ids`` whose personal data is not erased (still linked to a data key):
+        an index found in a read model is answered only while the case number it stands for exists."""
+        try:
+            linked = self.citizen_keys.linked(referral_ids)
+        except (OperationalError, InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        return [referral_id for referral_id in referral_ids if referral_id in linked]
+
+    def _erased(self, referral_ids: list[str]) -> None:
+        for listener in self.erasure_listeners:
+            try:
+                listener(referral_ids)
+            except Exception:
+                log.exception("clearing what was derived from erased referrals %s failed", referral_ids)
 
     def referral_ids_of_citizen(self, citizen_ref: str, *, municipality: str | None = None) -> list[UUID]:
         """The referrals filed for ``citizen_ref`` in ``municipality`` (None: in every municipality),
@@ -119,7 +149,9 @@ class Privacy:
                 if earlier is None:
                     raise NotFound("citizen-not-found", "no referral was filed for this citizen_ref")
                 # Purge again: an earlier purge may have been held up by an old transaction.
-                return {**earlier.as_dict(), "already_erased": True, "purged": self.citizen_keys.purge()}
+                purged = self.citizen_keys.purge()
+                self._erased(earlier.referral_ids)
+                return {**earlier.as_dict(), "already_erased": True, "purged": purged}
             own_key = None if own is None else own[0]
             record = ErasureRecord(
                 erasure_id=str(uuid4()),
@@ -142,6 +174,7 @@ class Privacy:
             purged = self.citizen_keys.purge()
         except (OperationalError, InterfaceError) as error:
             raise StorageUnavailable(str(error)) from error
+        self._erased(erased.referral_ids)
         return {**erased.as_dict(), "already_erased": False, "purged": purged}
 
     def _earlier_erasure(self, ref: str, municipality: str) -> ErasureRecord | None:

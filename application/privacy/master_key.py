@@ -1,10 +1,12 @@
 """The master key (the KEK, from configuration, never in the database) and what it derives.
 
-The master key derives four keys (HKDF-SHA256): one wraps citizens' data keys, one makes blind
+The master key derives five keys (HKDF-SHA256): one wraps citizens' data keys, one makes blind
 indexes (HMAC-SHA256 of the municipality and the ``citizen_ref``, so the indexes of one citizen in
 two municipalities are unrelated), one made the blind indexes of the old form (``citizen_ref`` alone,
-before the keys per municipality) and one makes the check value stored to recognise a wrong master
-key before anything is decrypted.
+before the keys per municipality), one makes the check value stored to recognise a wrong master
+key before anything is decrypted, and one makes the case-number indexes the decision search finds
+a referral by (HMAC-SHA256 of the municipality and the ``case_ref``; see
+``application.privacy.case_index``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class MasterKey:
     indexing: bytes
     legacy_indexing: bytes
     checking: bytes
+    case_indexing: bytes
 
     @classmethod
     def from_bytes(cls, master: bytes) -> MasterKey:
@@ -60,6 +63,7 @@ class MasterKey:
             indexing=_derive(master, "caseledger/blind-index/v2"),
             legacy_indexing=_derive(master, "caseledger/blind-index/v1"),
             checking=_derive(master, "caseledger/check/v1"),
+            case_indexing=_derive(master, "caseledger/case-index/v1"),
         )
 
     @classmethod
@@ -83,6 +87,12 @@ class MasterKey:
         """The index of the citizen's key in ``municipality`` (unrelated to their index elsewhere)."""
         message = f"{len(municipality)}:{municipality}|{citizen_ref}".encode()
         return hmac.new(self.indexing, message, hashlib.sha256).hexdigest()
+
+    def case_index(self, case_ref: str, municipality: str) -> str:
+        """The keyed hash a referral of ``municipality`` is found by its case number with (unrelated
+        to the same number's hash in another municipality, and to every blind index)."""
+        message = f"{len(municipality)}:{municipality}|{case_ref.strip()}".encode()
+        return hmac.new(self.case_indexing, message, hashlib.sha256).hexdigest()
 
     def legacy_blind_index(self, citizen_ref: str) -> str:
         """The index of the citizen's shared key of the old form, made before the keys per municipality."""
