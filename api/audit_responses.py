@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from api.fields import DayText, InstantText
-from api.responses import ActorOut, SourceOut
+from api.responses import ActorOut, BasisOut, SourceOut
 
 
 class IntegrityProblemOut(BaseModel):
@@ -166,6 +166,7 @@ class DecisionPageOut(BaseModel):
     page: int
     page_size: int
     total: int
+    basis: BasisOut
 
 
 class ErasureOut(BaseModel):
