@@ -8,16 +8,18 @@ import random
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from projections.database import ProjectionDatabase
+from projections.known_at import SCHEMA_PREFIX, STORES
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
 from tests.api import bodies
 from tests.api.bodies import assert_problem, created
-from tests.storage import database_url, storage_env
+from tests.storage import POSTGRES_ADMIN_URL, database_url, storage_env
 
 REPORTS = [
     ("/reports/spending", {}),
@@ -205,3 +207,47 @@ def test_known_at_equals_a_store_folded_from_the_events_up_to_that_position(
             assert len(totals) > 3  # the positions compared are different histories
         finally:
             oracle_db.close()
+
+
+def test_the_access_log_records_the_knowledge_time_of_a_referral_list_read(client: TestClient) -> None:
+    bodies.active(client)
+    position = bodies.last_position(client)
+    read(client, "/referrals", known_at_position=position - 1)
+    read(client, "/audit/decisions", known_at="2026-01-01T00:00:00Z")
+
+    entries = read(client, "/audit/access-log")["items"]
+
+    queries = {entry["action"]: entry["query"] for entry in entries}
+    assert queries["referral.list"]["known_at_position"] == str(position - 1)
+    assert queries["audit.decisions"]["known_at"] == "2026-01-01T00:00:00Z"
+
+
+def scratch_stores(client: TestClient, db_url: str) -> set[str]:
+    """The scratch stores that exist: SQLite files in the known-at directory, or PostgreSQL schemas."""
+    known_at = client.app.state.known_at  # type: ignore[attr-defined]
+    if db_url.startswith("sqlite"):
+        directory = known_at._directory
+        return {path.name for path in directory.glob("*.sqlite")} if directory else set()
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [f"{SCHEMA_PREFIX}%"]
+        ).fetchall()
+    return {str(name) for (name,) in rows}
+
+
+def test_scratch_stores_are_kept_up_to_their_bound_and_removed_when_evicted(
+    client: TestClient, db_url: str
+) -> None:
+    for _ in range(STORES + 2):
+        bodies.register_supplier(client)
+    before = scratch_stores(client, db_url)
+
+    for position in range(1, STORES + 2):
+        read(client, "/reports/spending", known_at_position=position)
+    kept = scratch_stores(client, db_url) - before
+    read(client, "/reports/spending", known_at_position=STORES + 1)  # the newest: kept, no build
+
+    assert len(kept) == STORES
+    assert scratch_stores(client, db_url) - before == kept
+    client.app.state.known_at.close()  # type: ignore[attr-defined]
+    assert scratch_stores(client, db_url) - before == set()
