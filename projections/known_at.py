@@ -44,6 +44,8 @@ STORES = 3
 """Scratch stores kept (least recently used evicted): each is a full copy of the read models."""
 SCAN_BATCH = 5000
 """Events read at a time when an instant is resolved to a position."""
+INSTANTS_KEPT = 1000
+"""Instants whose position is final kept (the mapping of one costs a scan of the log up to it)."""
 SCHEMA_PREFIX = "cl_known_at_"
 
 
@@ -98,7 +100,8 @@ def pinned(db: ProjectionDatabase) -> Iterator[tuple[PinnedReports, Cut]]:
 
 
 class _Scratch:
-    """One scratch store: the read models as rebuilt from the events up to ``position``."""
+    """One scratch store (the read models as rebuilt from the events up to one position), how many
+    reads are using it, and whether it has been evicted (then the last of them closes it)."""
 
     def __init__(self, db: ProjectionDatabase, remove: Callable[[], None]) -> None:
         self.db = db
@@ -163,7 +166,7 @@ class KnownAt:
                 if event.timestamp > instant:
                     with self._lock:
                         self._instants[instant] = position
-                        while len(self._instants) > 1000:
+                        while len(self._instants) > INSTANTS_KEPT:
                             self._instants.popitem(last=False)
                     return position
                 position = at
