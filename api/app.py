@@ -43,6 +43,7 @@ from application.storage.environment import prepare_storage
 from application.tokens import cached
 from projections.database import ProjectionDatabase
 from projections.decision_log import forget_case_indexes
+from projections.known_at import KnownAt
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.access_recorder = AccessRecorder(ledger, access_log)
         app.state.reports = Reports(projection_db)
         ledger.privacy.erasure_listeners.append(partial(forget_case_indexes, projection_db))
+        app.state.known_at = KnownAt(projection_db, ledger.read_events, ledger.last_position)
         if settings.crash_after_commits is not None:
             ledger.subscribe(crash_after(settings.crash_after_commits))
         stop = threading.Event()
@@ -190,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if worker is not None:
                 runner.interrupt()
                 worker.join(timeout=10)
+            app.state.known_at.close()
             projection_db.close()
             ledger.close()
 

@@ -9,7 +9,7 @@ from typing_extensions import TypedDict
 
 from api.event_data import by_type
 from api.fields import DayText, InstantText
-from api.responses import ActorOut, SourceOut
+from api.responses import ActorOut, BasisOut, SourceOut
 from domain.referral import Referral
 
 
@@ -183,6 +183,7 @@ class DecisionPageOut(BaseModel):
     page: int
     page_size: int
     total: int
+    basis: BasisOut
 
 
 class ErasureOut(BaseModel):

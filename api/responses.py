@@ -213,11 +213,21 @@ class ReferralListItemOut(BaseModel):
     committed_total: str
 
 
+class BasisOut(TypedDict):
+    """What a report answer was computed from (docs/knowledge-time.md)."""
+
+    position: int
+    chain_head: str | None
+    known_at: NotRequired[InstantText]
+    read_model_version: int
+
+
 class ReferralPageOut(BaseModel):
     items: list[ReferralListItemOut]
     page: int
     page_size: int
     total: int
+    basis: BasisOut
 
 
 # -- audit -------------------------------------------------------------------------------------------
@@ -245,6 +255,7 @@ class SupplierReportOut(SupplierOverviewOut):
     """``GET /reports/suppliers/{id}``: the overview row and the supplier's referrals by status."""
 
     referrals_by_status: dict[str, int]
+    basis: BasisOut
 
 
 class SpendingRowOut(BaseModel):
@@ -263,6 +274,36 @@ class SpendingOut(BaseModel):
 
     rows: list[SpendingRowOut]
     total: str | None
+    basis: BasisOut
+
+
+class ChangeEventOut(BaseModel):
+    """A referral event recorded between the two knowledge times."""
+
+    position: int
+    version: int
+    type: str
+    recorded_at: InstantText
+
+
+class SpendingChangeOut(BaseModel):
+    """One month and referral whose committed amount changed after the fact."""
+
+    month: MonthText
+    referral_id: str
+    before: str
+    after: str
+    difference: str
+    events: list[ChangeEventOut]
+
+
+class SpendingChangesOut(BaseModel):
+    """``GET /reports/spending/changes``: the changed months per referral; ``before`` is the basis
+    as known at ``since``, ``basis`` as known at ``until``."""
+
+    before: BasisOut
+    items: list[SpendingChangeOut]
+    basis: BasisOut
 
 
 class BenchmarkOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.access_log import logged
 from api.audit_responses import (
@@ -18,8 +18,9 @@ from api.audit_responses import (
     VerificationOut,
 )
 from api.auth import Principal, municipality_scope, referral_access, require
+from api.basis import BASIS_HEADERS, AsKnownAt
 from api.csv_export import csv_response, wants_csv
-from api.dependencies import Fresh, Ledger, Reports
+from api.dependencies import Fresh, Ledger
 from api.fields import ANCHOR_PATTERN, Day, InstantOrDay, SearchText, instant_from, parse_anchor
 from api.problems import responses
 from api.schemas import EventType
@@ -28,6 +29,7 @@ from application.receipts import public_key_of
 from application.signing_key import SigningKey, SigningKeyMissing
 from application.token_roles import ROLES
 from projections.decision_log import DecisionQuery
+from projections.reports import Reports
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -38,6 +40,10 @@ CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
         "description": "JSON, or CSV (one row per entry) for `Accept: text/csv`",
     },
     **responses(401, 403, 404, 422, 503),
+}
+DECISIONS_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **CSV_AND_PROBLEMS,
+    200: {**CSV_AND_PROBLEMS[200], "headers": BASIS_HEADERS},
 }
 Audits = Annotated[Principal, Depends(require("audit:read"))]
 AuditsReferral = Annotated[Principal, Depends(referral_access("audit:read"))]
@@ -106,12 +112,13 @@ def referral_trail(referral_id: UUID, _principal: AuditsReferral, request: Reque
     return trail
 
 
-@router.get("/decisions", response_model=DecisionPageOut, responses=CSV_AND_PROBLEMS)
+@router.get("/decisions", response_model=DecisionPageOut, responses=DECISIONS_ANSWERS)
 @logged("audit.decisions")
 def decisions(
     municipality: AuditScope,
     request: Request,
-    reports: Reports,
+    response: Response,
+    as_known: AsKnownAt,
     ledger: Ledger,
     _fresh: Fresh,
     actor: Annotated[SearchText | None, Query(description="The deciding actor's id.")] = None,
@@ -136,28 +143,32 @@ def decisions(
 ) -> Any:
     """Search decisions across referrals (e.g. every match by one consultant last quarter, every price
     above the list rate), newest business date first; the period filters on the decision's business date."""
-    referral_ids = None
-    if case_ref is not None:
-        indexed = reports.referrals_by_case_index(
-            ledger.privacy.case_indexes(case_ref, municipality), municipality
+
+    def search(reports: Reports) -> dict[str, Any]:
+        referral_ids = None
+        if case_ref is not None:
+            indexed = reports.referrals_by_case_index(
+                ledger.privacy.case_indexes(case_ref, municipality), municipality
+            )
+            referral_ids = tuple(ledger.privacy.findable_by_case_ref(indexed))
+        return reports.decisions(
+            DecisionQuery(
+                actor=actor,
+                type=type,
+                supplier_id=str(supplier_id) if supplier_id else None,
+                municipality=municipality,
+                from_date=from_date.isoformat() if from_date else None,
+                to_date=to_date.isoformat() if to_date else None,
+                above_list_rate=above_list_rate,
+                referral_ids=referral_ids,
+                page=page,
+                page_size=page_size,
+            )
         )
-        referral_ids = tuple(ledger.privacy.findable_by_case_ref(indexed))
-    found = reports.decisions(
-        DecisionQuery(
-            actor=actor,
-            type=type,
-            supplier_id=str(supplier_id) if supplier_id else None,
-            municipality=municipality,
-            from_date=from_date.isoformat() if from_date else None,
-            to_date=to_date.isoformat() if to_date else None,
-            above_list_rate=above_list_rate,
-            referral_ids=referral_ids,
-            page=page,
-            page_size=page_size,
-        )
-    )
+
+    basis, found = as_known.read(search)
     found = {**found, "items": ledger.privacy.reveal_decision_rows(found["items"])}
-    return csv_response(found["items"], "decisions") if wants_csv(request) else found
+    return basis.csv(found["items"], "decisions") if wants_csv(request) else basis.body(found, response)
 
 
 @router.get("/access-log", response_model=AccessLogPageOut, responses=CSV_AND_PROBLEMS)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.access_log import logged
 from api.auth import Principal, check_municipality, municipality_scope, referral_access, require
+from api.basis import BASIS_HEADERS, AsKnownAt
 from api.candidate_responses import CandidateOut
 from api.dependencies import (
     Creating,
@@ -90,12 +91,17 @@ add_command_routes(
 )
 
 
-@router.get("", response_model=ReferralPageOut, responses=responses(401, 403, 422, 503))
+@router.get(
+    "",
+    response_model=ReferralPageOut,
+    responses={200: {"headers": BASIS_HEADERS}, **responses(401, 403, 422, 503)},
+)
 @logged("referral.list")
 def list_referrals(
     municipality: ListScope,
-    reports: Reports,
+    response: Response,
     ledger: Ledger,
+    as_known: AsKnownAt,
     _fresh: Fresh,
     status: Annotated[Literal["referred", "matched", "active", "closed"] | None, Query()] = None,
     supplier_id: UUID | None = None,
@@ -112,8 +118,8 @@ def list_referrals(
         "legal_basis": legal_basis,
         "municipality": municipality,
     }
-    found = reports.referrals(filters, page, page_size)
-    return {**found, "items": ledger.privacy.reveal_referral_rows(found["items"])}
+    basis, found = as_known.read(lambda reports: reports.referrals(filters, page, page_size))
+    return basis.body({**found, "items": ledger.privacy.reveal_referral_rows(found["items"])}, response)
 
 
 @router.get("/{referral_id}", response_model=ReferralOut, responses=READ_ERRORS | versioned())

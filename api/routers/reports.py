@@ -5,17 +5,26 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import municipality_scope
-from api.csv_export import csv_response, wants_csv
-from api.dependencies import Fresh, Ledger, Reports
-from api.fields import SearchText
+from api.basis import BASIS_HEADERS, AsKnownAt, Knowledge, basis_of
+from api.csv_export import wants_csv
+from api.dependencies import Fresh, Ledger
+from api.fields import Instant, SearchText
 from api.problems import responses
-from api.responses import BenchmarkOut, SpendingOut, SupplierOverviewOut, SupplierReportOut
-from domain.errors import NotFound
+from api.responses import (
+    BenchmarkOut,
+    SpendingChangesOut,
+    SpendingOut,
+    SupplierOverviewOut,
+    SupplierReportOut,
+)
+from domain.errors import InvalidInput, NotFound
+from projections.known_at import PinnedReports
 from projections.price_benchmarks import BenchmarkQuery
 from projections.spending import SpendingQuery
+from projections.spending_changes import changes
 from projections.supplier_overview import OverviewQuery
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -23,6 +32,7 @@ CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"text/csv": {"schema": {"type": "string"}}},
         "description": "JSON, or CSV for `Accept: text/csv` (the same columns, nested values as JSON)",
+        "headers": BASIS_HEADERS,
     },
     **responses(401, 403, 404, 422, 503),
 }
@@ -34,13 +44,18 @@ ReportScope = Annotated[str | None, Depends(municipality_scope("report:read"))]
 def supplier_overview(
     municipality: ReportScope,
     request: Request,
+    response: Response,
     ledger: Ledger,
-    reports: Reports,
+    as_known: AsKnownAt,
     _fresh: Fresh,
 ) -> Any:
-    """Per supplier: CVR, contact, prices in force (with negotiation dates), caseload and committed spend."""
-    rows = reports.supplier_overview(OverviewQuery(municipality=municipality), ledger.today())
-    return csv_response(rows, "suppliers") if wants_csv(request) else rows
+    """Per supplier: CVR, contact, prices in force (with negotiation dates), caseload and committed
+    spend. A list: its basis is in the headers only."""
+    today = ledger.today()
+    basis, rows = as_known.read(
+        lambda reports: reports.supplier_overview(OverviewQuery(municipality=municipality), today)
+    )
+    return basis.csv(rows, "suppliers") if wants_csv(request) else basis.rows(rows, response)
 
 
 @router.get("/suppliers/{supplier_id}", response_model=SupplierReportOut, responses=CSV_AND_PROBLEMS)
@@ -48,25 +63,32 @@ def supplier_report(
     supplier_id: UUID,
     municipality: ReportScope,
     request: Request,
+    response: Response,
     ledger: Ledger,
-    reports: Reports,
+    as_known: AsKnownAt,
     _fresh: Fresh,
 ) -> Any:
     """One supplier's overview row, plus its referrals by status."""
-    rows = reports.supplier_overview(
-        OverviewQuery(municipality=municipality, supplier_id=str(supplier_id)), ledger.today()
-    )
-    if not rows:
-        raise NotFound("supplier-not-found", f"no supplier with id {supplier_id}")
-    row = rows[0]
-    by_status: dict[str, int] = {}
-    for status in ("referred", "matched", "active", "closed"):
-        page = reports.referrals(
-            {"supplier_id": str(supplier_id), "status": status, "municipality": municipality}, 1, 1
+    today = ledger.today()
+
+    def report(reports: PinnedReports) -> dict[str, Any] | None:
+        rows = reports.supplier_overview(
+            OverviewQuery(municipality=municipality, supplier_id=str(supplier_id)), today
         )
-        by_status[status] = page["total"]
-    row["referrals_by_status"] = by_status
-    return csv_response([row], "supplier") if wants_csv(request) else row
+        if not rows:
+            return None
+        by_status: dict[str, int] = {}
+        for status in ("referred", "matched", "active", "closed"):
+            page = reports.referrals(
+                {"supplier_id": str(supplier_id), "status": status, "municipality": municipality}, 1, 1
+            )
+            by_status[status] = page["total"]
+        return {**rows[0], "referrals_by_status": by_status}
+
+    basis, row = as_known.read(report)
+    if row is None:
+        raise NotFound("supplier-not-found", f"no supplier with id {supplier_id}")
+    return basis.csv([row], "supplier") if wants_csv(request) else basis.body(row, response)
 
 
 @router.get(
@@ -75,7 +97,8 @@ def supplier_report(
 def spending(
     municipality: ReportScope,
     request: Request,
-    reports: Reports,
+    response: Response,
+    as_known: AsKnownAt,
     _fresh: Fresh,
     from_month: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     to_month: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
@@ -85,32 +108,69 @@ def spending(
     legal_basis: SearchText | None = None,
 ) -> Any:
     """Committed spend per month (docs/domain.md), optionally grouped by supplier, intervention, legal basis or municipality."""
-    report = reports.spending(
-        SpendingQuery(
-            from_month=from_month,
-            to_month=to_month,
-            by=by,
-            municipality=municipality,
-            supplier_id=str(supplier_id) if supplier_id else None,
-            intervention=intervention,
-            legal_basis=legal_basis,
-        )
+    query = SpendingQuery(
+        from_month=from_month,
+        to_month=to_month,
+        by=by,
+        municipality=municipality,
+        supplier_id=str(supplier_id) if supplier_id else None,
+        intervention=intervention,
+        legal_basis=legal_basis,
     )
-    return csv_response(report["rows"], "spending") if wants_csv(request) else report
+    basis, report = as_known.read(lambda reports: reports.spending(query))
+    return basis.csv(report["rows"], "spending") if wants_csv(request) else basis.body(report, response)
 
 
 @router.get("/price-benchmarks", response_model=list[BenchmarkOut], responses=CSV_AND_PROBLEMS)
 def price_benchmarks(
     municipality: ReportScope,
     request: Request,
+    response: Response,
     ledger: Ledger,
-    reports: Reports,
+    as_known: AsKnownAt,
     _fresh: Fresh,
     intervention: SearchText | None = None,
     unit: Annotated[str | None, Query(pattern=r"^(hour|day|package)$")] = None,
 ) -> Any:
-    """Per intervention and unit: count, min, p25, median, p75, max of agreed rates and of list rates in force."""
-    rows = reports.price_benchmarks(
-        BenchmarkQuery(intervention=intervention, unit=unit, municipality=municipality), ledger.today()
+    """Per intervention and unit: count, min, p25, median, p75, max of agreed rates and of list
+    rates in force. A list: its basis is in the headers only."""
+    query = BenchmarkQuery(intervention=intervention, unit=unit, municipality=municipality)
+    today = ledger.today()
+    basis, rows = as_known.read(lambda reports: reports.price_benchmarks(query, today))
+    return basis.csv(rows, "price-benchmarks") if wants_csv(request) else basis.rows(rows, response)
+
+
+@router.get("/spending/changes", response_model=SpendingChangesOut, responses=CSV_AND_PROBLEMS)
+def spending_changes(
+    municipality: ReportScope,
+    request: Request,
+    response: Response,
+    ledger: Ledger,
+    known_at: Knowledge,
+    _fresh: Fresh,
+    since: Annotated[Instant, Query(description="The earlier knowledge time (RFC 3339).")],
+    until: Annotated[
+        Instant | None, Query(description="The later knowledge time (default: the live read models).")
+    ] = None,
+    months_to: Annotated[
+        str | None,
+        Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The last month compared (YYYY-MM)."),
+    ] = None,
+) -> Any:
+    """Changes after the fact: per month (up to `months_to`) and referral, the committed spend that
+    differs between what was known at `since` and at `until`, with the referral's events recorded in
+    between (docs/knowledge-time.md)."""
+    if until is not None and until < since:
+        msg = "until must not be before since"
+        raise InvalidInput("invalid-period", msg, field="query.until")
+    before, after, rows = changes(
+        known_at,
+        known_at.position_at(since),
+        None if until is None else known_at.position_at(until),
+        months_to,
+        municipality,
     )
-    return csv_response(rows, "price-benchmarks") if wants_csv(request) else rows
+    basis = basis_of(ledger, after, until)
+    if wants_csv(request):
+        return basis.csv(rows, "spending-changes")
+    return basis.body({"before": basis_of(ledger, before, since).as_dict(), "items": rows}, response)

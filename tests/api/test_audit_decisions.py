@@ -84,6 +84,7 @@ def test_decisions_are_newest_first_paged_and_filtered_by_municipality(client: T
     assert page["total"] == 5  # two referred, two matched, one price agreed
     assert [d["referral_id"] for d in page["items"]] == [second, second]
     assert [d["type"] for d in page["items"]] == ["referral.matched", "referral.referred"]
+    assert elsewhere.pop("basis")["position"] == position
     assert elsewhere == {"items": [], "page": 1, "page_size": 50, "total": 0}
 
 

@@ -32,7 +32,9 @@ def test_spending_after_a_write_read_with_its_position_shows_the_write(client: T
     )
 
     assert response.status_code == 200, response.text
-    assert response.json() == {
+    report = response.json()
+    assert report.pop("basis")["position"] == position
+    assert report == {
         "rows": [{"month": month, "amount": amount} for month, amount in DOMAIN_EXAMPLE.items()],
         "total": "27685.72",
     }
@@ -80,7 +82,7 @@ def test_spending_can_be_filtered_and_grouped(client: TestClient) -> None:
             "amount": "10200.00",
         }
     ]
-    assert other_municipality == {"rows": [], "total": "0.00"}
+    assert other_municipality["rows"] == [] and other_municipality["total"] == "0.00"
 
 
 def test_spending_as_csv_has_the_json_columns(client: TestClient) -> None:
