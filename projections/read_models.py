@@ -13,7 +13,15 @@ from psycopg.sql import SQL, Identifier
 
 from domain.referral import Referral
 from domain.supplier import Supplier
-from projections import counters, decision_log, price_benchmarks, referral_list, spending, supplier_overview
+from projections import (
+    counters,
+    decision_log,
+    practice,
+    price_benchmarks,
+    referral_list,
+    spending,
+    supplier_overview,
+)
 from projections.database import Cursor, PostgresProjectionDatabase, ProjectionDatabase
 from projections.tables import (
     CONTROL,
@@ -151,6 +159,7 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     supplier_ids = {key for _, key, e in keyed if isinstance(e, Supplier.Event)} - created
     referrals = referral_list.load(cur, generation, referral_ids)
     suppliers = supplier_overview.load(cur, generation, supplier_ids)
+    practices = practice.load(cur, generation, referral_ids)
     touched_referrals: dict[str, referral_list.ReferralRow] = {}
     touched_suppliers: dict[str, supplier_overview.SupplierRow] = {}
     decisions = []
@@ -159,6 +168,7 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
             row = referral_list.fold(referrals.get(key), event, position)
             referrals[key] = touched_referrals[key] = row
             decisions.append(decision_log.row_for(event, position, row))
+            practices[key] = practice.fold(practices.get(key), event)
         elif isinstance(event, Supplier.Event):
             supplier = supplier_overview.fold(suppliers.get(key), event)
             suppliers[key] = touched_suppliers[key] = supplier
@@ -172,6 +182,7 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     price_benchmarks.save_agreed(generation, touched, pending)
     supplier_overview.save(cur, generation, list(touched_suppliers.values()))
     decision_log.save(cur, generation, decisions)
+    practice.save(cur, generation, [practices[key] for key in touched_referrals])
     if not bulk:
         pending.flush(cur)
     cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])

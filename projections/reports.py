@@ -9,6 +9,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from projections import (
     decision_log,
+    practice,
     price_benchmarks,
     price_practice,
     referral_list,
@@ -51,6 +52,9 @@ class Reports:
 
     def decisions(self, query: decision_log.DecisionQuery) -> dict[str, Any]:
         return self._on_live(decision_log.search, query)
+
+    def practice(self, query: practice.PracticeQuery) -> dict[str, Any]:
+        return self._on_live(practice.report, query)
 
     def price_exceptions(self, query: price_practice.ExceptionQuery) -> dict[str, Any]:
         return self._on_live(price_practice.exceptions, query)

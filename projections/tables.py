@@ -4,13 +4,14 @@ far each has processed the notification log."""
 
 from __future__ import annotations
 
-MODELS_VERSION = 6
+MODELS_VERSION = 7
 """Raise when a read model's tables or fold change: a live generation of an older version is rebuilt
 (beside, then switched) when the runner starts. (4: personal fields are stored sealed — the
 ``citizen_ref`` and ``case_ref`` columns and a referral's ``rationale`` hold the events' envelopes,
 opened by the application when read. 5: the spending roll-ups are keyed municipality first, and
 the hours' indexes cover the supplier overview's query. 6: a decision records its decision date
-and the negotiation date of the list rate it was compared with, for the price-exceptions report.)"""
+and the negotiation date of the list rate it was compared with, for the price-exceptions report. 7: the
+practice read model, ``cl_practice``, for the practice report.)"""
 
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("
@@ -90,6 +91,15 @@ MODELS += [
     "municipality TEXT NOT NULL, intervention TEXT NOT NULL, unit TEXT NOT NULL, rate_ore BIGINT NOT NULL, "
     "n BIGINT NOT NULL, PRIMARY KEY (municipality, intervention, unit, rate_ore))",
     "CREATE INDEX IF NOT EXISTS cl_referrals_g{g}_status ON cl_referrals_g{g} (municipality, status, referred_on)",
+    # The practice report: one row per referral with its lead times in days and counts, by referral month.
+    "CREATE TABLE IF NOT EXISTS cl_practice_g{g} ("
+    "referral_id TEXT PRIMARY KEY, municipality TEXT NOT NULL, intervention TEXT NOT NULL, "
+    "legal_basis TEXT NOT NULL, supplier_id TEXT, month TEXT NOT NULL, referred_on TEXT NOT NULL, "
+    "matched_on TEXT, matches INTEGER NOT NULL, agreed_on TEXT, to_matched INTEGER, to_agreed INTEGER, "
+    "to_start INTEGER, extensions INTEGER NOT NULL, "
+    "extension_days INTEGER NOT NULL, adjustments INTEGER NOT NULL, above_list INTEGER NOT NULL, "
+    "closed_on TEXT, close_reason TEXT)",
+    "CREATE INDEX IF NOT EXISTS cl_practice_g{g}_month ON cl_practice_g{g} (municipality, month)",
 ]
 
 MODEL_TABLES = (
@@ -102,9 +112,10 @@ MODEL_TABLES = (
     "cl_hours",
     "cl_caseload",
     "cl_agreed_rates",
+    "cl_practice",
 )
 
-UPDATED_IN_PLACE = ("cl_referrals", *SPENDING_ROLLUPS, "cl_caseload", "cl_agreed_rates")
+UPDATED_IN_PLACE = ("cl_referrals", *SPENDING_ROLLUPS, "cl_caseload", "cl_agreed_rates", "cl_practice")
 """Tables whose rows the live projections update again and again (the others get inserts and deletes)."""
 FILLFACTOR = 70
 """On PostgreSQL those tables' pages are left 30 % free, so that an update that changes no indexed
