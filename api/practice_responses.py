@@ -1,5 +1,5 @@
-"""Response bodies of the pricing-practice reports (``GET /reports/price-exceptions`` and
-``GET /reports/price-lists``)."""
+"""Response bodies of the practice reports (``GET /reports/practice``, ``GET /reports/price-exceptions``
+and ``GET /reports/price-lists``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.fields import DayText
+from api.fields import DayText, MonthText
 
 
 class DeciderOut(BaseModel):
@@ -74,3 +74,54 @@ class PriceListReportOut(BaseModel):
     negotiated_before: DayText = Field(description="Lists negotiated before this day are reported.")
     stale: list[StaleListOut]
     missing: list[MissingListOut]
+
+
+class LeadTimeOut(BaseModel):
+    """Calendar days between two business dates of the group's referrals (nearest-rank percentiles)."""
+
+    median: int | None = Field(description="Null when no referral of the group has reached the step.")
+    p90: int | None
+
+
+class PracticeGroupOut(BaseModel):
+    """The procurement practice of the referrals referred in one group (docs/api.md)."""
+
+    key: str | None = Field(
+        default=None,
+        description="Only when grouped (``by``): the month, intervention, supplier id (null: not matched) "
+        "or legal basis.",
+    )
+    name: str | None = Field(
+        default=None,
+        description="Only when grouped by intervention, supplier or legal basis: the name a person reads.",
+    )
+    referred: int = Field(description="Referrals referred in the group (the month of their referred_on).")
+    matched: int = Field(description="Of those, matched at least once.")
+    agreed: int = Field(description="Of those, with a price agreed.")
+    closed: int = Field(description="Of those, closed.")
+    referred_to_matched: LeadTimeOut
+    matched_to_agreed: LeadTimeOut
+    agreed_to_start: LeadTimeOut = Field(description="Negative when the start lies before the agreement.")
+    rematched_share: str | None = Field(
+        description="Matched referrals matched more than once, of the matched; three decimals.",
+        examples=["0.125"],
+    )
+    extended_share: str | None = Field(description="Agreed referrals extended at least once, of the agreed.")
+    mean_extension_days: str | None = Field(
+        description="Mean days an extension added (new_end − previous end), one decimal.", examples=["30.5"]
+    )
+    adjustments_per_referral: str | None = Field(
+        description="Adjustments of the agreed referrals per agreed referral, two decimals."
+    )
+    above_list_share: str | None = Field(
+        description="Agreed referrals whose agreed or an adjusted rate was above the list rate in force, "
+        "of the agreed; three decimals."
+    )
+    close_reasons: dict[str, int] = Field(description="The closed referrals by close reason.")
+
+
+class PracticeReportOut(BaseModel):
+    from_month: MonthText = Field(alias="from")
+    to_month: MonthText = Field(alias="to")
+    by: Literal["month", "intervention", "supplier", "legal_basis"] | None
+    groups: list[PracticeGroupOut]

@@ -29,6 +29,7 @@ from benchmarks.suite import cpu_speed_ms
 from domain.reference import load_reference
 from projections.candidates import CandidateQuery
 from projections.database import ProjectionDatabase
+from projections.practice import PracticeQuery
 from projections.price_benchmarks import BenchmarkQuery
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
@@ -101,6 +102,12 @@ def main() -> None:
             SpendingQuery(from_month="2025-01", to_month="2025-12", by="supplier", municipality="461")
         ),
         "spending, all months, all municipalities": lambda: reports.spending(SpendingQuery()),
+        "practice, a year by supplier (461)": lambda: reports.practice(
+            PracticeQuery("2025-01", "2025-12", by="supplier", municipality="461")
+        ),
+        "practice, a year by month, all municipalities": lambda: reports.practice(
+            PracticeQuery("2025-01", "2025-12", by="month")
+        ),
         "price benchmarks (all)": lambda: reports.price_benchmarks(BenchmarkQuery(), TODAY),
         "referral list, page 1 of active in 461": lambda: reports.referrals(
             {"status": "active", "municipality": "461"}, 1, 50

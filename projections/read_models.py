@@ -16,6 +16,7 @@ from domain.supplier import Supplier
 from projections import (
     counters,
     decision_log,
+    practice,
     price_benchmarks,
     referral_list,
     spending,
@@ -161,6 +162,7 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     referrals = referral_list.load(cur, generation, referral_ids)
     suppliers = supplier_overview.load(cur, generation, supplier_ids)
     profiles = supplier_profile.load(cur, generation, supplier_ids)
+    practices = practice.load(cur, generation, referral_ids)
     touched_referrals: dict[str, referral_list.ReferralRow] = {}
     touched_suppliers: dict[str, supplier_overview.SupplierRow] = {}
     touched_profiles: dict[str, supplier_profile.Profile] = {}
@@ -173,6 +175,7 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
             referrals[key] = touched_referrals[key] = row
             decisions.append(decision_log.row_for(event, position, row))
             supplier_record.count(event, row, pending, generation)
+            practices[key] = practice.fold(practices.get(key), event)
         elif isinstance(event, Supplier.Event):
             supplier = supplier_overview.fold(suppliers.get(key), event)
             suppliers[key] = touched_suppliers[key] = supplier
@@ -188,6 +191,7 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     supplier_overview.save(cur, generation, list(touched_suppliers.values()))
     supplier_profile.save(cur, generation, list(touched_profiles.values()))
     decision_log.save(cur, generation, decisions)
+    practice.save(cur, generation, [practices[key] for key in touched_referrals])
     if not bulk:
         pending.flush(cur)
     cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])

@@ -11,6 +11,7 @@ from projections import (
     candidates,
     decision_log,
     lineage,
+    practice,
     price_benchmarks,
     price_practice,
     referral_list,
@@ -59,6 +60,9 @@ class Reports:
 
     def referrals_by_case_index(self, indexes: list[str], municipality: str | None) -> list[str]:
         return self._on_live(decision_log.referrals_by_case_index, indexes, municipality)
+
+    def practice(self, query: practice.PracticeQuery) -> dict[str, Any]:
+        return self._on_live(practice.report, query)
 
     def price_exceptions(self, query: price_practice.ExceptionQuery) -> dict[str, Any]:
         return self._on_live(price_practice.exceptions, query)

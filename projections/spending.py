@@ -173,7 +173,7 @@ def report(cur: Cursor, generation: int, query: SpendingQuery) -> dict[str, Any]
         entry["amount"] = money(int(found["amount"]))
         rows.append(entry)
     if query.by:
-        names = _names(cur, generation, query.by, sorted({row["key"] for row in rows if row["key"]}))
+        names = group_names(cur, generation, query.by, sorted({row["key"] for row in rows if row["key"]}))
         rows = [
             {"month": row["month"], "key": row["key"], "name": names.get(row["key"]), "amount": row["amount"]}
             for row in rows
@@ -199,7 +199,7 @@ def referral_amounts(cur: Cursor, generation: int, query: SpendingQuery) -> list
     ]
 
 
-def _names(cur: Cursor, generation: int, by: str, keys: Sequence[str]) -> dict[str, str]:
+def group_names(cur: Cursor, generation: int, by: str, keys: Sequence[str]) -> dict[str, str]:
     """What a person reads for each grouping key: the supplier's name, the intervention's or legal
     basis's Danish name, the municipality's name."""
     if by == "supplier":

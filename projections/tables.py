@@ -14,7 +14,7 @@ and the negotiation date of the list rate it was compared with, for the price-ex
 7: suppliers' profiles and capacity, and their track records, for the candidate ranking.
 8: the municipalities' own costs, for the price benchmarks; a referral's decision
 ``referral.referred`` holds the keyed hash of its case number, for the decision search by
-``case_ref``.)"""
+``case_ref``; the practice read model, ``cl_practice``, for the practice report.)"""
 
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("
@@ -97,6 +97,18 @@ MODELS += [
     "municipality TEXT NOT NULL, intervention TEXT NOT NULL, unit TEXT NOT NULL, rate_ore BIGINT NOT NULL, "
     "n BIGINT NOT NULL, PRIMARY KEY (municipality, intervention, unit, rate_ore))",
     "CREATE INDEX IF NOT EXISTS cl_referrals_g{g}_status ON cl_referrals_g{g} (municipality, status, referred_on)",
+    # The practice report: one row per referral with its lead times in days and counts, by referral month.
+    "CREATE TABLE IF NOT EXISTS cl_practice_g{g} ("
+    "referral_id TEXT PRIMARY KEY, municipality TEXT NOT NULL, intervention TEXT NOT NULL, "
+    "legal_basis TEXT NOT NULL, supplier_id TEXT, month TEXT NOT NULL, referred_on TEXT NOT NULL, "
+    "matched_on TEXT, matches INTEGER NOT NULL, agreed_on TEXT, to_matched INTEGER, to_agreed INTEGER, "
+    "to_start INTEGER, extensions INTEGER NOT NULL, "
+    "extension_days INTEGER NOT NULL, adjustments INTEGER NOT NULL, above_list INTEGER NOT NULL, "
+    "closed_on TEXT, close_reason TEXT)",
+    # Covering the report's one statement (read from the index alone).
+    "CREATE INDEX IF NOT EXISTS cl_practice_g{g}_month ON cl_practice_g{g} (municipality, month, supplier_id, "
+    "intervention, legal_basis, matches, to_matched, to_agreed, to_start, extensions, extension_days, "
+    "adjustments, above_list, close_reason)",
     # A municipality's own costs: the latest record per intervention, unit and valid-from date.
     "CREATE TABLE IF NOT EXISTS cl_own_costs_g{g} ("
     "municipality TEXT NOT NULL, intervention TEXT NOT NULL, unit TEXT NOT NULL, valid_from TEXT NOT NULL, "
@@ -132,6 +144,7 @@ MODEL_TABLES = (
     "cl_record_outcomes",
     "cl_record_days",
     "cl_own_costs",
+    "cl_practice",
 )
 
 UPDATED_IN_PLACE = (
@@ -141,6 +154,7 @@ UPDATED_IN_PLACE = (
     "cl_agreed_rates",
     "cl_record_outcomes",
     "cl_record_days",
+    "cl_practice",
 )
 """Tables whose rows the live projections update again and again (the others get inserts and deletes)."""
 FILLFACTOR = 70
