@@ -5,6 +5,26 @@ from __future__ import annotations
 
 from application.commands import COMMANDS
 
+SPENDING = "Bevilget forbrug"
+TOTAL = "I alt"
+SUPPLIER_COLUMNS = (
+    "Leverandør",
+    "CVR",
+    "Prislister i kraft (forhandlet, alder)",
+    "Aktive henvisninger",
+    "Henvisninger i alt",
+    "Forpligtet forbrug",
+    "Heraf i år",
+)
+PRICE_COLUMNS = {
+    "intervention": "Indsats",
+    "unit": "Enhed",
+    "agreed": "Aftalte priser",
+    "listed": "Listepriser",
+    "distribution": "Fordeling",
+}
+STATISTICS = (("Antal", "count"), ("Min.", "money"), ("Median", "money"), ("Maks.", "money"))
+TRAIL_LIST_COLUMNS = ("Henvist", "Indsats", "Lovgrundlag", "Status", "Kommune", "Forpligtet")
 GROUPINGS = {
     "intervention": "Indsats",
     "supplier": "Leverandør",

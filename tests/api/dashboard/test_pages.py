@@ -4,8 +4,6 @@ cookie's flags, which role opens which page, municipality scope, and the numbers
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
@@ -210,24 +208,6 @@ def test_the_pages_show_the_report_endpoints_numbers(client: TestClient) -> None
         "referral.matched",
         "referral.price_agreed",
     ]
-
-
-def test_the_spending_csv_is_the_endpoints_rows_with_labels(client: TestClient) -> None:
-    supplier_id, _, _ = lifecycle(client)
-    browser, _ = browse(client, "reporter", "461")
-    params = {"from": "2026-01", "to": "2026-12", "by": "supplier"}
-
-    response = browser.get("/dashboard/forbrug.csv", params=params)
-    report = client.get("/reports/spending", params=params).json()
-
-    assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert 'filename="forbrug-2026-01-2026-12-supplier.csv"' in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [(r["month"], r["key"], r["amount"]) for r in rows] == [
-        (r["month"], r["key"], r["amount"]) for r in report["rows"]
-    ]
-    assert {r["label"] for r in rows} == {"Familiehuset Fyn ApS"}
-    assert supplier_id == rows[0]["key"]
 
 
 def test_the_pages_are_not_in_the_openapi_document(client: TestClient) -> None:
