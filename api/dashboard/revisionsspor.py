@@ -112,7 +112,7 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
             listing=None,
             trail=None,
             asked=asked,
-            problem=f"Ingen henvisning med id {asked}.",
+            problem=f"Ingen indstilling med id {asked}.",
         )
     entries = trail_entries(trail, supplier_names(ledger))
     stored_versions = {item["version"] for item in trail["entries"]}
@@ -240,7 +240,7 @@ def revisionsspor_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Re
         trail = ledger.audit.referral_trail(referral_id)
     except (ValueError, NotFound):
         return Response(
-            "Ingen henvisning med dette id.", status_code=404, media_type="text/plain; charset=utf-8"
+            "Ingen indstilling med dette id.", status_code=404, media_type="text/plain; charset=utf-8"
         )
     rows = [
         [
@@ -257,7 +257,7 @@ def revisionsspor_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Re
     ]
     integrity = trail["integrity"]
     details = [
-        ("Henvisning", str(referral_id)),
+        ("Indstilling", str(referral_id)),
         (
             "Integritetskontrol",
             f"i orden ({formatting.count(integrity['checked'])} hændelser kontrolleret)"

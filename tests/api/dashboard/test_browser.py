@@ -161,9 +161,9 @@ def test_overblik_filters_and_sorts_in_the_page(page: Any, demo_server: DemoServ
     assert count_text(page.locator("#shown-count").inner_text()) == len(old)
 
     page.uncheck("#filter-old")
-    page.get_by_role("columnheader", name="Forpligtet forbrug").click()
+    page.get_by_role("columnheader", name="Bevilget forbrug").click()
     ascending = page.locator("#suppliers tbody tr").evaluate_all(SUPPLIER_ROWS_JS)
-    page.get_by_role("columnheader", name="Forpligtet forbrug").click()
+    page.get_by_role("columnheader", name="Bevilget forbrug").click()
     descending = page.locator("#suppliers tbody tr").evaluate_all(SUPPLIER_ROWS_JS)
 
     amounts = [Decimal(row["amount"]) for row in ascending]

@@ -54,7 +54,7 @@ def test_every_page_links_to_a_workbook_with_danish_headers(client: TestClient) 
         "/dashboard/overblik": "Leverandør",
         "/dashboard/forbrug?by=supplier": "Leverandør",
         "/dashboard/priser": "Indsats",
-        "/dashboard/revisionsspor": "Henvist",
+        "/dashboard/revisionsspor": "Indstillet",
         f"/dashboard/revisionsspor?referral={referral_id}": "Version",
     }
 
@@ -110,7 +110,7 @@ def test_the_overview_workbook_equals_the_supplier_report_and_keeps_text_as_text
     filtered = table(workbook(browser.get("/dashboard/overblik.xlsx", params={"q": "familiehuset"})))[1]
 
     assert header[:2] == ["Leverandør", "CVR"]
-    active, committed = header.index("Aktive henvisninger"), header.index("Forpligtet forbrug")
+    active, committed = header.index("Aktive indstillinger"), header.index("Bevilget forbrug")
     *suppliers, footer = rows
     by_name = {r["name"]: r for r in report}
     assert sorted(r[0] for r in suppliers) == sorted(by_name)
@@ -134,10 +134,10 @@ def test_the_prices_workbook_equals_the_benchmarks(client: TestClient) -> None:
     assert header[:6] == [
         "Indsats",
         "Enhed",
-        "Aftalte priser, antal",
-        "Aftalte priser, min.",
-        "Aftalte priser, median",
-        "Aftalte priser, maks.",
+        "Aftalte takster, antal",
+        "Aftalte takster, min.",
+        "Aftalte takster, median",
+        "Aftalte takster, maks.",
     ]
     assert len(rows) == len(report)
     fields = ("agreements", "min", "median", "max", "list_rates", "list_min", "list_median", "list_max")
