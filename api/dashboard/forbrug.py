@@ -29,6 +29,7 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 60
 YEARS_BACK, YEARS_AHEAD = 6, 2
+MAX_SEARCH = 200
 WRITERS = {"ore": formatting.kroner, "kr": formatting.whole_kroner, "tkr": formatting.thousand_kroner}
 
 
@@ -49,6 +50,7 @@ class Period:
     problem: str | None
     top: int = 0
     amounts: str = "ore"
+    search: str = ""
 
 
 def month_asked(params: Mapping[str, str], name: str) -> str:
@@ -91,6 +93,7 @@ def period_of(request: Request, today: date) -> Period:
         problem,
         int(top) if top.isdigit() and len(top) <= 3 else 0,
         amounts if amounts in AMOUNTS else "ore",
+        (params.get("q") or "").strip()[:MAX_SEARCH],
     )
 
 
@@ -163,6 +166,9 @@ def spending_table(
         (Series(key, label(key), amounts) for key, amounts in by_key.items()),
         key=lambda found: (-found.total, found.label),
     )
+    words = period.search.lower().split()
+    if words:
+        every = [found for found in every if all(word in found.label.lower() for word in words)]
     series = every
     if period.top and len(every) > period.top:
         series = [*every[: period.top], gathered(every[period.top :])]
@@ -170,7 +176,9 @@ def spending_table(
         m: sum((found.values[m] for found in series if m in found.values), Decimal(0)) for m in months
     }
     this_month = f"{viewer.today.year:04d}-{viewer.today.month:02d}"
-    return SpendingTable(months, this_month, series, month_totals, report["total"], every)
+    # With a search the total is the found rows', else the report's (the same sum, exactly).
+    total = f"{sum((found.total for found in every), Decimal(0)):.2f}" if words else report["total"]
+    return SpendingTable(months, this_month, series, month_totals, total, every)
 
 
 def gathered(rest: list[Series]) -> Series:
@@ -244,6 +252,7 @@ def period_query(period: Period) -> dict[str, str | None]:
         "by": period.by,
         "top": str(period.top) if period.top else None,
         "amounts": period.amounts if period.amounts != "ore" else None,
+        "q": period.search or None,
     }
 
 
@@ -277,6 +286,7 @@ def forbrug_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response
         ("Fordelt på", GROUPINGS[period.by]),
         ("Rækker", top_choices(period)[str(period.top or "")]),
         ("Beløb vist i", AMOUNTS[period.amounts][0]),
+        ("Søgning", period.search or "ingen"),
     ]
     name = f"forbrug-{period.from_month}-{period.to_month}" + (f"-{period.by}" if period.by else "")
     return workbook_response([sheet], about(viewer, "forbrug", details), name)

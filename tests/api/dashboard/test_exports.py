@@ -272,3 +272,25 @@ def test_forbrug_by_supplier_shows_the_top_n_and_gathers_the_rest(client: TestCl
         .number_format
     )
     assert sheet_format == '#,##0, "t.kr."'
+
+
+def test_forbrug_searches_the_rows_by_name(client: TestClient) -> None:
+    small, middle, _ = three_suppliers(client)
+    browser, _ = browse(client, "reporter", "461")
+    params = {"from": "2026-01", "to": "2026-03", "by": "supplier", "q": "lille mellem leverandør"}
+    either = {"from": "2026-01", "to": "2026-03", "by": "supplier", "q": "leverandør aps"}
+
+    report = client.get(
+        "/reports/spending", params={"from": "2026-01", "to": "2026-03", "by": "supplier"}
+    ).json()
+    nothing = browser.get("/dashboard/forbrug", params=params).text
+    found = browser.get("/dashboard/forbrug", params=either).text
+    _, rows = table(workbook(browser.get("/dashboard/forbrug.xlsx", params=either)))
+
+    assert re.findall(r'<tr data-key="([^"]*)"', nothing) == []
+    assert sorted(re.findall(r'<tr data-key="([^"]*)"', found)) == sorted([small, middle])
+    expected = sum(Decimal(r["amount"]) for r in report["rows"] if r["key"] in (small, middle))
+    assert f'data-testid="total" data-amount="{expected:.2f}"' in found
+    assert 'name="q" value="leverandør aps"' in found
+    assert [row[0] for row in rows] == ["Mellem Leverandør ApS", "Lille Leverandør ApS", "I alt"]
+    assert ore(rows[-1][-1]) == expected
