@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.csv_export import safe_cell
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import months_between, stacked_bars
@@ -153,6 +156,8 @@ class SpendingTable:
     month_totals: dict[str, Decimal]
     total: str
     every: list[Series]
+    report_rows: list[dict[str, Any]]
+    label: Callable[[str | None], str]
 
 
 def spending_table(
@@ -178,7 +183,7 @@ def spending_table(
     this_month = f"{viewer.today.year:04d}-{viewer.today.month:02d}"
     # With a search the total is the found rows', else the report's (the same sum, exactly).
     total = f"{sum((found.total for found in every), Decimal(0)):.2f}" if words else report["total"]
-    return SpendingTable(months, this_month, series, month_totals, total, every)
+    return SpendingTable(months, this_month, series, month_totals, total, every, report["rows"], label)
 
 
 def gathered(rest: list[Series]) -> Series:
@@ -290,3 +295,27 @@ def forbrug_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response
     ]
     name = f"forbrug-{period.from_month}-{period.to_month}" + (f"-{period.by}" if period.by else "")
     return workbook_response([sheet], about(viewer, "forbrug", details), name)
+
+
+@router.get("/forbrug.csv")
+def forbrug_csv(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """The spending report's rows (month, key, amount) with a label, as plain CSV for scripts that
+    fetched it before the workbook came; no longer linked from the page (see docs/dashboard.md)."""
+    shown = spending_shown(request, ledger, reports)
+    if isinstance(shown, Response):
+        return shown
+    _, period, table = shown
+    columns = ["month", "key", "label", "amount"] if period.by else ["month", "amount"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in table.report_rows:
+        by = [row["month"], row["key"], table.label(row["key"]), row["amount"]]
+        cells = by if period.by else [row["month"], row["amount"]]
+        writer.writerow([safe_cell(cell) for cell in cells])
+    name = f"forbrug-{period.from_month}-{period.to_month}" + (f"-{period.by}" if period.by else "")
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"},
+    )
