@@ -1,25 +1,27 @@
-"""Forbrug: the spending timeline (``GET /reports/spending``) as a chart, a table and a CSV file."""
+"""Forbrug: the spending timeline (``GET /reports/spending``) as a chart, a table and a workbook."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.csv_export import safe_cell
-from api.dashboard.access import Viewer, frame, open_page
+from api.dashboard import formatting
+from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import months_between, stacked_bars
 from api.dashboard.rendering import templates
-from api.dashboard.vocabulary import GROUPINGS
+from api.dashboard.session import PAGE
+from api.dashboard.vocabulary import AMOUNTS, GROUPINGS, OTHERS, SPENDING, TOP_CHOICES, TOTAL
+from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
 from domain.reference import load_reference
 from projections.spending import SpendingQuery
@@ -29,6 +31,9 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 60
+YEARS_BACK, YEARS_AHEAD = 6, 2
+MAX_SEARCH = 200
+WRITERS = {"ore": formatting.kroner, "kr": formatting.whole_kroner, "tkr": formatting.thousand_kroner}
 
 
 def _shift_month(value: str, months: int) -> str:
@@ -39,17 +44,37 @@ def _shift_month(value: str, months: int) -> str:
 
 @dataclass(frozen=True)
 class Period:
+    """What Forbrug is asked for: the months, the grouping, how many keys get a row of their own
+    (``top``; 0 for all) and how amounts are written (``amounts``, a key of ``AMOUNTS``)."""
+
     from_month: str
     to_month: str
     by: str
     problem: str | None
+    top: int = 0
+    amounts: str = "ore"
+    search: str = ""
+
+
+def month_asked(params: Mapping[str, str], name: str) -> str:
+    """``from`` or ``to`` as ``YYYY-MM``, or as the page's month picker sends it without JavaScript:
+    two selects, ``from_month`` and ``from_year``."""
+    value = params.get(name, "")
+    month, year = params.get(f"{name}_month", ""), params.get(f"{name}_year", "")
+    return value if value or not (month and year) else f"{year}-{month}"
+
+
+def picker_years(period: Period, today: date) -> list[int]:
+    """The years the month pickers offer: six back and two ahead, and any year the period reaches."""
+    first = min(today.year - YEARS_BACK, int(period.from_month[:4]))
+    return list(range(first, max(today.year + YEARS_AHEAD, int(period.to_month[:4])) + 1))
 
 
 def period_of(request: Request, today: date) -> Period:
     """The chosen months and grouping; by default the twelve months up to this one, by intervention."""
     params = request.query_params
     this_month = f"{today.year:04d}-{today.month:02d}"
-    first, last = params.get("from", ""), params.get("to", "")
+    first, last = month_asked(params, "from"), month_asked(params, "to")
     by = params.get("by", "intervention")
     problem = None
     if by not in GROUPINGS:
@@ -62,7 +87,17 @@ def period_of(request: Request, today: date) -> Period:
     if len(months_between(first, last)) > MAX_MONTHS:
         first = _shift_month(last, -(MAX_MONTHS - 1))
         problem = f"Højst {MAX_MONTHS} måneder ad gangen; perioden er forkortet."
-    return Period(first, last, by, problem)
+    top = params.get("top", "")
+    amounts = params.get("amounts", "ore")
+    return Period(
+        first,
+        last,
+        by,
+        problem,
+        int(top) if top.isdigit() and len(top) <= 3 else 0,
+        amounts if amounts in AMOUNTS else "ore",
+        (params.get("q") or "").strip()[:MAX_SEARCH],
+    )
 
 
 def labeller(by: str, viewer: Viewer, reports: Reports) -> Callable[[str | None], str]:
@@ -79,7 +114,7 @@ def labeller(by: str, viewer: Viewer, reports: Reports) -> Callable[[str | None]
         return lambda key: f"{key} {bases[key].title_da}" if key in bases else str(key)
     if by == "municipality":
         return lambda key: f"Kommune {key}"
-    return lambda key: "Forpligtet forbrug i alt"
+    return lambda key: f"{SPENDING} i alt"
 
 
 def spending_query(period: Period, viewer: Viewer) -> SpendingQuery:
@@ -98,6 +133,8 @@ class Series:
     key: str | None
     label: str
     amounts: dict[str, str]
+    others: int = 0
+    """How many keys this row gathers ("Øvrige"), or 0 for a key's own row."""
 
     @property
     def values(self) -> dict[str, Decimal]:
@@ -108,17 +145,72 @@ class Series:
         return sum(self.values.values(), Decimal(0))
 
 
+@dataclass(frozen=True)
+class SpendingTable:
+    """Forbrug's table: a row per key (biggest first; beyond the top N one row "Øvrige") with its
+    months, the monthly totals and the total; ``every`` keeps each key for the chart."""
+
+    months: list[str]
+    this_month: str
+    series: list[Series]
+    month_totals: dict[str, Decimal]
+    total: str
+    every: list[Series]
+    report_rows: list[dict[str, Any]]
+    label: Callable[[str | None], str]
+
+
+def spending_table(
+    viewer: Viewer, period: Period, report: dict[str, Any], label: Callable[[str | None], str]
+) -> SpendingTable:
+    months = months_between(period.from_month, period.to_month)
+    by_key: dict[str | None, dict[str, str]] = {}
+    for row in report["rows"]:
+        by_key.setdefault(row.get("key"), {})[row["month"]] = row["amount"]
+    every = sorted(
+        (Series(key, label(key), amounts) for key, amounts in by_key.items()),
+        key=lambda found: (-found.total, found.label),
+    )
+    words = period.search.lower().split()
+    if words:
+        every = [found for found in every if all(word in found.label.lower() for word in words)]
+    series = every
+    if period.top and len(every) > period.top:
+        series = [*every[: period.top], gathered(every[period.top :])]
+    month_totals = {
+        m: sum((found.values[m] for found in series if m in found.values), Decimal(0)) for m in months
+    }
+    this_month = f"{viewer.today.year:04d}-{viewer.today.month:02d}"
+    # With a search the total is the found rows', else the report's (the same sum, exactly).
+    total = f"{sum((found.total for found in every), Decimal(0)):.2f}" if words else report["total"]
+    return SpendingTable(months, this_month, series, month_totals, total, every, report["rows"], label)
+
+
+def gathered(rest: list[Series]) -> Series:
+    """The keys beyond the top N as one row, "Øvrige (n)", their amounts added month by month."""
+    amounts: dict[str, Decimal] = {}
+    for found in rest:
+        for month, amount in found.values.items():
+            amounts[month] = amounts.get(month, Decimal(0)) + amount
+    return Series(
+        None,
+        f"{OTHERS} ({formatting.count(len(rest))})",
+        {m: f"{a:.2f}" for m, a in amounts.items()},
+        len(rest),
+    )
+
+
 def spending_shown(
     request: Request, ledger: Ledger, reports: Reports
-) -> tuple[Viewer, Period, dict[str, Any], Callable[[str | None], str]] | Response:
-    """What Forbrug shows (the page and its CSV alike): the viewer, the period and grouping asked
-    for, the spending report for them and the labels of its keys; or the login or refusal page."""
+) -> tuple[Viewer, Period, SpendingTable] | Response:
+    """What Forbrug shows (the page and its workbook alike): the viewer, the period and grouping asked
+    for and the table of the spending report for them; or the login or refusal page."""
     viewer = open_page(request, "forbrug", ledger)
     if isinstance(viewer, Response):
         return viewer
     period = period_of(request, viewer.today)
     report = reports.spending(spending_query(period, viewer))
-    return viewer, period, report, labeller(period.by, viewer, reports)
+    return viewer, period, spending_table(viewer, period, report, labeller(period.by, viewer, reports))
 
 
 @router.get("/forbrug")
@@ -127,51 +219,98 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
     shown = spending_shown(request, ledger, reports)
     if isinstance(shown, Response):
         return shown
-    viewer, period, report, label = shown
-    months = months_between(period.from_month, period.to_month)
-    by_key: dict[str | None, dict[str, str]] = {}
-    for row in report["rows"]:
-        by_key.setdefault(row.get("key"), {})[row["month"]] = row["amount"]
-    series = sorted(
-        (Series(key, label(key), amounts) for key, amounts in by_key.items()),
-        key=lambda found: (-found.total, found.label),
+    viewer, period, table = shown
+    chart = stacked_bars(
+        table.months, [(found.label, found.values) for found in table.every], table.this_month
     )
-    this_month = f"{viewer.today.year:04d}-{viewer.today.month:02d}"
-    chart = stacked_bars(months, [(found.label, found.values) for found in series], this_month)
-    month_totals = {
-        m: sum((found.values[m] for found in series if m in found.values), Decimal(0)) for m in months
-    }
-    query = {"from": period.from_month, "to": period.to_month, "by": period.by}
-    if viewer.municipality and not viewer.fixed_municipality:
-        query["municipality"] = viewer.municipality
     return templates(request).render(
         "forbrug.html",
         **frame(viewer, "forbrug"),
         period=period,
         groupings=GROUPINGS,
-        months=months,
-        this_month=this_month,
-        series=series,
+        months=table.months,
+        this_month=table.this_month,
+        series=table.series,
         chart=chart,
-        month_totals={m: f"{v:.2f}" for m, v in month_totals.items()},
-        total=report["total"],
-        csv_link=f"/dashboard/forbrug.csv?{urlencode(query)}",
+        month_totals={m: f"{v:.2f}" for m, v in table.month_totals.items()},
+        total=table.total,
+        money=WRITERS[period.amounts],
+        amount_choices=AMOUNTS,
+        top_choices=top_choices(period),
+        month_names=formatting.MONTH_NAMES,
+        years=picker_years(period, viewer.today),
+        export_link=export_link(viewer, "forbrug", period_query(period)),
     )
+
+
+def top_choices(period: Period) -> dict[str, str]:
+    """The choices of "Rækker", with the one in the address if it is not among them."""
+    asked = {str(period.top): f"{formatting.count(period.top)} største"} if period.top else {}
+    return {**TOP_CHOICES, **asked}
+
+
+def period_query(period: Period) -> dict[str, str | None]:
+    """The address's parameters for ``period`` (defaults left out)."""
+    return {
+        "from": period.from_month,
+        "to": period.to_month,
+        "by": period.by,
+        "top": str(period.top) if period.top else None,
+        "amounts": period.amounts if period.amounts != "ore" else None,
+        "q": period.search or None,
+    }
+
+
+def month_header(name: str, this_month: str) -> str:
+    """A month column's header, saying which month is this one and which are committed ahead."""
+    if name == this_month:
+        return f"{formatting.month(name)} (denne måned)"
+    return f"{formatting.month(name)} (disponeret)" if name > this_month else formatting.month(name)
+
+
+@router.get("/forbrug.xlsx")
+def forbrug_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """Forbrug's table as an Excel workbook: a row per key, the months as columns, "I alt" last."""
+    shown = spending_shown(request, ledger, reports)
+    if isinstance(shown, Response):
+        return shown
+    viewer, period, table = shown
+    shown_as = AMOUNTS[period.amounts][1]
+    columns = [
+        Column(GROUPINGS[period.by] if period.by else SPENDING, width=40),
+        *(Column(month_header(m, table.this_month), "money", number_format=shown_as) for m in table.months),
+        Column(TOTAL, "money", number_format=shown_as),
+    ]
+    rows = [
+        [found.label, *(found.amounts.get(m) for m in table.months), found.total] for found in table.series
+    ]
+    footer = [TOTAL, *(table.month_totals[m] for m in table.months), table.total]
+    sheet = Sheet(PAGE["forbrug"].title, columns, rows, footer, frozen_columns=1)
+    details = [
+        ("Periode", f"{formatting.month_long(period.from_month)} – {formatting.month_long(period.to_month)}"),
+        ("Fordelt på", GROUPINGS[period.by]),
+        ("Rækker", top_choices(period)[str(period.top or "")]),
+        ("Beløb vist i", AMOUNTS[period.amounts][0]),
+        ("Søgning", period.search or "ingen"),
+    ]
+    name = f"forbrug-{period.from_month}-{period.to_month}" + (f"-{period.by}" if period.by else "")
+    return workbook_response([sheet], about(viewer, "forbrug", details), name)
 
 
 @router.get("/forbrug.csv")
 def forbrug_csv(request: Request, ledger: Ledger, reports: Reports) -> Response:
-    """What the Forbrug page shows, as CSV: the endpoint's rows (month, key, amount) with a label."""
+    """The spending report's rows (month, key, amount) with a label, as plain CSV for scripts that
+    fetched it before the workbook came; no longer linked from the page (see docs/dashboard.md)."""
     shown = spending_shown(request, ledger, reports)
     if isinstance(shown, Response):
         return shown
-    _, period, report, label = shown
+    _, period, table = shown
     columns = ["month", "key", "label", "amount"] if period.by else ["month", "amount"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    for row in report["rows"]:
-        by = [row["month"], row["key"], label(row["key"]), row["amount"]]
+    for row in table.report_rows:
+        by = [row["month"], row["key"], table.label(row["key"]), row["amount"]]
         cells = by if period.by else [row["month"], row["amount"]]
         writer.writerow([safe_cell(cell) for cell in cells])
     name = f"forbrug-{period.from_month}-{period.to_month}" + (f"-{period.by}" if period.by else "")
