@@ -4,9 +4,15 @@ configured (the master key, the signing key)."""
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
+
+Key = TypeVar("Key")
 
 
 def read_key_file(path: Path, origin: str, what: str, error: type[Exception]) -> str:
@@ -42,3 +48,48 @@ def key_file_beside(sqlite_path: str, name: str, size: int) -> tuple[Path, bool]
     if missing:
         make_key_file(path, size)
     return path, missing
+
+
+@dataclass(frozen=True)
+class KeySource(Generic[Key]):
+    r"""Where a key is found: the setting ``variable`` (base64), or the file named by
+    ``variable``\ ``_FILE``; neither, on SQLite, the file ``file_name`` beside the database, made
+    of ``size`` random bytes if missing (with a warning that says what it is ``made_for``)."""
+
+    variable: str
+    what: str
+    file_name: str
+    size: int
+    parse: Callable[[str, str], Key]
+    """The key from its base64 text and the name of where it came from."""
+    error: type[Exception]
+    made_for: str
+    log: logging.Logger
+
+    def configured(self, text: str, file: str) -> Key | None:
+        """The key the settings give, or None when they give none."""
+        if text.strip():
+            return self.parse(text.strip(), self.variable)
+        if file.strip():
+            return self.read(Path(file.strip()), f"{self.variable}_FILE")
+        return None
+
+    def beside(self, sqlite_path: str) -> Key:
+        """The key kept beside the SQLite database (made if missing); an in-memory database's
+        key lives as long as the process."""
+        found = key_file_beside(sqlite_path, self.file_name, self.size)
+        if found is None:
+            return self.parse(base64.b64encode(secrets.token_bytes(self.size)).decode(), "a new key")
+        path, made = found
+        if made:
+            self.log.warning(
+                "no %s configured: generated %s %s, or configure %s",
+                self.variable,
+                path,
+                self.made_for,
+                self.variable,
+            )
+        return self.read(path, str(path))
+
+    def read(self, path: Path, origin: str) -> Key:
+        return self.parse(read_key_file(path, origin, self.what, self.error), f"{origin} ({path})")

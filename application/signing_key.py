@@ -14,12 +14,11 @@ import binascii
 import hashlib
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from application.key_files import key_file_beside, read_key_file
+from application.key_files import KeySource
 from domain.errors import DomainError
 
 log = logging.getLogger("caseledger.audit")
@@ -80,29 +79,22 @@ class SigningKey:
         return self.private.sign(message)
 
 
+SIGNING_KEY = KeySource(
+    variable="CASELEDGER_SIGNING_KEY",
+    what="signing key",
+    file_name=KEY_FILE_NAME,
+    size=SEED_BYTES,
+    parse=SigningKey.from_base64,
+    error=SigningKeyError,
+    made_for="to sign audit receipts with; keep it apart from the database",
+    log=log,
+)
+
+
 def resolve_signing_key(key: str, key_file: str, *, sqlite_path: str | None) -> SigningKey | None:
     """The signing key from ``key`` (base64) or ``key_file``; neither: on SQLite (``sqlite_path``)
     the ``signing.key`` file beside the database, made if missing; on PostgreSQL (None) none."""
-    if key.strip():
-        return SigningKey.from_base64(key, "CASELEDGER_SIGNING_KEY")
-    if key_file.strip():
-        return _read_key_file(Path(key_file.strip()), "CASELEDGER_SIGNING_KEY_FILE")
-    if sqlite_path is None:
-        return None
-    beside = key_file_beside(sqlite_path, KEY_FILE_NAME, SEED_BYTES)
-    if beside is None:
-        return SigningKey(Ed25519PrivateKey.generate())
-    path, made = beside
-    if made:
-        log.warning(
-            "no CASELEDGER_SIGNING_KEY configured: generated %s to sign audit receipts with; keep it "
-            "apart from the database, or configure CASELEDGER_SIGNING_KEY",
-            path,
-        )
-    return _read_key_file(path, str(path))
-
-
-def _read_key_file(path: Path, origin: str) -> SigningKey:
-    return SigningKey.from_base64(
-        read_key_file(path, origin, "signing key", SigningKeyError), f"{origin} ({path})"
-    )
+    found = SIGNING_KEY.configured(key, key_file)
+    if found is not None or sqlite_path is None:
+        return found
+    return SIGNING_KEY.beside(sqlite_path)

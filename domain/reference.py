@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from domain.errors import InvalidInput, RuleViolation
+
+_Entry = TypeVar("_Entry")
 
 
 @dataclass(frozen=True)
@@ -62,18 +66,10 @@ class Reference:
     municipalities: dict[str, Municipality]
 
     def intervention(self, code: str, field: str = "intervention") -> Intervention:
-        try:
-            return self.interventions[code]
-        except KeyError:
-            msg = f"{field} {code!r} is not a known intervention code"
-            raise InvalidInput("unknown-intervention", msg, field=field) from None
+        return _known(self.interventions, code, field, "intervention")
 
     def legal_basis(self, code: str, field: str = "legal_basis") -> LegalBasis:
-        try:
-            return self.legal_bases[code]
-        except KeyError:
-            msg = f"{field} {code!r} is not a known legal basis code"
-            raise InvalidInput("unknown-legal-basis", msg, field=field) from None
+        return _known(self.legal_bases, code, field, "legal basis")
 
     def check_grant(self, legal_basis: str, intervention: str, on: date) -> None:
         """Rule 5 of the domain: the intervention is allowed under the basis, valid on ``on``."""
@@ -91,6 +87,15 @@ class Reference:
                 f"not on requested_start {on.isoformat()}{hint}"
             )
             raise RuleViolation("legal-basis-not-valid", msg, field="legal_basis")
+
+
+def _known(table: Mapping[str, _Entry], code: str, field: str, kind: str) -> _Entry:
+    """``table[code]``, or the error that names ``field`` and the ``kind`` of code it should hold."""
+    try:
+        return table[code]
+    except KeyError:
+        msg = f"{field} {code!r} is not a known {kind} code"
+        raise InvalidInput(f"unknown-{kind.replace(' ', '-')}", msg, field=field) from None
 
 
 def _date_or_none(text: str) -> date | None:
