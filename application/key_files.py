@@ -4,6 +4,7 @@ configured (the master key, the signing key)."""
 from __future__ import annotations
 
 import base64
+import binascii
 import logging
 import os
 import secrets
@@ -13,6 +14,17 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 Key = TypeVar("Key")
+MAKE_ONE = 'python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
+
+
+def decode_base64(text: str, origin: str, error: type[Exception]) -> bytes:
+    """The bytes of a key given in base64 by ``origin``; ``error`` saying how to make one when it is
+    not base64."""
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        msg = f"{origin} is not valid base64; make one with: {MAKE_ONE}"
+        raise error(msg) from None
 
 
 def read_key_file(path: Path, origin: str, what: str, error: type[Exception]) -> str:
@@ -52,19 +64,27 @@ def key_file_beside(sqlite_path: str, name: str, size: int) -> tuple[Path, bool]
 
 @dataclass(frozen=True)
 class KeySource(Generic[Key]):
-    r"""Where a key is found: the setting ``variable`` (base64), or the file named by
-    ``variable``\ ``_FILE``; neither, on SQLite, the file ``file_name`` beside the database, made
-    of ``size`` random bytes if missing (with a warning that says what it is ``made_for``)."""
+    """Where a key is found: the setting ``variable`` (base64), or the file named by
+    ``<variable>_FILE``; neither, on SQLite, a file beside the database (``CASELEDGER_MASTER_KEY``:
+    ``master.key``), made of ``size`` random bytes if missing, with a warning that says what it is
+    ``made_for``."""
 
     variable: str
-    what: str
-    file_name: str
-    size: int
     parse: Callable[[str, str], Key]
     """The key from its base64 text and the name of where it came from."""
     error: type[Exception]
-    made_for: str
     log: logging.Logger
+    made_for: str
+    size: int = 32
+
+    @property
+    def what(self) -> str:
+        """``master key`` for ``CASELEDGER_MASTER_KEY``."""
+        return self.variable.removeprefix("CASELEDGER_").lower().replace("_", " ")
+
+    @property
+    def file_name(self) -> str:
+        return self.what.replace(" ", ".")
 
     def configured(self, text: str, file: str) -> Key | None:
         """The key the settings give, or None when they give none."""

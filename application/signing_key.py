@@ -9,8 +9,6 @@ everything else runs.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -18,14 +16,12 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from application.key_files import KeySource
+from application.key_files import KeySource, decode_base64
 from domain.errors import DomainError
 
 log = logging.getLogger("caseledger.audit")
 
 SEED_BYTES = 32
-KEY_FILE_NAME = "signing.key"
-MAKE_ONE = 'python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
 
 
 class SigningKeyError(Exception):
@@ -56,11 +52,7 @@ class SigningKey:
 
     @classmethod
     def from_base64(cls, text: str, origin: str) -> SigningKey:
-        try:
-            seed = base64.b64decode(text.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            msg = f"{origin} is not valid base64; make one with: {MAKE_ONE}"
-            raise SigningKeyError(msg) from None
+        seed = decode_base64(text, origin, SigningKeyError)
         if len(seed) != SEED_BYTES:
             msg = f"{origin}: the signing key must be {SEED_BYTES} bytes (an Ed25519 seed), got {len(seed)}"
             raise SigningKeyError(msg)
@@ -80,14 +72,12 @@ class SigningKey:
 
 
 SIGNING_KEY = KeySource(
-    variable="CASELEDGER_SIGNING_KEY",
-    what="signing key",
-    file_name=KEY_FILE_NAME,
-    size=SEED_BYTES,
-    parse=SigningKey.from_base64,
-    error=SigningKeyError,
+    "CASELEDGER_SIGNING_KEY",
+    SigningKey.from_base64,
+    SigningKeyError,
+    log,
     made_for="to sign audit receipts with; keep it apart from the database",
-    log=log,
+    size=SEED_BYTES,
 )
 
 

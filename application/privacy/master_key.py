@@ -9,8 +9,6 @@ key before anything is decrypted.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import logging
@@ -23,13 +21,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from application.key_files import KeySource
+from application.key_files import MAKE_ONE, KeySource, decode_base64
 
 log = logging.getLogger("caseledger.personal_data")
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
-KEY_FILE_NAME = "master.key"
 
 
 class MasterKeyError(Exception):
@@ -63,11 +60,7 @@ class MasterKey:
 
     @classmethod
     def from_base64(cls, text: str, origin: str) -> MasterKey:
-        try:
-            master = base64.b64decode(text.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            msg = f'{origin} is not valid base64; make one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
-            raise MasterKeyError(msg) from None
+        master = decode_base64(text, origin, MasterKeyError)
         try:
             return cls.from_bytes(master)
         except MasterKeyError as error:
@@ -109,14 +102,12 @@ def _wrap_aad(key_id: str) -> bytes:
 
 
 MASTER_KEY = KeySource(
-    variable="CASELEDGER_MASTER_KEY",
-    what="master key",
-    file_name=KEY_FILE_NAME,
-    size=KEY_BYTES,
-    parse=MasterKey.from_base64,
-    error=MasterKeyError,
+    "CASELEDGER_MASTER_KEY",
+    MasterKey.from_base64,
+    MasterKeyError,
+    log,
     made_for="and sealing personal data with it; keep it out of the database's backups",
-    log=log,
+    size=KEY_BYTES,
 )
 
 
@@ -135,7 +126,7 @@ def resolve_master_key(env: Mapping[str, str], *, sqlite_path: str | None) -> Ma
         msg = (
             "no master key: set CASELEDGER_MASTER_KEY (base64 of 32 random bytes) or "
             "CASELEDGER_MASTER_KEY_FILE; on PostgreSQL personal data is never stored without one. "
-            'Make one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
+            f"Make one with: {MAKE_ONE}"
         )
         raise MasterKeyError(msg)
     return MASTER_KEY.beside(sqlite_path)
