@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -107,18 +107,19 @@ def _rows(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
+def _record(make: Callable[..., _Entry], row: dict[str, str], **parsed: object) -> _Entry:
+    """The record of a CSV ``row``: its columns as text, but those ``parsed`` (a column the record
+    does not have is an error)."""
+    return make(**(row | parsed))
+
+
 @cache
 def load_reference() -> Reference:
     """Read the shipped reference CSVs once per process."""
     legal_bases = {
-        row["code"]: LegalBasis(
-            code=row["code"],
-            law=row["law"],
-            section=row["section"],
-            subsection=row["subsection"],
-            number=row["number"],
-            title_da=row["title_da"],
-            title_en=row["title_en"],
+        row["code"]: _record(
+            LegalBasis,
+            row,
             valid_from=date.fromisoformat(row["valid_from"]),
             valid_to=_date_or_none(row["valid_to"]),
             successor=row["successor"] or None,
@@ -126,16 +127,8 @@ def load_reference() -> Reference:
         for row in _rows("legal_bases.csv")
     }
     interventions = {
-        row["code"]: Intervention(
-            code=row["code"],
-            name_da=row["name_da"],
-            name_en=row["name_en"],
-            unit=row["unit"],
-            legal_bases=frozenset(row["legal_bases"].split(";")),
-        )
+        row["code"]: _record(Intervention, row, legal_bases=frozenset(row["legal_bases"].split(";")))
         for row in _rows("interventions.csv")
     }
-    municipalities = {
-        row["code"]: Municipality(code=row["code"], name=row["name"]) for row in _rows("municipalities.csv")
-    }
+    municipalities = {row["code"]: _record(Municipality, row) for row in _rows("municipalities.csv")}
     return Reference(legal_bases=legal_bases, interventions=interventions, municipalities=municipalities)
