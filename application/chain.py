@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 CHAIN_TABLE = "caseledger_chain"
@@ -210,30 +210,32 @@ class Verification:
         }
 
 
+_Row = TypeVar("_Row", StoredRow, ChainRow)
+
+
+def _pages(
+    read: Callable[[tuple[UUID, int] | None, int, int, UUID | None], Sequence[_Row]],
+    upto: int,
+    batch: int,
+    stream: UUID | None,
+) -> Iterator[_Row]:
+    """Every row ``read`` finds up to ``upto``, in (stream, version) order, a page of ``batch`` at a time."""
+    after: tuple[UUID, int] | None = None
+    while True:
+        page = read(after, upto, batch, stream)
+        yield from page
+        if len(page) < batch:
+            return
+        after = (page[-1].originator_id, page[-1].version)
+
+
 def _merged(
     store: ChainStore, upto: int, batch: int, stream: UUID | None
 ) -> Iterator[tuple[tuple[UUID, int], StoredRow | None, ChainRow | None]]:
     """Stored events and chain rows merged on (stream, version), in that order, batch by batch."""
 
-    def pages_of_events() -> Iterator[StoredRow]:
-        after: tuple[UUID, int] | None = None
-        while True:
-            page = store.stored_rows_by_stream(after, upto, batch, stream)
-            yield from page
-            if len(page) < batch:
-                return
-            after = (page[-1].originator_id, page[-1].version)
-
-    def pages_of_links() -> Iterator[ChainRow]:
-        after: tuple[UUID, int] | None = None
-        while True:
-            page = store.chain_rows_by_stream(after, upto, batch, stream)
-            yield from page
-            if len(page) < batch:
-                return
-            after = (page[-1].originator_id, page[-1].version)
-
-    events, links = pages_of_events(), pages_of_links()
+    events = _pages(store.stored_rows_by_stream, upto, batch, stream)
+    links = _pages(store.chain_rows_by_stream, upto, batch, stream)
     event, row = next(events, None), next(links, None)
     while event is not None or row is not None:
         event_key = (event.originator_id, event.version) if event else None

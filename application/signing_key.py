@@ -9,24 +9,19 @@ everything else runs.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from application.key_files import key_file_beside, read_key_file
+from application.key_files import KeySource, decode_base64
 from domain.errors import DomainError
 
 log = logging.getLogger("caseledger.audit")
 
 SEED_BYTES = 32
-KEY_FILE_NAME = "signing.key"
-MAKE_ONE = 'python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
 
 
 class SigningKeyError(Exception):
@@ -57,11 +52,7 @@ class SigningKey:
 
     @classmethod
     def from_base64(cls, text: str, origin: str) -> SigningKey:
-        try:
-            seed = base64.b64decode(text.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            msg = f"{origin} is not valid base64; make one with: {MAKE_ONE}"
-            raise SigningKeyError(msg) from None
+        seed = decode_base64(text, origin, SigningKeyError)
         if len(seed) != SEED_BYTES:
             msg = f"{origin}: the signing key must be {SEED_BYTES} bytes (an Ed25519 seed), got {len(seed)}"
             raise SigningKeyError(msg)
@@ -80,29 +71,20 @@ class SigningKey:
         return self.private.sign(message)
 
 
+SIGNING_KEY = KeySource(
+    "CASELEDGER_SIGNING_KEY",
+    SigningKey.from_base64,
+    SigningKeyError,
+    log,
+    made_for="to sign audit receipts with; keep it apart from the database",
+    size=SEED_BYTES,
+)
+
+
 def resolve_signing_key(key: str, key_file: str, *, sqlite_path: str | None) -> SigningKey | None:
     """The signing key from ``key`` (base64) or ``key_file``; neither: on SQLite (``sqlite_path``)
     the ``signing.key`` file beside the database, made if missing; on PostgreSQL (None) none."""
-    if key.strip():
-        return SigningKey.from_base64(key, "CASELEDGER_SIGNING_KEY")
-    if key_file.strip():
-        return _read_key_file(Path(key_file.strip()), "CASELEDGER_SIGNING_KEY_FILE")
-    if sqlite_path is None:
-        return None
-    beside = key_file_beside(sqlite_path, KEY_FILE_NAME, SEED_BYTES)
-    if beside is None:
-        return SigningKey(Ed25519PrivateKey.generate())
-    path, made = beside
-    if made:
-        log.warning(
-            "no CASELEDGER_SIGNING_KEY configured: generated %s to sign audit receipts with; keep it "
-            "apart from the database, or configure CASELEDGER_SIGNING_KEY",
-            path,
-        )
-    return _read_key_file(path, str(path))
-
-
-def _read_key_file(path: Path, origin: str) -> SigningKey:
-    return SigningKey.from_base64(
-        read_key_file(path, origin, "signing key", SigningKeyError), f"{origin} ({path})"
-    )
+    found = SIGNING_KEY.configured(key, key_file)
+    if found is not None or sqlite_path is None:
+        return found
+    return SIGNING_KEY.beside(sqlite_path)

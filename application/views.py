@@ -49,55 +49,66 @@ def event_view(domain_event: Any) -> dict[str, Any]:
     }
 
 
+REFERRAL_STATE = (
+    "status",
+    "municipality",
+    "citizen_ref",
+    "case_ref",
+    "legal_basis",
+    "intervention",
+    "purpose",
+    "requested_hours_per_week",
+    "requested_start",
+    "expected_end",
+    "referred_on",
+    "supplier_id",
+    "previous_supplier_ids",
+    "list_rate",
+    "start",
+    "end",
+    "closed_on",
+    "close_reason",
+    "close_initiated_by",
+)
+SUPPLIER_STATE = (
+    "name",
+    "cvr",
+    "contact",
+    "target_groups",
+    "competencies",
+    "education_levels",
+    "capacity_hours_per_week",
+    "price_lists",
+)
+
+
+def _aggregate_view(aggregate: Any, state: tuple[str, ...], **derived: Any) -> dict[str, Any]:
+    """Id, version and timestamps, the attributes named in ``state`` and the ``derived`` values,
+    JSON-ready."""
+    return {
+        "id": str(aggregate.id),
+        "version": aggregate.version,
+        **{name: plain(getattr(aggregate, name)) for name in state},
+        **plain(derived),
+        "created_at": aggregate.created_on.isoformat(),
+        "modified_at": aggregate.modified_on.isoformat(),
+    }
+
+
 def referral_view(referral: Referral, today: date) -> dict[str, Any]:
     """The referral's state as ``GET /referrals/{id}`` answers it."""
-    return {
-        "id": str(referral.id),
-        "version": referral.version,
-        "status": referral.status,
-        "municipality": referral.municipality,
-        "citizen_ref": referral.citizen_ref,
-        "case_ref": referral.case_ref,
-        "legal_basis": referral.legal_basis,
-        "intervention": referral.intervention,
-        "purpose": referral.purpose,
-        "requested_hours_per_week": plain(referral.requested_hours_per_week),
-        "requested_start": plain(referral.requested_start),
-        "expected_end": plain(referral.expected_end),
-        "referred_on": plain(referral.referred_on),
-        "supplier_id": plain(referral.supplier_id),
-        "previous_supplier_ids": plain(referral.previous_supplier_ids),
-        "pricing": plain(referral.pricing_on(today)),
-        "list_rate": plain(referral.list_rate),
-        "start": plain(referral.start),
-        "end": plain(referral.end),
-        "closed_on": plain(referral.closed_on),
-        "close_reason": referral.close_reason,
-        "close_initiated_by": referral.close_initiated_by,
-        "committed_total": plain(referral.committed_total()),
-        "committed_by_month": plain(referral.monthly_commitments()),
-        "created_at": referral.created_on.isoformat(),
-        "modified_at": referral.modified_on.isoformat(),
-    }
+    return _aggregate_view(
+        referral,
+        REFERRAL_STATE,
+        pricing=referral.pricing_on(today),
+        committed_total=referral.committed_total(),
+        committed_by_month=referral.monthly_commitments(),
+    )
 
 
 def supplier_view(supplier: Supplier, today: date) -> dict[str, Any]:
     """The supplier with the prices in force today per municipality, and every list it negotiated."""
-    return {
-        "id": str(supplier.id),
-        "version": supplier.version,
-        "name": supplier.name,
-        "cvr": supplier.cvr,
-        "contact": supplier.contact,
-        "target_groups": supplier.target_groups,
-        "competencies": supplier.competencies,
-        "education_levels": supplier.education_levels,
-        "capacity_hours_per_week": plain(supplier.capacity_hours_per_week),
-        "prices_in_force": [
-            {"municipality": code, **plain(supplier.prices_in_force(code, today))}
-            for code in supplier.municipalities()
-        ],
-        "price_lists": plain(supplier.price_lists),
-        "created_at": supplier.created_on.isoformat(),
-        "modified_at": supplier.modified_on.isoformat(),
-    }
+    prices_in_force = [
+        {"municipality": code, **supplier.prices_in_force(code, today)} for code in supplier.municipalities()
+    ]
+    return _aggregate_view(supplier, SUPPLIER_STATE, prices_in_force=prices_in_force)

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from domain.errors import InvalidInput, RuleViolation
+
+_Entry = TypeVar("_Entry")
 
 
 @dataclass(frozen=True)
@@ -62,18 +66,10 @@ class Reference:
     municipalities: dict[str, Municipality]
 
     def intervention(self, code: str, field: str = "intervention") -> Intervention:
-        try:
-            return self.interventions[code]
-        except KeyError:
-            msg = f"{field} {code!r} is not a known intervention code"
-            raise InvalidInput("unknown-intervention", msg, field=field) from None
+        return _known(self.interventions, code, field, "intervention")
 
     def legal_basis(self, code: str, field: str = "legal_basis") -> LegalBasis:
-        try:
-            return self.legal_bases[code]
-        except KeyError:
-            msg = f"{field} {code!r} is not a known legal basis code"
-            raise InvalidInput("unknown-legal-basis", msg, field=field) from None
+        return _known(self.legal_bases, code, field, "legal basis")
 
     def check_grant(self, legal_basis: str, intervention: str, on: date) -> None:
         """Rule 5 of the domain: the intervention is allowed under the basis, valid on ``on``."""
@@ -93,6 +89,15 @@ class Reference:
             raise RuleViolation("legal-basis-not-valid", msg, field="legal_basis")
 
 
+def _known(table: Mapping[str, _Entry], code: str, field: str, kind: str) -> _Entry:
+    """``table[code]``, or the error that names ``field`` and the ``kind`` of code it should hold."""
+    try:
+        return table[code]
+    except KeyError:
+        msg = f"{field} {code!r} is not a known {kind} code"
+        raise InvalidInput(f"unknown-{kind.replace(' ', '-')}", msg, field=field) from None
+
+
 def _date_or_none(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
@@ -102,18 +107,19 @@ def _rows(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
+def _record(make: Callable[..., _Entry], row: dict[str, str], **parsed: object) -> _Entry:
+    """The record of a CSV ``row``: its columns as text, but those ``parsed`` (a column the record
+    does not have is an error)."""
+    return make(**(row | parsed))
+
+
 @cache
 def load_reference() -> Reference:
     """Read the shipped reference CSVs once per process."""
     legal_bases = {
-        row["code"]: LegalBasis(
-            code=row["code"],
-            law=row["law"],
-            section=row["section"],
-            subsection=row["subsection"],
-            number=row["number"],
-            title_da=row["title_da"],
-            title_en=row["title_en"],
+        row["code"]: _record(
+            LegalBasis,
+            row,
             valid_from=date.fromisoformat(row["valid_from"]),
             valid_to=_date_or_none(row["valid_to"]),
             successor=row["successor"] or None,
@@ -121,16 +127,8 @@ def load_reference() -> Reference:
         for row in _rows("legal_bases.csv")
     }
     interventions = {
-        row["code"]: Intervention(
-            code=row["code"],
-            name_da=row["name_da"],
-            name_en=row["name_en"],
-            unit=row["unit"],
-            legal_bases=frozenset(row["legal_bases"].split(";")),
-        )
+        row["code"]: _record(Intervention, row, legal_bases=frozenset(row["legal_bases"].split(";")))
         for row in _rows("interventions.csv")
     }
-    municipalities = {
-        row["code"]: Municipality(code=row["code"], name=row["name"]) for row in _rows("municipalities.csv")
-    }
+    municipalities = {row["code"]: _record(Municipality, row) for row in _rows("municipalities.csv")}
     return Reference(legal_bases=legal_bases, interventions=interventions, municipalities=municipalities)

@@ -292,23 +292,26 @@ class SQLiteProjectionDatabase(ProjectionDatabase):
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
+        with self._bracket("BEGIN IMMEDIATE", commit=True) as cursor:
+            yield cursor
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        with self._bracket("BEGIN", commit=False) as cursor:
+            yield cursor
+
+    @contextmanager
+    def _bracket(self, begin: str, *, commit: bool) -> Iterator[Cursor]:
+        """A transaction begun with ``begin``, committed at the end if ``commit``; rolled back otherwise
+        and on any error."""
         connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(begin)
         try:
             yield _SQLiteCursor(connection)
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
-
-    @contextmanager
-    def reading(self) -> Iterator[Cursor]:
-        connection = self._connection()
-        connection.execute("BEGIN")
-        try:
-            yield _SQLiteCursor(connection)
-        finally:
-            connection.execute("ROLLBACK")
+        connection.execute("COMMIT" if commit else "ROLLBACK")
 
     def close(self) -> None:
         with self._lock:

@@ -25,6 +25,7 @@ from datetime import date
 from api.demo.referrals import ReferralPlanner
 from api.demo.suppliers import SupplierPlanner
 from application.caseledger import CaseLedger
+from domain.referral import ACTIVE, CLOSED, MATCHED, REFERRED
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,7 @@ class DemoSummary:
     @property
     def by_status(self) -> dict[str, int]:
         """Referrals per status."""
-        return {
-            "referred": self.referred,
-            "matched": self.matched,
-            "active": self.active,
-            "closed": self.closed,
-        }
+        return {status: getattr(self, status) for status in (REFERRED, MATCHED, ACTIVE, CLOSED)}
 
 
 class Generator(SupplierPlanner, ReferralPlanner):

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Protocol
@@ -83,14 +83,8 @@ class ErasureRecord:
     """Whose erasure (None: one made before the keys per municipality, for every municipality)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "erasure_id": self.erasure_id,
-            "key_id": self.key_id,
-            "referral_ids": self.referral_ids,
-            "erased_at": self.erased_at,
-            "actor": self.actor,
-            "reason": self.reason,
-        }
+        """The erasure as answered; whether it is purged is the caller's to say, whose it is not said."""
+        return {name: value for name, value in asdict(self).items() if name not in {"purged", "municipality"}}
 
 
 def now() -> str:

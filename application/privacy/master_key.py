@@ -11,28 +11,24 @@ a referral by (HMAC-SHA256 of the municipality and the ``case_ref``; see
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from application.key_files import key_file_beside, read_key_file
+from application.key_files import MAKE_ONE, KeySource, decode_base64
 
 log = logging.getLogger("caseledger.personal_data")
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
-KEY_FILE_NAME = "master.key"
 
 
 class MasterKeyError(Exception):
@@ -68,11 +64,7 @@ class MasterKey:
 
     @classmethod
     def from_base64(cls, text: str, origin: str) -> MasterKey:
-        try:
-            master = base64.b64decode(text.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            msg = f'{origin} is not valid base64; make one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
-            raise MasterKeyError(msg) from None
+        master = decode_base64(text, origin, MasterKeyError)
         try:
             return cls.from_bytes(master)
         except MasterKeyError as error:
@@ -119,39 +111,32 @@ def _wrap_aad(key_id: str) -> bytes:
     return f"caseledger/dek/v1|{key_id}".encode()
 
 
+MASTER_KEY = KeySource(
+    "CASELEDGER_MASTER_KEY",
+    MasterKey.from_base64,
+    MasterKeyError,
+    log,
+    made_for="and sealing personal data with it; keep it out of the database's backups",
+    size=KEY_BYTES,
+)
+
+
 def resolve_master_key(env: Mapping[str, str], *, sqlite_path: str | None) -> MasterKey:
     """The master key from ``CASELEDGER_MASTER_KEY`` (base64) or ``CASELEDGER_MASTER_KEY_FILE``.
 
     Neither set: on SQLite a key file ``master.key`` beside the database is made (mode 0600) and
     used, with a warning; in memory an ephemeral key; on PostgreSQL this refuses to start.
     """
-    text = (env.get("CASELEDGER_MASTER_KEY") or "").strip()
-    if text:
-        return MasterKey.from_base64(text, "CASELEDGER_MASTER_KEY")
-    file = (env.get("CASELEDGER_MASTER_KEY_FILE") or "").strip()
-    if file:
-        return _read_key_file(Path(file), "CASELEDGER_MASTER_KEY_FILE")
+    key = MASTER_KEY.configured(
+        env.get("CASELEDGER_MASTER_KEY") or "", env.get("CASELEDGER_MASTER_KEY_FILE") or ""
+    )
+    if key is not None:
+        return key
     if sqlite_path is None:
         msg = (
             "no master key: set CASELEDGER_MASTER_KEY (base64 of 32 random bytes) or "
             "CASELEDGER_MASTER_KEY_FILE; on PostgreSQL personal data is never stored without one. "
-            'Make one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
+            f"Make one with: {MAKE_ONE}"
         )
         raise MasterKeyError(msg)
-    beside = key_file_beside(sqlite_path, KEY_FILE_NAME, KEY_BYTES)
-    if beside is None:
-        return MasterKey.from_bytes(secrets.token_bytes(KEY_BYTES))
-    path, made = beside
-    if made:
-        log.warning(
-            "no CASELEDGER_MASTER_KEY configured: generated %s and sealing personal data with it; "
-            "keep it out of the database's backups, or configure CASELEDGER_MASTER_KEY",
-            path,
-        )
-    return _read_key_file(path, str(path))
-
-
-def _read_key_file(path: Path, origin: str) -> MasterKey:
-    return MasterKey.from_base64(
-        read_key_file(path, origin, "master key", MasterKeyError), f"{origin} ({path})"
-    )
+    return MASTER_KEY.beside(sqlite_path)

@@ -15,7 +15,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
-from application.chain import CHAIN_TABLE, ChainRow, StoredRow, link
+from application.chain import CHAIN_TABLE, ChainRow, link
 from application.keys import Claim, StoredClaim
 from application.privacy.citizen_keys import INSERT_ORDER, LINKS, NewCitizenKey
 from application.privacy.citizen_keys import KEYS as CITIZEN_KEYS
@@ -240,8 +240,9 @@ class PostgresKeyedRecorder(KeyedRecording, PostgresApplicationRecorder):
     def max_position(self) -> int:
         return int(self.max_notification_id() or 0)
 
-    @staticmethod
-    def _stream_filter(after: tuple[UUID, int] | None, stream: UUID | None) -> tuple[Composable, list[Any]]:
+    def _select_by_stream(
+        self, table: str, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None
+    ) -> list[Any]:
         where: Composable = SQL("")
         params: list[Any] = []
         if stream is not None:
@@ -250,43 +251,19 @@ class PostgresKeyedRecorder(KeyedRecording, PostgresApplicationRecorder):
         if after is not None:
             where += SQL(" AND (originator_id, originator_version) > (%s, %s)")
             params += [after[0], after[1]]
-        return where, params
-
-    def stored_rows_by_stream(
-        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
-    ) -> list[StoredRow]:
-        where, params = self._stream_filter(after, stream)
-        rows = self._select(
-            # "+ 0": keep the planner on the primary key (originator_id, originator_version).
+        # "+ 0": keep the planner on the primary key (originator_id, originator_version).
+        select = (
             SQL(
                 "SELECT notification_id, originator_id, originator_version, topic, state FROM {0} "
-                "WHERE notification_id + 0 <= %s{1} ORDER BY originator_id, originator_version LIMIT %s"
-            ).format(self.events_table, where),
+                "WHERE notification_id + 0"
+            ).format(self.events_table)
+            if table == "events"
+            else SQL("SELECT * FROM {0} WHERE position + 0").format(self.chain_table)
+        )
+        return self._select(
+            SQL("{0} <= %s{1} ORDER BY originator_id, originator_version LIMIT %s").format(select, where),
             [upto, *params, limit],
         )
-        return [
-            StoredRow(
-                r["originator_id"],
-                r["originator_version"],
-                r["topic"] or "",
-                bytes(r["state"]),
-                r["notification_id"],
-            )
-            for r in rows
-        ]
-
-    def chain_rows_by_stream(
-        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
-    ) -> list[ChainRow]:
-        where, params = self._stream_filter(after, stream)
-        rows = self._select(
-            SQL(
-                "SELECT * FROM {0} WHERE position + 0 <= %s{1} "
-                "ORDER BY originator_id, originator_version LIMIT %s"
-            ).format(self.chain_table, where),
-            [upto, *params, limit],
-        )
-        return [chain_row(r, r["originator_id"]) for r in rows]
 
     def chain_rows_by_position(self, after: int, upto: int, limit: int) -> list[ChainRow]:
         rows = self._select(

@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.utils import get_topic
 
-from application.chain import GENESIS, ChainRow, NewEvent
+from application.chain import GENESIS, ChainRow, NewEvent, StoredRow
 from application.group_commit import GroupCommit
 from application.keys import Claim
 from application.privacy.envelopes import is_sealed, key_id_of
@@ -51,6 +51,36 @@ class KeyedRecording:
             raise
         self.health.write_succeeded()
         return positions
+
+    # -- the verifier's reads by stream (application.chain.ChainStore) -----------------------------
+
+    def _select_by_stream(
+        self, table: str, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None
+    ) -> list[Any]:
+        """Rows of ``table`` (``events``, the events' position as ``notification_id``, or ``chain``)
+        at positions up to ``upto``, after ``after`` in (stream, version) order, of ``stream`` if
+        given; at most ``limit``."""
+        raise NotImplementedError
+
+    def stored_rows_by_stream(
+        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
+    ) -> list[StoredRow]:
+        return [
+            StoredRow(
+                as_uuid(r["originator_id"]),
+                r["originator_version"],
+                r["topic"] or "",
+                as_bytes(r["state"]),
+                r["notification_id"],
+            )
+            for r in self._select_by_stream("events", after, upto, limit, stream)
+        ]
+
+    def chain_rows_by_stream(
+        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
+    ) -> list[ChainRow]:
+        rows = self._select_by_stream("chain", after, upto, limit, stream)
+        return [chain_row(r, as_uuid(r["originator_id"])) for r in rows]
 
 
 def citizen_links(

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from application.chain import CHAIN_TABLE, ChainRow, StoredRow, link
+from application.chain import CHAIN_TABLE, ChainRow, link
 from application.keys import Claim, StoredClaim
 from application.privacy.citizen_keys import KEYS as CITIZEN_KEYS
 from application.privacy.citizen_keys import LINKS, NewCitizenKey
@@ -19,7 +19,6 @@ from application.privacy.citizen_keys_dialects import SQLITE_DDL
 from application.storage.recording import (
     KEYS_TABLE,
     KeyedRecording,
-    as_bytes,
     chain_row,
     citizen_links,
     new_events,
@@ -120,8 +119,9 @@ class SQLiteKeyedRecorder(KeyedRecording, SQLiteApplicationRecorder):
     def max_position(self) -> int:
         return int(self.max_notification_id() or 0)
 
-    @staticmethod
-    def _stream_filter(after: tuple[UUID, int] | None, stream: UUID | None) -> tuple[str, list[Any]]:
+    def _select_by_stream(
+        self, table: str, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None
+    ) -> list[Any]:
         where, params = "", list[Any]()
         if stream is not None:
             where += " AND originator_id = ?"
@@ -129,39 +129,16 @@ class SQLiteKeyedRecorder(KeyedRecording, SQLiteApplicationRecorder):
         if after is not None:
             where += " AND (originator_id, originator_version) > (?, ?)"
             params += [after[0].hex, after[1]]
-        return where, params
-
-    def stored_rows_by_stream(
-        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
-    ) -> list[StoredRow]:
-        where, params = self._stream_filter(after, stream)
-        rows = self._select(
-            # "+rowid": keep the planner on the (originator_id, originator_version) index.
-            f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
-            f"WHERE +rowid <= ?{where} ORDER BY originator_id, originator_version LIMIT ?",
-            [upto, *params, limit],
+        # "+rowid", "+position": keep the planner on the (originator_id, originator_version) index.
+        select = (
+            "SELECT rowid AS notification_id, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} WHERE +rowid"
+            if table == "events"
+            else f"SELECT * FROM {CHAIN_TABLE} WHERE +position"
         )
-        return [
-            StoredRow(
-                UUID(r["originator_id"]),
-                r["originator_version"],
-                r["topic"] or "",
-                as_bytes(r["state"]),
-                r["rowid"],
-            )
-            for r in rows
-        ]
-
-    def chain_rows_by_stream(
-        self, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None = None
-    ) -> list[ChainRow]:
-        where, params = self._stream_filter(after, stream)
-        rows = self._select(
-            f"SELECT * FROM {CHAIN_TABLE} WHERE +position <= ?{where} "
-            "ORDER BY originator_id, originator_version LIMIT ?",
-            [upto, *params, limit],
+        return self._select(
+            f"{select} <= ?{where} ORDER BY originator_id, originator_version LIMIT ?", [upto, *params, limit]
         )
-        return [chain_row(r, UUID(r["originator_id"])) for r in rows]
 
     def chain_rows_by_position(self, after: int, upto: int, limit: int) -> list[ChainRow]:
         rows = self._select(

@@ -59,6 +59,24 @@ def _day(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
 
 
+def _referral(models: Any, actor: Any, citizen_ref: str, purpose: str, *dates: str, **more: Any) -> Any:
+    """A family-treatment referral under BL-32-1-5 in Odense (461); ``dates``: the requested start,
+    the expected end and the day it was referred."""
+    start, end, referred_on = dates
+    return models.ReferralIn(
+        municipality="461",
+        citizen_ref=citizen_ref,
+        legal_basis="BL-32-1-5",
+        intervention="family-treatment",
+        purpose=purpose,
+        requested_start=_day(start),
+        expected_end=_day(end),
+        referred_on=_day(referred_on),
+        actor=actor,
+        **more,
+    )
+
+
 def test_a_lifecycle_a_batch_and_the_reads_through_the_generated_client(generated: Any, api: Any) -> None:
     models, endpoint = generated.models, generated.endpoint
     matcher = models.ActorIn(id="matcher-1", name="Mette Matcher")
@@ -92,43 +110,42 @@ def test_a_lifecycle_a_batch_and_the_reads_through_the_generated_client(generate
 
     referred = endpoint("referrals.refer").sync(
         client=api,
-        body=models.ReferralIn(
-            municipality="461",
-            citizen_ref="B-7f3a9c",
-            legal_basis="BL-32-1-5",
-            intervention="family-treatment",
-            purpose="Styrke forældrekompetencer",
+        body=_referral(
+            models,
+            worker,
+            "B-7f3a9c",
+            "Styrke forældrekompetencer",
+            "2026-01-15",
+            "2026-03-31",
+            "2026-01-05",
             requested_hours_per_week="3",
-            requested_start=_day("2026-01-15"),
-            expected_end=_day("2026-03-31"),
-            referred_on=_day("2026-01-05"),
-            actor=worker,
         ),
     )
     assert isinstance(referred, models.WriteResultOut), referred
     referral_id = UUID(str(referred.id))
-    for write in (
-        lambda: endpoint("referrals.match").sync(
-            referral_id,
-            client=api,
-            body=models.MatchIn(
-                supplier_id=supplier_id, rationale="Best fit", matched_on=_day("2026-01-08"), actor=matcher
-            ),
+
+    def write(operation: str, body: Any, **headers: str) -> None:
+        """A write on the referral, answered with its typed result."""
+        answer = endpoint(f"referrals.{operation}").sync(referral_id, client=api, body=body, **headers)
+        assert isinstance(answer, models.WriteResultOut), (operation, answer)
+
+    write(
+        "match",
+        models.MatchIn(
+            supplier_id=supplier_id, rationale="Best fit", matched_on=_day("2026-01-08"), actor=matcher
         ),
-        lambda: endpoint("referrals.agree_price").sync(
-            referral_id,
-            client=api,
-            body=models.HourlyPriceAgreementIn(
-                hourly_rate="850.00",
-                hours_per_week="3",
-                start=_day("2026-01-15"),
-                end=_day("2026-03-31"),
-                agreed_on=_day("2026-01-10"),
-                actor=matcher,
-            ),
+    )
+    write(
+        "agree_price",
+        models.HourlyPriceAgreementIn(
+            hourly_rate="850.00",
+            hours_per_week="3",
+            start=_day("2026-01-15"),
+            end=_day("2026-03-31"),
+            agreed_on=_day("2026-01-10"),
+            actor=matcher,
         ),
-    ):
-        assert isinstance(write(), models.WriteResultOut)
+    )
 
     # If-Match from the read's ETag: the current version is accepted, a stale one is a typed 412.
     read = endpoint("referrals.get_referral").sync_detailed(referral_id, client=api)
@@ -144,31 +161,22 @@ def test_a_lifecycle_a_batch_and_the_reads_through_the_generated_client(generate
     assert stale.status_code == 412
     assert isinstance(stale.parsed, models.ProblemOut)
     assert stale.parsed.type_.endswith("version-mismatch")
-    extended = endpoint("referrals.extend").sync(referral_id, client=api, body=extension, if_match=etag)
-    assert isinstance(extended, models.WriteResultOut), extended
-    adjusted = endpoint("referrals.adjust").sync(
-        referral_id,
-        client=api,
-        body=models.AdjustmentIn(
-            effective_from=_day("2026-04-01"),
-            hours_per_week="2",
-            rationale="Fewer hours",
-            decided_on=_day("2026-03-25"),
-            actor=worker,
+    write("extend", extension, if_match=etag)
+    adjustment = models.AdjustmentIn(
+        effective_from=_day("2026-04-01"),
+        hours_per_week="2",
+        rationale="Fewer hours",
+        decided_on=_day("2026-03-25"),
+        actor=worker,
+    )
+    write("adjust", adjustment)
+    reason = models.ClosureInReason.GOAL_ACHIEVED
+    write(
+        "close",
+        models.ClosureIn(
+            closed_on=_day("2026-04-15"), reason=reason, rationale="The goals are met", actor=worker
         ),
     )
-    assert isinstance(adjusted, models.WriteResultOut), adjusted
-    closed = endpoint("referrals.close").sync(
-        referral_id,
-        client=api,
-        body=models.ClosureIn(
-            closed_on=_day("2026-04-15"),
-            reason=models.ClosureInReason.GOAL_ACHIEVED,
-            rationale="The goals are met",
-            actor=worker,
-        ),
-    )
-    assert isinstance(closed, models.WriteResultOut), closed
 
     # A typed batch: a referral filed and matched as two items.
     batch_referral = UUID("0b3c5a1e-6d2f-4c7a-9e41-7f1a2b3c4d5e")
@@ -181,16 +189,8 @@ def test_a_lifecycle_a_batch_and_the_reads_through_the_generated_client(generate
                     event_id="dubu-1",
                     type_="referral.referred",
                     referral_id=batch_referral,
-                    data=models.ReferralIn(
-                        municipality="461",
-                        citizen_ref="B-1",
-                        legal_basis="BL-32-1-5",
-                        intervention="family-treatment",
-                        purpose="Støtte i hjemmet",
-                        requested_start=_day("2026-02-01"),
-                        expected_end=_day("2026-06-30"),
-                        referred_on=_day("2026-01-20"),
-                        actor=worker,
+                    data=_referral(
+                        models, worker, "B-1", "Støtte i hjemmet", "2026-02-01", "2026-06-30", "2026-01-20"
                     ),
                 ),
                 models.ReferralMatchedItem(

@@ -49,28 +49,21 @@ def a_supplier(
     return supplier
 
 
-def price_list(
-    supplier: Supplier,
-    *,
-    rates: Sequence[Mapping[str, Any]] = (),
-    packages: Sequence[Mapping[str, Any]] = (),
-    valid_from: date = date(2026, 1, 1),
-    valid_to: date | None = None,
-    negotiated_on: date = date(2025, 12, 1),
-    municipality_code: str = ODENSE,
-    note: str | None = None,
-) -> Supplier:
-    """Given: the supplier has negotiated this price list (events collected)."""
-    supplier.negotiate_price_list(
-        municipality_code=municipality_code,
-        negotiated_on=negotiated_on,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        rates=list(rates),
-        packages=list(packages),
-        note=note,
-        decided_by=MATCHER,
-    )
+def price_list(supplier: Supplier, **overrides: Any) -> Supplier:
+    """Given: the supplier has negotiated a price list with Odense (no rates unless given; events
+    collected)."""
+    arguments: dict[str, Any] = {
+        "municipality_code": ODENSE,
+        "negotiated_on": date(2025, 12, 1),
+        "valid_from": date(2026, 1, 1),
+        "valid_to": None,
+        "rates": [],
+        "packages": [],
+        "note": None,
+        "decided_by": MATCHER,
+    }
+    arguments.update(overrides)
+    supplier.negotiate_price_list(**arguments)
     supplier.collect_events()
     return supplier
 
