@@ -98,6 +98,8 @@ def _uuid(value: Any) -> UUID | None:
 def _format(media_type: str) -> str:
     if media_type.startswith("text/csv"):
         return "csv"
+    if media_type.startswith("application/vnd.openxmlformats-officedocument.spreadsheetml"):
+        return "xlsx"
     return "html" if media_type.startswith("text/html") else "json"
 
 

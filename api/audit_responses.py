@@ -148,7 +148,7 @@ class AccessEntryOut(BaseModel):
         description="The query's parameters (a `citizen_ref` is never stored: `[redacted]`)."
     )
     status: int = Field(description="The HTTP status answered.")
-    format: str = Field(description="`json`, `csv`, or `html` for a dashboard page.")
+    format: str = Field(description="`json`, `csv`, `html` for a dashboard page, or `xlsx` for its workbook.")
 
 
 class AccessLogPageOut(BaseModel):

@@ -106,19 +106,19 @@ COMMANDS: dict[str, CommandType] = {
             Referral,
             "refer",
             "referral:refer",
-            "Henvist",
+            "Indstillet",
             creates=True,
             renamed={"municipality": "municipality_code"},
         ),
         CommandType(
-            "referral.matched", Referral, "match", "referral:match", "Matchet med leverandør", supplier=CHOSEN
+            "referral.matched", Referral, "match", "referral:match", "Leverandør valgt", supplier=CHOSEN
         ),
         CommandType(
             "referral.price_agreed",
             Referral,
             "agree_price",
             "referral:agree_price",
-            "Pris aftalt",
+            "Takst aftalt",
             supplier=MATCHED,
         ),
         CommandType("referral.extended", Referral, "extend", "referral:extend", "Forlænget"),

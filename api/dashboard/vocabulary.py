@@ -93,17 +93,8 @@ GROUPINGS = {
     "": "Ingen (i alt)",
 }
 UNITS = {"hour": "time", "day": "dag", "package": "forløb"}
-# The commands' own labels, but in the words above where theirs differ.
-EVENT_WORDS = {
-    "referral.referred": "Indstillet",
-    "referral.matched": "Leverandør valgt",
-    "referral.price_agreed": "Takst aftalt",
-}
-EVENT_TYPES = {
-    name: EVENT_WORDS.get(name, command.label)
-    for name, command in COMMANDS.items()
-    if name.startswith("referral.")
-}
+# The Danish labels the commands declare (application.commands).
+EVENT_TYPES = {name: command.label for name, command in COMMANDS.items() if name.startswith("referral.")}
 STATUSES = {"referred": "indstillet", "matched": "leverandør valgt", "active": "aktiv", "closed": "afsluttet"}
 FACTS = {
     "status": "Status",

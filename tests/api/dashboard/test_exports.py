@@ -176,6 +176,7 @@ def test_the_trail_workbook_equals_the_trail_and_is_in_the_access_log(client: Te
     assert [row[-1] for row in listing] == [referral_id]
     assert refused.status_code == 403
     log = client.get("/audit/access-log", params={"action": "dashboard.revisionsspor"}).json()["items"]
+    assert {e["format"] for e in log if e["status"] == 200} == {"xlsx"}
     seen = sorted(((e["role"], e["referral_id"], e["query"], e["status"]) for e in log), key=str)
     assert seen == sorted(
         [
