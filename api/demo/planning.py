@@ -135,7 +135,9 @@ class Planner:
 
     # -- scheduling ------------------------------------------------------------------------------------
 
-    def _command(self, command: str, target: UUID, actor: Mapping[str, str | None], **arguments: Any) -> None:
+    def _command(
+        self, command: str, target: UUID | None, actor: Mapping[str, str | None], **arguments: Any
+    ) -> None:
         """Run ``command`` (``application.commands``) as a case system's request would."""
         self.app.writes.execute(COMMANDS[command], target, arguments, actor=actor, context=WriteContext())
 

@@ -3,13 +3,14 @@ municipality (most renegotiated once a year) and a few for its neighbours."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from api.demo.planning import CENT, ONE_DAY, Planner, SupplierPlan, add_months, first_of_next_month, money
-from api.demo.vocabulary_interventions import DAILY_RANGES, HOURLY_RANGES, PACKAGES
+from api.demo.vocabulary_interventions import DAILY_RANGES, HOURLY_RANGES, OWN_COSTS, PACKAGES
 from api.demo.vocabulary_people import FIRST_NAMES, LAST_NAMES, LEGAL_FORMS, MATCHERS, PLACES, STREETS
 from api.demo.vocabulary_profiles import PROFILES, Profile
 from domain.cvr import is_valid_cvr
@@ -31,6 +32,8 @@ class SupplierPlanner(Planner):
         names: set[str] = set()
         profiles = list(PROFILES.values())
         profile_weights = [p.weight for p in profiles]
+        # Its own stream, so that the suppliers, lists and referrals stay as they were without it.
+        capacities = random.Random(f"{self.seed}:capacity")  # noqa: S311 - demo data
         for _ in range(self.supplier_count):
             cvr = self._cvr(cvrs)
             profile = rng.choices(profiles, profile_weights)[0]
@@ -50,7 +53,52 @@ class SupplierPlanner(Planner):
             )
             self.suppliers.append(plan)
             self._at(date.min, 0, self._register(plan))
+            self._plan_capacity(plan, capacities)
             self._plan_price_lists(plan)
+        self._plan_own_costs()
+
+    def _plan_capacity(self, plan: SupplierPlan, rng: random.Random) -> None:
+        """Most suppliers state the face-to-face hours a week they can take on, the busiest (by
+        weight) more; some state none. Some end up with more than they said, as in life."""
+        if rng.random() < 0.2:
+            return
+        hours = Decimal(max(10, round(plan.weight * rng.choice((8, 12, 15, 20)) / 5) * 5))
+        actor = rng.choice(MATCHERS)
+
+        def run() -> None:
+            self._command(
+                "supplier.details_updated", plan.id, actor, changes={"capacity_hours_per_week": hours}
+            )
+
+        self._at(date.min, 0, run)
+
+    def _plan_own_costs(self) -> None:
+        """What a few interventions would cost the municipality itself per hour or day: a little
+        above the middle of the suppliers' usual list rates, recorded when the demo's period starts."""
+        rng = random.Random(f"{self.seed}:own-costs")  # noqa: S311 - demo data
+        for code, rationale in OWN_COSTS.items():
+            low, high = HOURLY_RANGES.get(code) or DAILY_RANGES[code]
+            rate = Decimal(round((low + high) / 2 * rng.uniform(1.0, 1.2) / 5) * 5).quantize(CENT)
+            unit = "day" if code in DAILY_RANGES else "hour"
+            self._at(self.first_day, 0, self._own_cost(code, unit, rate, rationale, rng.choice(MATCHERS)))
+
+    def _own_cost(
+        self, code: str, unit: str, rate: Decimal, rationale: str, actor: Mapping[str, str | None]
+    ) -> Callable[[], None]:
+        def run() -> None:
+            self._command(
+                "own_cost.recorded",
+                None,
+                actor,
+                municipality=self.municipality,
+                intervention=code,
+                unit=unit,
+                rate=rate,
+                valid_from=self.first_day,
+                rationale=rationale,
+            )
+
+        return run
 
     def _cvr(self, taken: set[str]) -> str:
         while True:

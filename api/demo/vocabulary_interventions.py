@@ -45,6 +45,13 @@ DAILY_RANGES: dict[str, tuple[int, int]] = {
     "temporary-residence": (2500, 4500),
     "long-term-residence": (2800, 5000),
 }
+# The interventions the municipality could deliver itself, and how it worked out the cost.
+OWN_COSTS: dict[str, str] = {
+    "family-treatment": "Egne familiebehandlere: løn, pension, supervision og overhead pr. ansigt-til-ansigt-time",
+    "contact-person": "Egne kontaktpersoner: timeløn med tillæg, kørsel og ledelse pr. time",
+    "home-support": "Egen hjemme-hos-indsats: løn, transport og administration pr. time",
+    "respite-stay": "Kommunens aflastningsinstitution: driftsbudget delt på belagte døgn",
+}
 HOURS_PER_WEEK: dict[str, tuple[str, ...]] = {
     "consultancy": ("1.00", "1.50", "2.00", "2.00", "3.00"),
     "family-treatment": ("1.50", "2.00", "2.00", "3.00", "3.00", "4.00"),

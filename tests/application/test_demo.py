@@ -47,8 +47,11 @@ def test_small_demo_loads_and_the_summary_matches_the_store(ledger: CaseLedger) 
         ledger, today=TODAY, **SMALL, progress=lambda done, total: calls.append((done, total))
     )
 
-    assert summary.events == ledger.recorder.max_notification_id() == calls[-1][0] == calls[-1][1]
     topics = topics_of(ledger)
+    # One event per command, but the first own cost also starts the municipality's own costs.
+    assert summary.events == ledger.recorder.max_notification_id() == calls[-1][0] + 1
+    assert calls[-1][0] == calls[-1][1]
+    assert topics["own_cost.started"] == 1 and topics["own_cost.recorded"] == 4
     assert topics["supplier.registered"] == summary.suppliers == SMALL["suppliers"]
     assert topics["supplier.price_list_negotiated"] == summary.price_lists >= summary.suppliers
     assert topics["referral.referred"] == summary.referrals
@@ -75,6 +78,8 @@ def test_demo_suppliers_have_valid_unique_cvr_numbers_and_odense_contacts(ledger
         assert re.search(r", 5(000|2[0-7]0) Odense", supplier.contact["address"])
         assert supplier.education_levels and supplier.competencies and supplier.target_groups
         assert "461" in supplier.municipalities()
+    stated = [s.capacity_hours_per_week for s in suppliers if s.capacity_hours_per_week is not None]
+    assert 0 < len(stated) < len(suppliers)  # most state a capacity, some do not
 
 
 def test_a_thin_year_reaches_every_status_extension_and_adjustment(ledger: CaseLedger) -> None:
