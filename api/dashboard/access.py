@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import Principal
+from api.dashboard import formatting
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE, ROLE_NAMES, pages_for, signed_in
 from api.dependencies import Ledger
@@ -88,6 +89,29 @@ def unknown_municipality(
         message=message,
         back=f"/dashboard/{slug}",
     )
+
+
+def export_link(viewer: Viewer, slug: str, query: dict[str, str | None]) -> str:
+    """The page's workbook with the page's choices (those set) and the municipality looked at."""
+    chosen = {key: value for key, value in query.items() if value}
+    if viewer.municipality and not viewer.fixed_municipality:
+        chosen["municipality"] = viewer.municipality
+    return f"/dashboard/{slug}.xlsx?{urlencode(chosen)}"
+
+
+def about(viewer: Viewer, slug: str, details: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """What an export says about itself: the page, the municipality, the page's choices, who and when."""
+    principal = viewer.principal
+    return [
+        ("Side", PAGE[slug].title),
+        ("Kommune", viewer.municipality or "alle kommuner"),
+        *details,
+        (
+            "Dannet",
+            f"{formatting.day(viewer.today)} af {principal.name} ({ROLE_NAMES.get(principal.role, principal.role)})",
+        ),
+        ("Beløb", "i kroner med øre, som tal; de samme tal som siden og API'et viser"),
+    ]
 
 
 def frame(viewer: Viewer, slug: str) -> dict[str, Any]:

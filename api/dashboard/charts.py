@@ -12,6 +12,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from api.dashboard.formatting import count, kroner, month, short_kroner
+from api.dashboard.vocabulary import SPENDING
 
 PALETTE = (
     "#1f5f99",
@@ -79,7 +80,7 @@ class StackedBars:
     legend: list[LegendItem] = field(default_factory=list)
     now: Band | None = None
     future: Band | None = None
-    y_label: str = "Forpligtet forbrug pr. måned (kr.)"
+    y_label: str = f"{SPENDING} pr. måned (kr.)"
     x_label: str = "Måned"
 
     @property

@@ -1,25 +1,24 @@
-"""Forbrug: the spending timeline (``GET /reports/spending``) as a chart, a table and a CSV file."""
+"""Forbrug: the spending timeline (``GET /reports/spending``) as a chart, a table and a workbook."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.csv_export import safe_cell
-from api.dashboard.access import Viewer, frame, open_page
+from api.dashboard import formatting
+from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import months_between, stacked_bars
 from api.dashboard.rendering import templates
-from api.dashboard.vocabulary import GROUPINGS
+from api.dashboard.session import PAGE
+from api.dashboard.vocabulary import GROUPINGS, SPENDING, TOTAL
+from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
 from domain.reference import load_reference
 from projections.spending import SpendingQuery
@@ -79,7 +78,7 @@ def labeller(by: str, viewer: Viewer, reports: Reports) -> Callable[[str | None]
         return lambda key: f"{key} {bases[key].title_da}" if key in bases else str(key)
     if by == "municipality":
         return lambda key: f"Kommune {key}"
-    return lambda key: "Forpligtet forbrug i alt"
+    return lambda key: f"{SPENDING} i alt"
 
 
 def spending_query(period: Period, viewer: Viewer) -> SpendingQuery:
@@ -108,26 +107,20 @@ class Series:
         return sum(self.values.values(), Decimal(0))
 
 
-def spending_shown(
-    request: Request, ledger: Ledger, reports: Reports
-) -> tuple[Viewer, Period, dict[str, Any], Callable[[str | None], str]] | Response:
-    """What Forbrug shows (the page and its CSV alike): the viewer, the period and grouping asked
-    for, the spending report for them and the labels of its keys; or the login or refusal page."""
-    viewer = open_page(request, "forbrug", ledger)
-    if isinstance(viewer, Response):
-        return viewer
-    period = period_of(request, viewer.today)
-    report = reports.spending(spending_query(period, viewer))
-    return viewer, period, report, labeller(period.by, viewer, reports)
+@dataclass(frozen=True)
+class SpendingTable:
+    """Forbrug's table: a row per key (biggest first) with its months, the monthly totals, the total."""
+
+    months: list[str]
+    this_month: str
+    series: list[Series]
+    month_totals: dict[str, Decimal]
+    total: str
 
 
-@router.get("/forbrug")
-def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
-    """The spending timeline (``GET /reports/spending``) as a stacked monthly chart and a table."""
-    shown = spending_shown(request, ledger, reports)
-    if isinstance(shown, Response):
-        return shown
-    viewer, period, report, label = shown
+def spending_table(
+    viewer: Viewer, period: Period, report: dict[str, Any], label: Callable[[str | None], str]
+) -> SpendingTable:
     months = months_between(period.from_month, period.to_month)
     by_key: dict[str | None, dict[str, str]] = {}
     for row in report["rows"]:
@@ -136,47 +129,80 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         (Series(key, label(key), amounts) for key, amounts in by_key.items()),
         key=lambda found: (-found.total, found.label),
     )
-    this_month = f"{viewer.today.year:04d}-{viewer.today.month:02d}"
-    chart = stacked_bars(months, [(found.label, found.values) for found in series], this_month)
     month_totals = {
         m: sum((found.values[m] for found in series if m in found.values), Decimal(0)) for m in months
     }
-    query = {"from": period.from_month, "to": period.to_month, "by": period.by}
-    if viewer.municipality and not viewer.fixed_municipality:
-        query["municipality"] = viewer.municipality
+    this_month = f"{viewer.today.year:04d}-{viewer.today.month:02d}"
+    return SpendingTable(months, this_month, series, month_totals, report["total"])
+
+
+def spending_shown(
+    request: Request, ledger: Ledger, reports: Reports
+) -> tuple[Viewer, Period, SpendingTable] | Response:
+    """What Forbrug shows (the page and its workbook alike): the viewer, the period and grouping asked
+    for and the table of the spending report for them; or the login or refusal page."""
+    viewer = open_page(request, "forbrug", ledger)
+    if isinstance(viewer, Response):
+        return viewer
+    period = period_of(request, viewer.today)
+    report = reports.spending(spending_query(period, viewer))
+    return viewer, period, spending_table(viewer, period, report, labeller(period.by, viewer, reports))
+
+
+@router.get("/forbrug")
+def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """The spending timeline (``GET /reports/spending``) as a stacked monthly chart and a table."""
+    shown = spending_shown(request, ledger, reports)
+    if isinstance(shown, Response):
+        return shown
+    viewer, period, table = shown
+    chart = stacked_bars(
+        table.months, [(found.label, found.values) for found in table.series], table.this_month
+    )
     return templates(request).render(
         "forbrug.html",
         **frame(viewer, "forbrug"),
         period=period,
         groupings=GROUPINGS,
-        months=months,
-        this_month=this_month,
-        series=series,
+        months=table.months,
+        this_month=table.this_month,
+        series=table.series,
         chart=chart,
-        month_totals={m: f"{v:.2f}" for m, v in month_totals.items()},
-        total=report["total"],
-        csv_link=f"/dashboard/forbrug.csv?{urlencode(query)}",
+        month_totals={m: f"{v:.2f}" for m, v in table.month_totals.items()},
+        total=table.total,
+        export_link=export_link(
+            viewer, "forbrug", {"from": period.from_month, "to": period.to_month, "by": period.by}
+        ),
     )
 
 
-@router.get("/forbrug.csv")
-def forbrug_csv(request: Request, ledger: Ledger, reports: Reports) -> Response:
-    """What the Forbrug page shows, as CSV: the endpoint's rows (month, key, amount) with a label."""
+def month_header(name: str, this_month: str) -> str:
+    """A month column's header, saying which month is this one and which are committed ahead."""
+    if name == this_month:
+        return f"{formatting.month(name)} (denne måned)"
+    return f"{formatting.month(name)} (disponeret)" if name > this_month else formatting.month(name)
+
+
+@router.get("/forbrug.xlsx")
+def forbrug_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """Forbrug's table as an Excel workbook: a row per key, the months as columns, "I alt" last."""
     shown = spending_shown(request, ledger, reports)
     if isinstance(shown, Response):
         return shown
-    _, period, report, label = shown
-    columns = ["month", "key", "label", "amount"] if period.by else ["month", "amount"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in report["rows"]:
-        by = [row["month"], row["key"], label(row["key"]), row["amount"]]
-        cells = by if period.by else [row["month"], row["amount"]]
-        writer.writerow([safe_cell(cell) for cell in cells])
+    viewer, period, table = shown
+    columns = [
+        Column(GROUPINGS[period.by] if period.by else SPENDING, width=40),
+        *(Column(month_header(m, table.this_month), "money") for m in table.months),
+        Column(TOTAL, "money"),
+    ]
+    rows = [
+        [found.label, *(found.amounts.get(m) for m in table.months), found.total] for found in table.series
+    ]
+    footer = [TOTAL, *(table.month_totals[m] for m in table.months), table.total]
+    sheet = Sheet(PAGE["forbrug"].title, columns, rows, footer, frozen_columns=1)
+    details = [
+        ("Periode", f"{formatting.month_long(period.from_month)} – {formatting.month_long(period.to_month)}"),
+        ("Fordelt på", GROUPINGS[period.by]),
+    ]
     name = f"forbrug-{period.from_month}-{period.to_month}" + (f"-{period.by}" if period.by else "")
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"},
-    )
+    return workbook_response([sheet], about(viewer, "forbrug", details), name)

@@ -10,8 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.dashboard import formatting
-from api.dashboard.access import frame, open_page
+from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.rendering import templates
+from api.dashboard.session import PAGE
+from api.dashboard.vocabulary import SUPPLIER_COLUMNS, TOTAL
+from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
 from projections.supplier_overview import OverviewQuery
 
@@ -43,12 +46,8 @@ def price_list_entries(row: dict[str, Any], today: date) -> list[dict[str, Any]]
     return sorted(found.values(), key=lambda e: (e["municipality"], e["negotiated_on"]), reverse=True)
 
 
-@router.get("/overblik")
-def overblik(request: Request, ledger: Ledger, reports: Reports) -> Response:
-    """The supplier overview (``GET /reports/suppliers``) as a sortable, filterable table."""
-    viewer = open_page(request, "overblik", ledger)
-    if isinstance(viewer, Response):
-        return viewer
+def suppliers_shown(viewer: Viewer, reports: Reports) -> list[dict[str, Any]]:
+    """The supplier overview's rows by name, each with its price lists in force and their ages."""
     rows = reports.supplier_overview(OverviewQuery(municipality=viewer.municipality), viewer.today)
     suppliers = []
     for row in sorted(rows, key=lambda r: r["name"].casefold()):
@@ -61,10 +60,84 @@ def overblik(request: Request, ledger: Ledger, reports: Reports) -> Response:
                 "has_old": any(e["old"] for e in lists),
             }
         )
+    return suppliers
+
+
+@router.get("/overblik")
+def overblik(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """The supplier overview (``GET /reports/suppliers``) as a sortable, filterable table."""
+    viewer = open_page(request, "overblik", ledger)
+    if isinstance(viewer, Response):
+        return viewer
+    suppliers = suppliers_shown(viewer, reports)
     return templates(request).render(
         "overblik.html",
         **frame(viewer, "overblik"),
         suppliers=suppliers,
+        columns=SUPPLIER_COLUMNS,
         old_count=sum(1 for s in suppliers if s["has_old"]),
         committed=f"{sum((Decimal(s['committed_total']) for s in suppliers), Decimal(0)):.2f}",
+        export_link=export_link(viewer, "overblik", {}),
     )
+
+
+def matches(supplier: dict[str, Any], words: list[str], only_old: bool) -> bool:
+    """The page's filter: every word in the name or CVR, and if asked a list older than a year."""
+    text = f"{supplier['name']} {supplier['cvr']}".lower()
+    return all(word in text for word in words) and (supplier["has_old"] or not only_old)
+
+
+@router.get("/overblik.xlsx")
+def overblik_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """Overblik's table as an Excel workbook, filtered as the page was (``q``, ``old``)."""
+    viewer = open_page(request, "overblik", ledger)
+    if isinstance(viewer, Response):
+        return viewer
+    words = (request.query_params.get("q") or "").lower().split()
+    only_old = request.query_params.get("old") == "1"
+    suppliers = [s for s in suppliers_shown(viewer, reports) if matches(s, words, only_old)]
+    show_municipality = not viewer.fixed_municipality
+    columns = [
+        Column(SUPPLIER_COLUMNS[0], width=36),
+        Column(SUPPLIER_COLUMNS[1], width=10),
+        Column(SUPPLIER_COLUMNS[2], width=44),
+        Column("Ældre end et år"),
+        Column(SUPPLIER_COLUMNS[3], "count"),
+        Column(SUPPLIER_COLUMNS[4], "count"),
+        Column(SUPPLIER_COLUMNS[5], "money"),
+        Column(SUPPLIER_COLUMNS[6], "money"),
+    ]
+    rows = [
+        [
+            s["name"],
+            s["cvr"],
+            "; ".join(
+                (f"{entry['municipality']}: " if show_municipality else "")
+                + f"{formatting.day(entry['negotiated_on'])} ({entry['age']})"
+                for entry in s["lists"]
+            ),
+            "ja" if s["has_old"] else "nej",
+            s["active_referrals"],
+            s["total_referrals"],
+            s["committed_total"],
+            s["committed_current_year"],
+        ]
+        for s in suppliers
+    ]
+    footer = [
+        TOTAL,
+        None,
+        None,
+        None,
+        sum(s["active_referrals"] for s in suppliers),
+        sum(s["total_referrals"] for s in suppliers),
+        sum((Decimal(s["committed_total"]) for s in suppliers), Decimal(0)),
+        sum((Decimal(s["committed_current_year"]) for s in suppliers), Decimal(0)),
+    ]
+    details = [
+        ("Søgning", " ".join(words) or "ingen"),
+        ("Kun prislister ældre end et år", "ja" if only_old else "nej"),
+    ]
+    name = f"overblik-{viewer.municipality or 'alle'}-{viewer.today.isoformat()}"
+    sheet = Sheet(PAGE["overblik"].title, columns, rows, footer, frozen_columns=1)
+    return workbook_response([sheet], about(viewer, "overblik", details), name)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.dashboard.access import frame, open_page
+from api.dashboard import formatting
+from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import distribution
 from api.dashboard.rendering import templates
-from api.dashboard.vocabulary import UNITS
+from api.dashboard.session import PAGE
+from api.dashboard.vocabulary import PRICE_COLUMNS, STATISTICS, UNITS
+from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
 from domain.reference import load_reference
 from projections.price_benchmarks import BenchmarkQuery
@@ -16,9 +21,11 @@ from projections.price_benchmarks import BenchmarkQuery
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 
-@router.get("/priser")
-def priser(request: Request, ledger: Ledger, reports: Reports) -> Response:
-    """Price benchmarks (``GET /reports/price-benchmarks``): agreed rates against list rates."""
+def benchmarks_shown(
+    request: Request, ledger: Ledger, reports: Reports
+) -> tuple[Viewer, dict[str, Any], list[dict[str, Any]]] | Response:
+    """What Priser shows (the page and its workbook alike): the viewer, the intervention and unit
+    asked for (unknown ones dropped) and the benchmark rows for them; or the login or refusal page."""
     viewer = open_page(request, "priser", ledger)
     if isinstance(viewer, Response):
         return viewer
@@ -39,16 +46,60 @@ def priser(request: Request, ledger: Ledger, reports: Reports) -> Response:
             if row["intervention"] in interventions
             else row["intervention"],
             "unit_label": UNITS.get(row["unit"], row["unit"]),
-            "chart": distribution(row),
         }
         for row in rows
     ]
+    return viewer, {"intervention": intervention, "unit": unit}, shown
+
+
+@router.get("/priser")
+def priser(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """Price benchmarks (``GET /reports/price-benchmarks``): agreed rates against list rates."""
+    shown = benchmarks_shown(request, ledger, reports)
+    if isinstance(shown, Response):
+        return shown
+    viewer, chosen, rows = shown
     return templates(request).render(
         "priser.html",
         **frame(viewer, "priser"),
-        rows=shown,
-        interventions=sorted(interventions.values(), key=lambda i: i.name_da),
-        intervention=intervention,
+        rows=[{**row, "chart": distribution(row)} for row in rows],
+        interventions=sorted(load_reference().interventions.values(), key=lambda i: i.name_da),
         units=UNITS,
-        unit=unit,
+        columns=PRICE_COLUMNS,
+        statistics=STATISTICS,
+        export_link=export_link(viewer, "priser", chosen),
+        **chosen,
     )
+
+
+@router.get("/priser.xlsx")
+def priser_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """Priser's table as an Excel workbook: a row per intervention and unit, counts and rates."""
+    shown = benchmarks_shown(request, ledger, reports)
+    if isinstance(shown, Response):
+        return shown
+    viewer, chosen, rows = shown
+    agreed, listed = PRICE_COLUMNS["agreed"], PRICE_COLUMNS["listed"]
+    columns = [
+        Column(PRICE_COLUMNS["intervention"], width=40),
+        Column(PRICE_COLUMNS["unit"], width=10),
+        *(
+            Column(f"{group}, {name.lower()}", kind)
+            for group in (agreed, listed)
+            for name, kind in STATISTICS
+        ),
+    ]
+    fields = [("agreements", "min", "median", "max"), ("list_rates", "list_min", "list_median", "list_max")]
+    table = [
+        [row["label"], f"pr. {row['unit_label']}", *(row[name] for group in fields for name in group)]
+        for row in rows
+    ]
+    interventions = load_reference().interventions
+    details = [
+        ("Indsats", interventions[chosen["intervention"]].name_da if chosen["intervention"] else "alle"),
+        ("Enhed", f"pr. {UNITS[chosen['unit']]}" if chosen["unit"] else "alle"),
+        ("Listepriser i kraft pr.", formatting.day(viewer.today)),
+    ]
+    name = f"priser-{viewer.municipality or 'alle'}-{viewer.today.isoformat()}"
+    sheet = Sheet(PAGE["priser"].title, columns, table, frozen_columns=2)
+    return workbook_response([sheet], about(viewer, "priser", details), name)

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from api.dashboard import formatting
+from api.dashboard import formatting, vocabulary
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -42,6 +42,7 @@ class Templates:
             tal=formatting.number,
             antal=formatting.count,
         )
+        self.env.globals.update(ord=vocabulary.ORD)
         self.static = {
             name: resources.files("api.dashboard").joinpath("static", name).read_bytes() for name in STATIC
         }

@@ -13,8 +13,9 @@ from fastapi.responses import Response
 from api.access_log import logged
 from api.auth import check_referral
 from api.dashboard import formatting
-from api.dashboard.access import frame, open_page
+from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.rendering import templates
+from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import (
     CLOSE_REASONS,
     DATE_FACTS,
@@ -24,7 +25,9 @@ from api.dashboard.vocabulary import (
     MONEY_FACTS,
     PRICINGS,
     STATUSES,
+    TRAIL_LIST_COLUMNS,
 )
+from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
 from domain.errors import NotFound
 from domain.reference import load_reference
@@ -53,6 +56,21 @@ def fact_text(name: str, value: Any, supplier_name: Callable[[str], str]) -> str
     return str(value)
 
 
+def asked_for(request: Request, *, every_page: bool = False) -> tuple[str, str | None, int]:
+    """The referral, status filter and page asked for; noted for the access log, refused or not."""
+    asked = (request.query_params.get("referral") or "").strip()
+    page_text = request.query_params.get("page", "1")
+    page = max(1, min(10_000, int(page_text))) if page_text.isdigit() and len(page_text) < 6 else 1
+    status = request.query_params.get("status") or None
+    status = status if status in STATUSES else None
+    # An id that is no UUID is dropped by the access log.
+    if asked:
+        request.state.access_referral_id = asked
+    else:
+        request.state.access_query = {"status": status, "page": "alle" if every_page else str(page)}
+    return asked, status, page
+
+
 @router.get("/revisionsspor")
 @logged("dashboard.revisionsspor")
 def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Response:
@@ -62,16 +80,7 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
     Reads referral-level data: ``ledger.audit.referral_trail`` (the trail) and ``reports.referrals`` (the
     list to choose from), both for the signed-in token; an access log records them here.
     """
-    asked = (request.query_params.get("referral") or "").strip()
-    page_text = request.query_params.get("page", "1")
-    page = max(1, min(10_000, int(page_text))) if page_text.isdigit() and len(page_text) < 6 else 1
-    status = request.query_params.get("status") or None
-    status = status if status in STATUSES else None
-    # What the access log records for this request, refused or not (an id that is no UUID is dropped).
-    if asked:
-        request.state.access_referral_id = asked
-    else:
-        request.state.access_query = {"status": status, "page": str(page)}
+    asked, status, page = asked_for(request)
     viewer = open_page(request, "revisionsspor", ledger)
     if isinstance(viewer, Response):
         return viewer
@@ -82,6 +91,8 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
             "revisionsspor.html",
             **context,
             listing=listing,
+            columns=TRAIL_LIST_COLUMNS,
+            export_link=export_link(viewer, "revisionsspor", {"status": status}),
             status_filter=status,
             statuses=STATUSES,
             interventions=load_reference().interventions,
@@ -101,40 +112,9 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
             listing=None,
             trail=None,
             asked=asked,
-            problem=f"Ingen henvisning med id {asked}.",
+            problem=f"Ingen indstilling med id {asked}.",
         )
-    names: dict[str, str] = {}
-
-    def supplier_name(supplier_id: str) -> str:
-        if supplier_id not in names:
-            try:
-                names[supplier_id] = ledger.get_supplier(UUID(supplier_id)).name
-            except (ValueError, NotFound, LookupError):
-                names[supplier_id] = supplier_id
-        return names[supplier_id]
-
-    entries: list[dict[str, Any]] = []
-    for item in trail["entries"]:
-        changes = [
-            {
-                "field": FACTS.get(name, name),
-                "from": fact_text(name, change["from"], supplier_name),
-                "to": fact_text(name, change["to"], supplier_name),
-            }
-            for name, change in sorted((item["changes"] or {}).items())
-        ]
-        entries.append(
-            {
-                **item,
-                "label": EVENT_TYPES.get(item["type"], item["type"]),
-                "change_list": changes,
-                "actor_text": _actor(item["actor"]),
-                "problem_text": "; ".join(
-                    INTEGRITY_PROBLEMS.get(p.strip(), (p.strip(), ""))[0]
-                    for p in item["integrity"].split(";")
-                ),
-            }
-        )
+    entries = trail_entries(trail, supplier_names(ledger))
     stored_versions = {item["version"] for item in trail["entries"]}
     gaps = sorted({p["version"] for p in trail["integrity"]["problems"]} - stored_versions)
     for version in gaps:
@@ -166,9 +146,52 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
         entries=entries,
         problems=problems,
         summary=summary,
+        export_link=export_link(viewer, "revisionsspor", {"referral": str(referral_id)}),
         asked=str(referral_id),
         problem=None,
     )
+
+
+def supplier_names(ledger: Ledger) -> Callable[[str], str]:
+    """A supplier's name by id (the id itself when it names none), each looked up once."""
+    names: dict[str, str] = {}
+
+    def supplier_name(supplier_id: str) -> str:
+        if supplier_id not in names:
+            try:
+                names[supplier_id] = ledger.get_supplier(UUID(supplier_id)).name
+            except (ValueError, NotFound, LookupError):
+                names[supplier_id] = supplier_id
+        return names[supplier_id]
+
+    return supplier_name
+
+
+def trail_entries(trail: dict[str, Any], supplier_name: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The trail's entries with their Danish labels, changes, decider and integrity text."""
+    entries: list[dict[str, Any]] = []
+    for item in trail["entries"]:
+        changes = [
+            {
+                "field": FACTS.get(name, name),
+                "from": fact_text(name, change["from"], supplier_name),
+                "to": fact_text(name, change["to"], supplier_name),
+            }
+            for name, change in sorted((item["changes"] or {}).items())
+        ]
+        entries.append(
+            {
+                **item,
+                "label": EVENT_TYPES.get(item["type"], item["type"]),
+                "change_list": changes,
+                "actor_text": _actor(item["actor"]),
+                "problem_text": "; ".join(
+                    INTEGRITY_PROBLEMS.get(p.strip(), (p.strip(), ""))[0]
+                    for p in item["integrity"].split(";")
+                ),
+            }
+        )
+    return entries
 
 
 def _actor(actor: Any) -> str:
@@ -176,3 +199,102 @@ def _actor(actor: Any) -> str:
         return "–" if actor is None else str(actor)
     name, ident = actor.get("name"), actor.get("id")
     return f"{name} ({ident})" if name and ident and name != ident else str(name or ident or "–")
+
+
+LIST_COLUMNS = (
+    Column(TRAIL_LIST_COLUMNS[0], "date"),
+    Column(TRAIL_LIST_COLUMNS[1], width=36),
+    Column(TRAIL_LIST_COLUMNS[2], width=14),
+    Column(TRAIL_LIST_COLUMNS[3]),
+    Column(TRAIL_LIST_COLUMNS[4], width=10),
+    Column(TRAIL_LIST_COLUMNS[5], "money"),
+    Column("Id", width=38),
+)
+TRAIL_COLUMNS = (
+    Column("Version", "count"),
+    Column("Gælder fra", "date"),
+    Column("Registreret (UTC)", width=18),
+    Column("Hændelse", width=26),
+    Column("Besluttet af", width=30),
+    Column("Begrundelse", width=50),
+    Column("Ændringer", width=60),
+    Column("Integritet", width=14),
+)
+EXPORT_PAGE_SIZE = 500
+
+
+@router.get("/revisionsspor.xlsx")
+@logged("dashboard.revisionsspor")
+def revisionsspor_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """Revisionsspor as an Excel workbook: one referral's trail, or every referral of the list
+    (all its pages) with the status filter; recorded in the access log like the page."""
+    asked, status, _ = asked_for(request, every_page=True)
+    viewer = open_page(request, "revisionsspor", ledger)
+    if isinstance(viewer, Response):
+        return viewer
+    if not asked:
+        return _listing_workbook(viewer, reports, status)
+    try:
+        referral_id = UUID(asked)
+        check_referral(viewer.principal, ledger, referral_id)
+        trail = ledger.audit.referral_trail(referral_id)
+    except (ValueError, NotFound):
+        return Response(
+            "Ingen indstilling med dette id.", status_code=404, media_type="text/plain; charset=utf-8"
+        )
+    rows = [
+        [
+            e["version"],
+            e["effective_date"],
+            f"{formatting.day(e['recorded_at'])} {e['recorded_at'][11:16]}" if e["recorded_at"] else None,
+            e["label"],
+            e["actor_text"],
+            e["rationale"],
+            "; ".join(f"{c['field']}: {c['from']} → {c['to']}" for c in e["change_list"]),
+            "i orden" if e["integrity"] == "ok" else e["problem_text"],
+        ]
+        for e in trail_entries(trail, supplier_names(ledger))
+    ]
+    integrity = trail["integrity"]
+    details = [
+        ("Indstilling", str(referral_id)),
+        (
+            "Integritetskontrol",
+            f"i orden ({formatting.count(integrity['checked'])} hændelser kontrolleret)"
+            if integrity["ok"]
+            else f"FEJL: {formatting.count(integrity['problem_count'])} problem(er) blandt "
+            f"{formatting.count(integrity['checked'])} kontrollerede hændelser",
+        ),
+    ]
+    sheet = Sheet(PAGE["revisionsspor"].title, TRAIL_COLUMNS, rows, frozen_columns=1)
+    return workbook_response([sheet], about(viewer, "revisionsspor", details), f"revisionsspor-{referral_id}")
+
+
+def _listing_workbook(viewer: Viewer, reports: Reports, status: str | None) -> Response:
+    interventions = load_reference().interventions
+    filters = {"municipality": viewer.municipality, "status": status}
+    rows: list[list[Any]] = []
+    page = 1
+    while True:
+        found = reports.referrals(filters, page, EXPORT_PAGE_SIZE)
+        rows.extend(
+            [
+                r["referred_on"],
+                interventions[r["intervention"]].name_da
+                if r["intervention"] in interventions
+                else r["intervention"],
+                r["legal_basis"],
+                STATUSES.get(r["status"], r["status"]),
+                r["municipality"],
+                r["committed_total"],
+                r["id"],
+            ]
+            for r in found["items"]
+        )
+        if not found["items"] or page * EXPORT_PAGE_SIZE >= found["total"]:
+            break
+        page += 1
+    details = [("Status", STATUSES[status] if status else "alle")]
+    sheet = Sheet(PAGE["revisionsspor"].title, LIST_COLUMNS, rows, frozen_columns=1)
+    name = f"revisionsspor-{viewer.municipality or 'alle'}-{viewer.today.isoformat()}"
+    return workbook_response([sheet], about(viewer, "revisionsspor", details), name)

@@ -1,10 +1,80 @@
-"""The dashboard's Danish words: labels for groupings, units, event types, statuses, trail facts,
-pricings, close reasons and integrity problems, keyed by the API's own names."""
+"""The dashboard's Danish words, in one place: the terms municipal staff use (``ORD``, the pages'
+templates read them as ``ord``), the glossary that explains them, column headers shared by the pages
+and their workbooks, and labels for groupings, units, event types, statuses, trail facts, pricings,
+close reasons and integrity problems, keyed by the API's own names.
+
+The API's ``referral`` is an *indstilling* (not "henvisning"), its ``matched`` status is "leverandør
+valgt" (not "matchet"), a rate is a *takst*, and committed spend is *bevilget forbrug* — *disponeret*
+for the months after this one — never "forpligtet forbrug", which mixes spending and commitments.
+"""
 
 from __future__ import annotations
 
 from application.commands import COMMANDS
 
+ORD = {
+    "indstilling": "indstilling",
+    "indstillinger": "indstillinger",
+    "indstillet": "indstillet",
+    "leverandør": "leverandør",
+    "leverandører": "leverandører",
+    "indsats": "indsats",
+    "takst": "takst",
+    "takster": "takster",
+    "listepris": "listepris",
+    "bevilget": "bevilget forbrug",
+    "disponeret": "disponeret",
+}
+SPENDING = "Bevilget forbrug"
+TOTAL = "I alt"
+GLOSSARY = (
+    (
+        "Indstilling",
+        "Sagsbehandlerens indstilling af et barn, en ung eller en familie til en indsats efter et "
+        "lovgrundlag. Den følger sagen fra indstilling over valg af leverandør og aftale om takst til "
+        "afslutning.",
+    ),
+    ("Indsats", "Den sociale ydelse, der indstilles til, f.eks. familiebehandling eller kontaktperson."),
+    ("Lovgrundlag", "Den bestemmelse i Barnets lov eller serviceloven, indsatsen gives efter."),
+    ("Leverandør", "Den private eller kommunale udbyder, der leverer indsatsen."),
+    (
+        "Prisliste",
+        "Leverandørens takster for en kommune, forhandlet på en bestemt dato. En prisliste forhandlet for "
+        "mere end et år siden markeres på Overblik.",
+    ),
+    ("Takst", "Prisen pr. enhed — timetakst eller dagtakst — eller en samlet forløbspris."),
+    ("Listepris", "Taksten på leverandørens prisliste i kraft."),
+    ("Aftalt takst", "Den takst, der er aftalt for den enkelte indstilling; den kan afvige fra listeprisen."),
+    (
+        "Bevilget forbrug",
+        "Det beløb, de aftalte takster giver over indstillingernes perioder, fordelt på måneder.",
+    ),
+    ("Disponeret", "Bevilget forbrug i månederne efter denne: aftalt, men endnu ikke leveret."),
+    ("Aktiv indstilling", "En indstilling med aftalt takst, som ikke er afsluttet."),
+    ("Revisionsspor", "En indstillings beslutninger i rækkefølge: hvad, hvornår, af hvem og hvorfor."),
+    (
+        "Integritetskontrol",
+        "Kontrollen af, at de gemte hændelser er dem, der blev registreret: ingen ændret, ingen mangler.",
+    ),
+)
+SUPPLIER_COLUMNS = (
+    "Leverandør",
+    "CVR",
+    "Prislister i kraft (forhandlet, alder)",
+    "Aktive indstillinger",
+    "Indstillinger i alt",
+    "Bevilget forbrug",
+    "Heraf i år",
+)
+PRICE_COLUMNS = {
+    "intervention": "Indsats",
+    "unit": "Enhed",
+    "agreed": "Aftalte takster",
+    "listed": "Listepriser",
+    "distribution": "Fordeling",
+}
+STATISTICS = (("Antal", "count"), ("Min.", "money"), ("Median", "money"), ("Maks.", "money"))
+TRAIL_LIST_COLUMNS = ("Indstillet", "Indsats", "Lovgrundlag", "Status", "Kommune", "Bevilget")
 GROUPINGS = {
     "intervention": "Indsats",
     "supplier": "Leverandør",
@@ -13,8 +83,18 @@ GROUPINGS = {
     "": "Ingen (i alt)",
 }
 UNITS = {"hour": "time", "day": "dag", "package": "forløb"}
-EVENT_TYPES = {name: command.label for name, command in COMMANDS.items() if name.startswith("referral.")}
-STATUSES = {"referred": "henvist", "matched": "matchet", "active": "aktiv", "closed": "afsluttet"}
+# The commands' own labels, but in the words above where theirs differ.
+EVENT_WORDS = {
+    "referral.referred": "Indstillet",
+    "referral.matched": "Leverandør valgt",
+    "referral.price_agreed": "Takst aftalt",
+}
+EVENT_TYPES = {
+    name: EVENT_WORDS.get(name, command.label)
+    for name, command in COMMANDS.items()
+    if name.startswith("referral.")
+}
+STATUSES = {"referred": "indstillet", "matched": "leverandør valgt", "active": "aktiv", "closed": "afsluttet"}
 FACTS = {
     "status": "Status",
     "supplier_id": "Leverandør",
@@ -25,12 +105,12 @@ FACTS = {
     "closed_on": "Afsluttet",
     "close_reason": "Afslutningsårsag",
     "hours_per_week": "Timer pr. uge",
-    "hourly_rate": "Timepris",
-    "daily_rate": "Dagspris",
+    "hourly_rate": "Timetakst",
+    "daily_rate": "Dagtakst",
 }
 MONEY_FACTS = {"package_price", "hourly_rate", "daily_rate"}
 DATE_FACTS = {"start", "end", "closed_on"}
-PRICINGS = {"hourly": "timepris", "daily": "dagspris", "package": "forløbspris"}
+PRICINGS = {"hourly": "timetakst", "daily": "dagtakst", "package": "forløbspris"}
 CLOSE_REASONS = {
     "goal_achieved": "målet er nået",
     "planned_end": "planlagt afslutning",

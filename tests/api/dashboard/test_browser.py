@@ -7,15 +7,16 @@ screenshot under test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import openpyxl
 import pytest
 
+from api.dashboard import formatting
 from application.caseledger import copenhagen_today
 from tests.api.dashboard.support import (
     REPORTER_MUNICIPALITY,
@@ -57,6 +58,15 @@ BENCHMARK_ROWS_JS = """rows => rows.map(r => {
     }
     return found;
 })"""
+
+
+SPENDING_ROWS_JS = """rows => rows.map(r => ({label: r.querySelector('th').textContent.trim(),
+    amounts: Array.from(r.querySelectorAll('td[data-month]')).map(c => c.dataset.amount || null)}))"""
+
+
+def money(value: Any) -> Decimal | None:
+    """A workbook's number cell as kroner with øre."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def months_ago(today: date, months: int) -> str:
@@ -151,9 +161,9 @@ def test_overblik_filters_and_sorts_in_the_page(page: Any, demo_server: DemoServ
     assert count_text(page.locator("#shown-count").inner_text()) == len(old)
 
     page.uncheck("#filter-old")
-    page.get_by_role("columnheader", name="Forpligtet forbrug").click()
+    page.get_by_role("columnheader", name="Bevilget forbrug").click()
     ascending = page.locator("#suppliers tbody tr").evaluate_all(SUPPLIER_ROWS_JS)
-    page.get_by_role("columnheader", name="Forpligtet forbrug").click()
+    page.get_by_role("columnheader", name="Bevilget forbrug").click()
     descending = page.locator("#suppliers tbody tr").evaluate_all(SUPPLIER_ROWS_JS)
 
     amounts = [Decimal(row["amount"]) for row in ascending]
@@ -218,14 +228,26 @@ def test_forbrug_follows_the_chosen_period_and_grouping(page: Any, demo_server: 
         assert len(legend) == min(10, len({key for key, _ in by_supplier}))
         screenshot(page, "forbrug-supplier")
 
+        table_rows = page.locator("#spending tbody tr").evaluate_all(SPENDING_ROWS_JS)
         with page.expect_download() as download_info:
-            page.get_by_test_id("csv").click()
+            page.get_by_test_id("export").click()
         downloaded = download_info.value
-        rows = list(csv.DictReader(io.StringIO(open(downloaded.path(), encoding="utf-8").read())))  # noqa: SIM115
+        header, *rows = (
+            openpyxl.load_workbook(io.BytesIO(downloaded.path().read_bytes()))
+            .worksheets[0]
+            .iter_rows(values_only=True)
+        )
 
-    assert downloaded.suggested_filename == f"forbrug-{start}-{end}-supplier.csv"
-    assert {(row["key"], row["month"]): row["amount"] for row in rows} == by_supplier
-    assert all(row["label"] for row in rows)
+    assert downloaded.suggested_filename == f"forbrug-{start}-{end}-supplier.xlsx"
+    assert header[0] == "Leverandør" and header[-1] == "I alt"
+    assert [h.split(" (")[0] for h in header[1:-1]] == [
+        formatting.month(months_ago(today, n)) for n in range(8, 2, -1)
+    ]
+    *body, footer = rows
+    assert [(row[0], [money(v) for v in row[1:-1]]) for row in body] == [
+        (row["label"], [Decimal(a) if a else None for a in row["amounts"]]) for row in table_rows
+    ]
+    assert footer[0] == "I alt" and money(footer[-1]) == Decimal(total)
 
 
 def test_priser_shows_the_benchmarks_and_filters_by_intervention(page: Any, demo_server: DemoServer) -> None:

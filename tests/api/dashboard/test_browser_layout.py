@@ -89,7 +89,7 @@ def test_counts_carry_thousands_separators(sized: Any, demo_server: DemoServer) 
     pager = sized.locator("p.pager").inner_text()
 
     assert total >= 1000, "the demo has more than a thousand referrals"
-    shown = pager.split("(")[1].split(" henvisninger")[0]
+    shown = pager.split("(")[1].split(" indstillinger")[0]
     assert "." in shown and count_text(shown) == total
 
 

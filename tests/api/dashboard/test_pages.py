@@ -4,8 +4,6 @@ cookie's flags, which role opens which page, municipality scope, and the numbers
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
@@ -179,7 +177,7 @@ def test_a_scoped_token_sees_only_its_municipality(client: TestClient) -> None:
     assert own.status_code == 200
     assert 'Viser <strong id="shown-count">0</strong>' in own.text
     assert trail.status_code == 404  # another municipality's referral, as if it did not exist
-    assert "Ingen henvisning med id" in trail.text
+    assert "Ingen indstilling med id" in trail.text
 
 
 def test_the_pages_show_the_report_endpoints_numbers(client: TestClient) -> None:
@@ -210,24 +208,6 @@ def test_the_pages_show_the_report_endpoints_numbers(client: TestClient) -> None
         "referral.matched",
         "referral.price_agreed",
     ]
-
-
-def test_the_spending_csv_is_the_endpoints_rows_with_labels(client: TestClient) -> None:
-    supplier_id, _, _ = lifecycle(client)
-    browser, _ = browse(client, "reporter", "461")
-    params = {"from": "2026-01", "to": "2026-12", "by": "supplier"}
-
-    response = browser.get("/dashboard/forbrug.csv", params=params)
-    report = client.get("/reports/spending", params=params).json()
-
-    assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert 'filename="forbrug-2026-01-2026-12-supplier.csv"' in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [(r["month"], r["key"], r["amount"]) for r in rows] == [
-        (r["month"], r["key"], r["amount"]) for r in report["rows"]
-    ]
-    assert {r["label"] for r in rows} == {"Familiehuset Fyn ApS"}
-    assert supplier_id == rows[0]["key"]
 
 
 def test_the_pages_are_not_in_the_openapi_document(client: TestClient) -> None:
@@ -310,3 +290,49 @@ def test_the_login_page_shows_no_command_line(client: TestClient) -> None:
 
     assert "caseledger tokens" not in page and "<code>" not in page
     assert "Log ind med dit API-token" in page
+
+
+# Words the pages no longer use: the domain's "indstilling" is no "henvisning", "matchet" is an
+# anglicism, and "forpligtet forbrug" mixed spending with commitments; a rate is a "takst".
+OLD_WORDS = re.compile(r"henvis|matchet|forpligtet|timepris|dagspris", re.IGNORECASE)
+
+
+def visible_text(page: str) -> str:
+    """The page's text and attribute values a reader sees (titles, labels), without its markup."""
+    shown = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    attributes = " ".join(re.findall(r'(?:title|aria-label|placeholder)="([^"]*)"', shown))
+    return re.sub(r"<[^>]+>", " ", shown) + " " + attributes
+
+
+def test_the_pages_use_the_municipal_words_and_link_the_glossary(client: TestClient) -> None:
+    _, referral_id, _ = lifecycle(client)
+    browser, _ = browse(client, "auditor", "461")
+    paths = [
+        "/dashboard/overblik",
+        "/dashboard/forbrug?from=2026-01&to=2026-03&by=supplier",
+        "/dashboard/priser",
+        "/dashboard/revisionsspor",
+        f"/dashboard/revisionsspor?referral={referral_id}",
+        "/dashboard/ordliste",
+    ]
+
+    for path in paths:
+        page = browser.get(path).text
+        text = visible_text(page)
+
+        assert OLD_WORDS.findall(text) == [], path
+        assert '<a class="glossary-link" href="/dashboard/ordliste"' in page, path
+    trail = visible_text(browser.get(f"/dashboard/revisionsspor?referral={referral_id}").text)
+    assert "Leverandør valgt" in trail and "Takst aftalt" in trail and "Timetakst" in trail
+    listing = visible_text(browser.get("/dashboard/revisionsspor").text)
+    assert "Seneste indstillinger" in listing and "aktiv" in listing
+
+
+def test_the_glossary_explains_the_words_without_a_login(client: TestClient) -> None:
+    page = TestClient(client.app).get("/dashboard/ordliste")
+
+    assert page.status_code == 200
+    terms = re.findall(r"<dt id=\"[\w-]+\">([^<]+)</dt>", page.text)
+    for term in ("Indstilling", "Indsats", "Leverandør", "Takst", "Bevilget forbrug", "Disponeret", "Status"):
+        assert term in terms
+    assert "leverandør valgt" in page.text
