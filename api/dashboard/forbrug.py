@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,6 +28,7 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 60
+YEARS_BACK, YEARS_AHEAD = 6, 2
 
 
 def _shift_month(value: str, months: int) -> str:
@@ -44,11 +45,25 @@ class Period:
     problem: str | None
 
 
+def month_asked(params: Mapping[str, str], name: str) -> str:
+    """``from`` or ``to`` as ``YYYY-MM``, or as the page's month picker sends it without JavaScript:
+    two selects, ``from_month`` and ``from_year``."""
+    value = params.get(name, "")
+    month, year = params.get(f"{name}_month", ""), params.get(f"{name}_year", "")
+    return value if value or not (month and year) else f"{year}-{month}"
+
+
+def picker_years(period: Period, today: date) -> list[int]:
+    """The years the month pickers offer: six back and two ahead, and any year the period reaches."""
+    first = min(today.year - YEARS_BACK, int(period.from_month[:4]))
+    return list(range(first, max(today.year + YEARS_AHEAD, int(period.to_month[:4])) + 1))
+
+
 def period_of(request: Request, today: date) -> Period:
     """The chosen months and grouping; by default the twelve months up to this one, by intervention."""
     params = request.query_params
     this_month = f"{today.year:04d}-{today.month:02d}"
-    first, last = params.get("from", ""), params.get("to", "")
+    first, last = month_asked(params, "from"), month_asked(params, "to")
     by = params.get("by", "intervention")
     problem = None
     if by not in GROUPINGS:
@@ -170,6 +185,8 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         chart=chart,
         month_totals={m: f"{v:.2f}" for m, v in table.month_totals.items()},
         total=table.total,
+        month_names=formatting.MONTH_NAMES,
+        years=picker_years(period, viewer.today),
         export_link=export_link(
             viewer, "forbrug", {"from": period.from_month, "to": period.to_month, "by": period.by}
         ),

@@ -21,6 +21,7 @@ from projections.supplier_overview import OverviewQuery
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 YEAR_DAYS = 365
+MAX_SEARCH = 200
 
 
 def price_list_entries(row: dict[str, Any], today: date) -> list[dict[str, Any]]:
@@ -70,6 +71,7 @@ def overblik(request: Request, ledger: Ledger, reports: Reports) -> Response:
     if isinstance(viewer, Response):
         return viewer
     suppliers = suppliers_shown(viewer, reports)
+    text, only_old = filter_asked(request)
     return templates(request).render(
         "overblik.html",
         **frame(viewer, "overblik"),
@@ -77,8 +79,15 @@ def overblik(request: Request, ledger: Ledger, reports: Reports) -> Response:
         columns=SUPPLIER_COLUMNS,
         old_count=sum(1 for s in suppliers if s["has_old"]),
         committed=f"{sum((Decimal(s['committed_total']) for s in suppliers), Decimal(0)):.2f}",
-        export_link=export_link(viewer, "overblik", {}),
+        q=text,
+        only_old=only_old,
+        export_link=export_link(viewer, "overblik", {"q": text, "old": "1" if only_old else None}),
     )
+
+
+def filter_asked(request: Request) -> tuple[str, bool]:
+    """The supplier filter kept in the address: the search text ``q`` and ``old=1``."""
+    return (request.query_params.get("q") or "").strip()[:MAX_SEARCH], request.query_params.get("old") == "1"
 
 
 def matches(supplier: dict[str, Any], words: list[str], only_old: bool) -> bool:
@@ -93,8 +102,8 @@ def overblik_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Respons
     viewer = open_page(request, "overblik", ledger)
     if isinstance(viewer, Response):
         return viewer
-    words = (request.query_params.get("q") or "").lower().split()
-    only_old = request.query_params.get("old") == "1"
+    text, only_old = filter_asked(request)
+    words = text.lower().split()
     suppliers = [s for s in suppliers_shown(viewer, reports) if matches(s, words, only_old)]
     show_municipality = not viewer.fixed_municipality
     columns = [

@@ -1,6 +1,20 @@
 // caseledger dashboard: sortable tables, the supplier filter, and selects that submit their form.
 // Plain JavaScript, no libraries. The pages work without it; it only sorts and filters what is shown.
+// Filters and sort are kept in the address (sort, dir, q, old), so a reload or a shared link shows
+// the same; the server reads q and old too, for the first paint and for the workbook.
 "use strict";
+
+const KEPT = ["sort", "dir", "q", "old"];
+
+function remember(changes) {
+  // Replace (not push) the address's parameters: the back button keeps leaving the page.
+  const url = new URL(window.location.href);
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === null || value === "") url.searchParams.delete(name);
+    else url.searchParams.set(name, value);
+  }
+  window.history.replaceState(null, "", url);
+}
 
 function columnOf(table, header) {
   // The column a header stands over, walking the grid that row and column spans make.
@@ -22,6 +36,12 @@ function columnOf(table, header) {
   return -1;
 }
 
+function sortKey(table, header) {
+  // What the address calls a column: its key or month where it has one (they survive a change of
+  // period), else its position.
+  return header.dataset.key || header.dataset.month || String(columnOf(table, header));
+}
+
 function cellValue(row, index, kind) {
   const cell = row.cells[index];
   if (!cell) return kind === "number" ? -Infinity : "";
@@ -29,10 +49,10 @@ function cellValue(row, index, kind) {
   return kind === "number" ? Number(raw) : raw;
 }
 
-function sortBy(table, header) {
+function sortBy(table, header, direction) {
   const index = columnOf(table, header);
   const kind = header.dataset.sort;
-  const descending = header.getAttribute("aria-sort") === "ascending";
+  const descending = direction ? direction === "desc" : header.getAttribute("aria-sort") === "ascending";
   for (const other of table.tHead.querySelectorAll("th[aria-sort]")) other.removeAttribute("aria-sort");
   header.setAttribute("aria-sort", descending ? "descending" : "ascending");
   const body = table.tBodies[0];
@@ -44,10 +64,15 @@ function sortBy(table, header) {
     return descending ? -order : order;
   });
   for (const row of rows) body.appendChild(row);
+  remember({ sort: sortKey(table, header), dir: descending ? "desc" : "asc" });
 }
 
 function makeSortable(table) {
+  const asked = new URL(window.location.href).searchParams;
   for (const header of table.querySelectorAll("thead th[data-sort]")) {
+    if (asked.get("sort") === sortKey(table, header)) {
+      sortBy(table, header, asked.get("dir") === "desc" ? "desc" : "asc");
+    }
     header.tabIndex = 0;
     header.addEventListener("click", () => sortBy(table, header));
     header.addEventListener("keydown", (event) => {
@@ -112,15 +137,68 @@ function filterSuppliers() {
     sum.dataset.amount = plainAmount(committed);
     sum.textContent = kroner(committed);
   };
-  text.addEventListener("input", apply);
-  old.addEventListener("change", apply);
+  const kept = () => {
+    remember({ q: text.value.trim(), old: old.checked ? "1" : null });
+    const link = document.querySelector("a[data-testid=export]");
+    if (link) {
+      const url = new URL(link.href);
+      url.searchParams.delete("q");
+      url.searchParams.delete("old");
+      if (text.value.trim()) url.searchParams.set("q", text.value.trim());
+      if (old.checked) url.searchParams.set("old", "1");
+      link.href = url.pathname + url.search;
+    }
+  };
+  text.addEventListener("input", () => { apply(); kept(); });
+  old.addEventListener("change", () => { apply(); kept(); });
   apply();
+}
+
+function keepStateOnSubmit(form) {
+  // A filter form's GET replaces the address: carry the sort and the supplier filter along.
+  form.addEventListener("submit", () => {
+    const asked = new URL(window.location.href).searchParams;
+    for (const name of KEPT) {
+      if (asked.has(name) && !form.elements.namedItem(name) && form.querySelector(`[data-kept="${name}"]`) === null) {
+        const hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = name;
+        hidden.value = asked.get(name);
+        hidden.dataset.kept = name;
+        form.appendChild(hidden);
+      }
+    }
+  });
+}
+
+function monthPickers(form) {
+  // Two selects (month, year) per bound; submitted as one from=YYYY-MM / to=YYYY-MM, as the server
+  // and the report endpoint name them, instead of four parameters.
+  const pickers = form.querySelectorAll("[data-month-picker]");
+  if (!pickers.length) return;
+  form.addEventListener("submit", () => {
+    for (const picker of pickers) {
+      const month = picker.querySelector("select[data-part=month]");
+      const year = picker.querySelector("select[data-part=year]");
+      const hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = picker.dataset.monthPicker;
+      hidden.value = `${year.value}-${month.value}`;
+      form.appendChild(hidden);
+      month.removeAttribute("name");
+      year.removeAttribute("name");
+    }
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   for (const table of document.querySelectorAll("table.sortable")) makeSortable(table);
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.requestSubmit());
+  }
+  for (const form of document.querySelectorAll("form.filters")) {
+    monthPickers(form);
+    keepStateOnSubmit(form);
   }
   filterSuppliers();
 });

@@ -86,3 +86,14 @@ def count_text(text: str) -> int:
     cleaned = text.strip()
     assert cleaned.replace(".", "").isdigit() and all(len(g) == 3 for g in cleaned.split(".")[1:]), text
     return int(cleaned.replace(".", ""))
+
+
+def pick_month(page: Any, name: str, month: str) -> None:
+    """Choose ``YYYY-MM`` in Forbrug's month picker ``name`` (``from`` or ``to``): two selects."""
+    page.select_option(f"select[name={name}_year]", month[:4])
+    page.select_option(f"select[name={name}_month]", month[5:])
+
+
+def chosen_month(page: Any, name: str) -> str:
+    """The ``YYYY-MM`` chosen in Forbrug's month picker ``name``."""
+    return f"{page.input_value(f'select[name={name}_year]')}-{page.input_value(f'select[name={name}_month]')}"

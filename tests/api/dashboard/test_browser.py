@@ -21,9 +21,11 @@ from application.caseledger import copenhagen_today
 from tests.api.dashboard.support import (
     REPORTER_MUNICIPALITY,
     DemoServer,
+    chosen_month,
     count_text,
     kroner_text,
     log_in,
+    pick_month,
     screenshot,
 )
 from tests.storage import delete_event
@@ -193,7 +195,7 @@ def expected_spending(api: Any, params: dict[str, str]) -> tuple[dict[tuple[str 
 
 def test_forbrug_follows_the_chosen_period_and_grouping(page: Any, demo_server: DemoServer) -> None:
     log_in(page, demo_server.reporter, "/dashboard/forbrug")
-    first, last = page.input_value("input[name=from]"), page.input_value("input[name=to]")
+    first, last = chosen_month(page, "from"), chosen_month(page, "to")
     cells, month_totals, total = spending_shown(page)
 
     with demo_server.api(demo_server.reporter) as api:
@@ -213,8 +215,8 @@ def test_forbrug_follows_the_chosen_period_and_grouping(page: Any, demo_server: 
             page.select_option("select[name=by]", "supplier")
         today = copenhagen_today()
         start, end = months_ago(today, 8), months_ago(today, 3)
-        page.fill("input[name=from]", start)
-        page.fill("input[name=to]", end)
+        pick_month(page, "from", start)
+        pick_month(page, "to", end)
         with page.expect_navigation():
             page.click("#spending-form button[type=submit]")
         cells, month_totals, total = spending_shown(page)

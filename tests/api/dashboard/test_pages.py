@@ -336,3 +336,31 @@ def test_the_glossary_explains_the_words_without_a_login(client: TestClient) -> 
     for term in ("Indstilling", "Indsats", "Leverandør", "Takst", "Bevilget forbrug", "Disponeret", "Status"):
         assert term in terms
     assert "leverandør valgt" in page.text
+
+
+def test_the_month_pickers_work_without_javascript(client: TestClient) -> None:
+    lifecycle(client)
+    browser, _ = browse(client, "reporter", "461")
+
+    picked = browser.get(
+        "/dashboard/forbrug",
+        params={"from_month": "01", "from_year": "2026", "to_month": "03", "to_year": "2026"},
+    ).text
+    named = browser.get("/dashboard/forbrug", params={"from": "2026-01", "to": "2026-03"}).text
+
+    assert 'data-testid="total" data-amount="27685.72"' in picked
+    assert picked.split("<main>")[1] == named.split("<main>")[1]
+    assert '<option value="01" selected>januar</option>' in picked
+    assert '<option value="2026" selected>2026</option>' in picked
+    assert 'type="month"' not in picked
+
+
+def test_the_overview_reads_its_filter_from_the_address(client: TestClient) -> None:
+    lifecycle(client)
+    browser, _ = browse(client, "reporter", "461")
+
+    page = browser.get("/dashboard/overblik", params={"q": "familiehuset", "old": "1"}).text
+
+    assert 'name="q" value="familiehuset"' in page
+    assert 'name="old" value="1" checked' in page
+    assert 'href="/dashboard/overblik.xlsx?q=familiehuset&amp;old=1"' in page

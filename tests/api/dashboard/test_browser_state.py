@@ -1,0 +1,101 @@
+"""Issue 26, item 8 in headless Chromium: filters and sort are kept in the address, so a reload (or
+a shared link) shows the same table, and Forbrug's months are picked from Danish month names."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from application.caseledger import copenhagen_today
+from tests.api.dashboard.support import DemoServer, chosen_month, log_in, pick_month, screenshot
+from tests.api.dashboard.test_browser import months_ago
+
+pytestmark = pytest.mark.browser
+
+DANISH_MONTHS = [
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+ROWS_JS = """rows => rows.filter(r => !r.hidden).map(r => r.dataset.supplier)"""
+
+
+def query(page: Any) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_the_overview_filter_and_sort_survive_a_reload(page: Any, demo_server: DemoServer) -> None:
+    with demo_server.api(demo_server.reporter) as api:
+        suppliers = api.get("/reports/suppliers").json()
+    word = suppliers[0]["name"].split()[0].lower()
+    log_in(page, demo_server.reporter, "/dashboard/overblik")
+
+    page.fill("#filter-text", word)
+    header = page.get_by_role("columnheader", name="Bevilget forbrug")
+    header.click()
+    header.click()
+    before = page.locator("#suppliers tbody tr").evaluate_all(ROWS_JS)
+    asked = query(page)
+    page.reload()
+    after = page.locator("#suppliers tbody tr").evaluate_all(ROWS_JS)
+    screenshot(page, "overblik-reloaded", full_page=False)
+
+    assert asked["q"] == [word] and asked["dir"] == ["desc"]
+    assert page.input_value("#filter-text") == word
+    assert page.locator("th[aria-sort=descending]").inner_text() == "Bevilget forbrug"
+    matching = [s for s in suppliers if word in f"{s['name']} {s['cvr']}".lower()]
+    assert 0 < len(after) == len(matching) < len(suppliers)
+    assert after == before
+    by_id = {s["supplier_id"]: Decimal(s["committed_total"]) for s in suppliers}
+    amounts = [by_id[supplier] for supplier in after]
+    assert amounts == sorted(amounts, reverse=True)
+    export = page.get_by_test_id("export").get_attribute("href")
+    assert parse_qs(urlsplit(export).query)["q"] == [word]
+
+
+def test_forbrug_picks_danish_months_and_keeps_period_and_sort(page: Any, demo_server: DemoServer) -> None:
+    today = copenhagen_today()
+    start, end = months_ago(today, 6), months_ago(today, 2)
+    log_in(page, demo_server.reporter, "/dashboard/forbrug")
+
+    names = page.locator("select[name=from_month] option").all_inner_texts()
+    pick_month(page, "from", start)
+    pick_month(page, "to", end)
+    with page.expect_navigation():
+        page.click("#spending-form button[type=submit]")
+    page.get_by_role("columnheader", name="I alt").click()
+    asked = query(page)
+    page.reload()
+    kept = chosen_month(page, "from"), chosen_month(page, "to")
+    sorted_header = page.locator("#spending th[aria-sort]")
+    sort_kept = (sorted_header.get_attribute("data-key"), sorted_header.get_attribute("aria-sort"))
+    with page.expect_navigation():
+        page.select_option("select[name=by]", "legal_basis")
+    after_grouping = query(page)
+    totals = page.locator("#spending tbody td.total").evaluate_all("cells => cells.map(c => c.dataset.value)")
+    screenshot(page, "forbrug-reloaded", full_page=False)
+
+    assert names == DANISH_MONTHS
+    assert page.locator("input[type=month]").count() == 0
+    assert (asked["from"], asked["to"], asked["sort"], asked["dir"]) == ([start], [end], ["total"], ["asc"])
+    assert not {"from_month", "from_year", "to_month", "to_year"} & set(asked)
+    assert kept == (start, end)
+    assert sort_kept == ("total", "ascending")
+    assert (after_grouping["by"], after_grouping["from"], after_grouping["sort"]) == (
+        ["legal_basis"],
+        [start],
+        ["total"],
+    )
+    assert [Decimal(t) for t in totals] == sorted(Decimal(t) for t in totals)
