@@ -14,6 +14,7 @@ from api.access_log import logged
 from api.auth import check_referral
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
+from api.dashboard.decisions import Suppliers, decision_details
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import (
@@ -26,13 +27,17 @@ from api.dashboard.vocabulary import (
     PRICINGS,
     STATUSES,
     TRAIL_LIST_COLUMNS,
+    legal_basis_name,
+    legal_basis_title,
 )
 from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
+from application.privacy.envelopes import ERASED
 from domain.errors import NotFound
 from domain.reference import load_reference
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
+FACT_ORDER = {name: position for position, name in enumerate(FACTS)}
 
 
 def fact_text(name: str, value: Any, supplier_name: Callable[[str], str]) -> str:
@@ -84,7 +89,7 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
     viewer = open_page(request, "revisionsspor", ledger)
     if isinstance(viewer, Response):
         return viewer
-    context = frame(viewer, "revisionsspor")
+    context = {**frame(viewer, "revisionsspor"), "lovgrundlag": legal_basis_name}
     if not asked:
         listing = reports.referrals({"municipality": viewer.municipality, "status": status}, page, 25)
         return templates(request).render(
@@ -114,7 +119,10 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
             asked=asked,
             problem=f"Ingen indstilling med id {asked}.",
         )
-    entries = trail_entries(trail, supplier_names(ledger))
+    suppliers = Suppliers(ledger)
+    first = trail["entries"][0]["data"] if trail["entries"] and trail["entries"][0]["data"] else {}
+    entries = trail_entries(trail, suppliers.name)
+    decision_details(entries, first, suppliers)
     stored_versions = {item["version"] for item in trail["entries"]}
     gaps = sorted({p["version"] for p in trail["integrity"]["problems"]} - stored_versions)
     for version in gaps:
@@ -128,13 +136,14 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
         }
         for p in trail["integrity"]["problems"]
     ]
-    first = trail["entries"][0]["data"] if trail["entries"] and trail["entries"][0]["data"] else {}
     interventions = load_reference().interventions
     summary = {
         "intervention": interventions[first["intervention"]].name_da
         if first.get("intervention") in interventions
         else first.get("intervention"),
-        "legal_basis": first.get("legal_basis"),
+        "legal_basis": legal_basis_name(first["legal_basis"]) if first.get("legal_basis") else None,
+        "legal_basis_title": legal_basis_title(first.get("legal_basis")),
+        "case_ref": case_ref(first, viewer),
         "municipality": first.get("municipality"),
         "referred_on": first.get("referred_on"),
     }
@@ -152,19 +161,15 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
     )
 
 
-def supplier_names(ledger: Ledger) -> Callable[[str], str]:
-    """A supplier's name by id (the id itself when it names none), each looked up once."""
-    names: dict[str, str] = {}
-
-    def supplier_name(supplier_id: str) -> str:
-        if supplier_id not in names:
-            try:
-                names[supplier_id] = ledger.get_supplier(UUID(supplier_id)).name
-            except (ValueError, NotFound, LookupError):
-                names[supplier_id] = supplier_id
-        return names[supplier_id]
-
-    return supplier_name
+def case_ref(referred: dict[str, Any], viewer: Viewer) -> str | None:
+    """The case number (``case_ref``, personal data) for a token that may read the referral itself
+    (``GET /referrals/{id}``); None for any other, and "–" when the referral has none."""
+    if not viewer.principal.can("referral:read"):
+        return None
+    found = referred.get("case_ref")
+    if found == ERASED:
+        return "slettet (borgerens personoplysninger er slettet)"
+    return str(found) if found else "–"
 
 
 def trail_entries(trail: dict[str, Any], supplier_name: Callable[[str], str]) -> list[dict[str, Any]]:
@@ -177,12 +182,13 @@ def trail_entries(trail: dict[str, Any], supplier_name: Callable[[str], str]) ->
                 "from": fact_text(name, change["from"], supplier_name),
                 "to": fact_text(name, change["to"], supplier_name),
             }
-            for name, change in sorted((item["changes"] or {}).items())
+            for name, change in sorted((item["changes"] or {}).items(), key=_fact_order)
         ]
         entries.append(
             {
                 **item,
                 "label": EVENT_TYPES.get(item["type"], item["type"]),
+                "recorded_text": formatting.instant(item["recorded_at"]),
                 "change_list": changes,
                 "actor_text": _actor(item["actor"]),
                 "problem_text": "; ".join(
@@ -192,6 +198,11 @@ def trail_entries(trail: dict[str, Any], supplier_name: Callable[[str], str]) ->
             }
         )
     return entries
+
+
+def _fact_order(item: tuple[str, Any]) -> tuple[int, str]:
+    """Facts in ``FACTS``' order (Start before Slut), any other after them by name."""
+    return (FACT_ORDER.get(item[0], len(FACT_ORDER)), item[0])
 
 
 def _actor(actor: Any) -> str:
@@ -213,7 +224,7 @@ LIST_COLUMNS = (
 TRAIL_COLUMNS = (
     Column("Version", "count"),
     Column("Gælder fra", "date"),
-    Column("Registreret (UTC)", width=18),
+    Column("Registreret (dansk tid)", width=24),
     Column("Hændelse", width=26),
     Column("Besluttet af", width=30),
     Column("Begrundelse", width=50),
@@ -246,14 +257,14 @@ def revisionsspor_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Re
         [
             e["version"],
             e["effective_date"],
-            f"{formatting.day(e['recorded_at'])} {e['recorded_at'][11:16]}" if e["recorded_at"] else None,
+            e["recorded_text"] if e["recorded_at"] else None,
             e["label"],
             e["actor_text"],
             e["rationale"],
             "; ".join(f"{c['field']}: {c['from']} → {c['to']}" for c in e["change_list"]),
             "i orden" if e["integrity"] == "ok" else e["problem_text"],
         ]
-        for e in trail_entries(trail, supplier_names(ledger))
+        for e in trail_entries(trail, Suppliers(ledger).name)
     ]
     integrity = trail["integrity"]
     details = [
@@ -283,7 +294,7 @@ def _listing_workbook(viewer: Viewer, reports: Reports, status: str | None) -> R
                 interventions[r["intervention"]].name_da
                 if r["intervention"] in interventions
                 else r["intervention"],
-                r["legal_basis"],
+                legal_basis_name(r["legal_basis"]),
                 STATUSES.get(r["status"], r["status"]),
                 r["municipality"],
                 r["committed_total"],
