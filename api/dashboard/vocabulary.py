@@ -77,7 +77,7 @@ PRICE_COLUMNS = {
     "distribution": "Fordeling",
 }
 STATISTICS = (("Antal", "count"), ("Min.", "money"), ("Median", "money"), ("Maks.", "money"))
-TRAIL_LIST_COLUMNS = ("Indstillet", "Indsats", "Lovgrundlag", "Status", "Kommune", "Bevilget")
+TRAIL_LIST_COLUMNS = ("Indstillet", "Leverandør", "Indsats", "Lovgrundlag", "Status", "Kommune", "Bevilget")
 GROUPINGS = {
     "intervention": "Indsats",
     "supplier": "Leverandør",

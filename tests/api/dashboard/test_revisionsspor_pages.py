@@ -139,3 +139,94 @@ def test_legal_bases_are_shown_by_name_in_the_trail_and_the_list(client: TestCli
     assert plain(element(trail, "legal-basis")).strip() == f"Barnets lov § 32, stk. 1, nr. 5 ({title})"
     assert "BL-32-1-5" not in plain(trail) and "BL-32-1-5" not in plain(listing)
     assert "Barnets lov § 32, stk. 1, nr. 5" in plain(listing)
+
+
+def many_referrals(client: TestClient) -> dict[str, str]:
+    """28 referrals in 461 (two pages of the list): four priced at different rates with three
+    suppliers, one matched only, the rest referred; ``{supplier_id: name}``."""
+    names = {bodies.supplier_with_prices(client, name=name): name for name in ("Bravo", "alfa", "Charlie")}
+    ids = list(names)
+    for supplier_id, rate, intervention in (
+        (ids[0], "850.00", "family-treatment"),
+        (ids[1], "700.00", "family-treatment"),
+        (ids[2], "820.00", "family-treatment"),
+        (ids[1], "640.50", "home-support"),
+    ):
+        basis = "BL-32-1-2" if intervention == "home-support" else "BL-32-1-5"
+        referral_id, _ = bodies.matched(client, supplier_id, intervention=intervention, legal_basis=basis)
+        agreement = bodies.hourly_agreement(rate)
+        bodies.created(client.post(f"/referrals/{referral_id}/price-agreement", json=agreement), 200)
+    bodies.matched(client, ids[2])
+    for day in range(23):
+        bodies.referred(client, referred_on=f"2026-01-{day + 1:02d}", requested_start="2026-01-25")
+    client.get("/reports/spending", params={"min_position": bodies.last_position(client)})
+    return names
+
+
+def listed_ids(browser: TestClient, **query: str) -> list[str]:
+    """The referral ids of every page of the list, in the page's order, following "Næste"."""
+    found: list[str] = []
+    address = "/dashboard/revisionsspor?" + "&".join(f"{k}={v}" for k, v in query.items())
+    while address:
+        page = browser.get(address)
+        assert page.status_code == 200
+        found += re.findall(r'<tr data-referral="([^"]+)"', page.text)
+        following = re.search(r'<a href="(\?[^"]*)">Næste</a>', page.text)
+        address = "/dashboard/revisionsspor" + following.group(1).replace("&amp;", "&") if following else ""
+    return found
+
+
+def test_the_list_names_the_supplier_and_sorts_across_every_page(client: TestClient) -> None:
+    names = many_referrals(client)
+    items = client.get("/referrals", params={"page_size": 100}).json()["items"]
+    browser, _ = browse(client, "auditor", "461")
+
+    def ordered(*keys: tuple[object, bool]) -> list[str]:
+        rows = sorted(items, key=lambda r: r["id"])  # stable sorts, the last key first
+        for key, descending in reversed(keys):
+            rows = sorted(rows, key=key, reverse=descending)  # type: ignore[arg-type]
+        return [r["id"] for r in rows]
+
+    by_supplier = listed_ids(browser, sort="supplier")
+    by_supplier_down = listed_ids(browser, sort="supplier", order="desc")
+    by_total = listed_ids(browser, sort="committed")
+    by_status = listed_ids(browser, sort="status", order="asc")
+    newest = listed_ids(browser)
+
+    assert len(items) == 28 and len(newest) == 28
+    assert newest == ordered((lambda r: (r["referred_on"], r["id"]), True))
+    name = lambda r: (r["supplier_id"] is None, names.get(r["supplier_id"], "").lower())  # noqa: E731
+    referred_desc = (lambda r: r["referred_on"], True)
+    assert by_supplier == ordered((name, False), referred_desc)
+    assert (
+        by_supplier_down[:6]
+        == ordered((lambda r: r["supplier_id"] is None, False), (name, True), referred_desc)[:6]
+    )
+    assert by_total == ordered((lambda r: Decimal(r["committed_total"]), True), referred_desc)
+    course = {"referred": 1, "matched": 2, "active": 3, "closed": 4}
+    assert by_status == ordered((lambda r: course[r["status"]], False), referred_desc)
+    first = browser.get("/dashboard/revisionsspor", params={"sort": "supplier"}).text
+    shown = re.findall(
+        r'data-supplier="([^"]*)"[^>]*>\s*<td>[^<]*</td>\s*<td class="supplier">([^<]*)</td>', first
+    )
+    assert [text for _, text in shown[:6]] == ["alfa", "alfa", "Bravo", "Charlie", "Charlie", "–"]
+    assert all(names.get(i, "–") == text for i, text in shown)
+    assert '<a href="?sort=supplier&amp;page=2">Næste</a>' in first
+
+
+def test_the_list_filters_by_supplier_and_intervention(client: TestClient) -> None:
+    names = many_referrals(client)
+    alfa = next(i for i, n in names.items() if n == "alfa")
+    browser, _ = browse(client, "auditor", "461")
+
+    shown = listed_ids(browser, supplier=alfa)
+    both = listed_ids(browser, supplier=alfa, intervention="home-support")
+    page = browser.get("/dashboard/revisionsspor", params={"supplier": alfa, "sort": "committed"}).text
+
+    api = client.get("/referrals", params={"supplier_id": alfa}).json()["items"]
+    api_both = client.get("/referrals", params={"supplier_id": alfa, "intervention": "home-support"}).json()
+    assert sorted(shown) == sorted(r["id"] for r in api) and len(shown) == 2
+    assert both == [r["id"] for r in api_both["items"]] and len(both) == 1
+    assert f'<option value="{alfa}" selected>alfa</option>' in page
+    assert '<input type="hidden" name="sort" value="committed">' in page
+    assert f"/dashboard/revisionsspor.xlsx?supplier={alfa}&amp;sort=committed" in page
