@@ -71,7 +71,7 @@ def fact_text(name: str, value: Any, supplier_name: Callable[[str], str]) -> str
 @dataclass(frozen=True)
 class ListChoice:
     """The list's filters and order, as kept in the address (``status``, ``supplier``,
-    ``intervention``, ``sort`` and ``order``, the latter only when not the sort's usual direction:
+    ``intervention``, ``sort`` and ``dir``, the latter only when not the sort's usual direction:
     newest and largest first, names and statuses ascending); anything unknown is dropped."""
 
     status: str | None = None
@@ -88,7 +88,7 @@ class ListChoice:
         intervention = given.get("intervention") or None
         sort = given.get("sort") or "referred"
         sort = sort if sort in SORTS else "referred"
-        order = given.get("order")
+        order = given.get("dir")
         return cls(
             status=status if status in STATUSES else None,
             supplier=supplier if supplier and _is_uuid(supplier) else None,
@@ -109,7 +109,7 @@ class ListChoice:
             "supplier": chosen.supplier,
             "intervention": chosen.intervention,
             "sort": None if chosen.sort == "referred" else chosen.sort,
-            "order": None
+            "dir": None
             if chosen.descending == (chosen.sort in FIRST_DESCENDING)
             else ("desc" if chosen.descending else "asc"),
         }

@@ -188,9 +188,9 @@ def test_the_list_names_the_supplier_and_sorts_across_every_page(client: TestCli
         return [r["id"] for r in rows]
 
     by_supplier = listed_ids(browser, sort="supplier")
-    by_supplier_down = listed_ids(browser, sort="supplier", order="desc")
+    by_supplier_down = listed_ids(browser, sort="supplier", dir="desc")
     by_total = listed_ids(browser, sort="committed")
-    by_status = listed_ids(browser, sort="status", order="asc")
+    by_status = listed_ids(browser, sort="status", dir="asc")
     newest = listed_ids(browser)
 
     assert len(items) == 28 and len(newest) == 28
