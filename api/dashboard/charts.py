@@ -12,7 +12,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from api.dashboard.formatting import count, kroner, month, short_kroner
-from api.dashboard.vocabulary import SPENDING
+from api.dashboard.vocabulary import OTHERS, SPENDING
 
 PALETTE = (
     "#1f5f99",
@@ -27,7 +27,6 @@ PALETTE = (
     "#2aa3b5",
 )
 OTHERS_COLOUR = "#b9bec4"
-OTHERS = "Øvrige"
 MAX_SERIES = 9
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,12 +14,21 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.csv_export import safe_cell
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import months_between, stacked_bars
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
-from api.dashboard.vocabulary import GROUPINGS, SPENDING, TOTAL, legal_basis_label
+from api.dashboard.vocabulary import (
+    AMOUNTS,
+    GROUPINGS,
+    OTHERS,
+    SPENDING,
+    TOP_CHOICES,
+    TOTAL,
+    legal_basis_label,
+)
 from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
 from domain.reference import load_reference
@@ -29,6 +40,8 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 60
 YEARS_BACK, YEARS_AHEAD = 6, 2
+MAX_SEARCH = 200
+WRITERS = {"ore": formatting.kroner, "kr": formatting.whole_kroner, "tkr": formatting.thousand_kroner}
 
 
 def _shift_month(value: str, months: int) -> str:
@@ -39,10 +52,16 @@ def _shift_month(value: str, months: int) -> str:
 
 @dataclass(frozen=True)
 class Period:
+    """What Forbrug is asked for: the months, the grouping, how many keys get a row of their own
+    (``top``; 0 for all) and how amounts are written (``amounts``, a key of ``AMOUNTS``)."""
+
     from_month: str
     to_month: str
     by: str
     problem: str | None
+    top: int = 0
+    amounts: str = "ore"
+    search: str = ""
 
 
 def month_asked(params: Mapping[str, str], name: str) -> str:
@@ -76,7 +95,17 @@ def period_of(request: Request, today: date) -> Period:
     if len(months_between(first, last)) > MAX_MONTHS:
         first = _shift_month(last, -(MAX_MONTHS - 1))
         problem = f"Højst {MAX_MONTHS} måneder ad gangen; perioden er forkortet."
-    return Period(first, last, by, problem)
+    top = params.get("top", "")
+    amounts = params.get("amounts", "ore")
+    return Period(
+        first,
+        last,
+        by,
+        problem,
+        int(top) if top.isdigit() and len(top) <= 3 else 0,
+        amounts if amounts in AMOUNTS else "ore",
+        (params.get("q") or "").strip()[:MAX_SEARCH],
+    )
 
 
 def labeller(by: str, viewer: Viewer, reports: Reports) -> Callable[[str | None], str]:
@@ -111,6 +140,8 @@ class Series:
     key: str | None
     label: str
     amounts: dict[str, str]
+    others: int = 0
+    """How many keys this row gathers ("Øvrige"), or 0 for a key's own row."""
 
     @property
     def values(self) -> dict[str, Decimal]:
@@ -123,13 +154,17 @@ class Series:
 
 @dataclass(frozen=True)
 class SpendingTable:
-    """Forbrug's table: a row per key (biggest first) with its months, the monthly totals, the total."""
+    """Forbrug's table: a row per key (biggest first; beyond the top N one row "Øvrige") with its
+    months, the monthly totals and the total; ``every`` keeps each key for the chart."""
 
     months: list[str]
     this_month: str
     series: list[Series]
     month_totals: dict[str, Decimal]
     total: str
+    every: list[Series]
+    report_rows: list[dict[str, Any]]
+    label: Callable[[str | None], str]
 
 
 def spending_table(
@@ -139,15 +174,37 @@ def spending_table(
     by_key: dict[str | None, dict[str, str]] = {}
     for row in report["rows"]:
         by_key.setdefault(row.get("key"), {})[row["month"]] = row["amount"]
-    series = sorted(
+    every = sorted(
         (Series(key, label(key), amounts) for key, amounts in by_key.items()),
         key=lambda found: (-found.total, found.label),
     )
+    words = period.search.lower().split()
+    if words:
+        every = [found for found in every if all(word in found.label.lower() for word in words)]
+    series = every
+    if period.top and len(every) > period.top:
+        series = [*every[: period.top], gathered(every[period.top :])]
     month_totals = {
         m: sum((found.values[m] for found in series if m in found.values), Decimal(0)) for m in months
     }
     this_month = f"{viewer.today.year:04d}-{viewer.today.month:02d}"
-    return SpendingTable(months, this_month, series, month_totals, report["total"])
+    # With a search the total is the found rows', else the report's (the same sum, exactly).
+    total = f"{sum((found.total for found in every), Decimal(0)):.2f}" if words else report["total"]
+    return SpendingTable(months, this_month, series, month_totals, total, every, report["rows"], label)
+
+
+def gathered(rest: list[Series]) -> Series:
+    """The keys beyond the top N as one row, "Øvrige (n)", their amounts added month by month."""
+    amounts: dict[str, Decimal] = {}
+    for found in rest:
+        for month, amount in found.values.items():
+            amounts[month] = amounts.get(month, Decimal(0)) + amount
+    return Series(
+        None,
+        f"{OTHERS} ({formatting.count(len(rest))})",
+        {m: f"{a:.2f}" for m, a in amounts.items()},
+        len(rest),
+    )
 
 
 def spending_shown(
@@ -171,7 +228,7 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         return shown
     viewer, period, table = shown
     chart = stacked_bars(
-        table.months, [(found.label, found.values) for found in table.series], table.this_month
+        table.months, [(found.label, found.values) for found in table.every], table.this_month
     )
     return templates(request).render(
         "forbrug.html",
@@ -184,12 +241,31 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         chart=chart,
         month_totals={m: f"{v:.2f}" for m, v in table.month_totals.items()},
         total=table.total,
+        money=WRITERS[period.amounts],
+        amount_choices=AMOUNTS,
+        top_choices=top_choices(period),
         month_names=formatting.MONTH_NAMES,
         years=picker_years(period, viewer.today),
-        export_link=export_link(
-            viewer, "forbrug", {"from": period.from_month, "to": period.to_month, "by": period.by}
-        ),
+        export_link=export_link(viewer, "forbrug", period_query(period)),
     )
+
+
+def top_choices(period: Period) -> dict[str, str]:
+    """The choices of "Rækker", with the one in the address if it is not among them."""
+    asked = {str(period.top): f"{formatting.count(period.top)} største"} if period.top else {}
+    return {**TOP_CHOICES, **asked}
+
+
+def period_query(period: Period) -> dict[str, str | None]:
+    """The address's parameters for ``period`` (defaults left out)."""
+    return {
+        "from": period.from_month,
+        "to": period.to_month,
+        "by": period.by,
+        "top": str(period.top) if period.top else None,
+        "amounts": period.amounts if period.amounts != "ore" else None,
+        "q": period.search or None,
+    }
 
 
 def month_header(name: str, this_month: str) -> str:
@@ -206,10 +282,11 @@ def forbrug_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response
     if isinstance(shown, Response):
         return shown
     viewer, period, table = shown
+    shown_as = AMOUNTS[period.amounts][1]
     columns = [
         Column(GROUPINGS[period.by] if period.by else SPENDING, width=40),
-        *(Column(month_header(m, table.this_month), "money") for m in table.months),
-        Column(TOTAL, "money"),
+        *(Column(month_header(m, table.this_month), "money", number_format=shown_as) for m in table.months),
+        Column(TOTAL, "money", number_format=shown_as),
     ]
     rows = [
         [found.label, *(found.amounts.get(m) for m in table.months), found.total] for found in table.series
@@ -219,6 +296,33 @@ def forbrug_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response
     details = [
         ("Periode", f"{formatting.month_long(period.from_month)} – {formatting.month_long(period.to_month)}"),
         ("Fordelt på", GROUPINGS[period.by]),
+        ("Rækker", top_choices(period)[str(period.top or "")]),
+        ("Beløb vist i", AMOUNTS[period.amounts][0]),
+        ("Søgning", period.search or "ingen"),
     ]
     name = f"forbrug-{period.from_month}-{period.to_month}" + (f"-{period.by}" if period.by else "")
     return workbook_response([sheet], about(viewer, "forbrug", details), name)
+
+
+@router.get("/forbrug.csv")
+def forbrug_csv(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """The spending report's rows (month, key, amount) with a label, as plain CSV for scripts that
+    fetched it before the workbook came; no longer linked from the page (see docs/dashboard.md)."""
+    shown = spending_shown(request, ledger, reports)
+    if isinstance(shown, Response):
+        return shown
+    _, period, table = shown
+    columns = ["month", "key", "label", "amount"] if period.by else ["month", "amount"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in table.report_rows:
+        by = [row["month"], row["key"], table.label(row["key"]), row["amount"]]
+        cells = by if period.by else [row["month"], row["amount"]]
+        writer.writerow([safe_cell(cell) for cell in cells])
+    name = f"forbrug-{period.from_month}-{period.to_month}" + (f"-{period.by}" if period.by else "")
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"},
+    )

@@ -62,6 +62,20 @@ def kroner(value: Decimal | int | str | None) -> str:
     return f"{number(value)}{NBSP}kr."
 
 
+def whole_kroner(value: Decimal | int | str | None) -> str:
+    """Money in whole kroner: ``"1234.50"`` → ``1.235 kr.`` (rounded half up); nothing → a dash."""
+    if value is None or value == "":
+        return "–"
+    return f"{number(value, 0)}{NBSP}kr."
+
+
+def thousand_kroner(value: Decimal | int | str | None) -> str:
+    """Money in thousands of kroner: ``"1234567.89"`` → ``1.235 t.kr.``; nothing → a dash."""
+    if value is None or value == "":
+        return "–"
+    return f"{number(Decimal(value) / 1000, 0)}{NBSP}t.kr."
+
+
 def short_kroner(value: Decimal | int) -> str:
     """An axis label: ``1.250.000`` → ``1,25 mio. kr.``, ``85.000`` → ``85.000 kr.``"""
     amount = Decimal(value)

@@ -78,6 +78,16 @@ PRICE_COLUMNS = {
 }
 STATISTICS = (("Antal", "count"), ("Min.", "money"), ("Median", "money"), ("Maks.", "money"))
 TRAIL_LIST_COLUMNS = ("Indstillet", "Leverandør", "Indsats", "Lovgrundlag", "Status", "Kommune", "Bevilget")
+# How Forbrug writes amounts: (label, the workbook's number format). The workbook's cells keep the
+# exact amount; a "," at the end of a number format shows it in thousands.
+AMOUNTS = {
+    "ore": ("kroner og øre", '#,##0.00 "kr."'),
+    "kr": ("hele kroner", '#,##0 "kr."'),
+    "tkr": ("tusind kroner (t.kr.)", '#,##0, "t.kr."'),
+}
+TOP_CHOICES = {"": "alle", "10": "10 største", "25": "25 største", "50": "50 største"}
+"""Forbrug's "Rækker": how many keys get a row of their own; the rest are gathered as "Øvrige"."""
+OTHERS = "Øvrige"
 GROUPINGS = {
     "intervention": "Indsats",
     "supplier": "Leverandør",

@@ -40,6 +40,7 @@ class Column:
     header: str
     kind: str = "text"
     width: int | None = None
+    number_format: str | None = None
 
 
 @dataclass
@@ -75,7 +76,7 @@ def _write_row(
         if column.kind == "text" and cell.value is not None:
             cell.data_type = "s"  # never a formula, whatever the text begins with
         elif column.kind in FORMATS:
-            cell.number_format = FORMATS[column.kind]
+            cell.number_format = column.number_format or FORMATS[column.kind]
         if bold:
             cell.font = Font(bold=True)
 

@@ -15,20 +15,6 @@ from tests.api.dashboard.test_browser import months_ago
 
 pytestmark = pytest.mark.browser
 
-DANISH_MONTHS = [
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 ROWS_JS = """rows => rows.filter(r => !r.hidden).map(r => r.dataset.supplier)"""
 
 
@@ -87,7 +73,8 @@ def test_forbrug_picks_danish_months_and_keeps_period_and_sort(page: Any, demo_s
     totals = page.locator("#spending tbody td.total").evaluate_all("cells => cells.map(c => c.dataset.value)")
     screenshot(page, "forbrug-reloaded", full_page=False)
 
-    assert names == DANISH_MONTHS
+    assert len(names) == 12
+    assert (names[0], names[2], names[4], names[9]) == ("januar", "marts", "maj", "oktober")
     assert page.locator("input[type=month]").count() == 0
     assert (asked["from"], asked["to"], asked["sort"], asked["dir"]) == ([start], [end], ["total"], ["asc"])
     assert not {"from_month", "from_year", "to_month", "to_year"} & set(asked)
@@ -99,3 +86,37 @@ def test_forbrug_picks_danish_months_and_keeps_period_and_sort(page: Any, demo_s
         ["total"],
     )
     assert [Decimal(t) for t in totals] == sorted(Decimal(t) for t in totals)
+
+
+def test_forbrug_by_supplier_shows_the_biggest_in_thousands_and_gathers_the_rest(
+    page: Any, demo_server: DemoServer
+) -> None:
+    log_in(page, demo_server.reporter, "/dashboard/forbrug?by=supplier")
+    first, last = chosen_month(page, "from"), chosen_month(page, "to")
+
+    with page.expect_navigation():
+        page.select_option("select[name=top]", "10")
+    with page.expect_navigation():
+        page.select_option("select[name=amounts]", "tkr")
+    rows = page.locator("#spending tbody tr").evaluate_all(
+        "rows => rows.map(r => ({key: r.dataset.key, others: r.dataset.others || null,"
+        " total: r.querySelector('td.total').dataset.amount,"
+        " text: r.querySelector('td.total').textContent.trim()}))"
+    )
+    screenshot(page, "forbrug-top-10-tkr")
+    with demo_server.api(demo_server.reporter) as api:
+        report = api.get("/reports/spending", params={"from": first, "to": last, "by": "supplier"}).json()
+
+    totals: dict[str, Decimal] = {}
+    for row in report["rows"]:
+        totals[row["key"]] = totals.get(row["key"], Decimal(0)) + Decimal(row["amount"])
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    assert len(ranked) > 10
+    assert "top=10" in page.url and "amounts=tkr" in page.url
+    assert [row["key"] for row in rows[:10]] == [key for key, _ in ranked[:10]]
+    assert rows[10]["others"] == str(len(ranked) - 10) and len(rows) == 11
+    assert Decimal(rows[10]["total"]) == sum(amount for _, amount in ranked[10:])
+    for row in rows:
+        assert row["text"].endswith("\u00a0t.kr.")
+        shown = Decimal(row["text"].removesuffix("\u00a0t.kr.").replace(".", ""))
+        assert abs(shown * 1000 - Decimal(row["total"])) <= 500

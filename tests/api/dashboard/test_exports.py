@@ -23,6 +23,11 @@ MONEY_FORMAT = '#,##0.00 "kr."'
 FORMULA_NAME = '=HYPERLINK("https://evil.example","Klik")'
 
 
+def projected(client: TestClient, position: int) -> None:
+    """Wait until the reports have read up to ``position``, as the pages read them without waiting."""
+    assert client.get("/reports/spending", params={"min_position": position}).status_code == 200
+
+
 def workbook(response: Any) -> Any:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == XLSX
@@ -99,9 +104,10 @@ def test_the_overview_workbook_equals_the_supplier_report_and_keeps_text_as_text
     lifecycle(client)
     odd = bodies.supplier_with_prices(client, name=FORMULA_NAME)
     referral_id, _ = bodies.matched(client, supplier_id=odd)
-    bodies.created(
+    agreed = bodies.created(
         client.post(f"/referrals/{referral_id}/price-agreement", json=bodies.hourly_agreement()), 200
     )
+    projected(client, int(agreed["position"]))
     browser, _ = browse(client, "reporter", "461")
 
     report = client.get("/reports/suppliers", params={"municipality": "461"}).json()
@@ -209,3 +215,82 @@ def test_the_report_endpoints_csv_for_machines_is_unchanged(client: TestClient) 
         ("2026-02", "10200.00"),
         ("2026-03", "11292.86"),
     ]
+
+
+def three_suppliers(client: TestClient) -> list[str]:
+    """Three suppliers in 461 with an hourly referral each, 1, 3 and 5 hours a week (small to big)."""
+    found = []
+    for name, hours in (
+        ("Lille Leverandør ApS", "1"),
+        ("Mellem Leverandør ApS", "3"),
+        ("Stor Leverandør A/S", "5"),
+    ):
+        supplier_id = bodies.supplier_with_prices(client, name=name)
+        referral_id, _ = bodies.matched(client, supplier_id=supplier_id)
+        agreement = bodies.hourly_agreement(hours_per_week=hours)
+        agreed = bodies.created(client.post(f"/referrals/{referral_id}/price-agreement", json=agreement), 200)
+        projected(client, int(agreed["position"]))
+        found.append(supplier_id)
+    return found
+
+
+def test_forbrug_by_supplier_shows_the_top_n_and_gathers_the_rest(client: TestClient) -> None:
+    small, middle, big = three_suppliers(client)
+    browser, _ = browse(client, "reporter", "461")
+    params = {"from": "2026-01", "to": "2026-03", "by": "supplier"}
+
+    report = client.get("/reports/spending", params={**params, "municipality": "461"}).json()
+    page = browser.get("/dashboard/forbrug", params={**params, "top": "1", "amounts": "kr"}).text
+    _, rows = table(
+        workbook(browser.get("/dashboard/forbrug.xlsx", params={**params, "top": "1", "amounts": "tkr"}))
+    )
+    everything = table(workbook(browser.get("/dashboard/forbrug.xlsx", params=params)))[1]
+
+    amounts = {(r["key"], r["month"]): Decimal(r["amount"]) for r in report["rows"]}
+    rest = {m: amounts[(small, m)] + amounts[(middle, m)] for m in ("2026-01", "2026-02", "2026-03")}
+    keys = re.findall(r'<tr data-key="([^"]*)"', page)
+    assert keys == [big, ""]
+    others = page.split('data-others="2" class="others">')[1].split("</tr>")[0]
+    assert "Øvrige (2)" in others
+    for month, amount in rest.items():
+        assert f'data-month="{month}" data-value="{amount:.2f}" data-amount="{amount:.2f}">' in others
+    whole = re.findall(r'data-amount="([\d.]+)">([\d.]+)\u00a0kr\.</td>', page)
+    assert whole and all(
+        Decimal(text.replace(".", "")) == Decimal(amount).quantize(Decimal(1)) for amount, text in whole
+    )
+    (top_row, others_row, footer) = rows
+    assert top_row[0] == "Stor Leverandør A/S" and others_row[0] == "Øvrige (2)"
+    assert [ore(v) for v in others_row[1:4]] == list(rest.values())
+    assert ore(footer[-1]) == Decimal(report["total"])
+    assert len(everything) == 4  # three suppliers and "I alt": no row gathered without top
+    sheet_format = (
+        openpyxl.load_workbook(
+            io.BytesIO(browser.get("/dashboard/forbrug.xlsx", params={**params, "amounts": "tkr"}).content)
+        )
+        .worksheets[0]
+        .cell(row=2, column=2)
+        .number_format
+    )
+    assert sheet_format == '#,##0, "t.kr."'
+
+
+def test_forbrug_searches_the_rows_by_name(client: TestClient) -> None:
+    small, middle, _ = three_suppliers(client)
+    browser, _ = browse(client, "reporter", "461")
+    params = {"from": "2026-01", "to": "2026-03", "by": "supplier", "q": "lille mellem leverandør"}
+    either = {"from": "2026-01", "to": "2026-03", "by": "supplier", "q": "leverandør aps"}
+
+    report = client.get(
+        "/reports/spending", params={"from": "2026-01", "to": "2026-03", "by": "supplier"}
+    ).json()
+    nothing = browser.get("/dashboard/forbrug", params=params).text
+    found = browser.get("/dashboard/forbrug", params=either).text
+    _, rows = table(workbook(browser.get("/dashboard/forbrug.xlsx", params=either)))
+
+    assert re.findall(r'<tr data-key="([^"]*)"', nothing) == []
+    assert sorted(re.findall(r'<tr data-key="([^"]*)"', found)) == sorted([small, middle])
+    expected = sum(Decimal(r["amount"]) for r in report["rows"] if r["key"] in (small, middle))
+    assert f'data-testid="total" data-amount="{expected:.2f}"' in found
+    assert 'name="q" value="leverandør aps"' in found
+    assert [row[0] for row in rows] == ["Mellem Leverandør ApS", "Lille Leverandør ApS", "I alt"]
+    assert ore(rows[-1][-1]) == expected

@@ -10,7 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.dashboard.charts import MAX_SERIES, distribution, months_between, nice_step, stacked_bars
-from api.dashboard.formatting import age, count, day, kroner, month, short_kroner
+from api.dashboard.formatting import (
+    age,
+    count,
+    day,
+    kroner,
+    month,
+    short_kroner,
+    thousand_kroner,
+    whole_kroner,
+)
 
 
 @pytest.mark.parametrize(
@@ -26,6 +35,25 @@ from api.dashboard.formatting import age, count, day, kroner, month, short_krone
 )
 def test_money_is_written_the_danish_way(amount: str | None, shown: str) -> None:
     assert kroner(amount) == shown
+
+
+@pytest.mark.parametrize(
+    ("amount", "whole", "thousands"),
+    [
+        ("0.00", "0\u00a0kr.", "0\u00a0t.kr."),
+        ("1234.49", "1.234\u00a0kr.", "1\u00a0t.kr."),
+        ("1234.50", "1.235\u00a0kr.", "1\u00a0t.kr."),
+        ("1499.99", "1.500\u00a0kr.", "1\u00a0t.kr."),
+        ("1500.00", "1.500\u00a0kr.", "2\u00a0t.kr."),
+        ("647993999.85", "647.994.000\u00a0kr.", "647.994\u00a0t.kr."),
+        ("-2500.00", "-2.500\u00a0kr.", "-3\u00a0t.kr."),
+        (None, "–", "–"),
+    ],
+)
+def test_money_in_whole_kroner_and_thousands_rounds_half_up(
+    amount: str | None, whole: str, thousands: str
+) -> None:
+    assert (whole_kroner(amount), thousand_kroner(amount)) == (whole, thousands)
 
 
 @given(st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
