@@ -5,7 +5,6 @@ pages and filters, kept in the address."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -14,22 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.api.dashboard import test_browser_layout
 from tests.api.dashboard.support import DemoServer, kroner_text, log_in, screenshot
-from tests.api.dashboard.test_browser_layout import VIEWPORTS
 
 pytestmark = pytest.mark.browser
+sized = test_browser_layout.sized  # a page at the layout tests' desktop and phone sizes
 
 NBSP = "\u00a0"
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def sized(request: pytest.FixtureRequest, browser: Any, demo_server: DemoServer) -> Iterator[Any]:
-    """A fresh page at the desktop or the phone size."""
-    context = browser.new_context(base_url=demo_server.base_url, viewport=VIEWPORTS[request.param])
-    opened = context.new_page()
-    opened.viewport_name = request.param
-    yield opened
-    context.close()
 
 
 def priced_above_the_list(api: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
