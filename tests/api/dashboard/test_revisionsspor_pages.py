@@ -43,6 +43,7 @@ def audited_referral(client: TestClient) -> tuple[str, str, str]:
     bodies.created(client.post(f"/referrals/{referral_id}/price-agreement", json=agreement), 200)
     adjustment = bodies.adjustment("2026-02-01", hours_per_week=None, hourly_rate="807.50")
     bodies.created(client.post(f"/referrals/{referral_id}/adjustment", json=adjustment), 200)
+    client.get("/reports/spending", params={"min_position": bodies.last_position(client)})  # listed
     return referral_id, chosen, other
 
 
