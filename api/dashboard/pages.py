@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.dashboard import forbrug, login, ordliste, overblik, priser, revisionsspor
+from api.dashboard import forbrug, login, ordliste, overblik, priser, revisionsspor, revisionsspor_export
 from api.dashboard.rendering import Templates
 
 
@@ -20,5 +20,5 @@ def install(app: Any) -> None:
     """Serve the dashboard from ``app``: its routes and its templates."""
     app.state.dashboard = Templates()
     app.include_router(login.entry)
-    for page in (login, overblik, forbrug, priser, revisionsspor, ordliste):
+    for page in (login, overblik, forbrug, priser, revisionsspor, revisionsspor_export, ordliste):
         app.include_router(page.router)
