@@ -34,6 +34,7 @@ PAGES = (
     Page("forbrug", "Forbrug", "report:read"),
     Page("priser", "Priser", "report:read"),
     Page("revisionsspor", "Revisionsspor", "audit:read"),
+    Page("praksis", "Praksis", "report:read"),
 )
 PAGE = {page.slug: page for page in PAGES}
 

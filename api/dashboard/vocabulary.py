@@ -135,3 +135,27 @@ INTEGRITY_PROBLEMS = {
     "chain broken": ("kæden brudt", "den samlede kæde hænger ikke sammen med rækken før denne"),
     "undecodable": ("ulæselig", "de gemte bytes kan ikke læses som en hændelse"),
 }
+# Praksis (the practice report): its groupings, lead times and columns.
+PRACTICE_BY = {
+    "month": "Måned",
+    "intervention": "Indsats",
+    "supplier": "Leverandør",
+    "legal_basis": "Lovgrundlag",
+}
+PRACTICE_LEAD_TIMES = {
+    "referred_to_matched": "Indstillet til leverandør valgt",
+    "matched_to_agreed": "Leverandør valgt til takst aftalt",
+    "agreed_to_start": "Takst aftalt til start",
+}
+PRACTICE_COLUMNS = {
+    "referred": "Indstillet",
+    "matched": "Leverandør valgt",
+    "agreed": "Takst aftalt",
+    "closed": "Afsluttet",
+    "rematched_share": "Andel med ny leverandør",
+    "extended_share": "Andel forlænget",
+    "above_list_share": "Andel over listepris",
+    "mean_extension_days": "Forlængelse, gns. dage",
+    "adjustments_per_referral": "Ændringer pr. aftalt indstilling",
+    "close_reasons": "Afslutningsårsager",
+}

@@ -1,0 +1,154 @@
+"""Praksis and Match in headless Chromium on the demo: their numbers equal the endpoints'
+(``GET /reports/practice``, ``GET /referrals/{id}/candidates``), no page is wider than a desktop's
+or a phone's screen, and the lead-time chart is an image with a text alternative."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from io import BytesIO
+from typing import Any
+
+import httpx
+import pytest
+from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+from tests.api.dashboard.support import DemoServer, count_text, log_in, screenshot
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+COUNTS = ("referred", "matched", "agreed", "closed")
+LEAD_TIMES = ("referred_to_matched", "matched_to_agreed", "agreed_to_start")
+SHARES = ("rematched_share", "extended_share", "above_list_share")
+
+ROWS_JS = """() => Array.from(document.querySelectorAll('#practice tbody tr')).map(tr => {
+  const row = {key: tr.dataset.key, cells: {}};
+  for (const td of tr.querySelectorAll('td[data-field]')) {
+    row.cells[td.dataset.field] = {text: td.textContent.trim(), share: td.dataset.share ?? null,
+      number: td.dataset.number ?? null};
+  }
+  return row;
+})"""
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def sized(request: pytest.FixtureRequest, browser: Any, demo_server: DemoServer) -> Iterator[Any]:
+    context = browser.new_context(base_url=demo_server.base_url, viewport=VIEWPORTS[request.param])
+    opened = context.new_page()
+    opened.viewport_name = request.param
+    yield opened
+    context.close()
+
+
+def _practice(demo_server: DemoServer, token: str, params: dict[str, str]) -> dict[str, Any]:
+    with demo_server.api(token) as api:
+        response = api.get("/reports/practice", params=params)
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def _days(text: str) -> int | None:
+    return None if text == "–" else count_text(text)
+
+
+def _percent_share(text: str) -> str:
+    """``12,5 %`` → ``0.125``: the share the text writes, back in the API's form."""
+    digits = text.replace("\u00a0", " ").removesuffix(" %").replace(".", "").replace(",", "")
+    return f"{int(digits) / 1000:.3f}"
+
+
+def _assert_page_equals_report(page: Any, report: dict[str, Any]) -> None:
+    shown = {row["key"]: row["cells"] for row in page.evaluate(ROWS_JS)}
+    assert list(shown) == [group.get("key") or "" for group in report["groups"]]
+    assert any(group["referred"] for group in report["groups"]), "the demo has referrals in the period"
+    for group in report["groups"]:
+        cells = shown[group.get("key") or ""]
+        for name in COUNTS:
+            assert count_text(cells[name]["text"]) == group[name], (group.get("key"), name)
+        for name in LEAD_TIMES:
+            for which in ("median", "p90"):
+                assert _days(cells[f"{name}.{which}"]["text"]) == group[name][which], (name, which)
+        for name in SHARES:
+            assert cells[name]["share"] == group[name]
+            if group[name] is not None:
+                assert _percent_share(cells[name]["text"]) == group[name]
+        for name in ("mean_extension_days", "adjustments_per_referral"):
+            assert cells[name]["number"] == group[name]
+        for reason, number in group["close_reasons"].items():
+            assert str(number) in cells["close_reasons"]["text"], reason
+
+
+def test_praksis_by_month_equals_the_practice_report(page: Any, demo_server: DemoServer) -> None:
+    log_in(page, demo_server.admin, "/dashboard/praksis")
+    chosen = page.evaluate(
+        "() => Object.fromEntries(['from', 'to'].map(n => [n,"
+        " document.querySelector(`select[name=${n}_year]`).value + '-' +"
+        " document.querySelector(`select[name=${n}_month]`).value]))"
+    )
+    report = _practice(demo_server, demo_server.admin, {**chosen, "by": "month"})
+
+    _assert_page_equals_report(page, report)
+    assert len(report["groups"]) == 12
+    screenshot(page, "praksis-by-month")
+
+
+@pytest.mark.parametrize("by", ["supplier", "intervention", "legal_basis"])
+def test_praksis_for_a_municipality_equals_the_report_for_its_token(
+    page: Any, demo_server: DemoServer, by: str
+) -> None:
+    params = {"from": "2025-01", "to": "2029-12", "by": by}
+    log_in(page, demo_server.reporter, f"/dashboard/praksis?from=2025-01&to=2029-12&by={by}")
+    report = _practice(demo_server, demo_server.reporter, params)
+
+    _assert_page_equals_report(page, report)
+    if by == "supplier":
+        names = page.locator("#practice tbody th").all_text_contents()
+        assert [group["name"] or "(ingen leverandør)" for group in report["groups"]] == names
+
+
+def test_the_lead_time_chart_is_an_image_with_the_medians_in_words(
+    page: Any, demo_server: DemoServer
+) -> None:
+    log_in(page, demo_server.admin, "/dashboard/praksis?by=intervention")
+    chart = page.locator("[data-testid=lead-time-chart]")
+    from_, to = page.evaluate(
+        "() => ['from', 'to'].map(n => document.querySelector(`select[name=${n}_year]`).value + '-' +"
+        " document.querySelector(`select[name=${n}_month]`).value)"
+    )
+    monthly = _practice(demo_server, demo_server.admin, {"from": from_, "to": to, "by": "month"})["groups"]
+
+    assert chart.get_attribute("role") == "img"
+    described = page.locator("#lead-chart-desc").text_content() or ""
+    for name in ("referred_to_matched", "matched_to_agreed"):
+        medians = [group[name]["median"] for group in monthly if group[name]["median"] is not None]
+        assert medians, "the demo has lead times to draw"
+        assert chart.locator(f"g[data-series={name}] circle").count() == len(medians)
+    first = next(group for group in monthly if group["referred_to_matched"]["median"] is not None)
+    assert f"{first['referred_to_matched']['median']} dag" in described
+
+
+def test_praksis_is_no_wider_than_the_screen(sized: Any, demo_server: DemoServer) -> None:
+    log_in(sized, demo_server.admin, "/dashboard/praksis?by=supplier")
+    width = sized.viewport_size["width"]
+    screenshot(sized, f"layout-{sized.viewport_name}-praksis", full_page=False)
+
+    assert sized.evaluate("() => document.documentElement.scrollWidth") <= width
+
+
+def test_the_praksis_workbook_holds_the_reports_figures(demo_server: DemoServer) -> None:
+    params = {"from": "2025-01", "to": "2029-12", "by": "intervention"}
+    report = _practice(demo_server, demo_server.reporter, params)
+    with httpx.Client(
+        base_url=demo_server.base_url, cookies={"caseledger_dashboard": demo_server.reporter}
+    ) as web:
+        response = web.get("/dashboard/praksis.xlsx", params=params)
+
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.content)).worksheets[0]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(report["groups"])
+    for row, group in zip(rows, report["groups"], strict=True):
+        assert list(row[1:5]) == [group[name] for name in COUNTS]
+        assert row[5:11] == tuple(group[name][which] for name in LEAD_TIMES for which in ("median", "p90"))
+        assert [None if v is None else f"{v:.3f}" for v in row[11:14]] == [group[name] for name in SHARES]
