@@ -1,4 +1,4 @@
-"""The dashboard's pages: Overblik, Forbrug, Priser, Revisionsspor and Praksis, server-rendered in Danish.
+"""The dashboard's pages: Overblik, Forbrug, Priser, Revisionsspor, Praksis and Match, server-rendered in Danish.
 
 Each page answers from the same read models and with the same rules as the JSON report and audit
 endpoints (the ``Reports`` queries and ``Audit.referral_trail``), with the token from the login
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.dashboard import forbrug, login, ordliste, overblik, praksis, priser, revisionsspor
+from api.dashboard import forbrug, login, match, ordliste, overblik, praksis, priser, revisionsspor
 from api.dashboard.rendering import Templates
 
 
@@ -20,5 +20,5 @@ def install(app: Any) -> None:
     """Serve the dashboard from ``app``: its routes and its templates."""
     app.state.dashboard = Templates()
     app.include_router(login.entry)
-    for page in (login, overblik, forbrug, priser, revisionsspor, praksis, ordliste):
+    for page in (login, overblik, forbrug, priser, revisionsspor, praksis, match, ordliste):
         app.include_router(page.router)

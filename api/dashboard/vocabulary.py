@@ -56,6 +56,18 @@ GLOSSARY = (
         "Integritetskontrol",
         "Kontrollen af, at de gemte hændelser er dem, der blev registreret: ingen ændret, ingen mangler.",
     ),
+    (
+        "Gennemløbstid",
+        "Antal dage mellem to beslutninger i en indstilling: fra indstillet til leverandør valgt, fra "
+        "leverandør valgt til takst aftalt og fra takst aftalt til start. Praksis viser medianen og 90 %: "
+        "ni ud af ti var hurtigere eller lige så hurtige.",
+    ),
+    (
+        "Kandidat",
+        "En leverandør med en takst eller et forløb for indstillingens indsats i kraft i kommunen. Match "
+        "giver hver kandidat point for faglig match (40), pris mod medianen (25), kapacitet (15) og "
+        "erfaring fra afsluttede indstillinger (20), med begrundelsen.",
+    ),
 )
 SUPPLIER_COLUMNS = (
     "Leverandør",
@@ -158,4 +170,17 @@ PRACTICE_COLUMNS = {
     "mean_extension_days": "Forlængelse, gns. dage",
     "adjustments_per_referral": "Ændringer pr. aftalt indstilling",
     "close_reasons": "Afslutningsårsager",
+}
+# Match (a referral's candidates): its columns and words.
+CANDIDATE_COLUMNS = {
+    "referral": "indstilling",
+    "rank": "Nr.",
+    "supplier": "Leverandør",
+    "score": "Point (af 100)",
+    "fit": "Faglig match",
+    "rate": "Takst",
+    "vs_median": "Takst mod median",
+    "load": "Belastning (timer pr. uge)",
+    "record": "Erfaring i kommunen",
+    "reasons": "Begrundelse",
 }

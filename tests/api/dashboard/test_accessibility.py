@@ -14,7 +14,7 @@ from tests.api.dashboard.support import DemoServer, log_in, screenshot
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
-PAGES = ("overblik", "forbrug", "forbrug?by=supplier", "priser", "revisionsspor", "praksis")
+PAGES = ("overblik", "forbrug", "forbrug?by=supplier", "priser", "revisionsspor", "praksis", "match")
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 

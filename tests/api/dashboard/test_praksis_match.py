@@ -152,3 +152,88 @@ def test_the_praksis_workbook_holds_the_reports_figures(demo_server: DemoServer)
         assert list(row[1:5]) == [group[name] for name in COUNTS]
         assert row[5:11] == tuple(group[name][which] for name in LEAD_TIMES for which in ("median", "p90"))
         assert [None if v is None else f"{v:.3f}" for v in row[11:14]] == [group[name] for name in SHARES]
+
+
+def _waiting_ids(demo_server: DemoServer, token: str) -> list[str]:
+    with demo_server.api(token) as api:
+        response = api.get("/referrals", params={"status": "referred", "page_size": 25})
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_match_lists_the_referrals_waiting_for_a_supplier(page: Any, demo_server: DemoServer) -> None:
+    log_in(page, demo_server.admin, "/dashboard/match")
+    shown = page.eval_on_selector_all("#waiting tbody tr", "rows => rows.map(r => r.dataset.referral)")
+
+    waiting = _waiting_ids(demo_server, demo_server.admin)
+    assert waiting, "the demo has referrals waiting for a supplier"
+    assert shown == waiting
+
+
+def test_match_shows_the_candidates_as_the_endpoint_ranks_them(page: Any, demo_server: DemoServer) -> None:
+    log_in(page, demo_server.admin, "/dashboard/match")
+    with page.expect_navigation():
+        page.click("#waiting tbody tr:first-child a")
+    referral_id = page.url.split("referral=")[1]
+    with demo_server.api(demo_server.admin) as api:
+        candidates = api.get(f"/referrals/{referral_id}/candidates").json()
+    rows = page.eval_on_selector_all(
+        "#candidates tbody tr",
+        """rows => rows.map(r => ({
+          supplier: r.dataset.supplier,
+          name: r.querySelector('th a').textContent.trim(),
+          link: r.querySelector('th a').getAttribute('href'),
+          score: r.querySelector('[data-field=score]').dataset.number,
+          rate: r.querySelector('[data-field=rate]').dataset.amount ?? null,
+          vsMedian: r.querySelector('[data-field=vs_median]').dataset.number ?? null,
+          active: Number(r.querySelector('[data-field=load]').dataset.active),
+          hours: r.querySelector('[data-field=load]').dataset.hours,
+          capacity: r.querySelector('[data-field=load]').dataset.capacity || null,
+          closed: Number(r.querySelector('[data-field=record]').dataset.closed),
+          reasons: Array.from(r.querySelectorAll('[data-field=reasons] li')).map(li => li.textContent),
+        }))""",
+    )
+    screenshot(page, "match-candidates")
+
+    assert candidates, "the demo's referral has candidates"
+    assert [row["supplier"] for row in rows] == [c["supplier_id"] for c in candidates]
+    for row, candidate in zip(rows, candidates, strict=True):
+        assert row["name"] == candidate["name"]
+        assert row["score"] == candidate["score"]
+        assert row["rate"] == candidate["price"]["rate"]
+        assert row["vsMedian"] == candidate["price"]["vs_median_pct"]
+        load = candidate["load"]
+        assert (row["active"], row["hours"], row["capacity"]) == (
+            load["active_referrals"],
+            load["active_hours_per_week"],
+            load["capacity_hours_per_week"],
+        )
+        assert row["closed"] == candidate["record"]["closed"]
+        assert row["reasons"] == candidate["reasons"]
+        assert row["link"].startswith("/dashboard/overblik?q=")
+    # Ranked best first, as the endpoint ranks them.
+    scores = [float(row["score"]) for row in rows]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_match_is_refused_to_a_reporter_and_says_so_for_an_unknown_referral(
+    page: Any, demo_server: DemoServer
+) -> None:
+    log_in(page, demo_server.admin, "/dashboard/match?referral=00000000-0000-4000-8000-000000000000")
+    assert page.locator("[data-testid=problem]").is_visible()
+    assert page.goto("/dashboard/match?referral=not-an-id").status == 404
+
+    page.context.clear_cookies()
+    log_in(page, demo_server.reporter, "/dashboard/match")
+    assert page.goto("/dashboard/match").status == 403
+    assert "Match" not in page.locator("nav").inner_text()
+
+
+def test_match_is_no_wider_than_the_screen(sized: Any, demo_server: DemoServer) -> None:
+    waiting = _waiting_ids(demo_server, demo_server.admin)
+    log_in(sized, demo_server.admin, f"/dashboard/match?referral={waiting[0]}")
+    width = sized.viewport_size["width"]
+    screenshot(sized, f"layout-{sized.viewport_name}-match", full_page=False)
+
+    assert sized.locator("#candidates tbody tr").count() > 0
+    assert sized.evaluate("() => document.documentElement.scrollWidth") <= width
