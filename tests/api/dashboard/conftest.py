@@ -31,6 +31,7 @@ from tests.api.dashboard.support import (
     CHROMIUM_ARGS,
     DEMO_SIZE,
     REPORTER_MUNICIPALITY,
+    VIEWPORTS,
     DemoServer,
     chromium_path,
     unavailable,
@@ -122,3 +123,13 @@ def page(browser: Any, demo_server: DemoServer) -> Iterator[Any]:
     yield opened
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def sized(request: pytest.FixtureRequest, browser: Any, demo_server: DemoServer) -> Iterator[Any]:
+    """A fresh page (no cookies) at the desktop or the phone size."""
+    context = browser.new_context(base_url=demo_server.base_url, viewport=VIEWPORTS[request.param])
+    opened = context.new_page()
+    opened.viewport_name = request.param
+    yield opened
+    context.close()

@@ -3,7 +3,6 @@ desktop and the phone size, finds no serious or critical violation of WCAG 2.1 A
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,18 +12,8 @@ from tests.api.dashboard.support import DemoServer, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 PAGES = ("overblik", "forbrug", "forbrug?by=supplier", "priser", "revisionsspor", "praksis", "match")
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def sized(request: pytest.FixtureRequest, browser: Any, demo_server: DemoServer) -> Iterator[Any]:
-    context = browser.new_context(base_url=demo_server.base_url, viewport=VIEWPORTS[request.param])
-    opened = context.new_page()
-    opened.viewport_name = request.param
-    yield opened
-    context.close()
 
 
 def _serious(page: Any) -> list[str]:
@@ -64,7 +53,7 @@ REACHABLE_JS = """() => Array.from(document.querySelectorAll(
 )).filter(e => e.offsetParent !== null)"""
 
 
-@pytest.mark.parametrize("path", ["overblik", "forbrug", "priser", "revisionsspor"])
+@pytest.mark.parametrize("path", ["overblik", "forbrug", "priser", "revisionsspor", "praksis", "match"])
 def test_the_keyboard_reaches_every_menu_link_and_filter(
     sized: Any, demo_server: DemoServer, path: str
 ) -> None:

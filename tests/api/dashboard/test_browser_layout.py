@@ -5,7 +5,6 @@ and the committed months after it from the months gone by."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +15,6 @@ from tests.api.dashboard.support import DemoServer, count_text, log_in, screensh
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 PAGES = ("overblik", "forbrug", "priser", "revisionsspor")
 
 # Every element whose text breaks "kr." away from its number onto a line of its own, or a menu
@@ -40,16 +38,6 @@ WRAPPED_JS = """elements => elements.filter(e => {
   const line = parseFloat(getComputedStyle(e).lineHeight) || 20;
   return e.getBoundingClientRect().height > 1.6 * line + 14;
 }).map(e => e.textContent.trim())"""
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def sized(request: pytest.FixtureRequest, browser: Any, demo_server: DemoServer) -> Iterator[Any]:
-    """A fresh page at the desktop or the phone size."""
-    context = browser.new_context(base_url=demo_server.base_url, viewport=VIEWPORTS[request.param])
-    opened = context.new_page()
-    opened.viewport_name = request.param
-    yield opened
-    context.close()
 
 
 def test_no_page_is_wider_than_the_screen(sized: Any, demo_server: DemoServer) -> None:

@@ -4,7 +4,6 @@ or a phone's screen, and the lead-time chart is an image with a text alternative
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from io import BytesIO
 from typing import Any
 
@@ -16,7 +15,6 @@ from tests.api.dashboard.support import DemoServer, count_text, log_in, screensh
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 COUNTS = ("referred", "matched", "agreed", "closed")
 LEAD_TIMES = ("referred_to_matched", "matched_to_agreed", "agreed_to_start")
 SHARES = ("rematched_share", "extended_share", "above_list_share")
@@ -29,15 +27,6 @@ ROWS_JS = """() => Array.from(document.querySelectorAll('#practice tbody tr')).m
   }
   return row;
 })"""
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def sized(request: pytest.FixtureRequest, browser: Any, demo_server: DemoServer) -> Iterator[Any]:
-    context = browser.new_context(base_url=demo_server.base_url, viewport=VIEWPORTS[request.param])
-    opened = context.new_page()
-    opened.viewport_name = request.param
-    yield opened
-    context.close()
 
 
 def _practice(demo_server: DemoServer, token: str, params: dict[str, str]) -> dict[str, Any]:
@@ -214,6 +203,12 @@ def test_match_shows_the_candidates_as_the_endpoint_ranks_them(page: Any, demo_s
     # Ranked best first, as the endpoint ranks them.
     scores = [float(row["score"]) for row in rows]
     assert scores == sorted(scores, reverse=True)
+    with demo_server.api(demo_server.admin) as api:
+        logged = api.get(
+            "/audit/access-log", params={"action": "dashboard.match", "referral_id": referral_id}
+        )
+    assert logged.status_code == 200, logged.text
+    assert logged.json()["items"], "the page's read of the referral is in the access log"
 
 
 def test_match_is_refused_to_a_reporter_and_says_so_for_an_unknown_referral(
