@@ -4,16 +4,21 @@ or a phone's screen, and the lead-time chart is an image with a text alternative
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+from tests.api import bodies
 from tests.api.dashboard.support import DemoServer, count_text, log_in, screenshot
+from tests.api.dashboard.test_pages import browse, logged_in
+from tests.tokens import new_token
 
-pytestmark = pytest.mark.browser
+browser = pytest.mark.browser
 
 COUNTS = ("referred", "matched", "agreed", "closed")
 LEAD_TIMES = ("referred_to_matched", "matched_to_agreed", "agreed_to_start")
@@ -68,6 +73,7 @@ def _assert_page_equals_report(page: Any, report: dict[str, Any]) -> None:
             assert str(number) in cells["close_reasons"]["text"], reason
 
 
+@browser
 def test_praksis_by_month_equals_the_practice_report(page: Any, demo_server: DemoServer) -> None:
     log_in(page, demo_server.admin, "/dashboard/praksis")
     chosen = page.evaluate(
@@ -82,6 +88,7 @@ def test_praksis_by_month_equals_the_practice_report(page: Any, demo_server: Dem
     screenshot(page, "praksis-by-month")
 
 
+@browser
 @pytest.mark.parametrize("by", ["supplier", "intervention", "legal_basis"])
 def test_praksis_for_a_municipality_equals_the_report_for_its_token(
     page: Any, demo_server: DemoServer, by: str
@@ -96,6 +103,7 @@ def test_praksis_for_a_municipality_equals_the_report_for_its_token(
         assert [group["name"] or "(ingen leverandør)" for group in report["groups"]] == names
 
 
+@browser
 def test_the_lead_time_chart_is_an_image_with_the_medians_in_words(
     page: Any, demo_server: DemoServer
 ) -> None:
@@ -117,6 +125,7 @@ def test_the_lead_time_chart_is_an_image_with_the_medians_in_words(
     assert f"{first['referred_to_matched']['median']} dag" in described
 
 
+@browser
 def test_praksis_is_no_wider_than_the_screen(sized: Any, demo_server: DemoServer) -> None:
     log_in(sized, demo_server.admin, "/dashboard/praksis?by=supplier")
     width = sized.viewport_size["width"]
@@ -125,6 +134,7 @@ def test_praksis_is_no_wider_than_the_screen(sized: Any, demo_server: DemoServer
     assert sized.evaluate("() => document.documentElement.scrollWidth") <= width
 
 
+@browser
 def test_the_praksis_workbook_holds_the_reports_figures(demo_server: DemoServer) -> None:
     params = {"from": "2025-01", "to": "2029-12", "by": "intervention"}
     report = _practice(demo_server, demo_server.reporter, params)
@@ -150,6 +160,7 @@ def _waiting_ids(demo_server: DemoServer, token: str) -> list[str]:
     return [item["id"] for item in response.json()["items"]]
 
 
+@browser
 def test_match_lists_the_referrals_waiting_for_a_supplier(page: Any, demo_server: DemoServer) -> None:
     log_in(page, demo_server.admin, "/dashboard/match")
     shown = page.eval_on_selector_all("#waiting tbody tr", "rows => rows.map(r => r.dataset.referral)")
@@ -159,6 +170,7 @@ def test_match_lists_the_referrals_waiting_for_a_supplier(page: Any, demo_server
     assert shown == waiting
 
 
+@browser
 def test_match_shows_the_candidates_as_the_endpoint_ranks_them(page: Any, demo_server: DemoServer) -> None:
     log_in(page, demo_server.admin, "/dashboard/match")
     with page.expect_navigation():
@@ -211,6 +223,7 @@ def test_match_shows_the_candidates_as_the_endpoint_ranks_them(page: Any, demo_s
     assert logged.json()["items"], "the page's read of the referral is in the access log"
 
 
+@browser
 def test_match_is_refused_to_a_reporter_and_says_so_for_an_unknown_referral(
     page: Any, demo_server: DemoServer
 ) -> None:
@@ -224,6 +237,7 @@ def test_match_is_refused_to_a_reporter_and_says_so_for_an_unknown_referral(
     assert "Match" not in page.locator("nav").inner_text()
 
 
+@browser
 def test_match_is_no_wider_than_the_screen(sized: Any, demo_server: DemoServer) -> None:
     waiting = _waiting_ids(demo_server, demo_server.admin)
     log_in(sized, demo_server.admin, f"/dashboard/match?referral={waiting[0]}")
@@ -232,3 +246,42 @@ def test_match_is_no_wider_than_the_screen(sized: Any, demo_server: DemoServer) 
 
     assert sized.locator("#candidates tbody tr").count() > 0
     assert sized.evaluate("() => document.documentElement.scrollWidth") <= width
+
+
+# Over HTTP, on SQLite and PostgreSQL: who opens the pages, and a referral's municipality.
+
+
+def test_a_caseworker_starts_on_match_and_may_not_open_praksis(client: TestClient) -> None:
+    browser = TestClient(client.app, follow_redirects=False)
+
+    response = browser.post("/dashboard/login", data={"token": new_token(client, "caseworker", "461")})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/dashboard/match"
+    assert browser.get("/dashboard/match").status_code == 200
+    assert browser.get("/dashboard/praksis").status_code == 403
+
+
+def test_match_shows_a_waiting_referral_and_its_candidates_only_to_its_municipality(
+    client: TestClient,
+) -> None:
+    bodies.supplier_with_prices(client)
+    result = bodies.created(client.post("/referrals", json=bodies.referral()))
+    referral_id = str(result["id"])
+    candidates = client.get(
+        f"/referrals/{referral_id}/candidates", params={"min_position": result["position"]}
+    ).json()
+    own = logged_in(client, new_token(client, "matcher", "461"))
+    other, _ = browse(client, "matcher", "751")
+
+    waiting = own.get("/dashboard/match")
+    ranked = own.get("/dashboard/match", params={"referral": referral_id})
+    elsewhere = other.get("/dashboard/match", params={"referral": referral_id})
+
+    assert f'data-referral="{referral_id}"' in waiting.text
+    assert referral_id not in other.get("/dashboard/match").text
+    assert candidates, "the supplier with prices is a candidate"
+    shown = re.findall(r'<tr data-supplier="([^"]+)"', ranked.text)
+    assert shown == [candidate["supplier_id"] for candidate in candidates]
+    assert elsewhere.status_code == 404
+    assert 'data-supplier="' not in elsewhere.text
