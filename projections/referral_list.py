@@ -180,20 +180,43 @@ FILTERS = ("status", "supplier_id", "intervention", "municipality", "legal_basis
 """The columns the referral list is filtered by (an exact match each)."""
 
 
+SORTS = {
+    "referred": "referred_on {way}, referral_id {way}",
+    "supplier": "CASE WHEN supplier_id IS NULL THEN 1 ELSE 0 END, LOWER((SELECT s.name FROM {suppliers} s "
+    "WHERE s.supplier_id = {referrals}.supplier_id)) {way}, referred_on DESC, referral_id",
+    "status": "CASE status WHEN 'referred' THEN 1 WHEN 'matched' THEN 2 WHEN 'active' THEN 3 ELSE 4 END {way}, "
+    "referred_on DESC, referral_id",
+    "committed": "committed_total_ore {way}, referred_on DESC, referral_id",
+}
+"""The orders the referral list can be read in (``sort``): referred date, supplier name (referrals
+without a supplier last), status in the order of a referral's course, committed total."""
+
+
 def page(
-    cur: Cursor, generation: int, filters: dict[str, str | None], page: int, page_size: int
+    cur: Cursor,
+    generation: int,
+    filters: dict[str, str | None],
+    page: int,
+    page_size: int,
+    sort: str = "referred",
+    descending: bool = True,
 ) -> dict[str, Any]:
-    """A page of the referral list, newest referral first, with the total that match."""
+    """A page of the referral list in ``sort`` order (newest referral first by default), with the
+    total that match."""
     where, params = conditions((column, filters.get(column)) for column in FILTERS)
+    referrals = table("cl_referrals", generation)
+    order = SORTS[sort].format(
+        way="DESC" if descending else "ASC", referrals=referrals, suppliers=table("cl_suppliers", generation)
+    )
     rows, total = counted_page(
         cur,
-        table("cl_referrals", generation),
+        referrals,
         where,
         params,
         columns="referral_id, version, municipality, citizen_ref, case_ref, legal_basis, intervention, "
         "status, supplier_id, kind, start_date, end_date, closed_on, close_reason, referred_on, "
         "committed_total_ore",
-        order="referred_on DESC, referral_id",
+        order=order,
         page=page,
         page_size=page_size,
     )
@@ -219,3 +242,17 @@ def page(
         for row in rows
     ]
     return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+
+def supplier_names(cur: Cursor, generation: int, municipality: str | None) -> dict[str, str]:
+    """The suppliers the referral list names (of ``municipality``; None: of every one), id → name,
+    by name."""
+    where, params = conditions([("r.municipality", municipality)])
+    clause = " AND ".join(["r.supplier_id IS NOT NULL", *where])
+    cur.run(
+        f"SELECT DISTINCT s.supplier_id, s.name FROM {table('cl_referrals', generation)} r "
+        f"JOIN {table('cl_suppliers', generation)} s ON s.supplier_id = r.supplier_id WHERE {clause} "
+        "ORDER BY s.name, s.supplier_id",
+        params,
+    )
+    return {row["supplier_id"]: row["name"] for row in cur.rows()}

@@ -73,6 +73,17 @@ class Reports:
     def candidates(self, query: candidates.CandidateQuery) -> list[dict[str, Any]]:
         return self._on_live(candidates.candidates, query)
 
-    def referrals(self, filters: dict[str, str | None], page: int, page_size: int) -> dict[str, Any]:
-        """A page of the referral list, newest referral first."""
-        return self._on_live(referral_list.page, filters, page, page_size)
+    def referrals(
+        self,
+        filters: dict[str, str | None],
+        page: int,
+        page_size: int,
+        sort: str = "referred",
+        descending: bool = True,
+    ) -> dict[str, Any]:
+        """A page of the referral list, newest referral first unless ``sort`` says otherwise."""
+        return self._on_live(referral_list.page, filters, page, page_size, sort, descending)
+
+    def referral_suppliers(self, municipality: str | None) -> dict[str, str]:
+        """The suppliers the referral list names, id → name, by name."""
+        return self._on_live(referral_list.supplier_names, municipality)

@@ -17,7 +17,10 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from application.caseledger import CaseLedger
 from application.storage import environment
+from projections.database import ProjectionDatabase
+from projections.runner import ProjectionRunner
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CASELEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -133,3 +136,15 @@ def storage_env(database_url: str, *, master_key: str | None = None, **options: 
     environment names (as ``Settings`` would read it; the application reads no environment)."""
     key = os.environ.get("CASELEDGER_MASTER_KEY", "") if master_key is None else master_key
     return environment.storage_env(database_url, master_key=key, **options)
+
+
+def rebuild_read_models(url: str) -> int:
+    """Rebuild the read models of the store behind ``url`` from its events, as
+    ``caseledger projections rebuild`` does; the number of events folded."""
+    ledger = CaseLedger(storage_env(url))
+    db = ProjectionDatabase.from_env(storage_env(url))
+    try:
+        return ProjectionRunner(db, ledger.read_events).rebuild()
+    finally:
+        db.close()
+        ledger.close()

@@ -20,7 +20,15 @@ from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import months_between, stacked_bars
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
-from api.dashboard.vocabulary import AMOUNTS, GROUPINGS, OTHERS, SPENDING, TOP_CHOICES, TOTAL
+from api.dashboard.vocabulary import (
+    AMOUNTS,
+    GROUPINGS,
+    OTHERS,
+    SPENDING,
+    TOP_CHOICES,
+    TOTAL,
+    legal_basis_label,
+)
 from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
 from domain.reference import load_reference
@@ -110,8 +118,7 @@ def labeller(by: str, viewer: Viewer, reports: Reports) -> Callable[[str | None]
         interventions = load_reference().interventions
         return lambda key: interventions[key].name_da if key in interventions else str(key)
     if by == "legal_basis":
-        bases = load_reference().legal_bases
-        return lambda key: f"{key} {bases[key].title_da}" if key in bases else str(key)
+        return legal_basis_label
     if by == "municipality":
         return lambda key: f"Kommune {key}"
     return lambda key: f"{SPENDING} i alt"

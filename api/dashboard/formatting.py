@@ -9,10 +9,12 @@ with the report endpoints without parsing Danish number formatting.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 NBSP = "\u00a0"
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 MONTHS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
 MONTH_NAMES = (
     "januar",
@@ -91,6 +93,24 @@ def day(value: date | str | None) -> str:
     return f"{found.day:02d}.{found.month:02d}.{found.year}"
 
 
+def instant(value: datetime | str | None) -> str:
+    """An instant in Danish time (Europe/Copenhagen, summer time included): ``2026-03-12T09:05:07+00:00``
+    → ``12.03.2026 kl. 10:05:07``; nothing → a dash. An instant without a zone is taken as UTC."""
+    if value is None or value == "":
+        return "–"
+    found = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=ZoneInfo("UTC"))
+    local = found.astimezone(COPENHAGEN)
+    return f"{day(local.date())} kl.{NBSP}{local:%H:%M:%S}"
+
+
+def percent(value: Decimal, decimals: int = 1) -> str:
+    """A signed share in per cent: ``Decimal("12.345")`` → ``+12,3 %`` (non-breaking space)."""
+    sign = "+" if value > 0 else ""
+    return f"{sign}{number(value, decimals)}{NBSP}%"
+
+
 def month(value: str) -> str:
     """``2026-03`` → ``mar. 2026``."""
     year, number_of_month = value.split("-")
@@ -118,6 +138,6 @@ def age(since: date, today: date) -> str:
     return " ".join(parts) or "1 md."
 
 
-def percent(share: Decimal | str) -> str:
+def share_percent(share: Decimal | str) -> str:
     """A share as a Danish percentage: ``"0.125"`` → ``12,5 %`` (one decimal, non-breaking space)."""
     return f"{number(Decimal(share) * 100, 1)}{NBSP}%"

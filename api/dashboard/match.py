@@ -77,7 +77,7 @@ def match(request: Request, ledger: Ledger, reports: Reports) -> Response:
         "interventions": load_reference().interventions,
         "units": UNITS,
         "columns": CANDIDATE_COLUMNS,
-        "percent": formatting.percent,
+        "percent": formatting.share_percent,
         "sees_trail": viewer.principal.can("audit:read"),
     }
     if not asked:

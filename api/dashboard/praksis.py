@@ -64,7 +64,7 @@ def _key_label(by: str, viewer: Viewer, reports: Reports) -> Callable[[dict[str,
 
 def share(value: str | None) -> str:
     """A share from the report (``"0.125"``) as a Danish percentage: ``12,5 %``; nothing → a dash."""
-    return "–" if value is None else formatting.percent(value)
+    return "–" if value is None else formatting.share_percent(value)
 
 
 def reasons_text(reasons: dict[str, int]) -> str:

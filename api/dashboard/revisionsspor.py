@@ -4,7 +4,9 @@ check, or the newest referrals to choose from; every read is recorded in the acc
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -14,6 +16,7 @@ from api.access_log import logged
 from api.auth import check_referral
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
+from api.dashboard.decisions import Suppliers, decision_details
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import (
@@ -26,13 +29,22 @@ from api.dashboard.vocabulary import (
     PRICINGS,
     STATUSES,
     TRAIL_LIST_COLUMNS,
+    legal_basis_name,
+    legal_basis_title,
 )
 from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
+from application.privacy.envelopes import ERASED
 from domain.errors import NotFound
 from domain.reference import load_reference
+from projections.referral_list import SORTS
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
+# The list's sortable columns, in TRAIL_LIST_COLUMNS' order: Indstillet, Leverandør, ..., Bevilget.
+LIST_SORTS = ("referred", "supplier", None, None, "status", None, "committed")
+FIRST_DESCENDING = {"referred", "committed"}  # newest and largest first; names and statuses A→Z
+SORT_NAMES = {"referred": "indstillet", "supplier": "leverandør", "status": "status", "committed": "bevilget"}
+FACT_ORDER = {name: position for position, name in enumerate(FACTS)}
 
 
 def fact_text(name: str, value: Any, supplier_name: Callable[[str], str]) -> str:
@@ -56,19 +68,100 @@ def fact_text(name: str, value: Any, supplier_name: Callable[[str], str]) -> str
     return str(value)
 
 
-def asked_for(request: Request, *, every_page: bool = False) -> tuple[str, str | None, int]:
-    """The referral, status filter and page asked for; noted for the access log, refused or not."""
+@dataclass(frozen=True)
+class ListChoice:
+    """The list's filters and order, as kept in the address (``status``, ``supplier``,
+    ``intervention``, ``sort`` and ``dir``, the latter only when not the sort's usual direction:
+    newest and largest first, names and statuses ascending); anything unknown is dropped."""
+
+    status: str | None = None
+    supplier: str | None = None
+    intervention: str | None = None
+    sort: str = "referred"
+    descending: bool = True
+
+    @classmethod
+    def of(cls, request: Request) -> ListChoice:
+        given = request.query_params
+        status = given.get("status") or None
+        supplier = (given.get("supplier") or "").strip() or None
+        intervention = given.get("intervention") or None
+        sort = given.get("sort") or "referred"
+        sort = sort if sort in SORTS else "referred"
+        order = given.get("dir")
+        return cls(
+            status=status if status in STATUSES else None,
+            supplier=supplier if supplier and _is_uuid(supplier) else None,
+            intervention=intervention if intervention in load_reference().interventions else None,
+            sort=sort,
+            descending=order == "desc" if order in ("asc", "desc") else sort in FIRST_DESCENDING,
+        )
+
+    @property
+    def filters(self) -> dict[str, str | None]:
+        return {"status": self.status, "supplier_id": self.supplier, "intervention": self.intervention}
+
+    def query(self, **changes: Any) -> dict[str, str | None]:
+        """The address's parameters for this choice with ``changes``; defaults left out."""
+        chosen = replace(self, **changes)
+        return {
+            "status": chosen.status,
+            "supplier": chosen.supplier,
+            "intervention": chosen.intervention,
+            "sort": None if chosen.sort == "referred" else chosen.sort,
+            "dir": None
+            if chosen.descending == (chosen.sort in FIRST_DESCENDING)
+            else ("desc" if chosen.descending else "asc"),
+        }
+
+    def link(self, page: int = 1, **changes: Any) -> str:
+        """The list's address with this choice, ``changes`` and ``page``."""
+        chosen = {key: value for key, value in self.query(**changes).items() if value}
+        if page > 1:
+            chosen["page"] = str(page)
+        return f"?{urlencode(chosen)}" if chosen else "?"
+
+    def headers(self) -> list[dict[str, Any]]:
+        """The list's column headers, those it can be sorted by with the address that sorts by them
+        (the current one reversed) and their ``aria-sort``."""
+        found = []
+        for text, key in zip(TRAIL_LIST_COLUMNS, LIST_SORTS, strict=True):
+            header: dict[str, Any] = {"text": text, "num": text == TRAIL_LIST_COLUMNS[-1]}
+            if key:
+                current = key == self.sort
+                header["link"] = self.link(
+                    sort=key, descending=not self.descending if current else key in FIRST_DESCENDING
+                )
+                header["aria_sort"] = ("descending" if self.descending else "ascending") if current else None
+            found.append(header)
+        return found
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def asked_for(request: Request, *, every_page: bool = False) -> tuple[str, ListChoice, int]:
+    """The referral, the list's choice and page asked for; noted for the access log, refused or not."""
     asked = (request.query_params.get("referral") or "").strip()
     page_text = request.query_params.get("page", "1")
     page = max(1, min(10_000, int(page_text))) if page_text.isdigit() and len(page_text) < 6 else 1
-    status = request.query_params.get("status") or None
-    status = status if status in STATUSES else None
+    choice = ListChoice.of(request)
     # An id that is no UUID is dropped by the access log.
     if asked:
         request.state.access_referral_id = asked
     else:
-        request.state.access_query = {"status": status, "page": "alle" if every_page else str(page)}
-    return asked, status, page
+        chosen = {key: value for key, value in choice.query().items() if value and key != "status"}
+        request.state.access_query = {
+            "status": choice.status,
+            **chosen,
+            "page": "alle" if every_page else str(page),
+        }
+    return asked, choice, page
 
 
 @router.get("/revisionsspor")
@@ -80,20 +173,23 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
     Reads referral-level data: ``ledger.audit.referral_trail`` (the trail) and ``reports.referrals`` (the
     list to choose from), both for the signed-in token; an access log records them here.
     """
-    asked, status, page = asked_for(request)
+    asked, choice, page = asked_for(request)
     viewer = open_page(request, "revisionsspor", ledger)
     if isinstance(viewer, Response):
         return viewer
-    context = frame(viewer, "revisionsspor")
+    context = {**frame(viewer, "revisionsspor"), "lovgrundlag": legal_basis_name}
     if not asked:
-        listing = reports.referrals({"municipality": viewer.municipality, "status": status}, page, 25)
+        filters = {"municipality": viewer.municipality, **choice.filters}
+        listing = reports.referrals(filters, page, 25, choice.sort, choice.descending)
         return templates(request).render(
             "revisionsspor.html",
             **context,
             listing=listing,
-            columns=TRAIL_LIST_COLUMNS,
-            export_link=export_link(viewer, "revisionsspor", {"status": status}),
-            status_filter=status,
+            columns=choice.headers(),
+            choice=choice,
+            suppliers=reports.referral_suppliers(viewer.municipality),
+            export_link=export_link(viewer, "revisionsspor", choice.query()),
+            status_filter=choice.status,
             statuses=STATUSES,
             interventions=load_reference().interventions,
             trail=None,
@@ -114,7 +210,10 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
             asked=asked,
             problem=f"Ingen indstilling med id {asked}.",
         )
-    entries = trail_entries(trail, supplier_names(ledger))
+    suppliers = Suppliers(ledger)
+    first = trail["entries"][0]["data"] if trail["entries"] and trail["entries"][0]["data"] else {}
+    entries = trail_entries(trail, suppliers.name)
+    decision_details(entries, first, suppliers)
     stored_versions = {item["version"] for item in trail["entries"]}
     gaps = sorted({p["version"] for p in trail["integrity"]["problems"]} - stored_versions)
     for version in gaps:
@@ -128,13 +227,14 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
         }
         for p in trail["integrity"]["problems"]
     ]
-    first = trail["entries"][0]["data"] if trail["entries"] and trail["entries"][0]["data"] else {}
     interventions = load_reference().interventions
     summary = {
         "intervention": interventions[first["intervention"]].name_da
         if first.get("intervention") in interventions
         else first.get("intervention"),
-        "legal_basis": first.get("legal_basis"),
+        "legal_basis": legal_basis_name(first["legal_basis"]) if first.get("legal_basis") else None,
+        "legal_basis_title": legal_basis_title(first.get("legal_basis")),
+        "case_ref": case_ref(first, viewer),
         "municipality": first.get("municipality"),
         "referred_on": first.get("referred_on"),
     }
@@ -152,19 +252,15 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
     )
 
 
-def supplier_names(ledger: Ledger) -> Callable[[str], str]:
-    """A supplier's name by id (the id itself when it names none), each looked up once."""
-    names: dict[str, str] = {}
-
-    def supplier_name(supplier_id: str) -> str:
-        if supplier_id not in names:
-            try:
-                names[supplier_id] = ledger.get_supplier(UUID(supplier_id)).name
-            except (ValueError, NotFound, LookupError):
-                names[supplier_id] = supplier_id
-        return names[supplier_id]
-
-    return supplier_name
+def case_ref(referred: dict[str, Any], viewer: Viewer) -> str | None:
+    """The case number (``case_ref``, personal data) for a token that may read the referral itself
+    (``GET /referrals/{id}``); None for any other, and "–" when the referral has none."""
+    if not viewer.principal.can("referral:read"):
+        return None
+    found = referred.get("case_ref")
+    if found == ERASED:
+        return "slettet (borgerens personoplysninger er slettet)"
+    return str(found) if found else "–"
 
 
 def trail_entries(trail: dict[str, Any], supplier_name: Callable[[str], str]) -> list[dict[str, Any]]:
@@ -177,12 +273,13 @@ def trail_entries(trail: dict[str, Any], supplier_name: Callable[[str], str]) ->
                 "from": fact_text(name, change["from"], supplier_name),
                 "to": fact_text(name, change["to"], supplier_name),
             }
-            for name, change in sorted((item["changes"] or {}).items())
+            for name, change in sorted((item["changes"] or {}).items(), key=_fact_order)
         ]
         entries.append(
             {
                 **item,
                 "label": EVENT_TYPES.get(item["type"], item["type"]),
+                "recorded_text": formatting.instant(item["recorded_at"]),
                 "change_list": changes,
                 "actor_text": _actor(item["actor"]),
                 "problem_text": "; ".join(
@@ -192,6 +289,11 @@ def trail_entries(trail: dict[str, Any], supplier_name: Callable[[str], str]) ->
             }
         )
     return entries
+
+
+def _fact_order(item: tuple[str, Any]) -> tuple[int, str]:
+    """Facts in ``FACTS``' order (Start before Slut), any other after them by name."""
+    return (FACT_ORDER.get(item[0], len(FACT_ORDER)), item[0])
 
 
 def _actor(actor: Any) -> str:
@@ -204,16 +306,17 @@ def _actor(actor: Any) -> str:
 LIST_COLUMNS = (
     Column(TRAIL_LIST_COLUMNS[0], "date"),
     Column(TRAIL_LIST_COLUMNS[1], width=36),
-    Column(TRAIL_LIST_COLUMNS[2], width=14),
-    Column(TRAIL_LIST_COLUMNS[3]),
-    Column(TRAIL_LIST_COLUMNS[4], width=10),
-    Column(TRAIL_LIST_COLUMNS[5], "money"),
+    Column(TRAIL_LIST_COLUMNS[2], width=36),
+    Column(TRAIL_LIST_COLUMNS[3], width=30),
+    Column(TRAIL_LIST_COLUMNS[4]),
+    Column(TRAIL_LIST_COLUMNS[5], width=10),
+    Column(TRAIL_LIST_COLUMNS[6], "money"),
     Column("Id", width=38),
 )
 TRAIL_COLUMNS = (
     Column("Version", "count"),
     Column("Gælder fra", "date"),
-    Column("Registreret (UTC)", width=18),
+    Column("Registreret (dansk tid)", width=24),
     Column("Hændelse", width=26),
     Column("Besluttet af", width=30),
     Column("Begrundelse", width=50),
@@ -228,12 +331,12 @@ EXPORT_PAGE_SIZE = 500
 def revisionsspor_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
     """Revisionsspor as an Excel workbook: one referral's trail, or every referral of the list
     (all its pages) with the status filter; recorded in the access log like the page."""
-    asked, status, _ = asked_for(request, every_page=True)
+    asked, choice, _ = asked_for(request, every_page=True)
     viewer = open_page(request, "revisionsspor", ledger)
     if isinstance(viewer, Response):
         return viewer
     if not asked:
-        return _listing_workbook(viewer, reports, status)
+        return _listing_workbook(viewer, reports, choice)
     try:
         referral_id = UUID(asked)
         check_referral(viewer.principal, ledger, referral_id)
@@ -246,14 +349,14 @@ def revisionsspor_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Re
         [
             e["version"],
             e["effective_date"],
-            f"{formatting.day(e['recorded_at'])} {e['recorded_at'][11:16]}" if e["recorded_at"] else None,
+            e["recorded_text"] if e["recorded_at"] else None,
             e["label"],
             e["actor_text"],
             e["rationale"],
             "; ".join(f"{c['field']}: {c['from']} → {c['to']}" for c in e["change_list"]),
             "i orden" if e["integrity"] == "ok" else e["problem_text"],
         ]
-        for e in trail_entries(trail, supplier_names(ledger))
+        for e in trail_entries(trail, Suppliers(ledger).name)
     ]
     integrity = trail["integrity"]
     details = [
@@ -270,20 +373,22 @@ def revisionsspor_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Re
     return workbook_response([sheet], about(viewer, "revisionsspor", details), f"revisionsspor-{referral_id}")
 
 
-def _listing_workbook(viewer: Viewer, reports: Reports, status: str | None) -> Response:
+def _listing_workbook(viewer: Viewer, reports: Reports, choice: ListChoice) -> Response:
     interventions = load_reference().interventions
-    filters = {"municipality": viewer.municipality, "status": status}
+    filters = {"municipality": viewer.municipality, **choice.filters}
+    names = reports.referral_suppliers(viewer.municipality)
     rows: list[list[Any]] = []
     page = 1
     while True:
-        found = reports.referrals(filters, page, EXPORT_PAGE_SIZE)
+        found = reports.referrals(filters, page, EXPORT_PAGE_SIZE, choice.sort, choice.descending)
         rows.extend(
             [
                 r["referred_on"],
+                names.get(r["supplier_id"], r["supplier_id"]) if r["supplier_id"] else None,
                 interventions[r["intervention"]].name_da
                 if r["intervention"] in interventions
                 else r["intervention"],
-                r["legal_basis"],
+                legal_basis_name(r["legal_basis"]),
                 STATUSES.get(r["status"], r["status"]),
                 r["municipality"],
                 r["committed_total"],
@@ -294,7 +399,18 @@ def _listing_workbook(viewer: Viewer, reports: Reports, status: str | None) -> R
         if not found["items"] or page * EXPORT_PAGE_SIZE >= found["total"]:
             break
         page += 1
-    details = [("Status", STATUSES[status] if status else "alle")]
+    details = [
+        ("Status", STATUSES[choice.status] if choice.status else "alle"),
+        (
+            "Leverandør",
+            names.get(choice.supplier, choice.supplier) if choice.supplier else "alle",
+        ),
+        (
+            "Indsats",
+            interventions[choice.intervention].name_da if choice.intervention else "alle",
+        ),
+        ("Sorteret efter", f"{SORT_NAMES[choice.sort]}, {'faldende' if choice.descending else 'stigende'}"),
+    ]
     sheet = Sheet(PAGE["revisionsspor"].title, LIST_COLUMNS, rows, frozen_columns=1)
     name = f"revisionsspor-{viewer.municipality or 'alle'}-{viewer.today.isoformat()}"
     return workbook_response([sheet], about(viewer, "revisionsspor", details), name)

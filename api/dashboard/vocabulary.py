@@ -11,6 +11,9 @@ for the months after this one — never "forpligtet forbrug", which mixes spendi
 from __future__ import annotations
 
 from application.commands import COMMANDS
+from domain.reference import load_reference
+
+NBSP = "\u00a0"
 
 ORD = {
     "indstilling": "indstilling",
@@ -86,7 +89,7 @@ PRICE_COLUMNS = {
     "distribution": "Fordeling",
 }
 STATISTICS = (("Antal", "count"), ("Min.", "money"), ("Median", "money"), ("Maks.", "money"))
-TRAIL_LIST_COLUMNS = ("Indstillet", "Indsats", "Lovgrundlag", "Status", "Kommune", "Bevilget")
+TRAIL_LIST_COLUMNS = ("Indstillet", "Leverandør", "Indsats", "Lovgrundlag", "Status", "Kommune", "Bevilget")
 # How Forbrug writes amounts: (label, the workbook's number format). The workbook's cells keep the
 # exact amount; a "," at the end of a number format shows it in thousands.
 AMOUNTS = {
@@ -108,18 +111,19 @@ UNITS = {"hour": "time", "day": "dag", "package": "forløb"}
 # The Danish labels the commands declare (application.commands).
 EVENT_TYPES = {name: command.label for name, command in COMMANDS.items() if name.startswith("referral.")}
 STATUSES = {"referred": "indstillet", "matched": "leverandør valgt", "active": "aktiv", "closed": "afsluttet"}
+# In the order a trail's changes are listed: what, who, how priced, when, how much, how it ended.
 FACTS = {
     "status": "Status",
     "supplier_id": "Leverandør",
+    "pricing": "Prisform",
     "start": "Start",
     "end": "Slut",
-    "pricing": "Prisform",
-    "package_price": "Forløbspris",
-    "closed_on": "Afsluttet",
-    "close_reason": "Afslutningsårsag",
     "hours_per_week": "Timer pr. uge",
     "hourly_rate": "Timetakst",
     "daily_rate": "Dagtakst",
+    "package_price": "Forløbspris",
+    "closed_on": "Afsluttet",
+    "close_reason": "Afslutningsårsag",
 }
 MONEY_FACTS = {"package_price", "hourly_rate", "daily_rate"}
 DATE_FACTS = {"start", "end", "closed_on"}
@@ -147,6 +151,35 @@ INTEGRITY_PROBLEMS = {
     "chain broken": ("kæden brudt", "den samlede kæde hænger ikke sammen med rækken før denne"),
     "undecodable": ("ulæselig", "de gemte bytes kan ikke læses som en hændelse"),
 }
+LAWS = {"BL": "Barnets lov", "SEL": "Serviceloven"}
+
+
+def legal_basis_name(code: str | None) -> str:
+    """A legal basis as a caseworker cites it: ``BL-32-1-7`` → ``Barnets lov § 32, stk. 1, nr. 7``
+    (a code the reference data does not know stays as it is)."""
+    basis = load_reference().legal_bases.get(code or "")
+    if basis is None:
+        return code or "–"
+    parts = [f"{LAWS.get(basis.law, basis.law)} §{NBSP}{basis.section}"]
+    if basis.subsection:
+        parts.append(f"stk.{NBSP}{basis.subsection}")
+    if basis.number:
+        parts.append(f"nr.{NBSP}{basis.number}")
+    return ", ".join(parts)
+
+
+def legal_basis_title(code: str | None) -> str:
+    """What the legal basis grants, in Danish (``Støtteophold``); empty for an unknown code."""
+    basis = load_reference().legal_bases.get(code or "")
+    return basis.title_da if basis else ""
+
+
+def legal_basis_label(code: str | None) -> str:
+    """The name with what it grants: ``Barnets lov § 32, stk. 1, nr. 7 (Støtteophold)``."""
+    title = legal_basis_title(code)
+    return f"{legal_basis_name(code)} ({title})" if title else legal_basis_name(code)
+
+
 # Praksis (the practice report): its groupings, lead times and columns.
 PRACTICE_BY = {
     "month": "Måned",

@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from application.caseledger import CaseLedger, copenhagen_today
-from projections.database import ProjectionDatabase
-from projections.runner import ProjectionRunner
+from application.caseledger import copenhagen_today
 from tests.api import bodies
 from tests.api.bodies import ODENSE, assert_problem, created
-from tests.storage import storage_env
+from tests.storage import rebuild_read_models
 from tests.tokens import bearer, new_token
 
 TODAY = copenhagen_today()
@@ -365,13 +363,7 @@ def test_a_rebuild_of_the_read_models_gives_the_same_candidates(client: TestClie
     world = scenario(client)
     before = candidates(client, world.referral_id, **WANTED)
 
-    ledger = CaseLedger(storage_env(db_url))
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    try:
-        assert ProjectionRunner(db, ledger.read_events).rebuild() == bodies.last_position(client)
-    finally:
-        db.close()
-        ledger.close()
+    assert rebuild_read_models(db_url) == bodies.last_position(client)
 
     assert candidates(client, world.referral_id, **WANTED) == before
 

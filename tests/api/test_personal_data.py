@@ -30,14 +30,12 @@ from application import batch
 from application.caseledger import CaseLedger
 from application.context import WriteContext
 from application.privacy.master_key import MasterKeyError
-from projections.database import ProjectionDatabase
-from projections.runner import ProjectionRunner
 from tests.api import bodies
 from tests.api.bodies import assert_problem
 from tests.api.test_idempotency_and_concurrency import item, post_batch
 from tests.concurrency import run_together
 from tests.conftest import TEST_MASTER_KEY
-from tests.storage import run_sql, storage_env
+from tests.storage import rebuild_read_models, run_sql, storage_env
 from tests.tokens import bearer, new_token
 
 ANNA = {"citizen_ref": "ANNA-7Q2XZ9", "case_ref": "SAG-A-55101", "purpose": "Annas formål: trivsel QX81"}
@@ -307,13 +305,7 @@ def test_a_projection_rebuild_after_erasure_keeps_the_erasure_and_the_spending(
         "/admin/erasures", json={"citizen_ref": ANNA["citizen_ref"], "reason": "r", "municipality": "461"}
     )
 
-    ledger = CaseLedger(storage_env(db_url))
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    try:
-        assert ProjectionRunner(db, ledger.read_events).rebuild() == bodies.last_position(client)
-    finally:
-        db.close()
-        ledger.close()
+    assert rebuild_read_models(db_url) == bodies.last_position(client)
 
     listed = {item["id"]: item for item in client.get("/referrals").json()["items"]}
     assert (listed[anna]["citizen_ref"], listed[anna]["case_ref"]) == (ERASED, ERASED)

@@ -12,13 +12,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from application.caseledger import CaseLedger
-from projections.database import ProjectionDatabase
 from projections.price_practice import difference_pct, months_before
-from projections.runner import ProjectionRunner
 from tests.api import bodies
 from tests.api.bodies import MATCHER, WORKER, assert_problem, created
-from tests.storage import storage_env
+from tests.storage import rebuild_read_models
 from tests.tokens import bearer, new_token
 
 LIST = bodies.price_list()
@@ -162,13 +159,7 @@ def test_a_rebuild_of_the_read_models_gives_the_same_report(client: TestClient, 
     adjust(client, referral_id, effective_from="2026-02-01", hourly_rate="950.00", decided_on="2026-01-25")
     before = exceptions(client)
 
-    ledger = CaseLedger(storage_env(db_url))
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    try:
-        assert ProjectionRunner(db, ledger.read_events).rebuild() == bodies.last_position(client)
-    finally:
-        db.close()
-        ledger.close()
+    assert rebuild_read_models(db_url) == bodies.last_position(client)
 
     assert before["total"] == 2
     assert exceptions(client) == before

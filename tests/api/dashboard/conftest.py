@@ -127,7 +127,7 @@ def page(browser: Any, demo_server: DemoServer) -> Iterator[Any]:
 
 @pytest.fixture(params=list(VIEWPORTS))
 def sized(request: pytest.FixtureRequest, browser: Any, demo_server: DemoServer) -> Iterator[Any]:
-    """A fresh page (no cookies) at the desktop or the phone size."""
+    """A fresh page at the desktop or the phone size."""
     context = browser.new_context(base_url=demo_server.base_url, viewport=VIEWPORTS[request.param])
     opened = context.new_page()
     opened.viewport_name = request.param

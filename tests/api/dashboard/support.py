@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
 DEMO_SIZE = {"weeks": 52, "suppliers": 60, "per_week": 20, "seed": 461}
 REPORTER_MUNICIPALITY = "461"
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
-"""The sizes the layout and accessibility tests look at: a desktop and a phone."""
+"""The sizes the layout and accessibility tests run at: a desktop and a phone."""
 
 
 def browser_required() -> bool:

@@ -170,7 +170,7 @@ def test_the_trail_workbook_equals_the_trail_and_is_in_the_access_log(client: Te
     listing = table(workbook(auditor.get("/dashboard/revisionsspor.xlsx", params={"status": "active"})))[1]
     refused = reporter.get("/dashboard/revisionsspor.xlsx", params={"referral": referral_id})
 
-    assert header[:4] == ["Version", "Gælder fra", "Registreret (UTC)", "Hændelse"]
+    assert header[:4] == ["Version", "Gælder fra", "Registreret (dansk tid)", "Hændelse"]
     assert [row[0] for row in rows] == [e["version"] for e in trail["entries"]]
     assert [row[header.index("Begrundelse")] for row in rows] == [e["rationale"] for e in trail["entries"]]
     assert [row[-1] for row in listing] == [referral_id]
