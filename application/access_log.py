@@ -50,6 +50,7 @@ ACTIONS = (
     "feed.read",
     "access_log.read",
     "dashboard.revisionsspor",
+    "dashboard.match",
     "referral.refer",
 )
 COLUMNS = "at, token, role, token_municipality, municipality, action, referral_id, query, status, format"

@@ -136,3 +136,8 @@ def age(since: date, today: date) -> str:
     if rest:
         parts.append(f"{rest} md." if rest == 1 else f"{rest} mdr.")
     return " ".join(parts) or "1 md."
+
+
+def share_percent(share: Decimal | str) -> str:
+    """A share as a Danish percentage: ``"0.125"`` → ``12,5 %`` (one decimal, non-breaking space)."""
+    return f"{number(Decimal(share) * 100, 1)}{NBSP}%"

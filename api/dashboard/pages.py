@@ -1,4 +1,4 @@
-"""The dashboard's pages: Overblik, Forbrug, Priser and Revisionsspor, server-rendered in Danish.
+"""The dashboard's pages: Overblik, Forbrug, Priser, Revisionsspor, Praksis and Match, server-rendered in Danish.
 
 Each page answers from the same read models and with the same rules as the JSON report and audit
 endpoints (the ``Reports`` queries and ``Audit.referral_trail``), with the token from the login
@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.dashboard import forbrug, login, ordliste, overblik, priser, revisionsspor, revisionsspor_export
+from api.dashboard import (
+    forbrug,
+    login,
+    match,
+    ordliste,
+    overblik,
+    praksis,
+    priser,
+    revisionsspor,
+    revisionsspor_export,
+)
 from api.dashboard.rendering import Templates
 
 
@@ -20,5 +30,15 @@ def install(app: Any) -> None:
     """Serve the dashboard from ``app``: its routes and its templates."""
     app.state.dashboard = Templates()
     app.include_router(login.entry)
-    for page in (login, overblik, forbrug, priser, revisionsspor, revisionsspor_export, ordliste):
+    for page in (
+        login,
+        overblik,
+        forbrug,
+        priser,
+        revisionsspor,
+        revisionsspor_export,
+        praksis,
+        match,
+        ordliste,
+    ):
         app.include_router(page.router)

@@ -34,6 +34,8 @@ PAGES = (
     Page("forbrug", "Forbrug", "report:read"),
     Page("priser", "Priser", "report:read"),
     Page("revisionsspor", "Revisionsspor", "audit:read"),
+    Page("praksis", "Praksis", "report:read"),
+    Page("match", "Match", "referral:candidates"),
 )
 PAGE = {page.slug: page for page in PAGES}
 

@@ -59,6 +59,18 @@ GLOSSARY = (
         "Integritetskontrol",
         "Kontrollen af, at de gemte hændelser er dem, der blev registreret: ingen ændret, ingen mangler.",
     ),
+    (
+        "Gennemløbstid",
+        "Antal dage mellem to beslutninger i en indstilling: fra indstillet til leverandør valgt, fra "
+        "leverandør valgt til takst aftalt og fra takst aftalt til start. Praksis viser medianen og 90 %: "
+        "ni ud af ti var hurtigere eller lige så hurtige.",
+    ),
+    (
+        "Kandidat",
+        "En leverandør med en takst eller et forløb for indstillingens indsats i kraft i kommunen. Match "
+        "giver hver kandidat point for faglig match (40), pris mod medianen (25), kapacitet (15) og "
+        "erfaring fra afsluttede indstillinger (20), med begrundelsen.",
+    ),
 )
 SUPPLIER_COLUMNS = (
     "Leverandør",
@@ -166,3 +178,42 @@ def legal_basis_label(code: str | None) -> str:
     """The name with what it grants: ``Barnets lov § 32, stk. 1, nr. 7 (Støtteophold)``."""
     title = legal_basis_title(code)
     return f"{legal_basis_name(code)} ({title})" if title else legal_basis_name(code)
+
+
+# Praksis (the practice report): its groupings, lead times and columns.
+PRACTICE_BY = {
+    "month": "Måned",
+    "intervention": "Indsats",
+    "supplier": "Leverandør",
+    "legal_basis": "Lovgrundlag",
+}
+PRACTICE_LEAD_TIMES = {
+    "referred_to_matched": "Indstillet til leverandør valgt",
+    "matched_to_agreed": "Leverandør valgt til takst aftalt",
+    "agreed_to_start": "Takst aftalt til start",
+}
+PRACTICE_COLUMNS = {
+    "referred": "Indstillet",
+    "matched": "Leverandør valgt",
+    "agreed": "Takst aftalt",
+    "closed": "Afsluttet",
+    "rematched_share": "Andel med ny leverandør",
+    "extended_share": "Andel forlænget",
+    "above_list_share": "Andel over listepris",
+    "mean_extension_days": "Forlængelse, gns. dage",
+    "adjustments_per_referral": "Ændringer pr. aftalt indstilling",
+    "close_reasons": "Afslutningsårsager",
+}
+# Match (a referral's candidates): its columns and words.
+CANDIDATE_COLUMNS = {
+    "referral": "indstilling",
+    "rank": "Nr.",
+    "supplier": "Leverandør",
+    "score": "Point (af 100)",
+    "fit": "Faglig match",
+    "rate": "Takst",
+    "vs_median": "Takst mod median",
+    "load": "Belastning (timer pr. uge)",
+    "record": "Erfaring i kommunen",
+    "reasons": "Begrundelse",
+}

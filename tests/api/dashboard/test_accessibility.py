@@ -12,7 +12,7 @@ from tests.api.dashboard.support import DemoServer, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
-PAGES = ("overblik", "forbrug", "forbrug?by=supplier", "priser", "revisionsspor")
+PAGES = ("overblik", "forbrug", "forbrug?by=supplier", "priser", "revisionsspor", "praksis", "match")
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
@@ -53,7 +53,7 @@ REACHABLE_JS = """() => Array.from(document.querySelectorAll(
 )).filter(e => e.offsetParent !== null)"""
 
 
-@pytest.mark.parametrize("path", ["overblik", "forbrug", "priser", "revisionsspor"])
+@pytest.mark.parametrize("path", ["overblik", "forbrug", "priser", "revisionsspor", "praksis", "match"])
 def test_the_keyboard_reaches_every_menu_link_and_filter(
     sized: Any, demo_server: DemoServer, path: str
 ) -> None:

@@ -357,7 +357,7 @@ def test_a_reporter_sees_no_revisionsspor(page: Any, demo_server: DemoServer) ->
     response = page.goto("/dashboard/revisionsspor")
     screenshot(page, "revisionsspor-afvist")
 
-    assert menu == ["Overblik", "Forbrug", "Priser"]
+    assert menu == ["Overblik", "Forbrug", "Priser", "Praksis"]
     assert response.status == 403
     assert "ikke adgang til Revisionsspor" in page.get_by_test_id("refused").inner_text()
     assert page.locator("ol.timeline, #referrals").count() == 0

@@ -62,7 +62,7 @@ def test_the_menu_wraps_whole_words(sized: Any, demo_server: DemoServer) -> None
     menu = sized.get_by_role("navigation", name="Sider").get_by_role("link")
     logout = sized.get_by_role("button", name="Log ud")
 
-    assert menu.all_inner_texts() == ["Overblik", "Forbrug", "Priser", "Revisionsspor"]
+    assert menu.all_inner_texts() == ["Overblik", "Forbrug", "Priser", "Revisionsspor", "Praksis", "Match"]
     for box in [*(link.bounding_box() for link in menu.all()), logout.bounding_box()]:
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
     assert menu.evaluate_all(WRAPPED_JS) == []

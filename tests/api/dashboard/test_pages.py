@@ -102,13 +102,14 @@ def test_a_wrong_or_revoked_token_does_not_log_in(client: TestClient) -> None:
 
 
 def test_a_role_without_any_page_cannot_log_in(client: TestClient) -> None:
-    secret = new_token(client, "caseworker", "461")
+    # A caseworker opens Match (a referral's candidates); the case system opens no page.
+    secret = new_token(client, "case_system", "461")
     browser = TestClient(client.app, follow_redirects=False)
 
     response = browser.post("/dashboard/login", data={"token": secret})
 
     assert response.status_code == 403
-    assert "sagsbehandler har ikke adgang" in response.text
+    assert "sagssystem har ikke adgang" in response.text
     assert "set-cookie" not in response.headers
 
 
@@ -158,6 +159,7 @@ def test_a_reporter_sees_the_report_pages_but_not_the_trail(client: TestClient) 
         "overblik",
         "forbrug",
         "priser",
+        "praksis",
     ]
     assert trail.status_code == 403
     assert "giver ikke adgang til Revisionsspor" in trail.text

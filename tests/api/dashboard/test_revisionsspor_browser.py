@@ -13,11 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.api.dashboard import test_browser_layout
 from tests.api.dashboard.support import DemoServer, kroner_text, log_in, screenshot
 
 pytestmark = pytest.mark.browser
-sized = test_browser_layout.sized  # a page at the layout tests' desktop and phone sizes
 
 NBSP = "\u00a0"
 
