@@ -26,9 +26,11 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
+from domain.reference import load_reference
+from domain.referral import Referral
 from domain.supplier import LIST_FIELDS
 from projections import supplier_profile, supplier_record
-from projections.codec import money
+from projections.codec import money, to_ore
 from projections.database import Cursor
 from projections.supplier_overview import prices_in_force
 from projections.tables import table
@@ -59,6 +61,23 @@ class CandidateQuery:
     wanted: dict[str, list[str]] = field(default_factory=dict)
     """Requested labels per kind (``target_groups``, ``competencies``, ``education_levels``)."""
     limit: int = 10
+
+    @classmethod
+    def for_referral(
+        cls, referral: Referral, today: date, wanted: dict[str, list[str]] | None = None, limit: int = 10
+    ) -> CandidateQuery:
+        """The ranking of ``referral``'s candidates: its municipality, intervention (in its usual
+        unit) and hours, with the prices in force on its requested start, or today if that has passed."""
+        return cls(
+            municipality=referral.municipality,
+            intervention=referral.intervention,
+            unit=load_reference().intervention(referral.intervention, "intervention").unit,
+            prices_on=max(today, referral.requested_start),
+            today=today,
+            requested_hours_centi=to_ore(referral.requested_hours_per_week) or 0,
+            wanted=wanted or {},
+            limit=limit,
+        )
 
 
 def _norm(label: str) -> str:

@@ -20,7 +20,6 @@ from api.dependencies import Ledger, Reports
 from domain.errors import NotFound
 from domain.reference import load_reference
 from projections.candidates import CandidateQuery
-from projections.codec import to_ore
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -33,17 +32,7 @@ LIMITS = (10, 25, 50, 100)
 def candidate_query(ledger: Ledger, referral_id: UUID, limit: int) -> CandidateQuery:
     """What ``GET /referrals/{id}/candidates`` ranks for the referral when nothing more is asked
     (no target group, competency or education level): the same query as the endpoint builds."""
-    referral = ledger.get_referral(referral_id)
-    today = ledger.today()
-    return CandidateQuery(
-        municipality=referral.municipality,
-        intervention=referral.intervention,
-        unit=load_reference().intervention(referral.intervention, "intervention").unit,
-        prices_on=max(today, referral.requested_start),
-        today=today,
-        requested_hours_centi=to_ore(referral.requested_hours_per_week) or 0,
-        limit=limit,
-    )
+    return CandidateQuery.for_referral(ledger.get_referral(referral_id), ledger.today(), limit=limit)
 
 
 def supplier_link(candidate: dict[str, Any], sees_overview: bool) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -28,9 +27,7 @@ from api.responses import ReferralOut, ReferralPageOut, WriteResultOut
 from api.routers.writes import CREATE_ERRORS, add_command_routes, created
 from api.schemas import ReferralIn
 from application.views import event_view, referral_view
-from domain.reference import load_reference
 from projections.candidates import CandidateQuery
-from projections.codec import to_ore
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 READ_ERRORS = responses(401, 403, 404, 422, 503)
@@ -167,22 +164,10 @@ def referral_candidates(
     """The registered suppliers with a rate or package for the referral's intervention in force in
     its municipality, ranked on fit, price, capacity and track record, each with the reasons for its
     score (docs/decision-support.md)."""
-    referral = ledger.get_referral(referral_id)
-    today = ledger.today()
-    requested: date = referral.requested_start
     wanted = {
         "target_groups": [target_group] if target_group else [],
         "competencies": list(dict.fromkeys(competency or [])),
         "education_levels": [education_level] if education_level else [],
     }
-    query = CandidateQuery(
-        municipality=referral.municipality,
-        intervention=referral.intervention,
-        unit=load_reference().intervention(referral.intervention, "intervention").unit,
-        prices_on=max(today, requested),
-        today=today,
-        requested_hours_centi=to_ore(referral.requested_hours_per_week) or 0,
-        wanted=wanted,
-        limit=limit,
-    )
+    query = CandidateQuery.for_referral(ledger.get_referral(referral_id), ledger.today(), wanted, limit)
     return reports.candidates(query)
