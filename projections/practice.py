@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from domain.referral import Referral
-from projections.database import Cursor, chunked
+from projections.database import Cursor, rows_where_in
 from projections.filters import conditions
 from projections.spending import group_names
 from projections.tables import table
@@ -57,12 +57,8 @@ class PracticeRow:
 
 def load(cur: Cursor, generation: int, referral_ids: set[str]) -> dict[str, PracticeRow]:
     """The stored rows of the referrals a batch touches, in one query per chunk."""
-    loaded: dict[str, PracticeRow] = {}
-    for ids in chunked(sorted(referral_ids)):
-        marks = ",".join("?" * len(ids))
-        cur.run(f"SELECT * FROM {table('cl_practice', generation)} WHERE referral_id IN ({marks})", ids)
-        loaded.update((row["referral_id"], PracticeRow(dict(row), stored=True)) for row in cur.rows())
-    return loaded
+    rows = rows_where_in(cur, table("cl_practice", generation), "referral_id", sorted(referral_ids))
+    return {row["referral_id"]: PracticeRow(dict(row), stored=True) for row in rows}
 
 
 def save(cur: Cursor, generation: int, rows: list[PracticeRow]) -> None:

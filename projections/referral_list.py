@@ -11,7 +11,7 @@ from typing import Any
 from domain.referral import Referral
 from domain.spending import Terms, monthly_commitments_ore
 from projections.codec import iso, money, terms_from_json, terms_to_json, to_ore
-from projections.database import Cursor, Row, chunked
+from projections.database import Cursor, Row, rows_where_in
 from projections.filters import conditions, counted_page
 from projections.tables import table
 
@@ -82,12 +82,8 @@ class ReferralRow:
 
 def load(cur: Cursor, generation: int, referral_ids: set[str]) -> dict[str, ReferralRow]:
     """The stored rows of the referrals a batch touches, in one query."""
-    loaded: dict[str, ReferralRow] = {}
-    for ids in chunked(sorted(referral_ids)):
-        marks = ",".join("?" * len(ids))
-        cur.run(f"SELECT * FROM {table('cl_referrals', generation)} WHERE referral_id IN ({marks})", ids)
-        loaded.update((row["referral_id"], ReferralRow.from_db(row)) for row in cur.rows())
-    return loaded
+    rows = rows_where_in(cur, table("cl_referrals", generation), "referral_id", sorted(referral_ids))
+    return {row["referral_id"]: ReferralRow.from_db(row) for row in rows}
 
 
 def save(cur: Cursor, generation: int, rows: list[ReferralRow]) -> None:
