@@ -124,4 +124,10 @@ class PracticeReportOut(BaseModel):
     from_month: MonthText = Field(alias="from")
     to_month: MonthText = Field(alias="to")
     by: Literal["month", "intervention", "supplier", "legal_basis"] | None
+    weekly_intake: dict[str, int] = Field(
+        description="Referrals referred per ISO week (``2026-W03``) of their referred_on, every week with "
+        "a day in the period, in order (0 for none); the first and last week count only their days in "
+        "the period. For the whole period, whatever ``by``.",
+        examples=[{"2026-W01": 12, "2026-W02": 17}],
+    )
     groups: list[PracticeGroupOut]

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import distribution
+from api.dashboard.price_exceptions import exception_sheet, price_exceptions_shown
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import PRICE_COLUMNS, STATISTICS, UNITS
@@ -68,13 +69,16 @@ def priser(request: Request, ledger: Ledger, reports: Reports) -> Response:
         columns=PRICE_COLUMNS,
         statistics=STATISTICS,
         export_link=export_link(viewer, "priser", chosen),
+        exceptions=price_exceptions_shown(viewer, reports, chosen["intervention"]),
+        sees_trail=viewer.principal.can("audit:read"),
         **chosen,
     )
 
 
 @router.get("/priser.xlsx")
 def priser_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
-    """Priser's table as an Excel workbook: a row per intervention and unit, counts and rates."""
+    """Priser's tables as an Excel workbook: a row per intervention and unit, counts and rates; and
+    the price exceptions the page lists (sheet "Prisundtagelser")."""
     shown = benchmarks_shown(request, ledger, reports)
     if isinstance(shown, Response):
         return shown
@@ -102,4 +106,5 @@ def priser_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
     ]
     name = f"priser-{viewer.municipality or 'alle'}-{viewer.today.isoformat()}"
     sheet = Sheet(PAGE["priser"].title, columns, table, frozen_columns=2)
-    return workbook_response([sheet], about(viewer, "priser", details), name)
+    exceptions = exception_sheet(price_exceptions_shown(viewer, reports, chosen["intervention"]))
+    return workbook_response([sheet, exceptions], about(viewer, "priser", details), name)
