@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.fields import DayText, MonthText
+from api.responses import BasisOut
 
 
 class DeciderOut(BaseModel):
@@ -44,6 +45,7 @@ class PriceExceptionPageOut(BaseModel):
     page: int
     page_size: int
     total: int
+    basis: BasisOut
 
 
 class StaleListOut(BaseModel):
@@ -74,6 +76,7 @@ class PriceListReportOut(BaseModel):
     negotiated_before: DayText = Field(description="Lists negotiated before this day are reported.")
     stale: list[StaleListOut]
     missing: list[MissingListOut]
+    basis: BasisOut
 
 
 class LeadTimeOut(BaseModel):
@@ -131,3 +134,4 @@ class PracticeReportOut(BaseModel):
         examples=[{"2026-W01": 12, "2026-W02": 17}],
     )
     groups: list[PracticeGroupOut]
+    basis: BasisOut

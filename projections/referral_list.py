@@ -5,6 +5,7 @@ stored as the events' envelopes (never plaintext) and opened by the application 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,10 +197,15 @@ def page(
     page_size: int,
     sort: str = "referred",
     descending: bool = True,
+    referral_ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """A page of the referral list in ``sort`` order (newest referral first by default), with the
-    total that match."""
+    total that match; of ``referral_ids`` only, when given (a handful: the referrals a case number
+    was found for)."""
     where, params = conditions((column, filters.get(column)) for column in FILTERS)
+    if referral_ids is not None:
+        where.append(f"referral_id IN ({', '.join('?' * len(referral_ids))})" if referral_ids else "1 = 0")
+        params.extend(referral_ids)
     referrals = table("cl_referrals", generation)
     order = SORTS[sort].format(
         way="DESC" if descending else "ASC", referrals=referrals, suppliers=table("cl_suppliers", generation)
