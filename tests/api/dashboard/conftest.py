@@ -127,9 +127,14 @@ def page(browser: Any, demo_server: DemoServer) -> Iterator[Any]:
 
 @pytest.fixture(params=list(VIEWPORTS))
 def sized(request: pytest.FixtureRequest, browser: Any, demo_server: DemoServer) -> Iterator[Any]:
-    """A fresh page at the desktop or the phone size."""
-    context = browser.new_context(base_url=demo_server.base_url, viewport=VIEWPORTS[request.param])
+    """A fresh page at the desktop or the phone size, failing on JavaScript errors like ``page``."""
+    context = browser.new_context(
+        base_url=demo_server.base_url, viewport=VIEWPORTS[request.param], accept_downloads=True
+    )
     opened = context.new_page()
     opened.viewport_name = request.param
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
     yield opened
     context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
