@@ -2,8 +2,8 @@
 
 One SQLite database per test session holds the demo municipality (``api.demo``, at a reduced
 size so that loading it takes seconds, not a minute), an admin token for every municipality and a
-reporter token for Odense (461). caseledger serves it with uvicorn in a thread on a free port, with
-its projections running; the fixture waits until they have caught up.
+reporter and an auditor token for Odense (461). caseledger serves it with uvicorn in a thread on a
+free port, with its projections running; the fixture waits until they have caught up.
 
 The browser is Debian's Chromium (``/usr/bin/chromium``, or ``CASELEDGER_TEST_CHROMIUM``) driven by
 Playwright's Python API; Playwright's own browser download is never used. Without Chromium or
@@ -39,7 +39,7 @@ from tests.api.dashboard.support import (
 from tests.storage import storage_env
 
 
-def _load(database_url: str) -> tuple[str, str]:
+def _load(database_url: str) -> tuple[str, str, str]:
     env = storage_env(database_url)
     prepare_storage(env)
     ledger = CaseLedger(env)
@@ -50,9 +50,12 @@ def _load(database_url: str) -> tuple[str, str]:
         reporter = tokens.create(
             role="reporter", municipality=REPORTER_MUNICIPALITY, name="dashboard-reporter"
         ).secret
+        auditor = tokens.create(
+            role="auditor", municipality=REPORTER_MUNICIPALITY, name="dashboard-auditor"
+        ).secret
     finally:
         ledger.close()
-    return admin, reporter
+    return admin, reporter, auditor
 
 
 def _wait_until_projected(server: DemoServer, timeout: float = 120) -> None:
@@ -71,7 +74,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     """caseledger on the demo data, served by uvicorn in a thread on a free port."""
     chromium_path()  # no point loading the demo for tests that cannot run
     database_url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'demo.sqlite'}"
-    admin, reporter = _load(database_url)
+    admin, reporter, auditor = _load(database_url)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -87,7 +90,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         if time.monotonic() > deadline or not thread.is_alive():
             raise AssertionError("caseledger did not start")
         time.sleep(0.05)
-    running = DemoServer(f"http://127.0.0.1:{port}", database_url, admin, reporter)
+    running = DemoServer(f"http://127.0.0.1:{port}", database_url, admin, reporter, auditor)
     try:
         _wait_until_projected(running)
         yield running
@@ -127,9 +130,14 @@ def page(browser: Any, demo_server: DemoServer) -> Iterator[Any]:
 
 @pytest.fixture(params=list(VIEWPORTS))
 def sized(request: pytest.FixtureRequest, browser: Any, demo_server: DemoServer) -> Iterator[Any]:
-    """A fresh page at the desktop or the phone size."""
-    context = browser.new_context(base_url=demo_server.base_url, viewport=VIEWPORTS[request.param])
+    """A fresh page at the desktop or the phone size, failing on JavaScript errors like ``page``."""
+    context = browser.new_context(
+        base_url=demo_server.base_url, viewport=VIEWPORTS[request.param], accept_downloads=True
+    )
     opened = context.new_page()
     opened.viewport_name = request.param
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
     yield opened
     context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"

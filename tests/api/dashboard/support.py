@@ -49,12 +49,13 @@ def chromium_path() -> str:
 
 @dataclass(frozen=True)
 class DemoServer:
-    """The running caseledger: its address, database and the two tokens' secrets."""
+    """The running caseledger: its address, database and the tokens' secrets."""
 
     base_url: str
     database_url: str
     admin: str
     reporter: str
+    auditor: str
 
     def api(self, token: str) -> httpx.Client:
         """An HTTP client for the JSON API with ``token`` as its bearer."""

@@ -1,8 +1,8 @@
 """The dashboard end to end in headless Chromium, on the demo data served by the real server.
 
 Each test drives a page as a person would (log in, change a filter), reads the numbers the page
-shows and compares them with the JSON report endpoints' answers for the same token, and saves a
-screenshot under test-artifacts/screenshots/.
+shows and compares them with the JSON report endpoints' answers for the same token, at 1440×900 and at
+390×844, and saves a screenshot per size under test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -31,6 +31,13 @@ from tests.api.dashboard.support import (
 from tests.storage import delete_event
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(sized: Any) -> Any:
+    """Every test here runs at the desktop and at the phone size (``sized``)."""
+    return sized
+
 
 PAGES = ("overblik", "forbrug", "priser", "revisionsspor")
 
@@ -93,7 +100,7 @@ def test_without_a_login_every_page_shows_the_login_form(page: Any) -> None:
         assert page.url.split("?")[0].endswith("/dashboard/login")
         assert f"next=%2Fdashboard%2F{slug}" in page.url
         assert page.locator("#token").is_visible()
-    screenshot(page, "login")
+    screenshot(page, f"login-{page.viewport_name}")
 
 
 def test_a_wrong_token_is_refused_with_a_message(page: Any) -> None:
@@ -113,7 +120,7 @@ def test_overblik_shows_the_supplier_report_for_the_tokens_municipality(
 
     log_in(page, demo_server.reporter, "/dashboard/overblik")
     shown = page.locator("#suppliers tbody tr").evaluate_all(SUPPLIER_ROWS_JS)
-    screenshot(page, "overblik", full_page=False)
+    screenshot(page, f"overblik-{page.viewport_name}", full_page=False)
 
     assert page.url.endswith("/dashboard/overblik")
     assert f"kommune {REPORTER_MUNICIPALITY}" in page.get_by_test_id("who").inner_text()
@@ -145,7 +152,7 @@ def test_overblik_filters_and_sorts_in_the_page(page: Any, demo_server: DemoServ
 
     page.fill("#filter-text", word)
     filtered = page.locator("#suppliers tbody tr").evaluate_all(SUPPLIER_ROWS_JS)
-    screenshot(page, "overblik-filtered", full_page=False)
+    screenshot(page, f"overblik-filtered-{page.viewport_name}", full_page=False)
 
     assert 0 < len(matching) < len(expected)
     assert sorted(row["id"] for row in filtered) == sorted(row["supplier_id"] for row in matching)
@@ -209,7 +216,7 @@ def test_forbrug_follows_the_chosen_period_and_grouping(page: Any, demo_server: 
         assert month_totals == {month: amount for (_, month), amount in monthly.items()}
         assert page.locator("svg[data-testid=chart] rect.bar").count() > 0
         assert page.get_by_test_id("legend").locator("li").count() >= 2
-        screenshot(page, "forbrug-intervention")
+        screenshot(page, f"forbrug-intervention-{page.viewport_name}")
 
         with page.expect_navigation():
             page.select_option("select[name=by]", "supplier")
@@ -228,7 +235,7 @@ def test_forbrug_follows_the_chosen_period_and_grouping(page: Any, demo_server: 
         assert sorted(month_totals) == [months_ago(today, n) for n in range(8, 2, -1)]
         legend = page.get_by_test_id("legend").locator("li").all_inner_texts()
         assert len(legend) == min(10, len({key for key, _ in by_supplier}))
-        screenshot(page, "forbrug-supplier")
+        screenshot(page, f"forbrug-supplier-{page.viewport_name}")
 
         table_rows = page.locator("#spending tbody tr").evaluate_all(SPENDING_ROWS_JS)
         with page.expect_download() as download_info:
@@ -258,7 +265,7 @@ def test_priser_shows_the_benchmarks_and_filters_by_intervention(page: Any, demo
     with demo_server.api(demo_server.reporter) as api:
         expected = api.get("/reports/price-benchmarks").json()
         family = api.get("/reports/price-benchmarks", params={"intervention": "family-treatment"}).json()
-    screenshot(page, "priser")
+    screenshot(page, f"priser-{page.viewport_name}")
 
     fields = ("agreements", "min", "median", "max", "list_rates", "list_min", "list_median", "list_max")
 
@@ -281,7 +288,7 @@ def test_priser_shows_the_benchmarks_and_filters_by_intervention(page: Any, demo
     with page.expect_navigation():
         page.select_option("select[name=intervention]", "family-treatment")
     filtered = page.locator("#benchmarks tbody tr").evaluate_all(BENCHMARK_ROWS_JS)
-    screenshot(page, "priser-familiebehandling")
+    screenshot(page, f"priser-familiebehandling-{page.viewport_name}")
 
     assert "intervention=family-treatment" in page.url
     assert family and comparable(filtered) == comparable(family)
@@ -307,7 +314,7 @@ def test_revisionsspor_shows_the_trail_and_its_integrity(page: Any, demo_server:
         "items => items.map(i => ({version: Number(i.dataset.version), type: i.dataset.type,"
         " rationale: (i.querySelector('.rationale') || {textContent: ''}).textContent.trim()}))"
     )
-    screenshot(page, "revisionsspor")
+    screenshot(page, f"revisionsspor-{page.viewport_name}")
 
     assert len(trail["entries"]) >= 4
     assert [(e["version"], e["type"]) for e in entries] == [
@@ -330,7 +337,7 @@ def test_revisionsspor_shows_plainly_when_a_stored_event_was_removed(
         delete_event(demo_server.database_url, UUID(referral_id), 2)
         trail = api.get(f"/audit/referrals/{referral_id}").json()
     log_in(page, demo_server.admin, f"/dashboard/revisionsspor?referral={referral_id}")
-    screenshot(page, "revisionsspor-fejl")
+    screenshot(page, f"revisionsspor-fejl-{page.viewport_name}")
 
     integrity = page.get_by_test_id("integrity")
     assert trail["integrity"]["ok"] is False
@@ -355,7 +362,7 @@ def test_a_reporter_sees_no_revisionsspor(page: Any, demo_server: DemoServer) ->
 
     menu = page.get_by_role("navigation", name="Sider").get_by_role("link").all_inner_texts()
     response = page.goto("/dashboard/revisionsspor")
-    screenshot(page, "revisionsspor-afvist")
+    screenshot(page, f"revisionsspor-afvist-{page.viewport_name}")
 
     assert menu == ["Overblik", "Forbrug", "Priser", "Praksis"]
     assert response.status == 403

@@ -1,5 +1,6 @@
-"""Issue 26, item 8 in headless Chromium: filters and sort are kept in the address, so a reload (or
-a shared link) shows the same table, and Forbrug's months are picked from Danish month names."""
+"""Issue 26, items 2 and 8 in headless Chromium at 1440×900 and 390×844: filters and sort are kept
+in the address, so a reload (or a shared link) shows the same table; Forbrug's months are picked from
+Danish month names; by supplier it shows the biggest N in thousands and gathers the rest."""
 
 from __future__ import annotations
 
@@ -22,60 +23,62 @@ def query(page: Any) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
 
-def test_the_overview_filter_and_sort_survive_a_reload(page: Any, demo_server: DemoServer) -> None:
+def test_the_overview_filter_and_sort_survive_a_reload(sized: Any, demo_server: DemoServer) -> None:
     with demo_server.api(demo_server.reporter) as api:
         suppliers = api.get("/reports/suppliers").json()
     word = suppliers[0]["name"].split()[0].lower()
-    log_in(page, demo_server.reporter, "/dashboard/overblik")
+    log_in(sized, demo_server.reporter, "/dashboard/overblik")
 
-    page.fill("#filter-text", word)
-    header = page.get_by_role("columnheader", name="Bevilget forbrug")
+    sized.fill("#filter-text", word)
+    header = sized.get_by_role("columnheader", name="Bevilget forbrug")
     header.click()
     header.click()
-    before = page.locator("#suppliers tbody tr").evaluate_all(ROWS_JS)
-    asked = query(page)
-    page.reload()
-    after = page.locator("#suppliers tbody tr").evaluate_all(ROWS_JS)
-    screenshot(page, "overblik-reloaded", full_page=False)
+    before = sized.locator("#suppliers tbody tr").evaluate_all(ROWS_JS)
+    asked = query(sized)
+    sized.reload()
+    after = sized.locator("#suppliers tbody tr").evaluate_all(ROWS_JS)
+    screenshot(sized, f"overblik-reloaded-{sized.viewport_name}", full_page=False)
 
     assert asked["q"] == [word] and asked["dir"] == ["desc"]
-    assert page.input_value("#filter-text") == word
-    assert page.locator("th[aria-sort=descending]").inner_text() == "Bevilget forbrug"
+    assert sized.input_value("#filter-text") == word
+    assert sized.locator("th[aria-sort=descending]").inner_text() == "Bevilget forbrug"
     matching = [s for s in suppliers if word in f"{s['name']} {s['cvr']}".lower()]
     assert 0 < len(after) == len(matching) < len(suppliers)
     assert after == before
     by_id = {s["supplier_id"]: Decimal(s["committed_total"]) for s in suppliers}
     amounts = [by_id[supplier] for supplier in after]
     assert amounts == sorted(amounts, reverse=True)
-    export = page.get_by_test_id("export").get_attribute("href")
+    export = sized.get_by_test_id("export").get_attribute("href")
     assert parse_qs(urlsplit(export).query)["q"] == [word]
 
 
-def test_forbrug_picks_danish_months_and_keeps_period_and_sort(page: Any, demo_server: DemoServer) -> None:
+def test_forbrug_picks_danish_months_and_keeps_period_and_sort(sized: Any, demo_server: DemoServer) -> None:
     today = copenhagen_today()
     start, end = months_ago(today, 6), months_ago(today, 2)
-    log_in(page, demo_server.reporter, "/dashboard/forbrug")
+    log_in(sized, demo_server.reporter, "/dashboard/forbrug")
 
-    names = page.locator("select[name=from_month] option").all_inner_texts()
-    pick_month(page, "from", start)
-    pick_month(page, "to", end)
-    with page.expect_navigation():
-        page.click("#spending-form button[type=submit]")
-    page.get_by_role("columnheader", name="I alt").click()
-    asked = query(page)
-    page.reload()
-    kept = chosen_month(page, "from"), chosen_month(page, "to")
-    sorted_header = page.locator("#spending th[aria-sort]")
+    names = sized.locator("select[name=from_month] option").all_inner_texts()
+    pick_month(sized, "from", start)
+    pick_month(sized, "to", end)
+    with sized.expect_navigation():
+        sized.click("#spending-form button[type=submit]")
+    sized.get_by_role("columnheader", name="I alt").click()
+    asked = query(sized)
+    sized.reload()
+    kept = chosen_month(sized, "from"), chosen_month(sized, "to")
+    sorted_header = sized.locator("#spending th[aria-sort]")
     sort_kept = (sorted_header.get_attribute("data-key"), sorted_header.get_attribute("aria-sort"))
-    with page.expect_navigation():
-        page.select_option("select[name=by]", "legal_basis")
-    after_grouping = query(page)
-    totals = page.locator("#spending tbody td.total").evaluate_all("cells => cells.map(c => c.dataset.value)")
-    screenshot(page, "forbrug-reloaded", full_page=False)
+    with sized.expect_navigation():
+        sized.select_option("select[name=by]", "legal_basis")
+    after_grouping = query(sized)
+    totals = sized.locator("#spending tbody td.total").evaluate_all(
+        "cells => cells.map(c => c.dataset.value)"
+    )
+    screenshot(sized, f"forbrug-reloaded-{sized.viewport_name}", full_page=False)
 
     assert len(names) == 12
     assert (names[0], names[2], names[4], names[9]) == ("januar", "marts", "maj", "oktober")
-    assert page.locator("input[type=month]").count() == 0
+    assert sized.locator("input[type=month]").count() == 0
     assert (asked["from"], asked["to"], asked["sort"], asked["dir"]) == ([start], [end], ["total"], ["asc"])
     assert not {"from_month", "from_year", "to_month", "to_year"} & set(asked)
     assert kept == (start, end)
@@ -89,21 +92,21 @@ def test_forbrug_picks_danish_months_and_keeps_period_and_sort(page: Any, demo_s
 
 
 def test_forbrug_by_supplier_shows_the_biggest_in_thousands_and_gathers_the_rest(
-    page: Any, demo_server: DemoServer
+    sized: Any, demo_server: DemoServer
 ) -> None:
-    log_in(page, demo_server.reporter, "/dashboard/forbrug?by=supplier")
-    first, last = chosen_month(page, "from"), chosen_month(page, "to")
+    log_in(sized, demo_server.reporter, "/dashboard/forbrug?by=supplier")
+    first, last = chosen_month(sized, "from"), chosen_month(sized, "to")
 
-    with page.expect_navigation():
-        page.select_option("select[name=top]", "10")
-    with page.expect_navigation():
-        page.select_option("select[name=amounts]", "tkr")
-    rows = page.locator("#spending tbody tr").evaluate_all(
+    with sized.expect_navigation():
+        sized.select_option("select[name=top]", "10")
+    with sized.expect_navigation():
+        sized.select_option("select[name=amounts]", "tkr")
+    rows = sized.locator("#spending tbody tr").evaluate_all(
         "rows => rows.map(r => ({key: r.dataset.key, others: r.dataset.others || null,"
         " total: r.querySelector('td.total').dataset.amount,"
         " text: r.querySelector('td.total').textContent.trim()}))"
     )
-    screenshot(page, "forbrug-top-10-tkr")
+    screenshot(sized, f"forbrug-top-10-tkr-{sized.viewport_name}")
     with demo_server.api(demo_server.reporter) as api:
         report = api.get("/reports/spending", params={"from": first, "to": last, "by": "supplier"}).json()
 
@@ -112,7 +115,7 @@ def test_forbrug_by_supplier_shows_the_biggest_in_thousands_and_gathers_the_rest
         totals[row["key"]] = totals.get(row["key"], Decimal(0)) + Decimal(row["amount"])
     ranked = sorted(totals.items(), key=lambda item: -item[1])
     assert len(ranked) > 10
-    assert "top=10" in page.url and "amounts=tkr" in page.url
+    assert "top=10" in sized.url and "amounts=tkr" in sized.url
     assert [row["key"] for row in rows[:10]] == [key for key, _ in ranked[:10]]
     assert rows[10]["others"] == str(len(ranked) - 10) and len(rows) == 11
     assert Decimal(rows[10]["total"]) == sum(amount for _, amount in ranked[10:])

@@ -1,0 +1,130 @@
+"""Forbrug's table on a desktop (1440×900) and a phone (390×844), issue 26 item 2: with a year of
+months by supplier the table is wider and taller than its box, and while it scrolls inside that box
+the header row, the first column and the "I alt" column (and row) stay in view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from application.caseledger import copenhagen_today
+from tests.api.dashboard.support import DemoServer, log_in, screenshot
+from tests.api.dashboard.test_browser import months_ago
+
+pytestmark = pytest.mark.browser
+
+FRAME = "[data-testid=spending-frame]"
+
+
+def box(page: Any, selector: str) -> dict[str, float]:
+    found = page.locator(selector).first.bounding_box()
+    assert found is not None, selector
+    return found
+
+
+def inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
+    return (
+        inner["x"] >= outer["x"] - 1
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
+        and inner["y"] >= outer["y"] - 1
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1
+    )
+
+
+def on_top(page: Any, selector: str) -> bool:
+    """Whether the element is what a click at its centre hits: nothing scrolled shows through it."""
+    return bool(
+        page.locator(selector).first.evaluate(
+            "e => { const r = e.getBoundingClientRect();"
+            " const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
+            " return hit === e || e.contains(hit); }"
+        )
+    )
+
+
+HIT_JS = """([x, y]) => {
+  const cell = document.elementFromPoint(x, y).closest('th, td');
+  if (!cell) return null;
+  if (cell.matches('thead th[data-month]')) return 'month';
+  if (cell.matches('tbody th[scope=row]')) return 'row label';
+  if (cell.matches('tbody td.total')) return 'total';
+  if (cell.matches('tbody td[data-month]')) return 'amount';
+  return cell.outerHTML.slice(0, 60);
+}"""
+
+
+def hit(page: Any, frame: dict[str, float], across: float, down: float) -> str | None:
+    """What is drawn at a point of the frame (as fractions of its width and height)."""
+    point = [frame["x"] + frame["width"] * across, frame["y"] + frame["height"] * down]
+    return page.evaluate(HIT_JS, point)  # type: ignore[no-any-return]
+
+
+def test_forbrug_keeps_its_first_column_header_and_total_in_view_while_scrolling(
+    sized: Any, demo_server: DemoServer
+) -> None:
+    today = copenhagen_today()
+    first, last = months_ago(today, 9), months_ago(today, -3)
+    log_in(sized, demo_server.reporter, f"/dashboard/forbrug?by=supplier&from={first}&to={last}")
+    frame = sized.locator(FRAME)
+    frame.evaluate("f => f.scrollIntoView({block: 'start'})")
+    sizes = frame.evaluate("f => [f.scrollWidth, f.clientWidth, f.scrollHeight, f.clientHeight]")
+    corner, row_label, month_head = (
+        "#spending thead th:first-child",
+        "#spending tbody tr:nth-child(3) th",
+        ("#spending thead th[data-month]"),
+    )
+    cell = "#spending tbody tr:nth-child(3) td[data-month]"
+    total_head, total_foot = "#spending thead th[data-key=total]", "#spending tfoot tr > :last-child"
+    before = {
+        name: box(sized, s)
+        for name, s in [("corner", corner), ("label", row_label), ("month", month_head), ("cell", cell)]
+    }
+
+    frame.evaluate("f => { f.scrollLeft = 500; f.scrollTop = 300; }")
+    sized.wait_for_timeout(50)
+    after = {
+        name: box(sized, s)
+        for name, s in [("corner", corner), ("label", row_label), ("month", month_head), ("cell", cell)]
+    }
+    frame_box = box(sized, FRAME)
+    screenshot(sized, f"forbrug-frame-{sized.viewport_name}", full_page=False)
+
+    assert len(sized.locator("#spending thead th[data-month]").all()) == 13
+    assert sizes[0] > sizes[1] + 500 and sizes[2] > sizes[3] + 300, "the table overflows its box both ways"
+    assert sized.evaluate("document.documentElement.scrollWidth") <= sized.viewport_size["width"]
+    # What scrolls moved by the distance scrolled; the frame did not move.
+    assert after["cell"]["x"] == pytest.approx(before["cell"]["x"] - 500, abs=1)
+    assert after["cell"]["y"] == pytest.approx(before["cell"]["y"] - 300, abs=1)
+    assert after["month"]["x"] == pytest.approx(before["month"]["x"] - 500, abs=1)
+    assert after["corner"] == pytest.approx(before["corner"], abs=1)
+    assert after["label"]["x"] == pytest.approx(before["label"]["x"], abs=1)
+    assert after["month"]["y"] == pytest.approx(before["month"]["y"], abs=1)
+    for selector in (corner, total_head, total_foot):
+        assert inside(box(sized, selector), frame_box), selector
+        assert on_top(sized, selector), f"{selector} is opaque and drawn above the scrolled cells"
+    # Along the frame's edges, what shows is the frame: row labels left, totals right, months on top.
+    assert hit(sized, frame_box, 0.01, 0.5) == "row label"
+    assert hit(sized, frame_box, 0.99, 0.5) == "total"
+    between = box(sized, corner)["x"] + box(sized, corner)["width"] + 8
+    assert hit(sized, frame_box, (between - frame_box["x"]) / frame_box["width"], 0.01) == "month"
+    assert hit(sized, frame_box, (between - frame_box["x"]) / frame_box["width"], 0.5) == "amount"
+    assert box(sized, total_head)["x"] - between > 60, "the months have room between the fixed columns"
+    assert sized.locator(total_head).inner_text().startswith("I alt")
+
+
+def test_the_keyboard_scrolls_forbrugs_table(sized: Any, demo_server: DemoServer) -> None:
+    today = copenhagen_today()
+    log_in(sized, demo_server.reporter, f"/dashboard/forbrug?by=supplier&from={months_ago(today, 12)}")
+    frame = sized.locator(FRAME)
+
+    frame.focus()
+    focused = sized.evaluate("document.activeElement.dataset.testid")
+    for _ in range(5):
+        sized.keyboard.press("ArrowRight")
+        sized.keyboard.press("ArrowDown")
+    scrolled = frame.evaluate("f => [f.scrollLeft, f.scrollTop]")
+
+    assert focused == "spending-frame"
+    assert frame.get_attribute("role") == "region" and frame.get_attribute("aria-label")
+    assert scrolled[0] > 0 and scrolled[1] > 0
