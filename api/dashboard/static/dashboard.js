@@ -45,8 +45,11 @@ function sortKey(table, header) {
 function cellValue(row, index, kind) {
   const cell = row.cells[index];
   if (!cell) return kind === "number" ? -Infinity : "";
-  const raw = cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim().toLowerCase();
-  return kind === "number" ? Number(raw) : raw;
+  // A cell's value is its data-value, else its exact amount (Forbrug's cells), else its text; an
+  // empty amount ("–") counts as nothing.
+  const raw = cell.dataset.value ?? cell.dataset.amount ?? cell.textContent.trim().toLowerCase();
+  if (kind !== "number") return raw;
+  return raw === "–" ? 0 : Number(raw);
 }
 
 function sortBy(table, header, direction) {

@@ -70,7 +70,9 @@ def test_forbrug_picks_danish_months_and_keeps_period_and_sort(page: Any, demo_s
     with page.expect_navigation():
         page.select_option("select[name=by]", "legal_basis")
     after_grouping = query(page)
-    totals = page.locator("#spending tbody td.total").evaluate_all("cells => cells.map(c => c.dataset.value)")
+    totals = page.locator("#spending tbody td.total").evaluate_all(
+        "cells => cells.map(c => c.dataset.amount)"
+    )
     screenshot(page, "forbrug-reloaded", full_page=False)
 
     assert len(names) == 12
