@@ -27,6 +27,7 @@ import statistics
 import threading
 import time
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -95,7 +96,7 @@ def _month(today: date, shift: int) -> str:
 def views(base: str, secret: str) -> list[tuple[str, str]]:
     """(name, path) of every page, view and workbook to time. Sixty months by supplier end a year
     ahead (the demo commits that far); the trail is of the referral with the most events among the
-    newest closed; the cell is the biggest of the newest full month by supplier."""
+    newest closed; the cell by supplier is this month's biggest supplier's."""
     today = copenhagen_today()
     sixty = {"from": _month(today, -47), "to": _month(today, 12)}
     by_supplier_60 = urlencode({**sixty, "by": "supplier"})
@@ -122,6 +123,24 @@ def views(base: str, secret: str) -> list[tuple[str, str]]:
             ids = [item["id"] for item in closed]
             longest = max(ids, key=lambda i: len(api.get(f"/audit/referrals/{i}").json()["entries"]))
             found.append(("Revisionsspor, one trail", f"/dashboard/revisionsspor?referral={longest}"))
+        this_month = _month(today, 0)
+        spending = api.get(
+            "/reports/spending", params={"from": this_month, "to": this_month, "by": "supplier"}
+        )
+        biggest = max(spending.json()["rows"], key=lambda row: Decimal(row["amount"]))
+        cell = urlencode({"month": this_month, "by": "supplier", "key": biggest["key"]})
+        found += [
+            (
+                "Forbrug, one cell's lineage (biggest supplier, this month)",
+                f"/dashboard/forbrug/celle?{cell}",
+            ),
+            (
+                "Forbrug, one cell's lineage (a month by intervention)",
+                "/dashboard/forbrug/celle?"
+                + urlencode({"month": this_month, "by": "intervention", "key": "family-treatment"}),
+            ),
+            ("Forbrug cell.xlsx (biggest supplier, this month)", f"/dashboard/forbrug/celle.xlsx?{cell}"),
+        ]
         waiting = api.get("/referrals", params={"status": "referred", "page_size": 1}).json()["items"]
         if waiting:
             found.append(("Match, one referral", f"/dashboard/match?referral={waiting[0]['id']}"))

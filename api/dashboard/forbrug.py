@@ -249,7 +249,14 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         month_names=formatting.MONTH_NAMES,
         years=picker_years(period, viewer.today),
         export_link=export_link(viewer, "forbrug", period_query(period)),
+        cell_link=cell_link(viewer, period),
     )
+
+
+def cell_link(viewer: Viewer, period: Period) -> str:
+    """The address of a cell's lineage without its month and key, which the page's script adds
+    from the cell's column and row: the page's choices, so the cell's page can lead back."""
+    return export_link(viewer, "forbrug", period_query(period)).replace("forbrug.xlsx?", "forbrug/celle?", 1)
 
 
 def top_choices(period: Period) -> dict[str, str]:
