@@ -4,7 +4,6 @@ folded in small batches, give the figures a plain reading of their events gives,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,14 +20,6 @@ from projections.practice import PracticeQuery, nearest_rank, ratio
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import small_demo
-from tests.storage import storage_env
-
-
-@pytest.fixture
-def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    yield db
-    db.close()
 
 
 @dataclass
