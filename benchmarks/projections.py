@@ -31,6 +31,7 @@ from projections.candidates import CandidateQuery
 from projections.database import ProjectionDatabase
 from projections.practice import PracticeQuery
 from projections.price_benchmarks import BenchmarkQuery
+from projections.price_practice import ExceptionQuery, PriceListQuery
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
@@ -109,6 +110,12 @@ def main() -> None:
             PracticeQuery("2025-01", "2025-12", by="month")
         ),
         "price benchmarks (all)": lambda: reports.price_benchmarks(BenchmarkQuery(), TODAY),
+        "price exceptions, newest 50 (461)": lambda: reports.price_exceptions(
+            ExceptionQuery(municipality="461")
+        ),
+        "price lists, stale and missing (461)": lambda: reports.price_lists(
+            PriceListQuery(municipality="461"), TODAY
+        ),
         "referral list, page 1 of active in 461": lambda: reports.referrals(
             {"status": "active", "municipality": "461"}, 1, 50
         ),
