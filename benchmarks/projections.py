@@ -115,11 +115,16 @@ def main() -> None:
             PracticeQuery("2025-01", "2025-12", by="month")
         ),
         "price benchmarks (all)": lambda: reports.price_benchmarks(BenchmarkQuery(), TODAY),
+        "price exceptions, newest 50 (461)": lambda: reports.price_exceptions(
+            ExceptionQuery(municipality="461")
+        ),
         "price exceptions, newest page of a year (461)": lambda: reports.price_exceptions(
             ExceptionQuery(from_date="2025-01-01", to_date="2025-12-31", municipality="461")
         ),
-        "price exceptions, all (page 1)": lambda: reports.price_exceptions(ExceptionQuery()),
-        "price-list hygiene (461)": lambda: reports.price_lists(PriceListQuery(municipality="461"), TODAY),
+        "price exceptions, all municipalities (page 1)": lambda: reports.price_exceptions(ExceptionQuery()),
+        "price lists, stale and missing (461)": lambda: reports.price_lists(
+            PriceListQuery(municipality="461"), TODAY
+        ),
         "referral list, page 1 of active in 461": lambda: reports.referrals(
             {"status": "active", "municipality": "461"}, 1, 50
         ),

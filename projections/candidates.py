@@ -30,21 +30,21 @@ from domain.reference import load_reference
 from domain.referral import Referral
 from domain.supplier import LIST_FIELDS
 from projections import supplier_profile, supplier_record
-from projections.codec import money, to_ore
+from projections.candidate_reasons import (
+    against,
+    half_up,
+    hours_text,
+    ore,
+    score_capacity,
+    score_fit,
+    score_price,
+    score_record,
+    score_text,
+)
+from projections.codec import to_ore
 from projections.database import Cursor
 from projections.supplier_overview import prices_in_force
 from projections.tables import table
-
-WEIGHTS = {"fit": 40, "price": 25, "capacity": 15, "record": 20}
-PRICE_SPAN_PCT = 25
-"""The difference from the median, in per cent, at which the price part reaches 0 (above) or all of
-its points (below)."""
-PART_NAMES = {"fit": "fit", "price": "price", "capacity": "capacity", "record": "track record"}
-LABEL_KINDS = {
-    "target_groups": "target group",
-    "competencies": "competency",
-    "education_levels": "education level",
-}
 
 
 @dataclass(frozen=True)
@@ -82,15 +82,6 @@ class CandidateQuery:
 
 def _norm(label: str) -> str:
     return " ".join(label.split()).casefold()
-
-
-def _half_up(value: Fraction, places: int) -> str:
-    """``value`` rounded half up (away from zero) to ``places`` decimals, as text (in integers)."""
-    numerator, denominator = abs(value.numerator) * 10**places, value.denominator
-    whole = (2 * numerator + denominator) // (2 * denominator)
-    sign = "-" if value < 0 and whole else ""
-    text = str(whole).rjust(places + 1, "0")
-    return f"{sign}{text[:-places]}.{text[-places:]}" if places else f"{sign}{text}"
 
 
 def _median_ore(values: Sequence[int]) -> int:
@@ -195,109 +186,6 @@ def _record(found: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _clamped(value: Fraction, high: int) -> Fraction:
-    return min(Fraction(high), max(Fraction(0), value))
-
-
-def _hours(centi: int) -> str:
-    return money(centi) or "0.00"
-
-
-def _pct(share: Fraction) -> str:
-    return f"{_half_up(share * 100, 0)} %"
-
-
-def _labels_text(fit: dict[str, Any], which: str) -> str:
-    return ", ".join(f"{LABEL_KINDS[kind]} {label}" for kind in LIST_FIELDS for label in fit[kind][which])
-
-
-def _score_fit(fit: dict[str, Any]) -> tuple[Fraction, str]:
-    asked = sum(len(fit[kind]["matched"]) + len(fit[kind]["missing"]) for kind in LIST_FIELDS)
-    matched = sum(len(fit[kind]["matched"]) for kind in LIST_FIELDS)
-    if not asked:
-        return Fraction(WEIGHTS["fit"]), "Fit: nothing was asked for, so fit does not set candidates apart."
-    points = WEIGHTS["fit"] * Fraction(matched, asked)
-    text = f"Fit: offers {matched} of the {asked} asked for"
-    if matched:
-        text += f" ({_labels_text(fit, 'matched')})"
-    if matched < asked:
-        text += f"; lacks {_labels_text(fit, 'missing')}"
-    return points, text + "."
-
-
-def _score_price(offer: dict[str, Any], medians: dict[str, int]) -> tuple[Fraction, str, str | None]:
-    """Points, reason and ``vs_median_pct``."""
-    rate = offer["rate"]
-    half = Fraction(WEIGHTS["price"], 2)
-    if rate is None:
-        package = offer["packages"][0]
-        return (
-            half,
-            f"Price: only a package ({package['name']}, {package['price']} for {package['hours']} hours), "
-            "no rate to compare with the median, so counted as at the median.",
-            None,
-        )
-    rate_ore, median = _ore(rate["rate"]), medians[rate["unit"]]
-    difference = Fraction(100 * (rate_ore - median), median)
-    points = _clamped(
-        WEIGHTS["price"] * (Fraction(1, 2) - difference / (2 * PRICE_SPAN_PCT)), WEIGHTS["price"]
-    )
-    pct = _half_up(difference, 1)
-    if difference == 0:
-        standing = "at the median"
-    else:
-        standing = f"{_half_up(abs(difference), 1)} % {'below' if difference < 0 else 'above'} the median"
-    text = (
-        f"Price: {rate['rate']} per {rate['unit']}, {standing} of the list rates in force here "
-        f"({money(median)}; list negotiated {rate['negotiated_on']})."
-    )
-    return points, text, pct
-
-
-def _ore(amount: str) -> int:
-    whole, _, cents = amount.partition(".")
-    return int(whole) * 100 + int(cents.ljust(2, "0")[:2])
-
-
-def _score_capacity(
-    active: int, hours: int, capacity: int | None, requested: int
-) -> tuple[Fraction, str, bool]:
-    """Points, reason and whether the capacity would be exceeded."""
-    load = f"{_hours(hours)} hours a week in {active} active referral{'s' if active != 1 else ''}"
-    asked = f" plus the {_hours(requested)} requested" if requested else ""
-    if capacity is None:
-        return Fraction(WEIGHTS["capacity"], 2), f"Capacity: none stated; {load}.", False
-    if hours + requested > capacity:
-        return (
-            Fraction(0),
-            f"Capacity exceeded: {load}{asked} is more than the {_hours(capacity)} hours a week it states "
-            "(a match is still allowed).",
-            True,
-        )
-    return (
-        Fraction(WEIGHTS["capacity"]),
-        f"Capacity: {load}{asked} is within the {_hours(capacity)} hours a week it states.",
-        False,
-    )
-
-
-def _score_record(record: dict[str, Any]) -> tuple[Fraction, str]:
-    half = Fraction(WEIGHTS["record"], 2)
-    if not record["closed"]:
-        return half, "Track record: no ended referrals in this municipality yet, so counted as neutral."
-    balance = record["goal_achieved"] - record["supplier_terminated"] - record["rematched"]
-    points = _clamped(half + half * balance, WEIGHTS["record"])
-    closed = record["closed"]
-    text = (
-        f"Track record: {closed} ended referral{'s' if closed != 1 else ''} in this municipality, "
-        f"{_pct(record['goal_achieved'])} with the goal achieved, "
-        f"{_pct(record['supplier_terminated'])} terminated by the supplier, {_pct(record['rematched'])} rematched"
-    )
-    if record["median_days"] is not None:
-        text += f"; measures ran {record['median_days']} days (median)"
-    return points, text + "."
-
-
 def candidates(cur: Cursor, generation: int, query: CandidateQuery) -> list[dict[str, Any]]:
     """The ranked candidates, at most ``query.limit``."""
     offers = _offers(cur, generation, query)
@@ -307,7 +195,7 @@ def candidates(cur: Cursor, generation: int, query: CandidateQuery) -> list[dict
     rates_by_unit: dict[str, list[int]] = {}
     for offer in offers:
         if offer["rate"] is not None:
-            rates_by_unit.setdefault(offer["rate"]["unit"], []).append(_ore(offer["rate"]["rate"]))
+            rates_by_unit.setdefault(offer["rate"]["unit"], []).append(ore(offer["rate"]["rate"]))
     medians = {unit: _median_ore(values) for unit, values in rates_by_unit.items()}
     profiles = supplier_profile.load(cur, generation, set(ids))
     loads = _load(cur, generation, ids, query.today)
@@ -322,12 +210,12 @@ def candidates(cur: Cursor, generation: int, query: CandidateQuery) -> list[dict
         active, hours = loads[supplier_id]
         capacity = profile.capacity_centi if profile else None
         parts: dict[str, Fraction] = {}
-        parts["fit"], fit_text = _score_fit(fit)
-        parts["price"], price_text, vs_median = _score_price(offer, medians)
-        parts["capacity"], capacity_text, _ = _score_capacity(
+        parts["fit"], fit_text = score_fit(fit)
+        parts["price"], price_text, vs_median = score_price(offer, medians)
+        parts["capacity"], capacity_text, _ = score_capacity(
             active, hours, capacity, query.requested_hours_centi
         )
-        parts["record"], record_text = _score_record(record)
+        parts["record"], record_text = score_record(record)
         rate = offer["rate"]
         package = offer["packages"][0] if offer["packages"] else None
         ranked.append(
@@ -351,18 +239,18 @@ def candidates(cur: Cursor, generation: int, query: CandidateQuery) -> list[dict
                 },
                 "load": {
                     "active_referrals": active,
-                    "active_hours_per_week": _hours(hours),
-                    "capacity_hours_per_week": None if capacity is None else _hours(capacity),
+                    "active_hours_per_week": hours_text(hours),
+                    "capacity_hours_per_week": None if capacity is None else hours_text(capacity),
                 },
                 "record": {
                     "closed": record["closed"],
-                    "goal_achieved_share": _half_up(record["goal_achieved"], 2),
-                    "rematched_share": _half_up(record["rematched"], 2),
-                    "supplier_terminated_share": _half_up(record["supplier_terminated"], 2),
+                    "goal_achieved_share": half_up(record["goal_achieved"], 2),
+                    "rematched_share": half_up(record["rematched"], 2),
+                    "supplier_terminated_share": half_up(record["supplier_terminated"], 2),
                     "median_days": record["median_days"],
                 },
                 "texts": [fit_text, price_text, capacity_text, record_text],
-                "rate_ore": _ore(rate["rate"]) if rate else None,
+                "rate_ore": ore(rate["rate"]) if rate else None,
             }
         )
     ranked.sort(key=_rank_key)
@@ -378,33 +266,13 @@ PRIVATE = ("exact", "parts", "texts", "rate_ore")
 def _public(candidate: dict[str, Any], above: dict[str, Any] | None) -> dict[str, Any]:
     """The answer for one ranked candidate: its figures, score and reasons (the last one against the
     candidate ranked just above it)."""
-    parts: dict[str, Fraction] = candidate["parts"]
-    summary = " + ".join(f"{PART_NAMES[name]} {_half_up(points, 1)}" for name, points in parts.items())
-    reasons = [f"Score {_half_up(candidate['exact'], 1)} of 100: {summary}.", *candidate["texts"]]
+    reasons = [score_text(candidate["exact"], candidate["parts"]), *candidate["texts"]]
     if above is not None:
-        reasons.append(_against(above, candidate))
+        reasons.append(against(above, candidate))
     public = {key: value for key, value in candidate.items() if key not in PRIVATE}
-    return {**public, "score": _half_up(candidate["exact"], 1), "reasons": reasons}
+    return {**public, "score": half_up(candidate["exact"], 1), "reasons": reasons}
 
 
 def _rank_key(candidate: dict[str, Any]) -> tuple[Any, ...]:
     rate = candidate["rate_ore"]
     return (-candidate["exact"], rate is None, rate or 0, _norm(candidate["name"]), candidate["supplier_id"])
-
-
-def _against(above: dict[str, Any], candidate: dict[str, Any]) -> str:
-    """Why ``candidate`` ranks below ``above``, the one just above it."""
-    name = above["name"]
-    if above["exact"] == candidate["exact"]:
-        if above["rate_ore"] != candidate["rate_ore"]:
-            return (
-                f"Same score as {name}; ranked after it on the rate (the lower rate, then any rate, first)."
-            )
-        return f"Same score and rate as {name}; ranked after it by name."
-    gaps = {part: above["parts"][part] - points for part, points in candidate["parts"].items()}
-    widest = max(gaps, key=lambda part: (gaps[part], -list(WEIGHTS).index(part)))
-    behind = above["exact"] - candidate["exact"]
-    return (
-        f"Ranks below {name} ({_half_up(above['exact'], 1)}) by {_half_up(behind, 1)} points; "
-        f"the widest gap is on {PART_NAMES[widest]} ({_half_up(gaps[widest], 1)} points)."
-    )
