@@ -256,7 +256,8 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
 def cell_link(viewer: Viewer, period: Period) -> str:
     """The address of a cell's lineage without its month and key, which the page's script adds
     from the cell's column and row: the page's choices, so the cell's page can lead back."""
-    return export_link(viewer, "forbrug", period_query(period)).replace("forbrug.xlsx?", "forbrug/celle?", 1)
+    link = export_link(viewer, "forbrug", period_query(period)).replace("forbrug.xlsx?", "forbrug/celle?", 1)
+    return link if period.by else f"{link}&by="  # "Ingen": kept, so the way back is to the same grouping
 
 
 def top_choices(period: Period) -> dict[str, str]:

@@ -108,7 +108,9 @@ def cell_label(cell: Cell, viewer: Viewer, reports: Reports) -> str:
 
 
 def kept(request: Request) -> dict[str, str]:
-    return {name: request.query_params[name] for name in KEPT if request.query_params.get(name)}
+    """Forbrug's choices in the address; ``by`` even when empty (the grouping "Ingen")."""
+    params = request.query_params
+    return {name: params[name] for name in KEPT if params.get(name) or (name == "by" and name in params)}
 
 
 def event_rows(found: dict[str, Any]) -> list[dict[str, Any]]:
@@ -138,7 +140,6 @@ def forbrug_celle(request: Request, ledger: Ledger, reports: Reports) -> Respons
         return shown
     viewer, cell, found = shown
     choices = kept(request)
-    back = {**choices, "by": cell.by or ""} if "by" in choices or cell.by else choices
     cell_query = {**choices, "month": cell.month, "by": cell.by, "key": cell.key}
     return templates(request).render(
         "forbrug_celle.html",
@@ -149,7 +150,7 @@ def forbrug_celle(request: Request, ledger: Ledger, reports: Reports) -> Respons
         amount=found["amount"],
         referrals=event_rows(found),
         sees_trail=viewer.principal.can("audit:read"),
-        back_link=f"/dashboard/forbrug?{urlencode(back)}",
+        back_link=f"/dashboard/forbrug?{urlencode(choices)}",
         export_link=f"/dashboard/forbrug/celle.xlsx?{urlencode({k: v for k, v in cell_query.items() if v})}",
     )
 

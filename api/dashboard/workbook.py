@@ -8,7 +8,7 @@ it sums, sorts and filters as a number. Amounts are written from the API's exact
 so every cell equals the page and the API to the øre.
 
 Text is always stored as text: a supplier named ``=HYPERLINK(...)`` stays a name and never
-becomes a formula.
+becomes a formula. The file itself is written by ``xlsx_parts``.
 """
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from io import BytesIO
 from typing import Any
 
 from fastapi.responses import Response
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell  # type: ignore[import-untyped]
-from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+
+from api.dashboard.xlsx_parts import Styles, column_letter, package, sheet_xml
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Number formats are stored locale-free ("," groups, "." decimals); Excel shows them the Danish way.
@@ -67,66 +65,46 @@ def cell_value(value: Any, kind: str) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
-def _row(
-    sheet: Any, columns: Sequence[Column], values: Sequence[Any], font: Any, formats: Sequence[str | None]
-) -> list[Any]:
-    """The cells of one row; an empty cell stays empty (no cell written)."""
-    cells: list[Any] = []
-    for column, number_format, value in zip(columns, formats, values, strict=True):
+def _cells(
+    columns: Sequence[Column], values: Sequence[Any], styles: Sequence[int]
+) -> list[tuple[Any, int] | None]:
+    """One row's cells as (value, style); an empty cell stays empty (None)."""
+    cells: list[tuple[Any, int] | None] = []
+    for column, style, value in zip(columns, styles, values, strict=True):
         stored = cell_value(value, column.kind)
-        if stored is None:
-            cells.append(None)
-            continue
-        cell = WriteOnlyCell(sheet, stored)
-        if column.kind == "text":
-            cell.data_type = "s"  # never a formula, whatever the text begins with
-        elif number_format is not None:
-            cell.number_format = number_format
-        if font is not None:
-            cell.font = font
-        cells.append(cell)
+        cells.append(None if stored is None else (stored, style))
     return cells
 
 
-def _add_sheet(book: Any, table: Sheet) -> None:
-    # Written row by row (openpyxl's write-only mode): Forbrug by supplier over 60 months is 10,800
-    # cells, which the in-memory worksheet took about a second to build and save.
-    sheet = book.create_sheet(table.title[:31])
-    bold = Font(bold=True)
-    for index, column in enumerate(table.columns, start=1):
-        width = column.width or max(WIDTHS[column.kind], min(MAX_WIDTH, len(column.header) + 2))
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = f"{get_column_letter(table.frozen_columns + 1)}2"
-    last = len(table.rows) + 1
-    if table.rows:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{last}"
-    headers = []
-    for column in table.columns:
-        cell = WriteOnlyCell(sheet, column.header)
-        cell.data_type = "s"
-        cell.font = bold
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        headers.append(cell)
-    sheet.append(headers)
+def _sheet(table: Sheet, styles: Styles) -> str:
     formats = [
         column.number_format or FORMATS[column.kind] if column.kind in FORMATS else None
         for column in table.columns
     ]
-    for row in table.rows:
-        sheet.append(_row(sheet, table.columns, row, None, formats))
+    plain = [styles.index(number_format) for number_format in formats]
+    bold = [styles.index(number_format, bold=True) for number_format in formats]
+    header = styles.index(None, bold=True, wrapped=True)
+    rows: list[list[tuple[Any, int] | None]] = [[(column.header, header) for column in table.columns]]
+    rows += [_cells(table.columns, row, plain) for row in table.rows]
     if table.footer is not None:
-        sheet.append(_row(sheet, table.columns, table.footer, bold, formats))
+        rows.append(_cells(table.columns, table.footer, bold))
+    widths = [
+        column.width or max(WIDTHS[column.kind], min(MAX_WIDTH, len(column.header) + 2))
+        for column in table.columns
+    ]
+    return sheet_xml(rows, widths, table.frozen_columns, len(table.rows) + 1 if table.rows else 0)
 
 
 def workbook(sheets: Sequence[Sheet], about: Sequence[tuple[str, str]]) -> bytes:
     """The sheets, then a sheet "Om udtrækket" saying what was exported, for whom and when."""
-    book = Workbook(write_only=True)
-    for table in sheets:
-        _add_sheet(book, table)
-    _add_sheet(book, Sheet("Om udtrækket", [Column("Felt", width=22), Column("Værdi", width=70)], [*about]))
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    tables = [*sheets, Sheet("Om udtrækket", [Column("Felt", width=22), Column("Værdi", width=70)], [*about])]
+    styles = Styles()
+    written = [_sheet(table, styles) for table in tables]
+    filters = [
+        f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}" if table.rows else None
+        for table in tables
+    ]
+    return package([table.title[:31] for table in tables], written, styles, filters)
 
 
 def workbook_response(sheets: Sequence[Sheet], about: Sequence[tuple[str, str]], filename: str) -> Response:

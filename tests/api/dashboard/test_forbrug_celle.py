@@ -81,7 +81,10 @@ def test_the_cell_of_a_month_without_grouping_is_the_months_total(client: TestCl
     browser, _ = browse(client, "reporter", bodies.ODENSE)
     forbrug = browser.get("/dashboard/forbrug", params={**PERIOD, "by": ""}).text
     ((_, (shown, _)),) = [(k, c) for k, c in spending_cells(forbrug).items() if k[1] == MONTH]
-    amount, referrals, _ = cell_page(browser.get("/dashboard/forbrug/celle", params={"month": MONTH}).text)
+    link = re.search(r'data-cell-link="([^"]+)"', forbrug)
+    assert link is not None and link.group(1).endswith("&amp;by=")
+    page = browser.get(link.group(1).replace("&amp;", "&") + f"&month={MONTH}").text
+    amount, referrals, _ = cell_page(page)
 
     assert shown == amount
     assert sum(Decimal(a) for a in referrals.values()) == Decimal(amount)
