@@ -1,0 +1,44 @@
+""" "Kendt pr." on Priser over HTTP (no browser), on SQLite and PostgreSQL: the page and its workbook
+read the price benchmarks as ``known_at`` the end of the day asked for, and say from which position."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+from fastapi.testclient import TestClient
+
+from api.dashboard.known import end_of
+from application.caseledger import copenhagen_today
+from tests.api.dashboard.test_pages import browse, lifecycle
+
+
+def shown_position(page: str) -> str:
+    found = re.search(r'data-testid="basis" data-position="(\d+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def test_priser_known_on_a_day_reads_the_benchmarks_as_known_then(client: TestClient) -> None:
+    lifecycle(client)
+    browser, _ = browse(client, "reporter", "461")
+    today = copenhagen_today()
+    asked = end_of(today).isoformat()
+
+    page = browser.get("/dashboard/priser", params={"known_on": f"{today:%d.%m.%Y}"}).text
+    api = client.get("/reports/price-benchmarks", params={"known_at": asked})
+    book = openpyxl.load_workbook(
+        io.BytesIO(browser.get("/dashboard/priser.xlsx", params={"known_on": today.isoformat()}).content)
+    )
+    about = dict(book["Om udtrækket"].iter_rows(values_only=True))
+    live = browser.get("/dashboard/priser", params={"known_on": "31.02.2026"}).text
+
+    assert api.status_code == 200
+    assert shown_position(page) == api.headers["Caseledger-Position"]
+    assert f'data-known-at="{asked}"' in page and f"Kendt pr. {today:%d.%m.%Y}" in page
+    assert re.search(r'href="/dashboard/priser\.xlsx\?[^"]*known_on=' + today.isoformat(), page)
+    assert about["Kendt pr."] == f"{today:%d.%m.%Y}"
+    assert about["Logposition"] == api.headers["Caseledger-Position"]
+    assert "<strong>Kendt pr." not in live and "som de står nu" in live
+    assert shown_position(live) == client.get("/reports/price-benchmarks").headers["Caseledger-Position"]
