@@ -1,5 +1,5 @@
-""" "Kendt pr.": a page's figures as they were known at the end of a day (Danish time), read by the
-report endpoints' own known-at read (``api.basis.AsKnown``), with the basis they came from.
+"""The "Kendt pr." day: a page's figures as they were known at the end of a day (Danish time), read
+by the report endpoints' own known-at read (``api.basis.AsKnown``), with the basis they came from.
 
 The day is asked for as ``known_on`` in the address, written the Danish way (``01.11.2026``) or as
 ``2026-11-01``; a text field rather than ``<input type="date">``, which Chromium renders in English

@@ -1,6 +1,6 @@
-""" "Kendt pr." on Priser in headless Chromium at 1440×900 and 390×844: a day typed the Danish way
-is kept in the address, the page says what it shows and from which log position, and its figures
-are the price-benchmark endpoint's answer as known at the same instant."""
+"""The "Kendt pr." day on Priser and Overblik in headless Chromium at 1440×900 and 390×844: a day
+typed the Danish way is kept in the address, the page says what it shows and from which log
+position, and its figures are the endpoint's answer as known at the same instant."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from application.caseledger import copenhagen_today
 from tests.api.dashboard.support import DemoServer, log_in, screenshot
-from tests.api.dashboard.test_browser import BENCHMARK_ROWS_JS
+from tests.api.dashboard.test_browser import BENCHMARK_ROWS_JS, SUPPLIER_ROWS_JS
 
 pytestmark = pytest.mark.browser
 
@@ -58,3 +58,28 @@ def test_priser_known_on_a_day_is_the_apis_known_at_answer(
         assert shown
     else:
         assert position == "0" and shown == [] and live.json()
+
+
+@pytest.mark.parametrize("days_ago", [0, 1])
+def test_overblik_known_on_a_day_is_the_apis_known_at_answer(
+    sized: Any, demo_server: DemoServer, days_ago: int
+) -> None:
+    day = copenhagen_today() - timedelta(days=days_ago)
+    log_in(sized, demo_server.reporter, "/dashboard/overblik")
+    sized.fill("input[name=known_on]", f"{day:%d.%m.%Y}")
+    with sized.expect_navigation():
+        sized.locator("form.filters button[type=submit]").click()
+    sized.reload()
+    basis = sized.get_by_test_id("basis")
+    position, instant = basis.get_attribute("data-position"), basis.get_attribute("data-known-at")
+    shown = sized.locator("#suppliers tbody tr").evaluate_all(SUPPLIER_ROWS_JS)
+    screenshot(sized, f"overblik-kendt-{days_ago}-{sized.viewport_name}", full_page=False)
+    with demo_server.api(demo_server.reporter) as api:
+        answer = api.get("/reports/suppliers", params={"known_at": instant})
+
+    assert parse_qs(urlsplit(sized.url).query)["known_on"] == [f"{day:%d.%m.%Y}"]
+    assert f"Kendt pr. {day:%d.%m.%Y}" in basis.inner_text()
+    assert answer.status_code == 200 and answer.headers["Caseledger-Position"] == position
+    expected = sorted((row["supplier_id"], row["committed_total"]) for row in answer.json())
+    assert sorted((row["id"], row["amount"]) for row in shown) == expected
+    assert bool(shown) == (days_ago == 0), "the demo was recorded today: yesterday nothing was known"

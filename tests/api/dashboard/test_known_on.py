@@ -1,5 +1,6 @@
-""" "Kendt pr." on Priser over HTTP (no browser), on SQLite and PostgreSQL: the page and its workbook
-read the price benchmarks as ``known_at`` the end of the day asked for, and say from which position."""
+"""The "Kendt pr." day on Priser and Overblik over HTTP (no browser), on SQLite and PostgreSQL: each
+page and its workbook read the report as ``known_at`` the end of the day asked for, and say from
+which log position."""
 
 from __future__ import annotations
 
@@ -42,3 +43,24 @@ def test_priser_known_on_a_day_reads_the_benchmarks_as_known_then(client: TestCl
     assert about["Logposition"] == api.headers["Caseledger-Position"]
     assert "<strong>Kendt pr." not in live and "som de står nu" in live
     assert shown_position(live) == client.get("/reports/price-benchmarks").headers["Caseledger-Position"]
+
+
+def test_overblik_known_on_a_day_reads_the_suppliers_as_known_then(client: TestClient) -> None:
+    supplier_id, _, _ = lifecycle(client)
+    browser, _ = browse(client, "reporter", "461")
+    today = copenhagen_today()
+    asked = end_of(today).isoformat()
+
+    page = browser.get("/dashboard/overblik", params={"known_on": today.isoformat()}).text
+    api = client.get("/reports/suppliers", params={"known_at": asked})
+    book = openpyxl.load_workbook(
+        io.BytesIO(browser.get("/dashboard/overblik.xlsx", params={"known_on": today.isoformat()}).content)
+    )
+    about = dict(book["Om udtrækket"].iter_rows(values_only=True))
+
+    assert api.status_code == 200 and [row["supplier_id"] for row in api.json()] == [supplier_id]
+    assert shown_position(page) == api.headers["Caseledger-Position"]
+    assert f'data-supplier="{supplier_id}"' in page
+    assert f'value="{today:%d.%m.%Y}"' in page and f"Kendt pr. {today:%d.%m.%Y}" in page
+    assert about["Kendt pr."] == f"{today:%d.%m.%Y}"
+    assert about["Logposition"] == api.headers["Caseledger-Position"]
