@@ -1,6 +1,6 @@
-"""The "Kendt pr." day on Priser and Overblik over HTTP (no browser), on SQLite and PostgreSQL: each
-page and its workbook read the report as ``known_at`` the end of the day asked for, and say from
-which log position."""
+"""The "Kendt pr." day on Overblik, Forbrug and Priser over HTTP (no browser), on SQLite and
+PostgreSQL: each page and its workbook read the report as ``known_at`` the end of the day asked for,
+and say from which log position."""
 
 from __future__ import annotations
 
@@ -62,5 +62,29 @@ def test_overblik_known_on_a_day_reads_the_suppliers_as_known_then(client: TestC
     assert shown_position(page) == api.headers["Caseledger-Position"]
     assert f'data-supplier="{supplier_id}"' in page
     assert f'value="{today:%d.%m.%Y}"' in page and f"Kendt pr. {today:%d.%m.%Y}" in page
+    assert about["Kendt pr."] == f"{today:%d.%m.%Y}"
+    assert about["Logposition"] == api.headers["Caseledger-Position"]
+
+
+def test_forbrug_known_on_a_day_reads_the_spending_as_known_then(client: TestClient) -> None:
+    lifecycle(client)
+    browser, _ = browse(client, "reporter", "461")
+    today = copenhagen_today()
+    asked = end_of(today).isoformat()
+    period = {"from": "2026-01", "to": "2026-03"}
+
+    page = browser.get("/dashboard/forbrug", params={**period, "known_on": f"{today:%d.%m.%Y}"}).text
+    api = client.get("/reports/spending", params={**period, "known_at": asked})
+    book = openpyxl.load_workbook(
+        io.BytesIO(
+            browser.get("/dashboard/forbrug.xlsx", params={**period, "known_on": today.isoformat()}).content
+        )
+    )
+    about = dict(book["Om udtrækket"].iter_rows(values_only=True))
+
+    assert api.status_code == 200 and api.json()["basis"]["known_at"] == asked
+    assert shown_position(page) == str(api.json()["basis"]["position"])
+    assert f'data-testid="total" data-amount="{api.json()["total"]}"' in page
+    assert f"Kendt pr. {today:%d.%m.%Y}" in page and f"known_on={today.isoformat()}" in page
     assert about["Kendt pr."] == f"{today:%d.%m.%Y}"
     assert about["Logposition"] == api.headers["Caseledger-Position"]
