@@ -121,6 +121,12 @@ def projections_for(
     return runner, db
 
 
+def forget_case_indexes_on_erasure(ledger: CaseLedger, db: ProjectionDatabase) -> None:
+    """An erasure through ``ledger`` clears the erased referrals' case-number hashes in the read
+    models at once (a rebuild would not bring them back either: their key is gone)."""
+    ledger.privacy.erasure_listeners.append(partial(forget_case_indexes, db))
+
+
 def crash_after(commits: int) -> Callable[[int], None]:
     """TEST ONLY: a save subscriber that kills the process after ``commits`` committed writes
     (subscribers run after the commit, before the response is sent)."""
@@ -163,7 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.access_log = access_log
         app.state.access_recorder = AccessRecorder(ledger, access_log)
         app.state.reports = Reports(projection_db)
-        ledger.privacy.erasure_listeners.append(partial(forget_case_indexes, projection_db))
+        forget_case_indexes_on_erasure(ledger, projection_db)
         app.state.known_at = KnownAt(projection_db, ledger.read_events, ledger.last_position)
         if settings.crash_after_commits is not None:
             ledger.subscribe(crash_after(settings.crash_after_commits))

@@ -17,9 +17,10 @@ from typing import Annotated, Any, TypeVar
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import Depends, Query, Request, Response
 
-from api.csv_export import csv_response
+from api.csv_export import csv_response, wants_csv
 from api.dependencies import Ledger
 from api.fields import MAX_POSITION, Instant
+from api.problems import responses
 from application.caseledger import CaseLedger
 from application.chain import GENESIS
 from application.errors import StorageUnavailable
@@ -41,6 +42,18 @@ BASIS_HEADERS: dict[str, dict[str, Any]] = {
     },
 }
 """The OpenAPI declaration of the basis headers, for the 200 answer of every report route."""
+
+
+def report_responses(csv_description: str, *problems: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a report route: JSON or CSV with the basis headers, and ``problems``."""
+    return {
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": f"JSON, or CSV for `Accept: text/csv` ({csv_description})",
+            "headers": BASIS_HEADERS,
+        },
+        **responses(*problems),
+    }
 
 
 def chain_head(ledger: CaseLedger, position: int) -> str | None:
@@ -95,12 +108,15 @@ class Basis:
 
 @dataclass(frozen=True)
 class AsKnown:
-    """A report read, on the live read models or as known at the position or instant asked for."""
+    """A report read, on the live read models or as known at the position or instant asked for,
+    and its answer as JSON (with ``basis``) or CSV, with the basis headers on either."""
 
     known_at: KnownAt
     ledger: CaseLedger
     position: int | None
     instant: datetime | None
+    request: Request
+    response: Response
 
     def read(self, ask: Callable[[PinnedReports], T]) -> tuple[Basis, T]:
         position = self.position
@@ -108,6 +124,34 @@ class AsKnown:
             position = self.known_at.position_at(self.instant)
         cut, answer = self.known_at.read(position, ask)
         return basis_of(self.ledger, cut, self.instant), answer
+
+    def answer(
+        self,
+        basis: Basis,
+        found: dict[str, Any] | list[dict[str, Any]],
+        filename: str,
+        csv_rows: Sequence[dict[str, Any]] | None = None,
+    ) -> Any:
+        """``found`` as JSON, or for ``Accept: text/csv`` ``csv_rows`` (default: ``found``, a list)."""
+        if wants_csv(self.request):
+            rows = found if csv_rows is None else csv_rows
+            if isinstance(rows, dict):
+                msg = f"{filename}: a JSON object needs its CSV rows"
+                raise TypeError(msg)
+            return basis.csv(rows, filename)
+        if isinstance(found, list):
+            return basis.rows(found, self.response)
+        return basis.body(found, self.response)
+
+    def report(
+        self,
+        ask: Callable[[PinnedReports], dict[str, Any] | list[dict[str, Any]]],
+        filename: str,
+        csv_rows: Callable[[Any], Sequence[dict[str, Any]]] | None = None,
+    ) -> Any:
+        """Read ``ask`` and answer it (``csv_rows(found)``: the CSV rows of a JSON object)."""
+        basis, found = self.read(ask)
+        return self.answer(basis, found, filename, None if csv_rows is None else csv_rows(found))
 
 
 def basis_of(ledger: CaseLedger, cut: Cut, instant: datetime | None = None) -> Basis:
@@ -126,6 +170,7 @@ Knowledge = Annotated[KnownAt, Depends(get_known_at)]
 
 async def as_known(
     request: Request,
+    response: Response,
     ledger: Ledger,
     known_at: Annotated[
         Instant | None,
@@ -148,7 +193,7 @@ async def as_known(
     if known_at is not None and known_at_position is not None:
         msg = "give known_at or known_at_position, not both"
         raise InvalidInput("known-at-conflict", msg, field="query.known_at_position")
-    return AsKnown(await get_known_at(request), ledger, known_at_position, known_at)
+    return AsKnown(await get_known_at(request), ledger, known_at_position, known_at, request, response)
 
 
 AsKnownAt = Annotated[AsKnown, Depends(as_known)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.fields import DayText, InstantText
+from api.responses import BasisOut
 
 
 class LineageEventOut(BaseModel):
@@ -34,3 +35,4 @@ class LineageOut(BaseModel):
 
     amount: str
     referrals: list[LineageReferralOut]
+    basis: BasisOut

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.fields import DayText, MonthText
+from api.responses import BasisOut
 
 
 class DeciderOut(BaseModel):
@@ -44,6 +45,7 @@ class PriceExceptionPageOut(BaseModel):
     page: int
     page_size: int
     total: int
+    basis: BasisOut
 
 
 class StaleListOut(BaseModel):
@@ -74,6 +76,7 @@ class PriceListReportOut(BaseModel):
     negotiated_before: DayText = Field(description="Lists negotiated before this day are reported.")
     stale: list[StaleListOut]
     missing: list[MissingListOut]
+    basis: BasisOut
 
 
 class LeadTimeOut(BaseModel):
@@ -124,4 +127,11 @@ class PracticeReportOut(BaseModel):
     from_month: MonthText = Field(alias="from")
     to_month: MonthText = Field(alias="to")
     by: Literal["month", "intervention", "supplier", "legal_basis"] | None
+    weekly_intake: dict[str, int] = Field(
+        description="Referrals referred per ISO week (``2026-W03``) of their referred_on, every week with "
+        "a day in the period, in order (0 for none); the first and last week count only their days in "
+        "the period. For the whole period, whatever ``by``.",
+        examples=[{"2026-W01": 12, "2026-W02": 17}],
+    )
     groups: list[PracticeGroupOut]
+    basis: BasisOut

@@ -3,9 +3,10 @@
 Roles and their rights (docs/api.md "Auth"):
 
 - ``case_system``: every referral write, batch ingestion, referral reads, the feed
-- ``caseworker``: refer, extend, adjust, close; referral reads and a referral's candidates
-- ``matcher``: match, agree price, suppliers and price lists (own municipality); referral reads and
-  a referral's candidates
+- ``caseworker``: refer, extend, adjust, close; referral reads, a referral's candidates and the
+  municipality's own costs
+- ``matcher``: match, agree price, suppliers, price lists and own costs (own municipality); referral
+  reads, a referral's candidates and the municipality's own costs
 - ``auditor``: every read (referrals, reports, audit, the access log, feed), no writes
 - ``reporter``: reports only (aggregates, never ``citizen_ref`` or ``case_ref``)
 - ``admin``: everything, and alone may erase a citizen's personal data
@@ -27,7 +28,15 @@ REFERRAL_WRITES = (
     "referral:adjust",
     "referral:close",
 )
-READS = ("referral:read", "supplier:read", "report:read", "audit:read", "feed:read", "access_log:read")
+READS = (
+    "referral:read",
+    "supplier:read",
+    "report:read",
+    "own_cost:read",
+    "audit:read",
+    "feed:read",
+    "access_log:read",
+)
 RIGHTS: dict[str, frozenset[str]] = {
     "case_system": frozenset(
         {*REFERRAL_WRITES, "batch:write", "referral:read", "supplier:read", "feed:read"}
@@ -40,6 +49,7 @@ RIGHTS: dict[str, frozenset[str]] = {
             "referral:close",
             "referral:read",
             "referral:candidates",
+            "own_cost:read",
             "supplier:read",
         }
     ),
@@ -51,11 +61,12 @@ RIGHTS: dict[str, frozenset[str]] = {
             "price_list:write",
             "referral:read",
             "referral:candidates",
+            "own_cost:read",
             "supplier:read",
         }
     ),
     "auditor": frozenset(READS),
-    "reporter": frozenset({"report:read", "supplier:read"}),
+    "reporter": frozenset({"report:read", "own_cost:read", "supplier:read"}),
     "admin": frozenset(
         {
             *REFERRAL_WRITES,

@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from application.caseledger import CaseLedger
-from domain.cvr import is_valid_cvr
+from domain.cvr import fresh_cvr
 from domain.reference import load_reference
 from domain.referral import Referral
 from domain.supplier import Supplier
@@ -32,14 +32,6 @@ class Generated:
     suppliers: int
     referrals: int
     events: int
-
-
-def _cvr(rng: random.Random, taken: set[str]) -> str:
-    while True:
-        cvr = str(rng.randint(10_000_000, 99_999_999))
-        if cvr not in taken and is_valid_cvr(cvr):
-            taken.add(cvr)
-            return cvr
 
 
 def _money(rng: random.Random, low: int, high: int) -> Decimal:
@@ -72,7 +64,7 @@ def generate(
         supplier = Supplier.register(
             supplier_id=UUID(int=rng.getrandbits(128), version=4),
             name=f"Leverandør {n:03d} ApS",
-            cvr=_cvr(rng, taken),
+            cvr=fresh_cvr(rng, taken),
             contact={
                 "email": f"kontakt{n}@leverandoer.dk",
                 "phone": f"+45 {rng.randint(20_000_000, 99_999_999)}",

@@ -31,6 +31,7 @@ from projections.candidates import CandidateQuery
 from projections.database import ProjectionDatabase
 from projections.practice import PracticeQuery
 from projections.price_benchmarks import BenchmarkQuery
+from projections.price_practice import ExceptionQuery, PriceListQuery
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
@@ -65,6 +66,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500, help="batch size when following the log")
     parser.add_argument("--rebuild-batch-size", type=int, default=5000, help="batch size of the bulk rebuild")
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--queries-only",
+        action="store_true",
+        help="time the queries on the read models as they are, no rebuild",
+    )
     args = parser.parse_args()
 
     env = Settings(database_url=args.database_url).storage_env()
@@ -88,7 +94,7 @@ def main() -> None:
     )
     load_before = os.getloadavg()[0]
     started, cpu_started = time.perf_counter(), time.process_time()
-    rebuilt = runner.rebuild()
+    rebuilt = 0 if args.queries_only else runner.rebuild()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     load_after = os.getloadavg()[0]
     peak = rss_mb()
@@ -109,6 +115,11 @@ def main() -> None:
             PracticeQuery("2025-01", "2025-12", by="month")
         ),
         "price benchmarks (all)": lambda: reports.price_benchmarks(BenchmarkQuery(), TODAY),
+        "price exceptions, newest page of a year (461)": lambda: reports.price_exceptions(
+            ExceptionQuery(from_date="2025-01-01", to_date="2025-12-31", municipality="461")
+        ),
+        "price exceptions, all (page 1)": lambda: reports.price_exceptions(ExceptionQuery()),
+        "price-list hygiene (461)": lambda: reports.price_lists(PriceListQuery(municipality="461"), TODAY),
         "referral list, page 1 of active in 461": lambda: reports.referrals(
             {"status": "active", "municipality": "461"}, 1, 50
         ),
@@ -136,18 +147,20 @@ def main() -> None:
     print(f"\n{db.dialect}: {events:,} events\n")
     print("| measure | result |")
     print("|---|---|")
-    print(
-        f"| rebuild, all projections | {rebuilt:,} events in {elapsed:.1f} s = **{rebuilt / elapsed:,.0f} events/s** |"
-    )
-    print(
-        f"| CPU time of the rebuilding process | {cpu:.1f} s = {rebuilt / cpu:,.0f} events per CPU-second "
-        f"(the database server's own time not counted) |"
-    )
-    print(
-        f"| machine load (1-min average) before / after the rebuild | {load_before:.1f} / {load_after:.1f} |"
-    )
+    if not args.queries_only:
+        print(
+            f"| rebuild, all projections | {rebuilt:,} events in {elapsed:.1f} s = **{rebuilt / elapsed:,.0f} events/s** |"
+        )
+        print(
+            f"| CPU time of the rebuilding process | {cpu:.1f} s = {rebuilt / cpu:,.0f} events per CPU-second "
+            f"(the database server's own time not counted) |"
+        )
+        print(
+            f"| machine load (1-min average) before / after the rebuild | {load_before:.1f} / {load_after:.1f} |"
+        )
+        print(f"| peak RSS of the rebuilding process | {peak:.0f} MB |")
     print(f"| CPU speed check (`benchmarks.suite.cpu_speed_ms`; lower is faster) | {cpu_speed_ms():.0f} ms |")
-    print(f"| peak RSS of the rebuilding process | {peak:.0f} MB |")
+    print(f"| machine load (1-min average) before the queries | {os.getloadavg()[0]:.1f} |")
     for name, run in queries.items():
         p50, p95 = timed(run, args.repeat)
         print(f"| {name} | p50 {p50:.1f} ms, p95 {p95:.1f} ms |")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.cvr import is_valid_cvr
+from domain.cvr import fresh_cvr
 from domain.reference import load_reference
 
 MUNICIPALITIES = ("461", "101", "751", "851", "147", "157")
@@ -73,7 +73,7 @@ class Workload:
                     supplier_id=offer.supplier_id,
                     data={
                         "name": f"Leverandør {n:03d} ApS",
-                        "cvr": self._cvr(taken),
+                        "cvr": fresh_cvr(self.rng, taken),
                         "contact": {"email": f"kontakt{n}@leverandoer.dk", "phone": "+45 66 13 13 72"},
                         "target_groups": ["Børn og unge"],
                         "competencies": ["Familiebehandling"],
@@ -106,13 +106,6 @@ class Workload:
 
     def _uuid(self) -> str:
         return str(UUID(int=self.rng.getrandbits(128), version=4))
-
-    def _cvr(self, taken: set[str]) -> str:
-        while True:
-            cvr = str(self.rng.randint(10_000_000, 99_999_999))
-            if cvr not in taken and is_valid_cvr(cvr):
-                taken.add(cvr)
-                return cvr
 
     def _item(self, kind: str, *, data: dict[str, Any], **target: Any) -> dict[str, Any]:
         self.events += 1

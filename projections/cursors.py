@@ -54,6 +54,16 @@ def chunked(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
         yield values[start : start + size]
 
 
+def rows_where_in(
+    cur: Cursor, name: str, column: str, values: Sequence[Any], select: str = "*"
+) -> Iterator[Row]:
+    """The rows of table ``name`` whose ``column`` is one of ``values``, one query per chunk."""
+    for chunk in chunked(values):
+        marks = ",".join("?" * len(chunk))
+        cur.run(f"SELECT {select} FROM {name} WHERE {column} IN ({marks})", chunk)
+        yield from cur.rows()
+
+
 def _add_statements(table: str, keys: Sequence[str], value: str) -> tuple[str, str]:
     """Row-wise ``INSERT … ON CONFLICT`` adding a delta, and ``DELETE`` of a key left at zero."""
     columns = ", ".join((*keys, value))

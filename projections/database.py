@@ -19,9 +19,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from projections.cursors import Cursor, PostgresCursor, Row, SQLiteCursor, chunked
+from projections.cursors import Cursor, PostgresCursor, Row, SQLiteCursor, chunked, rows_where_in
 
-__all__ = ["Cursor", "PostgresProjectionDatabase", "ProjectionDatabase", "Row", "chunked"]
+__all__ = ["Cursor", "PostgresProjectionDatabase", "ProjectionDatabase", "Row", "chunked", "rows_where_in"]
 
 
 class ProjectionDatabase:

@@ -9,11 +9,11 @@ referrals referred in it, as known now (docs/api.md, *Procurement practice*)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from domain.referral import Referral
-from projections.database import Cursor, chunked
+from projections.database import Cursor, rows_where_in
 from projections.filters import conditions
 from projections.spending import group_names
 from projections.tables import table
@@ -57,12 +57,8 @@ class PracticeRow:
 
 def load(cur: Cursor, generation: int, referral_ids: set[str]) -> dict[str, PracticeRow]:
     """The stored rows of the referrals a batch touches, in one query per chunk."""
-    loaded: dict[str, PracticeRow] = {}
-    for ids in chunked(sorted(referral_ids)):
-        marks = ",".join("?" * len(ids))
-        cur.run(f"SELECT * FROM {table('cl_practice', generation)} WHERE referral_id IN ({marks})", ids)
-        loaded.update((row["referral_id"], PracticeRow(dict(row), stored=True)) for row in cur.rows())
-    return loaded
+    rows = rows_where_in(cur, table("cl_practice", generation), "referral_id", sorted(referral_ids))
+    return {row["referral_id"]: PracticeRow(dict(row), stored=True) for row in rows}
 
 
 def save(cur: Cursor, generation: int, rows: list[PracticeRow]) -> None:
@@ -199,6 +195,20 @@ def months_between(first: str, last: str) -> list[str]:
     return [f"{index // 12:04d}-{index % 12 + 1:02d}" for index in range(start, end + 1)]
 
 
+def iso_week(day: date) -> str:
+    """The ISO 8601 week ``day`` falls in: ``2026-W03`` (the week's year may differ from the day's)."""
+    year, week, _ = day.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def weeks_of(first_month: str, last_month: str) -> list[str]:
+    """Every ISO week with a day in the months ``first_month``..``last_month``, in order."""
+    first = date(int(first_month[:4]), int(first_month[5:]), 1)
+    after = date(int(last_month[:4]) + int(last_month[5:]) // 12, int(last_month[5:]) % 12 + 1, 1)
+    monday = first - timedelta(days=first.weekday())
+    return [iso_week(monday + timedelta(weeks=n)) for n in range(-(-(after - monday).days // 7))]
+
+
 SUMS = (
     "COUNT(*) AS referred, COUNT(to_matched) AS matched, COUNT(to_agreed) AS agreed, "
     "COUNT(close_reason) AS closed, SUM(CASE WHEN matches > 1 THEN 1 ELSE 0 END) AS rematched, "
@@ -277,4 +287,27 @@ def report(cur: Cursor, generation: int, query: PracticeQuery) -> dict[str, Any]
         rows = [
             {"key": value, "name": names.get(value or ""), **groups[value].figures()} for value in ordered
         ]
-    return {"from": query.from_month, "to": query.to_month, "by": query.by, "groups": rows}
+    return {
+        "from": query.from_month,
+        "to": query.to_month,
+        "by": query.by,
+        "weekly_intake": weekly_intake(cur, generation, query, where, params),
+        "groups": rows,
+    }
+
+
+def weekly_intake(
+    cur: Cursor, generation: int, query: PracticeQuery, where: list[str], params: list[Any]
+) -> dict[str, int]:
+    """The period's referrals per ISO week of ``referred_on``, every week with a day in the period
+    (0 for none); the first and last week count only their days inside the period. The database
+    counts per day from the report's covering index; a period has at most ~3,650 days."""
+    cur.run(
+        f"SELECT referred_on, COUNT(*) AS n FROM {table('cl_practice', generation)} "
+        f"WHERE {' AND '.join(where)} GROUP BY referred_on",
+        params,
+    )
+    weeks = dict.fromkeys(weeks_of(query.from_month, query.to_month), 0)
+    for found in cur.rows():
+        weeks[iso_week(date.fromisoformat(str(found["referred_on"])))] += int(found["n"])
+    return weeks

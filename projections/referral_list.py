@@ -5,13 +5,14 @@ stored as the events' envelopes (never plaintext) and opened by the application 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from domain.referral import Referral
 from domain.spending import Terms, monthly_commitments_ore
 from projections.codec import iso, money, terms_from_json, terms_to_json, to_ore
-from projections.database import Cursor, Row, chunked
+from projections.database import Cursor, Row, rows_where_in
 from projections.filters import conditions, counted_page
 from projections.tables import table
 
@@ -82,12 +83,8 @@ class ReferralRow:
 
 def load(cur: Cursor, generation: int, referral_ids: set[str]) -> dict[str, ReferralRow]:
     """The stored rows of the referrals a batch touches, in one query."""
-    loaded: dict[str, ReferralRow] = {}
-    for ids in chunked(sorted(referral_ids)):
-        marks = ",".join("?" * len(ids))
-        cur.run(f"SELECT * FROM {table('cl_referrals', generation)} WHERE referral_id IN ({marks})", ids)
-        loaded.update((row["referral_id"], ReferralRow.from_db(row)) for row in cur.rows())
-    return loaded
+    rows = rows_where_in(cur, table("cl_referrals", generation), "referral_id", sorted(referral_ids))
+    return {row["referral_id"]: ReferralRow.from_db(row) for row in rows}
 
 
 def save(cur: Cursor, generation: int, rows: list[ReferralRow]) -> None:
@@ -200,10 +197,15 @@ def page(
     page_size: int,
     sort: str = "referred",
     descending: bool = True,
+    referral_ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """A page of the referral list in ``sort`` order (newest referral first by default), with the
-    total that match."""
+    total that match; of ``referral_ids`` only, when given (a handful: the referrals a case number
+    was found for)."""
     where, params = conditions((column, filters.get(column)) for column in FILTERS)
+    if referral_ids is not None:
+        where.append(f"referral_id IN ({', '.join('?' * len(referral_ids))})" if referral_ids else "1 = 0")
+        params.extend(referral_ids)
     referrals = table("cl_referrals", generation)
     order = SORTS[sort].format(
         way="DESC" if descending else "ASC", referrals=referrals, suppliers=table("cl_suppliers", generation)

@@ -3,7 +3,7 @@ query is in its read model's module)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -80,9 +80,11 @@ class Reports:
         page_size: int,
         sort: str = "referred",
         descending: bool = True,
+        referral_ids: Sequence[str] | None = None,
     ) -> dict[str, Any]:
-        """A page of the referral list, newest referral first unless ``sort`` says otherwise."""
-        return self._on_live(referral_list.page, filters, page, page_size, sort, descending)
+        """A page of the referral list, newest referral first unless ``sort`` says otherwise (of
+        ``referral_ids`` only, when given)."""
+        return self._on_live(referral_list.page, filters, page, page_size, sort, descending, referral_ids)
 
     def referral_suppliers(self, municipality: str | None) -> dict[str, str]:
         """The suppliers the referral list names, id → name, by name."""

@@ -10,7 +10,7 @@ from typing import Any
 from domain.reference import load_reference
 from projections import counters
 from projections.codec import money
-from projections.database import Cursor, chunked
+from projections.database import Cursor, chunked, rows_where_in
 from projections.filters import conditions
 from projections.referral_list import ReferralRow
 from projections.tables import SPENDING_ROLLUPS, table
@@ -46,11 +46,9 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters
     )
     stored: dict[tuple[str, str], tuple[Any, ...]] = {}
     # Only referrals stored before this batch can have rows.
-    for ids in chunked([row.values["referral_id"] for row in changed if row.stored]):
-        marks = ",".join("?" * len(ids))
-        cur.run(f"SELECT {', '.join(COLUMNS)} FROM {name} WHERE referral_id IN ({marks})", ids)
-        for found in cur.rows():
-            stored[(found["referral_id"], found["month"])] = tuple(found[column] for column in COLUMNS)
+    ids = [row.values["referral_id"] for row in changed if row.stored]
+    for found in rows_where_in(cur, name, "referral_id", ids, select=", ".join(COLUMNS)):
+        stored[(found["referral_id"], found["month"])] = tuple(found[column] for column in COLUMNS)
     inserts: list[tuple[Any, ...]] = []
     for row in changed:
         v = row.values

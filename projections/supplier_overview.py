@@ -11,7 +11,7 @@ from domain.spending import ONE_DAY
 from domain.supplier import Supplier
 from projections import counters
 from projections.codec import money, plain_json, to_ore
-from projections.database import Cursor, Row, chunked
+from projections.database import Cursor, Row, chunked, rows_where_in
 from projections.filters import conditions
 from projections.referral_list import ReferralRow
 from projections.tables import table
@@ -38,13 +38,8 @@ class SupplierRow:
 
 
 def load(cur: Cursor, generation: int, supplier_ids: set[str]) -> dict[str, SupplierRow]:
-    if not supplier_ids:
-        return {}
-    ids = sorted(supplier_ids)
-    marks = ",".join("?" * len(ids))
-    cur.run(f"SELECT * FROM {table('cl_suppliers', generation)} WHERE supplier_id IN ({marks})", ids)
     rows = {}
-    for row in cur.rows():
+    for row in rows_where_in(cur, table("cl_suppliers", generation), "supplier_id", sorted(supplier_ids)):
         values = dict(row)
         values["contact"] = json.loads(row["contact"])
         rows[row["supplier_id"]] = SupplierRow(values=values, price_lists=json.loads(row["price_lists"]))

@@ -4,7 +4,7 @@ far each has processed the notification log."""
 
 from __future__ import annotations
 
-MODELS_VERSION = 8
+MODELS_VERSION = 9
 """Raise when a read model's tables or fold change: a live generation of an older version is rebuilt
 (beside, then switched) when the runner starts. (4: personal fields are stored sealed — the
 ``citizen_ref`` and ``case_ref`` columns and a referral's ``rationale`` hold the events' envelopes,
@@ -14,7 +14,8 @@ and the negotiation date of the list rate it was compared with, for the price-ex
 7: suppliers' profiles and capacity, and their track records, for the candidate ranking.
 8: the municipalities' own costs, for the price benchmarks; a referral's decision
 ``referral.referred`` holds the keyed hash of its case number, for the decision search by
-``case_ref``; the practice read model, ``cl_practice``, for the practice report.)"""
+``case_ref``; the practice read model, ``cl_practice``, for the practice report. 9: the practice
+index covers ``referred_on`` too, for the report's weekly intake.)"""
 
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("
@@ -108,7 +109,7 @@ MODELS += [
     # Covering the report's one statement (read from the index alone).
     "CREATE INDEX IF NOT EXISTS cl_practice_g{g}_month ON cl_practice_g{g} (municipality, month, supplier_id, "
     "intervention, legal_basis, matches, to_matched, to_agreed, to_start, extensions, extension_days, "
-    "adjustments, above_list, close_reason)",
+    "adjustments, above_list, close_reason, referred_on)",
     # A municipality's own costs: the latest record per intervention, unit and valid-from date.
     "CREATE TABLE IF NOT EXISTS cl_own_costs_g{g} ("
     "municipality TEXT NOT NULL, intervention TEXT NOT NULL, unit TEXT NOT NULL, valid_from TEXT NOT NULL, "

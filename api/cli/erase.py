@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from api.app import forget_case_indexes_on_erasure
 from api.cli.stores import console, open_ledger, stdout
 from api.settings import Settings
 from domain.errors import DomainError
+from projections.database import ProjectionDatabase
 
 
 def erase(
@@ -43,7 +45,10 @@ def erase(
         raise typer.Exit(2)
     if citizen_ref == "-":
         citizen_ref = typer.get_text_stream("stdin").readline().strip()
-    ledger = open_ledger(Settings(), existing=True)
+    settings = Settings()
+    ledger = open_ledger(settings, existing=True)
+    projection_db = ProjectionDatabase.from_env(settings.storage_env(make_directory=False))
+    forget_case_indexes_on_erasure(ledger, projection_db)
     try:
         referral_ids = ledger.privacy.referral_ids_of_citizen(citizen_ref, municipality=municipality)
         if referral_ids and not yes:
@@ -60,6 +65,7 @@ def erase(
         raise typer.Exit(1) from None
     finally:
         ledger.close()
+        projection_db.close()
     if erased["already_erased"]:
         stdout.print(
             f"already erased at {erased['erased_at']} (erasure {erased['erasure_id']})", highlight=False

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,7 +17,7 @@ from fastapi.responses import Response
 
 from api.basis import Basis
 from api.csv_export import safe_cell
-from api.dashboard import formatting
+from api.dashboard import formatting, spending_cells
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import months_between, stacked_bars
 from api.dashboard.known import known_on, read_known
@@ -145,11 +146,11 @@ class Series:
     others: int = 0
     """How many keys this row gathers ("Øvrige"), or 0 for a key's own row."""
 
-    @property
+    @cached_property
     def values(self) -> dict[str, Decimal]:
         return {month: Decimal(amount) for month, amount in self.amounts.items()}
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
         return sum(self.values.values(), Decimal(0))
 
@@ -243,6 +244,7 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         months=table.months,
         this_month=table.this_month,
         series=table.series,
+        table_body=spending_cells.body(table.series, table.months, table.this_month, WRITERS[period.amounts]),
         chart=chart,
         month_totals={m: f"{v:.2f}" for m, v in table.month_totals.items()},
         total=table.total,
@@ -254,9 +256,16 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         export_link=export_link(
             viewer, "forbrug", {**period_query(period), "known_on": day.isoformat() if day else None}
         ),
+        cell_link=cell_link(viewer, period),
         known_on=day,
         basis=basis,
     )
+
+
+def cell_link(viewer: Viewer, period: Period) -> str:
+    """The address of a cell's lineage without its month and key, which the page's script adds
+    from the cell's column and row: the page's choices, so the cell's page can lead back."""
+    return export_link(viewer, "forbrug", period_query(period)).replace("forbrug.xlsx?", "forbrug/celle?", 1)
 
 
 def top_choices(period: Period) -> dict[str, str]:

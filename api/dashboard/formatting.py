@@ -9,11 +9,13 @@ with the report endpoints without parsing Danish number formatting.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 NBSP = "\u00a0"
+TWO_DECIMALS = re.compile(r"^-?(0|[1-9]\d*)\.\d\d$")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 MONTHS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
 MONTH_NAMES = (
@@ -59,6 +61,11 @@ def kroner(value: Decimal | int | str | None) -> str:
     """Money: ``"1234.50"`` → ``1.234,50 kr.`` (non-breaking space); nothing → a dash."""
     if value is None or value == "":
         return "–"
+    if isinstance(value, str) and TWO_DECIMALS.match(value):
+        # The read models' own strings (most of Forbrug's cells): no Decimal needed.
+        negative = value.startswith("-") and value.strip("-0.") != ""
+        whole, _, fraction = value.lstrip("-").partition(".")
+        return f"{'-' if negative else ''}{grouped(whole)},{fraction}{NBSP}kr."
     return f"{number(value)}{NBSP}kr."
 
 

@@ -1,5 +1,6 @@
 """The "Kendt pr." day: a page's figures as they were known at the end of a day (Danish time), read
-by the report endpoints' own known-at read (``api.basis.AsKnown``), with the basis they came from.
+as the report endpoints' ``known_at`` reads them (``KnownAt``, then ``api.basis.basis_of``), with the
+basis they came from.
 
 The day is asked for as ``known_on`` in the address, written the Danish way (``01.11.2026``) or as
 ``2026-11-01``; a text field rather than ``<input type="date">``, which Chromium renders in English
@@ -14,9 +15,10 @@ from typing import TypeVar
 
 from fastapi import Request
 
-from api.basis import AsKnown, Basis
+from api.basis import Basis, basis_of
 from api.dashboard.formatting import COPENHAGEN
 from application.caseledger import CaseLedger
+from projections.known_at import KnownAt
 
 T = TypeVar("T")
 
@@ -41,5 +43,7 @@ def read_known(
     request: Request, ledger: CaseLedger, day: date | None, ask: Callable[..., T]
 ) -> tuple[Basis, T]:
     """``ask(reports)`` as known at the end of ``day`` (None: now), with its basis."""
+    known_at: KnownAt = request.app.state.known_at
     instant = end_of(day) if day is not None else None
-    return AsKnown(request.app.state.known_at, ledger, None, instant).read(ask)
+    cut, answer = known_at.read(None if instant is None else known_at.position_at(instant), ask)
+    return basis_of(ledger, cut, instant), answer

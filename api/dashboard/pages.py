@@ -1,4 +1,4 @@
-"""The dashboard's pages: Overblik, Forbrug, Priser, Revisionsspor, Praksis and Match, server-rendered in Danish.
+"""The dashboard's pages: Overblik, Forbrug (and a cell's lineage), Priser, Revisionsspor, Praksis and Match, server-rendered in Danish.
 
 Each page answers from the same read models and with the same rules as the JSON report and audit
 endpoints (the ``Reports`` queries and ``Audit.referral_trail``), with the token from the login
@@ -14,6 +14,7 @@ from typing import Any
 
 from api.dashboard import (
     forbrug,
+    forbrug_celle,
     login,
     match,
     ordliste,
@@ -34,6 +35,7 @@ def install(app: Any) -> None:
         login,
         overblik,
         forbrug,
+        forbrug_celle,
         priser,
         revisionsspor,
         revisionsspor_export,

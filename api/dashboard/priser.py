@@ -12,11 +12,12 @@ from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import distribution
 from api.dashboard.known import known_on, read_known
+from api.dashboard.price_exceptions import exception_sheet, price_exceptions_shown
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import PRICE_COLUMNS, STATISTICS, UNITS
 from api.dashboard.workbook import Column, Sheet, workbook_response
-from api.dependencies import Ledger
+from api.dependencies import Ledger, Reports
 from domain.reference import load_reference
 from projections.price_benchmarks import BenchmarkQuery
 
@@ -58,7 +59,7 @@ def benchmarks_shown(
 
 
 @router.get("/priser")
-def priser(request: Request, ledger: Ledger) -> Response:
+def priser(request: Request, ledger: Ledger, reports: Reports) -> Response:
     """Price benchmarks (``GET /reports/price-benchmarks``): agreed rates against list rates."""
     shown = benchmarks_shown(request, ledger)
     if isinstance(shown, Response):
@@ -74,13 +75,16 @@ def priser(request: Request, ledger: Ledger) -> Response:
         statistics=STATISTICS,
         export_link=export_link(viewer, "priser", chosen),
         basis=basis,
+        exceptions=price_exceptions_shown(viewer, reports, chosen["intervention"]),
+        sees_trail=viewer.principal.can("audit:read"),
         **chosen,
     )
 
 
 @router.get("/priser.xlsx")
-def priser_xlsx(request: Request, ledger: Ledger) -> Response:
-    """Priser's table as an Excel workbook: a row per intervention and unit, counts and rates."""
+def priser_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """Priser's tables as an Excel workbook: a row per intervention and unit, counts and rates; and
+    the price exceptions the page lists (sheet "Prisundtagelser")."""
     shown = benchmarks_shown(request, ledger)
     if isinstance(shown, Response):
         return shown
@@ -110,4 +114,5 @@ def priser_xlsx(request: Request, ledger: Ledger) -> Response:
     ]
     name = f"priser-{viewer.municipality or 'alle'}-{viewer.today.isoformat()}"
     sheet = Sheet(PAGE["priser"].title, columns, table, frozen_columns=2)
-    return workbook_response([sheet], about(viewer, "priser", details), name)
+    exceptions = exception_sheet(price_exceptions_shown(viewer, reports, chosen["intervention"]))
+    return workbook_response([sheet, exceptions], about(viewer, "priser", details), name)

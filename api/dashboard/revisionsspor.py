@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.access_log import logged
+from api.access_log import REDACTED, logged
 from api.auth import check_referral
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, export_link, frame, open_page
@@ -32,10 +32,12 @@ from api.dashboard.vocabulary import (
     legal_basis_title,
 )
 from api.dependencies import Ledger, Reports
+from application.caseledger import CaseLedger
 from application.privacy.envelopes import ERASED
 from domain.errors import NotFound
 from domain.reference import load_reference
 from projections.referral_list import SORTS
+from projections.reports import Reports as ReadModels
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 # The list's sortable columns, in TRAIL_LIST_COLUMNS' order: Indstillet, Leverandør, ..., Bevilget.
@@ -43,6 +45,8 @@ LIST_SORTS = ("referred", "supplier", None, None, "status", None, "committed")
 FIRST_DESCENDING = {"referred", "committed"}  # newest and largest first; names and statuses A→Z
 SORT_NAMES = {"referred": "indstillet", "supplier": "leverandør", "status": "status", "committed": "bevilget"}
 FACT_ORDER = {name: position for position, name in enumerate(FACTS)}
+MAX_CASE_REF = 200
+"""The longest case number searched for (as ``GET /audit/decisions?case_ref=`` takes)."""
 
 
 def fact_text(name: str, value: Any, supplier_name: Callable[[str], str]) -> str:
@@ -69,12 +73,13 @@ def fact_text(name: str, value: Any, supplier_name: Callable[[str], str]) -> str
 @dataclass(frozen=True)
 class ListChoice:
     """The list's filters and order, as kept in the address (``status``, ``supplier``,
-    ``intervention``, ``sort`` and ``dir``, the latter only when not the sort's usual direction:
-    newest and largest first, names and statuses ascending); anything unknown is dropped."""
+    ``intervention``, ``case_ref``, ``sort`` and ``dir``, the latter only when not the sort's usual
+    direction: newest and largest first, names and statuses ascending); anything unknown is dropped."""
 
     status: str | None = None
     supplier: str | None = None
     intervention: str | None = None
+    case_ref: str | None = None
     sort: str = "referred"
     descending: bool = True
 
@@ -84,6 +89,7 @@ class ListChoice:
         status = given.get("status") or None
         supplier = (given.get("supplier") or "").strip() or None
         intervention = given.get("intervention") or None
+        case = (given.get("case_ref") or "").strip()[:MAX_CASE_REF] or None
         sort = given.get("sort") or "referred"
         sort = sort if sort in SORTS else "referred"
         order = given.get("dir")
@@ -91,9 +97,14 @@ class ListChoice:
             status=status if status in STATUSES else None,
             supplier=supplier if supplier and _is_uuid(supplier) else None,
             intervention=intervention if intervention in load_reference().interventions else None,
+            case_ref=case,
             sort=sort,
             descending=order == "desc" if order in ("asc", "desc") else sort in FIRST_DESCENDING,
         )
+
+    def seen_by(self, viewer: Viewer) -> ListChoice:
+        """This choice as ``viewer`` may make it: a case number only for a token that may read it."""
+        return self if self.case_ref is None or reads_case_refs(viewer) else replace(self, case_ref=None)
 
     @property
     def filters(self) -> dict[str, str | None]:
@@ -106,6 +117,7 @@ class ListChoice:
             "status": chosen.status,
             "supplier": chosen.supplier,
             "intervention": chosen.intervention,
+            "case_ref": chosen.case_ref,
             "sort": None if chosen.sort == "referred" else chosen.sort,
             "dir": None
             if chosen.descending == (chosen.sort in FIRST_DESCENDING)
@@ -154,6 +166,8 @@ def asked_for(request: Request, *, every_page: bool = False) -> tuple[str, ListC
         request.state.access_referral_id = asked
     else:
         chosen = {key: value for key, value in choice.query().items() if value and key != "status"}
+        if choice.case_ref:
+            chosen["case_ref"] = REDACTED  # personal data: never in the access log
         request.state.access_query = {
             "status": choice.status,
             **chosen,
@@ -177,8 +191,16 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
         return viewer
     context = {**frame(viewer, "revisionsspor"), "lovgrundlag": legal_basis_name}
     if not asked:
+        choice = choice.seen_by(viewer)
         filters = {"municipality": viewer.municipality, **choice.filters}
-        listing = reports.referrals(filters, page, 25, choice.sort, choice.descending)
+        listing = reports.referrals(
+            filters,
+            page,
+            25,
+            choice.sort,
+            choice.descending,
+            found_by_case_ref(ledger, reports, viewer, choice),
+        )
         return templates(request).render(
             "revisionsspor.html",
             **context,
@@ -188,6 +210,7 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
             suppliers=reports.referral_suppliers(viewer.municipality),
             export_link=export_link(viewer, "revisionsspor", choice.query()),
             status_filter=choice.status,
+            case_search=reads_case_refs(viewer),
             statuses=STATUSES,
             interventions=load_reference().interventions,
             trail=None,
@@ -250,10 +273,28 @@ def revisionsspor(request: Request, ledger: Ledger, reports: Reports) -> Respons
     )
 
 
+def reads_case_refs(viewer: Viewer) -> bool:
+    """Whether ``viewer`` may see and search case numbers (personal data): a token that may read the
+    referral itself (``GET /referrals/{id}``)."""
+    return viewer.principal.can("referral:read")
+
+
+def found_by_case_ref(
+    ledger: CaseLedger, reports: ReadModels, viewer: Viewer, choice: ListChoice
+) -> list[str] | None:
+    """The referrals of the viewer's municipality (or all) with the case number searched for, found
+    by its keyed hash as ``GET /audit/decisions?case_ref=`` finds them (none once erased); None
+    without a search."""
+    if choice.case_ref is None:
+        return None
+    indexes = ledger.privacy.case_indexes(choice.case_ref, viewer.municipality)
+    return ledger.privacy.findable_by_case_ref(reports.referrals_by_case_index(indexes, viewer.municipality))
+
+
 def case_ref(referred: dict[str, Any], viewer: Viewer) -> str | None:
-    """The case number (``case_ref``, personal data) for a token that may read the referral itself
-    (``GET /referrals/{id}``); None for any other, and "–" when the referral has none."""
-    if not viewer.principal.can("referral:read"):
+    """The case number (``case_ref``, personal data) for a token that may read the referral itself;
+    None for any other, and "–" when the referral has none."""
+    if not reads_case_refs(viewer):
         return None
     found = referred.get("case_ref")
     if found == ERASED:

@@ -13,7 +13,7 @@ from api.auth import check_referral
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, open_page
 from api.dashboard.decisions import Suppliers
-from api.dashboard.revisionsspor import SORT_NAMES, ListChoice, asked_for, trail_entries
+from api.dashboard.revisionsspor import SORT_NAMES, ListChoice, asked_for, found_by_case_ref, trail_entries
 from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import STATUSES, TRAIL_LIST_COLUMNS, legal_basis_name
 from api.dashboard.workbook import Column, Sheet, workbook_response
@@ -56,7 +56,7 @@ def revisionsspor_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Re
     if isinstance(viewer, Response):
         return viewer
     if not asked:
-        return _listing_workbook(viewer, reports, choice)
+        return _listing_workbook(viewer, ledger, reports, choice.seen_by(viewer))
     try:
         referral_id = UUID(asked)
         check_referral(viewer.principal, ledger, referral_id)
@@ -93,14 +93,17 @@ def revisionsspor_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Re
     return workbook_response([sheet], about(viewer, "revisionsspor", details), f"revisionsspor-{referral_id}")
 
 
-def _listing_workbook(viewer: Viewer, reports: Reports, choice: ListChoice) -> Response:
+def _listing_workbook(viewer: Viewer, ledger: Ledger, reports: Reports, choice: ListChoice) -> Response:
     interventions = load_reference().interventions
     filters = {"municipality": viewer.municipality, **choice.filters}
+    referral_ids = found_by_case_ref(ledger, reports, viewer, choice)
     names = reports.referral_suppliers(viewer.municipality)
     rows: list[list[Any]] = []
     page = 1
     while True:
-        found = reports.referrals(filters, page, EXPORT_PAGE_SIZE, choice.sort, choice.descending)
+        found = reports.referrals(
+            filters, page, EXPORT_PAGE_SIZE, choice.sort, choice.descending, referral_ids
+        )
         rows.extend(
             [
                 r["referred_on"],
@@ -129,6 +132,7 @@ def _listing_workbook(viewer: Viewer, reports: Reports, choice: ListChoice) -> R
             "Indsats",
             interventions[choice.intervention].name_da if choice.intervention else "alle",
         ),
+        *([("Sagsnummer", choice.case_ref)] if choice.case_ref else []),
         ("Sorteret efter", f"{SORT_NAMES[choice.sort]}, {'faldende' if choice.descending else 'stigende'}"),
     ]
     sheet = Sheet(PAGE["revisionsspor"].title, LIST_COLUMNS, rows, frozen_columns=1)

@@ -13,7 +13,7 @@ from api.demo.planning import CENT, ONE_DAY, Planner, SupplierPlan, add_months, 
 from api.demo.vocabulary_interventions import DAILY_RANGES, HOURLY_RANGES, OWN_COSTS, PACKAGES
 from api.demo.vocabulary_people import FIRST_NAMES, LAST_NAMES, LEGAL_FORMS, MATCHERS, PLACES, STREETS
 from api.demo.vocabulary_profiles import PROFILES, Profile
-from domain.cvr import is_valid_cvr
+from domain.cvr import fresh_cvr
 
 NEIGHBOURS = ("479", "480", "440", "450", "410", "420", "430")  # Svendborg, Nordfyns, Kerteminde, ...
 
@@ -35,7 +35,7 @@ class SupplierPlanner(Planner):
         # Its own stream, so that the suppliers, lists and referrals stay as they were without it.
         capacities = random.Random(f"{self.seed}:capacity")  # noqa: S311 - demo data
         for _ in range(self.supplier_count):
-            cvr = self._cvr(cvrs)
+            cvr = fresh_cvr(rng, cvrs)
             profile = rng.choices(profiles, profile_weights)[0]
             name = self._supplier_name(profile, names)
             offered = self._offer(profile)
@@ -99,13 +99,6 @@ class SupplierPlanner(Planner):
             )
 
         return run
-
-    def _cvr(self, taken: set[str]) -> str:
-        while True:
-            candidate = str(self.rng.randint(10_000_000, 99_999_999))
-            if candidate not in taken and is_valid_cvr(candidate):
-                taken.add(candidate)
-                return candidate
 
     def _supplier_name(self, profile: Profile, taken: set[str]) -> str:
         rng = self.rng

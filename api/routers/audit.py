@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request
 
 from api.access_log import logged
 from api.audit_responses import (
@@ -116,8 +116,6 @@ def referral_trail(referral_id: UUID, _principal: AuditsReferral, request: Reque
 @logged("audit.decisions")
 def decisions(
     municipality: AuditScope,
-    request: Request,
-    response: Response,
     as_known: AsKnownAt,
     ledger: Ledger,
     _fresh: Fresh,
@@ -168,7 +166,7 @@ def decisions(
 
     basis, found = as_known.read(search)
     found = {**found, "items": ledger.privacy.reveal_decision_rows(found["items"])}
-    return basis.csv(found["items"], "decisions") if wants_csv(request) else basis.body(found, response)
+    return as_known.answer(basis, found, "decisions", found["items"])
 
 
 @router.get("/access-log", response_model=AccessLogPageOut, responses=CSV_AND_PROBLEMS)

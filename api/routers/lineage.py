@@ -9,24 +9,17 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.access_log import logged
 from api.auth import Principal, check_municipality, municipality_scope
-from api.csv_export import csv_response, wants_csv
-from api.dependencies import Fresh, Ledger, Reports
+from api.basis import AsKnownAt, report_responses
+from api.dependencies import Fresh, Ledger
 from api.fields import SearchText
 from api.lineage_responses import LineageOut
-from api.problems import responses
 from application.caseledger import CaseLedger
 from domain.errors import InvalidInput, NotFound
 from domain.reference import load_reference
 from projections.lineage import LineageQuery, lineage
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"text/csv": {"schema": {"type": "string"}}},
-        "description": "JSON, or CSV for `Accept: text/csv` (one row per referral, its events as JSON)",
-    },
-    **responses(401, 403, 422, 503),
-}
+CSV_AND_PROBLEMS = report_responses("one row per referral, its events as JSON", 401, 403, 422, 503)
 LineageScope = Annotated[str | None, Depends(municipality_scope("report:read"))]
 
 
@@ -36,7 +29,7 @@ def spending_lineage(
     municipality: LineageScope,
     request: Request,
     ledger: Ledger,
-    reports: Reports,
+    as_known: AsKnownAt,
     _fresh: Fresh,
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The cell's month.")],
     by: Annotated[
@@ -62,13 +55,14 @@ def spending_lineage(
         municipality=municipality,
         supplier_id=str(supplier_id) if supplier_id else None,
     )
-    parts = reports.spending_lineage(query)
+    basis, parts = as_known.read(lambda reports: reports.spending_lineage(query))
+    # Each referral's events up to the version its row was folded from: as known at the basis too.
     events_of = {
         part.referral_id: list(ledger.sealed_events.get(UUID(part.referral_id), lte=part.version))
         for part in parts
     }
     cell = lineage(parts, events_of, month)
-    return csv_response(cell["referrals"], f"spending-lineage-{month}") if wants_csv(request) else cell
+    return as_known.answer(basis, cell, f"spending-lineage-{month}", cell["referrals"])
 
 
 def _check_key(principal: Principal, ledger: CaseLedger, by: str, key: str) -> None:

@@ -24,7 +24,7 @@ RECORDED = "own_cost.recorded"
 router = APIRouter(prefix="/municipalities", tags=["own costs"])
 Code = Annotated[Municipality, Path(description="The municipality's code (kommunekode).")]
 Records = Annotated[Principal, Depends(require(COMMANDS[RECORDED].declared.right))]
-Reads = Annotated[Principal, Depends(require("report:read"))]
+Reads = Annotated[Principal, Depends(require("own_cost:read"))]
 
 
 def _view(record: OwnCost) -> dict[str, Any]:

@@ -6,26 +6,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from api.auth import municipality_scope
-from api.csv_export import csv_response, wants_csv
-from api.dependencies import Fresh, Ledger, Reports
+from api.basis import AsKnownAt, report_responses
+from api.dependencies import Fresh, Ledger
 from api.fields import Day, SearchText
 from api.practice_responses import PracticeReportOut, PriceExceptionPageOut, PriceListReportOut
-from api.problems import responses
 from domain.errors import InvalidInput
 from projections.practice import LEAD_TIMES, PracticeQuery, months_between
 from projections.price_practice import ExceptionQuery, PriceListQuery
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"text/csv": {"schema": {"type": "string"}}},
-        "description": "JSON, or CSV for `Accept: text/csv` (the rows, nested values as JSON)",
-    },
-    **responses(401, 403, 422, 503),
-}
+CSV_AND_PROBLEMS = report_responses("the rows, nested values as JSON", 401, 403, 422, 503)
 ReportScope = Annotated[str | None, Depends(municipality_scope("report:read"))]
 """The report right; the municipality to report on (a scoped token: always its own)."""
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -41,8 +34,7 @@ MOST_MONTHS = 120
 )
 def practice(
     municipality: ReportScope,
-    request: Request,
-    reports: Reports,
+    as_known: AsKnownAt,
     _fresh: Fresh,
     from_month: Annotated[str, Query(alias="from", pattern=MONTH, description="First referral month.")],
     to_month: Annotated[str, Query(alias="to", pattern=MONTH, description="Last referral month, inclusive.")],
@@ -56,10 +48,12 @@ def practice(
     if len(months_between(from_month, to_month)) > MOST_MONTHS:
         msg = f"the period {from_month}..{to_month} is longer than {MOST_MONTHS} months"
         raise InvalidInput("period-too-long", msg, field="to")
-    report = reports.practice(PracticeQuery(from_month, to_month, by, municipality))
-    if wants_csv(request):
-        return csv_response([_flat(group) for group in report["groups"]], "practice")
-    return report
+    query = PracticeQuery(from_month, to_month, by, municipality)
+    return as_known.report(
+        lambda reports: reports.practice(query),
+        "practice",
+        lambda found: [_flat(group) for group in found["groups"]],
+    )
 
 
 def _flat(group: dict[str, Any]) -> dict[str, Any]:
@@ -76,8 +70,7 @@ def _flat(group: dict[str, Any]) -> dict[str, Any]:
 @router.get("/price-exceptions", response_model=PriceExceptionPageOut, responses=CSV_AND_PROBLEMS)
 def price_exceptions(
     municipality: ReportScope,
-    request: Request,
-    reports: Reports,
+    as_known: AsKnownAt,
     _fresh: Fresh,
     from_date: Annotated[
         Day | None, Query(alias="from", description="First decision date, inclusive.")
@@ -90,26 +83,25 @@ def price_exceptions(
 ) -> Any:
     """Every price agreement and rate adjustment above the list rate in force on its start (an
     adjustment: its effective_from), newest decision first; the period filters on the decision date."""
-    found = reports.price_exceptions(
-        ExceptionQuery(
-            from_date=from_date.isoformat() if from_date else None,
-            to_date=to_date.isoformat() if to_date else None,
-            municipality=municipality,
-            supplier_id=str(supplier_id) if supplier_id else None,
-            intervention=intervention,
-            page=page,
-            page_size=page_size,
-        )
+    query = ExceptionQuery(
+        from_date=from_date.isoformat() if from_date else None,
+        to_date=to_date.isoformat() if to_date else None,
+        municipality=municipality,
+        supplier_id=str(supplier_id) if supplier_id else None,
+        intervention=intervention,
+        page=page,
+        page_size=page_size,
     )
-    return csv_response(found["items"], "price-exceptions") if wants_csv(request) else found
+    return as_known.report(
+        lambda reports: reports.price_exceptions(query), "price-exceptions", lambda found: found["items"]
+    )
 
 
 @router.get("/price-lists", response_model=PriceListReportOut, responses=CSV_AND_PROBLEMS)
 def price_lists(
     municipality: ReportScope,
-    request: Request,
     ledger: Ledger,
-    reports: Reports,
+    as_known: AsKnownAt,
     _fresh: Fresh,
     older_than_months: Annotated[
         int, Query(ge=0, le=1200, description="Report lists negotiated more than this many months ago.")
@@ -117,11 +109,12 @@ def price_lists(
 ) -> Any:
     """Suppliers' lists in force today (Europe/Copenhagen) negotiated more than `older_than_months`
     ago, and suppliers with active referrals in an intervention no list in force covers."""
-    report = reports.price_lists(
-        PriceListQuery(older_than_months=older_than_months, municipality=municipality), ledger.today()
-    )
-    if wants_csv(request):
-        rows = [{"finding": "stale", **row} for row in report["stale"]]
-        rows += [{"finding": "missing", **row} for row in report["missing"]]
-        return csv_response(rows, "price-lists")
-    return report
+    query = PriceListQuery(older_than_months=older_than_months, municipality=municipality)
+    today = ledger.today()
+    return as_known.report(lambda reports: reports.price_lists(query, today), "price-lists", _findings)
+
+
+def _findings(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The price-list report as CSV rows: each stale list, then each missing one."""
+    rows = [{"finding": "stale", **row} for row in report["stale"]]
+    return rows + [{"finding": "missing", **row} for row in report["missing"]]

@@ -3,54 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
-from typing import Annotated, Any
+from dataclasses import fields as dataclass_fields
+from typing import Annotated, Any, get_type_hints
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import create_model
 
 from api.auth import Principal, require
 from api.problems import responses
-from domain.reference import load_reference
+from domain.reference import Intervention, LegalBasis, Municipality, load_reference
 
 router = APIRouter(prefix="/reference", tags=["reference"])
 ReadsReference = Annotated[Principal, Depends(require("reference:read"))]
 ERRORS = responses(401, 503)
 
 
-class LegalBasisOut(BaseModel):
-    code: str
-    law: str
-    section: str
-    subsection: str
-    number: str
-    title_da: str
-    title_en: str
-    valid_from: date
-    valid_to: date | None
-    successor: str | None
+def _list_of(record: type, name: str, **overrides: Any) -> Any:
+    """A list of ``name``, the response model of a domain record: its fields in order, all
+    required, some retyped."""
+    hints = get_type_hints(record)
+    fields: dict[str, Any] = {
+        f.name: (overrides.get(f.name, hints[f.name]), ...) for f in dataclass_fields(record)
+    }
+    return list.__class_getitem__(create_model(name, **fields))
 
 
-class InterventionOut(BaseModel):
-    code: str
-    name_da: str
-    name_en: str
-    unit: str
-    legal_bases: list[str]
+LEGAL_BASES = _list_of(LegalBasis, "LegalBasisOut")
+INTERVENTIONS = _list_of(Intervention, "InterventionOut", legal_bases=list[str])
+MUNICIPALITIES = _list_of(Municipality, "MunicipalityOut")
 
 
-class MunicipalityOut(BaseModel):
-    code: str
-    name: str
-
-
-@router.get("/legal-bases", response_model=list[LegalBasisOut], responses=ERRORS)
+@router.get("/legal-bases", response_model=LEGAL_BASES, responses=ERRORS)
 def legal_bases(principal: ReadsReference) -> list[dict[str, Any]]:
     """Every legal basis a referral may be granted under, with its validity and successor."""
     return [asdict(basis) for basis in load_reference().legal_bases.values()]
 
 
-@router.get("/interventions", response_model=list[InterventionOut], responses=ERRORS)
+@router.get("/interventions", response_model=INTERVENTIONS, responses=ERRORS)
 def interventions(principal: ReadsReference) -> list[dict[str, Any]]:
     """Every intervention type, its usual unit and the legal bases that allow it."""
     return [
@@ -59,7 +48,7 @@ def interventions(principal: ReadsReference) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/municipalities", response_model=list[MunicipalityOut], responses=ERRORS)
+@router.get("/municipalities", response_model=MUNICIPALITIES, responses=ERRORS)
 def municipalities(principal: ReadsReference) -> list[dict[str, Any]]:
     """Denmark's 98 municipalities: kommunekode and name."""
     return [asdict(municipality) for municipality in load_reference().municipalities.values()]

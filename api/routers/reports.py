@@ -8,11 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import municipality_scope
-from api.basis import BASIS_HEADERS, AsKnownAt, Knowledge, basis_of
+from api.basis import AsKnownAt, Knowledge, basis_of, report_responses
 from api.csv_export import wants_csv
 from api.dependencies import Fresh, Ledger
 from api.fields import Instant, SearchText
-from api.problems import responses
 from api.responses import (
     BenchmarkOut,
     SpendingChangesOut,
@@ -28,14 +27,7 @@ from projections.spending_changes import changes
 from projections.supplier_overview import OverviewQuery
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-CSV_AND_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"text/csv": {"schema": {"type": "string"}}},
-        "description": "JSON, or CSV for `Accept: text/csv` (the same columns, nested values as JSON)",
-        "headers": BASIS_HEADERS,
-    },
-    **responses(401, 403, 404, 422, 503),
-}
+CSV_AND_PROBLEMS = report_responses("the same columns, nested values as JSON", 401, 403, 404, 422, 503)
 ReportScope = Annotated[str | None, Depends(municipality_scope("report:read"))]
 """The report right; the municipality to report on (a scoped token: always its own)."""
 
@@ -43,8 +35,6 @@ ReportScope = Annotated[str | None, Depends(municipality_scope("report:read"))]
 @router.get("/suppliers", response_model=list[SupplierOverviewOut], responses=CSV_AND_PROBLEMS)
 def supplier_overview(
     municipality: ReportScope,
-    request: Request,
-    response: Response,
     ledger: Ledger,
     as_known: AsKnownAt,
     _fresh: Fresh,
@@ -52,18 +42,14 @@ def supplier_overview(
     """Per supplier: CVR, contact, prices in force (with negotiation dates), caseload and committed
     spend. A list: its basis is in the headers only."""
     today = ledger.today()
-    basis, rows = as_known.read(
-        lambda reports: reports.supplier_overview(OverviewQuery(municipality=municipality), today)
-    )
-    return basis.csv(rows, "suppliers") if wants_csv(request) else basis.rows(rows, response)
+    query = OverviewQuery(municipality=municipality)
+    return as_known.report(lambda reports: reports.supplier_overview(query, today), "suppliers")
 
 
 @router.get("/suppliers/{supplier_id}", response_model=SupplierReportOut, responses=CSV_AND_PROBLEMS)
 def supplier_report(
     supplier_id: UUID,
     municipality: ReportScope,
-    request: Request,
-    response: Response,
     ledger: Ledger,
     as_known: AsKnownAt,
     _fresh: Fresh,
@@ -88,7 +74,7 @@ def supplier_report(
     basis, row = as_known.read(report)
     if row is None:
         raise NotFound("supplier-not-found", f"no supplier with id {supplier_id}")
-    return basis.csv([row], "supplier") if wants_csv(request) else basis.body(row, response)
+    return as_known.answer(basis, row, "supplier", [row])
 
 
 @router.get(
@@ -96,8 +82,6 @@ def supplier_report(
 )
 def spending(
     municipality: ReportScope,
-    request: Request,
-    response: Response,
     as_known: AsKnownAt,
     _fresh: Fresh,
     from_month: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
@@ -117,15 +101,12 @@ def spending(
         intervention=intervention,
         legal_basis=legal_basis,
     )
-    basis, report = as_known.read(lambda reports: reports.spending(query))
-    return basis.csv(report["rows"], "spending") if wants_csv(request) else basis.body(report, response)
+    return as_known.report(lambda reports: reports.spending(query), "spending", lambda found: found["rows"])
 
 
 @router.get("/price-benchmarks", response_model=list[BenchmarkOut], responses=CSV_AND_PROBLEMS)
 def price_benchmarks(
     municipality: ReportScope,
-    request: Request,
-    response: Response,
     ledger: Ledger,
     as_known: AsKnownAt,
     _fresh: Fresh,
@@ -136,8 +117,7 @@ def price_benchmarks(
     rates in force. A list: its basis is in the headers only."""
     query = BenchmarkQuery(intervention=intervention, unit=unit, municipality=municipality)
     today = ledger.today()
-    basis, rows = as_known.read(lambda reports: reports.price_benchmarks(query, today))
-    return basis.csv(rows, "price-benchmarks") if wants_csv(request) else basis.rows(rows, response)
+    return as_known.report(lambda reports: reports.price_benchmarks(query, today), "price-benchmarks")
 
 
 @router.get("/spending/changes", response_model=SpendingChangesOut, responses=CSV_AND_PROBLEMS)

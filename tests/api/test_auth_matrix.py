@@ -128,6 +128,11 @@ def _get(path: Callable[[World, str], str], params: bool = False) -> Send:
     return send
 
 
+def _practice(w: World, target: str, municipality: str, headers: dict[str, str]) -> Any:
+    query = {"from": "2026-01", "to": "2026-12", "by": "supplier", "municipality": municipality}
+    return w.client.get("/reports/practice", params=query, headers=headers)
+
+
 def _citizen(w: World, municipality: str) -> str:
     """A citizen with one referral in ``municipality`` (filed by the admin ``*`` client)."""
     citizen_ref = f"C-{uuid.uuid4().hex[:8]}"  # eight hex digits never read as a CPR number (ten)
@@ -154,6 +159,7 @@ SUPPLIER_WRITERS = frozenset({"matcher", "admin"})
 REFERRAL_READERS = frozenset({"case_system", "caseworker", "matcher", "auditor", "admin"})
 REPORT_READERS = frozenset({"reporter", "auditor", "admin"})
 CANDIDATE_READERS = frozenset({"caseworker", "matcher", "admin"})
+OWN_COST_READERS = CANDIDATE_READERS | REPORT_READERS
 AUDITORS = frozenset({"auditor", "admin"})
 
 CASES: dict[str, Case] = {
@@ -205,7 +211,7 @@ CASES: dict[str, Case] = {
     ),
     "POST /municipalities/{code}/own-costs": Case(SUPPLIER_WRITERS, _own_cost, ok=201, other=403),
     "GET /municipalities/{code}/own-costs": Case(
-        REPORT_READERS, _get(lambda w, m: f"/municipalities/{m}/own-costs"), other=403
+        OWN_COST_READERS, _get(lambda w, m: f"/municipalities/{m}/own-costs"), other=403
     ),
     "GET /suppliers/{id}": Case(frozenset(ROLES), _get(lambda w, m: f"/suppliers/{w.supplier}"), other=None),
     "GET /suppliers/{id}/events": Case(
@@ -231,6 +237,7 @@ CASES: dict[str, Case] = {
     "GET /reports/price-benchmarks": Case(
         REPORT_READERS, _get(lambda w, m: "/reports/price-benchmarks", params=True), other=403
     ),
+    "GET /reports/practice": Case(REPORT_READERS, _practice, other=403),
     "GET /reports/price-exceptions": Case(
         REPORT_READERS, _get(lambda w, m: "/reports/price-exceptions", params=True), other=403
     ),
@@ -403,6 +410,7 @@ def test_tokens_are_stored_only_as_hashes(world: World) -> None:
         "/reports/price-benchmarks",
         "/reports/price-exceptions",
         "/reports/price-lists",
+        "/reports/practice?from=2026-01&to=2026-12&by=supplier",
     ],
 )
 @pytest.mark.parametrize("accept", ["application/json", "text/csv"])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi.testclient import TestClient
 
@@ -11,10 +12,30 @@ from tests.api import bodies
 
 POSITION = "Caseledger-Position"
 CHAIN_HEAD = "Caseledger-Chain-Head"
-WITH_BODY_BASIS = ["/reports/spending", "/referrals", "/audit/decisions", "/reports/suppliers/{supplier_id}"]
+PRACTICE = "/reports/practice?from=2026-01&to=2026-03"
+LINEAGE = "/reports/spending/lineage?month=2026-02"
+WITH_BODY_BASIS = [
+    "/reports/spending",
+    "/referrals",
+    "/audit/decisions",
+    "/reports/suppliers/{supplier_id}",
+    PRACTICE,
+    "/reports/price-exceptions",
+    "/reports/price-lists",
+    LINEAGE,
+]
 LISTS = ["/reports/suppliers", "/reports/price-benchmarks"]
 """Answers that are JSON arrays: their basis is in the headers only."""
-CSV = ["/reports/spending", "/reports/suppliers", "/reports/price-benchmarks", "/audit/decisions"]
+CSV = [
+    "/reports/spending",
+    "/reports/suppliers",
+    "/reports/price-benchmarks",
+    "/audit/decisions",
+    PRACTICE,
+    "/reports/price-exceptions",
+    "/reports/price-lists",
+    LINEAGE,
+]
 
 
 def head(client: TestClient) -> dict[str, Any]:
@@ -25,7 +46,9 @@ def head(client: TestClient) -> dict[str, Any]:
 
 
 def get(client: TestClient, path: str, **headers: str) -> Any:
-    response = client.get(path, params={"min_position": bodies.last_position(client)}, headers=headers)
+    path, _, query = path.partition("?")
+    params = {**dict(parse_qsl(query)), "min_position": bodies.last_position(client)}
+    response = client.get(path, params=params, headers=headers)
     assert response.status_code == 200, response.text
     return response
 
@@ -84,7 +107,7 @@ def test_the_basis_moves_with_each_write(client: TestClient) -> None:
 
 def test_the_openapi_document_declares_the_basis_headers(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
-    for path in {*WITH_BODY_BASIS, *LISTS, "/reports/spending/changes"}:
+    for path in {*(path.split("?")[0] for path in WITH_BODY_BASIS), *LISTS, "/reports/spending/changes"}:
         declared = document["paths"][path]["get"]["responses"]["200"].get("headers", {})
         assert {POSITION, CHAIN_HEAD} <= set(declared), path
         parameters = {p["name"] for p in document["paths"][path]["get"].get("parameters", [])}

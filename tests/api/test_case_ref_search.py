@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from api.cli import cli
 from projections.read_models import live_generation
 from tests.api import bodies
 from tests.api.bodies import created
@@ -96,6 +98,24 @@ def test_after_erasure_the_case_number_finds_nothing(client: TestClient) -> None
     # The erased referral's decisions are still there, found otherwise, without its case index.
     assert search(client, type="referral.matched")["total"] == 2
     assert [r["referral_id"] for r in read_model_rows(client) if r.get("case_index")] == [kept]
+
+
+def test_erasure_by_the_cli_clears_the_case_hash_at_once(client: TestClient, db_url: str) -> None:
+    erased, _ = bodies.matched(client, case_ref=CASE, citizen_ref="B-1009")
+    kept, _ = bodies.matched(client, case_ref="SAG-2026-7741", citizen_ref="B-1010")
+    assert referrals_found(client, CASE) == {erased}
+    indexed = {row["referral_id"] for row in read_model_rows(client) if row.get("case_index")}
+    assert indexed == {erased, kept}
+
+    command = ["erase", "B-1009", "--municipality", bodies.ODENSE, "--yes", "--reason", "art. 17"]
+    result = CliRunner().invoke(cli, command, env={"CASELEDGER_DATABASE_URL": db_url})
+
+    assert result.exit_code == 0, result.output
+    assert erased in result.output
+    # No write follows the erasure: the hash is gone from the read model without a fold of any event.
+    assert [r["referral_id"] for r in read_model_rows(client) if r.get("case_index")] == [kept]
+    assert referrals_found(client, CASE) == set()
+    assert referrals_found(client, "SAG-2026-7741") == {kept}
 
 
 def test_a_municipality_bound_token_cannot_find_another_municipalitys_referral(client: TestClient) -> None:

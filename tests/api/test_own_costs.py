@@ -22,7 +22,7 @@ from tests.tokens import authorize, bearer, new_token
 RATIONALE = "Two of our own family therapists: salary, overhead and travel per face-to-face hour"
 ROLES = ("case_system", "caseworker", "matcher", "auditor", "reporter", "admin")
 RECORDERS = {"matcher", "admin"}
-READERS = {"reporter", "auditor", "admin"}
+READERS = {"caseworker", "matcher", "reporter", "auditor", "admin"}
 
 
 def own_cost(**overrides: Any) -> dict[str, Any]:
@@ -181,7 +181,7 @@ def test_a_code_that_is_no_municipalitys_is_404_on_both_and_writes_nothing(share
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_matcher_and_admin_record_and_report_readers_read_their_own_municipalitys_own_costs(
+def test_matcher_and_admin_record_and_all_but_the_case_system_read_their_own_municipalitys_own_costs(
     shared_client: TestClient, role: str
 ) -> None:
     headers = bearer(new_token(shared_client, role, "161", name=f"{role}-161"))
@@ -214,8 +214,7 @@ def test_a_token_of_one_municipality_neither_records_nor_reads_anothers_own_cost
 
     assert_problem(written, 403, "municipality-not-allowed")
     assert bodies.last_position(shared_client) == position
-    if role == "admin":
-        assert_problem(read, 403, "municipality-not-allowed")
+    assert_problem(read, 403, "municipality-not-allowed")
     assert [r["rate"] for r in own_costs(shared_client, code)["history"]] == ["640.00"]
 
 

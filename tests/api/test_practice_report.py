@@ -298,6 +298,19 @@ def test_a_bad_period_or_grouping_is_a_problem(client: TestClient) -> None:
     assert client.get("/reports/practice", params={"from": "2016-02", "to": "2026-01"}).status_code == 200
 
 
+def test_the_weekly_intake_counts_the_referrals_per_iso_week_of_the_period(client: TestClient) -> None:
+    """2026-01-01 is a Thursday: ISO week 2026-W01 runs from Monday 2025-12-29, so r0 (2025-12-30)
+    is in it, but in December's report, not January's; 2026-03-31 is in 2026-W14."""
+    scenario(client)
+
+    quarter = practice(client, by="month")["weekly_intake"]
+    december = practice(client, period=("2025-12", "2025-12"))["weekly_intake"]
+
+    referred = {"2026-W02": 1, "2026-W03": 1, "2026-W04": 1, "2026-W05": 1, "2026-W06": 2}  # r1..r6
+    assert quarter == {f"2026-W{week:02d}": referred.get(f"2026-W{week:02d}", 0) for week in range(1, 15)}
+    assert december == {"2025-W49": 0, "2025-W50": 0, "2025-W51": 0, "2025-W52": 0, "2026-W01": 1}
+
+
 def test_the_report_as_csv(client: TestClient) -> None:
     scenario(client)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain import money
-from domain.cvr import is_valid_cvr, valid_cvr
+from domain.cvr import fresh_cvr, is_valid_cvr, valid_cvr
 from domain.errors import InvalidInput
 from domain.text import contains_cpr, optional, reject_cpr, required
 from domain.values import source
@@ -250,6 +251,18 @@ def test_modulus_11_catches_swapped_neighbouring_digits(cvr: str, position: int)
     swapped = cvr[:position] + cvr[position + 1] + cvr[position] + cvr[position + 2 :]
 
     assert is_valid_cvr(swapped) == (swapped == cvr)
+
+
+def test_fresh_cvr_numbers_are_valid_new_and_the_same_for_the_same_seed() -> None:
+    taken = {"12345674"}
+    rng = random.Random(8)
+    drawn = [fresh_cvr(rng, taken) for _ in range(300)]
+
+    assert all(is_valid_cvr(cvr) for cvr in drawn)
+    assert len(set(drawn)) == len(drawn) and "12345674" not in drawn
+    assert taken == {"12345674", *drawn}
+    again = random.Random(8)
+    assert [fresh_cvr(again, set()) for _ in range(5)] == drawn[:5]
 
 
 @pytest.mark.parametrize("text", ["nul\x00byte", "escape\x1b[31m", "bell\x07"])

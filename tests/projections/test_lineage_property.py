@@ -10,11 +10,9 @@ with the day-by-day oracle.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from uuid import UUID
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,14 +23,6 @@ from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
 from tests.domain.test_spending_properties import Scenario, oracle, play, scenarios
-from tests.storage import storage_env
-
-
-@pytest.fixture
-def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    yield db
-    db.close()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

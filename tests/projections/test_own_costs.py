@@ -3,7 +3,6 @@ after a rebuild, and equal to the latest record per municipality, intervention, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from projections.database import ProjectionDatabase
 from projections.read_models import live_generation
 from projections.runner import ProjectionRunner
 from projections.tables import table
-from tests.storage import storage_env
 
 RECORDS = [  # (municipality, intervention, unit, rate, valid_from)
     ("461", "family-treatment", "hour", "640.00", "2026-01-01"),
@@ -27,13 +25,6 @@ RECORDS = [  # (municipality, intervention, unit, rate, valid_from)
     ("101", "family-treatment", "hour", "615.00", "2026-01-01"),
     ("101", "family-treatment", "hour", "610.00", "2026-01-01"),  # back to the first rate
 ]
-
-
-@pytest.fixture
-def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    yield db
-    db.close()
 
 
 def record_all(ledger: CaseLedger) -> None:

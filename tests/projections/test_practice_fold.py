@@ -4,9 +4,8 @@ folded in small batches, give the figures a plain reading of their events gives,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -21,14 +20,6 @@ from projections.practice import PracticeQuery, nearest_rank, ratio
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import small_demo
-from tests.storage import storage_env
-
-
-@pytest.fixture
-def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    yield db
-    db.close()
 
 
 @dataclass
@@ -116,6 +107,20 @@ def expected_figures(group: list[Story]) -> dict[str, Any]:
     }
 
 
+def expected_weeks(stories: list[Story], first: str, last: str) -> dict[str, int]:
+    """Referrals per ISO week, every week that has a day of the months ``first``..``last``."""
+    weeks: dict[str, int] = {}
+    day = date.fromisoformat(f"{first}-01")
+    while day.isoformat()[:7] <= last:
+        year, week, _ = day.isocalendar()
+        weeks.setdefault(f"{year}-W{week:02d}", 0)
+        day += timedelta(days=1)
+    for story in stories:
+        year, week, _ = story.referred_on.isocalendar()
+        weeks[f"{year}-W{week:02d}"] += 1
+    return weeks
+
+
 KEYS = {
     "month": lambda s: s.referred_on.isoformat()[:7],
     "intervention": lambda s: s.intervention,
@@ -151,6 +156,8 @@ def test_every_grouping_equals_a_fold_of_the_events(
         if by != "month":
             report["groups"] = [{k: v for k, v in g.items() if k != "name"} for g in report["groups"]]
     assert report["groups"] == expected
+    assert report["weekly_intake"] == expected_weeks(chosen, first, last)
+    assert list(report["weekly_intake"]) == sorted(report["weekly_intake"])
     assert len(chosen) < len(everyone)
     assert any(g["agreed"] and g["extended_share"] and g["close_reasons"] for g in expected)
 

@@ -36,13 +36,6 @@ def register(ledger: CaseLedger, body: dict[str, Any]) -> None:
     COMMANDS["supplier.registered"].run(ledger, None, SupplierIn.model_validate(body), WriteContext())
 
 
-@pytest.fixture
-def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    yield db
-    db.close()
-
-
 def runner_for(ledger: CaseLedger, db: ProjectionDatabase, batch_size: int = 97) -> ProjectionRunner:
     return ProjectionRunner(db, ledger.read_events, batch_size=batch_size)
 

@@ -8,10 +8,8 @@ are compared with the oracle of ``tests/domain/test_spending_properties.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from application.caseledger import CaseLedger
@@ -20,14 +18,6 @@ from projections.read_models import live_generation
 from projections.runner import ProjectionRunner
 from projections.tables import table
 from tests.domain.test_spending_properties import Scenario, oracle, play, scenarios
-from tests.storage import storage_env
-
-
-@pytest.fixture
-def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    yield db
-    db.close()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

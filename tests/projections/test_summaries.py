@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -20,14 +19,6 @@ from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.supplier_overview import OverviewQuery
 from tests.projections.helpers import DEMO_TODAY, small_demo
-from tests.storage import storage_env
-
-
-@pytest.fixture
-def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    yield db
-    db.close()
 
 
 def referrals(ledger: CaseLedger) -> list[Referral]:

@@ -10,12 +10,10 @@ from the events themselves.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +24,6 @@ from projections.read_models import live_generation
 from projections.runner import ProjectionRunner
 from projections.tables import table
 from tests.domain.builders import a_supplier, agree_price, close, extend, match, refer
-from tests.storage import storage_env
 
 BASE = date(2026, 2, 1)
 
@@ -52,13 +49,6 @@ histories = st.builds(
     extension=st.none() | st.integers(1, 40),
     closure=st.none() | st.tuples(st.sampled_from(CLOSE_REASONS), st.integers(-10, 150)),
 )
-
-
-@pytest.fixture
-def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    yield db
-    db.close()
 
 
 def play(history: History, suppliers: list[Any]) -> list[Any]:

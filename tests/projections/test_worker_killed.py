@@ -12,22 +12,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-
-import pytest
+from collections.abc import Callable
 
 from application.caseledger import CaseLedger
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import dump, small_demo
-from tests.storage import storage_env
-
-
-@pytest.fixture
-def projection_db(db_url: str) -> Iterator[ProjectionDatabase]:
-    db = ProjectionDatabase.from_env(storage_env(db_url))
-    yield db
-    db.close()
 
 
 def start_worker(db_url: str, command: str = "run", batch_size: int = 2) -> subprocess.Popen[bytes]:

@@ -1,4 +1,5 @@
-// caseledger dashboard: sortable tables, the supplier filter, and selects that submit their form.
+// caseledger dashboard: sortable tables, the supplier filter, selects that submit their form, and
+// Forbrug's cells leading to what they are made of.
 // Plain JavaScript, no libraries. The pages work without it; it only sorts and filters what is shown.
 // Filters and sort are kept in the address (sort, dir, q, old), so a reload or a shared link shows
 // the same; the server reads q and old too, for the first paint and for the workbook.
@@ -45,8 +46,11 @@ function sortKey(table, header) {
 function cellValue(row, index, kind) {
   const cell = row.cells[index];
   if (!cell) return kind === "number" ? -Infinity : "";
-  const raw = cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim().toLowerCase();
-  return kind === "number" ? Number(raw) : raw;
+  // A cell's value is its data-value, else its exact amount (Forbrug's cells), else its text; an
+  // empty amount ("–") counts as nothing.
+  const raw = cell.dataset.value ?? cell.dataset.amount ?? cell.textContent.trim().toLowerCase();
+  if (kind !== "number") return raw;
+  return raw === "–" ? 0 : Number(raw);
 }
 
 function sortBy(table, header, direction) {
@@ -191,6 +195,58 @@ function monthPickers(form) {
   });
 }
 
+function cellLinks(table) {
+  // Forbrug: an amount cell opens what it is made of (/dashboard/forbrug/celle). One listener on
+  // the table for clicks and keys, nothing per cell; one cell at a time is in the Tab order (the
+  // arrow keys move it), so Tab does not stop at thousands of cells.
+  const base = table.dataset.cellLink;
+  if (!base) return;
+  const months = Array.from(table.tHead.rows[0].cells).map((header) => header.dataset.month);
+  const linked = (cell) =>
+    cell && cell.tagName === "TD" && cell.dataset.amount !== undefined && !cell.classList.contains("total")
+    && cell.parentElement.parentElement === table.tBodies[0] && !cell.parentElement.dataset.others;
+  const open = (cell) => {
+    const url = new URL(base, window.location.href);
+    url.searchParams.set("month", months[cell.cellIndex]);
+    const key = cell.parentElement.dataset.key;
+    if (key) url.searchParams.set("key", key);
+    window.location.assign(url.pathname + url.search);
+  };
+  let current = Array.from(table.tBodies[0].querySelectorAll("td[data-amount]")).find(linked);
+  if (!current) return;
+  current.tabIndex = 0;
+  const move = (cell) => {
+    if (!cell || cell.tagName !== "TD") return;
+    current.removeAttribute("tabindex");
+    current = cell;
+    current.tabIndex = 0;
+    current.focus();
+  };
+  table.addEventListener("click", (event) => {
+    const cell = event.target.closest("td");
+    if (linked(cell)) open(cell);
+  });
+  table.addEventListener("keydown", (event) => {
+    const cell = event.target.closest("td");
+    if (!cell || cell !== current) return;
+    const row = cell.parentElement;
+    const rows = table.tBodies[0].rows;
+    const steps = {
+      ArrowRight: () => row.cells[cell.cellIndex + 1],
+      ArrowLeft: () => row.cells[cell.cellIndex - 1],
+      ArrowDown: () => rows[row.sectionRowIndex + 1] && rows[row.sectionRowIndex + 1].cells[cell.cellIndex],
+      ArrowUp: () => rows[row.sectionRowIndex - 1] && rows[row.sectionRowIndex - 1].cells[cell.cellIndex],
+    };
+    if (steps[event.key]) {
+      event.preventDefault();
+      move(steps[event.key]());
+    } else if ((event.key === "Enter" || event.key === " ") && linked(cell)) {
+      event.preventDefault();
+      open(cell);
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const table of document.querySelectorAll("table.sortable")) makeSortable(table);
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
@@ -201,4 +257,6 @@ document.addEventListener("DOMContentLoaded", () => {
     keepStateOnSubmit(form);
   }
   filterSuppliers();
+  const spending = document.getElementById("spending");
+  if (spending) cellLinks(spending);
 });

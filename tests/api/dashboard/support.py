@@ -4,6 +4,7 @@ and reading numbers off the pages."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from decimal import Decimal
@@ -100,3 +101,19 @@ def pick_month(page: Any, name: str, month: str) -> None:
 def chosen_month(page: Any, name: str) -> str:
     """The ``YYYY-MM`` chosen in Forbrug's month picker ``name``."""
     return f"{page.input_value(f'select[name={name}_year]')}-{page.input_value(f'select[name={name}_month]')}"
+
+
+def spending_cells(html: str) -> dict[tuple[str, str], tuple[str | None, str]]:
+    """Forbrug's table body as served: ``{(row key, month): (exact amount or None, text)}``; a cell's
+    month is its column header's ``data-month``."""
+    table = html.split('id="spending"', 1)[1].split("</table>", 1)[0]
+    head, rest = table.split("<tbody>", 1)
+    months = re.findall(r'<th [^>]*data-month="([^"]+)"', head)
+    cells: dict[tuple[str, str], tuple[str | None, str]] = {}
+    for key, row in re.findall(r'<tr data-key="([^"]*)"[^>]*>(.*?)</tr>', rest.split("</tbody>", 1)[0], re.S):
+        found = re.findall(r"<td([^>]*)>([^<]*)</td>", row)
+        assert len(found) == len(months) + 1, "a cell per month and the row's total"
+        for month, (attributes, text) in zip(months, found, strict=False):
+            amount = re.search(r'data-amount="([^"]+)"', attributes)
+            cells[(key, month)] = (amount.group(1) if amount else None, text)
+    return cells

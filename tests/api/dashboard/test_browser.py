@@ -52,10 +52,11 @@ SUPPLIER_ROWS_JS = """rows => rows.filter(r => !r.hidden).map(r => ({
     old_lists: r.querySelectorAll('td.lists span.list.old').length,
 }))"""
 
-SPENDING_CELLS_JS = """rows => rows.flatMap(r => Array.from(r.querySelectorAll('td[data-month]'))
+# A cell's month is its column header's (the cells carry only their amount).
+SPENDING_CELLS_JS = """rows => rows.flatMap(r => Array.from(r.querySelectorAll('td:not(.total)'))
     .filter(c => c.dataset.amount !== undefined)
-    .map(c => ({key: r.dataset.key, month: c.dataset.month, amount: c.dataset.amount,
-                text: c.textContent.trim()})))"""
+    .map(c => ({key: r.dataset.key, month: r.closest('table').tHead.rows[0].cells[c.cellIndex].dataset.month,
+                amount: c.dataset.amount, text: c.textContent.trim()})))"""
 
 BENCHMARK_ROWS_JS = """rows => rows.map(r => {
     const found = {intervention: r.dataset.intervention, unit: r.dataset.unit};
@@ -70,7 +71,7 @@ BENCHMARK_ROWS_JS = """rows => rows.map(r => {
 
 
 SPENDING_ROWS_JS = """rows => rows.map(r => ({label: r.querySelector('th').textContent.trim(),
-    amounts: Array.from(r.querySelectorAll('td[data-month]')).map(c => c.dataset.amount || null)}))"""
+    amounts: Array.from(r.querySelectorAll('td:not(.total)')).map(c => c.dataset.amount || null)}))"""
 
 
 def money(value: Any) -> Decimal | None:

@@ -72,7 +72,7 @@ def test_forbrug_picks_danish_months_and_keeps_period_and_sort(sized: Any, demo_
         sized.select_option("select[name=by]", "legal_basis")
     after_grouping = query(sized)
     totals = sized.locator("#spending tbody td.total").evaluate_all(
-        "cells => cells.map(c => c.dataset.value)"
+        "cells => cells.map(c => c.dataset.amount)"
     )
     screenshot(sized, f"forbrug-reloaded-{sized.viewport_name}", full_page=False)
 

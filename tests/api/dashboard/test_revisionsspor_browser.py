@@ -136,3 +136,39 @@ def test_the_list_sorts_across_pages_filters_and_keeps_it_on_reload(
     assert f"({listed['total']:,}".replace(",", ".") in total_text
     assert sized.locator("#referrals th[aria-sort]").get_attribute("aria-sort") == "descending"
     assert width <= sized.viewport_size["width"]
+
+
+def test_the_case_number_search_finds_the_referral_and_stays_on_reload_and_sorting(
+    sized: Any, demo_server: DemoServer
+) -> None:
+    with demo_server.api(demo_server.admin) as api:
+        some = api.get("/referrals", params={"status": "active", "page_size": 1}).json()["items"][0]
+        case_ref = api.get(f"/referrals/{some['id']}").json()["case_ref"]
+        found = api.get("/audit/decisions", params={"case_ref": case_ref, "page_size": 500}).json()
+    expected = {item["referral_id"] for item in found["items"]}
+    assert some["id"] in expected
+    log_in(sized, demo_server.admin, "/dashboard/revisionsspor")
+
+    sized.get_by_label("Sagsnummer").fill(case_ref)
+    with sized.expect_navigation():
+        sized.get_by_label("Sagsnummer").press("Enter")
+    shown = sized.locator("#referrals tbody tr").evaluate_all("rows => rows.map(r => r.dataset.referral)")
+    asked = parse_qs(urlsplit(sized.url).query)
+    sized.reload()
+    again = sized.locator("#referrals tbody tr").evaluate_all("rows => rows.map(r => r.dataset.referral)")
+    kept = sized.get_by_label("Sagsnummer").input_value()
+    with sized.expect_navigation():
+        sized.get_by_role("link", name="Bevilget", exact=True).click()
+    sorted_asked = parse_qs(urlsplit(sized.url).query)
+    after_sort = sized.locator("#referrals tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.referral)"
+    )
+    width = sized.evaluate("() => document.documentElement.scrollWidth")
+    screenshot(sized, f"revisionsspor-sagsnummer-{sized.viewport_name}", full_page=False)
+
+    assert set(shown) == expected
+    assert asked["case_ref"] == [case_ref]
+    assert (again, kept) == (shown, case_ref)
+    assert sorted_asked["case_ref"] == [case_ref] and sorted_asked["sort"] == ["committed"]
+    assert set(after_sort) == expected
+    assert width <= sized.viewport_size["width"]

@@ -1,0 +1,189 @@
+"""A Forbrug cell's lineage: the indstillinger and events whose amounts add up to one cell of the
+table (a month, and a key of the grouping), as a page and a workbook.
+
+The same read as ``GET /reports/spending/lineage`` (``projections/lineage.py``): the spending read
+model's rows for the month and key, each referral's events folded to find the ones that moved its
+amount. Referral-level data, so every read and refused attempt is recorded in the access log as
+the API's lineage read is (action ``spending.lineage``, format html or xlsx).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.access_log import logged
+from api.dashboard import formatting
+from api.dashboard.access import Viewer, about, frame, open_page, refusal
+from api.dashboard.forbrug import labeller
+from api.dashboard.rendering import templates
+from api.dashboard.vocabulary import EVENT_TYPES, GROUPINGS, SPENDING, TOTAL
+from api.dashboard.workbook import Column, Sheet, workbook_response
+from api.dependencies import Ledger, Reports
+from projections.lineage import LineageQuery, lineage
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+KEY = re.compile(r"^[\w.\-]{1,64}$")
+KEPT = ("from", "to", "by", "top", "amounts", "q", "municipality")
+"""Forbrug's choices, carried to the cell and back."""
+COLUMNS = (
+    Column("Indstilling", width=38),
+    Column("Beløb", "money"),
+    Column("Hændelse", width=26),
+    Column("Gælder fra", "date"),
+    Column("Registreret (dansk tid)", width=24),
+    Column("Ændring", "money"),
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The cell asked for: its month, the grouping and key (none for a month's total)."""
+
+    month: str
+    by: str | None
+    key: str | None
+
+    @staticmethod
+    def asked(request: Request) -> Cell | None:
+        params = request.query_params
+        month, by, key = params.get("month", ""), params.get("by") or None, params.get("key") or None
+        if not MONTH.match(month) or (by is not None and (by not in GROUPINGS or key is None)):
+            return None
+        if key is not None and (by is None or not KEY.match(key)):
+            return None
+        return Cell(month, by, key)
+
+
+def cell_shown(
+    request: Request, ledger: Ledger, reports: Reports
+) -> tuple[Viewer, Cell, dict[str, Any]] | Response:
+    """The viewer, the cell and its lineage; else the login page, a refusal (403: the page's right,
+    or another municipality, in ``municipality`` or as the key of the grouping by municipality) or
+    a page saying the cell is unknown (404)."""
+    cell = Cell.asked(request)
+    request.state.access_query = {
+        name: request.query_params[name]
+        for name in ("month", "by", "key", "municipality")
+        if request.query_params.get(name)
+    }
+    viewer = open_page(request, "forbrug", ledger)
+    if isinstance(viewer, Response):
+        return viewer
+    if cell is None:
+        return templates(request).render(
+            "afvist.html",
+            http_status=404,
+            **frame(viewer, "forbrug"),
+            heading="Ukendt celle",
+            message="Adressen peger ikke på en celle i Forbrug: den skal have en måned (ÅÅÅÅ-MM) og, "
+            "for en række, en fordeling og en nøgle.",
+            back="/dashboard/forbrug",
+        )
+    if cell.by == "municipality" and cell.key is not None and not viewer.principal.sees(cell.key):
+        message = f"Din adgang gælder kommune {viewer.principal.municipality}, ikke kommune {cell.key}."
+        return refusal(request, viewer.principal, "forbrug", message, viewer.today)
+    query = LineageQuery(month=cell.month, by=cell.by, key=cell.key, municipality=viewer.municipality)
+    parts = reports.spending_lineage(query)
+    events_of = {
+        part.referral_id: list(ledger.sealed_events.get(UUID(part.referral_id), lte=part.version))
+        for part in parts
+    }
+    return viewer, cell, lineage(parts, events_of, cell.month)
+
+
+def cell_label(cell: Cell, viewer: Viewer, reports: Reports) -> str:
+    """The row's name on Forbrug (a supplier's name, an intervention's, ...), or the month's total."""
+    if cell.by is None:
+        return f"{SPENDING} i alt"
+    return labeller(cell.by, viewer, reports)(cell.key)
+
+
+def kept(request: Request) -> dict[str, str]:
+    return {name: request.query_params[name] for name in KEPT if request.query_params.get(name)}
+
+
+def event_rows(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each referral's events with Danish names and times, newest last."""
+    return [
+        {
+            **referral,
+            "events": [
+                {
+                    **event,
+                    "label": EVENT_TYPES.get(event["type"], event["type"]),
+                    "recorded_text": formatting.instant(event["recorded_at"]),
+                }
+                for event in referral["events"]
+            ],
+        }
+        for referral in found["referrals"]
+    ]
+
+
+@router.get("/forbrug/celle")
+@logged("spending.lineage")
+def forbrug_celle(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """The indstillinger and events that make up one Forbrug cell, each leading to its trail."""
+    shown = cell_shown(request, ledger, reports)
+    if isinstance(shown, Response):
+        return shown
+    viewer, cell, found = shown
+    choices = kept(request)
+    back = {**choices, "by": cell.by or ""} if "by" in choices or cell.by else choices
+    cell_query = {**choices, "month": cell.month, "by": cell.by, "key": cell.key}
+    return templates(request).render(
+        "forbrug_celle.html",
+        **frame(viewer, "forbrug"),
+        cell=cell,
+        label=cell_label(cell, viewer, reports),
+        grouping=GROUPINGS.get(cell.by or "", ""),
+        amount=found["amount"],
+        referrals=event_rows(found),
+        sees_trail=viewer.principal.can("audit:read"),
+        back_link=f"/dashboard/forbrug?{urlencode(back)}",
+        export_link=f"/dashboard/forbrug/celle.xlsx?{urlencode({k: v for k, v in cell_query.items() if v})}",
+    )
+
+
+@router.get("/forbrug/celle.xlsx")
+@logged("spending.lineage")
+def forbrug_celle_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
+    """The cell's lineage as a workbook: a row per event, the referral's amount on its first row."""
+    shown = cell_shown(request, ledger, reports)
+    if isinstance(shown, Response):
+        return shown
+    viewer, cell, found = shown
+    rows: list[list[Any]] = []
+    for referral in event_rows(found):
+        events = referral["events"] or [None]
+        for index, event in enumerate(events):
+            rows.append(
+                [
+                    referral["referral_id"],
+                    referral["amount"] if index == 0 else None,
+                    event["label"] if event else None,
+                    event["business_date"] if event else None,
+                    event["recorded_text"] if event else None,
+                    event["change"] if event else None,
+                ]
+            )
+    footer = [TOTAL, found["amount"], None, None, None, None]
+    sheet = Sheet("Celle", COLUMNS, rows, footer, frozen_columns=1)
+    details = [
+        ("Måned", formatting.month_long(cell.month)),
+        ("Fordelt på", GROUPINGS.get(cell.by or "", "")),
+        ("Række", cell_label(cell, viewer, reports)),
+        ("Antal indstillinger", formatting.count(len(found["referrals"]))),
+        ("Cellens beløb", f"{formatting.kroner(found['amount'])} (summen af indstillingernes beløb)"),
+    ]
+    name = f"forbrug-celle-{cell.month}" + (f"-{cell.by}-{cell.key}" if cell.by else "")
+    return workbook_response([sheet], about(viewer, "forbrug", details), name)
