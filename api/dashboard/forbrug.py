@@ -15,10 +15,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.basis import Basis
 from api.csv_export import safe_cell
 from api.dashboard import formatting, spending_cells
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import months_between, stacked_bars
+from api.dashboard.known import known_on, read_known
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import (
@@ -210,15 +212,17 @@ def gathered(rest: list[Series]) -> Series:
 
 def spending_shown(
     request: Request, ledger: Ledger, reports: Reports
-) -> tuple[Viewer, Period, SpendingTable] | Response:
+) -> tuple[Viewer, Period, SpendingTable, Basis] | Response:
     """What Forbrug shows (the page and its workbook alike): the viewer, the period and grouping asked
-    for and the table of the spending report for them; or the login or refusal page."""
+    for, the table of the spending report for them as known at the "Kendt pr." day (now, if none)
+    and its basis; or the login or refusal page."""
     viewer = open_page(request, "forbrug", ledger)
     if isinstance(viewer, Response):
         return viewer
     period = period_of(request, viewer.today)
-    report = reports.spending(spending_query(period, viewer))
-    return viewer, period, spending_table(viewer, period, report, labeller(period.by, viewer, reports))
+    query = spending_query(period, viewer)
+    basis, report = read_known(request, ledger, known_on(request), lambda read: read.spending(query))
+    return viewer, period, spending_table(viewer, period, report, labeller(period.by, viewer, reports)), basis
 
 
 @router.get("/forbrug")
@@ -227,7 +231,8 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
     shown = spending_shown(request, ledger, reports)
     if isinstance(shown, Response):
         return shown
-    viewer, period, table = shown
+    viewer, period, table, basis = shown
+    day = known_on(request)
     chart = stacked_bars(
         table.months, [(found.label, found.values) for found in table.every], table.this_month
     )
@@ -248,8 +253,12 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         top_choices=top_choices(period),
         month_names=formatting.MONTH_NAMES,
         years=picker_years(period, viewer.today),
-        export_link=export_link(viewer, "forbrug", period_query(period)),
+        export_link=export_link(
+            viewer, "forbrug", {**period_query(period), "known_on": day.isoformat() if day else None}
+        ),
         cell_link=cell_link(viewer, period),
+        known_on=day,
+        basis=basis,
     )
 
 
@@ -291,7 +300,8 @@ def forbrug_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response
     shown = spending_shown(request, ledger, reports)
     if isinstance(shown, Response):
         return shown
-    viewer, period, table = shown
+    viewer, period, table, basis = shown
+    day = known_on(request)
     shown_as = AMOUNTS[period.amounts][1]
     columns = [
         Column(GROUPINGS[period.by] if period.by else SPENDING, width=40),
@@ -309,6 +319,8 @@ def forbrug_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response
         ("Rækker", top_choices(period)[str(period.top or "")]),
         ("Beløb vist i", AMOUNTS[period.amounts][0]),
         ("Søgning", period.search or "ingen"),
+        ("Kendt pr.", formatting.day(day) if day else "nu"),
+        ("Logposition", formatting.count(basis.position)),
     ]
     name = f"forbrug-{period.from_month}-{period.to_month}" + (f"-{period.by}" if period.by else "")
     return workbook_response([sheet], about(viewer, "forbrug", details), name)
@@ -321,7 +333,7 @@ def forbrug_csv(request: Request, ledger: Ledger, reports: Reports) -> Response:
     shown = spending_shown(request, ledger, reports)
     if isinstance(shown, Response):
         return shown
-    _, period, table = shown
+    _, period, table, _ = shown
     columns = ["month", "key", "label", "amount"] if period.by else ["month", "amount"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

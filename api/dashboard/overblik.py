@@ -9,13 +9,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.basis import Basis
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
+from api.dashboard.known import known_on, read_known
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import SUPPLIER_COLUMNS, TOTAL
 from api.dashboard.workbook import Column, Sheet, workbook_response
-from api.dependencies import Ledger, Reports
+from api.dependencies import Ledger
 from projections.supplier_overview import OverviewQuery
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -47,9 +49,14 @@ def price_list_entries(row: dict[str, Any], today: date) -> list[dict[str, Any]]
     return sorted(found.values(), key=lambda e: (e["municipality"], e["negotiated_on"]), reverse=True)
 
 
-def suppliers_shown(viewer: Viewer, reports: Reports) -> list[dict[str, Any]]:
-    """The supplier overview's rows by name, each with its price lists in force and their ages."""
-    rows = reports.supplier_overview(OverviewQuery(municipality=viewer.municipality), viewer.today)
+def suppliers_shown(
+    request: Request, ledger: Ledger, viewer: Viewer, day: date | None
+) -> tuple[list[dict[str, Any]], Basis]:
+    """The supplier overview's rows by name, each with its price lists in force and their ages, as
+    known at the end of ``day`` (None: now; as ``GET /reports/suppliers?known_at=`` answers), and
+    their basis."""
+    query = OverviewQuery(municipality=viewer.municipality)
+    basis, rows = read_known(request, ledger, day, lambda read: read.supplier_overview(query, viewer.today))
     suppliers = []
     for row in sorted(rows, key=lambda r: r["name"].casefold()):
         lists = price_list_entries(row, viewer.today)
@@ -61,16 +68,17 @@ def suppliers_shown(viewer: Viewer, reports: Reports) -> list[dict[str, Any]]:
                 "has_old": any(e["old"] for e in lists),
             }
         )
-    return suppliers
+    return suppliers, basis
 
 
 @router.get("/overblik")
-def overblik(request: Request, ledger: Ledger, reports: Reports) -> Response:
+def overblik(request: Request, ledger: Ledger) -> Response:
     """The supplier overview (``GET /reports/suppliers``) as a sortable, filterable table."""
     viewer = open_page(request, "overblik", ledger)
     if isinstance(viewer, Response):
         return viewer
-    suppliers = suppliers_shown(viewer, reports)
+    day = known_on(request)
+    suppliers, basis = suppliers_shown(request, ledger, viewer, day)
     text, only_old = filter_asked(request)
     return templates(request).render(
         "overblik.html",
@@ -81,7 +89,13 @@ def overblik(request: Request, ledger: Ledger, reports: Reports) -> Response:
         committed=f"{sum((Decimal(s['committed_total']) for s in suppliers), Decimal(0)):.2f}",
         q=text,
         only_old=only_old,
-        export_link=export_link(viewer, "overblik", {"q": text, "old": "1" if only_old else None}),
+        export_link=export_link(
+            viewer,
+            "overblik",
+            {"q": text, "old": "1" if only_old else None, "known_on": day.isoformat() if day else None},
+        ),
+        known_on=day,
+        basis=basis,
     )
 
 
@@ -97,14 +111,16 @@ def matches(supplier: dict[str, Any], words: list[str], only_old: bool) -> bool:
 
 
 @router.get("/overblik.xlsx")
-def overblik_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
+def overblik_xlsx(request: Request, ledger: Ledger) -> Response:
     """Overblik's table as an Excel workbook, filtered as the page was (``q``, ``old``)."""
     viewer = open_page(request, "overblik", ledger)
     if isinstance(viewer, Response):
         return viewer
     text, only_old = filter_asked(request)
     words = text.lower().split()
-    suppliers = [s for s in suppliers_shown(viewer, reports) if matches(s, words, only_old)]
+    day = known_on(request)
+    every, basis = suppliers_shown(request, ledger, viewer, day)
+    suppliers = [s for s in every if matches(s, words, only_old)]
     show_municipality = not viewer.fixed_municipality
     columns = [
         Column(SUPPLIER_COLUMNS[0], width=36),
@@ -146,6 +162,8 @@ def overblik_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Respons
     details = [
         ("Søgning", " ".join(words) or "ingen"),
         ("Kun prislister ældre end et år", "ja" if only_old else "nej"),
+        ("Kendt pr.", formatting.day(day) if day else "nu"),
+        ("Logposition", formatting.count(basis.position)),
     ]
     name = f"overblik-{viewer.municipality or 'alle'}-{viewer.today.isoformat()}"
     sheet = Sheet(PAGE["overblik"].title, columns, rows, footer, frozen_columns=1)

@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.basis import Basis
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import distribution
+from api.dashboard.known import known_on, read_known
 from api.dashboard.price_exceptions import exception_sheet, price_exceptions_shown
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
@@ -23,10 +25,12 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 
 def benchmarks_shown(
-    request: Request, ledger: Ledger, reports: Reports
-) -> tuple[Viewer, dict[str, Any], list[dict[str, Any]]] | Response:
-    """What Priser shows (the page and its workbook alike): the viewer, the intervention and unit
-    asked for (unknown ones dropped) and the benchmark rows for them; or the login or refusal page."""
+    request: Request, ledger: Ledger
+) -> tuple[Viewer, dict[str, Any], list[dict[str, Any]], Basis] | Response:
+    """What Priser shows (the page and its workbook alike): the viewer, the intervention, unit and
+    "Kendt pr." day asked for (unknown ones dropped), the benchmark rows for them as known then (as
+    ``GET /reports/price-benchmarks?known_at=`` answers) and their basis; or the login or refusal
+    page."""
     viewer = open_page(request, "priser", ledger)
     if isinstance(viewer, Response):
         return viewer
@@ -37,9 +41,9 @@ def benchmarks_shown(
     unit = request.query_params.get("unit") or None
     if unit not in UNITS:
         unit = None
-    rows = reports.price_benchmarks(
-        BenchmarkQuery(intervention=intervention, unit=unit, municipality=viewer.municipality), viewer.today
-    )
+    day = known_on(request)
+    query = BenchmarkQuery(intervention=intervention, unit=unit, municipality=viewer.municipality)
+    basis, rows = read_known(request, ledger, day, lambda read: read.price_benchmarks(query, viewer.today))
     shown = [
         {
             **row,
@@ -50,16 +54,17 @@ def benchmarks_shown(
         }
         for row in rows
     ]
-    return viewer, {"intervention": intervention, "unit": unit}, shown
+    chosen = {"intervention": intervention, "unit": unit, "known_on": day.isoformat() if day else None}
+    return viewer, chosen, shown, basis
 
 
 @router.get("/priser")
 def priser(request: Request, ledger: Ledger, reports: Reports) -> Response:
     """Price benchmarks (``GET /reports/price-benchmarks``): agreed rates against list rates."""
-    shown = benchmarks_shown(request, ledger, reports)
+    shown = benchmarks_shown(request, ledger)
     if isinstance(shown, Response):
         return shown
-    viewer, chosen, rows = shown
+    viewer, chosen, rows, basis = shown
     return templates(request).render(
         "priser.html",
         **frame(viewer, "priser"),
@@ -69,6 +74,7 @@ def priser(request: Request, ledger: Ledger, reports: Reports) -> Response:
         columns=PRICE_COLUMNS,
         statistics=STATISTICS,
         export_link=export_link(viewer, "priser", chosen),
+        basis=basis,
         exceptions=price_exceptions_shown(viewer, reports, chosen["intervention"]),
         sees_trail=viewer.principal.can("audit:read"),
         **chosen,
@@ -79,10 +85,10 @@ def priser(request: Request, ledger: Ledger, reports: Reports) -> Response:
 def priser_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
     """Priser's tables as an Excel workbook: a row per intervention and unit, counts and rates; and
     the price exceptions the page lists (sheet "Prisundtagelser")."""
-    shown = benchmarks_shown(request, ledger, reports)
+    shown = benchmarks_shown(request, ledger)
     if isinstance(shown, Response):
         return shown
-    viewer, chosen, rows = shown
+    viewer, chosen, rows, basis = shown
     agreed, listed = PRICE_COLUMNS["agreed"], PRICE_COLUMNS["listed"]
     columns = [
         Column(PRICE_COLUMNS["intervention"], width=40),
@@ -103,6 +109,8 @@ def priser_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
         ("Indsats", interventions[chosen["intervention"]].name_da if chosen["intervention"] else "alle"),
         ("Enhed", f"pr. {UNITS[chosen['unit']]}" if chosen["unit"] else "alle"),
         ("Listepriser i kraft pr.", formatting.day(viewer.today)),
+        ("Kendt pr.", formatting.day(chosen["known_on"]) if chosen["known_on"] else "nu"),
+        ("Logposition", formatting.count(basis.position)),
     ]
     name = f"priser-{viewer.municipality or 'alle'}-{viewer.today.isoformat()}"
     sheet = Sheet(PAGE["priser"].title, columns, table, frozen_columns=2)
