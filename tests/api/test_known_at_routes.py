@@ -121,3 +121,15 @@ def test_every_known_at_route_answers_at_a_past_position_what_it_answered_live_t
         if isinstance(at_instant, dict):  # a JSON object: its basis also names the instant
             assert at_instant["basis"].pop("known_at") == recorded_at, path
         assert at_instant == body, (path, params, csv)
+
+
+def test_the_access_log_records_the_knowledge_time_of_a_lineage_read(client: TestClient) -> None:
+    history(client)
+    position = bodies.last_position(client)
+    get(client, "/reports/spending/lineage", {"month": "2026-02", "known_at_position": position - 1})
+    get(client, "/reports/spending/lineage", {"month": "2026-02", "known_at": "2026-01-01T00:00:00Z"})
+
+    entries = get(client, "/audit/access-log", {"action": "spending.lineage"}).json()["items"]
+
+    asked = {(entry["query"].get("known_at_position"), entry["query"].get("known_at")) for entry in entries}
+    assert asked == {(str(position - 1), None), (None, "2026-01-01T00:00:00Z")}
