@@ -8,6 +8,7 @@ referrals referred in it, as known now (docs/api.md, *Procurement practice*)."""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -204,9 +205,10 @@ def iso_week(day: date) -> str:
 def weeks_of(first_month: str, last_month: str) -> list[str]:
     """Every ISO week with a day in the months ``first_month``..``last_month``, in order."""
     first = date(int(first_month[:4]), int(first_month[5:]), 1)
-    after = date(int(last_month[:4]) + int(last_month[5:]) // 12, int(last_month[5:]) % 12 + 1, 1)
+    year, month = int(last_month[:4]), int(last_month[5:])
+    last = date(year, month, calendar.monthrange(year, month)[1])  # not the day after: 9999-12 has none
     monday = first - timedelta(days=first.weekday())
-    return [iso_week(monday + timedelta(weeks=n)) for n in range(-(-(after - monday).days // 7))]
+    return [iso_week(monday + timedelta(weeks=n)) for n in range((last - monday).days // 7 + 1)]
 
 
 SUMS = (

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 CSV_AND_PROBLEMS = report_responses("the rows, nested values as JSON", 401, 403, 422, 503)
 ReportScope = Annotated[str | None, Depends(municipality_scope("report:read"))]
 """The report right; the municipality to report on (a scoped token: always its own)."""
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^(000[1-9]|00[1-9]\d|0[1-9]\d{2}|[1-9]\d{3})-(0[1-9]|1[0-2])$"  # a date has no year 0
 MOST_MONTHS = 120
 """The longest period the practice report covers (ten years): ``by=month`` answers every month."""
 

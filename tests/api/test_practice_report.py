@@ -286,6 +286,7 @@ def test_a_bad_period_or_grouping_is_a_problem(client: TestClient) -> None:
         {"from": "2026-01"},
         {"from": "2026-13", "to": "2026-14"},
         {"from": "2026-1", "to": "2026-03"},
+        {"from": "0000-01", "to": "0000-12"},  # a date has no year 0 (found by schemathesis)
         {**PERIOD, "by": "week"},
         {**PERIOD, "by": ""},
     ):
@@ -309,6 +310,15 @@ def test_the_weekly_intake_counts_the_referrals_per_iso_week_of_the_period(clien
     referred = {"2026-W02": 1, "2026-W03": 1, "2026-W04": 1, "2026-W05": 1, "2026-W06": 2}  # r1..r6
     assert quarter == {f"2026-W{week:02d}": referred.get(f"2026-W{week:02d}", 0) for week in range(1, 15)}
     assert december == {"2025-W49": 0, "2025-W50": 0, "2025-W51": 0, "2025-W52": 0, "2026-W01": 1}
+
+
+def test_the_first_and_last_representable_months_have_their_weeks(client: TestClient) -> None:
+    """0001-01-01 is a Monday; 9999-12-31 a Friday, with no day after it to count up to."""
+    first = practice(client, period=("0001-01", "0001-01"))["weekly_intake"]
+    last = practice(client, period=("9999-12", "9999-12"))["weekly_intake"]
+
+    assert list(first) == ["0001-W01", "0001-W02", "0001-W03", "0001-W04", "0001-W05"]
+    assert list(last) == ["9999-W48", "9999-W49", "9999-W50", "9999-W51", "9999-W52"]
 
 
 def test_the_report_as_csv(client: TestClient) -> None:
