@@ -32,7 +32,7 @@ def pg_url(tmp_path: Path) -> Iterator[str]:
 
 
 def start_runner(db_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CASELEDGER_DATABASE_URL": db_url, "CASELEDGER_PROJECTIONS__BATCH_SIZE": "2"}
+    env = {**os.environ, "CASELEDGER_DATABASE_URL": db_url, "CASELEDGER_PROJECTIONS__BATCH_SIZE": "1"}
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-c", "from api.cli import main; main()", "projections", "run"],
@@ -57,7 +57,9 @@ def test_one_of_two_runners_folds_and_the_other_takes_over_when_it_is_killed(
     ledger = CaseLedger(storage_env(pg_url))
     db = ProjectionDatabase.from_env(storage_env(pg_url))
     try:
-        small_demo(ledger, weeks=30, per_week=20, suppliers=25)
+        # Big enough, folded one event per transaction, that the catch-up outlasts the waits below
+        # on an idle machine too (30 weeks at two per batch was caught up within them there).
+        small_demo(ledger, weeks=45, per_week=20, suppliers=25)
         head = ledger.last_position()
         runner = ProjectionRunner(db, ledger.read_events)
         first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
