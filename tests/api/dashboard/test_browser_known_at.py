@@ -4,7 +4,7 @@ which log position, and its figures are the endpoint's answer as known at the sa
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,18 +26,28 @@ def comparable(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     ]
 
 
+def ask_known_on(
+    sized: Any, user: str, path: str, day: date, submit: str
+) -> tuple[Any, str | None, str | None]:
+    """Log in at ``path``, type ``day`` the Danish way as "Kendt pr.", send the form and reload:
+    the page's basis and the log position and instant it states."""
+    log_in(sized, user, path)
+    sized.fill("input[name=known_on]", f"{day:%d.%m.%Y}")
+    with sized.expect_navigation():
+        sized.locator(submit).click()
+    sized.reload()
+    basis = sized.get_by_test_id("basis")
+    return basis, basis.get_attribute("data-position"), basis.get_attribute("data-known-at")
+
+
 @pytest.mark.parametrize("days_ago", [0, 1])
 def test_priser_known_on_a_day_is_the_apis_known_at_answer(
     sized: Any, demo_server: DemoServer, days_ago: int
 ) -> None:
     day = copenhagen_today() - timedelta(days=days_ago)
-    log_in(sized, demo_server.reporter, "/dashboard/priser")
-    sized.fill("input[name=known_on]", f"{day:%d.%m.%Y}")
-    with sized.expect_navigation():
-        sized.locator("form.filters button[type=submit]").click()
-    sized.reload()
-    basis = sized.get_by_test_id("basis")
-    position, instant = basis.get_attribute("data-position"), basis.get_attribute("data-known-at")
+    basis, position, instant = ask_known_on(
+        sized, demo_server.reporter, "/dashboard/priser", day, "form.filters button[type=submit]"
+    )
     shown = sized.locator("#benchmarks tbody tr").evaluate_all(BENCHMARK_ROWS_JS)
     screenshot(sized, f"priser-kendt-{days_ago}-{sized.viewport_name}", full_page=False)
     with demo_server.api(demo_server.reporter) as api:
@@ -65,13 +75,9 @@ def test_overblik_known_on_a_day_is_the_apis_known_at_answer(
     sized: Any, demo_server: DemoServer, days_ago: int
 ) -> None:
     day = copenhagen_today() - timedelta(days=days_ago)
-    log_in(sized, demo_server.reporter, "/dashboard/overblik")
-    sized.fill("input[name=known_on]", f"{day:%d.%m.%Y}")
-    with sized.expect_navigation():
-        sized.locator("form.filters button[type=submit]").click()
-    sized.reload()
-    basis = sized.get_by_test_id("basis")
-    position, instant = basis.get_attribute("data-position"), basis.get_attribute("data-known-at")
+    basis, position, instant = ask_known_on(
+        sized, demo_server.reporter, "/dashboard/overblik", day, "form.filters button[type=submit]"
+    )
     shown = sized.locator("#suppliers tbody tr").evaluate_all(SUPPLIER_ROWS_JS)
     screenshot(sized, f"overblik-kendt-{days_ago}-{sized.viewport_name}", full_page=False)
     with demo_server.api(demo_server.reporter) as api:
@@ -90,14 +96,14 @@ def test_forbrug_known_on_a_day_is_the_apis_known_at_answer(
     sized: Any, demo_server: DemoServer, days_ago: int
 ) -> None:
     day = copenhagen_today() - timedelta(days=days_ago)
-    log_in(sized, demo_server.reporter, "/dashboard/forbrug?by=supplier")
-    sized.fill("input[name=known_on]", f"{day:%d.%m.%Y}")
-    with sized.expect_navigation():
-        sized.locator("#spending-form button[type=submit]").click()
-    sized.reload()
+    basis, position, instant = ask_known_on(
+        sized,
+        demo_server.reporter,
+        "/dashboard/forbrug?by=supplier",
+        day,
+        "#spending-form button[type=submit]",
+    )
     asked = parse_qs(urlsplit(sized.url).query)
-    basis = sized.get_by_test_id("basis")
-    position, instant = basis.get_attribute("data-position"), basis.get_attribute("data-known-at")
     cells = sized.locator("#spending tbody tr").evaluate_all(SPENDING_CELLS_JS)
     screenshot(sized, f"forbrug-kendt-{days_ago}-{sized.viewport_name}", full_page=False)
     params = {"from": asked["from"][0], "to": asked["to"][0], "by": "supplier", "known_at": instant}
