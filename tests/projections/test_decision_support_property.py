@@ -37,6 +37,7 @@ from projections.price_practice import ExceptionQuery
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from tests.domain.builders import MATCHER, WORKER, agree_price, close, extend, match, refer
+from tests.projections.helpers import supplier_endings
 from tests.projections.test_practice_fold import expected_figures, expected_weeks, stories
 from tests.storage import rebuild_read_models, storage_env
 
@@ -213,23 +214,10 @@ def expected_records(events: list[Any], supplier_ids: list[str]) -> dict[str, di
     how long their measures ran (start to the end or the closure, both days counted)."""
     ended: dict[str, list[str]] = {supplier: [] for supplier in supplier_ids}
     ran: dict[str, list[int]] = {supplier: [] for supplier in supplier_ids}
-    state: dict[Any, dict[str, Any]] = {}
-    for event in events:
-        referral = state.setdefault(event.originator_id, {"supplier": None, "start": None, "end": None})
-        if isinstance(event, Referral.Matched):
-            if referral["supplier"] not in (None, str(event.supplier_id)):
-                ended[referral["supplier"]].append("rematched")
-            referral["supplier"] = str(event.supplier_id)
-        elif isinstance(event, Referral.PriceAgreed):
-            referral["start"], referral["end"] = event.start, event.end
-        elif isinstance(event, Referral.Extended):
-            referral["end"] = event.new_end
-        elif isinstance(event, Referral.Closed) and referral["supplier"] is not None:
-            ended[referral["supplier"]].append(event.reason)
-            if referral["start"] is not None:
-                last = min(referral["end"], event.closed_on)
-                if last >= referral["start"]:
-                    ran[referral["supplier"]].append((last - referral["start"]).days + 1)
+    for supplier, _, how, days in supplier_endings(events):
+        ended[supplier].append(how)
+        if days is not None:
+            ran[supplier].append(days)
     records = {}
     for supplier in supplier_ids:
         how, days = ended[supplier], sorted(ran[supplier])

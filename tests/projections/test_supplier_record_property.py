@@ -18,12 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.caseledger import CaseLedger
-from domain.referral import CLOSE_REASONS, Referral
+from domain.referral import CLOSE_REASONS
 from projections.database import ProjectionDatabase
 from projections.read_models import live_generation
 from projections.runner import ProjectionRunner
 from projections.tables import table
 from tests.domain.builders import a_supplier, agree_price, close, extend, match, refer
+from tests.projections.helpers import supplier_endings
 
 BASE = date(2026, 2, 1)
 
@@ -78,29 +79,13 @@ def oracle(events: list[Any]) -> tuple[Counter[tuple[str, str, str]], Counter[tu
     """How the referrals ended, per supplier and municipality, and the days their measures ran."""
     outcomes: Counter[tuple[str, str, str]] = Counter()
     days: Counter[tuple[str, str, int]] = Counter()
-    state: dict[Any, dict[str, Any]] = {}
-    for event in events:
-        referral = state.setdefault(event.originator_id, {"supplier": None, "start": None, "end": None})
-        if isinstance(event, Referral.Referred):
-            referral["municipality"] = event.municipality
-        elif isinstance(event, Referral.Matched):
-            if referral["supplier"] not in (None, str(event.supplier_id)):
-                outcomes[(referral["supplier"], referral["municipality"], "ended")] += 1
-                outcomes[(referral["supplier"], referral["municipality"], "rematched")] += 1
-            referral["supplier"] = str(event.supplier_id)
-        elif isinstance(event, Referral.PriceAgreed):
-            referral["start"], referral["end"] = event.start, event.end
-        elif isinstance(event, Referral.Extended):
-            referral["end"] = event.new_end
-        elif isinstance(event, Referral.Closed) and referral["supplier"] is not None:
-            key = (referral["supplier"], referral["municipality"])
-            outcomes[(*key, "ended")] += 1
-            if event.reason in ("goal_achieved", "supplier_terminated", "rematched"):
-                outcomes[(*key, event.reason)] += 1
-            if referral["start"] is not None:
-                last = min(referral["end"], event.closed_on)
-                if last >= referral["start"]:
-                    days[(*key, (last - referral["start"]).days + 1)] += 1
+    for supplier, municipality, how, ran in supplier_endings(events):
+        key = (supplier, str(municipality))
+        outcomes[(*key, "ended")] += 1
+        if how in ("goal_achieved", "supplier_terminated", "rematched"):
+            outcomes[(*key, how)] += 1
+        if ran is not None:
+            days[(*key, ran)] += 1
     return outcomes, days
 
 
