@@ -50,7 +50,14 @@ TIMING = """() => {
     return {response: n.responseEnd - n.requestStart, ready: n.domContentLoadedEventEnd - n.startTime,
             load: n.loadEventEnd - n.startTime, bytes: n.decodedBodySize};
 }"""
-BROWSER_VIEWS = ("Forbrug, by supplier, 60 months", "Forbrug, by supplier", "Overblik", "Revisionsspor, list")
+WHOLE_MONTH = "Forbrug, one cell's lineage (whole month, Ingen)"
+BROWSER_VIEWS = (
+    "Forbrug, by supplier, 60 months",
+    "Forbrug, by supplier",
+    "Overblik",
+    "Revisionsspor, list",
+    WHOLE_MONTH,
+)
 """The views also timed in the browser: the biggest pages."""
 
 
@@ -96,7 +103,9 @@ def _month(today: date, shift: int) -> str:
 def views(base: str, secret: str) -> list[tuple[str, str]]:
     """(name, path) of every page, view and workbook to time. Sixty months by supplier end a year
     ahead (the demo commits that far); the trail is of the referral with the most events among the
-    newest closed; the cell by supplier is this month's biggest supplier's."""
+    newest closed; the cell by supplier is this month's biggest supplier's; the whole month's cell
+    (grouping "Ingen") is the month of the 60 with the largest total, the one listing the most
+    referrals."""
     today = copenhagen_today()
     sixty = {"from": _month(today, -47), "to": _month(today, 12)}
     by_supplier_60 = urlencode({**sixty, "by": "supplier"})
@@ -129,7 +138,12 @@ def views(base: str, secret: str) -> list[tuple[str, str]]:
         )
         biggest = max(spending.json()["rows"], key=lambda row: Decimal(row["amount"]))
         cell = urlencode({"month": this_month, "by": "supplier", "key": biggest["key"]})
+        months = api.get("/reports/spending", params={**sixty}).json()["rows"]
+        busiest = max(months, key=lambda row: Decimal(row["amount"]))["month"]
+        whole_month = f"/dashboard/forbrug/celle?{urlencode({'month': busiest, 'by': ''})}"
         found += [
+            (WHOLE_MONTH, whole_month),
+            (f"{WHOLE_MONTH}, page 17", f"{whole_month}&page=17"),
             (
                 "Forbrug, one cell's lineage (biggest supplier, this month)",
                 f"/dashboard/forbrug/celle?{cell}",
@@ -140,6 +154,7 @@ def views(base: str, secret: str) -> list[tuple[str, str]]:
                 + urlencode({"month": this_month, "by": "intervention", "key": "family-treatment"}),
             ),
             ("Forbrug cell.xlsx (biggest supplier, this month)", f"/dashboard/forbrug/celle.xlsx?{cell}"),
+            ("Forbrug cell.xlsx (whole month, Ingen)", whole_month.replace("celle?", "celle.xlsx?")),
         ]
         waiting = api.get("/referrals", params={"status": "referred", "page_size": 1}).json()["items"]
         if waiting:

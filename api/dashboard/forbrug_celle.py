@@ -5,12 +5,17 @@ The same read as ``GET /reports/spending/lineage`` (``projections/lineage.py``):
 model's rows for the month and key, each referral's events folded to find the ones that moved its
 amount. Referral-level data, so every read and refused attempt is recorded in the access log as
 the API's lineage read is (action ``spending.lineage``, format html or xlsx).
+
+The page lists ``PAGE_SIZE`` indstillinger at a time (a month's total with the grouping "Ingen" is
+every referral of the month, about 1,650 on the full demo: 934 kB of HTML); the cell's total is
+all of them, and only the page's referrals have their events read. The workbook holds them all.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -19,21 +24,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.access_log import logged
+from api.basis import Basis
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, frame, open_page, refusal
 from api.dashboard.forbrug import labeller
+from api.dashboard.known import known_on, read_known
 from api.dashboard.rendering import templates
 from api.dashboard.vocabulary import EVENT_TYPES, GROUPINGS, SPENDING, TOTAL
 from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
-from projections.lineage import LineageQuery, lineage
+from projections.codec import money
+from projections.lineage import CellPart, LineageQuery, lineage
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 KEY = re.compile(r"^[\w.\-]{1,64}$")
-KEPT = ("from", "to", "by", "top", "amounts", "q", "municipality")
+KEPT = ("from", "to", "by", "top", "amounts", "q", "known_on", "municipality")
 """Forbrug's choices, carried to the cell and back."""
+PAGE_SIZE = 100
+"""Indstillinger listed a page."""
 COLUMNS = (
     Column("Indstilling", width=38),
     Column("Beløb", "money"),
@@ -63,16 +73,40 @@ class Cell:
         return Cell(month, by, key)
 
 
-def cell_shown(
-    request: Request, ledger: Ledger, reports: Reports
-) -> tuple[Viewer, Cell, dict[str, Any]] | Response:
-    """The viewer, the cell and its lineage; else the login page, a refusal (403: the page's right,
-    or another municipality, in ``municipality`` or as the key of the grouping by municipality) or
-    a page saying the cell is unknown (404)."""
+@dataclass(frozen=True)
+class Shown:
+    """A cell as the page and workbook show it: its referrals' amounts (``parts``, by referral id)
+    as known at the "Kendt pr." day (``day``; None: now) from ``basis``."""
+
+    viewer: Viewer
+    cell: Cell
+    parts: list[CellPart]
+    basis: Basis
+    day: date | None
+
+    @property
+    def amount(self) -> str:
+        """The cell's amount: every referral's, not only a page's."""
+        return money(sum(part.amount_ore for part in self.parts)) or "0.00"
+
+    def lineage(self, ledger: Ledger, parts: list[CellPart]) -> dict[str, Any]:
+        """``parts``' amounts and events; each referral's events up to the version its amount was
+        folded from, so as known at the basis too (as the API's lineage reads them)."""
+        events_of = {
+            part.referral_id: list(ledger.sealed_events.get(UUID(part.referral_id), lte=part.version))
+            for part in parts
+        }
+        return lineage(parts, events_of, self.cell.month)
+
+
+def cell_shown(request: Request, ledger: Ledger) -> Shown | Response:
+    """The viewer, the cell and its referrals' amounts; else the login page, a refusal (403: the
+    page's right, or another municipality, in ``municipality`` or as the key of the grouping by
+    municipality) or a page saying the cell is unknown (404)."""
     cell = Cell.asked(request)
     request.state.access_query = {
         name: request.query_params[name]
-        for name in ("month", "by", "key", "municipality")
+        for name in ("month", "by", "key", "municipality", "known_on")
         if request.query_params.get(name)
     }
     viewer = open_page(request, "forbrug", ledger)
@@ -92,12 +126,9 @@ def cell_shown(
         message = f"Din adgang gælder kommune {viewer.principal.municipality}, ikke kommune {cell.key}."
         return refusal(request, viewer.principal, "forbrug", message, viewer.today)
     query = LineageQuery(month=cell.month, by=cell.by, key=cell.key, municipality=viewer.municipality)
-    parts = reports.spending_lineage(query)
-    events_of = {
-        part.referral_id: list(ledger.sealed_events.get(UUID(part.referral_id), lte=part.version))
-        for part in parts
-    }
-    return viewer, cell, lineage(parts, events_of, cell.month)
+    day = known_on(request)
+    basis, parts = read_known(request, ledger, day, lambda read: read.spending_lineage(query))
+    return Shown(viewer, cell, parts, basis, day)
 
 
 def cell_label(cell: Cell, viewer: Viewer, reports: Reports) -> str:
@@ -105,6 +136,12 @@ def cell_label(cell: Cell, viewer: Viewer, reports: Reports) -> str:
     if cell.by is None:
         return f"{SPENDING} i alt"
     return labeller(cell.by, viewer, reports)(cell.key)
+
+
+def page_asked(request: Request, pages: int) -> int:
+    """The page asked for (``page``), within 1 and ``pages``; 1 for a text that is no number."""
+    text = request.query_params.get("page", "1")
+    return max(1, min(pages, int(text))) if text.isdigit() and len(text) < 7 else 1
 
 
 def kept(request: Request) -> dict[str, str]:
@@ -134,24 +171,49 @@ def event_rows(found: dict[str, Any]) -> list[dict[str, Any]]:
 @router.get("/forbrug/celle")
 @logged("spending.lineage")
 def forbrug_celle(request: Request, ledger: Ledger, reports: Reports) -> Response:
-    """The indstillinger and events that make up one Forbrug cell, each leading to its trail."""
-    shown = cell_shown(request, ledger, reports)
+    """The indstillinger and events that make up one Forbrug cell, a page of them at a time, each
+    leading to its trail."""
+    shown = cell_shown(request, ledger)
     if isinstance(shown, Response):
         return shown
-    viewer, cell, found = shown
+    viewer, cell = shown.viewer, shown.cell
     choices = kept(request)
     cell_query = {**choices, "month": cell.month, "by": cell.by, "key": cell.key}
+    address = {k: v for k, v in cell_query.items() if v}
+    count = len(shown.parts)
+    pages = max(1, -(-count // PAGE_SIZE))
+    page = page_asked(request, pages)
+    first = (page - 1) * PAGE_SIZE
+    found = shown.lineage(ledger, shown.parts[first : first + PAGE_SIZE])
+
+    def page_link(number: int) -> str:
+        return f"/dashboard/forbrug/celle?{urlencode({**choices, **address, 'page': number})}"
+
     return templates(request).render(
         "forbrug_celle.html",
         **frame(viewer, "forbrug"),
         cell=cell,
         label=cell_label(cell, viewer, reports),
         grouping=GROUPINGS.get(cell.by or "", ""),
-        amount=found["amount"],
+        amount=shown.amount,
+        count=count,
+        pager={
+            "page": page,
+            "pages": pages,
+            "first": first + 1,
+            "last": first + len(found["referrals"]),
+            "previous": page_link(page - 1) if page > 1 else None,
+            "next": page_link(page + 1) if page < pages else None,
+            "next_size": min(PAGE_SIZE, count - first - PAGE_SIZE),
+            "size": PAGE_SIZE,
+        },
+        page_amount=found["amount"],
         referrals=event_rows(found),
         sees_trail=viewer.principal.can("audit:read"),
         back_link=f"/dashboard/forbrug?{urlencode(choices)}",
-        export_link=f"/dashboard/forbrug/celle.xlsx?{urlencode({k: v for k, v in cell_query.items() if v})}",
+        export_link=f"/dashboard/forbrug/celle.xlsx?{urlencode(address)}",
+        known_on=shown.day,
+        basis=shown.basis,
     )
 
 
@@ -159,10 +221,11 @@ def forbrug_celle(request: Request, ledger: Ledger, reports: Reports) -> Respons
 @logged("spending.lineage")
 def forbrug_celle_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
     """The cell's lineage as a workbook: a row per event, the referral's amount on its first row."""
-    shown = cell_shown(request, ledger, reports)
+    shown = cell_shown(request, ledger)
     if isinstance(shown, Response):
         return shown
-    viewer, cell, found = shown
+    viewer, cell = shown.viewer, shown.cell
+    found = shown.lineage(ledger, shown.parts)
     rows: list[list[Any]] = []
     for referral in event_rows(found):
         events = referral["events"] or [None]
@@ -185,6 +248,8 @@ def forbrug_celle_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Re
         ("Række", cell_label(cell, viewer, reports)),
         ("Antal indstillinger", formatting.count(len(found["referrals"]))),
         ("Cellens beløb", f"{formatting.kroner(found['amount'])} (summen af indstillingernes beløb)"),
+        ("Kendt pr.", formatting.day(shown.day) if shown.day else "nu"),
+        ("Logposition", formatting.count(shown.basis.position)),
     ]
     name = f"forbrug-celle-{cell.month}" + (f"-{cell.by}-{cell.key}" if cell.by else "")
     return workbook_response([sheet], about(viewer, "forbrug", details), name)

@@ -19,6 +19,7 @@ PAGES = (
     "forbrug",
     "forbrug?by=supplier",
     "forbrug/celle?month={this_month}&by=intervention&key=family-treatment",
+    "forbrug/celle?month={this_month}&by=&page=2",
     "priser",
     "revisionsspor",
     "praksis",
@@ -48,7 +49,7 @@ def test_every_page_has_no_serious_violation(sized: Any, demo_server: DemoServer
     found = _serious(sized)
     screenshot(
         sized,
-        f"a11y-{sized.viewport_name}-{re.sub(r'[^a-z]+', '-', path.partition('&')[0])}",
+        f"a11y-{sized.viewport_name}-{re.sub(r'[^a-z]+', '-', path.replace('{this_month}', ''))[:48]}",
         full_page=False,
     )
     assert found == [], found

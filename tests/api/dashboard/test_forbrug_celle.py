@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
 
+from api.dashboard import forbrug_celle
 from tests.api import bodies
 from tests.api.dashboard.support import spending_cells
 from tests.api.dashboard.test_exports import ore, table, workbook
@@ -144,3 +147,38 @@ def test_an_address_that_names_no_cell_is_answered_as_unknown(client: TestClient
         answer = browser.get("/dashboard/forbrug/celle", params=params)
         assert answer.status_code == 404, params
         assert "Ukendt celle" in answer.text
+
+
+def test_the_list_is_paged_and_each_page_keeps_the_choices_and_the_cells_total(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(forbrug_celle, "PAGE_SIZE", 1)
+    supplier_id, referral_ids = two_referrals(client)
+    browser, _ = browse(client, "admin", "*")
+    cell = {**PERIOD, "month": MONTH, "by": "supplier", "key": supplier_id, "amounts": "kr"}
+    lineage = {"month": MONTH, "by": "supplier", "key": supplier_id}
+    api = client.get("/reports/spending/lineage", params=lineage).json()
+
+    first = browser.get("/dashboard/forbrug/celle", params=cell).text
+    links = dict(re.findall(r'<a href="(/dashboard/forbrug/celle\?[^"]+)" rel="(prev|next)"', first))
+    ((following, rel),) = links.items()
+    second = browser.get(following.replace("&amp;", "&")).text
+    back = dict(re.findall(r'<a href="(/dashboard/forbrug/celle\?[^"]+)" rel="(prev|next)"', second))
+    beyond = browser.get("/dashboard/forbrug/celle", params={**cell, "page": "9"}).text
+    book = table(workbook(browser.get("/dashboard/forbrug/celle.xlsx", params=cell)))[1]
+
+    assert rel == "next" and list(back.values()) == ["prev"]
+    assert parse_qs(urlsplit(following.replace("&amp;", "&")).query) == {
+        **{k: [v] for k, v in cell.items()},
+        "page": ["2"],
+    }
+    shown = [cell_page(page) for page in (first, second)]
+    assert [amount for amount, _, _ in shown] == [api["amount"]] * 2, "each page states the cell's total"
+    assert [list(referrals) for _, referrals, _ in shown] == [[r["referral_id"]] for r in api["referrals"]]
+    assert sorted(referral_ids) == sorted(r for _, referrals, _ in shown for r in referrals)
+    for page, (_, referrals, _) in zip((first, second), shown, strict=True):
+        assert "Viser" in page and "af 2</span>" in page
+        subtotal = re.search(r'data-testid="page-total">.*?data-amount="([^"]+)"', page, re.S)
+        assert subtotal is not None and subtotal.group(1) == next(iter(referrals.values()))
+    assert "Viser 2–2 af 2" in beyond, "a page beyond the last shows the last"
+    assert len([row for row in book if row[1] is not None]) == 3, "the workbook: both referrals and the total"

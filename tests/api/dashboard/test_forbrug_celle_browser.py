@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from application.caseledger import copenhagen_today
 from tests.api.dashboard.support import DemoServer, kroner_text, log_in, screenshot
 
 pytestmark = pytest.mark.browser
@@ -85,3 +87,62 @@ def test_the_keyboard_reaches_a_cell_moves_with_the_arrows_and_opens_it(
     assert moved == [start[0] + 1, start[1] + 1]
     assert amount == focused["amount"] and sum(Decimal(p) for p in parts) == Decimal(amount)
     assert f"key={focused['key']}" in page.url
+
+
+def test_a_whole_months_cell_is_listed_a_hundred_at_a_time_with_the_cells_total(
+    sized: Any, demo_server: DemoServer
+) -> None:
+    month = f"{copenhagen_today():%Y-%m}"
+    log_in(sized, demo_server.reporter, "/dashboard/forbrug?by=&amounts=kr")
+    with sized.expect_navigation():
+        sized.locator(f"#spending tbody td:nth-child({_column(sized, month) + 1})").click()
+    with demo_server.api(demo_server.reporter) as api:
+        expected = api.get("/reports/spending/lineage", params={"month": month}).json()
+    listed = expected["referrals"]
+    first_amount, first_rows = _listed(sized)
+    first_pager = sized.get_by_test_id("pager-øverst").inner_text()
+    first_ids = sized.locator("#lineage tbody tr").evaluate_all("rs => rs.map(r => r.dataset.referral)")
+    subtotal = sized.locator("[data-testid=page-total] td[data-amount]").get_attribute("data-amount")
+    screenshot(sized, f"forbrug-celle-side-1-{sized.viewport_name}", full_page=False)
+
+    # The keyboard reaches "Næste 100" and Enter opens the next page, the choices kept.
+    for _ in range(40):
+        sized.keyboard.press("Tab")
+        if sized.evaluate("document.activeElement.rel === 'next'"):
+            break
+    with sized.expect_navigation():
+        sized.keyboard.press("Enter")
+    second_ids = sized.locator("#lineage tbody tr").evaluate_all("rs => rs.map(r => r.dataset.referral)")
+    asked = parse_qs(urlsplit(sized.url).query)
+    screenshot(sized, f"forbrug-celle-side-2-{sized.viewport_name}", full_page=False)
+
+    assert len(listed) > 100, "the reduced demo's month has more than a page of indstillinger"
+    assert (
+        first_amount == expected["amount"] == sized.get_by_test_id("cell-amount").get_attribute("data-amount")
+    )
+    assert first_ids == [r["referral_id"] for r in listed[:100]]
+    assert second_ids == [r["referral_id"] for r in listed[100:200]]
+    assert sum(Decimal(a) for a in first_rows) == Decimal(subtotal or "x")
+    assert first_pager.startswith(f"Viser 1–100 af {count_text_of(len(listed))}")
+    assert asked["page"] == ["2"] and asked["amounts"] == ["kr"] and asked["month"] == [month]
+    assert "by" in parse_qs(urlsplit(sized.url).query, keep_blank_values=True)
+    assert (
+        sized.get_by_test_id("pager-øverst")
+        .inner_text()
+        .startswith(f"Viser 101–{min(200, len(listed))} af {count_text_of(len(listed))}")
+    )
+    assert sized.evaluate("document.documentElement.scrollWidth") <= sized.viewport_size["width"]
+
+
+def _column(page: Any, month: str) -> int:
+    """The index of ``month``'s column in Forbrug's table."""
+    index = page.locator("#spending thead th").evaluate_all(
+        f"ths => ths.findIndex(th => th.dataset.month === '{month}')"
+    )
+    assert index > 0
+    return int(index)
+
+
+def count_text_of(number: int) -> str:
+    """A count as the pages write it: ``1.637``."""
+    return f"{number:,}".replace(",", ".")
