@@ -132,7 +132,8 @@ class OwnCosts(Aggregate):
                 f"{amount} (version {earlier.version}); a correction names another rate"
             )
             raise RuleViolation("own-cost-unchanged", msg, field="rate")
-        self._recorded(
+        self.trigger_event(
+            self.Recorded,
             municipality=self.municipality,
             intervention=code,
             unit=unit,
@@ -147,14 +148,12 @@ class OwnCosts(Aggregate):
     def _recorded(
         self,
         *,
-        municipality: str,
         intervention: str,
         unit: str,
         rate: Decimal,
         valid_from: date,
         rationale: str,
         actor: Actor,
-        source: Source | None,
     ) -> None:
         self.records.append(
             OwnCost(intervention, unit, rate, valid_from, rationale, actor, version=self.version + 1)

@@ -293,7 +293,8 @@ class Referral(Aggregate):
                     "reason": required(candidate["reason"], f"{where}.reason"),
                 }
             )
-        self._matched(
+        self.trigger_event(
+            self.Matched,
             supplier_id=supplier.id,
             previous_supplier_id=self.supplier_id,
             rationale=required(rationale, "rationale"),
@@ -305,18 +306,7 @@ class Referral(Aggregate):
         )
 
     @event(Matched)
-    def _matched(
-        self,
-        *,
-        supplier_id: UUID,
-        previous_supplier_id: UUID | None,
-        rationale: str,
-        criteria: list[str],
-        candidates: list[dict[str, Any]],
-        matched_on: date,
-        actor: Actor,
-        source: Source | None,
-    ) -> None:
+    def _matched(self, *, supplier_id: UUID, previous_supplier_id: UUID | None) -> None:
         if previous_supplier_id is not None:
             self.previous_supplier_ids.append(previous_supplier_id)
         self.supplier_id = supplier_id
@@ -391,7 +381,8 @@ class Referral(Aggregate):
                 f"(negotiated {found.negotiated_on.isoformat()}); a rationale is required"
             )
             raise _refuse("rationale-required-above-list-rate", msg, field="rationale")
-        self._price_agreed(
+        self.trigger_event(
+            self.PriceAgreed,
             supplier_id=supplier.id,
             kind=kind,
             hourly_rate=hourly_rate,
@@ -413,7 +404,6 @@ class Referral(Aggregate):
     def _price_agreed(
         self,
         *,
-        supplier_id: UUID,
         kind: str,
         hourly_rate: Decimal | None,
         hours_per_week: Decimal | None,
@@ -421,13 +411,7 @@ class Referral(Aggregate):
         package: dict[str, Any] | None,
         start: date,
         end: date,
-        agreed_on: date,
         list_rate: Decimal | None,
-        list_negotiated_on: date | None,
-        above_list_rate: bool,
-        rationale: str | None,
-        actor: Actor,
-        source: Source | None,
     ) -> None:
         self.terms = Terms.agreed(
             kind=kind,
@@ -475,7 +459,8 @@ class Referral(Aggregate):
         elif package_price is not None:
             msg = f"package_price applies to package agreements; this one is {terms.kind}"
             raise _refuse("pricing-does-not-fit", msg, field="package_price")
-        self._extended(
+        self.trigger_event(
+            self.Extended,
             previous_end=terms.end,
             new_end=new_end,
             hours_per_week=hours_per_week,
@@ -490,14 +475,9 @@ class Referral(Aggregate):
     def _extended(
         self,
         *,
-        previous_end: date,
         new_end: date,
         hours_per_week: Decimal | None,
         package_price: Decimal | None,
-        rationale: str,
-        decided_on: date,
-        actor: Actor,
-        source: Source | None,
     ) -> None:
         assert self.terms is not None
         self.terms.extend(new_end=new_end, hours_per_week=hours_per_week, package_price=package_price)
@@ -551,7 +531,8 @@ class Referral(Aggregate):
         if new_rate is not None and supplier is not None:
             unit = "hour" if terms.kind == HOURLY else "day"
             found = supplier.list_rate(self.municipality, self.intervention, unit, effective_from)
-        self._adjusted(
+        self.trigger_event(
+            self.Adjusted,
             effective_from=effective_from,
             hours_per_week=hours,
             hourly_rate=hourly,
@@ -572,12 +553,6 @@ class Referral(Aggregate):
         hours_per_week: Decimal | None,
         hourly_rate: Decimal | None,
         daily_rate: Decimal | None,
-        list_rate: Decimal | None,
-        above_list_rate: bool,
-        rationale: str,
-        decided_on: date,
-        actor: Actor,
-        source: Source | None,
     ) -> None:
         assert self.terms is not None
         rate = hourly_rate if hourly_rate is not None else daily_rate
@@ -602,7 +577,8 @@ class Referral(Aggregate):
         if reason not in CLOSE_REASONS:
             msg = f"reason must be one of {', '.join(CLOSE_REASONS)}, got {reason!r}"
             raise InvalidInput("invalid-close-reason", msg, field="reason")
-        self._closed(
+        self.trigger_event(
+            self.Closed,
             closed_on=self._decision_date(closed_on, "closed_on"),
             reason=reason,
             initiated_by=close_initiator(reason),
@@ -612,16 +588,7 @@ class Referral(Aggregate):
         )
 
     @event(Closed)
-    def _closed(
-        self,
-        *,
-        closed_on: date,
-        reason: str,
-        initiated_by: str,
-        rationale: str,
-        actor: Actor,
-        source: Source | None,
-    ) -> None:
+    def _closed(self, *, closed_on: date, reason: str, initiated_by: str) -> None:
         if self.terms is not None:
             self.terms.close(closed_on)
         self.closed_on = closed_on

@@ -227,10 +227,10 @@ class Supplier(Aggregate):
             else:
                 msg = f"{key} is not a supplier detail"
                 raise InvalidInput("unknown-field", msg, field=key)
-        self._details_updated(changes=clean, actor=actor(decided_by), source=source(origin))
+        self.trigger_event(self.DetailsUpdated, changes=clean, actor=actor(decided_by), source=source(origin))
 
     @event(DetailsUpdated)
-    def _details_updated(self, *, changes: dict[str, Any], actor: Actor, source: Source | None) -> None:
+    def _details_updated(self, *, changes: dict[str, Any]) -> None:
         for key, value in changes.items():
             setattr(self, key, value)
 
@@ -261,7 +261,8 @@ class Supplier(Aggregate):
         if not clean_rates and not clean_packages:
             msg = "a price list needs at least one rate or package"
             raise InvalidInput("empty-price-list", msg, field="rates")
-        self._price_list_negotiated(
+        self.trigger_event(
+            self.PriceListNegotiated,
             municipality=municipality(municipality_code),
             negotiated_on=negotiated_on,
             valid_from=valid_from,
@@ -284,8 +285,6 @@ class Supplier(Aggregate):
         rates: list[dict[str, Any]],
         packages: list[dict[str, Any]],
         note: str | None,
-        actor: Actor,
-        source: Source | None,
     ) -> None:
         self.price_lists.append(
             {
