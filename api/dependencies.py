@@ -46,6 +46,9 @@ async def get_reports(request: Request) -> ReadModels:
 
 
 Reports = Annotated[ReadModels, Depends(get_reports)]
+Page = Annotated[int, Query(ge=1, le=1_000_000)]
+PageSize = Annotated[int, Query(ge=1, le=500)]
+"""A list's page and its size: the same limits on every list."""
 
 
 class NotYetProjected(Exception):

@@ -22,6 +22,8 @@ from pydantic import (
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CENT = Decimal("0.01")
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+"""A month, ``YYYY-MM``."""
 ANCHOR_PATTERN = r"^[0-9]{1,18}:[0-9a-fA-F]{64}$"
 """A chain head kept from an earlier verification, ``POSITION:GLOBAL_HASH``."""
 
@@ -172,4 +174,4 @@ def instant_from(value: date | datetime | None, *, next_day: bool = False) -> da
 # their format, so that generated clients get date types.
 DayText = Annotated[str, Field(json_schema_extra={"format": "date"})]
 InstantText = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-MonthText = Annotated[str, Field(json_schema_extra={"pattern": r"^\d{4}-(0[1-9]|1[0-2])$"})]
+MonthText = Annotated[str, Field(json_schema_extra={"pattern": MONTH_PATTERN})]

@@ -20,7 +20,7 @@ from api.audit_responses import (
 from api.auth import Principal, municipality_scope, referral_access, require
 from api.basis import BASIS_HEADERS, AsKnownAt
 from api.csv_export import csv_response, wants_csv
-from api.dependencies import Fresh, Ledger
+from api.dependencies import Fresh, Ledger, Page, PageSize
 from api.fields import ANCHOR_PATTERN, Day, InstantOrDay, SearchText, instant_from, parse_anchor
 from api.problems import responses
 from api.schemas import EventType
@@ -136,8 +136,8 @@ def decisions(
             "by a keyed hash, never stored, and not found once the citizen's data is erased).",
         ),
     ] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
 ) -> Any:
     """Search decisions across referrals (e.g. every match by one consultant last quarter, every price
     above the list rate), newest business date first; the period filters on the decision's business date."""
@@ -194,8 +194,8 @@ def access_log(
             "It is never stored; the log records `[redacted]`.",
         ),
     ] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
 ) -> Any:
     """Who read or exported referral-level data, oldest first: `at, token, role, municipality,
     action, referral_id, query, status` (and `token_municipality, format`). Denied attempts (403,

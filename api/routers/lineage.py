@@ -11,7 +11,7 @@ from api.access_log import logged
 from api.auth import Principal, check_municipality, municipality_scope
 from api.basis import AsKnownAt, report_responses
 from api.dependencies import Fresh, Ledger
-from api.fields import SearchText
+from api.fields import MONTH_PATTERN, SearchText
 from api.lineage_responses import LineageOut
 from application.caseledger import CaseLedger
 from domain.errors import InvalidInput, NotFound
@@ -31,7 +31,7 @@ def spending_lineage(
     ledger: Ledger,
     as_known: AsKnownAt,
     _fresh: Fresh,
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The cell's month.")],
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="The cell's month.")],
     by: Annotated[
         str | None,
         Query(pattern=r"^(supplier|intervention|legal_basis|municipality)$", description="As the report's."),

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.auth import municipality_scope
 from api.basis import AsKnownAt, report_responses
-from api.dependencies import Fresh, Ledger
+from api.dependencies import Fresh, Ledger, Page, PageSize
 from api.fields import Day, SearchText
 from api.practice_responses import PracticeReportOut, PriceExceptionPageOut, PriceListReportOut
 from domain.errors import InvalidInput
@@ -78,8 +78,8 @@ def price_exceptions(
     to_date: Annotated[Day | None, Query(alias="to", description="Last decision date, inclusive.")] = None,
     supplier_id: UUID | None = None,
     intervention: SearchText | None = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
 ) -> Any:
     """Every price agreement and rate adjustment above the list rate in force on its start (an
     adjustment: its effective_from), newest decision first; the period filters on the decision date."""

@@ -16,6 +16,8 @@ from api.dependencies import (
     Creating,
     Fresh,
     Ledger,
+    Page,
+    PageSize,
     Reports,
     etag,
     versioned,
@@ -104,8 +106,8 @@ def list_referrals(
     supplier_id: UUID | None = None,
     intervention: SearchText | None = None,
     legal_basis: SearchText | None = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
 ) -> dict[str, Any]:
     """A page of referrals from the referral-list projection, newest referral first."""
     filters = {

@@ -11,7 +11,7 @@ from api.auth import municipality_scope
 from api.basis import AsKnownAt, Knowledge, basis_of, report_responses
 from api.csv_export import wants_csv
 from api.dependencies import Fresh, Ledger
-from api.fields import Instant, SearchText
+from api.fields import MONTH_PATTERN, Instant, SearchText
 from api.responses import (
     BenchmarkOut,
     SpendingChangesOut,
@@ -84,8 +84,8 @@ def spending(
     municipality: ReportScope,
     as_known: AsKnownAt,
     _fresh: Fresh,
-    from_month: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
-    to_month: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    from_month: Annotated[str | None, Query(alias="from", pattern=MONTH_PATTERN)] = None,
+    to_month: Annotated[str | None, Query(alias="to", pattern=MONTH_PATTERN)] = None,
     by: Annotated[str | None, Query(pattern=r"^(supplier|intervention|legal_basis|municipality)$")] = None,
     supplier_id: UUID | None = None,
     intervention: SearchText | None = None,
@@ -134,7 +134,7 @@ def spending_changes(
     ] = None,
     months_to: Annotated[
         str | None,
-        Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The last month compared (YYYY-MM)."),
+        Query(pattern=MONTH_PATTERN, description="The last month compared (YYYY-MM)."),
     ] = None,
 ) -> Any:
     """Changes after the fact: per month (up to `months_to`) and referral, the committed spend that
