@@ -54,7 +54,8 @@ class RevivingPool(EventsourcingPool[Any]):
     …): with five dead connections the first request after an idle restart waited 3–5 s and often
     ran out of ``connect_timeout`` (503). Here a dead connection is closed and handed back (the pool
     opens a replacement in the background) and the next one is taken at once, within the same
-    deadline."""
+    deadline. The projections' pool (``projections.database.RevivingPool``) does the same: the layer
+    contract keeps the two packages from sharing one."""
 
     def getconn(self, timeout: float | None = None) -> Any:
         return checked_getconn(self, super().getconn, timeout)
