@@ -298,3 +298,36 @@ def test_match_shows_a_waiting_referral_and_its_candidates_only_to_its_municipal
     assert shown == [candidate["supplier_id"] for candidate in candidates]
     assert elsewhere.status_code == 404
     assert 'data-supplier="' not in elsewhere.text
+
+
+@browser
+def test_praksis_shows_the_weekly_intake_as_the_report_counts_it(page: Any, demo_server: DemoServer) -> None:
+    log_in(page, demo_server.reporter, "/dashboard/praksis?from=2026-01&to=2026-12&by=supplier")
+    report = _practice(
+        demo_server, demo_server.reporter, {"from": "2026-01", "to": "2026-12", "by": "supplier"}
+    )
+    chart = page.get_by_test_id("intake-chart")
+    bars = chart.locator("rect.bar").evaluate_all(
+        "rs => rs.map(r => [r.dataset.week, Number(r.dataset.count)])"
+    )
+    heights = chart.locator("rect.bar").evaluate_all("rs => rs.map(r => r.getBBox().height)")
+    page.locator("details.intake summary").click()
+    rows = page.locator("#intake tbody tr").evaluate_all(
+        "rs => rs.map(r => [r.dataset.week, r.querySelector('th').textContent, r.querySelector('td').textContent])"
+    )
+    described = page.locator("#intake-desc").text_content() or ""
+    chart.scroll_into_view_if_needed()
+    screenshot(page, f"praksis-uger-{page.viewport_name}", full_page=False)
+
+    weekly = report["weekly_intake"]
+    assert len(weekly) >= 52 and sum(weekly.values()) > 0
+    assert dict(bars) == weekly and [week for week, _ in bars] == list(weekly)
+    assert {week: count_text(text) for week, _, text in rows} == weekly
+    first = next(iter(weekly))
+    assert rows[0][1] == f"uge {int(first[6:])}, {first[:4]}"
+    busiest = max(weekly.values())
+    assert [h for (_, n), h in zip(bars, heights, strict=True) if n == busiest][0] == max(heights)
+    total = sum(weekly.values())
+    assert described.startswith(f"{total:,}".replace(",", ".") + " indstillinger over ")
+    assert chart.get_attribute("role") == "img"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= page.viewport_size["width"]
