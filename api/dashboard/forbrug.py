@@ -256,16 +256,18 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         export_link=export_link(
             viewer, "forbrug", {**period_query(period), "known_on": day.isoformat() if day else None}
         ),
-        cell_link=cell_link(viewer, period),
+        cell_link=cell_link(viewer, period, day),
         known_on=day,
         basis=basis,
     )
 
 
-def cell_link(viewer: Viewer, period: Period) -> str:
+def cell_link(viewer: Viewer, period: Period, day: date | None = None) -> str:
     """The address of a cell's lineage without its month and key, which the page's script adds
-    from the cell's column and row: the page's choices, so the cell's page can lead back."""
-    link = export_link(viewer, "forbrug", period_query(period)).replace("forbrug.xlsx?", "forbrug/celle?", 1)
+    from the cell's column and row: the page's choices (the "Kendt pr." day among them, which the
+    cell is read as known at), so the cell's page can lead back."""
+    chosen = {**period_query(period), "known_on": day.isoformat() if day else None}
+    link = export_link(viewer, "forbrug", chosen).replace("forbrug.xlsx?", "forbrug/celle?", 1)
     return link if period.by else f"{link}&by="  # "Ingen": kept, so the way back is to the same grouping
 
 

@@ -147,7 +147,13 @@ def page_asked(request: Request, pages: int) -> int:
 def kept(request: Request) -> dict[str, str]:
     """Forbrug's choices in the address; ``by`` even when empty (the grouping "Ingen")."""
     params = request.query_params
-    return {name: params[name] for name in KEPT if params.get(name) or (name == "by" and name in params)}
+    chosen = {name: params[name] for name in KEPT if params.get(name) or (name == "by" and name in params)}
+    day = known_on(request)
+    if day is not None:
+        chosen["known_on"] = day.isoformat()
+    else:
+        chosen.pop("known_on", None)
+    return chosen
 
 
 def event_rows(found: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""Praksis: the practice report (``GET /reports/practice``) as a table, a lead-time chart and a workbook."""
+"""Praksis: the practice report (``GET /reports/practice``) as a table, a lead-time chart, a chart of
+the weekly intake and a workbook."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import Tick
 from api.dashboard.forbrug import MAX_MONTHS, MONTH, Period, labeller, month_asked, picker_years
+from api.dashboard.intake_chart import intake_chart
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import CLOSE_REASONS, PRACTICE_BY, PRACTICE_COLUMNS, PRACTICE_LEAD_TIMES
@@ -188,6 +190,7 @@ def praksis(request: Request, ledger: Ledger, reports: Reports) -> Response:
         shares=SHARES,
         rows=rows,
         chart=lead_time_chart(monthly),
+        intake=intake_chart(report["weekly_intake"]),
         share=share,
         reasons_text=reasons_text,
         month_names=formatting.MONTH_NAMES,

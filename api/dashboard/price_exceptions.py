@@ -52,7 +52,8 @@ def intervention_name(code: str) -> str:
 
 def price_exceptions_shown(viewer: Viewer, reports: Reports, intervention: str | None) -> PriceExceptions:
     """The first page of the price exceptions for the viewer's municipality (and the intervention
-    chosen on the page), and the lists in force today that are stale or missing."""
+    chosen on the page), and the lists in force today that are stale or missing; from ``reports``,
+    which Priser reads as known at its "Kendt pr." day."""
     found = reports.price_exceptions(
         ExceptionQuery(municipality=viewer.municipality, intervention=intervention, page_size=SHOWN)
     )

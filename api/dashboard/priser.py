@@ -12,12 +12,12 @@ from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import distribution
 from api.dashboard.known import known_on, read_known
-from api.dashboard.price_exceptions import exception_sheet, price_exceptions_shown
+from api.dashboard.price_exceptions import PriceExceptions, exception_sheet, price_exceptions_shown
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import PRICE_COLUMNS, STATISTICS, UNITS
 from api.dashboard.workbook import Column, Sheet, workbook_response
-from api.dependencies import Ledger, Reports
+from api.dependencies import Ledger
 from domain.reference import load_reference
 from projections.price_benchmarks import BenchmarkQuery
 
@@ -26,11 +26,11 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 def benchmarks_shown(
     request: Request, ledger: Ledger
-) -> tuple[Viewer, dict[str, Any], list[dict[str, Any]], Basis] | Response:
+) -> tuple[Viewer, dict[str, Any], list[dict[str, Any]], Basis, PriceExceptions] | Response:
     """What Priser shows (the page and its workbook alike): the viewer, the intervention, unit and
     "Kendt pr." day asked for (unknown ones dropped), the benchmark rows for them as known then (as
-    ``GET /reports/price-benchmarks?known_at=`` answers) and their basis; or the login or refusal
-    page."""
+    ``GET /reports/price-benchmarks?known_at=`` answers), their basis, and the price exceptions and
+    lists read in the same read (as ``known_at`` the same instant); or the login or refusal page."""
     viewer = open_page(request, "priser", ledger)
     if isinstance(viewer, Response):
         return viewer
@@ -43,7 +43,15 @@ def benchmarks_shown(
         unit = None
     day = known_on(request)
     query = BenchmarkQuery(intervention=intervention, unit=unit, municipality=viewer.municipality)
-    basis, rows = read_known(request, ledger, day, lambda read: read.price_benchmarks(query, viewer.today))
+    basis, (rows, exceptions) = read_known(
+        request,
+        ledger,
+        day,
+        lambda read: (
+            read.price_benchmarks(query, viewer.today),
+            price_exceptions_shown(viewer, read, intervention),
+        ),
+    )
     shown = [
         {
             **row,
@@ -55,16 +63,16 @@ def benchmarks_shown(
         for row in rows
     ]
     chosen = {"intervention": intervention, "unit": unit, "known_on": day.isoformat() if day else None}
-    return viewer, chosen, shown, basis
+    return viewer, chosen, shown, basis, exceptions
 
 
 @router.get("/priser")
-def priser(request: Request, ledger: Ledger, reports: Reports) -> Response:
+def priser(request: Request, ledger: Ledger) -> Response:
     """Price benchmarks (``GET /reports/price-benchmarks``): agreed rates against list rates."""
     shown = benchmarks_shown(request, ledger)
     if isinstance(shown, Response):
         return shown
-    viewer, chosen, rows, basis = shown
+    viewer, chosen, rows, basis, exceptions = shown
     return templates(request).render(
         "priser.html",
         **frame(viewer, "priser"),
@@ -75,20 +83,20 @@ def priser(request: Request, ledger: Ledger, reports: Reports) -> Response:
         statistics=STATISTICS,
         export_link=export_link(viewer, "priser", chosen),
         basis=basis,
-        exceptions=price_exceptions_shown(viewer, reports, chosen["intervention"]),
+        exceptions=exceptions,
         sees_trail=viewer.principal.can("audit:read"),
         **chosen,
     )
 
 
 @router.get("/priser.xlsx")
-def priser_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
+def priser_xlsx(request: Request, ledger: Ledger) -> Response:
     """Priser's tables as an Excel workbook: a row per intervention and unit, counts and rates; and
     the price exceptions the page lists (sheet "Prisundtagelser")."""
     shown = benchmarks_shown(request, ledger)
     if isinstance(shown, Response):
         return shown
-    viewer, chosen, rows, basis = shown
+    viewer, chosen, rows, basis, exceptions = shown
     agreed, listed = PRICE_COLUMNS["agreed"], PRICE_COLUMNS["listed"]
     columns = [
         Column(PRICE_COLUMNS["intervention"], width=40),
@@ -114,5 +122,4 @@ def priser_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
     ]
     name = f"priser-{viewer.municipality or 'alle'}-{viewer.today.isoformat()}"
     sheet = Sheet(PAGE["priser"].title, columns, table, frozen_columns=2)
-    exceptions = exception_sheet(price_exceptions_shown(viewer, reports, chosen["intervention"]))
-    return workbook_response([sheet, exceptions], about(viewer, "priser", details), name)
+    return workbook_response([sheet, exception_sheet(exceptions)], about(viewer, "priser", details), name)

@@ -247,6 +247,38 @@ function cellLinks(table) {
   });
 }
 
+function curtain(table) {
+  // Forbrug's frame: the month scrolled half under the sticky "I alt" column is covered up to its
+  // left edge (the width in --curtain, drawn by the "I alt" cells' ::before), so no digit of it
+  // peeks out beside the totals; a footer total is as wide as its column, so its first digit did.
+  // Not on a phone, where "I alt" scrolls with the months.
+  const frame = table.closest(".framed");
+  const heads = Array.from(table.tHead.rows[0].cells);
+  const [label, total] = [heads[0], heads[heads.length - 1]];
+  if (!frame || heads.length < 3) return;
+  let pending = false;
+  const update = () => {
+    pending = false;
+    let width = 0;
+    if (getComputedStyle(total).right !== "auto") {
+      const edge = total.getBoundingClientRect().left;
+      const start = label.getBoundingClientRect().right;
+      const half = heads.slice(1, -1).find((head) => {
+        const box = head.getBoundingClientRect();
+        return box.left < edge - 0.5 && box.right > edge + 0.5;
+      });
+      if (half) width = edge - Math.max(half.getBoundingClientRect().left, start);
+    }
+    table.style.setProperty("--curtain", `${Math.max(0, Math.ceil(width))}px`);
+  };
+  const later = () => {
+    if (!pending) { pending = true; requestAnimationFrame(update); }
+  };
+  frame.addEventListener("scroll", later, { passive: true });
+  window.addEventListener("resize", later);
+  update();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const table of document.querySelectorAll("table.sortable")) makeSortable(table);
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
@@ -258,5 +290,8 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   filterSuppliers();
   const spending = document.getElementById("spending");
-  if (spending) cellLinks(spending);
+  if (spending) {
+    cellLinks(spending);
+    curtain(spending);
+  }
 });

@@ -1,6 +1,7 @@
-"""Praksis and Match in headless Chromium on the demo: their numbers equal the endpoints'
-(``GET /reports/practice``, ``GET /referrals/{id}/candidates``), no page is wider than a desktop's
-or a phone's screen, and the lead-time chart is an image with a text alternative."""
+"""Praksis and Match in headless Chromium on the demo, every browser test at the desktop (1440×900)
+and the phone size (390×844), a screenshot of each: their numbers equal the endpoints' (``GET
+/reports/practice``, ``GET /referrals/{id}/candidates``), no page is wider than the screen, and the
+lead-time chart is an image with a text alternative."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ from tests.api.dashboard.test_pages import browse, logged_in
 from tests.tokens import new_token
 
 browser = pytest.mark.browser
+
+
+@pytest.fixture
+def page(sized: Any) -> Any:
+    """Every browser test here runs at the desktop and at the phone size (``sized``)."""
+    return sized
+
 
 COUNTS = ("referred", "matched", "agreed", "closed")
 LEAD_TIMES = ("referred_to_matched", "matched_to_agreed", "agreed_to_start")
@@ -85,7 +93,7 @@ def test_praksis_by_month_equals_the_practice_report(page: Any, demo_server: Dem
 
     _assert_page_equals_report(page, report)
     assert len(report["groups"]) == 12
-    screenshot(page, "praksis-by-month")
+    screenshot(page, f"praksis-by-month-{page.viewport_name}")
 
 
 @browser
@@ -96,6 +104,7 @@ def test_praksis_for_a_municipality_equals_the_report_for_its_token(
     params = {"from": "2025-01", "to": "2029-12", "by": by}
     log_in(page, demo_server.reporter, f"/dashboard/praksis?from=2025-01&to=2029-12&by={by}")
     report = _practice(demo_server, demo_server.reporter, params)
+    screenshot(page, f"praksis-461-by-{by}-{page.viewport_name}", full_page=False)
 
     _assert_page_equals_report(page, report)
     if by == "supplier":
@@ -114,6 +123,8 @@ def test_the_lead_time_chart_is_an_image_with_the_medians_in_words(
         " document.querySelector(`select[name=${n}_month]`).value)"
     )
     monthly = _practice(demo_server, demo_server.admin, {"from": from_, "to": to, "by": "month"})["groups"]
+    chart.scroll_into_view_if_needed()
+    screenshot(page, f"praksis-chart-{page.viewport_name}", full_page=False)
 
     assert chart.get_attribute("role") == "img"
     described = page.locator("#lead-chart-desc").text_content() or ""
@@ -164,6 +175,7 @@ def _waiting_ids(demo_server: DemoServer, token: str) -> list[str]:
 def test_match_lists_the_referrals_waiting_for_a_supplier(page: Any, demo_server: DemoServer) -> None:
     log_in(page, demo_server.admin, "/dashboard/match")
     shown = page.eval_on_selector_all("#waiting tbody tr", "rows => rows.map(r => r.dataset.referral)")
+    screenshot(page, f"match-waiting-{page.viewport_name}", full_page=False)
 
     waiting = _waiting_ids(demo_server, demo_server.admin)
     assert waiting, "the demo has referrals waiting for a supplier"
@@ -194,7 +206,7 @@ def test_match_shows_the_candidates_as_the_endpoint_ranks_them(page: Any, demo_s
           reasons: Array.from(r.querySelectorAll('[data-field=reasons] li')).map(li => li.textContent),
         }))""",
     )
-    screenshot(page, "match-candidates")
+    screenshot(page, f"match-candidates-{page.viewport_name}")
 
     assert candidates, "the demo's referral has candidates"
     assert [row["supplier"] for row in rows] == [c["supplier_id"] for c in candidates]
@@ -229,6 +241,7 @@ def test_match_is_refused_to_a_reporter_and_says_so_for_an_unknown_referral(
 ) -> None:
     log_in(page, demo_server.admin, "/dashboard/match?referral=00000000-0000-4000-8000-000000000000")
     assert page.locator("[data-testid=problem]").is_visible()
+    screenshot(page, f"match-unknown-{page.viewport_name}", full_page=False)
     assert page.goto("/dashboard/match?referral=not-an-id").status == 404
 
     page.context.clear_cookies()
@@ -285,3 +298,36 @@ def test_match_shows_a_waiting_referral_and_its_candidates_only_to_its_municipal
     assert shown == [candidate["supplier_id"] for candidate in candidates]
     assert elsewhere.status_code == 404
     assert 'data-supplier="' not in elsewhere.text
+
+
+@browser
+def test_praksis_shows_the_weekly_intake_as_the_report_counts_it(page: Any, demo_server: DemoServer) -> None:
+    log_in(page, demo_server.reporter, "/dashboard/praksis?from=2026-01&to=2026-12&by=supplier")
+    report = _practice(
+        demo_server, demo_server.reporter, {"from": "2026-01", "to": "2026-12", "by": "supplier"}
+    )
+    chart = page.get_by_test_id("intake-chart")
+    bars = chart.locator("rect.bar").evaluate_all(
+        "rs => rs.map(r => [r.dataset.week, Number(r.dataset.count)])"
+    )
+    heights = chart.locator("rect.bar").evaluate_all("rs => rs.map(r => r.getBBox().height)")
+    page.locator("details.intake summary").click()
+    rows = page.locator("#intake tbody tr").evaluate_all(
+        "rs => rs.map(r => [r.dataset.week, r.querySelector('th').textContent, r.querySelector('td').textContent])"
+    )
+    described = page.locator("#intake-desc").text_content() or ""
+    chart.scroll_into_view_if_needed()
+    screenshot(page, f"praksis-uger-{page.viewport_name}", full_page=False)
+
+    weekly = report["weekly_intake"]
+    assert len(weekly) >= 52 and sum(weekly.values()) > 0
+    assert dict(bars) == weekly and [week for week, _ in bars] == list(weekly)
+    assert {week: count_text(text) for week, _, text in rows} == weekly
+    first = next(iter(weekly))
+    assert rows[0][1] == f"uge {int(first[6:])}, {first[:4]}"
+    busiest = max(weekly.values())
+    assert [h for (_, n), h in zip(bars, heights, strict=True) if n == busiest][0] == max(heights)
+    total = sum(weekly.values())
+    assert described.startswith(f"{total:,}".replace(",", ".") + " indstillinger over ")
+    assert chart.get_attribute("role") == "img"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= page.viewport_size["width"]
