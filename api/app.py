@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -127,22 +125,6 @@ def forget_case_indexes_on_erasure(ledger: CaseLedger, db: ProjectionDatabase) -
     ledger.privacy.erasure_listeners.append(partial(forget_case_indexes, db))
 
 
-def crash_after(commits: int) -> Callable[[int], None]:
-    """TEST ONLY: a save subscriber that kills the process after ``commits`` committed writes
-    (subscribers run after the commit, before the response is sent)."""
-    count = 0
-    lock = threading.Lock()
-
-    def after_commit(_position: int) -> None:
-        nonlocal count
-        with lock:
-            count += 1
-            if count >= commits:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    return after_commit
-
-
 def create_served_app() -> FastAPI:
     """The app as each API process of ``caseledger serve --workers N`` runs it (uvicorn's factory):
     the garbage collector tuned for the process first, as the ``caseledger`` command tunes its own."""
@@ -171,8 +153,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.reports = Reports(projection_db)
         forget_case_indexes_on_erasure(ledger, projection_db)
         app.state.known_at = KnownAt(projection_db, ledger.read_events, ledger.last_position)
-        if settings.crash_after_commits is not None:
-            ledger.subscribe(crash_after(settings.crash_after_commits))
         stop = threading.Event()
         watch_descriptor_headroom(app.state.metrics.open_files_exhausted.inc, stop)
         purge_access_log(access_log, settings)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from api.fields import DayText, InstantText, MonthText
+from domain.referral import Status
 
 # The shapes below that omit a key rather than send null (an actor without a name, a contact without
 # a phone) are TypedDicts: a model would add the missing key as null when FastAPI serializes it. Field
@@ -142,7 +143,7 @@ class PricingOut(BaseModel):
 class ReferralOut(BaseModel):
     id: str
     version: int
-    status: Literal["referred", "matched", "active", "closed"]
+    status: Status
     municipality: str
     citizen_ref: str
     case_ref: str | None

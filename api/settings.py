@@ -173,11 +173,6 @@ class Settings(BaseSettings):
     """The dashboard's login cookie is ``Secure``: true, false, or unset to follow the request's scheme
     (https → Secure; behind a TLS-terminating proxy run uvicorn with ``--proxy-headers`` or set true)."""
 
-    crash_after_commits: int | None = None
-    """TEST ONLY (fault injection): SIGKILL this process right after its N-th committed write,
-    before the response is sent, so that tests can crash the API between commit and response.
-    Read once at startup; never set it in production."""
-
     token_cache_seconds: float = 5.0
     """A live token is remembered for at most this many seconds per process, and only while no token
     was created or revoked anywhere (every request reads the tokens' generation; a revocation holds
@@ -262,7 +257,6 @@ EXAMPLES = {
     "access_log_purge_interval": "600",
     "min_free_disk_mb": "512",
     "cookie_secure": "true",
-    "crash_after_commits": "3",
     "token_cache_seconds": "0",
     "host": "10.0.0.5",
     "port": "8080",

@@ -1,8 +1,8 @@
 """What ``caseledger serve`` becomes when it runs several API processes: uvicorn's process manager
 for them and a keeper of one projection process. It serves no request itself, so it imports only
 uvicorn and the standard library: ``serve`` replaces itself with it (``os.execv``, the same process
-id) once the demo is loaded and the token printed, and about 80 MB of the caseledger command's
-imports give way to about 25.
+id) once the demo is loaded and the token printed, and the caseledger command's imports give way
+to uvicorn's alone (figures: docs/benchmarks.md).
 
     python -m api.supervisor --workers 3 --host 127.0.0.1 --port 8000 [--projections]
 """

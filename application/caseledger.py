@@ -137,7 +137,8 @@ class CaseLedger(Application[UUID]):
 
     def _record_events(self, events: list[Any], **kwargs: Any) -> list[Recording[UUID]]:
         """``Application.save`` for events already collected (``_collect``), which it would check
-        one by one against runtime-checkable Protocols: ~3 % of an import's CPU on Python 3.11."""
+        one by one against runtime-checkable Protocols, slow on Python 3.11 (figures:
+        docs/benchmarks.md)."""
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         processing_event.events.extend(events)
         processing_event.saved_kwargs.update(kwargs)

@@ -3,7 +3,8 @@
 Every save takes the event store's write lock (PostgreSQL: eventsourcing locks the events table
 in EXCLUSIVE mode until commit, so that positions become visible in order; SQLite: its one write
 lock) and holds it through the commit's WAL flush. Writes are therefore serial, and each pays a
-whole flush (~3 ms on the reference machine): about 300 commits a second, whatever the CPU.
+whole flush: the commits a second are bounded by the disk's flush time, whatever the CPU (figures:
+docs/benchmarks.md, *Figures behind choices in the code*).
 
 So the recorders hand their inserts to a :class:`GroupCommit`. A save that arrives while another
 is committing waits; when that commit ends, one of the waiting threads commits everything that
@@ -20,7 +21,7 @@ A commit that fails because the database is out of reach (no connection within t
 ``connect_timeout``, the write lock not had within ``lock_timeout``, a dropped connection, a full
 disk) fails every save that queued while it was waiting, with the same error: they share its
 deadline. Each would otherwise lead a group of its own after it and wait a whole timeout again,
-answering after twice the promised wait (10.2 s against 5 s when PostgreSQL went away). A save that
+answering after about twice the promised wait. A save that
 arrives after the failure tries afresh.
 """
 

@@ -3,7 +3,8 @@ not read and replay their events again.
 
 A case system sends history in business-date order, so one referral's lifecycle spans several
 batches of ``POST /events``: without this, every batch read back most of the referrals the one
-before it had written (about 13 % of the API's CPU for ``POST /events``). A kept copy is only used
+before it had written (a large share of the API's CPU for ``POST /events``; figures:
+docs/benchmarks.md). A kept copy is only used
 when the batch's up-front query (``stream_versions``, which it makes anyway) finds it at the last
 stored version, so a write by another process or request since simply means a normal load.
 
@@ -23,7 +24,7 @@ from eventsourcing.domain import Aggregate
 from application.privacy.envelopes import withhold_personal_fields
 
 KEPT_AGGREGATES = 5_000
-"""The most aggregates a process keeps (the oldest go first): about 11 MB of referrals when full."""
+"""The most aggregates a process keeps (the oldest go first): a bound on the memory they take."""
 
 
 class KeptAggregates:

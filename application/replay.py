@@ -8,8 +8,9 @@ from typing import Any
 
 def replay(aggregate: Any, events: Iterable[Any]) -> Any:
     """eventsourcing's ``project_aggregate`` without its per-event ``isinstance`` check against a
-    runtime-checkable Protocol: on Python 3.11 that check alone was ~5 % of an API process's CPU
-    under command load (py-spy), and every event here is an ``Aggregate.Event``, which can mutate."""
+    runtime-checkable Protocol, which is slow on Python 3.11 and showed in an API process's profile
+    under command load (figures: docs/benchmarks.md); every event here is an ``Aggregate.Event``,
+    which can mutate."""
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate

@@ -316,8 +316,8 @@ class WritePath:
         """An aggregate that a command only reads (a supplier, for a match or a price agreement).
 
         A copy kept from an earlier load serves while no event has been stored for it since: one
-        query for at most one row, instead of reading and replaying all its events (about 15 % of
-        the CPU of ``POST /events``). A kept copy is never handed to a command that writes it. In a
+        query for at most one row, instead of reading and replaying all its events (a large share
+        of the CPU of ``POST /events``; figures: docs/benchmarks.md). A kept copy is never handed to a command that writes it. In a
         batch, the batch's own state of the aggregate comes first, and a copy checked once serves
         the rest of the batch (suppliers as of the batch's start, or of its own writes); a batch
         checks all kept copies in one query."""

@@ -27,7 +27,8 @@ def arguments(description: str | None) -> argparse.ArgumentParser:
     )
 
 
-def uvicorn_command(port: int, *options: str) -> list[str]:
-    """The command that serves the API on 127.0.0.1:``port`` with uvicorn (warnings only), plus ``options``."""
-    application = ["api.app:create_served_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
+def uvicorn_command(port: int, *options: str, factory: str = "api.app:create_served_app") -> list[str]:
+    """The command that serves the API made by ``factory`` on 127.0.0.1:``port`` with uvicorn
+    (warnings only), plus ``options``."""
+    application = [factory, "--factory", "--host", "127.0.0.1", "--port", str(port)]
     return [sys.executable, "-m", "uvicorn", *application, "--log-level", "warning", *options]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -18,7 +18,10 @@ from domain.supplier import Supplier
 from domain.text import optional, reject_cpr_in, required
 from domain.values import Actor, Source, actor, day, municipality, not_before, source
 
-REFERRED, MATCHED, ACTIVE, CLOSED = "referred", "matched", "active", "closed"
+Status = Literal["referred", "matched", "active", "closed"]
+"""A referral's status, in the order of its life; the API's status fields and filters are this type."""
+STATUSES: tuple[str, ...] = get_args(Status)
+REFERRED, MATCHED, ACTIVE, CLOSED = STATUSES
 CLOSE_REASONS = (
     "goal_achieved",
     "planned_end",

@@ -25,7 +25,7 @@ from datetime import date
 from api.demo.referrals import ReferralPlanner
 from api.demo.suppliers import SupplierPlanner
 from application.caseledger import CaseLedger
-from domain.referral import ACTIVE, CLOSED, MATCHED, REFERRED
+from domain.referral import ACTIVE, CLOSED, MATCHED, REFERRED, STATUSES
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Generator(SupplierPlanner, ReferralPlanner):
             action.run()
             if progress is not None:
                 progress(done, total)
-        statuses = {status: 0 for status in ("referred", "matched", "active", "closed")}
+        statuses = {status: 0 for status in STATUSES}
         for case in self.cases:
             statuses[case.status] += 1
         return DemoSummary(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -29,6 +29,7 @@ from api.responses import ReferralOut, ReferralPageOut, WriteResultOut
 from api.routers.writes import CREATE_ERRORS, add_command_routes, created
 from api.schemas import ReferralIn
 from application.views import event_view, referral_view
+from domain.referral import Status
 from projections.candidates import CandidateQuery
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
@@ -102,7 +103,7 @@ def list_referrals(
     ledger: Ledger,
     as_known: AsKnownAt,
     _fresh: Fresh,
-    status: Annotated[Literal["referred", "matched", "active", "closed"] | None, Query()] = None,
+    status: Annotated[Status | None, Query()] = None,
     supplier_id: UUID | None = None,
     intervention: SearchText | None = None,
     legal_basis: SearchText | None = None,

@@ -20,6 +20,7 @@ from api.responses import (
     SupplierReportOut,
 )
 from domain.errors import InvalidInput, NotFound
+from domain.referral import STATUSES
 from projections.known_at import PinnedReports
 from projections.price_benchmarks import BenchmarkQuery
 from projections.spending import SpendingQuery
@@ -64,7 +65,7 @@ def supplier_report(
         if not rows:
             return None
         by_status: dict[str, int] = {}
-        for status in ("referred", "matched", "active", "closed"):
+        for status in STATUSES:
             page = reports.referrals(
                 {"supplier_id": str(supplier_id), "status": status, "municipality": municipality}, 1, 1
             )

@@ -51,8 +51,8 @@ class RevivingPool(EventsourcingPool[Any]):
 
     After a server restart (or terminated backends) every idle connection is dead. psycopg_pool's
     own ``check`` finds them one at a time and sleeps with backoff between failed checks (1 s, 2 s,
-    …): with five dead connections the first request after an idle restart waited 3–5 s and often
-    ran out of ``connect_timeout`` (503). Here a dead connection is closed and handed back (the pool
+    …): with a few dead connections the first request after an idle restart waited seconds and
+    often ran out of ``connect_timeout`` (503; figures: docs/benchmarks.md). Here a dead connection is closed and handed back (the pool
     opens a replacement in the background) and the next one is taken at once, within the same
     deadline. The projections' pool (``projections.database.RevivingPool``) does the same: the layer
     contract keeps the two packages from sharing one."""

@@ -34,7 +34,7 @@ from application.storage.recording import (
 
 def rendered(statement: Composed) -> bytes | Composed:
     """A composed statement as bytes, built once: psycopg renders a ``Composed`` again on every
-    execution (about 3 % of a command's API CPU for the statements of one write). Rendered without a
+    execution, a visible share of a command's API CPU (figures: docs/benchmarks.md). Rendered without a
     connection, it is UTF-8; only ASCII bytes (the statements with the schema names in use) read the
     same in every client encoding, so any other statement stays composed."""
     text = statement.as_bytes(None)
@@ -278,7 +278,7 @@ class PostgresKeyedRecorder(KeyedRecording, PostgresApplicationRecorder):
         rows = self._select(
             # "+ 0": a stream's few rows are found by its originator_id; without it, PostgreSQL
             # (without fresh statistics) also scanned the position index up to ``upto`` and ANDed
-            # the two, 39 ms on a million events against 0.2 ms.
+            # the two, two orders of magnitude slower on a million events (docs/benchmarks.md).
             SQL(
                 "SELECT c.*, (SELECT p.global_hash FROM {0} p WHERE p.position < c.position "
                 "ORDER BY p.position DESC LIMIT 1) AS previous_global FROM {0} c "
@@ -308,7 +308,7 @@ class PostgresKeyedRecorder(KeyedRecording, PostgresApplicationRecorder):
         """The last stored version of each of ``originator_ids`` that has events, in one query: one
         backward index probe per id. (``WHERE originator_id = ANY(…) GROUP BY``, planned without
         statistics — after a bulk load, with autovacuum off or behind — scanned the whole table
-        in parallel: 165–215 ms per batch on a million events, against 6 ms.)"""
+        in parallel, many times slower per batch on a million events: docs/benchmarks.md.)"""
         rows = self._select(
             SQL(
                 "SELECT k.id AS originator_id, e.version FROM unnest(%s::uuid[]) AS k(id) "

@@ -31,10 +31,17 @@ def admin_token(database_url: str) -> str:
 
 class ApiServer:
     """``uvicorn api.app:create_served_app --factory`` (as ``caseledger serve`` runs its API
-    processes) on a free port, configured by ``CASELEDGER_*``."""
+    processes), or another app ``factory``, on a free port, configured by ``CASELEDGER_*``."""
 
-    def __init__(self, database_url: str, log: Path, extra_env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log: Path,
+        extra_env: Mapping[str, str] | None = None,
+        factory: str = "api.app:create_served_app",
+    ) -> None:
         self.database_url = database_url
+        self.factory = factory
         self.log_path = log
         self.extra_env = dict(extra_env or {})
         self.port = free_port()
@@ -53,7 +60,7 @@ class ApiServer:
         }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                uvicorn_command(self.port),
+                uvicorn_command(self.port, factory=self.factory),
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

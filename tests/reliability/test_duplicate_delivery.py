@@ -1,7 +1,7 @@
 """A case system that resends everything, and an API process killed between commit and response.
 
-The API runs as a real uvicorn process with the test-only fault injection
-``CASELEDGER_CRASH_AFTER_COMMITS=N``: it SIGKILLs itself right after its N-th committed write,
+The API runs as a real uvicorn process with the test-only fault injection of
+``tests.reliability.crashing_app`` (``CRASH_AFTER_COMMITS=N``): it SIGKILLs itself right after its N-th committed write,
 before the answer leaves — the one window where a client cannot know whether its write was
 stored. The client does what a case system must: it resends the same request (same
 ``Idempotency-Key``, same batch ``event_id``s) until it gets an answer, and then once more anyway.
@@ -23,6 +23,7 @@ import pytest
 
 from tests.api import bodies
 from tests.reliability.conftest import scaled
+from tests.reliability.crashing_app import CRASH_AFTER_COMMITS, FACTORY
 from tests.reliability.server import ApiServer, admin_token
 from tests.reliability.traffic import Ack, Api, Journal, assert_stored_exactly_once, event_id, wait_projected
 
@@ -43,7 +44,7 @@ class CrashingApi:
 
     def _restart(self) -> None:
         self.server.stop()
-        self.server.start({"CASELEDGER_CRASH_AFTER_COMMITS": str(self.chance.randint(2, 6))})
+        self.server.start({CRASH_AFTER_COMMITS: str(self.chance.randint(2, 6))})
 
     def send(self, method: str, path: str, body: Any, headers: dict[str, str]) -> httpx.Response:
         """Until it is answered: a dropped connection means the process died; start it, resend."""
@@ -80,7 +81,8 @@ def test_resent_requests_and_batches_are_stored_once_across_crashes_between_comm
     db_url: str, tmp_path: Path
 ) -> None:
     token = admin_token(db_url)
-    api = CrashingApi(ApiServer(db_url, tmp_path / "api.log"), token, seed=461)
+    server = ApiServer(db_url, tmp_path / "api.log", factory=FACTORY)
+    api = CrashingApi(server, token, seed=461)
     journal = Journal()
     try:
         supplier_id = str(uuid.uuid4())
