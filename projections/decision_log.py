@@ -15,6 +15,12 @@ from projections.filters import conditions, counted_page
 from projections.referral_list import ReferralRow
 from projections.tables import table
 
+REFERRED, PRICE_AGREED, ADJUSTED = (
+    Referral.Referred.TOPIC,
+    Referral.PriceAgreed.TOPIC,
+    Referral.Adjusted.TOPIC,
+)
+
 COLUMNS = (
     "position",
     "referral_id",
@@ -38,43 +44,48 @@ COLUMNS = (
 
 def row_for(event: Any, position: int, referral: ReferralRow) -> tuple[Any, ...]:
     """The decision row of one referral event, with the referral's state after it."""
+    # Read from the event's ``__dict__``, where its fields are (no event class defines these names):
+    # a bulk build calls this once per event, and a ``getattr`` of a field the event lacks costs as
+    # much as the rest of the row (raising and catching ``AttributeError``).
+    state = event.__dict__
     topic = type(event).TOPIC
-    effective: date | None = getattr(event, EFFECTIVE_DATE_FIELDS[topic], None)
-    actor = getattr(event, "actor", None) or {}
-    rationale = getattr(event, "rationale", None)
-    if isinstance(event, Referral.Referred):
-        rationale = event.purpose  # sealed: the application opens it when the decision is read
-    above = getattr(event, "above_list_rate", None)
+    effective: date | None = state.get(EFFECTIVE_DATE_FIELDS[topic])
+    actor = state.get("actor") or {}
+    above = state.get("above_list_rate")
     agreed = None
-    if isinstance(event, Referral.PriceAgreed):
-        agreed = event.hourly_rate or event.daily_rate or (event.package or {}).get("price")
-    elif isinstance(event, Referral.Adjusted):
-        agreed = event.hourly_rate or event.daily_rate
+    if topic == REFERRED:
+        rationale = state["purpose"]  # sealed: the application opens it when the decision is read
+    else:
+        rationale = state.get("rationale")
+        if topic == PRICE_AGREED:
+            agreed = state["hourly_rate"] or state["daily_rate"] or (state["package"] or {}).get("price")
+        elif topic == ADJUSTED:
+            agreed = state["hourly_rate"] or state["daily_rate"]
+    list_rate = state.get("list_rate")
+    decided = state.get("agreed_on") or state.get("decided_on")
+    negotiated = state.get("list_negotiated_on")
+    values = referral.values
     return (
         position,
-        str(event.originator_id),
+        values["referral_id"],
         event.originator_version,
         topic,
         event.timestamp.isoformat(),
         effective.isoformat() if effective else None,
         actor.get("id"),
         actor.get("name"),
-        referral.values["municipality"],
-        referral.values["supplier_id"],
+        values["municipality"],
+        values["supplier_id"],
         rationale,
         None if above is None else int(bool(above)),
         to_ore(agreed),
-        to_ore(getattr(event, "list_rate", None)),
-        _iso(getattr(event, "agreed_on", None) or getattr(event, "decided_on", None)),
-        _iso(getattr(event, "list_negotiated_on", None)),
+        to_ore(list_rate),
+        decided.isoformat() if decided else None,
+        negotiated.isoformat() if negotiated else None,
         # The keyed hash of the case number that the application gives a referral's first event
         # (application.privacy.case_index): never the case number itself.
-        getattr(event, "case_index", None) if isinstance(event, Referral.Referred) else None,
+        state.get("case_index") if topic == REFERRED else None,
     )
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 def save(cur: Cursor, generation: int, rows: list[tuple[Any, ...]]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from domain.referral import Referral
@@ -38,6 +39,17 @@ COLUMNS = (
     "referred_on",
     "committed_total_ore",
     "terms",
+)
+
+_in_column_order = itemgetter(*COLUMNS)
+
+REFERRED, MATCHED, PRICE_AGREED, EXTENDED, ADJUSTED, CLOSED = (
+    Referral.Referred.TOPIC,
+    Referral.Matched.TOPIC,
+    Referral.PriceAgreed.TOPIC,
+    Referral.Extended.TOPIC,
+    Referral.Adjusted.TOPIC,
+    Referral.Closed.TOPIC,
 )
 
 
@@ -78,7 +90,7 @@ class ReferralRow:
             self.values["start_date"] = iso(self.terms.start)
             self.values["end_date"] = iso(self.terms.end)
             self.values["committed_total_ore"] = sum(self.monthly_ore().values())
-        return tuple(self.values[column] for column in COLUMNS)
+        return _in_column_order(self.values)  # type: ignore[no-any-return]
 
 
 def load(cur: Cursor, generation: int, referral_ids: set[str]) -> dict[str, ReferralRow]:
@@ -96,7 +108,10 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow]) -> None:
 
 def fold(row: ReferralRow | None, event: Any, position: int) -> ReferralRow:
     """Apply one referral event to its row (a new row for ``referral.referred``)."""
-    if isinstance(event, Referral.Referred):
+    # By topic: a bulk build folds every referral event here, and a chain of ``isinstance`` checks
+    # against the events' abstract classes costs more than the simpler folds themselves.
+    topic = type(event).TOPIC
+    if topic == REFERRED:
         row = ReferralRow(
             values={
                 "referral_id": str(event.originator_id),
@@ -124,11 +139,11 @@ def fold(row: ReferralRow | None, event: Any, position: int) -> ReferralRow:
     values = row.values
     values["version"] = event.originator_version
     values["position"] = position
-    if isinstance(event, Referral.Matched):
+    if topic == MATCHED:
         values["supplier_id"] = str(event.supplier_id)
         values["status"] = "matched"
         row.dimensions_changed = True
-    elif isinstance(event, Referral.PriceAgreed):
+    elif topic == PRICE_AGREED:
         rate = event.hourly_rate if event.kind == "hourly" else event.daily_rate
         package_price = event.package["price"] if event.package else None
         row.terms = Terms.agreed(
@@ -154,18 +169,18 @@ def fold(row: ReferralRow | None, event: Any, position: int) -> ReferralRow:
             values["agreed_rate_ore"],
         )
         row.terms_changed = True
-    elif isinstance(event, Referral.Extended):
+    elif topic == EXTENDED:
         assert row.terms is not None
         row.terms.extend(
             new_end=event.new_end, hours_per_week=event.hours_per_week, package_price=event.package_price
         )
         row.terms_changed = True
-    elif isinstance(event, Referral.Adjusted):
+    elif topic == ADJUSTED:
         assert row.terms is not None
         rate = event.hourly_rate if event.hourly_rate is not None else event.daily_rate
         row.terms.adjust(effective_from=event.effective_from, hours_per_week=event.hours_per_week, rate=rate)
         row.terms_changed = True
-    elif isinstance(event, Referral.Closed):
+    elif topic == CLOSED:
         if row.terms is not None:
             row.terms.close(event.closed_on)
             row.terms_changed = True

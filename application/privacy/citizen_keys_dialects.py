@@ -153,6 +153,15 @@ class PostgresCitizenKeyStore(CitizenKeyStore):
     def _sql(self, statement: str) -> Any:
         return SQL(statement.replace("?", "%s")).format(**self.tables)
 
+    def _select_in(self, cur: _Cursor, select: str, column: str, values: list[str]) -> list[Any]:
+        # One statement with one array, however many values: psycopg parses a statement of hundreds
+        # of placeholders anew each time, and a rebuild looks up about 850 keys per batch of events
+        # (for the case indexes) — 2.4 of 9.5 ms per batch.
+        if not values:
+            return []
+        cur.execute(self._sql(f"{select} WHERE {column} = ANY(?)"), (list(values),))
+        return list(cur.fetchall())
+
     def purge(self) -> bool:
         """Rewrite the keys table (``VACUUM FULL``): the deleted row's bytes leave its files, which a
         plain VACUUM would only mark as reusable. The table holds one small row per citizen.
