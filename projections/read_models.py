@@ -20,6 +20,7 @@ from projections import (
     price_benchmarks,
     referral_list,
     spending,
+    spending_log,
     supplier_overview,
     supplier_profile,
     supplier_record,
@@ -76,7 +77,7 @@ def _add_models_version(cur: Cursor, dialect: str) -> None:
 
 def create_generation(cur: Cursor, generation: int, *, live: bool, indexes: bool = True) -> None:
     """Tables for a new generation; a bulk build leaves out the secondary indexes (``add_indexes``)."""
-    for statement in model_statements(generation, indexes=indexes):
+    for statement in model_statements(generation, indexes=indexes, dialect=cur.dialect):
         cur.run(statement)
     if cur.dialect == "postgres":
         for name in UPDATED_IN_PLACE:
@@ -172,6 +173,7 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     for position, key, event in keyed:
         if isinstance(event, Referral.Event):
             row = referral_list.fold(referrals.get(key), event, position)
+            spending_log.step(row, position)
             referrals[key] = touched_referrals[key] = row
             decisions.append(decision_log.row_for(event, position, row))
             supplier_record.count(event, row, pending, generation)
@@ -183,7 +185,9 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
                 profiles[key] = touched_profiles[key] = profile
     touched = list(touched_referrals.values())
     referral_list.save(cur, generation, touched)
-    spending.save(cur, generation, touched, None if bulk else pending)
+    logged = spending.save(cur, generation, touched, None if bulk else pending)
+    spending_log.save(cur, generation, logged, pending)
+    spending_log.save_names(cur, generation, [(p, e) for p, _, e in keyed if isinstance(e, Supplier.Event)])
     supplier_overview.save_caseload(generation, touched, pending)
     supplier_overview.save_hours(cur, generation, touched)
     price_benchmarks.save_agreed(generation, touched, pending)

@@ -4,7 +4,7 @@ far each has processed the notification log."""
 
 from __future__ import annotations
 
-MODELS_VERSION = 9
+MODELS_VERSION = 10
 """Raise when a read model's tables or fold change: a live generation of an older version is rebuilt
 (beside, then switched) when the runner starts. (4: personal fields are stored sealed — the
 ``citizen_ref`` and ``case_ref`` columns and a referral's ``rationale`` hold the events' envelopes,
@@ -15,7 +15,9 @@ and the negotiation date of the list rate it was compared with, for the price-ex
 8: the municipalities' own costs, for the price benchmarks; a referral's decision
 ``referral.referred`` holds the keyed hash of its case number, for the decision search by
 ``case_ref``; the practice read model, ``cl_practice``, for the practice report. 9: the practice
-index covers ``referred_on`` too, for the report's weekly intake.)"""
+index covers ``referred_on`` too, for the report's weekly intake. 10: the spending log, its sums per
+span of positions and the suppliers' names by position, so that the spending report known at an
+earlier position is read from them instead of a scratch store.)"""
 
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("
@@ -79,6 +81,24 @@ for _name, _dims in SPENDING_ROLLUPS.items():
         f"CREATE TABLE IF NOT EXISTS {_name}_g{{g}} (month TEXT NOT NULL, municipality TEXT NOT NULL, "
         f"{_columns}amount_ore BIGINT NOT NULL, PRIMARY KEY ({_key}))"
     )
+
+# Knowledge time (docs/knowledge-time.md): every change of a referral's monthly spend, keyed by the
+# position of the event that made it, and the same changes summed per span of ``SPAN`` positions,
+# so that the spending report as known at position P is the spans before P's plus the changes in
+# P's own span up to P. Clustered by municipality on SQLite; covering on PostgreSQL.
+MODELS += [
+    "CREATE TABLE IF NOT EXISTS cl_spend_log_g{g} (municipality TEXT NOT NULL, position BIGINT NOT NULL, "
+    "month TEXT NOT NULL, supplier_id TEXT NOT NULL, intervention TEXT NOT NULL, legal_basis TEXT NOT NULL, "
+    "amount_ore BIGINT NOT NULL, PRIMARY KEY (municipality, position, month, supplier_id, intervention, "
+    "legal_basis){covering}){clustered}",
+    "CREATE TABLE IF NOT EXISTS cl_spend_spans_g{g} (municipality TEXT NOT NULL, month TEXT NOT NULL, "
+    "span BIGINT NOT NULL, supplier_id TEXT NOT NULL, intervention TEXT NOT NULL, legal_basis TEXT NOT NULL, "
+    "amount_ore BIGINT NOT NULL, PRIMARY KEY (municipality, month, span, supplier_id, intervention, "
+    "legal_basis){covering}){clustered}",
+    # A supplier's name from each position on (registered, renamed): the report names suppliers as then.
+    "CREATE TABLE IF NOT EXISTS cl_supplier_names_g{g} (supplier_id TEXT NOT NULL, position BIGINT NOT NULL, "
+    "name TEXT NOT NULL, PRIMARY KEY (supplier_id, position))",
+]
 
 MODELS += [
     # Hours per week of hourly referrals, one row per step, valid from..to within the spending period.
@@ -146,6 +166,9 @@ MODEL_TABLES = (
     "cl_record_days",
     "cl_own_costs",
     "cl_practice",
+    "cl_spend_log",
+    "cl_spend_spans",
+    "cl_supplier_names",
 )
 
 UPDATED_IN_PLACE = (
@@ -156,6 +179,7 @@ UPDATED_IN_PLACE = (
     "cl_record_outcomes",
     "cl_record_days",
     "cl_practice",
+    "cl_spend_spans",
 )
 """Tables whose rows the live projections update again and again (the others get inserts and deletes)."""
 FILLFACTOR = 70
@@ -163,10 +187,21 @@ FILLFACTOR = 70
 column can stay on its page (a HOT update) and write no index entries."""
 
 
-def model_statements(generation: int, *, indexes: bool = True) -> list[str]:
-    """DDL for one generation's tables (with their secondary indexes, unless ``indexes`` is false)."""
+DIALECT_CLAUSES = {
+    "sqlite": {"covering": "", "clustered": " WITHOUT ROWID"},
+    "postgres": {"covering": " INCLUDE (amount_ore)", "clustered": ""},
+}
+"""How the knowledge-time tables are laid out for reads of one municipality's span of positions or
+months: on SQLite stored in their key's order (``WITHOUT ROWID``), on PostgreSQL with the amount in
+the key's index (index-only scans). Without a dialect, neither."""
+
+
+def model_statements(generation: int, *, indexes: bool = True, dialect: str | None = None) -> list[str]:
+    """DDL for one generation's tables (with their secondary indexes, unless ``indexes`` is false),
+    laid out for ``dialect`` (``DIALECT_CLAUSES``)."""
+    clauses = DIALECT_CLAUSES.get(dialect or "", {"covering": "", "clustered": ""})
     return [
-        statement.format(g=int(generation))
+        statement.format(g=int(generation), **clauses)
         for statement in MODELS
         if indexes or not statement.startswith("CREATE INDEX")
     ]
