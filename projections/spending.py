@@ -181,7 +181,7 @@ def report_at(cur: Cursor, generation: int, query: SpendingQuery, position: int)
     if source == "cl_spending":
         return None
     where, params = _conditions(query)
-    found = spending_log.sums_at(cur, generation, position, key, where, params)
+    found = spending_log.sums_at(cur, generation, position, source, key, where, params)
 
     def names(keys: Sequence[str]) -> dict[str, str]:
         if query.by == "supplier":

@@ -3,15 +3,17 @@
 Every change of a referral's committed spend in a month is logged with the position of the event
 that made it (``cl_spend_log``): the fold works out the referral's monthly amounts after each of
 its events (``step``) and logs the months that differ from before, with the referral's dimensions
-then (a change of supplier moves the whole amount from one to the other). The same changes are
-summed per span of ``SPAN`` positions (``cl_spend_spans``). The roll-ups the spending report reads
-are sums of the referrals' monthly rows, and those rows are the sums of their logged changes, so
-the report as known at position P is the spans before P's span plus the changes logged in P's
-span up to P, summed as the roll-up would be and keys that sum to zero left out (the roll-ups
-drop them): ``report_at``. Suppliers are named as they were named at P (``cl_supplier_names``).
+then (a change of supplier moves the whole amount from one to the other). Every ``MARK_EVERY``
+positions the spending roll-ups are kept as they stood there (``cl_spend_marks``). The roll-ups are
+sums of the referrals' monthly rows, and those rows are the sums of their logged changes, so the
+report as known at position P is the mark at or before P plus the changes logged after it up to P,
+summed as the roll-up would be, keys that sum to zero left out (as the roll-ups drop them):
+``sums_at``. Suppliers are named as they were named at P (``cl_supplier_names``).
 
-Both the live fold and a bulk rebuild write these rows the same way, batch by batch, in the
-batch's transaction, so a rebuilt log equals the one folded live.
+The live fold and a bulk rebuild write the log the same way, batch by batch, in the batch's
+transaction. A batch that passes a mark's position is folded in two parts, and the mark written
+between them: from the roll-ups as the first part left them, or in a bulk build (which sums its
+roll-ups only at its end) from the spending it keeps in memory for the purpose (``State``).
 """
 
 from __future__ import annotations
@@ -24,12 +26,11 @@ from domain.supplier import Supplier
 from projections import counters
 from projections.database import Cursor, chunked
 from projections.referral_list import ReferralRow
-from projections.tables import table
+from projections.tables import SPENDING_ROLLUPS, table
 
-SPAN = 20_000
-"""Positions summed into one row per key of ``cl_spend_spans``: a read as known at P adds up the
-spans before P's (one row per key and span in which it changed) and at most ``SPAN`` positions'
-changes. Measured on the 1M-event benchmark store: docs/knowledge-time.md."""
+MARK_EVERY = 100_000
+"""Positions between two marks: a read as known at P adds up one mark and at most this many
+positions' changes. Measured on the 1M-event benchmark store: docs/knowledge-time.md."""
 
 LOG_COLUMNS = (
     "municipality",
@@ -40,12 +41,17 @@ LOG_COLUMNS = (
     "legal_basis",
     "amount_ore",
 )
-SPAN_KEYS = ("municipality", "month", "span", "supplier_id", "intervention", "legal_basis")
+MARK_COLUMNS = ("position", "dimension", "municipality", "month", "key", "amount_ore")
+STATE = "spending_log.state"
+"""Where a bulk build keeps its ``State`` (``counters.Deltas.kept``)."""
 
 Dimensions = tuple[str, str, str, str]
 """A referral's (municipality, supplier_id, intervention, legal_basis)."""
 Spent = dict[str, tuple[int, Dimensions]]
 """A referral's committed øre per month, with its dimensions."""
+State = dict[tuple[str, str, str, str, str], int]
+"""Committed øre per (municipality, month, supplier_id, intervention, legal_basis): the sum of the
+log so far, which a bulk build keeps to write its marks from."""
 
 
 def step(row: ReferralRow, position: int) -> None:
@@ -85,13 +91,45 @@ def changes(row: ReferralRow, before: Spent) -> list[tuple[Any, ...]]:
     return logged
 
 
-def save(cur: Cursor, generation: int, logged: list[tuple[Any, ...]], pending: counters.Deltas) -> None:
-    """Write a batch's log rows, and add them to their spans' sums (written when ``pending`` is)."""
+def save(cur: Cursor, generation: int, logged: list[tuple[Any, ...]], bulk: counters.Deltas | None) -> None:
+    """Write a batch's log rows; in a bulk build (``bulk``, its deltas) add them to its ``State``."""
     cur.insert_many(table("cl_spend_log", generation), LOG_COLUMNS, logged)
-    spans = pending.of(table("cl_spend_spans", generation), SPAN_KEYS, "amount_ore")
-    for municipality, position, month, supplier, intervention, basis, amount in logged:
-        key = (municipality, month, position // SPAN, supplier, intervention, basis)
-        spans[key] = spans.get(key, 0) + amount
+    if bulk is None:
+        return
+    state: State = bulk.kept.setdefault(STATE, {})
+    for municipality, _, month, supplier, intervention, basis, amount in logged:
+        key = (municipality, month, supplier, intervention, basis)
+        state[key] = state.get(key, 0) + amount
+
+
+def marks_in(after: int, last: int) -> range:
+    """The positions of the marks a fold from ``after`` to ``last`` passes (writes)."""
+    return range((after // MARK_EVERY + 1) * MARK_EVERY, last + 1, MARK_EVERY)
+
+
+def mark(cur: Cursor, generation: int, position: int, bulk: counters.Deltas | None) -> None:
+    """Keep the roll-ups as they stand at ``position`` (every event up to it folded, none after)."""
+    marks = table("cl_spend_marks", generation)
+    if bulk is None:
+        for rollup, dims in SPENDING_ROLLUPS.items():
+            column = dims[0] if dims else "''"
+            cur.run(
+                f"INSERT INTO {marks} ({', '.join(MARK_COLUMNS)}) SELECT ?, ?, municipality, month, {column}, "
+                f"amount_ore FROM {table(rollup, generation)}",
+                [position, dims[0] if dims else ""],
+            )
+        return
+    sums: dict[tuple[str, str, str, str], int] = {}
+    for (municipality, month, *values), amount in bulk.kept.get(STATE, {}).items():
+        if not amount:
+            continue
+        for dimension, value in (("", ""), *zip(DIMENSIONS, values, strict=True)):
+            key = (dimension, municipality, month, value)
+            sums[key] = sums.get(key, 0) + amount
+    cur.insert_many(marks, MARK_COLUMNS, [(position, *key, amount) for key, amount in sums.items() if amount])
+
+
+DIMENSIONS = ("supplier_id", "intervention", "legal_basis")
 
 
 def save_names(cur: Cursor, generation: int, events: Iterable[tuple[int, Any]]) -> None:
@@ -122,20 +160,30 @@ def names_at(cur: Cursor, generation: int, position: int, keys: Sequence[str]) -
 
 
 def sums_at(
-    cur: Cursor, generation: int, position: int, key: str | None, where: list[str], params: list[Any]
+    cur: Cursor,
+    generation: int,
+    position: int,
+    rollup: str,
+    key: str | None,
+    where: list[str],
+    params: list[Any],
 ) -> list[tuple[Any, ...]]:
-    """``(month, key?, øre)`` of the spending report as known at ``position``, for the conditions
-    ``where`` on the log's columns, by month (and ``key``), without the sums that are zero."""
-    span = position // SPAN
+    """``(month, key?, øre)`` of roll-up ``rollup`` as known at ``position``, for the conditions
+    ``where`` on its columns, by month (and ``key``), without the sums that are zero: the mark at or
+    before ``position`` and the changes logged after it."""
+    marked = position // MARK_EVERY * MARK_EVERY
+    dims = SPENDING_ROLLUPS[rollup]
+    columns = f"municipality, month, key AS {dims[0]}" if dims else "municipality, month"
     conditions = " AND ".join(where) if where else "1 = 1"
     group = f"month, {key}" if key else "month"
     cur.run(
         f"SELECT {group}, SUM(amount_ore) FROM ("
-        f"SELECT {group}, amount_ore FROM {table('cl_spend_spans', generation)} "
-        f"WHERE {conditions} AND span < ? "
+        f"SELECT {group}, amount_ore FROM (SELECT {columns}, amount_ore FROM "
+        f"{table('cl_spend_marks', generation)} WHERE position = ? AND dimension = ?) AS marked "
+        f"WHERE {conditions} "
         f"UNION ALL SELECT {group}, amount_ore FROM {table('cl_spend_log', generation)} "
-        f"WHERE {conditions} AND position >= ? AND position <= ?"
+        f"WHERE {conditions} AND position > ? AND position <= ?"
         f") AS known GROUP BY {group} HAVING SUM(amount_ore) <> 0 ORDER BY {group}",
-        [*params, span, *params, span * SPAN, position],
+        [marked, dims[0] if dims else "", *params, *params, marked, position],
     )
     return cur.tuples()

@@ -15,9 +15,9 @@ and the negotiation date of the list rate it was compared with, for the price-ex
 8: the municipalities' own costs, for the price benchmarks; a referral's decision
 ``referral.referred`` holds the keyed hash of its case number, for the decision search by
 ``case_ref``; the practice read model, ``cl_practice``, for the practice report. 9: the practice
-index covers ``referred_on`` too, for the report's weekly intake. 10: the spending log, its sums per
-span of positions and the suppliers' names by position, so that the spending report known at an
-earlier position is read from them instead of a scratch store.)"""
+index covers ``referred_on`` too, for the report's weekly intake. 10: the spending log, the roll-ups'
+marks every ``MARK_EVERY`` positions and the suppliers' names by position, so that the spending
+report known at an earlier position is read from them instead of a scratch store.)"""
 
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("
@@ -82,19 +82,20 @@ for _name, _dims in SPENDING_ROLLUPS.items():
         f"{_columns}amount_ore BIGINT NOT NULL, PRIMARY KEY ({_key}))"
     )
 
-# Knowledge time (docs/knowledge-time.md): every change of a referral's monthly spend, keyed by the
-# position of the event that made it, and the same changes summed per span of ``SPAN`` positions,
-# so that the spending report as known at position P is the spans before P's plus the changes in
-# P's own span up to P. Clustered by municipality on SQLite; covering on PostgreSQL.
+# Knowledge time (docs/knowledge-time.md, ``projections.spending_log``): every change of a
+# referral's monthly spend, keyed by the position of the event that made it, and the spending
+# roll-ups as they stood every ``MARK_EVERY`` positions (``dimension`` names the roll-up's column,
+# '' for the total; ``key`` its value). The log's index covers the read of one municipality's
+# changes between two positions.
 MODELS += [
     "CREATE TABLE IF NOT EXISTS cl_spend_log_g{g} (municipality TEXT NOT NULL, position BIGINT NOT NULL, "
     "month TEXT NOT NULL, supplier_id TEXT NOT NULL, intervention TEXT NOT NULL, legal_basis TEXT NOT NULL, "
-    "amount_ore BIGINT NOT NULL, PRIMARY KEY (municipality, position, month, supplier_id, intervention, "
-    "legal_basis){covering}){clustered}",
-    "CREATE TABLE IF NOT EXISTS cl_spend_spans_g{g} (municipality TEXT NOT NULL, month TEXT NOT NULL, "
-    "span BIGINT NOT NULL, supplier_id TEXT NOT NULL, intervention TEXT NOT NULL, legal_basis TEXT NOT NULL, "
-    "amount_ore BIGINT NOT NULL, PRIMARY KEY (municipality, month, span, supplier_id, intervention, "
-    "legal_basis){covering}){clustered}",
+    "amount_ore BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS cl_spend_log_g{g}_at ON cl_spend_log_g{g} "
+    "(municipality, position, month, supplier_id, intervention, legal_basis, amount_ore)",
+    "CREATE TABLE IF NOT EXISTS cl_spend_marks_g{g} (position BIGINT NOT NULL, dimension TEXT NOT NULL, "
+    "municipality TEXT NOT NULL, month TEXT NOT NULL, key TEXT NOT NULL, amount_ore BIGINT NOT NULL, "
+    "PRIMARY KEY (position, dimension, municipality, month, key))",
     # A supplier's name from each position on (registered, renamed): the report names suppliers as then.
     "CREATE TABLE IF NOT EXISTS cl_supplier_names_g{g} (supplier_id TEXT NOT NULL, position BIGINT NOT NULL, "
     "name TEXT NOT NULL, PRIMARY KEY (supplier_id, position))",
@@ -167,7 +168,7 @@ MODEL_TABLES = (
     "cl_own_costs",
     "cl_practice",
     "cl_spend_log",
-    "cl_spend_spans",
+    "cl_spend_marks",
     "cl_supplier_names",
 )
 
@@ -179,7 +180,6 @@ UPDATED_IN_PLACE = (
     "cl_record_outcomes",
     "cl_record_days",
     "cl_practice",
-    "cl_spend_spans",
 )
 """Tables whose rows the live projections update again and again (the others get inserts and deletes)."""
 FILLFACTOR = 70
@@ -187,21 +187,10 @@ FILLFACTOR = 70
 column can stay on its page (a HOT update) and write no index entries."""
 
 
-DIALECT_CLAUSES = {
-    "sqlite": {"covering": "", "clustered": " WITHOUT ROWID"},
-    "postgres": {"covering": " INCLUDE (amount_ore)", "clustered": ""},
-}
-"""How the knowledge-time tables are laid out for reads of one municipality's span of positions or
-months: on SQLite stored in their key's order (``WITHOUT ROWID``), on PostgreSQL with the amount in
-the key's index (index-only scans). Without a dialect, neither."""
-
-
-def model_statements(generation: int, *, indexes: bool = True, dialect: str | None = None) -> list[str]:
-    """DDL for one generation's tables (with their secondary indexes, unless ``indexes`` is false),
-    laid out for ``dialect`` (``DIALECT_CLAUSES``)."""
-    clauses = DIALECT_CLAUSES.get(dialect or "", {"covering": "", "clustered": ""})
+def model_statements(generation: int, *, indexes: bool = True) -> list[str]:
+    """DDL for one generation's tables (with their secondary indexes, unless ``indexes`` is false)."""
     return [
-        statement.format(g=int(generation), **clauses)
+        statement.format(g=int(generation))
         for statement in MODELS
         if indexes or not statement.startswith("CREATE INDEX")
     ]

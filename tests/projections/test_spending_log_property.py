@@ -46,7 +46,7 @@ QUERIES = [
     SpendingQuery(by="municipality", from_month="2025-01", to_month="2027-12"),
     SpendingQuery(by="supplier", municipality="461", from_month="2026-01"),
 ]
-LOGGED = ("cl_spend_log", "cl_spend_spans", "cl_supplier_names")
+LOGGED = ("cl_spend_log", "cl_spend_marks", "cl_supplier_names")
 
 
 @contextmanager
@@ -134,7 +134,7 @@ def known_at(db: ProjectionDatabase, position: int, query: SpendingQuery) -> dic
 def test_the_spending_log_known_at_every_position_is_a_store_of_the_events_up_to_there(
     kind: str, played: list[Scenario], renamed: list[int], turns: list[tuple[int, int]], span: int, batch: int
 ) -> None:
-    with stores(kind) as (ledger, db, oracle_db), patch.object(spending_log, "SPAN", span):
+    with stores(kind) as (ledger, db, oracle_db), patch.object(spending_log, "MARK_EVERY", span):
         save_interleaved(ledger, histories(played, renamed), turns)
         head = ledger.last_position()
         live = ProjectionRunner(db, ledger.read_events, batch_size=batch)
