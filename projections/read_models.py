@@ -190,8 +190,10 @@ def _fold(cur: Cursor, generation: int, batch: Batch, deltas: counters.Deltas | 
     pending = deltas if deltas is not None else counters.Deltas()
     for position, key, event in keyed:
         if isinstance(event, Referral.Event):
-            row = referral_list.fold(referrals.get(key), event, position)
-            spending_log.step(row, position)
+            before = referrals.get(key)
+            last_day = before.terms.last_day if before is not None and before.terms is not None else None
+            row = referral_list.fold(before, event, position)
+            spending_log.step(row, event, position, last_day)
             referrals[key] = touched_referrals[key] = row
             decisions.append(decision_log.row_for(event, position, row))
             supplier_record.count(event, row, pending, generation)

@@ -19,9 +19,11 @@ roll-ups only at its end) from the spending it keeps in memory for the purpose (
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
-from domain.spending import monthly_commitments_ore
+from domain.referral import Referral
+from domain.spending import ONE_DAY, monthly_commitments_ore
 from domain.supplier import Supplier
 from projections import counters
 from projections.database import Cursor, chunked
@@ -54,13 +56,30 @@ State = dict[tuple[str, str, str, str, str], int]
 log so far, which a bulk build keeps to write its marks from."""
 
 
-def step(row: ReferralRow, position: int) -> None:
+def step(row: ReferralRow, event: Any, position: int, last_day: date | None) -> None:
     """After each event of a referral that has terms: its monthly amounts and dimensions then, to
     be compared with the ones before it when the batch is saved. The last step's amounts are the
-    ones the monthly rows are written from (``ReferralRow.monthly_ore``)."""
-    if row.terms is None:
+    ones the monthly rows are written from (``ReferralRow.monthly_ore``). After an earlier step in
+    the batch only the months the event can change are worked out again: none for a match, those
+    from the effective date of an adjustment, from the day after the last day before an
+    extension, from the earlier of the last days before and after a closure (``last_day``: the
+    one before the event)."""
+    terms = row.terms
+    if terms is None:
         return
-    months = monthly_commitments_ore(row.terms)
+    earlier: dict[str, int] | None = row.extra.get("months") if row.extra.get("steps") else None
+    since: date | None = None
+    if earlier is not None and last_day is not None:
+        if isinstance(event, Referral.Adjusted):
+            since = event.effective_from
+        elif isinstance(event, Referral.Extended):
+            since = last_day + ONE_DAY
+        elif isinstance(event, Referral.Closed):
+            since = min(last_day, terms.last_day)
+    if earlier is not None and isinstance(event, Referral.Matched):
+        months = earlier
+    else:
+        months = monthly_commitments_ore(terms, since, earlier)
     row.extra["months"] = months
     v = row.values
     dimensions = (v["municipality"], v["supplier_id"], v["intervention"], v["legal_basis"])
