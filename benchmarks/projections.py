@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from api.basis import basis_of
 from api.demo import load_demo
 from api.runtime import tune_garbage_collector
 from api.settings import Settings
@@ -30,13 +31,17 @@ from benchmarks.suite import cpu_speed_ms
 from domain.reference import load_reference
 from projections.candidates import CandidateQuery
 from projections.database import ProjectionDatabase
+from projections.known_at import KnownAt
 from projections.practice import PracticeQuery
 from projections.price_benchmarks import BenchmarkQuery
 from projections.price_practice import ExceptionQuery, PriceListQuery
+from projections.read_models import live_generation
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
+from projections.spending_log import MARK_EVERY
 from projections.supplier_overview import OverviewQuery
+from projections.tables import table
 
 TODAY = date(2026, 6, 15)
 
@@ -55,6 +60,27 @@ def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
+
+
+def knowledge_tables(db: ProjectionDatabase) -> list[tuple[str, int, int]]:
+    """``(table, rows, bytes with its indexes)`` of the live tables kept for knowledge time."""
+    found = []
+    with db.reading() as cur:
+        generation, _ = live_generation(cur)
+        for name in ("cl_spend_log", "cl_spend_marks", "cl_supplier_names"):
+            live = table(name, generation)
+            cur.run(f"SELECT COUNT(*) AS n FROM {live}")
+            counted = cur.one()
+            if db.dialect == "postgres":
+                cur.run("SELECT pg_total_relation_size(?::regclass) AS size", [live])
+            else:
+                cur.run(
+                    "SELECT SUM(pgsize) AS size FROM dbstat WHERE name = ? OR name LIKE ?",
+                    [live, f"sqlite_autoindex_{live}_%"],
+                )
+            sized = cur.one()
+            found.append((name, int(counted["n"]) if counted else 0, int(sized["size"] or 0) if sized else 0))
+    return found
 
 
 def main() -> None:
@@ -157,6 +183,26 @@ def main() -> None:
             wanted=wanted,
         )
         queries["candidates of one referral (461)"] = lambda: reports.candidates(candidates)
+    # The same report as known at earlier positions (``GET /reports/spending?known_at_position=``
+    # without HTTP: the read and its basis), from the spending log, not a scratch store.
+    known = KnownAt(db, ledger.read_events, ledger.last_position, stores=1)
+    year = SpendingQuery(from_month="2025-01", to_month="2025-12", by="supplier", municipality="461")
+    just_before_a_mark = events // MARK_EVERY * MARK_EVERY - 1  # the most logged changes to add
+    for label, position in (
+        ("half the log", events // 2),
+        ("head − 1000", events - 1000),
+        (f"{just_before_a_mark:,} (a mark − 1)", just_before_a_mark),
+    ):
+
+        def known_at(position: int = position) -> Any:
+            cut, answer = known.read(position, lambda reports: reports.spending(year))
+            return basis_of(ledger, cut), answer
+
+        known_at()
+        if known.built:  # the log could not answer: every read would be a rebuild of the prefix
+            print(f"spending known at {label}: answered from a scratch store, not timed")
+            continue
+        queries[f"spending, a year by supplier (461), known at {label}"] = known_at
     print(f"\n{db.dialect}: {events:,} events\n")
     print("| measure | result |")
     print("|---|---|")
@@ -177,6 +223,10 @@ def main() -> None:
     for name, run in queries.items():
         p50, p95 = timed(run, args.repeat)
         print(f"| {name} | p50 {p50:.1f} ms, p95 {p95:.1f} ms |")
+    print(f"| scratch stores built for the known-at reads | {known.built} |")
+    for name, rows, size in knowledge_tables(db):
+        print(f"| {name} | {rows:,} rows, {size / 2**20:,.1f} MB |")
+    known.close()
     db.close()
     ledger.close()
 

@@ -110,8 +110,9 @@ def _calendar_month(year: int, month: int) -> tuple[str, int]:
     return _month(date(year, month, 1)), _next_month(date(year, month, 1)).toordinal() - 1
 
 
-def _monthly_parts(terms: Terms) -> dict[str, int]:
-    """What each month spends, exactly, in 1/700 øre; months without a spending day left out.
+def _monthly_parts(terms: Terms, begin: date | None = None) -> dict[str, int]:
+    """What each month spends, exactly, in 1/700 øre; months without a spending day left out; from
+    the month of ``begin`` on, when given (after the start).
 
     The amount per day is a step function that changes only where the rate or the hours do, so it
     is worked out once per change (a handful per referral) and each month adds up its steps' days
@@ -124,6 +125,8 @@ def _monthly_parts(terms: Terms) -> dict[str, int]:
     steps = [(day.toordinal(), _per_day(terms, day)) for day in changes]  # (from, per day) until the next
     ends = [since - 1 for since, _ in steps[1:]] + [last]
     year, month, low = terms.start.year, terms.start.month, first
+    if begin is not None:
+        year, month, low = begin.year, begin.month, max(first, date(begin.year, begin.month, 1).toordinal())
     while low <= last:
         key, month_end = _calendar_month(year, month)
         high = min(month_end, last)
@@ -153,17 +156,28 @@ def _per_day(terms: Terms, on: date) -> int:
     return rate_ore * int(hours * 100)
 
 
-def monthly_commitments_ore(terms: Terms) -> dict[str, int]:
+def monthly_commitments_ore(
+    terms: Terms, since: date | None = None, earlier: dict[str, int] | None = None
+) -> dict[str, int]:
     """Committed spend per month ('YYYY-MM' → øre), each rounded once per referral and month, in
-    month order: what the read models store, without a ``Decimal`` per month."""
+    month order: what the read models store, without a ``Decimal`` per month.
+
+    After a change of the terms that leaves every day before ``since`` as it was, the months
+    before ``since``'s are those of ``earlier`` (the amounts before the change) and only the others
+    are worked out again."""
+    begin = since if since is not None and earlier is not None and since > terms.start else None
     # Half-up to whole øre: floor(parts / 700 + 1/2).
     ore = {
         key: (2 * amount + PARTS_PER_ORE) // (2 * PARTS_PER_ORE)
-        for key, amount in _monthly_parts(terms).items()
+        for key, amount in _monthly_parts(terms, begin).items()
     }
-    for since, price in terms.packages:
-        key = _month(since)
-        ore[key] = ore.get(key, 0) + int(price * 100)
+    kept = _month(begin) if begin is not None else ""
+    for day, price in terms.packages:
+        key = _month(day)
+        if key >= kept:
+            ore[key] = ore.get(key, 0) + int(price * 100)
+    if begin is not None and earlier is not None:
+        ore.update({key: amount for key, amount in earlier.items() if key < kept})
     return {key: ore[key] for key in sorted(ore)}
 
 

@@ -19,6 +19,8 @@ class Deltas:
 
     def __init__(self) -> None:
         self._tables: dict[str, tuple[tuple[str, ...], str, dict[tuple[Any, ...], int]]] = {}
+        self.kept: dict[str, Any] = {}
+        """What a bulk build keeps across its batches besides deltas (never written by ``flush``)."""
 
     def of(self, name: str, keys: Sequence[str], value: str) -> dict[tuple[Any, ...], int]:
         """The pending deltas of table ``name`` (keyed by ``keys``, summing ``value``), to add to."""

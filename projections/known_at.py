@@ -4,7 +4,9 @@ A report read through ``KnownAt.read`` is answered inside one read transaction t
 position its read models had reached (on PostgreSQL at ``REPEATABLE READ``, so the runner cannot
 commit a batch between the two), so the position an answer names is the one its rows come from.
 
-A report *known at* position P is answered from a scratch store: the read models rebuilt beside
+A report *known at* a position P the live read models have passed is answered from their
+position-keyed rows when they hold it (the spending report: ``spending_log``), in the same pinned
+read. Any other is answered from a scratch store: the read models rebuilt beside
 the live ones from the events up to P, by the rebuild's own code (``Rebuilding.rebuild``), so the
 answer is by construction the one a store rebuilt from those events gives. The last few scratch
 stores are kept, by position (``STORES``). On SQLite a scratch store is a file of its own in a
@@ -36,6 +38,8 @@ from projections.database import (
 )
 from projections.reports import Reports
 from projections.runner import EventSource, ProjectionRunner
+from projections.spending import SpendingQuery, report_at
+from projections.tables import MODELS_VERSION
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -78,6 +82,30 @@ class PinnedReports(Reports):
     def run(self, query: Callable[Concatenate[Cursor, int, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``query(cur, generation, …)`` in this read: for queries that are not a report of their own."""
         return self._on_live(query, *args, **kwargs)
+
+    def known_at(self, position: int) -> KnownReports:
+        """The reports as known at ``position`` (before this read's own), in this read."""
+        return KnownReports(self.db, self._cur, self._generation, position)
+
+
+class NeedsScratch(Exception):
+    """A report the live read models cannot answer as known at an earlier position."""
+
+
+class KnownReports(PinnedReports):
+    """The reports the live read models' position-keyed rows answer as known at an earlier position
+    (the spending report, ``spending.report_at``); any other raises ``NeedsScratch``."""
+
+    def _on_live(
+        self, report: Callable[Concatenate[Cursor, int, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        raise NeedsScratch
+
+    def spending(self, query: SpendingQuery) -> dict[str, Any]:
+        found = report_at(self._cur, self._generation, query, self._position)
+        if found is None:
+            raise NeedsScratch
+        return found
 
 
 @contextmanager
@@ -134,6 +162,8 @@ class KnownAt:
         self._building = threading.Lock()
         self._instants: OrderedDict[datetime, int] = OrderedDict()
         self._directory: Path | None = None
+        self.built = 0
+        """Scratch stores built so far."""
 
     def read(self, position: int | None, ask: Callable[[PinnedReports], T]) -> tuple[Cut, T]:
         """``ask(reports)`` on the live read models (``position`` None, or the position they are
@@ -146,8 +176,21 @@ class KnownAt:
         with pinned(self.db) as (reports, cut):
             if cut.position == target:
                 return cut, ask(reports)
+            if target < cut.position and cut.read_model_version == MODELS_VERSION and self._is_event(target):
+                try:
+                    return Cut(target, cut.read_model_version), ask(reports.known_at(target))
+                except NeedsScratch:
+                    pass
         with self._using(target) as scratch, pinned(scratch.db) as (reports, cut):
             return cut, ask(reports)
+
+    def _is_event(self, position: int) -> bool:
+        """Whether ``position`` is an event's (or 0, the empty log): a store rebuilt up to a
+        position between two events (a gap a failed write leaves) names the earlier one."""
+        if position == 0:
+            return True
+        following = self.read_events(position - 1, 1)
+        return bool(following) and following[0][0] == position
 
     def position_at(self, instant: datetime) -> int:
         """The last position P such that every event up to P was recorded at or before
@@ -205,6 +248,7 @@ class KnownAt:
             try:
                 runner = ProjectionRunner(scratch.db, _upto(self.read_events, position))
                 runner.rebuild()
+                self.built += 1
             except BaseException:
                 scratch.close()
                 raise

@@ -4,9 +4,11 @@ is in its read model's module; ``projections.reports`` answers them from the liv
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from psycopg.sql import SQL, Identifier
@@ -20,6 +22,7 @@ from projections import (
     price_benchmarks,
     referral_list,
     spending,
+    spending_log,
     supplier_overview,
     supplier_profile,
     supplier_record,
@@ -151,7 +154,23 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     changes to the summary tables are written too, unless the caller passes ``deltas`` to collect
     them in: a bulk build, of a generation nobody reads yet, writes them once every many batches,
     and leaves the spending roll-ups to ``finish_bulk``, which sums them from the monthly rows.
+    A batch that passes the position of a mark of the spending log (``spending_log.mark``) is
+    folded in parts, and the mark written where it falls.
     """
+    if not batch:
+        return
+    start = 0
+    for marked in spending_log.marks_in(generation_position(cur, generation) or 0, batch[-1][0]):
+        end = bisect_right(batch, marked, key=itemgetter(0))
+        _fold(cur, generation, batch[start:end], deltas)
+        spending_log.mark(cur, generation, marked, deltas)
+        start = end
+    _fold(cur, generation, batch[start:], deltas)
+    cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])
+
+
+def _fold(cur: Cursor, generation: int, batch: Batch, deltas: counters.Deltas | None) -> None:
+    """``apply_batch`` but for the tracking position and the marks."""
     if not batch:
         return
     keyed = [(position, str(event.originator_id), event) for position, event in batch]
@@ -168,7 +187,10 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     pending = deltas if deltas is not None else counters.Deltas()
     for position, key, event in keyed:
         if isinstance(event, Referral.Event):
-            row = referral_list.fold(referrals.get(key), event, position)
+            before = referrals.get(key)
+            last_day = before.terms.last_day if before is not None and before.terms is not None else None
+            row = referral_list.fold(before, event, position)
+            spending_log.step(row, event, position, last_day)
             referrals[key] = touched_referrals[key] = row
             decisions.append(decision_log.row_for(event, position, row))
             supplier_record.count(event, row, pending, generation)
@@ -180,7 +202,9 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
                 profiles[key] = touched_profiles[key] = profile
     touched = list(touched_referrals.values())
     referral_list.save(cur, generation, touched)
-    spending.save(cur, generation, touched, None if bulk else pending)
+    logged = spending.save(cur, generation, touched, None if bulk else pending)
+    spending_log.save(cur, generation, logged, deltas)
+    spending_log.save_names(cur, generation, [(p, e) for p, _, e in keyed if isinstance(e, Supplier.Event)])
     supplier_overview.save_caseload(generation, touched, pending)
     supplier_overview.save_hours(cur, generation, touched)
     price_benchmarks.save_agreed(generation, touched, pending)
@@ -191,7 +215,6 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     practice.save(cur, generation, [practices[key] for key in touched_referrals])
     if not bulk:
         pending.flush(cur)
-    cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])
 
 
 def _stored_ids(keyed: list[tuple[int, str, Any]]) -> tuple[set[str], set[str]]:

@@ -66,8 +66,8 @@ class ReferralRow:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def monthly_ore(self) -> dict[str, int]:
-        """Committed spend per month in øre, computed once per batch after the batch's events are
-        folded."""
+        """Committed spend per month in øre after the batch's events: as worked out after the
+        referral's last event (``spending_log.step``), else computed once."""
         if "months" not in self.extra:
             self.extra["months"] = monthly_commitments_ore(self.terms) if self.terms else {}
         months: dict[str, int] = self.extra["months"]

@@ -8,7 +8,7 @@ from operator import itemgetter
 from typing import Any
 
 from domain.reference import load_reference
-from projections import counters
+from projections import counters, spending_log
 from projections.codec import money
 from projections.database import Cursor, chunked, rows_where_in
 from projections.filters import conditions
@@ -23,15 +23,18 @@ GROUPINGS = {
 }
 
 
-def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters.Deltas | None) -> None:
+def save(
+    cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters.Deltas | None
+) -> list[tuple[Any, ...]]:
     """Bring the monthly rows of the referrals whose terms or dimensions changed in the batch up to
     date, writing only the months that differ (an extension adds months, a closure removes some, an
     adjustment changes those after it; the others stay as stored), and move the roll-ups (in
     ``deltas``) by the difference. Without ``deltas`` (a bulk build) the roll-ups are left alone:
-    ``rollup_statements`` sum them at its end."""
+    ``rollup_statements`` sum them at its end. Returns the batch's changes, event by event, for
+    the spending log (``spending_log.changes``)."""
     changed = [row for row in rows if row.terms_changed or row.dimensions_changed]
     if not changed:
-        return
+        return []
     name = table("cl_spending", generation)
     rollups = (
         [
@@ -47,11 +50,16 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters
     stored: dict[tuple[str, str], tuple[Any, ...]] = {}
     # Only referrals stored before this batch can have rows.
     ids = [row.values["referral_id"] for row in changed if row.stored]
+    before: dict[str, spending_log.Spent] = {}
     for found in rows_where_in(cur, name, "referral_id", ids, select=", ".join(COLUMNS)):
-        stored[(found["referral_id"], found["month"])] = tuple(found[column] for column in COLUMNS)
+        spent = tuple(found[column] for column in COLUMNS)
+        stored[(found["referral_id"], found["month"])] = spent
+        before.setdefault(spent[0], {})[spent[1]] = (int(spent[2]), spent[3:])
     inserts: list[tuple[Any, ...]] = []
+    logged: list[tuple[Any, ...]] = []
     for row in changed:
         v = row.values
+        logged += spending_log.changes(row, before.get(v["referral_id"], {}))
         dimensions = (v["municipality"], v["supplier_id"], v["intervention"], v["legal_basis"])
         for month, amount in row.monthly_ore().items():
             wanted = (v["referral_id"], month, amount, *dimensions)
@@ -67,6 +75,7 @@ def save(cur: Cursor, generation: int, rows: list[ReferralRow], deltas: counters
             _count(rollups, gone, -1)
     cur.delete_many(name, ("referral_id", "month"), list(stored))
     cur.insert_many(name, COLUMNS, inserts)
+    return logged
 
 
 def rollup_statements(generation: int) -> list[str]:
@@ -161,17 +170,45 @@ def report(cur: Cursor, generation: int, query: SpendingQuery) -> dict[str, Any]
         f"{clause} GROUP BY month{group_key} ORDER BY month{group_key}",
         params,
     )
+    return _answer(query, key, cur.tuples(), lambda keys: group_names(cur, generation, str(query.by), keys))
+
+
+def report_at(cur: Cursor, generation: int, query: SpendingQuery, position: int) -> dict[str, Any] | None:
+    """``report`` as known at ``position`` (at or before the generation's own), read from the
+    spending log (``spending_log``); None for a query the roll-ups do not answer (two dimensions
+    at once: the monthly rows answer it, and the log cannot tell which of them held zero)."""
+    source, key = _source(query)
+    if source == "cl_spending":
+        return None
+    where, params = _conditions(query)
+    found = spending_log.sums_at(cur, generation, position, source, key, where, params)
+
+    def names(keys: Sequence[str]) -> dict[str, str]:
+        if query.by == "supplier":
+            return spending_log.names_at(cur, generation, position, keys)
+        return group_names(cur, generation, str(query.by), keys)
+
+    return _answer(query, key, found, names)
+
+
+def _answer(
+    query: SpendingQuery,
+    key: str | None,
+    found: Sequence[tuple[Any, ...]],
+    named: Callable[[Sequence[str]], dict[str, str]],
+) -> dict[str, Any]:
+    """The report's answer from its sums ``(month, key?, øre)``, in order, its keys named by ``named``."""
     rows = []
     total = 0
-    for found in cur.rows():
-        total += int(found["amount"])
-        entry: dict[str, Any] = {"month": found["month"]}
+    for month, *keyed, amount in found:
+        total += int(amount)
+        entry: dict[str, Any] = {"month": month}
         if key:
-            entry["key"] = found["key"]
-        entry["amount"] = money(int(found["amount"]))
+            entry["key"] = keyed[0]
+        entry["amount"] = money(int(amount))
         rows.append(entry)
     if query.by:
-        names = group_names(cur, generation, query.by, sorted({row["key"] for row in rows if row["key"]}))
+        names = named(sorted({row["key"] for row in rows if row["key"]}))
         rows = [
             {"month": row["month"], "key": row["key"], "name": names.get(row["key"]), "amount": row["amount"]}
             for row in rows

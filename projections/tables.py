@@ -4,7 +4,7 @@ far each has processed the notification log."""
 
 from __future__ import annotations
 
-MODELS_VERSION = 9
+MODELS_VERSION = 10
 """Raise when a read model's tables or fold change: a live generation of an older version is rebuilt
 (beside, then switched) when the runner starts. (4: personal fields are stored sealed — the
 ``citizen_ref`` and ``case_ref`` columns and a referral's ``rationale`` hold the events' envelopes,
@@ -15,7 +15,9 @@ and the negotiation date of the list rate it was compared with, for the price-ex
 8: the municipalities' own costs, for the price benchmarks; a referral's decision
 ``referral.referred`` holds the keyed hash of its case number, for the decision search by
 ``case_ref``; the practice read model, ``cl_practice``, for the practice report. 9: the practice
-index covers ``referred_on`` too, for the report's weekly intake.)"""
+index covers ``referred_on`` too, for the report's weekly intake. 10: the spending log, the roll-ups'
+marks every ``MARK_EVERY`` positions and the suppliers' names by position, so that the spending
+report known at an earlier position is read from them instead of a scratch store.)"""
 
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("
@@ -79,6 +81,25 @@ for _name, _dims in SPENDING_ROLLUPS.items():
         f"CREATE TABLE IF NOT EXISTS {_name}_g{{g}} (month TEXT NOT NULL, municipality TEXT NOT NULL, "
         f"{_columns}amount_ore BIGINT NOT NULL, PRIMARY KEY ({_key}))"
     )
+
+# Knowledge time (docs/knowledge-time.md, ``projections.spending_log``): every change of a
+# referral's monthly spend, keyed by the position of the event that made it, and the spending
+# roll-ups as they stood every ``MARK_EVERY`` positions (``dimension`` names the roll-up's column,
+# '' for the total; ``key`` its value). The log's index covers the read of one municipality's
+# changes between two positions.
+MODELS += [
+    "CREATE TABLE IF NOT EXISTS cl_spend_log_g{g} (municipality TEXT NOT NULL, position BIGINT NOT NULL, "
+    "month TEXT NOT NULL, supplier_id TEXT NOT NULL, intervention TEXT NOT NULL, legal_basis TEXT NOT NULL, "
+    "amount_ore BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS cl_spend_log_g{g}_at ON cl_spend_log_g{g} "
+    "(municipality, position, month, supplier_id, intervention, legal_basis, amount_ore)",
+    "CREATE TABLE IF NOT EXISTS cl_spend_marks_g{g} (position BIGINT NOT NULL, dimension TEXT NOT NULL, "
+    "municipality TEXT NOT NULL, month TEXT NOT NULL, key TEXT NOT NULL, amount_ore BIGINT NOT NULL, "
+    "PRIMARY KEY (position, dimension, municipality, month, key))",
+    # A supplier's name from each position on (registered, renamed): the report names suppliers as then.
+    "CREATE TABLE IF NOT EXISTS cl_supplier_names_g{g} (supplier_id TEXT NOT NULL, position BIGINT NOT NULL, "
+    "name TEXT NOT NULL, PRIMARY KEY (supplier_id, position))",
+]
 
 MODELS += [
     # Hours per week of hourly referrals, one row per step, valid from..to within the spending period.
@@ -146,6 +167,9 @@ MODEL_TABLES = (
     "cl_record_days",
     "cl_own_costs",
     "cl_practice",
+    "cl_spend_log",
+    "cl_spend_marks",
+    "cl_supplier_names",
 )
 
 UPDATED_IN_PLACE = (

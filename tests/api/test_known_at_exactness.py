@@ -1,8 +1,9 @@
 """Property, on SQLite and PostgreSQL: for random histories — hourly, daily and package referrals with
 extensions, adjustments (often effective in the past) and closures, their events saved interleaved
-across referrals — the spending report known at a position P is the report of a read-model store
-of its own, folded by the live runner from the events up to P only (the known-at answer comes
-from a bulk rebuild of a scratch store); each cell's lineage known at P adds up to the cell; and
+across referrals — the spending report known at a position P (in total and by supplier from the
+spending log, by intervention of one supplier from a bulk rebuild of a scratch store) is the report
+of a read-model store of its own, folded by the live runner from the events up to P only; each
+cell's lineage known at P adds up to the cell; and
 the changes between two knowledge times are the difference of the two known-at reports.
 
 A few examples only (``MAX_EXAMPLES`` per database): each builds an app on a fresh store and a
@@ -124,9 +125,17 @@ def test_known_at_is_a_store_of_the_events_up_to_there_and_changes_are_their_dif
 
         known: dict[int, dict[str, Decimal]] = {}
         for position in positions:
+            folded = oracle.up_to(position)
+            # By supplier and by intervention from the spending log; by both, from a scratch store.
+            supplier = supplier_of(folded)
+            one = {"supplier_id": supplier} if supplier else {}
+            for by, narrowed in (("supplier", {}), ("intervention", one)):
+                grouped = get(client, "/reports/spending", known_at_position=position, by=by, **narrowed)
+                assert grouped.pop("basis")["position"] == position
+                assert grouped == folded.spending(SpendingQuery(by=by, **narrowed)), (position, by)
             report = get(client, "/reports/spending", known_at_position=position)
             assert report.pop("basis")["position"] == position
-            assert report == oracle.up_to(position).spending(SpendingQuery()), position
+            assert report == folded.spending(SpendingQuery()), position
             known[position] = by_month(report)
             for month, amount in list(known[position].items())[:8]:
                 cell = get(client, "/reports/spending/lineage", month=month, known_at_position=position)
@@ -154,6 +163,12 @@ def test_known_at_is_a_store_of_the_events_up_to_there_and_changes_are_their_dif
             assert Decimal(item["difference"]) == Decimal(item["after"]) - Decimal(item["before"])
             found[item["month"]] = found.get(item["month"], Decimal(0)) + Decimal(item["difference"])
         assert {m: d for m, d in found.items() if d} == {m: d for m, d in expected.items() if d}
+
+
+def supplier_of(reports: Reports) -> str | None:
+    """A supplier with spending in ``reports``, if any."""
+    rows = reports.spending(SpendingQuery(by="supplier"))["rows"]
+    return rows[0]["key"] if rows else None
 
 
 def strip(report: dict[str, Any]) -> dict[str, Any]:
