@@ -326,7 +326,7 @@ def test_praksis_shows_the_weekly_intake_as_the_report_counts_it(page: Any, demo
     first = next(iter(weekly))
     assert rows[0][1] == f"uge {int(first[6:])}, {first[:4]}"
     busiest = max(weekly.values())
-    assert [h for (_, n), h in zip(bars, heights, strict=True) if n == busiest][0] == max(heights)
+    assert next(h for (_, n), h in zip(bars, heights, strict=True) if n == busiest) == max(heights)
     total = sum(weekly.values())
     assert described.startswith(f"{total:,}".replace(",", ".") + " indstillinger over ")
     assert chart.get_attribute("role") == "img"
