@@ -57,6 +57,22 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class Axes:
+    """A line or bar chart's frame (Praksis' charts): the viewBox, the plot's right and bottom edges,
+    the ticks and what the chart shows in words (its SVG description)."""
+
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_right: float
+    plot_bottom: float
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    description: str
+
+
+@dataclass(frozen=True)
 class LegendItem:
     label: str
     colour: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api.dashboard.charts import Tick
+from api.dashboard.charts import Axes, Tick
 from api.dashboard.formatting import count
 
 
@@ -21,17 +21,8 @@ class Bar:
 
 
 @dataclass(frozen=True)
-class IntakeChart:
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_right: float
-    plot_bottom: float
+class IntakeChart(Axes):
     bars: list[Bar]
-    x_ticks: list[Tick]
-    y_ticks: list[Tick]
-    description: str
 
 
 def week_label(week: str) -> str:
@@ -75,4 +66,5 @@ def intake_chart(weeks: dict[str, int]) -> IntakeChart:
         )
     else:
         description = "Ingen uger i perioden."
-    return IntakeChart(width, height, left, top, plot_right, plot_bottom, bars, x_ticks, y_ticks, description)
+    frame = Axes(width, height, left, top, plot_right, plot_bottom, x_ticks, y_ticks, description)
+    return IntakeChart(**vars(frame), bars=bars)

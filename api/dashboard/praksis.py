@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
-from api.dashboard.charts import Tick
+from api.dashboard.charts import Axes, Tick
 from api.dashboard.forbrug import MAX_MONTHS, MONTH, Period, labeller, month_asked, picker_years
 from api.dashboard.intake_chart import intake_chart
 from api.dashboard.rendering import templates
@@ -76,19 +76,10 @@ def reasons_text(reasons: dict[str, int]) -> str:
 
 
 @dataclass(frozen=True)
-class LeadTimeChart:
+class LeadTimeChart(Axes):
     """The median lead times over the months as lines of points (None where a month has none)."""
 
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_right: float
-    plot_bottom: float
     lines: list[dict[str, Any]]
-    x_ticks: list[Tick]
-    y_ticks: list[Tick]
-    description: str
 
 
 def lead_time_chart(groups: list[dict[str, Any]]) -> LeadTimeChart:
@@ -142,9 +133,8 @@ def lead_time_chart(groups: list[dict[str, Any]]) -> LeadTimeChart:
         if index % every == 0
     ]
     y_ticks = [Tick(y(step * n), formatting.count(step * n)) for n in range(6)]
-    return LeadTimeChart(
-        width, height, left, top, plot_right, plot_bottom, lines, x_ticks, y_ticks, " ".join(described)
-    )
+    frame = Axes(width, height, left, top, plot_right, plot_bottom, x_ticks, y_ticks, " ".join(described))
+    return LeadTimeChart(**vars(frame), lines=lines)
 
 
 def _days(value: int) -> str:

@@ -5,7 +5,8 @@ not shown, as the endpoints' ``known_at`` leaves it out; without the day it is s
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import eventsourcing.domain
 import pytest
@@ -29,24 +30,39 @@ def recorded_days_ago(monkeypatch: pytest.MonkeyPatch, days: int) -> None:
     )
 
 
-def back_dated_adjustment(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
-    """A referral priced three days ago (hourly 850.00, 3 h/week from 15.01.2026), adjusted today
-    to 935.50 (above its list rate) with effect from 01.02.2026, decided 25.01.2026: back-dated."""
+@dataclass(frozen=True)
+class BackDated:
+    """A referral priced three days ago (hourly 850.00, 3 h/week from 15.01.2026) and adjusted today
+    to 935.50 (above its list rate) with effect from 01.02.2026, decided 25.01.2026: back-dated;
+    an admin's dashboard, and the "Kendt pr." day two days ago, between the two."""
+
+    supplier_id: str
+    referral_id: str
+    browser: TestClient
+    day: date
+
+
+@pytest.fixture
+def back_dated(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> BackDated:
     with monkeypatch.context() as patched:
         recorded_days_ago(patched, 3)
         supplier_id, referral_id, _ = bodies.agreed(client)
     body = bodies.adjustment("2026-02-01", hourly_rate="935.50", decided_on="2026-01-25", rationale=ABOVE)
     result = bodies.created(client.post(f"/referrals/{referral_id}/adjustment", json=body), 200)
     client.get("/reports/spending", params={"min_position": result["position"]})
-    return supplier_id, referral_id
+    browser, _ = browse(client, "admin", "*")
+    return BackDated(supplier_id, referral_id, browser, copenhagen_today() - timedelta(days=2))
 
 
 def test_a_cells_page_known_on_a_day_leaves_out_a_later_back_dated_change(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, back_dated: BackDated
 ) -> None:
-    supplier_id, referral_id = back_dated_adjustment(client, monkeypatch)
-    browser, _ = browse(client, "admin", "*")
-    day = copenhagen_today() - timedelta(days=2)
+    supplier_id, referral_id, browser, day = (
+        back_dated.supplier_id,
+        back_dated.referral_id,
+        back_dated.browser,
+        back_dated.day,
+    )
     cell = {"month": MONTH, "by": "supplier", "key": supplier_id}
 
     then = browser.get("/dashboard/forbrug/celle", params={**cell, "known_on": f"{day:%d.%m.%Y}"}).text
@@ -72,11 +88,9 @@ def test_a_cells_page_known_on_a_day_leaves_out_a_later_back_dated_change(
 
 
 def test_priser_known_on_a_day_leaves_out_a_later_back_dated_price_exception(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, back_dated: BackDated
 ) -> None:
-    _, referral_id = back_dated_adjustment(client, monkeypatch)
-    browser, _ = browse(client, "admin", "*")
-    day = copenhagen_today() - timedelta(days=2)
+    referral_id, browser, day = back_dated.referral_id, back_dated.browser, back_dated.day
 
     then = browser.get("/dashboard/priser", params={"known_on": f"{day:%d.%m.%Y}"}).text
     now = browser.get("/dashboard/priser").text

@@ -165,6 +165,9 @@ def test_a_reporter_sees_the_report_pages_but_not_the_trail(client: TestClient) 
     assert trail.status_code == 403
     assert "giver ikke adgang til Revisionsspor" in trail.text
     assert referral_id not in trail.text
+    # A price list's tooltip counts its prices (``items`` is a key, not dict.items).
+    assert re.search(r'title="\d+ priser forhandlet \d\d\.\d\d\.\d{4}', overview.text)
+    assert "built-in method" not in overview.text
 
 
 def test_a_scoped_token_sees_only_its_municipality(client: TestClient) -> None:
