@@ -159,22 +159,21 @@ def attributed(body: Any, principal: Principal) -> Any:
     return body
 
 
-# -- per-command rights, shared by the routes' declarations and batch items ---------------------------
-
-COMMAND_RIGHTS = {name: command.right for name, command in COMMANDS.items()}
+# -- a batch item's command, checked as its route checks it -------------------------------------------
 
 
 def authorize_command(
     principal: Principal, ledger: CaseLedger, event_type: str, target: UUID | None, body: Any
 ) -> Any:
     """Check one write as a route would (for batch items); returns the body to run."""
-    check_right(principal, COMMAND_RIGHTS[event_type])
+    command = COMMANDS[event_type]
+    check_right(principal, command.right)
     municipality = getattr(body, "municipality", None)
     if isinstance(municipality, str):
         check_municipality(principal, municipality, field="data.municipality")
-    if event_type.startswith("referral.") and event_type != "referral.referred" and target is not None:
+    if command.kind == "referral" and not command.creates and target is not None:
         check_referral(principal, ledger, target)
-    return attributed(body, principal) if event_type.startswith("supplier.") else body
+    return attributed(body, principal) if command.kind == "supplier" else body
 
 
 class FeedFilter:

@@ -103,6 +103,18 @@ def _apply(
     return ItemWritten(result.id, result.version, result.position, result.replayed, event_id=item.event_id)
 
 
+def _files_referral(item_type: str) -> bool:
+    """Whether ``item_type`` is the command that files a new referral (which names its municipality)."""
+    command = COMMANDS.get(item_type)
+    return command is not None and command.declared.kind == "referral" and command.declared.creates
+
+
+def _on_referral(item_type: str) -> bool:
+    """Whether ``item_type`` is a command on an existing referral (whose municipality is stored)."""
+    command = COMMANDS.get(item_type)
+    return command is not None and command.declared.kind == "referral" and not command.declared.creates
+
+
 def _event_scope(
     principal: Principal, ledger: CaseLedger, item_type: str, target: UUID | None, body: Any
 ) -> str:
@@ -112,9 +124,9 @@ def _event_scope(
     answers as the command would."""
     if not principal.all_municipalities:
         return principal.municipality
-    if item_type == "referral.referred":
+    if _files_referral(item_type):
         return str(body.municipality)
-    if not item_type.startswith("referral.") or target is None:
+    if not _on_referral(item_type) or target is None:
         return ANY_SCOPE
     municipality = ledger.municipalities.of(target)
     if municipality is None:
@@ -137,7 +149,7 @@ class _Shape:
         kind = raw.get("type") if isinstance(raw.get("type"), str) else ""
         data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
         referral_id = parse_uuid(raw.get("referral_id"))
-        if kind == "referral.referred":
+        if _files_referral(kind):
             named = data.get("municipality")
             return cls(
                 kind, referral_id or parse_uuid(data.get("id")), named if isinstance(named, str) else None
@@ -157,17 +169,17 @@ def _scope_hints(principal: Principal, ledger: CaseLedger, raws: Sequence[Any]) 
     filed = {
         s.referral_id: s.municipality
         for s in reversed(shapes)  # the first of them wins, as in the batch
-        if s.kind == "referral.referred" and s.referral_id is not None and s.municipality is not None
+        if _files_referral(s.kind) and s.referral_id is not None and s.municipality is not None
     }
     # Those filed by an item of this batch too: when that item is a duplicate, nothing else reads them.
     ledger.municipalities.learn(
-        [s.referral_id for s in shapes if s.referral_id and s.kind != "referral.referred"]
+        [s.referral_id for s in shapes if s.referral_id and not _files_referral(s.kind)]
     )
     hints: list[str | None] = []
     for shape in shapes:
-        if shape.kind == "referral.referred":
+        if _files_referral(shape.kind):
             hints.append(shape.municipality)
-        elif not shape.kind.startswith("referral.") or shape.referral_id is None:
+        elif not _on_referral(shape.kind) or shape.referral_id is None:
             hints.append(ANY_SCOPE)
         else:
             known = ledger.municipalities.remembered(shape.referral_id) or filed.get(shape.referral_id)

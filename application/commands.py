@@ -7,7 +7,8 @@ and the dashboard's labels are all derived from ``COMMANDS``; the write path
 (``application.write_path``) runs any of them the same way.
 
 Adding a command: the domain method (and its event), one ``CommandType`` here, its request body in
-``api.schemas`` bound in ``api.commands.BODIES``, and tests.
+``api.schemas`` bound in ``api.commands.BODIES`` (and its route, if it has one, in
+``api.commands.ROUTES``), and tests.
 """
 
 from __future__ import annotations

@@ -59,36 +59,7 @@ def refer(
     return created("referral.referred", ledger, body, writing, "/referrals")
 
 
-add_command_routes(
-    router,
-    (
-        (
-            "referral.matched",
-            "/{referral_id}/match",
-            "match",
-            "Choose the supplier, with criteria and the candidates considered (re-matching until priced).",
-        ),
-        (
-            "referral.price_agreed",
-            "/{referral_id}/price-agreement",
-            "agree_price",
-            "Agree hourly, daily or package terms; a rate above the list rate needs a rationale.",
-        ),
-        (
-            "referral.extended",
-            "/{referral_id}/extension",
-            "extend",
-            "Extend an active referral to a later end.",
-        ),
-        (
-            "referral.adjusted",
-            "/{referral_id}/adjustment",
-            "adjust",
-            "Change hours and/or rate of an active referral from a date on.",
-        ),
-        ("referral.closed", "/{referral_id}/closure", "close", "Close a referral that is not closed yet."),
-    ),
-)
+add_command_routes(router, "referral")
 
 
 @router.get(

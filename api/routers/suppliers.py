@@ -34,23 +34,7 @@ def register_supplier(
     return created("supplier.registered", ledger, body, writing, "/suppliers")
 
 
-add_command_routes(
-    router,
-    (
-        (
-            "supplier.details_updated",
-            "/{supplier_id}/details",
-            "update_details",
-            "Change any registered field but the CVR number. Each field sent replaces its value whole (a `contact` replaces the whole contact, a list the whole list; `null` clears it, but not the name); a field left out keeps its value.",
-        ),
-        (
-            "supplier.price_list_negotiated",
-            "/{supplier_id}/price-lists",
-            "negotiate_price_list",
-            "Record a price list negotiated with one municipality (rates and packages); the token must cover that municipality.",
-        ),
-    ),
-)
+add_command_routes(router, "supplier")
 
 
 @router.get("/{supplier_id}", response_model=SupplierOut, responses=READ_ERRORS | versioned())

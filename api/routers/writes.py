@@ -7,7 +7,7 @@ write's ``{id, version, position}`` with its ETag. Creating commands have routes
 """
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, attributed, check_municipality, referral_access, require
-from api.commands import COMMANDS
+from api.commands import COMMANDS, Command
 from api.dependencies import Ledger, WriteHeaders, Writing, write_answers, written
 from api.problems import responses
 from api.responses import WriteResultOut
@@ -37,16 +37,19 @@ def created(
     )
 
 
-def add_command_routes(router: APIRouter, routes: Iterable[tuple[str, str, str, str]]) -> None:
-    """``add_command_route`` for each ``(command_name, path, name, description)``."""
-    for command_name, path, name, description in routes:
-        add_command_route(router, command_name, path, name, description)
+def add_command_routes(router: APIRouter, kind: str) -> None:
+    """``add_command_route`` for each command on an existing ``kind`` aggregate (``referral``,
+    ``supplier``) that declares a route, in the registry's order."""
+    for command in COMMANDS.values():
+        if command.route is not None and command.declared.kind == kind:
+            add_command_route(router, command)
 
 
-def add_command_route(router: APIRouter, command_name: str, path: str, name: str, description: str) -> None:
-    """Add ``POST path`` running ``command_name`` on the aggregate named in the path, as ``name``
-    (the OpenAPI document's operation) described by ``description``."""
-    command = COMMANDS[command_name]
+def add_command_route(router: APIRouter, command: Command) -> None:
+    """Add ``POST path`` running ``command`` on the aggregate named in the path, as the route's
+    ``name`` (the OpenAPI document's operation) described by its ``description``."""
+    assert command.route is not None
+    path, name, description = command.route.path, command.route.name, command.route.description
     access: Callable[[str], Any] = referral_access if command.target == "referral_id" else require
 
     def endpoint(**values: Any) -> JSONResponse:
