@@ -15,10 +15,10 @@ from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, export_link, frame, open_page
 from api.dashboard.charts import Axes, Tick
 from api.dashboard.forbrug import MAX_MONTHS, MONTH, Period, labeller, month_asked, picker_years
-from api.dashboard.intake_chart import intake_chart
+from api.dashboard.intake_chart import intake_chart, week_label
 from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
-from api.dashboard.vocabulary import CLOSE_REASONS, PRACTICE_BY, PRACTICE_COLUMNS, PRACTICE_LEAD_TIMES
+from api.dashboard.vocabulary import CLOSE_REASONS, PRACTICE_BY, PRACTICE_COLUMNS, PRACTICE_LEAD_TIMES, TOTAL
 from api.dashboard.workbook import Column, Sheet, workbook_response
 from api.dependencies import Ledger, Reports
 from projections.practice import LEAD_TIMES, PracticeQuery, months_between
@@ -29,6 +29,8 @@ CHARTED = ("referred_to_matched", "matched_to_agreed")
 """The lead times drawn over months: how long a referral waits for a supplier, then for a rate."""
 COLOURS = {"referred_to_matched": "#1f5f99", "matched_to_agreed": "#e07b24"}
 SHARES = ("rematched_share", "extended_share", "above_list_share")
+WEEKLY_SHEET = "Pr. uge"
+WEEKLY_COLUMNS = (Column("Uge", width=14), Column("Indstillinger", "count"))
 
 
 def _shift(value: str, months: int) -> str:
@@ -193,11 +195,12 @@ def praksis(request: Request, ledger: Ledger, reports: Reports) -> Response:
 
 @router.get("/praksis.xlsx")
 def praksis_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response:
-    """Praksis's table as an Excel workbook: a row per group, days as counts and shares as per cent."""
+    """Praksis's table as an Excel workbook: a row per group, days as counts and shares as per cent;
+    and the weekly intake (sheet "Pr. uge"), a row per week and the total."""
     shown = practice_shown(request, ledger, reports)
     if isinstance(shown, Response):
         return shown
-    viewer, period, _, rows = shown
+    viewer, period, report, rows = shown
     percent = "0.0%"
     columns = [
         Column(PRACTICE_BY[period.by], width=36),
@@ -232,5 +235,7 @@ def praksis_xlsx(request: Request, ledger: Ledger, reports: Reports) -> Response
         ("Fordelt på", PRACTICE_BY[period.by]),
     ]
     sheet = Sheet(PAGE["praksis"].title, columns, table, frozen_columns=1)
+    weeks = [[week_label(week), n] for week, n in report["weekly_intake"].items()]
+    weekly = Sheet(WEEKLY_SHEET, WEEKLY_COLUMNS, weeks, [TOTAL, sum(n for _, n in weeks)], frozen_columns=1)
     name = f"praksis-{period.from_month}-{period.to_month}-{period.by}"
-    return workbook_response([sheet], about(viewer, "praksis", details), name)
+    return workbook_response([sheet, weekly], about(viewer, "praksis", details), name)

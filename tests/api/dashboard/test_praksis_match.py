@@ -162,6 +162,12 @@ def test_the_praksis_workbook_holds_the_reports_figures(demo_server: DemoServer)
         assert list(row[1:5]) == [group[name] for name in COUNTS]
         assert row[5:11] == tuple(group[name][which] for name in LEAD_TIMES for which in ("median", "p90"))
         assert [None if v is None else f"{v:.3f}" for v in row[11:14]] == [group[name] for name in SHARES]
+    weekly = load_workbook(BytesIO(response.content))["Pr. uge"]
+    *weeks, total = list(weekly.iter_rows(min_row=2, values_only=True))
+    assert [n for _, n in weeks] == list(report["weekly_intake"].values())
+    first = next(iter(report["weekly_intake"]))
+    assert weeks[0][0] == f"uge {int(first[6:])}, {first[:4]}"
+    assert total == ("I alt", sum(report["weekly_intake"].values()))
 
 
 def _waiting_ids(demo_server: DemoServer, token: str) -> list[str]:
