@@ -74,9 +74,11 @@ def knowledge_tables(db: ProjectionDatabase) -> list[tuple[str, int, int]]:
             if db.dialect == "postgres":
                 cur.run("SELECT pg_total_relation_size(?::regclass) AS size", [live])
             else:
+                # The table and its indexes (the named ones and its primary key's).
                 cur.run(
-                    "SELECT SUM(pgsize) AS size FROM dbstat WHERE name = ? OR name LIKE ?",
-                    [live, f"sqlite_autoindex_{live}_%"],
+                    "SELECT SUM(pgsize) AS size FROM dbstat WHERE name IN (SELECT name FROM sqlite_master "
+                    "WHERE tbl_name = ?)",
+                    [live],
                 )
             sized = cur.one()
             found.append((name, int(counted["n"]) if counted else 0, int(sized["size"] or 0) if sized else 0))

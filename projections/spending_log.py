@@ -13,7 +13,7 @@ summed as the roll-up would be, keys that sum to zero left out (as the roll-ups 
 The live fold and a bulk rebuild write the log the same way, batch by batch, in the batch's
 transaction. A batch that passes a mark's position is folded in two parts, and the mark written
 between them: from the roll-ups as the first part left them, or in a bulk build (which sums its
-roll-ups only at its end) from the spending it keeps in memory for the purpose (``State``).
+roll-ups only at its end) from the roll-ups it keeps in memory for the purpose (``Rollups``).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from projections.database import Cursor, chunked
 from projections.referral_list import ReferralRow
 from projections.tables import SPENDING_ROLLUPS, table
 
-MARK_EVERY = 100_000
+MARK_EVERY = 50_000
 """Positions between two marks: a read as known at P adds up one mark and at most this many
-positions' changes. Measured on the 1M-event benchmark store: docs/knowledge-time.md."""
+positions' changes. Chosen on the 1M-event benchmark store: docs/knowledge-time.md."""
 
 LOG_COLUMNS = (
     "municipality",
@@ -44,16 +44,19 @@ LOG_COLUMNS = (
     "amount_ore",
 )
 MARK_COLUMNS = ("position", "dimension", "municipality", "month", "key", "amount_ore")
-STATE = "spending_log.state"
-"""Where a bulk build keeps its ``State`` (``counters.Deltas.kept``)."""
+WINDOW = "spending_log.window"
+ROLLUPS = "spending_log.rollups"
+"""Where a bulk build keeps its ``Window`` and its ``Rollups`` (``counters.Deltas.kept``)."""
 
 Dimensions = tuple[str, str, str, str]
 """A referral's (municipality, supplier_id, intervention, legal_basis)."""
 Spent = dict[str, tuple[int, Dimensions]]
 """A referral's committed øre per month, with its dimensions."""
-State = dict[tuple[str, str, str, str, str], int]
-"""Committed øre per (municipality, month, supplier_id, intervention, legal_basis): the sum of the
-log so far, which a bulk build keeps to write its marks from."""
+Window = dict[tuple[str, str, str, str, str], int]
+"""The log's changes since the last mark, summed per (municipality, month, supplier_id,
+intervention, legal_basis): what a bulk build adds to its ``Rollups`` at the next mark."""
+Rollups = dict[tuple[str, str, str, str], int]
+"""The roll-ups as of the last mark, per (dimension, municipality, month, key), in a bulk build."""
 
 
 def step(row: ReferralRow, event: Any, position: int, last_day: date | None) -> None:
@@ -111,14 +114,14 @@ def changes(row: ReferralRow, before: Spent) -> list[tuple[Any, ...]]:
 
 
 def save(cur: Cursor, generation: int, logged: list[tuple[Any, ...]], bulk: counters.Deltas | None) -> None:
-    """Write a batch's log rows; in a bulk build (``bulk``, its deltas) add them to its ``State``."""
+    """Write a batch's log rows; in a bulk build (``bulk``, its deltas) add them to its ``Window``."""
     cur.insert_many(table("cl_spend_log", generation), LOG_COLUMNS, logged)
     if bulk is None:
         return
-    state: State = bulk.kept.setdefault(STATE, {})
+    window: Window = bulk.kept.setdefault(WINDOW, {})
     for municipality, _, month, supplier, intervention, basis, amount in logged:
         key = (municipality, month, supplier, intervention, basis)
-        state[key] = state.get(key, 0) + amount
+        window[key] = window.get(key, 0) + amount
 
 
 def marks_in(after: int, last: int) -> range:
@@ -138,14 +141,18 @@ def mark(cur: Cursor, generation: int, position: int, bulk: counters.Deltas | No
                 [position, dims[0] if dims else ""],
             )
         return
-    sums: dict[tuple[str, str, str, str], int] = {}
-    for (municipality, month, *values), amount in bulk.kept.get(STATE, {}).items():
+    # A bulk build: the last mark's roll-ups plus the changes since, each summed once per key
+    # (a window's changes to a key are many fewer keys than log rows).
+    rollups: Rollups = bulk.kept.setdefault(ROLLUPS, {})
+    for (municipality, month, *values), amount in bulk.kept.pop(WINDOW, {}).items():
         if not amount:
             continue
         for dimension, value in (("", ""), *zip(DIMENSIONS, values, strict=True)):
             key = (dimension, municipality, month, value)
-            sums[key] = sums.get(key, 0) + amount
-    cur.insert_many(marks, MARK_COLUMNS, [(position, *key, amount) for key, amount in sums.items() if amount])
+            rollups[key] = rollups.get(key, 0) + amount
+    cur.insert_many(
+        marks, MARK_COLUMNS, [(position, *key, amount) for key, amount in rollups.items() if amount]
+    )
 
 
 DIMENSIONS = ("supplier_id", "intervention", "legal_basis")
