@@ -27,8 +27,8 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from application.access_log import AccessLog, open_access_log, utc_now
+from application.audit.integrity import Audit
 from application.errors import StorageUnavailable
-from application.integrity import Audit
 from application.municipalities import Municipalities
 from application.privacy.case_index import index_case_refs
 from application.privacy.citizen_keys_dialects import open_citizen_key_store

@@ -25,8 +25,8 @@ from api.fields import ANCHOR_PATTERN, Day, InstantOrDay, SearchText, instant_fr
 from api.problems import responses
 from api.schemas import EventType
 from application.access_log import ACTIONS, AccessQuery
-from application.receipts import public_key_of
-from application.signing_key import SigningKey, SigningKeyMissing
+from application.audit.receipts import public_key_of
+from application.audit.signing_key import SigningKey, SigningKeyMissing
 from application.token_roles import ROLES
 from projections.decision_log import DecisionQuery
 from projections.reports import Reports

@@ -2,7 +2,7 @@
 
 The recorders extend eventsourcing's own with two tables written in the same transaction as the
 events: ``caseledger_keys`` (see ``application.keys``) and ``caseledger_chain``, the hash chains
-that make tampering evident (see ``application.chain``). Both also answer the verifier's reads.
+that make tampering evident (see ``application.storage.chain_links``). Both also answer the verifier's reads.
 
 One module per part: ``environment`` (the settings a ``CASELEDGER_DATABASE_URL`` gives
 eventsourcing, whether the store exists, its start-up), ``sqlite`` and ``postgres`` (each dialect's
