@@ -16,9 +16,9 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from application.keys import Claim, StoredClaim
-from application.privacy.citizen_keys import INSERT_ORDER, LINKS, NewCitizenKey
-from application.privacy.citizen_keys import KEYS as CITIZEN_KEYS
 from application.storage.chain_links import CHAIN_TABLE, ChainRow, link
+from application.storage.citizen_keys import INSERT_ORDER, LINKS, NewCitizenKey
+from application.storage.citizen_keys import KEYS as CITIZEN_KEYS
 from application.storage.connections import RevivingPool, bounded_retry, session_options
 from application.storage.recording import (
     KEYS_TABLE,

@@ -1,6 +1,6 @@
 """What the keyed recorders of both dialects share: the group commit of concurrent inserts, and the
 reads of the events being recorded that the hash chains (``application.storage.chain_links``) and
-the citizen links (``application.privacy.citizen_keys``) are made from."""
+the citizen links (``application.storage.citizen_keys``) are made from."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from eventsourcing.utils import get_topic
 
 from application.group_commit import GroupCommit
 from application.keys import Claim
-from application.privacy.envelopes import is_sealed, key_id_of
 from application.storage.chain_links import GENESIS, ChainRow, NewEvent, StoredRow
+from application.storage.envelope_labels import is_sealed, key_id_of
 from application.storage_health import StorageHealth
 from domain.referral import Referral
 

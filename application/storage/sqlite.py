@@ -12,10 +12,10 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from application.keys import Claim, StoredClaim
-from application.privacy.citizen_keys import KEYS as CITIZEN_KEYS
-from application.privacy.citizen_keys import LINKS, NewCitizenKey
-from application.privacy.citizen_keys_dialects import SQLITE_DDL
 from application.storage.chain_links import CHAIN_TABLE, ChainRow, link
+from application.storage.citizen_keys import KEYS as CITIZEN_KEYS
+from application.storage.citizen_keys import LINKS, NewCitizenKey
+from application.storage.citizen_keys_dialects import SQLITE_DDL
 from application.storage.recording import (
     KEYS_TABLE,
     KeyedRecording,
