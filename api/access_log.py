@@ -233,7 +233,7 @@ class AccessLogMiddleware:
             )
         except Exception as error:
             message = "could not record %s by %s in the access log; answering 503"
-            if cannot_take_writes(error):  # said once per episode by application.storage_health
+            if cannot_take_writes(error):  # said once per episode by application.storage.health
                 log.warning(message + ": %s", action, principal.name, error)
             else:
                 log.exception(message, action, principal.name)

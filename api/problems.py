@@ -36,7 +36,7 @@ from api.dependencies import NotYetProjected
 from api.responses import ProblemOut
 from application.audit.signing_key import SigningKeyMissing
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
-from application.storage_health import failure_kind
+from application.storage.health import failure_kind
 from domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 
 PROBLEM_JSON = "application/problem+json"

@@ -136,7 +136,7 @@ class PostgresKeyedRecorder(KeyedRecording, PostgresApplicationRecorder):
         )
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Concurrent inserts share transactions (see ``application.group_commit``)."""
+        """Concurrent inserts share transactions (see ``application.storage.group_commit``)."""
         if kwargs.get("tracking") is not None:
             return cast("Sequence[int] | None", self._insert_with_retry(stored_events, **kwargs))
         return self._submit(stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ()))

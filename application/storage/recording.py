@@ -12,11 +12,11 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.utils import get_topic
 
-from application.group_commit import GroupCommit
 from application.keys import Claim
 from application.storage.chain_links import GENESIS, ChainRow, NewEvent, StoredRow
 from application.storage.envelope_labels import is_sealed, key_id_of
-from application.storage_health import StorageHealth
+from application.storage.group_commit import GroupCommit
+from application.storage.health import StorageHealth
 from domain.referral import Referral
 
 KEYS_TABLE = "caseledger_keys"
@@ -24,7 +24,7 @@ KEYS_TABLE = "caseledger_keys"
 
 class KeyedRecording:
     """The part of ``SQLiteKeyedRecorder`` and ``PostgresKeyedRecorder`` that is the same: concurrent
-    inserts share transactions (see ``application.group_commit``), each dialect's ``_insert_alone``
+    inserts share transactions (see ``application.storage.group_commit``), each dialect's ``_insert_alone``
     writing one, and their outcome is told to ``self.health``."""
 
     group_commit: GroupCommit

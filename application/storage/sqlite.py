@@ -35,7 +35,7 @@ class SQLiteKeyedRecorder(KeyedRecording, SQLiteApplicationRecorder):
         self._start_group_commit()
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Concurrent inserts share transactions (see ``application.group_commit``)."""
+        """Concurrent inserts share transactions (see ``application.storage.group_commit``)."""
         if kwargs.get("tracking") is not None:
             return super().insert_events(stored_events, **kwargs)
         return self._submit(stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ()))
