@@ -45,8 +45,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem, respond, storage_unavailable
-from application.access_log import AccessEntry, AccessLog
 from application.caseledger import CaseLedger
+from application.storage.access_log import AccessEntry, AccessLog
 from application.token_roles import Token
 
 log = logging.getLogger("caseledger.access_log")
@@ -233,7 +233,7 @@ class AccessLogMiddleware:
             )
         except Exception as error:
             message = "could not record %s by %s in the access log; answering 503"
-            if cannot_take_writes(error):  # said once per episode by application.storage_health
+            if cannot_take_writes(error):  # said once per episode by application.storage.health
                 log.warning(message + ": %s", action, principal.name, error)
             else:
                 log.exception(message, action, principal.name)

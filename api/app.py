@@ -33,12 +33,12 @@ from api.routers import (
 )
 from api.runtime import tune_garbage_collector, watch_descriptor_headroom, watch_open_files
 from api.settings import Settings
-from application.access_log import AccessLog
+from application.audit.receipts import keep_receipts
+from application.audit.signing_key import SigningKey, SigningKeyMissing
 from application.caseledger import CaseLedger
-from application.receipts import keep_receipts
-from application.signing_key import SigningKey, SigningKeyMissing
+from application.storage.access_log import AccessLog
 from application.storage.environment import prepare_storage
-from application.tokens import cached
+from application.storage.tokens import cached
 from projections.database import ProjectionDatabase
 from projections.decision_log import forget_case_indexes
 from projections.known_at import KnownAt

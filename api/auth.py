@@ -21,8 +21,8 @@ from api.fields import Municipality, parse_uuid
 from api.schemas import ActorIn, Body
 from application.caseledger import CaseLedger
 from application.commands import COMMANDS
+from application.storage.tokens import TokenStore
 from application.token_roles import Token
-from application.tokens import TokenStore
 from domain.errors import DomainError, NotFound
 from domain.own_cost import OwnCosts
 from domain.referral import Referral
@@ -59,7 +59,7 @@ async def authenticate(
     """The token presented in ``Authorization: Bearer …``: 401 without a live one, 403 when its role
     lacks ``right``. Checked against the database on every request, in a worker thread (one read of
     the tokens' generation, and of the token itself when the cache cannot answer: see
-    ``application.tokens``), so that a revocation holds from the next request on in every process.
+    ``application.storage.tokens``), so that a revocation holds from the next request on in every process.
     Called by the route's one dependency rather than being one: each level of dependencies costs
     FastAPI about as much per request as the check itself."""
     if credentials is None or not credentials.credentials:

@@ -22,8 +22,8 @@ from api.dependencies import Ledger
 from api.fields import MAX_POSITION, Instant
 from api.problems import responses
 from application.caseledger import CaseLedger
-from application.chain import GENESIS
 from application.errors import StorageUnavailable
+from application.storage.chain_links import GENESIS
 from domain.errors import InvalidInput
 from projections.known_at import Cut, KnownAt, PinnedReports
 

@@ -15,7 +15,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.supervisor import MULTIPROCESS_DIR
-from application.storage_health import KINDS as STORAGE_FAILURE_KINDS
+from application.storage.health import KINDS as STORAGE_FAILURE_KINDS
 
 
 class Metrics:

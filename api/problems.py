@@ -34,9 +34,9 @@ from starlette.routing import Match
 from api.auth import Forbidden, Unauthenticated
 from api.dependencies import NotYetProjected
 from api.responses import ProblemOut
+from application.audit.signing_key import SigningKeyMissing
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
-from application.signing_key import SigningKeyMissing
-from application.storage_health import failure_kind
+from application.storage.health import failure_kind
 from domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
 
 PROBLEM_JSON = "application/problem+json"

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from application.audit.signing_key import SigningKey, SigningKeyError, resolve_signing_key
 from application.privacy.master_key import MasterKeyError, resolve_master_key
-from application.signing_key import SigningKey, SigningKeyError, resolve_signing_key
 from application.storage.environment import describe_store, is_postgres, storage_env
 from projections.runner import BULK_START_BACKLOG
 
@@ -209,7 +209,7 @@ class Settings(BaseSettings):
         )
 
     def receipt_key(self) -> SigningKey | None:
-        """The key that signs receipts (``application.signing_key``): the one configured, else on
+        """The key that signs receipts (``application.audit.signing_key``): the one configured, else on
         SQLite ``signing.key`` beside the database (made if missing), else None. Raises
         ``SigningKeyError`` for a malformed or unreadable one."""
         env = storage_env(self.database_url, make_directory=False)

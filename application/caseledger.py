@@ -26,20 +26,20 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from application.access_log import AccessLog, open_access_log, utc_now
+from application.audit.integrity import Audit
 from application.errors import StorageUnavailable
-from application.integrity import Audit
 from application.municipalities import Municipalities
 from application.privacy.case_index import index_case_refs
-from application.privacy.citizen_keys_dialects import open_citizen_key_store
 from application.privacy.erasure import Privacy
 from application.privacy.keyring import PREPARED, Keyring
 from application.privacy.master_key import resolve_master_key
 from application.privacy.sealing_mapper import SealingMapper
+from application.storage.access_log import AccessLog, open_access_log, utc_now
+from application.storage.citizen_keys_dialects import open_citizen_key_store
 from application.storage.environment import ExplicitEnvironment, start_up_lock
 from application.storage.postgres import PostgresKeyedRecorder
 from application.storage.sqlite import SQLiteKeyedRecorder
-from application.tokens import TokenStore, open_token_store
+from application.storage.tokens import TokenStore, open_token_store
 from application.transcodings import DateAsISO
 from application.write_path import WritePath
 from domain.errors import NotFound
@@ -266,5 +266,5 @@ class CaseLedger(Application[UUID]):
         return open_token_store(self.keyed_recorder.datastore)
 
     def open_access_log(self, clock: Callable[[], datetime] = utc_now) -> AccessLog:
-        """The access log, kept in the same database as the events (see ``application.access_log``)."""
+        """The access log, kept in the same database as the events (``application.storage.access_log``)."""
         return open_access_log(self.keyed_recorder.datastore, clock)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from application.tokens import TokenStore
+from application.storage.tokens import TokenStore
 
 
 def token_store(client: TestClient) -> TokenStore:

@@ -1,5 +1,5 @@
 """``caseledger audit receipt``, ``audit public-key`` and ``audit verify --receipt``: signed receipts
-of the hash chain's head (``application.receipts``)."""
+of the hash chain's head (``application.audit.receipts``)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from rich.markup import escape
 
 from api.cli.stores import console, open_ledger
 from api.settings import Settings
-from application.receipts import public_key_of
-from application.signing_key import SigningKey, SigningKeyError
+from application.audit.receipts import public_key_of
+from application.audit.signing_key import SigningKey, SigningKeyError
 from domain.errors import RuleViolation
 
 

@@ -24,9 +24,9 @@ from api.dependencies import Fresh, Ledger, Page, PageSize
 from api.fields import ANCHOR_PATTERN, Day, InstantOrDay, SearchText, instant_from, parse_anchor
 from api.problems import responses
 from api.schemas import EventType
-from application.access_log import ACTIONS, AccessQuery
-from application.receipts import public_key_of
-from application.signing_key import SigningKey, SigningKeyMissing
+from application.audit.receipts import public_key_of
+from application.audit.signing_key import SigningKey, SigningKeyMissing
+from application.storage.access_log import ACTIONS, AccessQuery
 from application.token_roles import ROLES
 from projections.decision_log import DecisionQuery
 from projections.reports import Reports

@@ -24,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from application.privacy.envelopes import is_sealed, key_id_of, unseal
+from application.privacy.envelopes import unseal
 from application.privacy.keyring import Keyring
+from application.storage.envelope_labels import is_sealed, key_id_of
 from domain.referral import Referral
 
 CASE_INDEX = "case_index"

@@ -28,31 +28,31 @@ citizen's referrals in another municipality are sealed with another key and stay
 A *shared* key of the old form (one per citizen, made before the keys per municipality) may have
 sealed referrals of several municipalities. An erasure by one of them cannot destroy it without
 destroying the others' data: that municipality's referrals are then marked erased (withheld, see
-``application.privacy.citizen_keys``) and read ``"erased"`` like the rest, and the key is destroyed only with
-the last referral that needs it. Until then their ciphertext can still be opened by whoever holds
+``application.storage.citizen_keys``) and read ``"erased"`` like the rest, and the key is destroyed
+only with the last referral that needs it. Until then their ciphertext can still be opened by whoever holds
 both the database and the master key: withheld, not crypto-erased.
 
 Here: the envelopes themselves. The master key is in ``application.privacy.master_key``, the
 keyring that finds and opens data keys in ``application.privacy.keyring``, the mapper that seals on
-the way in in ``application.privacy.sealing_mapper`` and the key store in
-``application.privacy.citizen_keys``.
+the way in in ``application.privacy.sealing_mapper``, the key store in
+``application.storage.citizen_keys`` and what storage reads of an envelope without opening it (that
+it is one, and its key id) in ``application.storage.envelope_labels``.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
-from typing import TypeGuard
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from application.privacy.master_key import NONCE_BYTES
+from application.storage.envelope_labels import PREFIX, is_sealed
 
 SEALED_FIELDS = ("citizen_ref", "case_ref", "purpose")
 """The personal fields of ``referral.referred``."""
-PREFIX = "enc:v1:"
 ERASED = "erased"
 """What a personal field reads as once its citizen's key was destroyed."""
 
@@ -71,10 +71,6 @@ def seal(dek: bytes, key_id: str, referral_id: UUID | str, field: str, plaintext
     return f"{PREFIX}{key_id}:{base64.urlsafe_b64encode(sealed).decode().rstrip('=')}"
 
 
-def is_sealed(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and value.startswith(PREFIX)
-
-
 WITHHELD = "withheld"
 """What a personal field of an aggregate that a process keeps in memory holds instead of plaintext."""
 
@@ -87,11 +83,6 @@ def withhold_personal_fields(aggregate: object) -> None:
         value = getattr(aggregate, field, None)
         if isinstance(value, str) and not is_sealed(value):
             setattr(aggregate, field, WITHHELD)
-
-
-def key_id_of(value: str) -> str:
-    """The key an envelope was sealed with."""
-    return value[len(PREFIX) :].split(":", 1)[0]
 
 
 def unseal(dek: bytes | None, value: str, referral_id: UUID | str, field: str) -> str:

@@ -14,8 +14,8 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 
 from application.errors import StorageUnavailable
 from application.municipalities import Municipalities
-from application.privacy.citizen_keys import CitizenKeyStore, ErasureRecord
 from application.privacy.keyring import Keyring
+from application.storage.citizen_keys import CitizenKeyStore, ErasureRecord
 from domain.errors import InvalidInput, NotFound
 from domain.reference import load_reference
 from domain.referral import Referral
@@ -123,7 +123,7 @@ class Privacy:
         municipality, so that ``citizen_ref``, ``case_ref`` and ``purpose`` of its referrals for them
         read as ``"erased"`` everywhere from now on; suppliers, prices, spending and decisions stay,
         and so do the citizen's referrals in any other municipality (another key). The key row is
-        physically purged (see ``application.privacy.citizen_keys``) and the erasure recorded without
+        physically purged (see ``application.storage.citizen_keys``) and the erasure recorded without
         personal data.
 
         The answer is the same whether or not the citizen is known elsewhere. Referrals sealed with

@@ -11,9 +11,10 @@ from contextvars import ContextVar
 from typing import Any
 from uuid import UUID
 
-from application.privacy.citizen_keys import CitizenKeyStore, NewCitizenKey, now
-from application.privacy.envelopes import SEALED_FIELDS, is_sealed, key_id_of, unseal
+from application.privacy.envelopes import SEALED_FIELDS, unseal
 from application.privacy.master_key import KEY_BYTES, MasterKey, MasterKeyError
+from application.storage.citizen_keys import CitizenKeyStore, NewCitizenKey, now
+from application.storage.envelope_labels import is_sealed, key_id_of
 from domain.referral import Referral
 
 Citizen = tuple[str, str]

@@ -7,8 +7,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 
-from application.privacy.envelopes import SEALED_FIELDS, is_sealed, seal
+from application.privacy.envelopes import SEALED_FIELDS, seal
 from application.privacy.keyring import PREPARED, Keyring
+from application.storage.envelope_labels import is_sealed
 from domain.referral import Referral
 
 

@@ -2,12 +2,17 @@
 
 The recorders extend eventsourcing's own with two tables written in the same transaction as the
 events: ``caseledger_keys`` (see ``application.keys``) and ``caseledger_chain``, the hash chains
-that make tampering evident (see ``application.chain``). Both also answer the verifier's reads.
+that make tampering evident (see ``application.storage.chain_links``). Both also answer the verifier's reads.
 
 One module per part: ``environment`` (the settings a ``CASELEDGER_DATABASE_URL`` gives
 eventsourcing, whether the store exists, its start-up), ``sqlite`` and ``postgres`` (each dialect's
-recorder), ``recording`` (what both recorders share) and ``connections`` (PostgreSQL's pool and
-retries). The names below are re-exported for the modules that import them from here.
+recorder), ``recording`` (what both recorders share), ``group_commit`` (concurrent saves in one
+transaction), ``health`` (whether the store takes writes), ``chain_links`` (the hash chains' links),
+``envelope_labels`` (what the recorders read of a sealed field), ``connections`` (PostgreSQL's pool
+and retries), and the stores kept beside the events: ``tokens``, ``access_log`` and
+``citizen_keys`` (its SQL per dialect in ``citizen_keys_dialects``). Storage imports nothing of
+``application.audit`` or ``application.privacy``. The names below are re-exported for the modules
+that import them from here.
 """
 
 from application.storage.connections import (

@@ -15,10 +15,10 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
-from application.chain import CHAIN_TABLE, ChainRow, link
 from application.keys import Claim, StoredClaim
-from application.privacy.citizen_keys import INSERT_ORDER, LINKS, NewCitizenKey
-from application.privacy.citizen_keys import KEYS as CITIZEN_KEYS
+from application.storage.chain_links import CHAIN_TABLE, ChainRow, link
+from application.storage.citizen_keys import INSERT_ORDER, LINKS, NewCitizenKey
+from application.storage.citizen_keys import KEYS as CITIZEN_KEYS
 from application.storage.connections import RevivingPool, bounded_retry, session_options
 from application.storage.recording import (
     KEYS_TABLE,
@@ -136,7 +136,7 @@ class PostgresKeyedRecorder(KeyedRecording, PostgresApplicationRecorder):
         )
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Concurrent inserts share transactions (see ``application.group_commit``)."""
+        """Concurrent inserts share transactions (see ``application.storage.group_commit``)."""
         if kwargs.get("tracking") is not None:
             return cast("Sequence[int] | None", self._insert_with_retry(stored_events, **kwargs))
         return self._submit(stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ()))
@@ -230,7 +230,7 @@ class PostgresKeyedRecorder(KeyedRecording, PostgresApplicationRecorder):
             [list(column) for column in zip(*rows, strict=True)] if rows else [[], [], [], [], []],
         )
 
-    # -- the verifier's reads (application.chain.ChainStore) ---------------------------------------
+    # -- the verifier's reads (application.audit.chain.ChainStore) ---------------------------------------
 
     def _select(self, statement: Any, params: Sequence[Any]) -> list[DictRow]:
         with self.datastore.transaction(commit=False) as curs:

@@ -1,6 +1,6 @@
 """What the keyed recorders of both dialects share: the group commit of concurrent inserts, and the
-reads of the events being recorded that the hash chains (``application.chain``) and the citizen
-links (``application.privacy.citizen_keys``) are made from."""
+reads of the events being recorded that the hash chains (``application.storage.chain_links``) and
+the citizen links (``application.storage.citizen_keys``) are made from."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.utils import get_topic
 
-from application.chain import GENESIS, ChainRow, NewEvent, StoredRow
-from application.group_commit import GroupCommit
 from application.keys import Claim
-from application.privacy.envelopes import is_sealed, key_id_of
-from application.storage_health import StorageHealth
+from application.storage.chain_links import GENESIS, ChainRow, NewEvent, StoredRow
+from application.storage.envelope_labels import is_sealed, key_id_of
+from application.storage.group_commit import GroupCommit
+from application.storage.health import StorageHealth
 from domain.referral import Referral
 
 KEYS_TABLE = "caseledger_keys"
@@ -24,7 +24,7 @@ KEYS_TABLE = "caseledger_keys"
 
 class KeyedRecording:
     """The part of ``SQLiteKeyedRecorder`` and ``PostgresKeyedRecorder`` that is the same: concurrent
-    inserts share transactions (see ``application.group_commit``), each dialect's ``_insert_alone``
+    inserts share transactions (see ``application.storage.group_commit``), each dialect's ``_insert_alone``
     writing one, and their outcome is told to ``self.health``."""
 
     group_commit: GroupCommit
@@ -52,7 +52,7 @@ class KeyedRecording:
         self.health.write_succeeded()
         return positions
 
-    # -- the verifier's reads by stream (application.chain.ChainStore) -----------------------------
+    # -- the verifier's reads by stream (application.audit.chain.ChainStore) -----------------------------
 
     def _select_by_stream(
         self, table: str, after: tuple[UUID, int] | None, upto: int, limit: int, stream: UUID | None

@@ -11,11 +11,11 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from application.chain import CHAIN_TABLE, ChainRow, link
 from application.keys import Claim, StoredClaim
-from application.privacy.citizen_keys import KEYS as CITIZEN_KEYS
-from application.privacy.citizen_keys import LINKS, NewCitizenKey
-from application.privacy.citizen_keys_dialects import SQLITE_DDL
+from application.storage.chain_links import CHAIN_TABLE, ChainRow, link
+from application.storage.citizen_keys import KEYS as CITIZEN_KEYS
+from application.storage.citizen_keys import LINKS, NewCitizenKey
+from application.storage.citizen_keys_dialects import SQLITE_DDL
 from application.storage.recording import (
     KEYS_TABLE,
     KeyedRecording,
@@ -35,7 +35,7 @@ class SQLiteKeyedRecorder(KeyedRecording, SQLiteApplicationRecorder):
         self._start_group_commit()
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Concurrent inserts share transactions (see ``application.group_commit``)."""
+        """Concurrent inserts share transactions (see ``application.storage.group_commit``)."""
         if kwargs.get("tracking") is not None:
             return super().insert_events(stored_events, **kwargs)
         return self._submit(stored_events, kwargs.get("claims", ()), kwargs.get("citizen_keys", ()))
@@ -109,7 +109,7 @@ class SQLiteKeyedRecorder(KeyedRecording, SQLiteApplicationRecorder):
             [(p, i.hex, v, sh, gh) for p, i, v, sh, gh in rows],
         )
 
-    # -- the verifier's reads (application.chain.ChainStore) ---------------------------------------
+    # -- the verifier's reads (application.audit.chain.ChainStore) ---------------------------------------
 
     def _select(self, statement: str, params: Sequence[Any]) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:

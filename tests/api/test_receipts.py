@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import cli
 from api.settings import Settings, start_problems
-from application.chain import GENESIS, NewEvent, link
+from application.storage.chain_links import GENESIS, NewEvent, link
 from tests.api import bodies
 from tests.storage import alter_state, postgres_schema, run_sql
 from tests.tokens import authorize, bearer, new_token

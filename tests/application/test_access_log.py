@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from application.access_log import AccessEntry, AccessLog, AccessQuery
 from application.caseledger import CaseLedger
+from application.storage.access_log import AccessEntry, AccessLog, AccessQuery
 from tests.storage import database_url, run_sql, storage_env
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)

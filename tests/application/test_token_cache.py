@@ -4,7 +4,7 @@ a revocation anywhere applies on the next authentication."""
 from __future__ import annotations
 
 from application.caseledger import CaseLedger
-from application.tokens import CachedTokenStore
+from application.storage.tokens import CachedTokenStore
 from tests.storage import run_sql
 
 

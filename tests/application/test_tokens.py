@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from application import tokens
 from application.caseledger import CaseLedger
-from application.tokens import token_hash
+from application.storage import tokens
+from application.storage.tokens import token_hash
 
 
 def test_a_secret_is_looked_up_by_its_hash_and_compared_in_constant_time(

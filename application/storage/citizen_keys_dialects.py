@@ -13,7 +13,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Identifier
 
-from application.privacy.citizen_keys import (
+from application.storage.citizen_keys import (
     ADDED_COLUMNS,
     ERASED_REFERRALS,
     ERASURES,

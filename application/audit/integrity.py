@@ -13,13 +13,14 @@ from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, Mapper, OperationalError, StoredEvent
 
-from application.audit import trail_entries
-from application.chain import GENESIS, StoredRow, verify, verify_stream
+from application.audit.chain import verify, verify_stream
+from application.audit.receipts import issue, signature_problem
+from application.audit.signing_key import SigningKey
+from application.audit.trail import trail_entries
 from application.errors import StorageUnavailable
 from application.municipalities import Municipalities
-from application.receipts import issue, signature_problem
-from application.signing_key import SigningKey
 from application.storage import KeyedRecorder
+from application.storage.chain_links import GENESIS, StoredRow
 from domain.errors import NotFound, RuleViolation
 from domain.own_cost import OwnCosts
 from domain.referral import Referral
@@ -43,7 +44,7 @@ class Audit:
         anchor: tuple[int, str] | None = None,
         municipality: str | None = None,
     ) -> dict[str, Any]:
-        """Recompute both hash chains over every stored event (see ``application.chain``):
+        """Recompute both hash chains over every stored event (see ``application.audit.chain``):
         ``{ok, checked, chained, problem_count, problems, problems_elsewhere, head, anchor}``;
         ``anchor`` is a head exported earlier, ``(position, global_hash)``, that the recomputed chain
         must still pass. ``municipality``: count and name only the streams of that municipality's
@@ -63,7 +64,7 @@ class Audit:
             raise StorageUnavailable(str(error)) from error
 
     def receipt(self, key: SigningKey) -> dict[str, Any]:
-        """A signed receipt of the global chain's head (``application.receipts``), issued only for a
+        """A signed receipt of the global chain's head (``application.audit.receipts``), issued only for a
         chain that verifies: a receipt vouches for every event up to its head."""
         found = self.verify_integrity()
         if not found["ok"]:

@@ -28,7 +28,7 @@ log is checkpointed and truncated after an erasure; on PostgreSQL the keys table
 A store made before the keys per municipality is upgraded when opened: the two new columns are
 added (NULL for what exists) and the table of erased referrals is made.
 
-The SQL of each database is in ``application.privacy.citizen_keys_dialects``.
+The SQL of each database is in ``application.storage.citizen_keys_dialects``.
 """
 
 from __future__ import annotations

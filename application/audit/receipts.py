@@ -1,9 +1,9 @@
 """Signed receipts of the global hash chain's head, for an auditor to keep outside the database.
 
 A receipt is ``{position, chain_head, recorded_at, issued_at, key_id, signature}``: the chain head
-(``application.chain``) at ``position``, the instant its event was recorded, when the receipt was
-issued, and the Ed25519 signature (base64) of the canonical JSON of the other five fields (keys
-sorted, no spaces, UTF-8). Anyone holding the public key can check it with any Ed25519 tool; the
+(``application.storage.chain_links``) at ``position``, the instant its event was recorded, when the
+receipt was issued, and the Ed25519 signature (base64) of the canonical JSON of the other five fields
+(keys sorted, no spaces, UTF-8). Anyone holding the public key can check it with any Ed25519 tool; the
 chain still passing through that head is checked by recomputing it (``Audit.check_receipt``).
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from application.signing_key import SigningKey, key_id_of
+from application.audit.signing_key import SigningKey, key_id_of
 from domain.errors import RuleViolation
 
 log = logging.getLogger("caseledger.receipts")

@@ -68,7 +68,7 @@ class _Save:
 @dataclass
 class GroupCommit:
     """Combines concurrent ``insert(events, claims, citizen_keys)`` calls into shared transactions
-    (``citizen_keys``: the data keys made for citizens filed in the save, see ``application.privacy.citizen_keys``)."""
+    (``citizen_keys``: the data keys made for citizens filed in the save, see ``application.storage.citizen_keys``)."""
 
     insert: Insert
     max_events: int = DEFAULT_MAX_EVENTS
