@@ -14,11 +14,11 @@ from datetime import date, timedelta
 from operator import itemgetter
 from typing import Any
 
-from domain.referral import Referral
 from projections.database import Cursor, rows_where_in
 from projections.filters import conditions
 from projections.spending import group_names
 from projections.tables import table
+from projections.topics import ADJUSTED, CLOSED, EXTENDED, MATCHED, PRICE_AGREED, REFERRED
 
 COLUMNS = (
     "referral_id",
@@ -44,14 +44,6 @@ COLUMNS = (
 
 _in_column_order = itemgetter(*COLUMNS)
 
-REFERRED, MATCHED, PRICE_AGREED, EXTENDED, ADJUSTED, CLOSED = (
-    Referral.Referred.TOPIC,
-    Referral.Matched.TOPIC,
-    Referral.PriceAgreed.TOPIC,
-    Referral.Extended.TOPIC,
-    Referral.Adjusted.TOPIC,
-    Referral.Closed.TOPIC,
-)
 
 BY = ("month", "intervention", "supplier", "legal_basis")
 LEAD_TIMES = ("referred_to_matched", "matched_to_agreed", "agreed_to_start")

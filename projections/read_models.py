@@ -40,6 +40,7 @@ from projections.tables import (
     model_statements,
     table,
 )
+from projections.topics import REFERRED, REGISTERED
 
 Batch = Sequence[tuple[int, Any]]
 
@@ -231,9 +232,6 @@ def _stored_ids(keyed: list[tuple[int, str, Any]]) -> tuple[set[str], set[str]]:
         elif isinstance(event, Supplier.Event):
             (created if topic == REGISTERED else supplier_ids).add(key)
     return referral_ids - created, supplier_ids - created
-
-
-REFERRED, REGISTERED = Referral.Referred.TOPIC, Supplier.Registered.TOPIC
 
 
 def finish_bulk(db: ProjectionDatabase, generation: int, step_done: Callable[[], None] | None = None) -> None:

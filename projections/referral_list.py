@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from domain.referral import Referral
 from domain.spending import Terms, monthly_commitments_ore
 from projections.codec import iso, money, terms_from_json, terms_to_json, to_ore
 from projections.database import Cursor, Row, rows_where_in
 from projections.filters import conditions, counted_page
 from projections.tables import table
+from projections.topics import ADJUSTED, CLOSED, EXTENDED, MATCHED, PRICE_AGREED, REFERRED
 
 COLUMNS = (
     "referral_id",
@@ -42,15 +42,6 @@ COLUMNS = (
 )
 
 _in_column_order = itemgetter(*COLUMNS)
-
-REFERRED, MATCHED, PRICE_AGREED, EXTENDED, ADJUSTED, CLOSED = (
-    Referral.Referred.TOPIC,
-    Referral.Matched.TOPIC,
-    Referral.PriceAgreed.TOPIC,
-    Referral.Extended.TOPIC,
-    Referral.Adjusted.TOPIC,
-    Referral.Closed.TOPIC,
-)
 
 
 @dataclass

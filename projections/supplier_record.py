@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from domain.referral import Referral
 from projections import counters
 from projections.database import Cursor
 from projections.referral_list import ReferralRow
 from projections.tables import table
+from projections.topics import CLOSED, MATCHED
 
 ENDED, GOAL_ACHIEVED, SUPPLIER_TERMINATED, REMATCHED = (
     "ended",
@@ -26,7 +26,6 @@ ENDED, GOAL_ACHIEVED, SUPPLIER_TERMINATED, REMATCHED = (
     "rematched",
 )
 OUTCOME_KEYS = ("supplier_id", "municipality", "outcome")
-MATCHED, CLOSED = Referral.Matched.TOPIC, Referral.Closed.TOPIC
 DAYS_KEYS = ("supplier_id", "municipality", "days")
 
 
