@@ -10,7 +10,7 @@ from typing import Any
 from domain.reference import load_reference
 from projections import counters, spending_log
 from projections.codec import money
-from projections.database import Cursor, chunked, rows_where_in
+from projections.database import Cursor, rows_where_in
 from projections.filters import conditions
 from projections.referral_list import ReferralRow
 from projections.tables import SPENDING_ROLLUPS, table
@@ -238,16 +238,10 @@ def group_names(cur: Cursor, generation: int, by: str, keys: Sequence[str]) -> d
     """What a person reads for each grouping key: the supplier's name, the intervention's or legal
     basis's Danish name, the municipality's name."""
     if by == "supplier":
-        names: dict[str, str] = {}
-        for part in chunked(keys):
-            marks = ", ".join("?" * len(part))
-            cur.run(
-                f"SELECT supplier_id, name FROM {table('cl_suppliers', generation)} "
-                f"WHERE supplier_id IN ({marks})",
-                list(part),
-            )
-            names.update({str(row["supplier_id"]): row["name"] for row in cur.rows()})
-        return names
+        suppliers = rows_where_in(
+            cur, table("cl_suppliers", generation), "supplier_id", keys, select="supplier_id, name"
+        )
+        return {str(row["supplier_id"]): row["name"] for row in suppliers}
     reference = load_reference()
     if by == "intervention":
         return {code: kind.name_da for code, kind in reference.interventions.items()}

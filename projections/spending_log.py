@@ -26,7 +26,7 @@ from domain.referral import Referral
 from domain.spending import ONE_DAY, monthly_commitments_ore
 from domain.supplier import Supplier
 from projections import counters
-from projections.database import Cursor, chunked
+from projections.database import Cursor, rows_where_in
 from projections.referral_list import ReferralRow
 from projections.tables import SPENDING_ROLLUPS, table
 
@@ -173,16 +173,11 @@ def save_names(cur: Cursor, generation: int, events: Iterable[tuple[int, Any]]) 
 
 def names_at(cur: Cursor, generation: int, position: int, keys: Sequence[str]) -> dict[str, str]:
     """Each supplier's name as it was at ``position``."""
-    names: dict[str, str] = {}
-    for part in chunked(keys):
-        marks = ", ".join("?" * len(part))
-        cur.run(
-            f"SELECT supplier_id, name FROM {table('cl_supplier_names', generation)} "
-            f"WHERE position <= ? AND supplier_id IN ({marks}) ORDER BY position",
-            [position, *part],
-        )
-        names.update({str(supplier): str(name) for supplier, name in cur.tuples()})
-    return names
+    named = rows_where_in(
+        cur, table("cl_supplier_names", generation), "supplier_id", keys, select="supplier_id, position, name"
+    )
+    then = sorted((row for row in named if row["position"] <= position), key=lambda row: row["position"])
+    return {str(row["supplier_id"]): str(row["name"]) for row in then}
 
 
 def sums_at(
