@@ -37,6 +37,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Composed, Identifier
 
+from application.storage.sqlite_writes import write_transaction
+
 ACCESS_LOG_TABLE = "caseledger_access_log"
 PURGE_TABLE = "caseledger_access_log_purge"
 PURGE_SETTING = "caseledger.access_log_purge_before"
@@ -240,7 +242,7 @@ class SQLiteAccessLog(AccessLog):
     def __init__(self, datastore: SQLiteDatastore, clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(clock)
         self.datastore = datastore
-        with self.datastore.transaction(commit=True) as cursor:
+        with write_transaction(self.datastore) as cursor:
             for statement in (
                 f"CREATE TABLE IF NOT EXISTS {ACCESS_LOG_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                 "at TEXT NOT NULL, token TEXT NOT NULL, role TEXT NOT NULL, "
@@ -260,7 +262,7 @@ class SQLiteAccessLog(AccessLog):
                 cursor.execute(statement)
 
     def _transaction(self) -> AbstractContextManager[_Cursor]:
-        return self.datastore.transaction(commit=True)
+        return write_transaction(self.datastore)
 
     def _sql(self, statement: str) -> str:
         return statement.format(table=ACCESS_LOG_TABLE)

@@ -23,6 +23,7 @@ from application.storage.citizen_keys import (
     CitizenKeyStore,
     _Cursor,
 )
+from application.storage.sqlite_writes import write_transaction
 
 _NOT_REMOVABLE = re.compile(r"(\d+) dead row versions cannot be removed yet")
 
@@ -60,7 +61,7 @@ class SQLiteCitizenKeyStore(CitizenKeyStore):
 
     @contextmanager
     def _transaction(self, *, write: bool = True) -> Iterator[Any]:
-        with self.datastore.transaction(commit=write) as cur:
+        with write_transaction(self.datastore) if write else self.datastore.transaction(commit=False) as cur:
             if write:
                 # Overwrite deleted and freed content with zeros on this connection from now on, so
                 # that no copy of a destroyed key stays in a free page or a page's free space.

@@ -36,6 +36,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Identifier
 
 from application.storage.environment import sqlite_start_up_lock
+from application.storage.sqlite_writes import write_transaction
 from application.token_roles import RIGHTS, ROLES, IssuedToken, Token
 from domain.errors import InvalidInput, NotFound, RuleViolation
 
@@ -236,7 +237,7 @@ class SQLiteTokenStore(TokenStore):
         bump = "UPDATE caseledger_token_generation SET generation = generation + 1 WHERE id = 1"
         # Ledgers opening a new store at once would race on these statements (SQLite answers "database
         # is locked" to a read transaction that turns into a write); take turns, as the tables do.
-        with sqlite_start_up_lock(datastore.pool.db_name), self.datastore.transaction(commit=True) as cursor:
+        with sqlite_start_up_lock(datastore.pool.db_name), write_transaction(datastore) as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (token_hash TEXT PRIMARY KEY, "
                 "name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, municipality TEXT NOT NULL, "
@@ -254,7 +255,7 @@ class SQLiteTokenStore(TokenStore):
                 )
 
     def _transaction(self) -> AbstractContextManager[_Cursor]:
-        return self.datastore.transaction(commit=True)
+        return write_transaction(self.datastore)
 
     def _reading(self) -> AbstractContextManager[_Cursor]:
         return self.datastore.transaction(commit=False)
