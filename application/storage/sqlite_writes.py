@@ -14,25 +14,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from eventsourcing.persistence import OperationalError
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTransaction
 
 
 @contextmanager
 def write_transaction(datastore: SQLiteDatastore) -> Iterator[SQLiteCursor]:
     """A transaction that holds the write lock from its first statement; committed at the end,
-    rolled back on any error."""
-    with datastore.get_connection(commit=True) as connection:
-        cursor = connection.cursor()
+    rolled back on any error. Errors are eventsourcing's, as from ``datastore.transaction``."""
+    with (
+        datastore.get_connection(commit=True) as connection,
+        _Immediate(connection, commit=True) as cursor,
+        cursor,
+    ):
+        yield cursor
+
+
+class _Immediate(SQLiteTransaction):
+    """eventsourcing's transaction (its commit, rollback and error translation), begun IMMEDIATE."""
+
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
         try:
-            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout, then "database is locked"
         except sqlite3.OperationalError as error:
             raise OperationalError(error) from error
-        try:
-            yield cursor
-        except BaseException:
-            connection.rollback()
-            raise
-        try:
-            connection.commit()
-        except sqlite3.OperationalError as error:
-            raise OperationalError(error) from error
+        return cursor

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.sqlite import SQLiteDatastore
 
 from application.storage.sqlite_writes import write_transaction
@@ -60,3 +62,12 @@ def test_an_error_inside_rolls_the_write_back(tmp_path: Path) -> None:
     with datastore.transaction(commit=False) as cursor:
         cursor.execute("SELECT count(*) FROM t")
         assert cursor.fetchone()[0] == 0
+
+
+def test_a_constraint_failure_is_eventsourcings_integrity_error(tmp_path: Path) -> None:
+    datastore = _store(tmp_path / "store.sqlite")
+    with write_transaction(datastore) as cursor:
+        cursor.execute("CREATE UNIQUE INDEX IF NOT EXISTS t_writer ON t (writer)")
+        cursor.execute("INSERT INTO t VALUES ('once')")
+    with pytest.raises(IntegrityError), write_transaction(datastore) as cursor:
+        cursor.execute("INSERT INTO t VALUES ('once')")
