@@ -24,6 +24,10 @@ TODAY = date(2026, 6, 15)
 TEST_MASTER_KEY = "Y2FzZWxlZGdlci10ZXN0LW1hc3Rlci1rZXktMzJieXQ="
 """A fixed master key (base64 of 32 bytes) for every test; PostgreSQL refuses to run without one."""
 os.environ["CASELEDGER_MASTER_KEY"] = TEST_MASTER_KEY
+# pytest-xdist's workers set COLUMNS=80 and LINES=24, and a rich console built while they are set
+# keeps that width for good; the CLI tests give the width they need per command, as a terminal would.
+for _size in ("COLUMNS", "LINES"):
+    os.environ.pop(_size, None)
 
 
 @pytest.fixture(params=STORAGES)
