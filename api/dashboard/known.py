@@ -17,7 +17,7 @@ from fastapi import Request
 
 from api.basis import Basis, basis_of
 from api.dashboard.formatting import COPENHAGEN
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from projections.known_at import KnownAt
 
 T = TypeVar("T")
