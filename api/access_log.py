@@ -45,7 +45,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem, respond, storage_unavailable
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.access_log import AccessEntry, AccessLog
 from application.token_roles import Token
 

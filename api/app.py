@@ -35,7 +35,7 @@ from api.runtime import tune_garbage_collector, watch_descriptor_headroom, watch
 from api.settings import Settings
 from application.audit.receipts import keep_receipts
 from application.audit.signing_key import SigningKey, SigningKeyMissing
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.access_log import AccessLog
 from application.storage.environment import prepare_storage
 from application.storage.tokens import cached

@@ -19,8 +19,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.dependencies import Ledger
 from api.fields import Municipality, parse_uuid
 from api.schemas import ActorIn, Body
-from application.caseledger import CaseLedger
-from application.commands import COMMANDS
+from application.service.caseledger import CaseLedger
+from application.service.commands import COMMANDS
 from application.storage.tokens import TokenStore
 from application.token_roles import Token
 from domain.errors import DomainError, NotFound

@@ -21,8 +21,8 @@ from api.csv_export import csv_response, wants_csv
 from api.dependencies import Ledger
 from api.fields import MAX_POSITION, Instant
 from api.problems import responses
-from application.caseledger import CaseLedger
 from application.errors import StorageUnavailable
+from application.service.caseledger import CaseLedger
 from application.storage.chain_links import GENESIS
 from domain.errors import InvalidInput
 from projections.known_at import Cut, KnownAt, PinnedReports

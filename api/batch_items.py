@@ -18,10 +18,10 @@ from api.dependencies import canonical_json
 from api.fields import parse_uuid
 from api.problems import domain_problem, problem, validation_problem
 from api.schemas import BatchItemIn
-from application.batch import BatchSession, iter_batch
-from application.caseledger import CaseLedger
-from application.context import WriteContext, WriteResult
 from application.keys import ANY_SCOPE, earlier_event_key, event_key
+from application.service.batch import BatchSession, iter_batch
+from application.service.caseledger import CaseLedger
+from application.service.context import WriteContext, WriteResult
 from domain.errors import DomainError, NotFound
 
 
@@ -216,7 +216,7 @@ def apply_items(
     session: BatchSession | None = None,
 ) -> list[dict[str, Any]]:
     """Apply batch items in order, each accepted or rejected on its own, committed in chunks (see
-    ``application.batch``); the ``/events`` result of each. Shared by ``POST /events`` and
+    ``application.service.batch``); the ``/events`` result of each. Shared by ``POST /events`` and
     ``caseledger import``."""
     keys: list[str] = []
     targets: list[UUID] = []

@@ -1,6 +1,6 @@
 """Each write command's request body, and running a command from a request or a batch item.
 
-The commands are declared once, in ``application.commands``; here each is bound to the body a
+The commands are declared once, in ``application.service.commands``; here each is bound to the body a
 client sends for it (``api.schemas``) and, when it acts on an existing aggregate, to its route
 (``api.routers.writes`` makes the routes from ``ROUTES``). The per-resource routes and batch
 ingestion (``POST /events``) both call ``Command.run``, so a batch item and the equivalent single
@@ -25,10 +25,10 @@ from api.schemas import (
     SupplierDetailsIn,
     SupplierIn,
 )
-from application.caseledger import CaseLedger
-from application.commands import COMMANDS as DECLARED
-from application.commands import CommandType
-from application.context import WriteContext, WriteResult
+from application.service.caseledger import CaseLedger
+from application.service.commands import COMMANDS as DECLARED
+from application.service.commands import CommandType
+from application.service.context import WriteContext, WriteResult
 from domain.errors import InvalidInput
 
 UNATTRIBUTED = {"id": "unattributed"}

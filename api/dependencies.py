@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.fields import MAX_POSITION
-from application.caseledger import CaseLedger
-from application.context import WriteContext, WriteResult
+from application.service.caseledger import CaseLedger
+from application.service.context import WriteContext, WriteResult
 from domain.errors import InvalidInput
 from projections.reports import Reports as ReadModels
 from projections.runner import wait_for_position

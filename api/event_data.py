@@ -1,7 +1,7 @@
 """The ``data`` of each event type, derived from the domain event's own fields.
 
 An event's ``data`` is its fields (``application.views.event_view``), so its schema is derived from
-the event class of each event type in ``application.commands.EVENTS``: a new command gets its schema
+the event class of each event type in ``application.service.commands.EVENTS``: a new command gets its schema
 without an edit here, unless it carries a mapping or a list of mappings, whose shape the domain
 leaves as ``dict`` and is named in ``NESTED``. ``by_type`` turns a model with ``type`` and ``data``
 into the union of one model per event type, keyed by ``type``.
@@ -25,7 +25,7 @@ from typing_extensions import TypedDict
 
 from api.fields import DayText
 from api.responses import ContactOut, PackageOut, PackageTermsOut, RateOut
-from application.commands import EVENTS
+from application.service.commands import EVENTS
 from application.views import EVENT_META
 
 DecimalText = Annotated[

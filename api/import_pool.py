@@ -37,9 +37,9 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from api.batch_items import apply_items
 from api.runtime import tune_garbage_collector
 from api.settings import Settings
-from application.batch import BatchSession
-from application.caseledger import CaseLedger
 from application.errors import StorageUnavailable
+from application.service.batch import BatchSession
+from application.service.caseledger import CaseLedger
 from application.token_roles import Token
 
 IMPORT_ACTOR = "caseledger-import"

@@ -18,7 +18,7 @@ from api.fields import (
     Municipality,
     ShortText,
 )
-from application.commands import COMMANDS
+from application.service.commands import COMMANDS
 from domain.errors import InvalidInput
 from domain.referral import CLOSE_REASONS
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from api.runtime import tune_garbage_collector
 from api.settings import Settings
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from benchmarks import arguments, use_benchmark_master_key
 from benchmarks.suite import cpu_speed_ms, fresh_database, load_average, postgres_cpu_seconds, run_import
 from projections.database import ProjectionDatabase

@@ -27,7 +27,7 @@ from typing import Any
 from api.batch_items import apply_items
 from api.runtime import tune_garbage_collector
 from api.settings import Settings
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.token_roles import Token
 from benchmarks import arguments, use_benchmark_master_key
 from benchmarks.suite import cpu_speed_ms, fresh_database, load_average, postgres_cpu_seconds

@@ -39,7 +39,7 @@ from api.app import create_app
 from api.dashboard.session import COOKIE
 from api.demo import load_demo
 from api.settings import Settings
-from application.caseledger import CaseLedger, copenhagen_today
+from application.service.caseledger import CaseLedger, copenhagen_today
 from application.storage.environment import prepare_storage
 from benchmarks import arguments
 from benchmarks.suite import cpu_speed_ms, load_average

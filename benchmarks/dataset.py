@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.cvr import fresh_cvr
 from domain.reference import load_reference
 from domain.referral import Referral

@@ -15,10 +15,10 @@ import time
 from typing import Any
 from uuid import UUID
 
-import application.caseledger as caseledger_module
+import application.service.caseledger as caseledger_module
 from api.runtime import tune_garbage_collector
 from api.settings import Settings
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.environment import prepare_storage
 from benchmarks import arguments, use_benchmark_master_key
 from benchmarks.dataset import generate

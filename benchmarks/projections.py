@@ -23,7 +23,7 @@ from api.basis import basis_of
 from api.demo import load_demo
 from api.runtime import tune_garbage_collector
 from api.settings import Settings
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.environment import prepare_storage
 from benchmarks import arguments, use_benchmark_master_key
 from benchmarks.dataset import generate

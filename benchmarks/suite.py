@@ -61,7 +61,7 @@ from psycopg import sql
 
 from api.settings import Settings
 from api.supervisor import MULTIPROCESS_DIR
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.environment import prepare_storage
 from benchmarks import arguments, use_benchmark_master_key, uvicorn_command
 from benchmarks.workload import MUNICIPALITIES, Workload, http_command, write_jsonl

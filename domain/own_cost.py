@@ -20,7 +20,7 @@ from domain import money
 from domain.errors import InvalidInput, RuleViolation
 from domain.reference import load_reference
 from domain.text import reject_cpr_in, required
-from domain.values import Actor, Source, actor, day, source
+from domain.values import Actor, Source, day, decided
 
 UNITS = ("hour", "day")
 PACKAGE_UNIT = "hour"
@@ -140,8 +140,7 @@ class OwnCosts(Aggregate):
             rate=amount,
             valid_from=valid_from,
             rationale=required(rationale, "rationale"),
-            actor=actor(decided_by),
-            source=source(origin),
+            **decided(decided_by, origin),
         )
 
     @event(Recorded)

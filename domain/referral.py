@@ -16,7 +16,7 @@ from domain.reference import load_reference
 from domain.spending import Terms, committed_total, monthly_commitments, value_on
 from domain.supplier import Supplier
 from domain.text import optional, reject_cpr_in, required
-from domain.values import Actor, Source, actor, day, municipality, not_before, source
+from domain.values import Actor, Source, day, decided, municipality, not_before
 
 Status = Literal["referred", "matched", "active", "closed"]
 """A referral's status, in the order of its life; the API's status fields and filters are this type."""
@@ -205,8 +205,7 @@ class Referral(Aggregate):
             requested_start=requested_start,
             expected_end=expected_end,
             referred_on=referred_on,
-            actor=actor(decided_by),
-            source=source(origin),
+            **decided(decided_by, origin),
         )
 
     @event(Referred)
@@ -304,8 +303,7 @@ class Referral(Aggregate):
             criteria=[required(c, f"criteria[{i}]") for i, c in enumerate(criteria)],
             candidates=considered,
             matched_on=self._decision_date(matched_on, "matched_on"),
-            actor=actor(decided_by),
-            source=source(origin),
+            **decided(decided_by, origin),
         )
 
     @event(Matched)
@@ -399,8 +397,7 @@ class Referral(Aggregate):
             list_negotiated_on=found.negotiated_on if found else None,
             above_list_rate=above,
             rationale=why,
-            actor=actor(decided_by),
-            source=source(origin),
+            **decided(decided_by, origin),
         )
 
     @event(PriceAgreed)
@@ -470,8 +467,7 @@ class Referral(Aggregate):
             package_price=package_price,
             rationale=required(rationale, "rationale"),
             decided_on=decided_on,
-            actor=actor(decided_by),
-            source=source(origin),
+            **decided(decided_by, origin),
         )
 
     @event(Extended)
@@ -544,8 +540,7 @@ class Referral(Aggregate):
             above_list_rate=bool(found and new_rate is not None and new_rate > found.rate),
             rationale=required(rationale, "rationale"),
             decided_on=decided_on,
-            actor=actor(decided_by),
-            source=source(origin),
+            **decided(decided_by, origin),
         )
 
     @event(Adjusted)
@@ -586,8 +581,7 @@ class Referral(Aggregate):
             reason=reason,
             initiated_by=close_initiator(reason),
             rationale=required(rationale, "rationale"),
-            actor=actor(decided_by),
-            source=source(origin),
+            **decided(decided_by, origin),
         )
 
     @event(Closed)

@@ -16,7 +16,7 @@ from domain.cvr import valid_cvr
 from domain.errors import InvalidInput
 from domain.reference import load_reference
 from domain.text import optional, reject_cpr_in, required
-from domain.values import Actor, Source, actor, day, municipality, not_before, source
+from domain.values import Actor, Source, day, decided, municipality, not_before
 
 UNITS = ("hour", "day")
 CONTACT_FIELDS = ("name", "email", "phone", "address")
@@ -167,8 +167,7 @@ class Supplier(Aggregate):
             target_groups=_labels(target_groups, "target_groups"),
             competencies=_labels(competencies, "competencies"),
             education_levels=_labels(education_levels, "education_levels"),
-            actor=actor(decided_by),
-            source=source(origin),
+            **decided(decided_by, origin),
         )
 
     @event(Registered)
@@ -227,7 +226,7 @@ class Supplier(Aggregate):
             else:
                 msg = f"{key} is not a supplier detail"
                 raise InvalidInput("unknown-field", msg, field=key)
-        self.trigger_event(self.DetailsUpdated, changes=clean, actor=actor(decided_by), source=source(origin))
+        self.trigger_event(self.DetailsUpdated, changes=clean, **decided(decided_by, origin))
 
     @event(DetailsUpdated)
     def _details_updated(self, *, changes: dict[str, Any]) -> None:
@@ -270,8 +269,7 @@ class Supplier(Aggregate):
             rates=clean_rates,
             packages=clean_packages,
             note=optional(note),
-            actor=actor(decided_by),
-            source=source(origin),
+            **decided(decided_by, origin),
         )
 
     @event(PriceListNegotiated)

@@ -53,6 +53,18 @@ def source(value: Mapping[str, str | None] | None) -> Source | None:
     return result or None
 
 
+class Decided(TypedDict):
+    """The last two fields of every command's event: who decided, and where it came from."""
+
+    actor: Actor
+    source: Source | None
+
+
+def decided(decided_by: Mapping[str, str | None], origin: Mapping[str, str | None] | None) -> Decided:
+    """A command's ``decided_by`` and ``origin`` checked (``actor``, ``source``), as its event's fields."""
+    return {"actor": actor(decided_by), "source": source(origin)}
+
+
 def day(value: date, field: str) -> date:
     """A business date within the range caseledger accepts."""
     if not EARLIEST <= value <= LATEST:

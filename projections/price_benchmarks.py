@@ -136,7 +136,8 @@ def benchmarks(cur: Cursor, generation: int, query: BenchmarkQuery, today: date)
 
     # The list rate in force for a supplier, municipality, intervention and unit is the one valid
     # today with the latest valid-from, then the latest list. Chosen here, not by a window function
-    # in SQL: PostgreSQL's sort for it took longer (14-19 ms on 1M events) than this loop.
+    # in SQL: PostgreSQL's sort for it took longer than this loop (docs/benchmarks.md, "Figures
+    # behind choices in the code").
     day = today.isoformat()
     list_clause = " AND ".join(["valid_from <= ?", "(valid_to IS NULL OR valid_to >= ?)", *where])
     cur.run(

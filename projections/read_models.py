@@ -237,12 +237,12 @@ def _stored_ids(keyed: list[tuple[int, str, Any]]) -> tuple[set[str], set[str]]:
 def finish_bulk(db: ProjectionDatabase, generation: int, step_done: Callable[[], None] | None = None) -> None:
     """What a bulk build (``apply_batch`` with ``deltas``) left to the end: the spending roll-ups,
     each one ``INSERT … SELECT … GROUP BY`` over the monthly rows, instead of four dictionary
-    updates per referral and month in Python (a rebuild of 1M events: 124.6 → 106.9 s). Each in a
-    transaction of its own: the generation is not live yet, and on SQLite the four in one held the
-    write lock, which the event store shares, for 8 s on 1M events (now 1.5–2.3 s each). On
-    PostgreSQL two run at once, on connections of their own (one at a time the server used one core
-    of two while this process waited: 3.6 s of a 1M rebuild, 1.9 s two at a time). ``step_done`` is
-    called after each and may raise to stop the build there."""
+    updates per referral and month in Python. Each in a transaction of its own: the generation is
+    not live yet, and on SQLite the four in one held the write lock, which the event store shares,
+    for long. On PostgreSQL two run at once, on connections of their own (one at a time the server
+    used one core of two while this process waited). What each choice was measured at:
+    docs/benchmarks.md, "Figures behind choices in the code". ``step_done`` is called after each and
+    may raise to stop the build there."""
     statements = spending.rollup_statements(generation)
     if isinstance(db, PostgresProjectionDatabase):
 
@@ -267,7 +267,7 @@ def add_indexes(db: ProjectionDatabase, generation: int, step_done: Callable[[],
     reports after the switch have planner statistics and index-only scans (a visibility map)
     without waiting for autovacuum; the tables are done two at a time, on connections of their
     own, largest first: one at a time the server used one core of two while this process waited
-    (17 s of a 1M rebuild). ``step_done`` is called after each index (SQLite) or table (PostgreSQL)
+    (measured: docs/benchmarks.md, "Figures behind choices in the code"). ``step_done`` is called after each index (SQLite) or table (PostgreSQL)
     and may raise to stop the build there."""
     if not isinstance(db, PostgresProjectionDatabase):
         for statement in index_statements(generation):

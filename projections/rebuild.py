@@ -146,8 +146,9 @@ class Rebuilding:
                 position = batch[-1][0]
                 done += len(batch)
                 batches += 1
-                # The server analyses while this process folds on (6 s of a 1M rebuild were spent
-                # waiting for it before); one at a time: a due one is skipped while one runs.
+                # The server analyses while this process folds on, instead of this process waiting
+                # for it (docs/benchmarks.md, "Figures behind choices in the code"); one at a time:
+                # a due one is skipped while one runs.
                 if batches & (batches - 1) == 0 and (analysing is None or analysing.done()):
                     if analysing is not None:
                         analysing.result()

@@ -3,7 +3,7 @@ query is in its read model's module)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -23,6 +23,17 @@ from projections.read_models import live_generation
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def _live(report: Callable[Concatenate[Cursor, int, P], T]) -> Callable[Concatenate[Reports, P], T]:
+    """A method of ``Reports`` that reads ``report(cur, generation, …)`` on the live generation, with
+    ``report``'s other parameters and its docstring."""
+
+    def method(self: Reports, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._on_live(report, *args, **kwargs)
+
+    method.__doc__ = report.__doc__
+    return method
 
 
 class Reports:
@@ -73,18 +84,7 @@ class Reports:
     def candidates(self, query: candidates.CandidateQuery) -> list[dict[str, Any]]:
         return self._on_live(candidates.candidates, query)
 
-    def referrals(
-        self,
-        filters: dict[str, str | None],
-        page: int,
-        page_size: int,
-        sort: str = "referred",
-        descending: bool = True,
-        referral_ids: Sequence[str] | None = None,
-    ) -> dict[str, Any]:
-        """A page of the referral list, newest referral first unless ``sort`` says otherwise (of
-        ``referral_ids`` only, when given)."""
-        return self._on_live(referral_list.page, filters, page, page_size, sort, descending, referral_ids)
+    referrals = _live(referral_list.page)
 
     def referral_suppliers(self, municipality: str | None) -> dict[str, str]:
         """The suppliers the referral list names, id → name, by name."""

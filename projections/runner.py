@@ -46,30 +46,30 @@ LIVE_BATCH_SIZES = {"sqlite": 500, "postgres": 5000}
 It reads what the log holds, so following closely its batches stay small; a runner that has
 fallen behind (after a bulk load, or yielding the CPU to writers under load) folds its backlog in
 large batches, which costs less per event: fewer statements, and one write of a referral's row and
-months for several of its events (on PostgreSQL 0.46 → 0.20 ms of runner and database CPU per event
-going from 500 to 5,000: ``benchmarks.catch_up``). On SQLite the read models share the one
+months for several of its events (measured with ``benchmarks.catch_up``: docs/benchmarks.md,
+"Figures behind choices in the code"). On SQLite the read models share the one
 write lock with the event store, and a large batch would hold writers up while it is folded."""
 
 ANALYSE_AFTER = 5_000
 """Events the live runner folds before it first has PostgreSQL ``ANALYZE`` the read models, and
 again each time its count since start doubles (10,000, 20,000, …): a runner that catches up with a
 bulk import fills tables that, with autovacuum off or behind, have no statistics, and PostgreSQL
-then plans the fold's look-ups as scans of the whole table (286 ms for a batch's spending rows
-among two million, against a few ms by the index). A rebuild analyses its new tables likewise."""
+then plans the fold's look-ups as scans of the whole table, many times slower than by the index
+(docs/benchmarks.md, "Figures behind choices in the code"). A rebuild analyses its new tables likewise."""
 
 BULK_START_BACKLOG = 50_000
 """A runner that starts at least this many events behind the log (``bulk_start_backlog``; the
 setting ``CASELEDGER_PROJECTIONS__BULK_START_BACKLOG``), and behind by at least ``BULK_START_SHARE``
 of it, builds the read models anew in bulk (``rebuild``) instead of folding its backlog batch by
-batch. A bulk build folds the whole log faster than the live runner folds a backlog: in
-``benchmarks.suite --size 1M`` the read models were complete 85–87 s after the server started on
-the imported SQLite store against 266 s of catching up (which keeps SQLite's write lock for 500
-events at a time), and 64–68 s against 97–104 s on PostgreSQL. So it pays once most of the log is still to
-be folded: typically the first start after ``caseledger import`` into a new store. Reports answer
+batch. A bulk build folds the whole log faster than the live runner folds a backlog (which, on
+SQLite, keeps the write lock for 500 events at a time), on both storages (``benchmarks.suite --size
+1M``; the figures: docs/benchmarks.md, "Figures behind choices in the code"). So it pays once most
+of the log is still to be folded: typically the first start after ``caseledger import`` into a new store. Reports answer
 from the old read models until the new ones are complete, as during a rebuild."""
 BULK_START_SHARE = 0.75
 """The part of the log a runner must be behind by to build in bulk at start: a bulk build folds
-every event, and on PostgreSQL it is about 1.5 times as fast as catching up (on SQLite about 3)."""
+every event, so it pays only when most of them are still to be folded (how much faster it is, per
+storage: docs/benchmarks.md, "Figures behind choices in the code")."""
 
 
 class BuildStopped(Exception):

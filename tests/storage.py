@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage import environment
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner

@@ -21,7 +21,7 @@ from api.cli.receipts import issue_receipt, print_public_key, verify_receipt
 from api.cli.stores import console, open_ledger, stdout
 from api.fields import ANCHOR_PATTERN, InstantOrDay, instant_from, parse_anchor
 from api.settings import Settings
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.access_log import AccessEntry, AccessQuery
 from domain.errors import NotFound
 

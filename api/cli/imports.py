@@ -21,9 +21,9 @@ from api.batch_items import apply_items
 from api.cli.stores import console, open_ledger, stdout
 from api.import_pool import ImportPool, ImportWorkerFailed, Line, Outcome, import_operator
 from api.settings import Settings
-from application.batch import BatchSession
-from application.caseledger import CaseLedger
 from application.errors import StorageUnavailable
+from application.service.batch import BatchSession
+from application.service.caseledger import CaseLedger
 
 
 @dataclass

@@ -16,7 +16,7 @@ from api.app import projections_for
 from api.cli.stores import console, open_ledger
 from api.logs import log_config
 from api.settings import Settings
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from projections.database import ProjectionDatabase
 from projections.leader import lead, watch_lead
 from projections.runner import ProjectionRunner

@@ -17,7 +17,7 @@ from api.logs import log_config
 from api.runtime import open_files_needed, raise_open_files_limit
 from api.settings import DEFAULT_MAX_WORKERS, Settings
 from api.supervisor import MULTIPROCESS_DIR, metrics_directory
-from application.caseledger import CaseLedger, copenhagen_today
+from application.service.caseledger import CaseLedger, copenhagen_today
 
 
 def _load_demo(ledger: CaseLedger, weeks: int, suppliers: int, per_week: int, seed: int) -> None:

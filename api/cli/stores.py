@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from api.settings import Settings
-from application.caseledger import CaseLedger
 from application.privacy.master_key import MasterKeyError
+from application.service.caseledger import CaseLedger
 from application.storage.environment import describe_store, prepare_storage, store_exists
 
 console = Console(stderr=True)

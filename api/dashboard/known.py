@@ -17,7 +17,7 @@ from fastapi import Request
 
 from api.basis import Basis, basis_of
 from api.dashboard.formatting import COPENHAGEN
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from projections.known_at import KnownAt
 
 T = TypeVar("T")
@@ -46,8 +46,8 @@ def read_known(
     known_at: KnownAt = request.app.state.known_at
     instant = end_of(day) if day is not None else None
     # A day not over yet is known as far as it has gone: the live read models. Mapping an instant
-    # after the log's newest event to a position scans the whole log every time (about 0.5 s on
-    # the full demo), as no later event settles it.
+    # after the log's newest event to a position scans the whole log every time, as no later
+    # event settles it (its cost: docs/benchmarks.md, "Figures behind choices in the code").
     past = instant is not None and instant < datetime.now(tz=COPENHAGEN)
     cut, answer = known_at.read(known_at.position_at(instant) if past and instant else None, ask)
     return basis_of(ledger, cut, instant), answer

@@ -32,8 +32,8 @@ from api.dashboard.vocabulary import (
     legal_basis_title,
 )
 from api.dependencies import Ledger, Reports
-from application.caseledger import CaseLedger
 from application.privacy.envelopes import ERASED
+from application.service.caseledger import CaseLedger
 from domain.errors import NotFound
 from domain.reference import load_reference
 from projections.referral_list import SORTS

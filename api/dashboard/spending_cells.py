@@ -1,7 +1,8 @@
 """Forbrug's table body written in Python: one string per cell instead of a Jinja block per cell.
 
-By supplier over 60 months the table has 10,800 cells; rendered cell by cell in the template it
-took most of the page's 0.65–1.0 s and 940 kB. Here each cell is one formatted string with only
+By supplier over 60 months the table has 10,800 cells; rendered cell by cell in the template they
+took most of the page's time and size (docs/benchmarks.md, "Figures behind choices in the code").
+Here each cell is one formatted string with only
 what the page needs: its amount's exact value (``data-amount``, which the sort and the link to the
 cell's lineage read) and the column's time class (``now`` or ``future``; past months carry none, and no cell a class
 ``num``: the stylesheet aligns ``#spending td`` as numbers).

@@ -10,7 +10,7 @@ for the months after this one — never "forpligtet forbrug", which mixes spendi
 
 from __future__ import annotations
 
-from application.commands import COMMANDS
+from application.service.commands import COMMANDS
 from domain.reference import load_reference
 
 NBSP = "\u00a0"
@@ -108,7 +108,7 @@ GROUPINGS = {
     "": "Ingen (i alt)",
 }
 UNITS = {"hour": "time", "day": "dag", "package": "forløb"}
-# The Danish labels the commands declare (application.commands).
+# The Danish labels the commands declare (application.service.commands).
 EVENT_TYPES = {name: command.label for name, command in COMMANDS.items() if name.startswith("referral.")}
 STATUSES = {"referred": "indstillet", "matched": "leverandør valgt", "active": "aktiv", "closed": "afsluttet"}
 # In the order a trail's changes are listed: what, who, how priced, when, how much, how it ended.

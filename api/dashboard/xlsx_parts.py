@@ -2,9 +2,9 @@
 text: a workbook of sheets with inline strings, numbers and dates, bold header and total rows,
 number formats, column widths, frozen panes and an autofilter.
 
-openpyxl spent about 40 µs per cell even in write-only mode, so Revisionsspor's workbook of every
-referral (3,126 rows, 24,600 cells) took about a second; written here as one string per cell it
-takes a small part of that. The file is checked by reading it back with openpyxl in the tests.
+openpyxl's time per cell, even in write-only mode, made Revisionsspor's workbook of every referral
+slow; written here as one string per cell it takes a small part of that (docs/benchmarks.md,
+"Figures behind choices in the code"). The file is checked by reading it back with openpyxl in the tests.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from datetime import date
 
 from api.demo.referrals import ReferralPlanner
 from api.demo.suppliers import SupplierPlanner
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.referral import ACTIVE, CLOSED, MATCHED, REFERRED, STATUSES
 
 

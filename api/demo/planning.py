@@ -12,9 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from api.demo.vocabulary_profiles import Profile
-from application.caseledger import CaseLedger
-from application.commands import COMMANDS
-from application.context import WriteContext
+from application.service.caseledger import CaseLedger
+from application.service.commands import COMMANDS
+from application.service.context import WriteContext
 from domain.reference import Reference, load_reference
 from domain.supplier import Supplier
 
@@ -138,7 +138,7 @@ class Planner:
     def _command(
         self, command: str, target: UUID | None, actor: Mapping[str, str | None], **arguments: Any
     ) -> None:
-        """Run ``command`` (``application.commands``) as a case system's request would."""
+        """Run ``command`` (``application.service.commands``) as a case system's request would."""
         self.app.writes.execute(COMMANDS[command], target, arguments, actor=actor, context=WriteContext())
 
     def _at(self, day: date, phase: int, run: Callable[[], None]) -> None:

@@ -13,7 +13,7 @@ from api.basis import AsKnownAt, report_responses
 from api.dependencies import Fresh, Ledger
 from api.fields import MONTH_PATTERN, SearchText
 from api.lineage_responses import LineageOut
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.errors import InvalidInput, NotFound
 from domain.reference import load_reference
 from projections.lineage import LineageQuery, lineage

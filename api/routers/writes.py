@@ -20,7 +20,7 @@ from api.dependencies import Ledger, WriteHeaders, Writing, write_answers, writt
 from api.problems import responses
 from api.responses import WriteResultOut
 from api.schemas import Body
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 
 WRITE_ERRORS = responses(400, 401, 403, 404, 409, 412, 413, 422, 503) | write_answers()
 CREATE_ERRORS = responses(400, 401, 403, 404, 409, 413, 422, 503) | write_answers(201)

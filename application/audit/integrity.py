@@ -18,9 +18,9 @@ from application.audit.receipts import issue, signature_problem
 from application.audit.signing_key import SigningKey
 from application.audit.trail import trail_entries
 from application.errors import StorageUnavailable
-from application.municipalities import Municipalities
 from application.storage import KeyedRecorder
 from application.storage.chain_links import GENESIS, StoredRow
+from application.storage.municipalities import Municipalities
 from domain.errors import NotFound, RuleViolation
 from domain.own_cost import OwnCosts
 from domain.referral import Referral

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from application.key_files import KeySource, decode_base64
+from application.storage.key_files import KeySource, decode_base64
 from domain.errors import DomainError
 
 log = logging.getLogger("caseledger.audit")

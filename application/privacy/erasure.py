@@ -13,9 +13,9 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from application.errors import StorageUnavailable
-from application.municipalities import Municipalities
 from application.privacy.keyring import Keyring
 from application.storage.citizen_keys import CitizenKeyStore, ErasureRecord
+from application.storage.municipalities import Municipalities
 from domain.errors import InvalidInput, NotFound
 from domain.reference import load_reference
 from domain.referral import Referral

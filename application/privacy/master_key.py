@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from application.key_files import MAKE_ONE, KeySource, decode_base64
+from application.storage.key_files import MAKE_ONE, KeySource, decode_base64
 
 log = logging.getLogger("caseledger.personal_data")
 

@@ -10,7 +10,9 @@ recorder), ``recording`` (what both recorders share), ``group_commit`` (concurre
 transaction), ``health`` (whether the store takes writes), ``chain_links`` (the hash chains' links),
 ``envelope_labels`` (what the recorders read of a sealed field), ``connections`` (PostgreSQL's pool
 and retries), and the stores kept beside the events: ``tokens``, ``access_log`` and
-``citizen_keys`` (its SQL per dialect in ``citizen_keys_dialects``). Storage imports nothing of
+``citizen_keys`` (its SQL per dialect in ``citizen_keys_dialects``); ``municipalities`` (which
+municipality a referral belongs to, read from the store and remembered) and ``key_files`` (the
+secrets kept in files beside an SQLite store). Storage imports nothing of
 ``application.audit`` or ``application.privacy``. The names below are re-exported for the modules
 that import them from here.
 """

@@ -156,8 +156,8 @@ class PostgresCitizenKeyStore(CitizenKeyStore):
 
     def _select_in(self, cur: _Cursor, select: str, column: str, values: list[str]) -> list[Any]:
         # One statement with one array, however many values: psycopg parses a statement of hundreds
-        # of placeholders anew each time, and a rebuild looks up about 850 keys per batch of events
-        # (for the case indexes) — 2.4 of 9.5 ms per batch.
+        # of placeholders anew each time, and a rebuild looks up hundreds of keys per batch of
+        # events (for the case indexes; measured: docs/benchmarks.md, "Figures behind choices").
         if not values:
             return []
         cur.execute(self._sql(f"{select} WHERE {column} = ANY(?)"), (list(values),))

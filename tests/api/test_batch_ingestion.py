@@ -1,6 +1,6 @@
 """Batch ingestion commits many items per transaction, yet each item stands or falls on its own.
 
-``POST /events`` runs its items in a batch session (``application.batch``): checks see the items
+``POST /events`` runs its items in a batch session (``application.service.batch``): checks see the items
 before them, accepted items are saved a chunk at a time with their ``event_id`` claims. These tests
 make the chunks small to see the chunk boundaries: a failure between chunks, a resend, a lost race.
 """
@@ -15,7 +15,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 
-from application import batch
+from application.service import batch
 from tests.api import bodies
 from tests.api.bodies import events_of, last_position
 from tests.api.test_idempotency_and_concurrency import item, post_batch

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from application.caseledger import copenhagen_today
+from application.service.caseledger import copenhagen_today
 from tests.api import bodies
 from tests.api.bodies import ODENSE, assert_problem, created
 from tests.storage import rebuild_read_models

@@ -32,7 +32,7 @@ from api.app import create_app
 from api.cli import cli
 from api.settings import Settings
 from api.settings_report import settings_table
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.postgres import DatabaseFunctionsRefused
 from tests.api import bodies
 from tests.api.test_idempotency_and_concurrency import item, post_batch

@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from application.caseledger import CaseLedger
 from application.privacy.keyring import Keyring
 from application.privacy.master_key import KEY_BYTES
+from application.service.caseledger import CaseLedger
 from application.storage.citizen_keys import ErasureRecord, NewCitizenKey, now
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.recording import KEYS_TABLE
 from tests.api import bodies
 from tests.api.bodies import ODENSE, last_position

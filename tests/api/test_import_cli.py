@@ -15,7 +15,7 @@ from api.app import create_app
 from api.cli import cli
 from api.import_pool import worker_of
 from api.settings import Settings
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from projections import read_models
 from projections.database import ProjectionDatabase
 from tests.api import bodies

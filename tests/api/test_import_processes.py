@@ -17,7 +17,7 @@ from typing import IO, Any
 import pytest
 
 from api.import_pool import ImportPool, ImportWorkerFailed
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from tests.api import bodies
 from tests.api.test_idempotency_and_concurrency import item
 from tests.api.test_import_cli import write_lines

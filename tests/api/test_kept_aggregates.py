@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from application.caseledger import CaseLedger
 from application.privacy.envelopes import WITHHELD
+from application.service.caseledger import CaseLedger
 from tests.api import bodies
 from tests.api.bodies import events_of
 from tests.api.test_idempotency_and_concurrency import item, post_batch

@@ -25,7 +25,7 @@ from api.responses import (
     SupplierOverviewOut,
     SupplierReportOut,
 )
-from application.commands import EVENTS
+from application.service.commands import EVENTS
 from tests.api import bodies
 from tests.api.test_idempotency_and_concurrency import item, post_batch
 

@@ -26,10 +26,10 @@ from api.app import create_app
 from api.commands import COMMANDS
 from api.schemas import ReferralIn
 from api.settings import Settings
-from application import batch
-from application.caseledger import CaseLedger
-from application.context import WriteContext
 from application.privacy.master_key import MasterKeyError
+from application.service import batch
+from application.service.caseledger import CaseLedger
+from application.service.context import WriteContext
 from tests.api import bodies
 from tests.api.bodies import assert_problem
 from tests.api.test_idempotency_and_concurrency import item, post_batch

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from application import batch
+from application.service import batch
 from tests.api import bodies
 from tests.api.bodies import events_of
 from tests.api.test_idempotency_and_concurrency import item, post_batch

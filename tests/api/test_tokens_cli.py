@@ -15,8 +15,8 @@ from api.cli import cli
 from api.commands import COMMANDS
 from api.schemas import ReferralIn
 from api.settings import Settings
-from application.caseledger import CaseLedger
-from application.context import WriteContext
+from application.service.caseledger import CaseLedger
+from application.service.context import WriteContext
 from tests.storage import storage_env
 
 runner = CliRunner()

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.access_log import AccessEntry, AccessLog, AccessQuery
 from tests.storage import database_url, run_sql, storage_env
 

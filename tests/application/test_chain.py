@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.referral import Referral
 from domain.supplier import Supplier
 from tests.concurrency import run_together

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.commands import COMMANDS
+from application.service.commands import COMMANDS
 from domain.own_cost import OwnCosts
 from domain.referral import Referral
 from domain.supplier import Supplier

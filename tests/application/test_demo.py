@@ -14,7 +14,7 @@ from uuid import UUID
 import pytest
 
 from api.demo import DemoSummary, load_demo
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.cvr import is_valid_cvr
 from tests.storage import storage_env
 

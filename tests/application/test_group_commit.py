@@ -16,8 +16,8 @@ from uuid import uuid4
 import psycopg
 from eventsourcing.persistence import IntegrityError, OperationalError
 
-from application.caseledger import CaseLedger
 from application.keys import Claim
+from application.service.caseledger import CaseLedger
 from domain.referral import Referral
 from tests.conftest import TODAY
 from tests.domain.builders import refer as refer_psn_1

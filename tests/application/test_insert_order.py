@@ -24,10 +24,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from application import batch
-from application.caseledger import CaseLedger
-from application.context import WriteContext
 from application.keys import ANY_SCOPE, event_key
+from application.service import batch
+from application.service.caseledger import CaseLedger
+from application.service.context import WriteContext
 from tests.api.test_personal_data import ANNA, file_referral, server_and_schema
 from tests.conftest import TODAY
 from tests.storage import database_url, storage_env

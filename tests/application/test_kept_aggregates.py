@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate, event
 
-from application.kept_aggregates import KeptAggregates
 from application.privacy.envelopes import WITHHELD
+from application.service.kept_aggregates import KeptAggregates
 
 
 class Note(Aggregate):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from tests.storage import postgres_schema, storage_env
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from tests.domain.builders import refer
 
 

@@ -18,7 +18,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.referral import CLOSE_REASONS, Referral
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner

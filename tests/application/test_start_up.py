@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.environment import prepare_storage
 from tests.concurrency import run_together
 from tests.storage import POSTGRES_ADMIN_URL, storage_env

@@ -3,7 +3,7 @@ a revocation anywhere applies on the next authentication."""
 
 from __future__ import annotations
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.tokens import CachedTokenStore
 from tests.storage import run_sql
 

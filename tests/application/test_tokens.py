@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage import tokens
 from application.storage.tokens import token_hash
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from api.demo import load_demo
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.referral import Referral
 from projections.database import ProjectionDatabase
 from projections.read_models import live_generation

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as tally
 from hypothesis import strategies as st
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.reference import load_reference
 from domain.referral import CLOSE_REASONS, Referral
 from domain.supplier import Supplier

@@ -16,7 +16,7 @@ from uuid import UUID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from projections.database import ProjectionDatabase
 from projections.lineage import TERMS_EVENTS, LineageQuery, lineage
 from projections.reports import Reports

@@ -9,8 +9,8 @@ import pytest
 
 from api.commands import COMMANDS
 from api.own_cost_schemas import OwnCostItemIn
-from application.caseledger import CaseLedger
-from application.context import WriteContext
+from application.service.caseledger import CaseLedger
+from application.service.context import WriteContext
 from projections.database import ProjectionDatabase
 from projections.read_models import live_generation
 from projections.runner import ProjectionRunner

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.referral import Referral
 from projections.database import ProjectionDatabase
 from projections.practice import PracticeQuery, nearest_rank, ratio

@@ -14,8 +14,8 @@ import pytest
 
 from api.commands import COMMANDS
 from api.schemas import SupplierIn
-from application.caseledger import CaseLedger
-from application.context import WriteContext
+from application.service.caseledger import CaseLedger
+from application.service.context import WriteContext
 from domain.referral import Referral
 from projections import counters, read_models
 from projections import rebuild as rebuild_module

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.supplier import Supplier
 from projections import spending_log
 from projections.database import ProjectionDatabase

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from projections.database import ProjectionDatabase
 from projections.read_models import live_generation
 from projections.runner import ProjectionRunner

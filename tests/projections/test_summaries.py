@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.referral import Referral
 from domain.spending import value_on
 from projections.database import ProjectionDatabase

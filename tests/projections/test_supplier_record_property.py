@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from domain.referral import CLOSE_REASONS
 from projections.database import ProjectionDatabase
 from projections.read_models import live_generation

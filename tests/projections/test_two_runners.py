@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import dump, small_demo

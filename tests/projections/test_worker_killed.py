@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from projections.database import ProjectionDatabase
 from projections.runner import ProjectionRunner
 from tests.projections.helpers import dump, small_demo

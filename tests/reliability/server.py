@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from application.caseledger import CaseLedger
+from application.service.caseledger import CaseLedger
 from application.storage.environment import prepare_storage
 from benchmarks import uvicorn_command
 from tests.reliability.cluster import free_port

@@ -25,7 +25,7 @@ import uvicorn
 from api.app import create_app
 from api.demo import load_demo
 from api.settings import Settings
-from application.caseledger import CaseLedger, copenhagen_today
+from application.service.caseledger import CaseLedger, copenhagen_today
 from application.storage.environment import prepare_storage
 from tests.api.dashboard.support import (
     CHROMIUM_ARGS,

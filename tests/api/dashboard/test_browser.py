@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from api.dashboard import formatting
-from application.caseledger import copenhagen_today
+from application.service.caseledger import copenhagen_today
 from tests.api.dashboard.support import (
     REPORTER_MUNICIPALITY,
     DemoServer,

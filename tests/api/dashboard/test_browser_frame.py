@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from application.caseledger import copenhagen_today
+from application.service.caseledger import copenhagen_today
 from tests.api.dashboard.support import DemoServer, log_in, screenshot
 from tests.api.dashboard.test_browser import months_ago
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from application.caseledger import copenhagen_today
+from application.service.caseledger import copenhagen_today
 from tests.api.dashboard.support import DemoServer, log_in, screenshot
 from tests.api.dashboard.test_browser import BENCHMARK_ROWS_JS, SPENDING_CELLS_JS, SUPPLIER_ROWS_JS
 

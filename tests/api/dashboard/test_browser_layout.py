@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from application.caseledger import copenhagen_today
+from application.service.caseledger import copenhagen_today
 from tests.api.dashboard.support import DemoServer, count_text, log_in, screenshot
 
 pytestmark = pytest.mark.browser

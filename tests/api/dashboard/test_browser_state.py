@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from application.caseledger import copenhagen_today
+from application.service.caseledger import copenhagen_today
 from tests.api.dashboard.support import DemoServer, chosen_month, log_in, pick_month, screenshot
 from tests.api.dashboard.test_browser import months_ago
 

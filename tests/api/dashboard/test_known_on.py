@@ -11,7 +11,7 @@ import openpyxl
 from fastapi.testclient import TestClient
 
 from api.dashboard.known import end_of
-from application.caseledger import copenhagen_today
+from application.service.caseledger import copenhagen_today
 from tests.api.dashboard.test_pages import browse, lifecycle
 
 

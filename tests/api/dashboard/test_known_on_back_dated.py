@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.dashboard.known import end_of
-from application.caseledger import copenhagen_today
+from application.service.caseledger import copenhagen_today
 from tests.api import bodies
 from tests.api.dashboard.test_forbrug_celle import cell_page
 from tests.api.dashboard.test_pages import browse

@@ -8,7 +8,7 @@ transaction of its own costs a database round trip or five per item, so a batch 
 - aggregates are loaded once and kept in memory across the batch; an accepted item's events are
   collected rather than saved, with its claims (``event/…``, ``idempotency:…``, ``cvr:…``); at
   the end they are handed to the process's ``KeptAggregates``, where the next batch finds those
-  still at their last stored version (``application.kept_aggregates``);
+  still at their last stored version (``application.service.kept_aggregates``);
 - claims already stored for the batch's keys, and which of its aggregates exist, are read in one
   query each at the start; claims pending in the batch answer repeats within it;
 - every ``flush_events`` events (and at the end) the pending events, their claims and chain rows
@@ -37,16 +37,16 @@ from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
-from application.context import WriteResult
 from application.errors import StorageUnavailable
-from application.kept_aggregates import KeptAggregates
 from application.keys import Claim, StoredClaim
-from application.replay import replay
+from application.service.context import WriteResult
+from application.service.kept_aggregates import KeptAggregates
+from application.service.replay import replay
 from application.storage import KeyedRecorder
 
 
 class Writer(Protocol):
-    """What a batch needs of the write path (``application.write_path.WritePath``)."""
+    """What a batch needs of the write path (``application.service.write_path.WritePath``)."""
 
     @property
     def keyed_recorder(self) -> KeyedRecorder: ...

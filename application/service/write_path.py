@@ -1,11 +1,11 @@
 """The one write path: load → decide → save, with claims, retries and batches.
 
-Every command (``application.commands``), from a route or a batch item, runs through
+Every command (``application.service.commands``), from a route or a batch item, runs through
 ``WritePath.execute``: replay an earlier identical request (its claim), load the aggregate (sealed:
 rules never read personal fields), read the supplier the command needs, call the aggregate's
 command, and save its events with the request's claims in one transaction. A lost race on the
 aggregate's version is retried on fresh state unless the client named the version it expected
-(then 412). In a batch (``application.batch``), the same steps read the batch's session and leave
+(then 412). In a batch (``application.service.batch``), the same steps read the batch's session and leave
 the events to its flush.
 """
 
@@ -25,21 +25,21 @@ from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
-from application.commands import CHOSEN, MATCHED, CommandType
-from application.context import WriteContext, WriteResult
 from application.errors import IdempotencyKeyReused, StorageUnavailable, VersionMismatch
-from application.kept_aggregates import KeptAggregates
 from application.keys import Claim, earlier_event_key, event_key, is_event_key
-from application.municipalities import Municipalities
-from application.replay import replay
+from application.service.commands import CHOSEN, MATCHED, CommandType
+from application.service.context import WriteContext, WriteResult
+from application.service.kept_aggregates import KeptAggregates
+from application.service.replay import replay
 from application.storage import KeyedRecorder
+from application.storage.municipalities import Municipalities
 from domain.errors import NotFound, RuleViolation
 from domain.referral import Referral
 from domain.supplier import Supplier
 
 if TYPE_CHECKING:
-    from application.batch import BatchSession
     from application.keys import StoredClaim
+    from application.service.batch import BatchSession
 
 CONFLICT_RETRIES = 5
 READ_COPIES = 10_000
@@ -67,7 +67,7 @@ class WritePath:
     sealed_repository: Repository[UUID]
     municipalities: Municipalities
     kept: KeptAggregates = field(default_factory=KeptAggregates)
-    """Aggregates batches wrote or read, for the next batch (``application.kept_aggregates``)."""
+    """Aggregates batches wrote or read, for the next batch (``application.service.kept_aggregates``)."""
     _batch: threading.local = field(default_factory=threading.local)
     _read_copies: dict[UUID, Aggregate] = field(default_factory=dict)
 
@@ -235,7 +235,7 @@ class WritePath:
 
     @contextmanager
     def batch_session(self, session: BatchSession | None) -> Iterator[None]:
-        """Run this thread's commands in ``session`` (see ``application.batch``): they read its
+        """Run this thread's commands in ``session`` (see ``application.service.batch``): they read its
         aggregates and claims and leave their events to its flush instead of saving them."""
         previous = getattr(self._batch, "session", None)
         self._batch.session = session

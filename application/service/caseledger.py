@@ -1,7 +1,7 @@
 """The caseledger Application: the store, its commands and its reads by id, version and instant.
 
-It composes the parts: the write path (``application.write_path``) runs the commands declared in
-``application.commands``; ``municipalities`` places referrals for access checks; ``privacy`` opens
+It composes the parts: the write path (``application.service.write_path``) runs the commands declared in
+``application.service.commands``; ``municipalities`` places referrals for access checks; ``privacy`` opens
 and erases personal data; ``audit`` recomputes the hash chains and builds decision trails.
 """
 
@@ -28,20 +28,20 @@ from eventsourcing.utils import Environment
 
 from application.audit.integrity import Audit
 from application.errors import StorageUnavailable
-from application.municipalities import Municipalities
 from application.privacy.case_index import index_case_refs
 from application.privacy.erasure import Privacy
 from application.privacy.keyring import PREPARED, Keyring
 from application.privacy.master_key import resolve_master_key
 from application.privacy.sealing_mapper import SealingMapper
+from application.service.transcodings import DateAsISO
+from application.service.write_path import WritePath
 from application.storage.access_log import AccessLog, open_access_log, utc_now
 from application.storage.citizen_keys_dialects import open_citizen_key_store
 from application.storage.environment import ExplicitEnvironment, start_up_lock
+from application.storage.municipalities import Municipalities
 from application.storage.postgres import PostgresKeyedRecorder
 from application.storage.sqlite import SQLiteKeyedRecorder
 from application.storage.tokens import TokenStore, open_token_store
-from application.transcodings import DateAsISO
-from application.write_path import WritePath
 from domain.errors import NotFound
 from domain.referral import Referral
 from domain.supplier import Supplier

@@ -4,7 +4,7 @@ A command is data: the event type it records (also a batch item's ``type``), the
 method it calls, the right it needs, its Danish label, and what the write path must look up or claim
 for it. The routes, the batch item union, the OpenAPI document, the access checks, the CLI import
 and the dashboard's labels are all derived from ``COMMANDS``; the write path
-(``application.write_path``) runs any of them the same way.
+(``application.service.write_path``) runs any of them the same way.
 
 Adding a command: the domain method (and its event), one ``CommandType`` here, its request body in
 ``api.schemas`` bound in ``api.commands.BODIES`` (and its route, if it has one, in
