@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -25,6 +26,7 @@ from api.dashboard.rendering import templates
 from api.dashboard.session import PAGE
 from api.dashboard.vocabulary import (
     AMOUNTS,
+    GROUPING_PLURALS,
     GROUPINGS,
     OTHERS,
     SPENDING,
@@ -45,6 +47,11 @@ MAX_MONTHS = 60
 YEARS_BACK, YEARS_AHEAD = 6, 2
 MAX_SEARCH = 200
 WRITERS = {"ore": formatting.kroner, "kr": formatting.whole_kroner, "tkr": formatting.thousand_kroner}
+CELL_BUDGET = 3000
+"""Cells (rows × columns) above which the table is shown a page of rows at a time: the browser's
+layout of the table is what costs (by supplier over 60 months, 180 × 62 cells; docs/dashboard.md)."""
+DANISH_LAST = str.maketrans({"æ": "{", "ø": "|", "å": "}"})
+"""æ, ø, å after z, in that order (the server's sort of a paged table by name)."""
 
 
 def _shift_month(value: str, months: int) -> str:
@@ -109,6 +116,78 @@ def period_of(request: Request, today: date) -> Period:
         amounts if amounts in AMOUNTS else "ore",
         (params.get("q") or "").strip()[:MAX_SEARCH],
     )
+
+
+def page_asked(request: Request, pages: int) -> int:
+    """The page asked for (``page``), within 1 and ``pages``; 1 for a text that is no number."""
+    text = request.query_params.get("page", "1")
+    return max(1, min(pages, int(text))) if text.isdigit() and len(text) < 7 else 1
+
+
+def rows_per_page(columns: int) -> int:
+    """Rows a page of a table with ``columns`` columns: a multiple of ten whose cells stay within
+    ``CELL_BUDGET`` (40 for 60 months and the name and "I alt" columns), at least ten."""
+    return max(10, CELL_BUDGET // columns // 10 * 10)
+
+
+def ordered(series: list[Series], sort: str, descending: bool) -> list[Series]:
+    """``series`` sorted as the address asks (``sort``: ``total``, a month ``YYYY-MM`` or ``0``,
+    the name column, as the page's script names its columns), else as they are. The script sorts
+    a table shown whole itself; a paged one it asks the server to sort, over every row."""
+    if sort == "total":
+        return sorted(series, key=lambda found: found.total, reverse=descending)
+    if MONTH.match(sort):
+        return sorted(series, key=lambda found: found.values.get(sort, Decimal(0)), reverse=descending)
+    if sort == "0":
+        return sorted(
+            series, key=lambda found: found.label.lower().translate(DANISH_LAST), reverse=descending
+        )
+    return series
+
+
+@dataclass(frozen=True)
+class RowPage:
+    """The rows of the table the page shows: all of them (``pages`` 1), or, when the table would
+    have more than ``CELL_BUDGET`` cells, ``size`` of them from number ``first`` (1-based)."""
+
+    rows: list[Series]
+    count: int
+    page: int
+    pages: int
+    first: int
+    size: int
+
+    def pager(self, request: Request) -> dict[str, Any]:
+        """The pager's words and links; each link the address with every choice and its page."""
+        asked = dict(request.query_params)
+
+        def link(number: int) -> str:
+            return f"/dashboard/forbrug?{urlencode({**asked, 'page': number})}"
+
+        return {
+            "page": self.page,
+            "pages": self.pages,
+            "first": self.first,
+            "last": self.first + len(self.rows) - 1,
+            "previous": link(self.page - 1) if self.page > 1 else None,
+            "next": link(self.page + 1) if self.page < self.pages else None,
+            "next_size": min(self.size, self.count - self.first + 1 - self.size),
+            "size": self.size,
+        }
+
+
+def row_page(request: Request, series: list[Series], months: list[str]) -> RowPage:
+    """The page of ``series`` asked for (``page``, ``sort`` and ``dir`` in the address)."""
+    params = request.query_params
+    rows = ordered(series, params.get("sort", ""), params.get("dir") == "desc")
+    columns = len(months) + 2
+    if len(rows) * columns <= CELL_BUDGET:
+        return RowPage(rows, len(rows), 1, 1, 1, len(rows))
+    size = rows_per_page(columns)
+    pages = -(-len(rows) // size)
+    page = page_asked(request, pages)
+    start = (page - 1) * size
+    return RowPage(rows[start : start + size], len(rows), page, pages, start + 1, size)
 
 
 def labeller(by: str, viewer: Viewer, reports: Reports) -> Callable[[str | None], str]:
@@ -233,6 +312,7 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         return shown
     viewer, period, table, basis = shown
     day = known_on(request)
+    shown_rows = row_page(request, table.series, table.months)
     chart = stacked_bars(
         table.months, [(found.label, found.values) for found in table.every], table.this_month
     )
@@ -244,7 +324,12 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         months=table.months,
         this_month=table.this_month,
         series=table.series,
-        table_body=spending_cells.body(table.series, table.months, table.this_month, WRITERS[period.amounts]),
+        table_body=spending_cells.body(
+            shown_rows.rows, table.months, table.this_month, WRITERS[period.amounts]
+        ),
+        pager=shown_rows.pager(request),
+        row_count=shown_rows.count,
+        all_rows=GROUPING_PLURALS[period.by],
         chart=chart,
         month_totals={m: f"{v:.2f}" for m, v in table.month_totals.items()},
         total=table.total,

@@ -27,7 +27,7 @@ from api.access_log import logged
 from api.basis import Basis
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, frame, open_page, refusal
-from api.dashboard.forbrug import labeller
+from api.dashboard.forbrug import labeller, page_asked
 from api.dashboard.known import known_on, read_known
 from api.dashboard.rendering import templates
 from api.dashboard.vocabulary import EVENT_TYPES, GROUPINGS, SPENDING, TOTAL
@@ -136,12 +136,6 @@ def cell_label(cell: Cell, viewer: Viewer, reports: Reports) -> str:
     if cell.by is None:
         return f"{SPENDING} i alt"
     return labeller(cell.by, viewer, reports)(cell.key)
-
-
-def page_asked(request: Request, pages: int) -> int:
-    """The page asked for (``page``), within 1 and ``pages``; 1 for a text that is no number."""
-    text = request.query_params.get("page", "1")
-    return max(1, min(pages, int(text))) if text.isdigit() and len(text) < 7 else 1
 
 
 def kept(request: Request) -> dict[str, str]:

@@ -107,6 +107,14 @@ GROUPINGS = {
     "municipality": "Kommune",
     "": "Ingen (i alt)",
 }
+GROUPING_PLURALS = {
+    "intervention": "indsatser",
+    "supplier": "leverandører",
+    "legal_basis": "lovgrundlag",
+    "municipality": "kommuner",
+    "": "rækker",
+}
+"""What the rows of each grouping are, in the plural: "I alt (alle leverandører)" under a paged table."""
 UNITS = {"hour": "time", "day": "dag", "package": "forløb"}
 # The Danish labels the commands declare (application.service.commands).
 EVENT_TYPES = {name: command.label for name, command in COMMANDS.items() if name.startswith("referral.")}

@@ -71,18 +71,38 @@ function sortBy(table, header, direction) {
   remember({ sort: sortKey(table, header), dir: descending ? "desc" : "asc" });
 }
 
+function sortPaged(table, header) {
+  // A paged table (data-paged: Forbrug's, when big) shows one page of its rows, which the server
+  // sorted over all of them: a new sort is asked for in the address, from the first page.
+  const descending = header.getAttribute("aria-sort") === "ascending";
+  const url = new URL(window.location.href);
+  url.searchParams.set("sort", sortKey(table, header));
+  url.searchParams.set("dir", descending ? "desc" : "asc");
+  url.searchParams.delete("page");
+  window.location.assign(url);
+}
+
+function markSorted(table, header, direction) {
+  for (const other of table.tHead.querySelectorAll("th[aria-sort]")) other.removeAttribute("aria-sort");
+  header.setAttribute("aria-sort", direction === "desc" ? "descending" : "ascending");
+}
+
 function makeSortable(table) {
   const asked = new URL(window.location.href).searchParams;
+  const paged = table.hasAttribute("data-paged");
+  const sort = paged ? sortPaged : sortBy;
   for (const header of table.querySelectorAll("thead th[data-sort]")) {
     if (asked.get("sort") === sortKey(table, header)) {
-      sortBy(table, header, asked.get("dir") === "desc" ? "desc" : "asc");
+      const direction = asked.get("dir") === "desc" ? "desc" : "asc";
+      if (paged) markSorted(table, header, direction);
+      else sortBy(table, header, direction);
     }
     header.tabIndex = 0;
-    header.addEventListener("click", () => sortBy(table, header));
+    header.addEventListener("click", () => sort(table, header));
     header.addEventListener("keydown", (event) => {
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
-        sortBy(table, header);
+        sort(table, header);
       }
     });
   }

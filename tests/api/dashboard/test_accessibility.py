@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from application.service.caseledger import copenhagen_today
 from tests.api.dashboard.support import DemoServer, log_in, screenshot
+from tests.api.dashboard.test_browser import months_ago
 
 pytestmark = pytest.mark.browser
 
@@ -18,6 +19,7 @@ PAGES = (
     "overblik",
     "forbrug",
     "forbrug?by=supplier",
+    "forbrug?by=supplier&from={sixty_ago}&to={this_month}&page=2",
     "forbrug/celle?month={this_month}&by=intervention&key=family-treatment",
     "forbrug/celle?month={this_month}&by=&page=2",
     "priser",
@@ -45,7 +47,8 @@ def test_the_login_page_has_no_serious_violation(sized: Any) -> None:
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_has_no_serious_violation(sized: Any, demo_server: DemoServer, path: str) -> None:
     today = copenhagen_today()
-    log_in(sized, demo_server.admin, f"/dashboard/{path.format(this_month=f'{today:%Y-%m}')}")
+    asked = path.format(this_month=f"{today:%Y-%m}", sixty_ago=months_ago(today, 59))
+    log_in(sized, demo_server.admin, f"/dashboard/{asked}")
     found = _serious(sized)
     screenshot(
         sized,
