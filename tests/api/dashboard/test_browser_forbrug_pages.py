@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from api.dashboard.forbrug import CELL_BUDGET, rows_per_page
-from application.caseledger import copenhagen_today
+from application.service.caseledger import copenhagen_today
 from tests.api.dashboard.support import DemoServer, log_in, screenshot
 from tests.api.dashboard.test_browser import money, months_ago
 
