@@ -228,6 +228,14 @@ class CaseLedger(Application[UUID]):
         self.writes.load(Supplier, supplier_id)
         return list(self.events.get(supplier_id))
 
+    def sealed_events_upto(self, versions: Mapping[UUID, int]) -> dict[UUID, list[Any]]:
+        """Each of ``versions``' aggregates' events up to its version, oldest first, personal fields
+        still sealed: what ``sealed_events.get(id, lte=version)`` gives each (the same mapper), read
+        in one query per few hundred aggregates instead of one each."""
+        decode = self.sealed_events.mapper.to_domain_event
+        stored = self.keyed_recorder.events_upto(versions)
+        return {aggregate_id: [decode(event) for event in events] for aggregate_id, events in stored.items()}
+
     def last_position(self) -> int:
         """The global position of the newest stored event (0 when empty)."""
         try:

@@ -20,6 +20,8 @@ from application.storage.health import StorageHealth
 from domain.referral import Referral
 
 KEYS_TABLE = "caseledger_keys"
+EVENTS_UPTO_CHUNK = 500
+"""Ids a query of ``events_upto`` asks for (a whole month's referrals, about 1,650, take four)."""
 
 
 class KeyedRecording:
