@@ -65,9 +65,8 @@ def main() -> None:
     def cell(month: str, supplier_id: str) -> dict[str, Any]:
         query = LineageQuery(month=month, by="supplier", key=supplier_id, municipality="461")
         parts = reports.spending_lineage(query)
-        events_of = {
-            p.referral_id: list(ledger.sealed_events.get(UUID(p.referral_id), lte=p.version)) for p in parts
-        }
+        read = ledger.sealed_events_upto({UUID(p.referral_id): p.version for p in parts})
+        events_of = {p.referral_id: read[UUID(p.referral_id)] for p in parts}
         return lineage(parts, events_of, month)
 
     rows = reports.spending(SpendingQuery(by="supplier", municipality="461"))["rows"]

@@ -91,11 +91,10 @@ class Shown:
 
     def lineage(self, ledger: Ledger, parts: list[CellPart]) -> dict[str, Any]:
         """``parts``' amounts and events; each referral's events up to the version its amount was
-        folded from, so as known at the basis too (as the API's lineage reads them)."""
-        events_of = {
-            part.referral_id: list(ledger.sealed_events.get(UUID(part.referral_id), lte=part.version))
-            for part in parts
-        }
+        folded from, so as known at the basis too (as the API's lineage reads them), a few hundred
+        referrals a query."""
+        read = ledger.sealed_events_upto({UUID(part.referral_id): part.version for part in parts})
+        events_of = {part.referral_id: read[UUID(part.referral_id)] for part in parts}
         return lineage(parts, events_of, self.cell.month)
 
 

@@ -57,10 +57,8 @@ def spending_lineage(
     )
     basis, parts = as_known.read(lambda reports: reports.spending_lineage(query))
     # Each referral's events up to the version its row was folded from: as known at the basis too.
-    events_of = {
-        part.referral_id: list(ledger.sealed_events.get(UUID(part.referral_id), lte=part.version))
-        for part in parts
-    }
+    read = ledger.sealed_events_upto({UUID(part.referral_id): part.version for part in parts})
+    events_of = {part.referral_id: read[UUID(part.referral_id)] for part in parts}
     cell = lineage(parts, events_of, month)
     return as_known.answer(basis, cell, f"spending-lineage-{month}", cell["referrals"])
 
