@@ -14,8 +14,9 @@ uvicorn in a thread on a free port with a new admin token (or ``--role reporter 
   Chromium ``--browser-repeat`` times after one warm-up and reports the ``load`` event's time
   from the navigation's start (p50 and p95) from the browser's navigation timing.
 
-Prints Markdown tables with the load average and the CPU speed check (see docs/benchmarks.md).
-Asserts nothing. The browser is Debian's Chromium (``--chromium``, default ``/usr/bin/chromium``)
+``--only TEXT`` times only the views whose name holds ``TEXT`` (e.g. ``"Forbrug cell"``). Prints
+Markdown tables with the load average and the CPU speed check (see docs/benchmarks.md). Asserts
+nothing. The browser is Debian's Chromium (``--chromium``, default ``/usr/bin/chromium``)
 via Playwright.
 """
 
@@ -225,12 +226,13 @@ def main() -> None:
     parser.add_argument("--role", default="admin")
     parser.add_argument("--municipality", default="*")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--only", default="", help="time only the views whose name holds this text")
     args = parser.parse_args()
 
     secret = prepare(args.database_url, args.role, args.municipality)
     server, thread, base = serve(args.database_url)
     try:
-        shown = views(base, secret)
+        shown = [(name, path) for name, path in views(base, secret) if args.only in name]
         load_before, speed = load_average(), cpu_speed_ms()
         served = server_times(base, secret, shown, args.repeat)
         heaviest = [(name, path) for name, path in shown if name in BROWSER_VIEWS]
