@@ -23,6 +23,10 @@ from tests.storage import POSTGRES_ADMIN_URL, postgres_schema
 from tests.tokens import authorize
 
 CONNECT_TIMEOUT = 2
+WAIT_BOUND = CONNECT_TIMEOUT * 2 + 4
+"""Two connect attempts (the dead connection's replacement, then one retry) and slack for a loaded
+machine (5.7 s was seen with the suite in two processes beside other work): far below what a request
+waiting for the pool's own timeout twice, or hanging, would take."""
 
 
 def set_connection_limit(role: str, limit: int) -> None:
@@ -52,7 +56,7 @@ def test_a_role_out_of_connections_answers_503_within_connect_timeout_and_recove
                     waited = time.monotonic() - started
                     assert_problem(response, 503)
                     assert response.headers["retry-after"]
-                    assert waited < CONNECT_TIMEOUT * 2 + 1.5, f"waited {waited:.2f} s"
+                    assert waited < WAIT_BOUND, f"waited {waited:.2f} s"
             set_connection_limit(role, -1)
             deadline = time.monotonic() + 30
             while True:  # the pool reconnects by itself: no restart
