@@ -91,8 +91,7 @@ class Terms:
         return min(self.end, self.closed_on) if self.closed_on else self.end
 
 
-def month_of(day: date) -> str:
-    """The 'YYYY-MM' of a day's month."""
+def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
@@ -108,7 +107,7 @@ PARTS_PER_ORE = 100 * DAYS_IN_A_WEEK
 @cache
 def _calendar_month(year: int, month: int) -> tuple[str, int]:
     """'YYYY-MM' and the day number (``date.toordinal``) of the month's last day."""
-    return month_of(date(year, month, 1)), _next_month(date(year, month, 1)).toordinal() - 1
+    return _month(date(year, month, 1)), _next_month(date(year, month, 1)).toordinal() - 1
 
 
 def _monthly_parts(terms: Terms, begin: date | None = None) -> dict[str, int]:
@@ -172,9 +171,9 @@ def monthly_commitments_ore(
         key: (2 * amount + PARTS_PER_ORE) // (2 * PARTS_PER_ORE)
         for key, amount in _monthly_parts(terms, begin).items()
     }
-    kept = month_of(begin) if begin is not None else ""
+    kept = _month(begin) if begin is not None else ""
     for day, price in terms.packages:
-        key = month_of(day)
+        key = _month(day)
         if key >= kept:
             ore[key] = ore.get(key, 0) + int(price * 100)
     if begin is not None and earlier is not None:

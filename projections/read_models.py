@@ -177,7 +177,6 @@ def _fold(cur: Cursor, generation: int, batch: Batch, deltas: counters.Deltas | 
     keyed = [(position, str(event.originator_id), event) for position, event in batch]
     referral_ids, supplier_ids = _stored_ids(keyed)
     referrals = referral_list.load(cur, generation, referral_ids)
-    spending.load(cur, generation, referrals)
     suppliers = supplier_overview.load(cur, generation, supplier_ids)
     profiles = supplier_profile.load(cur, generation, supplier_ids)
     practices = practice.load(cur, generation, referral_ids)

@@ -31,7 +31,7 @@ def save(
     adjustment changes those after it; the others stay as stored), and move the roll-ups (in
     ``deltas``) by the difference. Without ``deltas`` (a bulk build) the roll-ups are left alone:
     ``rollup_statements`` sum them at its end. Returns the batch's changes, event by event, for
-    the spending log (``spending_log.changes``). The stored rows are those ``load`` kept."""
+    the spending log (``spending_log.changes``)."""
     changed = [row for row in rows if row.terms_changed or row.dimensions_changed]
     if not changed:
         return []
@@ -48,11 +48,13 @@ def save(
         else []
     )
     stored: dict[tuple[str, str], tuple[Any, ...]] = {}
+    # Only referrals stored before this batch can have rows.
+    ids = [row.values["referral_id"] for row in changed if row.stored]
     before: dict[str, spending_log.Spent] = {}
-    for row in changed:
-        for spent in row.extra.get(spending_log.STORED, {}).values():
-            stored[(spent[0], spent[1])] = spent
-            before.setdefault(spent[0], {})[spent[1]] = (int(spent[2]), spent[3:])
+    for found in rows_where_in(cur, name, "referral_id", ids, select=", ".join(COLUMNS)):
+        spent = tuple(found[column] for column in COLUMNS)
+        stored[(found["referral_id"], found["month"])] = spent
+        before.setdefault(spent[0], {})[spent[1]] = (int(spent[2]), spent[3:])
     inserts: list[tuple[Any, ...]] = []
     logged: list[tuple[Any, ...]] = []
     for row in changed:
@@ -74,18 +76,6 @@ def save(
     cur.delete_many(name, ("referral_id", "month"), list(stored))
     cur.insert_many(name, COLUMNS, inserts)
     return logged
-
-
-def load(cur: Cursor, generation: int, rows: dict[str, ReferralRow]) -> None:
-    """Keep with each stored referral row of a batch its stored monthly rows (``COLUMNS``) by
-    month, in one query per 500 referrals: ``save`` writes what differs from them, and the
-    spending log's first step of the batch works out only the months its event can change
-    (``spending_log.step``)."""
-    name = table("cl_spending", generation)
-    ids = [key for key, row in rows.items() if row.stored]
-    for found in rows_where_in(cur, name, "referral_id", ids, select=", ".join(COLUMNS)):
-        spent = tuple(found[column] for column in COLUMNS)
-        rows[spent[0]].extra.setdefault(spending_log.STORED, {})[spent[1]] = spent
 
 
 def rollup_statements(generation: int) -> list[str]:

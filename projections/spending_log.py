@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from domain.referral import Referral
-from domain.spending import ONE_DAY, month_of, monthly_commitments_ore
+from domain.spending import ONE_DAY, monthly_commitments_ore
 from domain.supplier import Supplier
 from projections import counters
 from projections.database import Cursor, rows_where_in
@@ -44,8 +44,6 @@ LOG_COLUMNS = (
     "amount_ore",
 )
 MARK_COLUMNS = ("position", "dimension", "municipality", "month", "key", "amount_ore")
-STORED = "spending.stored"
-"""Where a loaded referral row keeps its stored monthly rows by month (``spending.load``)."""
 WINDOW = "spending_log.window"
 ROLLUPS = "spending_log.rollups"
 """Where a bulk build keeps its ``Window`` and its ``Rollups`` (``counters.Deltas.kept``)."""
@@ -65,21 +63,14 @@ def step(row: ReferralRow, event: Any, position: int, last_day: date | None) -> 
     """After each event of a referral that has terms: its monthly amounts and dimensions then, to
     be compared with the ones before it when the batch is saved. The last step's amounts are the
     ones the monthly rows are written from (``ReferralRow.monthly_ore``). After an earlier step in
-    the batch, or from the referral's stored monthly rows (``spending.load``) at its first step,
-    only the months the event can change are worked out again: none for a match, those
+    the batch only the months the event can change are worked out again: none for a match, those
     from the effective date of an adjustment, from the day after the last day before an
     extension, from the earlier of the last days before and after a closure (``last_day``: the
     one before the event)."""
     terms = row.terms
     if terms is None:
         return
-    earlier: dict[str, int] | None
-    if row.extra.get("steps"):
-        earlier = row.extra["months"]
-    elif stored := row.extra.get(STORED):  # the amounts of the terms before the batch
-        earlier = {month: int(spent[2]) for month, spent in sorted(stored.items())}
-    else:
-        earlier = None
+    earlier: dict[str, int] | None = row.extra.get("months") if row.extra.get("steps") else None
     since: date | None = None
     if earlier is not None and last_day is not None:
         if isinstance(event, Referral.Adjusted):
@@ -95,72 +86,30 @@ def step(row: ReferralRow, event: Any, position: int, last_day: date | None) -> 
     row.extra["months"] = months
     v = row.values
     dimensions = (v["municipality"], v["supplier_id"], v["intervention"], v["legal_basis"])
-    # The months before this one are those of the step before (``monthly_commitments_ore``).
-    unchanged_before = (
-        month_of(since) if earlier is not None and since is not None and since > terms.start else ""
-    )
-    row.extra.setdefault("steps", []).append((position, dimensions, months, unchanged_before))
+    row.extra.setdefault("steps", []).append((position, dimensions, months))
 
 
 def changes(row: ReferralRow, before: Spent) -> list[tuple[Any, ...]]:
     """The log rows (``LOG_COLUMNS``) of a referral's steps in the batch, from ``before`` (its
-    stored monthly rows) on. Each step is compared with the one before it (the first with the
-    stored rows), from the first month it can have changed on (``step``), or all of them when the
-    referral's dimensions changed."""
+    stored monthly rows) on."""
     logged: list[tuple[Any, ...]] = []
-    steps = row.extra.get("steps", ())
-    if not steps:
-        return logged
-    former: Dimensions | None = None
-    earlier: dict[str, int] = {}
-    if before:
-        (former, *others) = {dimensions for _, dimensions in before.values()}
-        if others:  # stored under several dimensions: each month against its own
-            position, dimensions, months, _ = steps[0]
-            logged += _moved(before, position, dimensions, months)
-            steps = steps[1:]
-            former, earlier = dimensions, months
-        else:
-            earlier = {month: amount for month, (amount, _) in before.items()}
-    for position, dimensions, months, unchanged_before in steps:
+    for position, dimensions, months in row.extra.get("steps", ()):
         municipality, supplier, intervention, basis = dimensions
-        if dimensions == former:
-            if months is not earlier:
-                for month in sorted(
-                    {month for month in months if month >= unchanged_before}
-                    | {month for month in earlier if month >= unchanged_before}
-                ):
-                    if change := months.get(month, 0) - earlier.get(month, 0):
-                        logged.append((municipality, position, month, supplier, intervention, basis, change))
-        else:
-            for month in sorted(earlier.keys() | months.keys()):
-                if former is not None and (amount := earlier.get(month, 0)):
-                    m, s, i, b = former
-                    logged.append((m, position, month, s, i, b, -amount))
-                if amount := months.get(month, 0):
-                    logged.append((municipality, position, month, supplier, intervention, basis, amount))
-        former, earlier = dimensions, months
-    return logged
-
-
-def _moved(
-    before: Spent, position: int, dimensions: Dimensions, months: dict[str, int]
-) -> list[tuple[Any, ...]]:
-    """The log rows of a step from stored rows month by month, each month under its own dimensions."""
-    municipality, supplier, intervention, basis = dimensions
-    logged: list[tuple[Any, ...]] = []
-    for month in sorted(before.keys() | months.keys()):
-        old = before.get(month)
-        new = months.get(month, 0)
-        if old is not None and old[1] == dimensions:
-            if new != old[0]:
-                logged.append((municipality, position, month, supplier, intervention, basis, new - old[0]))
-            continue
-        if old is not None and old[0]:
-            (m, s, i, b), amount = old[1], old[0]
-            logged.append((m, position, month, s, i, b, -amount))
-        if new:
-            logged.append((municipality, position, month, supplier, intervention, basis, new))
+        for month in sorted(before.keys() | months.keys()):
+            old = before.get(month)
+            new = months.get(month, 0)
+            if old is not None and old[1] == dimensions:
+                if new != old[0]:
+                    logged.append(
+                        (municipality, position, month, supplier, intervention, basis, new - old[0])
+                    )
+                continue
+            if old is not None and old[0]:
+                (m, s, i, b), amount = old[1], old[0]
+                logged.append((m, position, month, s, i, b, -amount))
+            if new:
+                logged.append((municipality, position, month, supplier, intervention, basis, new))
+        before = {month: (amount, dimensions) for month, amount in months.items()}
     return logged
 
 
