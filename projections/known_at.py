@@ -30,6 +30,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from psycopg.sql import SQL, Identifier
 
+from projections import recorded_times
 from projections.database import (
     Cursor,
     PostgresProjectionDatabase,
@@ -47,9 +48,12 @@ T = TypeVar("T")
 STORES = 3
 """Scratch stores kept (least recently used evicted): each is a full copy of the read models."""
 SCAN_BATCH = 5000
-"""Events read at a time when an instant is resolved to a position."""
+"""Events read at a time when an instant is resolved to a position past the recorded times' spans."""
+SPAN_READ = 500
+"""Events read at a time within the span of positions that settles an instant (a span holds up to
+``recorded_times.SPAN``): the answer is usually found before its end, and every event read is decoded."""
 INSTANTS_KEPT = 1000
-"""Instants whose position is final kept (the mapping of one costs a scan of the log up to it)."""
+"""Instants whose position is final kept (the mapping of one costs a read of up to a span of events)."""
 SCHEMA_PREFIX = "cl_known_at_"
 
 
@@ -198,13 +202,17 @@ class KnownAt:
         Commit order and recorded time can disagree (an event's time is taken before its commit,
         and a slow commit lands after a quicker later one), so the cut is the longest prefix of the
         log recorded by then, never a set with a hole in it; and it only grows with the instant.
-        Once an event after the instant has been seen the answer is final, and kept."""
+        Once an event after the instant has been seen the answer is final, and kept.
+
+        The scan starts where the live read models' recorded times (``recorded_times``) place it:
+        at the end of the last span of positions recorded by then, or, when every folded event was,
+        at the read models' position; before it, every event was recorded by the instant."""
         with self._lock:
             known = self._instants.get(instant)
         if known is not None:
             return known
-        position = 0
-        while batch := self.read_events(position, SCAN_BATCH):
+        position, limit = self._scan_from(instant)
+        while batch := self.read_events(position, limit):
             for at, event in batch:
                 if event.timestamp > instant:
                     with self._lock:
@@ -213,9 +221,25 @@ class KnownAt:
                             self._instants.popitem(last=False)
                     return position
                 position = at
-            if len(batch) < SCAN_BATCH:
+            if len(batch) < limit:
                 break
         return position
+
+    def _scan_from(self, instant: datetime) -> tuple[int, int]:
+        """Where the scan for ``instant`` starts (an event's position, or 0) and how many events
+        each of its reads asks for: ``SPAN_READ`` at most within the span that holds the first
+        event recorded after it, else ``SCAN_BATCH`` (the events the read models have not folded
+        yet). Read models of an older version have no recorded times: the scan starts at 0."""
+        with self.db.reading() as cur:
+            cur.run("SELECT generation, position, models_version FROM cl_generations WHERE live = 1")
+            live = cur.one()
+            if live is None or int(live["models_version"]) != MODELS_VERSION:
+                return 0, SCAN_BATCH
+            span = recorded_times.span_of(cur, int(live["generation"]), instant)
+        if span is None:
+            return int(live["position"]), SCAN_BATCH
+        after, last = span
+        return after, min(SPAN_READ, last - after)
 
     @contextmanager
     def _using(self, position: int) -> Iterator[_Scratch]:

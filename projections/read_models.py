@@ -20,6 +20,7 @@ from projections import (
     decision_log,
     practice,
     price_benchmarks,
+    recorded_times,
     referral_list,
     spending,
     spending_log,
@@ -156,7 +157,8 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
     them in: a bulk build, of a generation nobody reads yet, writes them once every many batches,
     and leaves the spending roll-ups to ``finish_bulk``, which sums them from the monthly rows.
     A batch that passes the position of a mark of the spending log (``spending_log.mark``) is
-    folded in parts, and the mark written where it falls.
+    folded in parts, and the mark written where it falls. The recorded times of its spans of
+    positions (``recorded_times``) are written with it.
     """
     if not batch:
         return
@@ -167,6 +169,7 @@ def apply_batch(cur: Cursor, generation: int, batch: Batch, deltas: counters.Del
         spending_log.mark(cur, generation, marked, deltas)
         start = end
     _fold(cur, generation, batch[start:], deltas)
+    recorded_times.save(cur, generation, batch)
     cur.run("UPDATE cl_generations SET position = ? WHERE generation = ?", [batch[-1][0], generation])
 
 

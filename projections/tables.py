@@ -4,7 +4,7 @@ far each has processed the notification log."""
 
 from __future__ import annotations
 
-MODELS_VERSION = 10
+MODELS_VERSION = 11
 """Raise when a read model's tables or fold change: a live generation of an older version is rebuilt
 (beside, then switched) when the runner starts. (4: personal fields are stored sealed — the
 ``citizen_ref`` and ``case_ref`` columns and a referral's ``rationale`` hold the events' envelopes,
@@ -17,7 +17,8 @@ and the negotiation date of the list rate it was compared with, for the price-ex
 ``case_ref``; the practice read model, ``cl_practice``, for the practice report. 9: the practice
 index covers ``referred_on`` too, for the report's weekly intake. 10: the spending log, the roll-ups'
 marks every ``MARK_EVERY`` positions and the suppliers' names by position, so that the spending
-report known at an earlier position is read from them instead of a scratch store.)"""
+report known at an earlier position is read from them instead of a scratch store. 11: the recorded
+times by span of positions, ``cl_recorded_spans``, which an instant is mapped to a position with.)"""
 
 CONTROL = [
     "CREATE TABLE IF NOT EXISTS cl_generations ("
@@ -101,6 +102,15 @@ MODELS += [
     "name TEXT NOT NULL, PRIMARY KEY (supplier_id, position))",
 ]
 
+# Knowledge time by instant (``projections.recorded_times``): per span of ``SPAN`` positions, its
+# last event and the latest time recorded up to it (a running maximum); the index finds the first
+# span whose maximum is after an instant.
+MODELS += [
+    "CREATE TABLE IF NOT EXISTS cl_recorded_spans_g{g} (span BIGINT PRIMARY KEY, last_position BIGINT NOT NULL, "
+    "recorded_max BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS cl_recorded_spans_g{g}_max ON cl_recorded_spans_g{g} (recorded_max, span)",
+]
+
 MODELS += [
     # Hours per week of hourly referrals, one row per step, valid from..to within the spending period.
     "CREATE TABLE IF NOT EXISTS cl_hours_g{g} ("
@@ -170,6 +180,7 @@ MODEL_TABLES = (
     "cl_spend_log",
     "cl_spend_marks",
     "cl_supplier_names",
+    "cl_recorded_spans",
 )
 
 UPDATED_IN_PLACE = (

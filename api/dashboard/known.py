@@ -45,9 +45,9 @@ def read_known(
     """``ask(reports)`` as known at the end of ``day`` (None: now), with its basis."""
     known_at: KnownAt = request.app.state.known_at
     instant = end_of(day) if day is not None else None
-    # A day not over yet is known as far as it has gone: the live read models. Mapping an instant
-    # after the log's newest event to a position scans the whole log every time, as no later
-    # event settles it (its cost: docs/benchmarks.md, "Figures behind choices in the code").
+    # A day not over yet is known as far as it has gone: the live read models. An instant after
+    # the log's newest event is never settled by a later event, so its position is not kept and
+    # is looked up again every time (docs/benchmarks.md, "Figures behind choices in the code").
     past = instant is not None and instant < datetime.now(tz=COPENHAGEN)
     cut, answer = known_at.read(known_at.position_at(instant) if past and instant else None, ask)
     return basis_of(ledger, cut, instant), answer
