@@ -303,7 +303,7 @@ class KnownAt:
         return _Scratch(SQLiteProjectionDatabase(path), remove)
 
     def _new_schema(self, live: PostgresProjectionDatabase) -> _Scratch:
-        schema = f"{SCHEMA_PREFIX}{uuid.uuid4().hex[:20]}"
+        schema = scratch_schema_prefix(live.schema) + uuid.uuid4().hex[:20]
         with live.listen_connection() as connection:
             connection.execute(SQL("CREATE SCHEMA {0}").format(Identifier(schema)))
 
@@ -322,6 +322,12 @@ class KnownAt:
             scratch.close()
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
+
+
+def scratch_schema_prefix(live_schema: str) -> str:
+    """The start of the names of a live schema's scratch schemas: they say whose they are (and stay
+    within PostgreSQL's 63 characters)."""
+    return f"{SCHEMA_PREFIX}{live_schema[:24]}_"
 
 
 def _upto(read_events: EventSource, last: int) -> EventSource:

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from projections.database import ProjectionDatabase
-from projections.known_at import SCHEMA_PREFIX, STORES
+from projections.known_at import STORES, scratch_schema_prefix
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from projections.spending import SpendingQuery
@@ -228,9 +228,11 @@ def scratch_stores(client: TestClient, db_url: str) -> set[str]:
     if db_url.startswith("sqlite"):
         directory = known_at._directory
         return {path.name for path in directory.glob("*.sqlite")} if directory else set()
+    # Only this database's: other tests (in another process) build scratch stores of their own.
+    prefix = scratch_schema_prefix(known_at.db.schema)
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
         rows = connection.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [f"{SCHEMA_PREFIX}%"]
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", [prefix]
         ).fetchall()
     return {str(name) for (name,) in rows}
 
