@@ -341,19 +341,33 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         export_link=export_link(
             viewer, "forbrug", {**period_query(period), "known_on": day.isoformat() if day else None}
         ),
-        cell_link=cell_link(viewer, period, day),
+        cell_link=cell_link(viewer, period, day, table_place(request, shown_rows.page)),
         known_on=day,
         basis=basis,
     )
 
 
-def cell_link(viewer: Viewer, period: Period, day: date | None = None) -> str:
+def cell_link(
+    viewer: Viewer, period: Period, day: date | None = None, place: dict[str, str] | None = None
+) -> str:
     """The address of a cell's lineage without its month and key, which the page's script adds
     from the cell's column and row: the page's choices (the "Kendt pr." day among them, which the
-    cell is read as known at), so the cell's page can lead back."""
-    chosen = {**period_query(period), "known_on": day.isoformat() if day else None}
+    cell is read as known at) and the table's ``place``, so the cell's page can lead back."""
+    chosen = {**period_query(period), "known_on": day.isoformat() if day else None, **(place or {})}
     link = export_link(viewer, "forbrug", chosen).replace("forbrug.xlsx?", "forbrug/celle?", 1)
     return link if period.by else f"{link}&by="  # "Ingen": kept, so the way back is to the same grouping
+
+
+def table_place(request: Request, page: int) -> dict[str, str]:
+    """Where in the table the reader is: its page (``forbrug_page``, as the cell's page has a
+    ``page`` of its own) and the sort the server applied; empty on the first page unsorted."""
+    params = request.query_params
+    place = {"forbrug_page": str(page)} if page > 1 else {}
+    if params.get("sort"):
+        place["sort"] = params["sort"]
+        if params.get("dir"):
+            place["dir"] = params["dir"]
+    return place
 
 
 def top_choices(period: Period) -> dict[str, str]:

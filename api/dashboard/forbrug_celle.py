@@ -40,7 +40,7 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 KEY = re.compile(r"^[\w.\-]{1,64}$")
-KEPT = ("from", "to", "by", "top", "amounts", "q", "known_on", "municipality")
+KEPT = ("from", "to", "by", "top", "amounts", "q", "known_on", "municipality", "sort", "dir", "forbrug_page")
 """Forbrug's choices, carried to the cell and back."""
 PAGE_SIZE = 100
 """Indstillinger listed a page."""
@@ -149,6 +149,14 @@ def kept(request: Request) -> dict[str, str]:
     return chosen
 
 
+def way_back(choices: dict[str, str]) -> dict[str, str]:
+    """Forbrug's address as it was left: its choices, sort and page (``forbrug_page`` here)."""
+    back = {name: value for name, value in choices.items() if name != "forbrug_page"}
+    if "forbrug_page" in choices:
+        back["page"] = choices["forbrug_page"]
+    return back
+
+
 def event_rows(found: dict[str, Any]) -> list[dict[str, Any]]:
     """Each referral's events with Danish names and times, newest last."""
     return [
@@ -209,7 +217,7 @@ def forbrug_celle(request: Request, ledger: Ledger, reports: Reports) -> Respons
         page_amount=found["amount"],
         referrals=event_rows(found),
         sees_trail=viewer.principal.can("audit:read"),
-        back_link=f"/dashboard/forbrug?{urlencode(choices)}",
+        back_link=f"/dashboard/forbrug?{urlencode(way_back(choices))}",
         export_link=f"/dashboard/forbrug/celle.xlsx?{urlencode(address)}",
         known_on=shown.day,
         basis=shown.basis,

@@ -172,3 +172,26 @@ def test_twelve_months_by_supplier_stay_one_page(sized: Any, demo_server: DemoSe
     assert sized.get_by_test_id("pager-øverst").count() == 0
     assert sized.locator("#spending tfoot th").inner_text() == "I alt"
     assert sized.locator("#spending[data-paged]").count() == 0
+
+
+def test_a_cell_leads_back_to_the_page_and_sort_it_was_opened_from(
+    sized: Any, demo_server: DemoServer
+) -> None:
+    first, last = sixty_months()
+    address = f"/dashboard/forbrug?by=supplier&from={first}&to={last}&sort=total&dir=asc&page=2"
+    log_in(sized, demo_server.reporter, address)
+    left, _ = shown(sized)
+    cell = sized.locator("#spending tbody td[data-amount]:not(.total)").filter(has_not_text="–").first
+    with sized.expect_navigation():
+        cell.click()
+    on_cell = sized.url
+    with sized.expect_navigation():
+        sized.get_by_role("link", name="Tilbage til Forbrug").click()
+    back, _ = shown(sized)
+    asked = parse_qs(urlsplit(sized.url).query)
+
+    assert "/dashboard/forbrug/celle?" in on_cell
+    assert (asked["page"], asked["sort"], asked["dir"]) == (["2"], ["total"], ["asc"])
+    assert back == left
+    size = rows_per_page(62)
+    assert sized.get_by_test_id("pager-nederst").inner_text().startswith(f"Viser {size + 1}–")
