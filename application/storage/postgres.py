@@ -3,7 +3,7 @@ written in the events' transaction (see ``application.storage``), its statements
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any, cast
 from uuid import UUID
@@ -21,7 +21,6 @@ from application.storage.citizen_keys import INSERT_ORDER, LINKS, NewCitizenKey
 from application.storage.citizen_keys import KEYS as CITIZEN_KEYS
 from application.storage.connections import RevivingPool, bounded_retry, session_options
 from application.storage.recording import (
-    EVENTS_UPTO_CHUNK,
     KEYS_TABLE,
     KeyedRecording,
     as_uuid,
@@ -335,30 +334,18 @@ class PostgresKeyedRecorder(KeyedRecording, PostgresApplicationRecorder):
             for r in rows
         ]
 
-    def events_upto(self, versions: Mapping[UUID, int]) -> dict[UUID, list[StoredEvent]]:
-        """The stored events of each of ``versions``' ids up to its version, oldest first (an id
-        with none: an empty list), in one query per ``EVENTS_UPTO_CHUNK`` ids: one index range
-        scan each (as ``stream_versions``)."""
-        found: dict[UUID, list[StoredEvent]] = {i: [] for i in versions}
-        wanted = list(versions.items())
-        for start in range(0, len(wanted), EVENTS_UPTO_CHUNK):
-            chunk = wanted[start : start + EVENTS_UPTO_CHUNK]
-            rows = self._select(
-                SQL(
-                    "SELECT k.id AS originator_id, e.originator_version, e.topic, e.state "
-                    "FROM unnest(%s::uuid[], %s::bigint[]) AS k(id, version) CROSS JOIN LATERAL "
-                    "(SELECT originator_version, topic, state FROM {0} "
-                    "WHERE originator_id = k.id AND originator_version <= k.version "
-                    "ORDER BY originator_version) e"
-                ).format(self.events_table),
-                [[i for i, _ in chunk], [v for _, v in chunk]],
-            )
-            for r in rows:
-                originator_id = as_uuid(r["originator_id"])
-                found[originator_id].append(
-                    StoredEvent(originator_id, r["originator_version"], r["topic"], bytes(r["state"]))
-                )
-        return found
+    def _select_events_upto(self, chunk: Sequence[tuple[UUID, int]]) -> list[Any]:
+        # One index range scan per id (as ``stream_versions``).
+        return self._select(
+            SQL(
+                "SELECT k.id AS originator_id, e.originator_version, e.topic, e.state "
+                "FROM unnest(%s::uuid[], %s::bigint[]) AS k(id, version) CROSS JOIN LATERAL "
+                "(SELECT originator_version, topic, state FROM {0} "
+                "WHERE originator_id = k.id AND originator_version <= k.version "
+                "ORDER BY originator_version) e"
+            ).format(self.events_table),
+            [[i for i, _ in chunk], [v for _, v in chunk]],
+        )
 
     def positions_of(self, events: Sequence[tuple[UUID, int]]) -> dict[tuple[UUID, int], int]:
         """The position of each stored ``(originator_id, version)`` among ``events``, in one query:

@@ -5,7 +5,7 @@ the citizen links (``application.storage.citizen_keys``) are made from."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +53,26 @@ class KeyedRecording:
             raise
         self.health.write_succeeded()
         return positions
+
+    # -- many streams' events at once (a spending cell's lineage) ------------------------------------
+
+    def _select_events_upto(self, chunk: Sequence[tuple[UUID, int]]) -> list[Any]:
+        """Rows (``originator_id``, ``originator_version``, ``topic``, ``state``) of each stream of
+        ``chunk`` up to its version, in version order per stream: one query."""
+        raise NotImplementedError
+
+    def events_upto(self, versions: Mapping[UUID, int]) -> dict[UUID, list[StoredEvent]]:
+        """The stored events of each of ``versions``' ids up to its version, oldest first (an id
+        with none: an empty list), in one query per ``EVENTS_UPTO_CHUNK`` ids."""
+        found: dict[UUID, list[StoredEvent]] = {i: [] for i in versions}
+        wanted = list(versions.items())
+        for start in range(0, len(wanted), EVENTS_UPTO_CHUNK):
+            for r in self._select_events_upto(wanted[start : start + EVENTS_UPTO_CHUNK]):
+                originator_id = as_uuid(r["originator_id"])
+                found[originator_id].append(
+                    StoredEvent(originator_id, r["originator_version"], r["topic"], as_bytes(r["state"]))
+                )
+        return found
 
     # -- the verifier's reads by stream (application.audit.chain.ChainStore) -----------------------------
 

@@ -4,7 +4,7 @@ written in the events' transaction (see ``application.storage``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +17,6 @@ from application.storage.citizen_keys import KEYS as CITIZEN_KEYS
 from application.storage.citizen_keys import LINKS, NewCitizenKey
 from application.storage.citizen_keys_dialects import SQLITE_DDL
 from application.storage.recording import (
-    EVENTS_UPTO_CHUNK,
     KEYS_TABLE,
     KeyedRecording,
     chain_row,
@@ -198,27 +197,16 @@ class SQLiteKeyedRecorder(KeyedRecording, SQLiteApplicationRecorder):
                 for r in c.fetchall()
             ]
 
-    def events_upto(self, versions: Mapping[UUID, int]) -> dict[UUID, list[StoredEvent]]:
-        """The stored events of each of ``versions``' ids up to its version, oldest first (an id
-        with none: an empty list), in one query per ``EVENTS_UPTO_CHUNK`` ids."""
-        found: dict[UUID, list[StoredEvent]] = {i: [] for i in versions}
-        wanted = list(versions.items())
-        for start in range(0, len(wanted), EVENTS_UPTO_CHUNK):
-            chunk = wanted[start : start + EVENTS_UPTO_CHUNK]
-            with self.datastore.transaction(commit=False) as c:
-                c.execute(
-                    "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM json_each(?) AS k "
-                    f"JOIN {self.events_table_name} AS e ON e.originator_id = json_extract(k.value, '$[0]') "
-                    "AND e.originator_version <= json_extract(k.value, '$[1]') "
-                    "ORDER BY e.originator_id, e.originator_version",
-                    (json.dumps([[i.hex, v] for i, v in chunk]),),
-                )
-                for r in c.fetchall():
-                    originator_id = UUID(r["originator_id"])
-                    found[originator_id].append(
-                        StoredEvent(originator_id, r["originator_version"], r["topic"], r["state"])
-                    )
-        return found
+    def _select_events_upto(self, chunk: Sequence[tuple[UUID, int]]) -> list[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM json_each(?) AS k "
+                f"JOIN {self.events_table_name} AS e ON e.originator_id = json_extract(k.value, '$[0]') "
+                "AND e.originator_version <= json_extract(k.value, '$[1]') "
+                "ORDER BY e.originator_id, e.originator_version",
+                (json.dumps([[i.hex, v] for i, v in chunk]),),
+            )
+            return list(c.fetchall())
 
     def positions_of(self, events: Sequence[tuple[UUID, int]]) -> dict[tuple[UUID, int], int]:
         """The position of each stored ``(originator_id, version)`` among ``events``, in one query."""

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from application.service.caseledger import CaseLedger
-from application.storage import postgres, sqlite
+from application.storage import recording
 from tests.domain.builders import ODENSE, a_supplier, agree_price, match, refer
 
 
@@ -21,8 +21,7 @@ def one_by_one(ledger: CaseLedger, versions: dict[UUID, int]) -> dict[UUID, list
 def test_many_aggregates_read_at_once_equal_each_read_alone(
     ledger: CaseLedger, chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite, "EVENTS_UPTO_CHUNK", chunk)
-    monkeypatch.setattr(postgres, "EVENTS_UPTO_CHUNK", chunk)
+    monkeypatch.setattr(recording, "EVENTS_UPTO_CHUNK", chunk)
     supplier = a_supplier()
     erased_ref, kept_ref = f"PSN-{uuid4().hex[:8]}", f"PSN-{uuid4().hex[:8]}"
     referrals = [refer(citizen_ref=ref) for ref in (erased_ref, kept_ref, kept_ref, erased_ref, kept_ref)]
