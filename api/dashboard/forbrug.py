@@ -147,23 +147,18 @@ def ordered(series: list[Series], sort: str, descending: bool) -> list[Series]:
 
 @dataclass(frozen=True)
 class RowPage:
-    """The rows of the table the page shows: all of them (``pages`` 1), or, when the table would
-    have more than ``CELL_BUDGET`` cells, ``size`` of them from number ``first`` (1-based)."""
+    """The rows a page shows: all of them (``pages`` 1), or ``size`` of them from number ``first``
+    (1-based) of ``count``."""
 
-    rows: list[Series]
+    rows: list[Any]
     count: int
     page: int
     pages: int
     first: int
     size: int
 
-    def pager(self, request: Request) -> dict[str, Any]:
-        """The pager's words and links; each link the address with every choice and its page."""
-        asked = dict(request.query_params)
-
-        def link(number: int) -> str:
-            return f"/dashboard/forbrug?{urlencode({**asked, 'page': number})}"
-
+    def pager(self, link: Callable[[int], str]) -> dict[str, Any]:
+        """The pager's words and links (``link``: a page number's address)."""
         return {
             "page": self.page,
             "pages": self.pages,
@@ -176,18 +171,29 @@ class RowPage:
         }
 
 
+def page_of(request: Request, rows: list[Any], size: int) -> RowPage:
+    """The page of ``rows``, ``size`` a page, that the address asks for (``page``)."""
+    pages = max(1, -(-len(rows) // size))
+    page = page_asked(request, pages)
+    start = (page - 1) * size
+    return RowPage(rows[start : start + size], len(rows), page, pages, start + 1, size)
+
+
 def row_page(request: Request, series: list[Series], months: list[str]) -> RowPage:
-    """The page of ``series`` asked for (``page``, ``sort`` and ``dir`` in the address)."""
+    """The page of ``series`` asked for (``page``, ``sort`` and ``dir`` in the address): all of them
+    unless the table would have more than ``CELL_BUDGET`` cells."""
     params = request.query_params
     rows = ordered(series, params.get("sort", ""), params.get("dir") == "desc")
     columns = len(months) + 2
     if len(rows) * columns <= CELL_BUDGET:
         return RowPage(rows, len(rows), 1, 1, 1, len(rows))
-    size = rows_per_page(columns)
-    pages = -(-len(rows) // size)
-    page = page_asked(request, pages)
-    start = (page - 1) * size
-    return RowPage(rows[start : start + size], len(rows), page, pages, start + 1, size)
+    return page_of(request, rows, rows_per_page(columns))
+
+
+def address_link(request: Request) -> Callable[[int], str]:
+    """A page number's address: the page's own with every choice, and that ``page``."""
+    asked = dict(request.query_params)
+    return lambda number: f"/dashboard/forbrug?{urlencode({**asked, 'page': number})}"
 
 
 def labeller(by: str, viewer: Viewer, reports: Reports) -> Callable[[str | None], str]:
@@ -327,7 +333,7 @@ def forbrug(request: Request, ledger: Ledger, reports: Reports) -> Response:
         table_body=spending_cells.body(
             shown_rows.rows, table.months, table.this_month, WRITERS[period.amounts]
         ),
-        pager=shown_rows.pager(request),
+        pager=shown_rows.pager(address_link(request)),
         row_count=shown_rows.count,
         all_rows=GROUPING_PLURALS[period.by],
         chart=chart,

@@ -27,7 +27,7 @@ from api.access_log import logged
 from api.basis import Basis
 from api.dashboard import formatting
 from api.dashboard.access import Viewer, about, frame, open_page, refusal
-from api.dashboard.forbrug import labeller, page_asked
+from api.dashboard.forbrug import labeller, page_of
 from api.dashboard.known import known_on, read_known
 from api.dashboard.rendering import templates
 from api.dashboard.vocabulary import EVENT_TYPES, GROUPINGS, SPENDING, TOTAL
@@ -187,11 +187,8 @@ def forbrug_celle(request: Request, ledger: Ledger, reports: Reports) -> Respons
     choices = kept(request)
     cell_query = {**choices, "month": cell.month, "by": cell.by, "key": cell.key}
     address = {k: v for k, v in cell_query.items() if v}
-    count = len(shown.parts)
-    pages = max(1, -(-count // PAGE_SIZE))
-    page = page_asked(request, pages)
-    first = (page - 1) * PAGE_SIZE
-    found = shown.lineage(ledger, shown.parts[first : first + PAGE_SIZE])
+    listed = page_of(request, shown.parts, PAGE_SIZE)
+    found = shown.lineage(ledger, listed.rows)
 
     def page_link(number: int) -> str:
         return f"/dashboard/forbrug/celle?{urlencode({**choices, **address, 'page': number})}"
@@ -203,17 +200,8 @@ def forbrug_celle(request: Request, ledger: Ledger, reports: Reports) -> Respons
         label=cell_label(cell, viewer, reports),
         grouping=GROUPINGS.get(cell.by or "", ""),
         amount=shown.amount,
-        count=count,
-        pager={
-            "page": page,
-            "pages": pages,
-            "first": first + 1,
-            "last": first + len(found["referrals"]),
-            "previous": page_link(page - 1) if page > 1 else None,
-            "next": page_link(page + 1) if page < pages else None,
-            "next_size": min(PAGE_SIZE, count - first - PAGE_SIZE),
-            "size": PAGE_SIZE,
-        },
+        count=listed.count,
+        pager=listed.pager(page_link),
         page_amount=found["amount"],
         referrals=event_rows(found),
         sees_trail=viewer.principal.can("audit:read"),
